@@ -1,0 +1,1245 @@
+/*
+ * Configuration file parsing, defaults, emitting and comparison, all
+ * driven by one table of keys.  The file is read with the libyaml event
+ * API so that positions, duplicate keys and aliases can be reported.
+ */
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CONF_MAXFILE	(4 * 1024 * 1024)
+#define LIST_MAX	65536
+#define KEY_MAX		128
+#define MADDR_MAX	1024
+#define PEERID_MAX	128
+#define TOPIC_MAX	256
+#define USER_MAX	32
+
+#define LOWER		"abcdefghijklmnopqrstuvwxyz"
+#define UPPER		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGIT		"0123456789"
+
+enum ktype {
+	KT_BOOL,
+	KT_INT,
+	KT_ENUM,
+	KT_STR,
+	KT_LIST
+};
+
+#define K_STATIC	0x01	/* cannot change while running */
+#define K_ALIAS		0x02	/* another name for a field, never emitted */
+
+struct kenum {
+	const char	*name;
+	int		 value;
+};
+
+struct ckey {
+	const char		*name;
+	enum ktype		 type;
+	size_t			 off;
+	int			 flags;
+	long long		 min;
+	long long		 max;
+	long long		 def;
+	const char		*defstr;
+	const char *const	*deflist;
+	const struct kenum	*enums;
+	const char		*(*check)(const char *);
+};
+
+static const char *check_path(const char *);
+static const char *check_optpath(const char *);
+static const char *check_hostport(const char *);
+static const char *check_user(const char *);
+static const char *check_maddr(const char *);
+static const char *check_peerid(const char *);
+static const char *check_topic(const char *);
+
+static const struct kenum modes[] = {
+	{ "relay",	MODE_RELAY },
+	{ "peer",	MODE_PEER },
+	{ NULL,		0 }
+};
+
+static const struct kenum logformats[] = {
+	{ "text",	LOG_FORMAT_TEXT },
+	{ "json",	LOG_FORMAT_JSON },
+	{ NULL,		0 }
+};
+
+static const struct kenum facilities[] = {
+	{ "daemon",	LOG_DAEMON },
+	{ "user",	LOG_USER },
+	{ "auth",	LOG_AUTH },
+	{ "local0",	LOG_LOCAL0 },
+	{ "local1",	LOG_LOCAL1 },
+	{ "local2",	LOG_LOCAL2 },
+	{ "local3",	LOG_LOCAL3 },
+	{ "local4",	LOG_LOCAL4 },
+	{ "local5",	LOG_LOCAL5 },
+	{ "local6",	LOG_LOCAL6 },
+	{ "local7",	LOG_LOCAL7 },
+	{ NULL,		0 }
+};
+
+static const char *const listen_def[] = { "/ip4/127.0.0.1/tcp/4001", NULL };
+
+#define OFF(f)	offsetof(struct peerd_conf, f)
+#define KBOOL(n, f, d, fl)						\
+	{ .name = n, .type = KT_BOOL, .off = OFF(f), .def = d, .flags = fl }
+#define KINT(n, f, lo, hi, d, fl)					\
+	{ .name = n, .type = KT_INT, .off = OFF(f), .min = lo, .max = hi, \
+	    .def = d, .flags = fl }
+#define KENUM(n, f, e, d, fl)						\
+	{ .name = n, .type = KT_ENUM, .off = OFF(f), .enums = e,	\
+	    .def = d, .flags = fl }
+#define KSTR(n, f, chk, d, fl)						\
+	{ .name = n, .type = KT_STR, .off = OFF(f), .check = chk,	\
+	    .defstr = d, .flags = fl }
+#define KLIST(n, f, chk, d, fl)						\
+	{ .name = n, .type = KT_LIST, .off = OFF(f), .check = chk,	\
+	    .deflist = d, .flags = fl }
+
+static const struct ckey keys[] = {
+	KENUM("mode", mode, modes, MODE_RELAY, K_STATIC),
+	KLIST("listen", listen, check_maddr, listen_def, K_STATIC),
+	KLIST("announce", announce, check_maddr, NULL, 0),
+	KSTR("stateDir", state_dir, check_path, "/var/lib/peerd/state",
+	    K_STATIC),
+	KSTR("keyDir", key_dir, check_path, "/var/lib/peerd/keys", K_STATIC),
+	KSTR("emptyDir", empty_dir, check_path, "/var/empty", K_STATIC),
+	KSTR("controlSocket", control_socket, check_path, "/run/peerd.sock",
+	    K_STATIC),
+	KSTR("controlSocketReadonly", control_socket_ro, check_optpath, "",
+	    K_STATIC),
+	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
+	    K_STATIC),
+	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
+	KENUM("log.facility", log_facility, facilities, LOG_DAEMON, K_STATIC),
+	KSTR("user", user, check_user, "_peerd", K_STATIC),
+	KSTR("keyUser", key_user, check_user, "_peerkey", K_STATIC),
+	KBOOL("relay.enabled", relay.enabled, 1, 0),
+	KBOOL("relay.hop.enabled", relay.hop_enabled, 1, 0),
+	KBOOL("relay.hop.active", relay.hop_active, 1, 0),
+	KBOOL("relay.advertise.enabled", relay.advertise_enabled, 1, 0),
+	KINT("relay.advertise.ttl", relay.advertise_ttl, 1000, 86400000,
+	    30000, 0),
+	KINT("relay.reservations.max", relay.reservations_max, 0, 1000000,
+	    1000, 0),
+	KINT("relay.reservations.ttl", relay.reservations_ttl, 1000, 86400000,
+	    3600000, 0),
+	KINT("relay.reservations.maxPerIP", relay.reservations_per_ip,
+	    1, 1000000, 8, 0),
+	KINT("relay.limit.duration", relay.limit_duration, 0, 86400000,
+	    120000, 0),
+	KINT("relay.limit.data", relay.limit_data, 0, 1099511627776LL,
+	    131072, 0),
+	KINT("relay.rateLimit.connectionsPerMinute", relay.conns_per_minute,
+	    0, 1000000, 60, 0),
+	KINT("relay.rateLimit.reservationsPerHour", relay.rsvp_per_hour,
+	    0, 1000000, 30, 0),
+	KLIST("relay.allowlist", relay.allowlist, check_peerid, NULL, 0),
+	KLIST("relay.blocklist", relay.blocklist, check_peerid, NULL, 0),
+	/* the operator guide's spelling */
+	KLIST("relay.blockTrustedlist", relay.blocklist, check_peerid, NULL,
+	    K_ALIAS),
+	KINT("connectionManager.maxConnections", max_connections,
+	    1, 1000000, 2000, 0),
+	KINT("connectionManager.minConnections", min_connections,
+	    0, 1000000, 10, 0),
+	KINT("connectionManager.maxOutgoing", max_outgoing, 0, 100000, 20, 0),
+	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
+	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
+	KLIST("bootstrapPeers", bootstrap_peers, check_maddr, NULL, 0),
+	KLIST("relays", relays, check_maddr, NULL, 0),
+	KINT("store.mapSize", store_map_size, 1048576, 1099511627776LL,
+	    268435456, K_STATIC),
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+struct parser {
+	yaml_parser_t		 yp;
+	yaml_event_t		 ev;
+	int			 have_ev;
+	const char		*buf;
+	size_t			 len;
+	const char		*name;
+	char			*err;
+	size_t			 errlen;
+	struct peerd_conf	*conf;
+	struct strlist		 seen;
+	int			 set[NKEYS];
+	yaml_mark_t		 mark[NKEYS];
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((__format__ (printf, 3, 4)));
+static int
+perr(struct parser *, const yaml_mark_t *, const char *, ...)
+    __attribute__((__format__ (printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+perr(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return -1;
+	n = snprintf(p->err, p->errlen, "%s:%zu:%zu: ", p->name,
+	    m->line + 1, m->column + 1);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+nomem(struct parser *p)
+{
+	seterr(p->err, p->errlen, "%s: %s", p->name, strerror(ENOMEM));
+	return -1;
+}
+
+static int
+has_cntrl(const char *s)
+{
+	const unsigned char	*u;
+
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			return 1;
+		if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *
+check_path(const char *s)
+{
+	if (s[0] != '/')
+		return "expected an absolute path";
+	if (strlen(s) >= PATH_MAX)
+		return "path too long";
+	if (has_cntrl(s))
+		return "control character in path";
+	return NULL;
+}
+
+static const char *
+check_optpath(const char *s)
+{
+	if (s[0] == '\0')
+		return NULL;
+	return check_path(s);
+}
+
+static int
+valid_port(const char *s)
+{
+	const char	*errstr;
+	size_t		 len;
+
+	len = strlen(s);
+	if (len == 0 || len > 5 || strspn(s, DIGIT) != len)
+		return 0;
+	strtonum(s, 1, 65535, &errstr);
+	return errstr == NULL;
+}
+
+static const char *
+check_hostport(const char *s)
+{
+	const char	*why = "expected IPv4:port or [IPv6]:port";
+	char		 host[INET6_ADDRSTRLEN];
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	const char	*colon, *h = s;
+	size_t		 hlen;
+	int		 af = AF_INET;
+
+	if (s[0] == '\0')
+		return NULL;
+	if ((colon = strrchr(s, ':')) == NULL)
+		return why;
+	if (s[0] == '[') {
+		if (colon[-1] != ']')
+			return why;
+		af = AF_INET6;
+		h = s + 1;
+		hlen = colon - 1 - h;
+	} else
+		hlen = colon - s;
+	if (hlen >= sizeof(host))
+		return why;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(af, host, addr) != 1 || !valid_port(colon + 1))
+		return why;
+	return NULL;
+}
+
+static const char *
+check_user(const char *s)
+{
+	size_t	 len;
+
+	len = strlen(s);
+	if (len == 0 || len > USER_MAX || strchr(LOWER "_", s[0]) == NULL ||
+	    strspn(s, LOWER DIGIT "_-") != len)
+		return "invalid user name";
+	return NULL;
+}
+
+static const char *
+check_maddr(const char *s)
+{
+	if (s[0] != '/')
+		return "invalid multiaddr: must start with '/'";
+	if (strlen(s) > MADDR_MAX)
+		return "invalid multiaddr: too long";
+	if (has_cntrl(s) || strchr(s, ' ') != NULL)
+		return "invalid multiaddr: contains white space or control "
+		    "characters";
+	return NULL;
+}
+
+static const char *
+check_peerid(const char *s)
+{
+	size_t	 len;
+
+	len = strlen(s);
+	if (len == 0 || len > PEERID_MAX ||
+	    strspn(s, LOWER UPPER DIGIT ".") != len)
+		return "invalid peer ID";
+	return NULL;
+}
+
+static const char *
+check_topic(const char *s)
+{
+	size_t	 len;
+
+	len = strlen(s);
+	if (len == 0 || len > TOPIC_MAX)
+		return "invalid topic: must be 1 to 256 bytes";
+	if (has_cntrl(s))
+		return "invalid topic: contains control characters";
+	return NULL;
+}
+
+static void *
+kptr(struct peerd_conf *c, const struct ckey *k)
+{
+	return (char *)c + k->off;
+}
+
+static const void *
+kcptr(const struct peerd_conf *c, const struct ckey *k)
+{
+	return (const char *)c + k->off;
+}
+
+static size_t
+lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			break;
+	return i;
+}
+
+static int
+is_prefix(const char *name)
+{
+	size_t	 i, len;
+
+	len = strlen(name);
+	for (i = 0; i < NKEYS; i++)
+		if (strncmp(keys[i].name, name, len) == 0 &&
+		    keys[i].name[len] == '.')
+			return 1;
+	return 0;
+}
+
+static const char *
+enum_name(const struct kenum *e, int value)
+{
+	for (; e->name != NULL; e++)
+		if (e->value == value)
+			return e->name;
+	return NULL;
+}
+
+static void
+strlist_clear(struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+strlist_push(struct strlist *l, size_t *cap, const char *s)
+{
+	char	**v, *d;
+	size_t	  ncap;
+
+	if (l->n == *cap) {
+		ncap = *cap ? *cap * 2 : 8;
+		if ((v = reallocarray(l->v, ncap, sizeof(*v))) == NULL)
+			return -1;
+		l->v = v;
+		*cap = ncap;
+	}
+	if ((d = strdup(s)) == NULL)
+		return -1;
+	l->v[l->n++] = d;
+	return 0;
+}
+
+static int
+strlist_contains(const struct strlist *l, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+set_string(char **dst, const char *s)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int
+set_default(struct peerd_conf *c, const struct ckey *k)
+{
+	const char *const	*d;
+	size_t			 cap = 0;
+
+	switch (k->type) {
+	case KT_BOOL:
+	case KT_ENUM:
+		*(int *)kptr(c, k) = k->def;
+		break;
+	case KT_INT:
+		*(int64_t *)kptr(c, k) = k->def;
+		break;
+	case KT_STR:
+		return set_string(kptr(c, k), k->defstr);
+	case KT_LIST:
+		for (d = k->deflist; d != NULL && *d != NULL; d++)
+			if (strlist_push(kptr(c, k), &cap, *d) == -1)
+				return -1;
+		break;
+	}
+	return 0;
+}
+
+struct peerd_conf *
+config_new(void)
+{
+	struct peerd_conf	*c;
+	size_t			 i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].flags & K_ALIAS)
+			continue;
+		if (set_default(c, &keys[i]) == -1) {
+			config_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void
+config_free(struct peerd_conf *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].flags & K_ALIAS)
+			continue;
+		if (keys[i].type == KT_STR)
+			free(*(char **)kptr(c, &keys[i]));
+		else if (keys[i].type == KT_LIST)
+			strlist_clear(kptr(c, &keys[i]));
+	}
+	free(c);
+}
+
+static const char *
+event_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return (const char *)ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return (const char *)ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return (const char *)ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/* Reader errors carry a byte offset rather than a mark. */
+static void
+offset_mark(const struct parser *p, size_t off, yaml_mark_t *m)
+{
+	size_t	 i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < off && i < p->len; i++) {
+		if (p->buf[i] == '\n') {
+			m->line++;
+			m->column = 0;
+		} else if ((p->buf[i] & 0xc0) != 0x80)
+			m->column++;
+	}
+}
+
+static int
+yaml_error(struct parser *p)
+{
+	yaml_parser_t	*yp = &p->yp;
+	yaml_mark_t	 m;
+	const char	*problem;
+
+	problem = yp->problem != NULL ? yp->problem : "syntax error";
+	switch (yp->error) {
+	case YAML_MEMORY_ERROR:
+		return nomem(p);
+	case YAML_READER_ERROR:
+		offset_mark(p, yp->problem_offset, &m);
+		return perr(p, &m, "%s", problem);
+	default:
+		if (yp->context != NULL)
+			return perr(p, &yp->problem_mark, "%s (%s)", problem,
+			    yp->context);
+		return perr(p, &yp->problem_mark, "%s", problem);
+	}
+}
+
+static int
+next_event(struct parser *p)
+{
+	if (p->have_ev)
+		yaml_event_delete(&p->ev);
+	p->have_ev = 0;
+	if (!yaml_parser_parse(&p->yp, &p->ev))
+		return yaml_error(p);
+	p->have_ev = 1;
+	if (p->ev.type == YAML_ALIAS_EVENT || event_anchor(&p->ev) != NULL)
+		return perr(p, &p->ev.start_mark, "aliases are not allowed");
+	return 0;
+}
+
+static int
+is_null(const yaml_event_t *ev)
+{
+	const char	*s;
+
+	if (ev->type != YAML_SCALAR_EVENT ||
+	    ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = (const char *)ev->data.scalar.value;
+	return strcmp(s, "") == 0 || strcmp(s, "~") == 0 ||
+	    strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	    strcmp(s, "NULL") == 0;
+}
+
+static const char *
+scalar(const struct parser *p)
+{
+	return (const char *)p->ev.data.scalar.value;
+}
+
+static int
+has_nul(const struct parser *p)
+{
+	return strlen(scalar(p)) != p->ev.data.scalar.length;
+}
+
+static int
+parse_bool(struct parser *p, const struct ckey *k)
+{
+	const char	*s = scalar(p);
+	int		*v = kptr(p->conf, k);
+
+	if (p->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		s = "";
+	if (strcmp(s, "true") == 0)
+		*v = 1;
+	else if (strcmp(s, "false") == 0)
+		*v = 0;
+	else
+		return perr(p, &p->ev.start_mark, "%s: expected true or false",
+		    k->name);
+	return 0;
+}
+
+static int
+parse_int(struct parser *p, const struct ckey *k)
+{
+	const char	*errstr = "invalid";
+	long long	 v = 0;
+
+	if (p->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    !has_nul(p))
+		v = strtonum(scalar(p), k->min, k->max, &errstr);
+	if (errstr != NULL)
+		return perr(p, &p->ev.start_mark,
+		    "%s: expected an integer from %lld to %lld", k->name,
+		    k->min, k->max);
+	*(int64_t *)kptr(p->conf, k) = v;
+	return 0;
+}
+
+static int
+parse_enum(struct parser *p, const struct ckey *k)
+{
+	const struct kenum	*e;
+	char			 names[256] = "";
+
+	for (e = k->enums; e->name != NULL; e++) {
+		if (strcmp(e->name, scalar(p)) == 0 && !has_nul(p)) {
+			*(int *)kptr(p->conf, k) = e->value;
+			return 0;
+		}
+		if (e != k->enums)
+			strlcat(names, ", ", sizeof(names));
+		strlcat(names, e->name, sizeof(names));
+	}
+	return perr(p, &p->ev.start_mark, "%s: expected one of %s", k->name,
+	    names);
+}
+
+static int
+parse_string(struct parser *p, const struct ckey *k)
+{
+	const char	*why;
+
+	if (has_nul(p))
+		return perr(p, &p->ev.start_mark, "%s: NUL character in value",
+		    k->name);
+	if ((why = k->check(scalar(p))) != NULL)
+		return perr(p, &p->ev.start_mark, "%s: %s", k->name, why);
+	if (set_string(kptr(p->conf, k), scalar(p)) == -1)
+		return nomem(p);
+	return 0;
+}
+
+static int
+parse_scalar(struct parser *p, const struct ckey *k)
+{
+	switch (k->type) {
+	case KT_BOOL:
+		return parse_bool(p, k);
+	case KT_INT:
+		return parse_int(p, k);
+	case KT_ENUM:
+		return parse_enum(p, k);
+	case KT_STR:
+		return parse_string(p, k);
+	case KT_LIST:
+		break;
+	}
+	return perr(p, &p->ev.start_mark, "%s: expected a list", k->name);
+}
+
+static int
+alias_set(const struct parser *p, size_t idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (i != idx && keys[i].off == keys[idx].off &&
+		    keys[i].type == KT_LIST && p->set[i])
+			return 1;
+	return 0;
+}
+
+static int
+parse_entry(struct parser *p, const struct ckey *k, struct strlist *l,
+    size_t *cap)
+{
+	const yaml_mark_t	*m = &p->ev.start_mark;
+	const char		*why;
+
+	if (p->ev.type != YAML_SCALAR_EVENT)
+		return perr(p, m, "%s: list entries must be strings", k->name);
+	if (is_null(&p->ev))
+		return perr(p, m, "%s: empty value", k->name);
+	if (l->n >= LIST_MAX)
+		return perr(p, m, "%s: more than %d entries", k->name,
+		    LIST_MAX);
+	if (has_nul(p))
+		return perr(p, m, "%s: NUL character in value", k->name);
+	if ((why = k->check(scalar(p))) != NULL)
+		return perr(p, m, "%s: %s", k->name, why);
+	if (strlist_push(l, cap, scalar(p)) == -1)
+		return nomem(p);
+	return 0;
+}
+
+static int
+parse_list(struct parser *p, size_t idx)
+{
+	const struct ckey	*k = &keys[idx];
+	struct strlist		*l = kptr(p->conf, k);
+	size_t			 cap;
+
+	if (!alias_set(p, idx))
+		strlist_clear(l);
+	cap = l->n;
+	for (;;) {
+		if (next_event(p) == -1)
+			return -1;
+		if (p->ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if (parse_entry(p, k, l, &cap) == -1)
+			return -1;
+	}
+}
+
+static int
+parse_value(struct parser *p, size_t idx, const yaml_mark_t *km)
+{
+	const struct ckey	*k = &keys[idx];
+	const char		*want;
+
+	p->set[idx] = 1;
+	p->mark[idx] = p->ev.start_mark;
+	want = k->type == KT_LIST ? "a list" : "a single value";
+	switch (p->ev.type) {
+	case YAML_SCALAR_EVENT:
+		if (is_null(&p->ev))
+			return perr(p, km, "%s: empty value", k->name);
+		return parse_scalar(p, k);
+	case YAML_SEQUENCE_START_EVENT:
+		if (k->type == KT_LIST)
+			return parse_list(p, idx);
+		return perr(p, &p->ev.start_mark, "%s: expected %s, not a list",
+		    k->name, want);
+	default:
+		return perr(p, &p->ev.start_mark,
+		    "%s: expected %s, not a mapping", k->name, want);
+	}
+}
+
+static int parse_map(struct parser *, const char *);
+
+static int
+parse_submap(struct parser *p, const char *name, const yaml_mark_t *km)
+{
+	if (p->ev.type == YAML_MAPPING_START_EVENT)
+		return parse_map(p, name);
+	if (is_null(&p->ev))
+		return perr(p, km, "%s: empty value", name);
+	return perr(p, &p->ev.start_mark, "%s: expected a mapping", name);
+}
+
+static int
+key_name(struct parser *p, const char *prefix, char *full, size_t len)
+{
+	const char	*key = scalar(p);
+	const char	*dot = prefix[0] != '\0' ? "." : "";
+	int		 n;
+
+	if (key[0] == '\0')
+		return perr(p, &p->ev.start_mark, "empty key");
+	n = snprintf(full, len, "%s%s%s", prefix, dot, key);
+	if (has_nul(p) || strchr(key, '.') != NULL || n < 0 ||
+	    (size_t)n >= len || (lookup(full) == NKEYS && !is_prefix(full)))
+		return perr(p, &p->ev.start_mark, "unknown key \"%s%s%s\"",
+		    prefix, dot, key);
+	if (strlist_contains(&p->seen, full))
+		return perr(p, &p->ev.start_mark, "duplicate key \"%s\"", full);
+	return 0;
+}
+
+static int
+parse_map(struct parser *p, const char *prefix)
+{
+	char		 full[KEY_MAX];
+	yaml_mark_t	 km;
+	size_t		 i, cap;
+
+	for (;;) {
+		if (next_event(p) == -1)
+			return -1;
+		if (p->ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		km = p->ev.start_mark;
+		if (p->ev.type != YAML_SCALAR_EVENT)
+			return perr(p, &km, "expected a scalar key");
+		if (key_name(p, prefix, full, sizeof(full)) == -1)
+			return -1;
+		cap = p->seen.n;
+		if (strlist_push(&p->seen, &cap, full) == -1)
+			return nomem(p);
+		if (next_event(p) == -1)
+			return -1;
+		if ((i = lookup(full)) != NKEYS) {
+			if (parse_value(p, i, &km) == -1)
+				return -1;
+		} else if (parse_submap(p, full, &km) == -1)
+			return -1;
+	}
+}
+
+static int
+check_conf(struct parser *p)
+{
+	const struct peerd_conf	*c = p->conf;
+	size_t			 lo, hi;
+
+	lo = lookup("connectionManager.minConnections");
+	hi = lookup("connectionManager.maxConnections");
+	if (c->min_connections <= c->max_connections)
+		return 0;
+	return perr(p, p->set[lo] ? &p->mark[lo] : &p->mark[hi],
+	    "%s (%lld) is greater than %s (%lld)", keys[lo].name,
+	    (long long)c->min_connections, keys[hi].name,
+	    (long long)c->max_connections);
+}
+
+static int
+parse_document(struct parser *p)
+{
+	if (next_event(p) == -1)
+		return -1;
+	if (p->ev.type == YAML_MAPPING_START_EVENT) {
+		if (parse_map(p, "") == -1)
+			return -1;
+	} else if (!is_null(&p->ev))
+		return perr(p, &p->ev.start_mark,
+		    "expected a mapping at the top level");
+	if (check_conf(p) == -1)
+		return -1;
+	if (next_event(p) == -1)
+		return -1;
+	if (next_event(p) == -1)
+		return -1;
+	if (p->ev.type == YAML_DOCUMENT_START_EVENT)
+		return perr(p, &p->ev.start_mark, "more than one document");
+	return 0;
+}
+
+static int
+parse_stream(struct parser *p)
+{
+	if (next_event(p) == -1 || next_event(p) == -1)
+		return -1;
+	if (p->ev.type == YAML_STREAM_END_EVENT)
+		return 0;
+	return parse_document(p);
+}
+
+struct peerd_conf *
+config_parse(const char *buf, size_t len, const char *name, char *err,
+    size_t errlen)
+{
+	struct parser	 p;
+	int		 rv;
+
+	seterr(err, errlen, "%s", "");
+	memset(&p, 0, sizeof(p));
+	p.buf = buf != NULL ? buf : "";
+	p.len = buf != NULL ? len : 0;
+	p.name = name;
+	p.err = err;
+	p.errlen = errlen;
+	if ((p.conf = config_new()) == NULL) {
+		nomem(&p);
+		return NULL;
+	}
+	if (!yaml_parser_initialize(&p.yp)) {
+		config_free(p.conf);
+		nomem(&p);
+		return NULL;
+	}
+	yaml_parser_set_input_string(&p.yp, (const unsigned char *)p.buf,
+	    p.len);
+	rv = parse_stream(&p);
+	if (p.have_ev)
+		yaml_event_delete(&p.ev);
+	yaml_parser_delete(&p.yp);
+	strlist_clear(&p.seen);
+	if (rv == -1) {
+		config_free(p.conf);
+		return NULL;
+	}
+	return p.conf;
+}
+
+static int
+read_all(int fd, const char *path, char **bufp, size_t *lenp, char *err,
+    size_t errlen)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+
+	if ((buf = malloc(CONF_MAXFILE + 1)) == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (len <= CONF_MAXFILE &&
+	    (n = read(fd, buf + len, CONF_MAXFILE + 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		len += n;
+	}
+	if (len > CONF_MAXFILE) {
+		seterr(err, errlen, "%s: file too large (more than %d bytes)",
+		    path, CONF_MAXFILE);
+		free(buf);
+		return -1;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+struct peerd_conf *
+config_load(const char *path, int must_exist, char *err, size_t errlen)
+{
+	struct peerd_conf	*c;
+	char			*buf;
+	size_t			 len;
+	int			 fd, rv;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT || must_exist) {
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if ((c = config_new()) == NULL)
+			seterr(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return c;
+	}
+	rv = read_all(fd, path, &buf, &len, err, errlen);
+	close(fd);
+	if (rv == -1)
+		return NULL;
+	c = config_parse(buf, len, path, err, errlen);
+	free(buf);
+	return c;
+}
+
+static int
+str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int
+key_equal(const struct peerd_conf *a, const struct peerd_conf *b,
+    const struct ckey *k)
+{
+	const struct strlist	*la, *lb;
+	size_t			 i;
+
+	switch (k->type) {
+	case KT_BOOL:
+	case KT_ENUM:
+		return *(const int *)kcptr(a, k) == *(const int *)kcptr(b, k);
+	case KT_INT:
+		return *(const int64_t *)kcptr(a, k) ==
+		    *(const int64_t *)kcptr(b, k);
+	case KT_STR:
+		return str_equal(*(char *const *)kcptr(a, k),
+		    *(char *const *)kcptr(b, k));
+	case KT_LIST:
+		la = kcptr(a, k);
+		lb = kcptr(b, k);
+		if (la->n != lb->n)
+			return 0;
+		for (i = 0; i < la->n; i++)
+			if (!str_equal(la->v[i], lb->v[i]))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+int
+config_equal(const struct peerd_conf *a, const struct peerd_conf *b)
+{
+	size_t	 i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (i = 0; i < NKEYS; i++)
+		if (!(keys[i].flags & K_ALIAS) && !key_equal(a, b, &keys[i]))
+			return 0;
+	return 1;
+}
+
+void
+config_diff_static(const struct peerd_conf *old, const struct peerd_conf *new,
+    void (*cb)(const char *))
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if ((keys[i].flags & (K_STATIC | K_ALIAS)) == K_STATIC &&
+		    !key_equal(old, new, &keys[i]))
+			cb(keys[i].name);
+}
+
+const char *
+config_mode_name(int mode)
+{
+	const char	*name;
+
+	if ((name = enum_name(modes, mode)) == NULL)
+		return "unknown";
+	return name;
+}
+
+/* Length of a valid UTF-8 sequence at s, 0 if it is not one. */
+static size_t
+utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	size_t	 n, i;
+	uint32_t min;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		*cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		*cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		*cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int
+utf8_escape(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+}
+
+static void
+emit_str(FILE *fp, const char *s)
+{
+	const unsigned char	*u;
+	uint32_t		 cp;
+	size_t			 n;
+
+	putc('"', fp);
+	for (u = (const unsigned char *)(s ? s : ""); *u != '\0'; u += n) {
+		n = 1;
+		if (*u == '"' || *u == '\\')
+			fprintf(fp, "\\%c", *u);
+		else if (*u == '\n')
+			fputs("\\n", fp);
+		else if (*u == '\t')
+			fputs("\\t", fp);
+		else if (*u < 0x20 || *u == 0x7f)
+			fprintf(fp, "\\x%02x", *u);
+		else if (*u < 0x80)
+			putc(*u, fp);
+		else if ((n = utf8_decode(u, &cp)) == 0) {
+			/* YAML cannot carry a byte that is not UTF-8 */
+			fprintf(fp, "\\x%02x", *u);
+			n = 1;
+		} else if (utf8_escape(cp))
+			fprintf(fp, "\\u%04x", (unsigned int)cp);
+		else
+			fwrite(u, 1, n, fp);
+	}
+	putc('"', fp);
+}
+
+static void
+emit_list(FILE *fp, const struct strlist *l, int depth)
+{
+	size_t	 i;
+
+	if (l->n == 0) {
+		fputs(" []\n", fp);
+		return;
+	}
+	putc('\n', fp);
+	for (i = 0; i < l->n; i++) {
+		fprintf(fp, "%*s- ", (depth + 1) * 2, "");
+		emit_str(fp, l->v[i]);
+		putc('\n', fp);
+	}
+}
+
+static void
+emit_leaf(FILE *fp, const struct peerd_conf *c, const struct ckey *k,
+    const char *name, int depth)
+{
+	const char	*s;
+	int		 v;
+
+	fprintf(fp, "%*s%s:", depth * 2, "", name);
+	switch (k->type) {
+	case KT_BOOL:
+		v = *(const int *)kcptr(c, k);
+		fprintf(fp, " %s\n", v ? "true" : "false");
+		break;
+	case KT_INT:
+		fprintf(fp, " %lld\n", (long long)*(const int64_t *)kcptr(c, k));
+		break;
+	case KT_ENUM:
+		v = *(const int *)kcptr(c, k);
+		if ((s = enum_name(k->enums, v)) != NULL)
+			fprintf(fp, " %s\n", s);
+		else
+			fprintf(fp, " %d\n", v);
+		break;
+	case KT_STR:
+		putc(' ', fp);
+		emit_str(fp, *(char *const *)kcptr(c, k));
+		putc('\n', fp);
+		break;
+	case KT_LIST:
+		emit_list(fp, kcptr(c, k), depth);
+		break;
+	}
+}
+
+/* Whether a key before idx already opened the mapping name[0..len). */
+static int
+map_emitted(size_t idx, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < idx; i++)
+		if (!(keys[i].flags & K_ALIAS) &&
+		    strncmp(keys[i].name, keys[idx].name, len + 1) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+emit_map(FILE *fp, const struct peerd_conf *c, const char *prefix,
+    size_t plen, int depth)
+{
+	const char	*rest, *dot;
+	size_t		 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if ((keys[i].flags & K_ALIAS) ||
+		    strncmp(keys[i].name, prefix, plen) != 0)
+			continue;
+		rest = keys[i].name + plen;
+		if ((dot = strchr(rest, '.')) == NULL) {
+			emit_leaf(fp, c, &keys[i], rest, depth);
+			continue;
+		}
+		if (map_emitted(i, dot - keys[i].name))
+			continue;
+		fprintf(fp, "%*s%.*s:\n", depth * 2, "", (int)(dot - rest),
+		    rest);
+		emit_map(fp, c, keys[i].name, dot - keys[i].name + 1,
+		    depth + 1);
+	}
+}
+
+char *
+config_emit(const struct peerd_conf *c, size_t *lenp)
+{
+	FILE	*fp;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 error;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	emit_map(fp, c, "", 0, 0);
+	error = ferror(fp);
+	if (fclose(fp) == EOF || error) {
+		free(buf);
+		return NULL;
+	}
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}

@@ -1,0 +1,77 @@
+/*
+ * The configuration: one YAML (or JSON) file, keys in the camelCase of the
+ * relay operator guide.  Every key has a default; unknown keys are errors.
+ */
+#ifndef PEERD_CONFIG_H
+#define PEERD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PEERD_CONF_FILE		"/etc/peerd.conf"
+#define CONF_ERRLEN		512
+
+enum peerd_mode {
+	MODE_RELAY,
+	MODE_PEER
+};
+
+struct strlist {
+	char		**v;
+	size_t		  n;
+};
+
+struct relay_conf {
+	int		 enabled;
+	int		 hop_enabled;
+	int		 hop_active;
+	int		 advertise_enabled;
+	int64_t		 advertise_ttl;		/* ms */
+	int64_t		 reservations_max;
+	int64_t		 reservations_ttl;	/* ms */
+	int64_t		 reservations_per_ip;
+	int64_t		 limit_duration;	/* ms, 0: none */
+	int64_t		 limit_data;		/* bytes, 0: none */
+	int64_t		 conns_per_minute;	/* 0: no limit */
+	int64_t		 rsvp_per_hour;		/* 0: no limit */
+	struct strlist	 allowlist;
+	struct strlist	 blocklist;
+};
+
+struct peerd_conf {
+	int		 mode;			/* enum peerd_mode */
+	struct strlist	 listen;
+	struct strlist	 announce;
+	char		*state_dir;
+	char		*key_dir;
+	char		*empty_dir;
+	char		*control_socket;
+	char		*control_socket_ro;	/* "" when not wanted */
+	char		*admin_listen;
+	int		 log_format;		/* LOG_FORMAT_* */
+	int		 log_facility;		/* LOG_DAEMON ... */
+	char		*user;
+	char		*key_user;
+	struct relay_conf relay;
+	int64_t		 max_connections;
+	int64_t		 min_connections;
+	int64_t		 max_outgoing;
+	int		 gossip_enabled;
+	struct strlist	 gossip_topics;
+	struct strlist	 bootstrap_peers;
+	struct strlist	 relays;
+	int64_t		 store_map_size;	/* bytes */
+};
+
+struct peerd_conf *config_new(void);
+void	 config_free(struct peerd_conf *);
+struct peerd_conf *config_load(const char *, int, char *, size_t);
+struct peerd_conf *config_parse(const char *, size_t, const char *,
+	    char *, size_t);
+char	*config_emit(const struct peerd_conf *, size_t *);
+int	 config_equal(const struct peerd_conf *, const struct peerd_conf *);
+void	 config_diff_static(const struct peerd_conf *,
+	    const struct peerd_conf *, void (*)(const char *));
+const char *config_mode_name(int);
+
+#endif /* PEERD_CONFIG_H */

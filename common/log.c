@@ -1,0 +1,293 @@
+/*
+ * Logging to syslog, or to stderr in the foreground, with the process
+ * name on every line and an optional one-object-per-line JSON format.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int	 log_debug_mode;
+static int	 log_verbose;
+static int	 log_format = LOG_FORMAT_TEXT;
+static int	 log_facility = LOG_DAEMON;
+static char	 log_name[32] = "peerd";
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "daemon",	LOG_DAEMON },
+	{ "user",	LOG_USER },
+	{ "auth",	LOG_AUTH },
+	{ "local0",	LOG_LOCAL0 },
+	{ "local1",	LOG_LOCAL1 },
+	{ "local2",	LOG_LOCAL2 },
+	{ "local3",	LOG_LOCAL3 },
+	{ "local4",	LOG_LOCAL4 },
+	{ "local5",	LOG_LOCAL5 },
+	{ "local6",	LOG_LOCAL6 },
+	{ "local7",	LOG_LOCAL7 },
+};
+
+int
+log_facility_byname(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(facilities[i].name, name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
+const char *
+log_facility_name(int facility)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (facilities[i].facility == facility)
+			return facilities[i].name;
+	return NULL;
+}
+
+void
+log_init(int debug, int facility)
+{
+	log_debug_mode = debug;
+	log_facility = facility;
+	if (!debug)
+		openlog(log_name, LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name == NULL)
+		return;
+	strlcpy(log_name, name, sizeof(log_name));
+	if (!log_debug_mode) {
+		closelog();
+		openlog(log_name, LOG_PID | LOG_NDELAY, log_facility);
+	}
+}
+
+const char *
+log_procname(void)
+{
+	return log_name;
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_setformat(int format)
+{
+	log_format = format;
+}
+
+int
+log_getformat(void)
+{
+	return log_format;
+}
+
+int
+log_getdebug(void)
+{
+	return log_debug_mode;
+}
+
+int
+log_getfacility(void)
+{
+	return log_facility;
+}
+
+static const char *
+log_levelname(int pri)
+{
+	switch (pri) {
+	case LOG_CRIT:
+		return "crit";
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warn";
+	case LOG_NOTICE:
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+static void
+json_escape(char *dst, size_t dsz, const char *src)
+{
+	size_t	 n = 0;
+	int	 w;
+
+	for (; *src != '\0' && n + 7 < dsz; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c == '"' || c == '\\') {
+			dst[n++] = '\\';
+			dst[n++] = c;
+		} else if (c < 0x20) {
+			w = snprintf(dst + n, dsz - n, "\\u%04x", c);
+			n += w;
+		} else
+			dst[n++] = c;
+	}
+	dst[n] = '\0';
+}
+
+static void
+log_json(int pri, const char *msg)
+{
+	char		 emsg[2048], ts[32];
+	struct timespec	 now;
+	struct tm	 tm;
+
+	json_escape(emsg, sizeof(emsg), msg);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (log_debug_mode)
+		fprintf(stderr, "{\"timestamp\":\"%s.%03ldZ\",\"level\":\"%s\","
+		    "\"process\":\"%s\",\"pid\":%ld,\"message\":\"%s\"}\n",
+		    ts, now.tv_nsec / 1000000, log_levelname(pri), log_name,
+		    (long)getpid(), emsg);
+	else
+		syslog(pri, "{\"timestamp\":\"%s.%03ldZ\",\"level\":\"%s\","
+		    "\"process\":\"%s\",\"message\":\"%s\"}",
+		    ts, now.tv_nsec / 1000000, log_levelname(pri), log_name,
+		    emsg);
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+	int	 saved_errno = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_format == LOG_FORMAT_JSON)
+		log_json(pri, msg);
+	else if (log_debug_mode)
+		fprintf(stderr, "%s[%ld]: %s\n", log_name, (long)getpid(), msg);
+	else
+		syslog(pri, "%s", msg);
+	if (log_debug_mode)
+		fflush(stderr);
+	errno = saved_errno;
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vlog_errno(int pri, int code, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+
+	if (fmt == NULL) {
+		logit(pri, "%s", strerror(code));
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	logit(pri, "%s: %s", msg, strerror(code));
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_ERR, saved_errno, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, saved_errno, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

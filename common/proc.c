@@ -1,0 +1,226 @@
+/*
+ * Event loop and common message handling of the child processes.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "log.h"
+#include "proc.h"
+
+#define RECONF_MAX	(16 * 1024 * 1024)
+
+struct child		*child;
+
+static struct event	 ev_sigterm, ev_sigint, ev_sighup;
+
+static void	 child_dispatch(int, short, void *);
+
+static void
+child_sig(int sig, short event, void *arg)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		event_loopbreak();
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+child_channel(enum proc_id id, int fd)
+{
+	struct imsgev	*iev = &child->iev[id];
+
+	if (iev->active)
+		fatalx("second channel to %s", proc_name(id));
+	imsgev_init(iev, fd, child_dispatch, &child->iev[id]);
+}
+
+void
+child_start(struct child *c, int argc, char *argv[])
+{
+	child = c;
+	proc_child_init(argc, argv, proc_name(c->id), &c->opts);
+	proc_drop(c->opts.user, c->opts.root);
+	event_init();
+	signal_set(&ev_sigterm, SIGTERM, child_sig, NULL);
+	signal_set(&ev_sigint, SIGINT, child_sig, NULL);
+	signal_set(&ev_sighup, SIGHUP, child_sig, NULL);
+	signal_add(&ev_sigterm, NULL);
+	signal_add(&ev_sigint, NULL);
+	signal_add(&ev_sighup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	child_channel(PROC_PARENT, PROC_PARENT_FD);
+}
+
+void
+child_loop(void)
+{
+	event_dispatch();
+	if (child->shutdown != NULL)
+		child->shutdown();
+	config_free(child->conf);
+	log_debug("exiting");
+	exit(0);
+}
+
+int
+child_connected(enum proc_id id)
+{
+	return child->iev[id].active;
+}
+
+/* Queue a message; a full queue to another process of the suite is fatal. */
+int
+child_compose(enum proc_id to, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	if (!child->iev[to].active)
+		return -1;
+	if (imsgev_compose(&child->iev[to], type, peerid, 0, fd, data,
+	    len) == -1)
+		fatal("message %s to %s", msg_name(type), proc_name(to));
+	return 0;
+}
+
+void
+child_fill_proc(struct ctl_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->name, proc_name(child->id), sizeof(p->name));
+	p->pid = getpid();
+	p->uid = geteuid();
+	strlcpy(p->user, geteuid() == 0 ? "root" : child->opts.user,
+	    sizeof(p->user));
+	strlcpy(p->root, child->opts.root, sizeof(p->root));
+	strlcpy(p->state, "running", sizeof(p->state));
+	if (child->status != NULL)
+		child->status(p);
+}
+
+static void
+child_reconf_chunk(struct imsg *imsg)
+{
+	size_t	 len = imsg_get_len(imsg);
+	char	*p;
+
+	if (len == 0 || child->reconf_len + len + 1 > RECONF_MAX)
+		fatalx("configuration from parent too large");
+	if ((p = realloc(child->reconf, child->reconf_len + len + 1)) == NULL)
+		fatal("realloc");
+	memcpy(p + child->reconf_len, imsg->data, len);
+	child->reconf = p;
+	child->reconf_len += len;
+	p[child->reconf_len] = '\0';
+}
+
+static void
+child_reconf_done(void)
+{
+	struct peerd_conf	*nconf, *oconf;
+	char			 err[CONF_ERRLEN];
+
+	nconf = config_parse(child->reconf ? child->reconf : "",
+	    child->reconf_len, "parent", err, sizeof(err));
+	if (nconf == NULL)
+		fatalx("configuration from parent: %s", err);
+	free(child->reconf);
+	child->reconf = NULL;
+	child->reconf_len = 0;
+	oconf = child->conf;
+	child->conf = nconf;
+	log_setformat(nconf->log_format);
+	if (child->configure != NULL)
+		child->configure(nconf, oconf);
+	config_free(oconf);
+}
+
+static int
+child_common(enum proc_id from, struct imsg *imsg)
+{
+	struct ctl_proc	 p;
+	uint32_t	 peer;
+	int32_t		 v;
+	int		 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_SOCKET_CONN:
+		if (from != PROC_PARENT ||
+		    imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
+		    peer == PROC_PARENT || peer >= PROC_MAX ||
+		    peer == child->id || (fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad socket message from %s", proc_name(from));
+		child_channel(peer, fd);
+		if (child->peer_up != NULL)
+			child->peer_up(peer);
+		return 0;
+	case IMSG_RECONF_CHUNK:
+		if (from != PROC_PARENT)
+			return -1;
+		child_reconf_chunk(imsg);
+		return 0;
+	case IMSG_RECONF_DONE:
+		if (from != PROC_PARENT)
+			return -1;
+		child_reconf_done();
+		return 0;
+	case IMSG_CTL_LOG_VERBOSE:
+		if (from != PROC_PARENT)
+			return -1;
+		imsg_get_data(imsg, &v, sizeof(v));
+		log_setverbose(v);
+		return 0;
+	case IMSG_CTL_SHOW_STATUS:
+		if (from != PROC_ENGINE)
+			return -1;
+		child_fill_proc(&p);
+		child_compose(from, IMSG_CTL_PROC, imsg_get_peerid(imsg), -1,
+		    &p, sizeof(p));
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void
+child_dispatch(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	enum proc_id	 from = iev - child->iev;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 r;
+
+	if (imsgev_io(iev, event, proc_name(from)) == -1) {
+		if (from == PROC_PARENT) {
+			log_debug("parent is gone");
+			event_loopbreak();
+		}
+		imsgev_clear(iev);
+		return;
+	}
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("message from %s", proc_name(from));
+		if (n == 0)
+			break;
+		msg_check(&imsg, proc_name(from));
+		if ((r = child_common(from, &imsg)) == 1)
+			r = child->dispatch != NULL ?
+			    child->dispatch(from, &imsg) : -1;
+		if (r == -1)
+			fatalx("unexpected message %s from %s",
+			    msg_name(imsg_get_type(&imsg)), proc_name(from));
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}

@@ -1,0 +1,22 @@
+#ifndef PEERD_KEYD_H
+#define PEERD_KEYD_H
+
+#include <stdint.h>
+
+#include <sodium.h>
+
+#define KEYFILE_NAME		"identity.key"
+#define KEYFILE_PB_LEN		(4 + crypto_sign_SECRETKEYBYTES)
+
+struct identity {
+	uint8_t		 sk[crypto_sign_SECRETKEYBYTES];	/* seed || pk */
+	uint8_t		 pk[crypto_sign_PUBLICKEYBYTES];
+};
+
+/* keyfile.c */
+int	 keyfile_load(const char *, struct identity *, char *, size_t);
+int	 keyfile_create(const char *, struct identity *, char *, size_t);
+int	 keyfile_decode(const uint8_t *, size_t, struct identity *);
+size_t	 keyfile_encode(const struct identity *, uint8_t *, size_t);
+
+#endif /* PEERD_KEYD_H */

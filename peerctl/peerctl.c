@@ -1,0 +1,199 @@
+/*
+ * peerctl: steer a running peerd over its control socket.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "imsg.h"
+#include "msg.h"
+#include "output.h"
+#include "parser.h"
+
+#define PEERCTL_TIMEOUT	30000	/* ms */
+#define PEERCTL_SOCKET	"/run/peerd.sock"
+
+__attribute__((__noreturn__))
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-j] [-s socket] command [argument ...]\n"
+	    "commands:\n"
+	    "  show status\n"
+	    "  reload\n"
+	    "  log verbose | brief\n", getprogname());
+	exit(1);
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(1, "%s: socket path too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			errx(1, "cannot connect to %s: %s (is peerd running?)",
+			    path, strerror(errno));
+		err(1, "connect %s", path);
+	}
+	return fd;
+}
+
+static void
+send_request(struct imsgbuf *ibuf, const struct parse_result *res)
+{
+	int32_t	 v;
+
+	switch (res->action) {
+	case SHOW_STATUS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1, NULL, 0);
+		break;
+	case RELOAD:
+		imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
+		break;
+	case LOG_VERBOSE:
+	case LOG_BRIEF:
+		v = res->action == LOG_VERBOSE;
+		imsg_compose(ibuf, IMSG_CTL_LOG_VERBOSE, 0, 0, -1, &v,
+		    sizeof(v));
+		break;
+	case NONE:
+		usage();
+	}
+	if (imsgbuf_flush(ibuf) == -1)
+		err(1, "write to control socket");
+}
+
+/* Returns 1 when the reply is complete. */
+static int
+handle_reply(struct imsg *imsg, const struct output *out, int *failed)
+{
+	struct ctl_status	 st;
+	struct ctl_proc		 p;
+	struct ctl_result	 r;
+
+	if (!msg_valid(imsg))
+		errx(1, "malformed reply from peerd (type %u)",
+		    imsg_get_type(imsg));
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_STATUS:
+		imsg_get_data(imsg, &st, sizeof(st));
+		st.version[sizeof(st.version) - 1] = '\0';
+		st.mode[sizeof(st.mode) - 1] = '\0';
+		st.peerid[sizeof(st.peerid) - 1] = '\0';
+		out->status(&st);
+		return 0;
+	case IMSG_CTL_PROC:
+		imsg_get_data(imsg, &p, sizeof(p));
+		p.name[sizeof(p.name) - 1] = '\0';
+		p.user[sizeof(p.user) - 1] = '\0';
+		p.root[sizeof(p.root) - 1] = '\0';
+		p.state[sizeof(p.state) - 1] = '\0';
+		p.detail[sizeof(p.detail) - 1] = '\0';
+		out->proc(&p);
+		return 0;
+	case IMSG_CTL_RESULT:
+		imsg_get_data(imsg, &r, sizeof(r));
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		if (!r.ok)
+			*failed = 1;
+		out->result(&r);
+		return 0;
+	case IMSG_CTL_END:
+		return 1;
+	default:
+		errx(1, "unexpected reply from peerd (type %u)",
+		    imsg_get_type(imsg));
+	}
+}
+
+static int
+read_replies(struct imsgbuf *ibuf, const struct output *out)
+{
+	struct pollfd	 pfd;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 done = 0, failed = 0, r;
+
+	out->head();
+	while (!done) {
+		pfd.fd = ibuf->fd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, PEERCTL_TIMEOUT)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "poll");
+		}
+		if (r == 0)
+			errx(1, "peerd did not answer within %d seconds",
+			    PEERCTL_TIMEOUT / 1000);
+		if ((n = imsgbuf_read(ibuf)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			err(1, "read from control socket");
+		}
+		if (n == 0)
+			errx(1, "peerd closed the control connection");
+		while (!done && (n = imsg_get(ibuf, &imsg)) > 0) {
+			done = handle_reply(&imsg, out, &failed);
+			imsg_free(&imsg);
+		}
+		if (n == -1)
+			errx(1, "malformed reply from peerd");
+	}
+	out->tail();
+	return failed;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct parse_result	*res;
+	const struct output		*out = &show_output;
+	const char			*sock = PEERCTL_SOCKET;
+	struct imsgbuf			 ibuf;
+	int				 ch, fd, failed;
+
+	while ((ch = getopt(argc, argv, "js:")) != -1) {
+		switch (ch) {
+		case 'j':
+			out = &json_output;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((res = parse(argc, argv)) == NULL)
+		usage();
+
+	fd = ctl_connect(sock);
+	imsgbuf_init(&ibuf, fd);
+	send_request(&ibuf, res);
+	failed = read_replies(&ibuf, out);
+	imsgbuf_clear(&ibuf);
+	close(fd);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,256 @@
+/*
+ * The control sockets, served by the engine: requests from peerctl,
+ * answered here or passed on to the process that knows.  A client that
+ * sends anything malformed is disconnected; it cannot hurt the suite.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "imsgev.h"
+#include "log.h"
+#include "peerd.h"
+#include "proc.h"
+
+#define CTL_MAXQUEUE	(256 * 1024)
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	uint32_t		 id;
+	int			 restricted;
+	int			 pending;
+	int			 closing;
+	struct imsgev		 iev;
+};
+
+struct ctl_listener {
+	struct event	 ev;
+	int		 fd;
+	int		 restricted;
+};
+
+static TAILQ_HEAD(, ctl_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static struct ctl_listener	 listeners[2];
+static int			 nlisteners, nconns;
+static uint32_t			 next_id = 1;
+static struct ctl_conn		*dispatching;
+
+static void	 control_accept(int, short, void *);
+static void	 control_dispatch(int, short, void *);
+
+void
+control_init(int fd, int restricted)
+{
+	struct ctl_listener	*l;
+
+	if (nlisteners == 2)
+		fatalx("too many control sockets");
+	l = &listeners[nlisteners++];
+	l->fd = fd;
+	l->restricted = restricted;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, control_accept, l);
+	event_add(&l->ev, NULL);
+}
+
+static struct ctl_conn *
+control_find(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void
+control_close(struct ctl_conn *c)
+{
+	TAILQ_REMOVE(&conns, c, entry);
+	imsgev_clear(&c->iev);
+	free(c);
+	nconns--;
+}
+
+static void
+control_accept(int fd, short event, void *arg)
+{
+	struct ctl_listener	*l = arg;
+	struct ctl_conn		*c;
+	int			 s;
+
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control accept");
+		return;
+	}
+	if (nconns >= CTL_MAXCONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("control: too many clients, refusing one");
+		close(s);
+		return;
+	}
+	c->id = next_id++;
+	if (next_id == 0)
+		next_id = 1;
+	c->restricted = l->restricted;
+	imsgev_init(&c->iev, s, control_dispatch, c);
+	imsgbuf_set_maxqueue(&c->iev.ibuf, CTL_MAXQUEUE);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	nconns++;
+}
+
+void
+control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(id)) == NULL || c->closing)
+		return;
+	if (imsgev_compose(&c->iev, type, 0, 0, -1, data, len) == -1) {
+		log_warnx("control: client %u is not reading, dropping it", id);
+		if (c == dispatching)
+			c->closing = 1;
+		else
+			control_close(c);
+	}
+}
+
+void
+control_end(uint32_t id)
+{
+	control_reply(id, IMSG_CTL_END, NULL, 0);
+}
+
+void
+control_result(uint32_t id, int ok, const char *msg)
+{
+	struct ctl_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.ok = ok;
+	strlcpy(res.msg, msg, sizeof(res.msg));
+	control_reply(id, IMSG_CTL_RESULT, &res, sizeof(res));
+	control_end(id);
+}
+
+void
+control_set_pending(uint32_t id, int n)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(id)) == NULL)
+		return;
+	c->pending = n;
+	if (n == 0)
+		control_end(id);
+}
+
+void
+control_pending_done(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(id)) == NULL || c->pending == 0)
+		return;
+	if (--c->pending == 0)
+		control_end(id);
+}
+
+static int
+control_request(struct ctl_conn *c, struct imsg *imsg)
+{
+	int32_t	 v;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_SHOW_STATUS:
+		engine_show_status(c->id);
+		return 0;
+	case IMSG_CTL_RELOAD:
+		if (c->restricted)
+			break;
+		if (child_compose(PROC_PARENT, IMSG_CTL_RELOAD, c->id, -1,
+		    NULL, 0) == -1)
+			control_result(c->id, 0, "parent is gone");
+		return 0;
+	case IMSG_CTL_LOG_VERBOSE:
+		if (c->restricted)
+			break;
+		imsg_get_data(imsg, &v, sizeof(v));
+		if (v < 0 || v > 3)
+			return -1;
+		log_setverbose(v);
+		child_compose(PROC_PARENT, IMSG_CTL_LOG_VERBOSE, 0, -1, &v,
+		    sizeof(v));
+		control_result(c->id, 1, v ? "logging verbose" :
+		    "logging brief");
+		return 0;
+	default:
+		return -1;
+	}
+	control_result(c->id, 0, "not permitted on the read-only socket");
+	return 0;
+}
+
+static void
+control_dispatch(int fd, short event, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 r;
+
+	if (imsgev_io(&c->iev, event, "control client") == -1) {
+		control_close(c);
+		return;
+	}
+	while ((n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
+		dispatching = c;
+		r = !msg_valid(&imsg) || imsg.fd != -1 ||
+		    control_request(c, &imsg) == -1;
+		dispatching = NULL;
+		if (c->closing) {
+			imsg_free(&imsg);
+			control_close(c);
+			return;
+		}
+		if (r) {
+			log_warnx("control: bad request (type %u, %zu bytes), "
+			    "dropping the client", imsg_get_type(&imsg),
+			    imsg_get_len(&imsg));
+			imsg_free(&imsg);
+			control_close(c);
+			return;
+		}
+		imsg_free(&imsg);
+	}
+	if (n == -1) {
+		log_warnx("control: malformed frame, dropping the client");
+		control_close(c);
+		return;
+	}
+	imsgev_add(&c->iev);
+}
+
+void
+control_shutdown(void)
+{
+	struct ctl_conn	*c;
+	int		 i;
+
+	while ((c = TAILQ_FIRST(&conns)) != NULL)
+		control_close(c);
+	for (i = 0; i < nlisteners; i++) {
+		event_del(&listeners[i].ev);
+		close(listeners[i].fd);
+	}
+	nlisteners = 0;
+}

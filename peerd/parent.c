@@ -1,0 +1,577 @@
+/*
+ * The parent: owns the configuration and the control sockets, starts the
+ * children, hands out the channels between them, reloads, and takes the
+ * whole suite down when any part of it dies.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "config.h"
+#include "imsgev.h"
+#include "log.h"
+#include "msg.h"
+#include "peerd.h"
+#include "privsep.h"
+
+struct child_proc {
+	pid_t		 pid;
+	struct imsgev	 iev;
+	const char	*user;
+	const char	*root;
+};
+
+static struct {
+	struct peerd_conf	*conf;
+	const char		*file;
+	int			 file_explicit;
+	struct proc_opts	 opts;
+	struct child_proc	 procs[PROC_MAX];
+	int			 shutting_down;
+	int			 exitcode;
+	time_t			 deadline;
+	struct event		 ev_reap;
+} parent;
+
+static const struct {
+	enum proc_id	 a, b;
+} channels[] = {
+	{ PROC_ENGINE, PROC_KEYD },
+	{ PROC_ENGINE, PROC_STORED },
+	{ PROC_ENGINE, PROC_RELAYD },
+	{ PROC_RELAYD, PROC_KEYD },
+	{ PROC_RELAYD, PROC_STORED },
+};
+
+static void	 parent_dispatch(int, short, void *);
+static void	 parent_shutdown(int);
+
+static void
+mkdir_parents(const char *path)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		fatalx("%s: path too long", path);
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", buf);
+		*p = '/';
+	}
+}
+
+/*
+ * Make sure a directory exists with the given owner and no access for
+ * others; create it when missing, refuse when it is someone else's.
+ */
+static void
+prepare_dir(const char *what, const char *path, const char *user, mode_t mode,
+    int strict)
+{
+	struct passwd	*pw = NULL;
+	struct stat	 sb;
+	uid_t		 uid = geteuid();
+	gid_t		 gid = getegid();
+
+	if (uid == 0 && user != NULL) {
+		if ((pw = getpwnam(user)) == NULL)
+			fatalx("user %s does not exist", user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	mkdir_parents(path);
+	if (mkdir(path, mode) == 0) {
+		if (geteuid() == 0 && chown(path, uid, gid) == -1)
+			fatal("chown %s", path);
+		if (chmod(path, mode) == -1)
+			fatal("chmod %s", path);
+		log_info("created %s %s", what, path);
+	} else if (errno != EEXIST)
+		fatal("%s %s", what, path);
+	if (lstat(path, &sb) == -1)
+		fatal("%s %s", what, path);
+	if (!S_ISDIR(sb.st_mode))
+		fatalx("%s %s is not a directory", what, path);
+	if (geteuid() != 0)
+		return;
+	if (sb.st_uid != uid)
+		fatalx("%s %s is owned by uid %u, not by %s; fix it with "
+		    "chown %s %s", what, path, sb.st_uid, user ? user : "root",
+		    user ? user : "root", path);
+	if (strict && (sb.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s %s is writable by group or others; fix it with "
+		    "chmod go-w %s", what, path, path);
+	if (strict > 1 && (sb.st_mode & (S_IRWXG | S_IRWXO)))
+		fatalx("%s %s is open to group or others; fix it with "
+		    "chmod 700 %s", what, path, path);
+}
+
+static void
+check_users(const struct peerd_conf *conf)
+{
+	const char	*users[] = { conf->user, conf->key_user };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++)
+		if (getpwnam(users[i]) == NULL)
+			fatalx("user %s does not exist; create the users with "
+			    "'sh etc/peerd-setup' from the source tree (or: "
+			    "useradd -r -d /var/empty -s /usr/sbin/nologin %s)",
+			    users[i], users[i]);
+	if (strcmp(conf->user, conf->key_user) == 0)
+		fatalx("user and keyUser must differ: keyd alone may read "
+		    "the keys");
+}
+
+static int
+control_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("control socket %s: path too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		fatalx("control socket %s is in use: is peerd already "
+		    "running?", path);
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("socket");
+	if (unlink(path) == -1 && errno != ENOENT)
+		fatal("unlink %s", path);
+	mkdir_parents(path);
+	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	if (chmod(path, mode) == -1)
+		fatal("chmod %s", path);
+	if (listen(fd, CTL_MAXCONNS) == -1)
+		fatal("listen %s", path);
+	return fd;
+}
+
+static void
+start_child(enum proc_id id, const char *path, const char *role,
+    const char *user, const char *root)
+{
+	struct proc_opts	 o = parent.opts;
+	char			*argv[32];
+	int			 sp[2];
+	pid_t			 pid;
+
+	o.user = user;
+	o.root = root;
+	proc_argv(&o, path, role, argv, sizeof(argv) / sizeof(argv[0]));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	    sp) == -1)
+		fatal("socketpair");
+	if ((pid = proc_exec(path, argv, sp[1])) == -1)
+		fatal("fork %s", proc_name(id));
+	close(sp[1]);
+	parent.procs[id].pid = pid;
+	parent.procs[id].user = user;
+	parent.procs[id].root = root;
+	imsgev_init(&parent.procs[id].iev, sp[0], parent_dispatch,
+	    &parent.procs[id]);
+	log_debug("started %s, pid %d", proc_name(id), pid);
+}
+
+static void
+send_to(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	if (imsgev_compose(&parent.procs[id].iev, type, peerid, 0, fd, data,
+	    len) == -1)
+		fatal("message %s to %s", msg_name(type), proc_name(id));
+}
+
+static void
+connect_children(void)
+{
+	size_t		 i;
+	uint32_t	 peer;
+	int		 sp[2];
+
+	for (i = 0; i < sizeof(channels) / sizeof(channels[0]); i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0, sp) == -1)
+			fatal("socketpair");
+		peer = channels[i].b;
+		send_to(channels[i].a, IMSG_SOCKET_CONN, 0, sp[0], &peer,
+		    sizeof(peer));
+		peer = channels[i].a;
+		send_to(channels[i].b, IMSG_SOCKET_CONN, 0, sp[1], &peer,
+		    sizeof(peer));
+	}
+}
+
+static void
+send_config(const struct peerd_conf *conf)
+{
+	char		*text;
+	size_t		 len, off, n, max = IMSG_MAXSIZE - IMSG_HEADER_SIZE;
+	enum proc_id	 id;
+
+	if ((text = config_emit(conf, &len)) == NULL)
+		fatal("config_emit");
+	for (id = PROC_ENGINE; id < PROC_MAX; id++) {
+		for (off = 0; off < len; off += n) {
+			n = len - off < max ? len - off : max;
+			send_to(id, IMSG_RECONF_CHUNK, 0, -1, text + off, n);
+		}
+		send_to(id, IMSG_RECONF_DONE, 0, -1, NULL, 0);
+	}
+	free(text);
+}
+
+static void
+log_static(const char *key)
+{
+	log_warnx("reload: %s cannot change while peerd runs; restart it "
+	    "to apply the new value", key);
+}
+
+static int
+parent_reload(char *err, size_t errlen)
+{
+	struct peerd_conf	*nconf;
+
+	if ((nconf = config_load(parent.file, parent.file_explicit, err,
+	    errlen)) == NULL) {
+		log_warnx("reload failed, the running configuration stays: "
+		    "%s", err);
+		return -1;
+	}
+	config_diff_static(parent.conf, nconf, log_static);
+	config_keep_static(nconf, parent.conf);
+	config_free(parent.conf);
+	parent.conf = nconf;
+	log_setformat(nconf->log_format);
+	send_config(nconf);
+	log_info("configuration reloaded from %s", parent.file);
+	snprintf(err, errlen, "configuration reloaded");
+	return 0;
+}
+
+static void
+parent_status(uint32_t peerid)
+{
+	struct ctl_proc	 p;
+
+	memset(&p, 0, sizeof(p));
+	strlcpy(p.name, proc_name(PROC_PARENT), sizeof(p.name));
+	p.pid = getpid();
+	p.uid = geteuid();
+	strlcpy(p.user, geteuid() == 0 ? "root" : "-", sizeof(p.user));
+	strlcpy(p.root, "/", sizeof(p.root));
+	strlcpy(p.state, parent.shutting_down ? "stopping" : "running",
+	    sizeof(p.state));
+	snprintf(p.detail, sizeof(p.detail), "config %s%s", parent.file,
+	    parent.file_explicit || access(parent.file, F_OK) == 0 ? "" :
+	    " (absent: built-in defaults)");
+	send_to(PROC_ENGINE, IMSG_CTL_PROC, peerid, -1, &p, sizeof(p));
+}
+
+static void
+parent_verbose(int32_t v)
+{
+	enum proc_id	 id;
+
+	log_setverbose(v);
+	for (id = PROC_KEYD; id < PROC_MAX; id++)
+		send_to(id, IMSG_CTL_LOG_VERBOSE, 0, -1, &v, sizeof(v));
+	log_info("log level %s", v ? "verbose" : "brief");
+}
+
+static int
+parent_handle(enum proc_id from, struct imsg *imsg)
+{
+	struct ctl_result	 res;
+	int32_t			 v;
+
+	if (from != PROC_ENGINE)
+		return -1;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_SHOW_STATUS:
+		parent_status(imsg_get_peerid(imsg));
+		return 0;
+	case IMSG_CTL_RELOAD:
+		memset(&res, 0, sizeof(res));
+		res.ok = parent_reload(res.msg, sizeof(res.msg)) == 0;
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, imsg_get_peerid(imsg), -1,
+		    &res, sizeof(res));
+		return 0;
+	case IMSG_CTL_LOG_VERBOSE:
+		imsg_get_data(imsg, &v, sizeof(v));
+		parent_verbose(v);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void
+parent_dispatch(int fd, short event, void *arg)
+{
+	struct child_proc	*cp = arg;
+	enum proc_id		 from = cp - parent.procs;
+	struct imsg		 imsg;
+	ssize_t			 n;
+
+	if (imsgev_io(&cp->iev, event, proc_name(from)) == -1) {
+		imsgev_clear(&cp->iev);
+		parent_shutdown(1);
+		return;
+	}
+	while ((n = imsg_get(&cp->iev.ibuf, &imsg)) > 0) {
+		if (!msg_valid(&imsg) || parent_handle(from, &imsg) == -1) {
+			log_warnx("bad message %s from %s, shutting down",
+			    msg_name(imsg_get_type(&imsg)), proc_name(from));
+			imsg_free(&imsg);
+			parent_shutdown(1);
+			return;
+		}
+		imsg_free(&imsg);
+	}
+	if (n == -1) {
+		log_warn("message from %s", proc_name(from));
+		parent_shutdown(1);
+		return;
+	}
+	imsgev_add(&cp->iev);
+}
+
+static void
+describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+static int
+children_alive(void)
+{
+	enum proc_id	 id;
+	int		 n = 0;
+
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
+		if (parent.procs[id].pid > 0)
+			n++;
+	return n;
+}
+
+static void
+reap(void)
+{
+	enum proc_id	 id;
+	char		 how[128];
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (id = PROC_ENGINE; id < PROC_MAX; id++)
+			if (parent.procs[id].pid == pid)
+				break;
+		if (id == PROC_MAX)
+			continue;
+		parent.procs[id].pid = 0;
+		describe_exit(status, how, sizeof(how));
+		if (!parent.shutting_down) {
+			log_warnx("%s (pid %d) %s; stopping the suite",
+			    proc_name(id), pid, how);
+			parent_shutdown(1);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			log_warnx("%s (pid %d) %s while stopping",
+			    proc_name(id), pid, how);
+		else
+			log_debug("%s (pid %d) stopped", proc_name(id), pid);
+	}
+	if (parent.shutting_down && children_alive() == 0)
+		event_loopbreak();
+}
+
+static void
+reap_timer(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { 0, 100000 };
+	enum proc_id	 id;
+
+	reap();
+	if (children_alive() == 0)
+		return;
+	if (time(NULL) >= parent.deadline) {
+		for (id = PROC_ENGINE; id < PROC_MAX; id++)
+			if (parent.procs[id].pid > 0) {
+				log_warnx("%s (pid %d) did not stop, killing it",
+				    proc_name(id), parent.procs[id].pid);
+				kill(parent.procs[id].pid, SIGKILL);
+			}
+		parent.deadline = time(NULL) + PEERD_SHUTDOWN_WAIT;
+	}
+	evtimer_add(&parent.ev_reap, &tv);
+}
+
+static void
+parent_shutdown(int code)
+{
+	struct timeval	 tv = { 0, 100000 };
+	enum proc_id	 id;
+
+	if (code > parent.exitcode)
+		parent.exitcode = code;
+	if (parent.shutting_down)
+		return;
+	parent.shutting_down = 1;
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
+		if (parent.procs[id].pid > 0)
+			kill(parent.procs[id].pid, SIGTERM);
+	parent.deadline = time(NULL) + PEERD_SHUTDOWN_WAIT;
+	evtimer_set(&parent.ev_reap, reap_timer, NULL);
+	evtimer_add(&parent.ev_reap, &tv);
+}
+
+static void
+parent_sig(int sig, short event, void *arg)
+{
+	char	 err[CONF_ERRLEN];
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (!parent.shutting_down)
+			log_info("received %s, stopping", strsignal(sig));
+		parent_shutdown(0);
+		break;
+	case SIGHUP:
+		if (!parent.shutting_down)
+			parent_reload(err, sizeof(err));
+		break;
+	case SIGCHLD:
+		reap();
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+prepare(struct peerd_conf *conf)
+{
+	if (geteuid() == 0) {
+		check_users(conf);
+		prepare_dir("stateDir", conf->state_dir, conf->user, 0700, 1);
+		prepare_dir("keyDir", conf->key_dir, conf->key_user, 0700, 2);
+		prepare_dir("emptyDir", conf->empty_dir, NULL, 0755, 1);
+	} else {
+		log_warnx("running as uid %u, not root: no user switch and "
+		    "no chroot (development mode)", geteuid());
+		prepare_dir("stateDir", conf->state_dir, NULL, 0700, 0);
+		prepare_dir("keyDir", conf->key_dir, NULL, 0700, 0);
+	}
+}
+
+static void
+start_suite(struct peerd_conf *conf)
+{
+	char		*self, *path;
+	int		 fd;
+	int32_t		 ro;
+
+	self = proc_sibling_path("peerd");
+	start_child(PROC_ENGINE, self, "-E", conf->user,
+	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
+	path = proc_sibling_path("keyd");
+	start_child(PROC_KEYD, path, NULL, conf->key_user, conf->key_dir);
+	path = proc_sibling_path("stored");
+	start_child(PROC_STORED, path, NULL, conf->user, conf->state_dir);
+	path = proc_sibling_path("relayd");
+	start_child(PROC_RELAYD, path, NULL, conf->user,
+	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
+	connect_children();
+
+	fd = control_listen(conf->control_socket, 0660);
+	ro = 0;
+	send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
+	if (conf->control_socket_ro[0] != '\0') {
+		fd = control_listen(conf->control_socket_ro, 0666);
+		ro = 1;
+		send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
+	}
+	send_config(conf);
+}
+
+void
+parent_main(struct peerd_conf *conf, const char *file, int explicit,
+    int debug, int verbose)
+{
+	struct event	 ev_term, ev_int, ev_hup, ev_chld;
+
+	parent.conf = conf;
+	parent.file = file;
+	parent.file_explicit = explicit;
+	parent.opts.debug = debug;
+	parent.opts.verbose = verbose;
+	parent.opts.facility = conf->log_facility;
+	parent.opts.logformat = conf->log_format;
+
+	log_init(debug, conf->log_facility);
+	log_procinit("parent");
+	log_setverbose(verbose);
+	log_setformat(conf->log_format);
+
+	prepare(conf);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_info("starting peerd %s, %s mode", PEERD_VERSION,
+	    config_mode_name(conf->mode));
+
+	event_init();
+	signal_set(&ev_term, SIGTERM, parent_sig, NULL);
+	signal_set(&ev_int, SIGINT, parent_sig, NULL);
+	signal_set(&ev_hup, SIGHUP, parent_sig, NULL);
+	signal_set(&ev_chld, SIGCHLD, parent_sig, NULL);
+	signal_add(&ev_term, NULL);
+	signal_add(&ev_int, NULL);
+	signal_add(&ev_hup, NULL);
+	signal_add(&ev_chld, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	start_suite(conf);
+	setproctitle("parent");
+	event_dispatch();
+
+	unlink(parent.conf->control_socket);
+	if (parent.conf->control_socket_ro[0] != '\0')
+		unlink(parent.conf->control_socket_ro);
+	log_info("stopped%s", parent.exitcode ? " after a failure" : "");
+	config_free(parent.conf);
+	exit(parent.exitcode);
+}

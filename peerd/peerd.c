@@ -1,0 +1,76 @@
+/*
+ * peerd: checks the configuration, then becomes the parent of the suite;
+ * re-executed with -E it is the network engine.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "peerd.h"
+
+__attribute__((__noreturn__))
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dnv] [-f file]\n", getprogname());
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct peerd_conf	*conf;
+	const char		*file = PEERD_CONF_FILE;
+	char			 errbuf[CONF_ERRLEN], *text;
+	size_t			 len;
+	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	int			 explicit = 0;
+
+	if (argc > 1 && strcmp(argv[1], "-E") == 0)
+		engine_main(argc - 1, argv + 1);
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			file = optarg;
+			explicit = 1;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if ((conf = config_load(file, explicit, errbuf, sizeof(errbuf))) == NULL) {
+		fprintf(stderr, "%s\n", errbuf);
+		exit(1);
+	}
+	if (noaction) {
+		if (verbose) {
+			if ((text = config_emit(conf, &len)) == NULL)
+				err(1, "config_emit");
+			fwrite(text, 1, len, stdout);
+			free(text);
+		} else
+			fprintf(stderr, "configuration OK\n");
+		config_free(conf);
+		exit(0);
+	}
+	parent_main(conf, file, explicit, debug, verbose);
+}

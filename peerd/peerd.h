@@ -1,0 +1,33 @@
+#ifndef PEERD_PEERD_H
+#define PEERD_PEERD_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "imsg.h"
+#include "msg.h"
+
+#define PEERD_SHUTDOWN_WAIT	5	/* seconds before SIGKILL */
+#define CTL_MAXCONNS		32
+
+/* parent.c */
+__attribute__((__noreturn__))
+void	 parent_main(struct peerd_conf *, const char *, int, int, int);
+
+/* engine.c */
+__attribute__((__noreturn__))
+void	 engine_main(int, char *[]);
+const char *engine_peerid(void);
+int64_t	 engine_uptime(void);
+void	 engine_show_status(uint32_t);
+
+/* control.c */
+void	 control_init(int, int);
+void	 control_reply(uint32_t, uint32_t, const void *, size_t);
+void	 control_end(uint32_t);
+void	 control_result(uint32_t, int, const char *);
+void	 control_pending_done(uint32_t);
+void	 control_set_pending(uint32_t, int);
+void	 control_shutdown(void);
+
+#endif /* PEERD_PEERD_H */
