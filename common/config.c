@@ -45,7 +45,7 @@ enum ktype {
 };
 
 #define K_STATIC	0x01	/* cannot change while running */
-#define K_ALIAS		0x02	/* another name for a field, never emitted */
+#define K_ALIAS		0x02	/* another name, not emitted */
 
 struct kenum {
 	const char	*name;
@@ -188,6 +188,7 @@ struct parser {
 	size_t			 errlen;
 	struct peerd_conf	*conf;
 	struct strlist		 seen;
+	size_t			 seencap;
 	int			 set[NKEYS];
 	yaml_mark_t		 mark[NKEYS];
 };
@@ -198,6 +199,7 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 static int
 perr(struct parser *, const yaml_mark_t *, const char *, ...)
     __attribute__((__format__ (printf, 3, 4)));
+static int	 parse_map(struct parser *, const char *);
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -241,6 +243,7 @@ has_cntrl(const char *s)
 {
 	const unsigned char	*u;
 
+	/* C0, DEL, and C1 (U+0080 to U+009F) */
 	for (u = (const unsigned char *)s; *u != '\0'; u++) {
 		if (*u < 0x20 || *u == 0x7f)
 			return 1;
@@ -551,7 +554,7 @@ offset_mark(const struct parser *p, size_t off, yaml_mark_t *m)
 		if (p->buf[i] == '\n') {
 			m->line++;
 			m->column = 0;
-		} else if ((p->buf[i] & 0xc0) != 0x80)
+		} else if (((unsigned char)p->buf[i] & 0xc0) != 0x80)
 			m->column++;
 	}
 }
@@ -785,8 +788,6 @@ parse_value(struct parser *p, size_t idx, const yaml_mark_t *km)
 	}
 }
 
-static int parse_map(struct parser *, const char *);
-
 static int
 parse_submap(struct parser *p, const char *name, const yaml_mark_t *km)
 {
@@ -821,7 +822,7 @@ parse_map(struct parser *p, const char *prefix)
 {
 	char		 full[KEY_MAX];
 	yaml_mark_t	 km;
-	size_t		 i, cap;
+	size_t		 i;
 
 	for (;;) {
 		if (next_event(p) == -1)
@@ -833,8 +834,7 @@ parse_map(struct parser *p, const char *prefix)
 			return perr(p, &km, "expected a scalar key");
 		if (key_name(p, prefix, full, sizeof(full)) == -1)
 			return -1;
-		cap = p->seen.n;
-		if (strlist_push(&p->seen, &cap, full) == -1)
+		if (strlist_push(&p->seen, &p->seencap, full) == -1)
 			return nomem(p);
 		if (next_event(p) == -1)
 			return -1;
@@ -1054,6 +1054,43 @@ config_diff_static(const struct peerd_conf *old, const struct peerd_conf *new,
 			cb(keys[i].name);
 }
 
+static size_t
+key_size(const struct ckey *k)
+{
+	switch (k->type) {
+	case KT_BOOL:
+	case KT_ENUM:
+		return sizeof(int);
+	case KT_INT:
+		return sizeof(int64_t);
+	case KT_STR:
+		return sizeof(char *);
+	case KT_LIST:
+		return sizeof(struct strlist);
+	}
+	return 0;
+}
+
+/*
+ * The static keys of nconf take the running values of oconf, which gets
+ * nconf's in exchange and is about to be freed.
+ */
+void
+config_keep_static(struct peerd_conf *nconf, struct peerd_conf *oconf)
+{
+	unsigned char	 tmp[sizeof(struct strlist)];
+	size_t		 i, sz;
+
+	for (i = 0; i < NKEYS; i++) {
+		if ((keys[i].flags & (K_STATIC | K_ALIAS)) != K_STATIC)
+			continue;
+		sz = key_size(&keys[i]);
+		memcpy(tmp, kptr(nconf, &keys[i]), sz);
+		memcpy(kptr(nconf, &keys[i]), kptr(oconf, &keys[i]), sz);
+		memcpy(kptr(oconf, &keys[i]), tmp, sz);
+	}
+}
+
 const char *
 config_mode_name(int mode)
 {
@@ -1165,7 +1202,8 @@ emit_leaf(FILE *fp, const struct peerd_conf *c, const struct ckey *k,
 		fprintf(fp, " %s\n", v ? "true" : "false");
 		break;
 	case KT_INT:
-		fprintf(fp, " %lld\n", (long long)*(const int64_t *)kcptr(c, k));
+		fprintf(fp, " %lld\n",
+		    (long long)*(const int64_t *)kcptr(c, k));
 		break;
 	case KT_ENUM:
 		v = *(const int *)kcptr(c, k);

@@ -72,6 +72,7 @@ char	*config_emit(const struct peerd_conf *, size_t *);
 int	 config_equal(const struct peerd_conf *, const struct peerd_conf *);
 void	 config_diff_static(const struct peerd_conf *,
 	    const struct peerd_conf *, void (*)(const char *));
+void	 config_keep_static(struct peerd_conf *, struct peerd_conf *);
 const char *config_mode_name(int);
 
 #endif /* PEERD_CONFIG_H */

@@ -128,7 +128,8 @@ proc_child_init(int argc, char *argv[], const char *name,
 	log_procinit(name);
 	log_setverbose(o->verbose);
 	log_setformat(o->logformat);
-	setproctitle("%s", name);
+	if (strcmp(getprogname(), name) != 0)
+		setproctitle("%s", name);
 }
 
 /*

@@ -45,6 +45,7 @@ static struct {
 	int			 exitcode;
 	time_t			 deadline;
 	struct event		 ev_reap;
+	struct event		 ev_hangup;
 } parent;
 
 static const struct {
@@ -334,17 +335,39 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 	}
 }
 
+/*
+ * A child closed its channel.  If it died, SIGCHLD has said so by now;
+ * if it lives on without its channel, the suite is half-alive: stop it.
+ */
+static void
+hangup_check(int fd, short event, void *arg)
+{
+	enum proc_id	 id;
+
+	if (parent.shutting_down)
+		return;
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
+		if (parent.procs[id].pid > 0 && !parent.procs[id].iev.active) {
+			log_warnx("%s (pid %d) closed its channel; stopping "
+			    "the suite", proc_name(id), parent.procs[id].pid);
+			parent_shutdown(1);
+			return;
+		}
+}
+
 static void
 parent_dispatch(int fd, short event, void *arg)
 {
 	struct child_proc	*cp = arg;
 	enum proc_id		 from = cp - parent.procs;
+	struct timeval		 tv = { 1, 0 };
 	struct imsg		 imsg;
 	ssize_t			 n;
 
 	if (imsgev_io(&cp->iev, event, proc_name(from)) == -1) {
 		imsgev_clear(&cp->iev);
-		parent_shutdown(1);
+		if (!parent.shutting_down)
+			evtimer_add(&parent.ev_hangup, &tv);
 		return;
 	}
 	while ((n = imsg_get(&cp->iev.ibuf, &imsg)) > 0) {
@@ -564,6 +587,7 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	signal_add(&ev_chld, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	evtimer_set(&parent.ev_hangup, hangup_check, NULL);
 	start_suite(conf);
 	setproctitle("parent");
 	event_dispatch();

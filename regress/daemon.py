@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""
+Daemon tests: start the whole suite as root in a temporary directory and
+check what an operator would: five processes with the right users, roots
+and no_new_privs; peerctl; reload; signals; a dead child stops everything.
+Speaks TAP.  Usage: daemon.py BUILDDIR
+"""
+import json
+import os
+import pwd
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suite import Suite, TAP, wait_for, proc_status, pids_alive  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+t = TAP()
+
+CHILDREN = ("engine", "keyd", "stored", "relayd")
+
+
+def msg_types():
+    """Message numbers, in the order of the table in common/msg.h."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "common", "msg.h")) as f:
+        names = re.findall(r"^\s*MSG\((IMSG_\w+),", f.read(), re.M)
+    return {n: i for i, n in enumerate(names)}
+
+
+MSG = msg_types()
+
+
+def test_processes(s):
+    st = s.status_json()
+    procs = {p["name"]: p for p in st["processes"]}
+    t.ok(sorted(procs) == sorted(("parent",) + CHILDREN),
+         "five processes answer status: %s" % sorted(procs))
+    user = pwd.getpwnam("_peerd").pw_uid
+    keyuser = pwd.getpwnam("_peerkey").pw_uid
+    want = {
+        "parent": (0, "/"),
+        "engine": (user, s.empty),
+        "keyd": (keyuser, s.keys),
+        "stored": (user, s.state),
+        "relayd": (user, s.empty),
+    }
+    ppid = procs.get("parent", {}).get("pid")
+    t.ok(ppid == s.proc.pid, "parent pid is the process we started")
+    for name, (uid, root) in want.items():
+        p = procs.get(name)
+        if p is None:
+            t.ok(False, "%s present" % name)
+            continue
+        ps = proc_status(p["pid"])
+        uids = ps.get("Uid", "").split()
+        t.ok(uids == [str(uid)] * 4,
+             "%s runs with uid %d (real, effective, saved, fs): %s"
+             % (name, uid, uids))
+        t.ok(os.readlink("/proc/%d/root" % p["pid"]) == root,
+             "%s root is %s" % (name, root))
+        if name != "parent":
+            gids = ps.get("Gid", "").split()
+            t.ok(gids[0] != "0" and len(set(gids)) == 1,
+                 "%s runs with one non-root gid: %s" % (name, gids))
+            t.ok(ps.get("Groups", "").split() == [gids[0]],
+                 "%s supplementary groups dropped" % name)
+            t.ok(ps.get("NoNewPrivs") == "1", "%s has no_new_privs" % name)
+            t.ok(ps.get("PPid") == str(s.proc.pid),
+                 "%s is a child of the parent" % name)
+            t.ok(p["uid"] == uid, "%s reports uid %d" % (name, uid))
+
+
+def test_identity(s, first_peerid):
+    st = s.status_json()
+    t.ok(re.fullmatch(r"12D3KooW[1-9A-HJ-NP-Za-km-z]{44}", st["peerId"])
+         is not None, "peer ID is an Ed25519 peer ID: %s" % st["peerId"])
+    kf = os.path.join(s.keys, "identity.key")
+    sb = os.stat(kf)
+    t.ok(sb.st_mode & 0o777 == 0o600, "identity.key mode 0600")
+    t.ok(sb.st_uid == pwd.getpwnam("_peerkey").pw_uid,
+         "identity.key owned by _peerkey")
+    t.ok(sb.st_size == 68, "identity.key is a 68-byte protobuf key")
+    with open(kf, "rb") as f:
+        t.ok(f.read(4) == b"\x08\x01\x12\x40",
+             "identity.key is an Ed25519 PrivateKey protobuf")
+    keyd = [p for p in st["processes"] if p["name"] == "keyd"][0]
+    t.ok(st["peerId"] in keyd["detail"], "keyd reports the same peer ID")
+    if first_peerid is not None:
+        t.ok(st["peerId"] == first_peerid,
+             "peer ID survives a restart (key kept on disk)")
+    dirs = ((s.keys, "_peerkey", 0o700), (s.state, "_peerd", 0o700))
+    for d, user, mode in dirs:
+        sb = os.stat(d)
+        t.ok(sb.st_uid == pwd.getpwnam(user).pw_uid and
+             sb.st_mode & 0o777 == mode,
+             "%s owned by %s, mode %o" % (d, user, mode))
+    t.ok(os.path.exists(os.path.join(s.state, "data.mdb")),
+         "stored opened its LMDB environment")
+    sb = os.stat(s.sock)
+    t.ok(sb.st_mode & 0o777 == 0o660, "control socket mode 0660")
+    return st["peerId"]
+
+
+def test_peerctl(s):
+    r = s.ctl("show", "status")
+    t.ok(r.returncode == 0 and "peer ID: 12D3KooW" in r.stdout and
+         all(n in r.stdout for n in CHILDREN),
+         "peerctl show status, text")
+    r2 = s.ctl("sh")
+    t.ok(r2.returncode == 0 and "peer ID:" in r2.stdout,
+         "a unique prefix works: peerctl sh")
+    r = s.ctl("-j", "show", "status")
+    try:
+        js = json.loads(r.stdout)
+        good = js["mode"] == "relay" and js["version"] and \
+            isinstance(js["uptime"], int) and len(js["processes"]) == 5
+    except (ValueError, KeyError):
+        good = False
+    t.ok(r.returncode == 0 and good, "peerctl -j show status is JSON")
+    r = s.ctl("frobnicate")
+    t.ok(r.returncode == 1 and "usage" in r.stderr,
+         "unknown command: usage and exit 1")
+    r = s.ctl("log", "loud")
+    t.ok(r.returncode == 1, "unknown argument: exit 1")
+    r = s.ctl("-s", s.sock + ".missing", "show", "status")
+    t.ok(r.returncode == 1 and "cannot connect" in r.stderr and
+         "is peerd running" in r.stderr, "missing socket is said so")
+    r = s.ctl("log", "verbose")
+    t.ok(r.returncode == 0 and "verbose" in r.stdout, "log verbose")
+    t.ok(wait_for(lambda: "log level verbose" in s.log()),
+         "parent logs the new level")
+    r = s.ctl("log", "brief")
+    t.ok(r.returncode == 0 and "brief" in r.stdout, "log brief")
+    r = s.ctl("-s", s.rosock, "show", "status")
+    t.ok(r.returncode == 0 and "peer ID:" in r.stdout,
+         "read-only socket answers show status")
+    r = s.ctl("-s", s.rosock, "reload")
+    t.ok(r.returncode == 1 and "not permitted" in r.stderr,
+         "read-only socket refuses reload")
+    t.ok(os.stat(s.rosock).st_mode & 0o777 == 0o666,
+         "read-only socket mode 0666")
+
+
+def test_control_garbage(s):
+    status = MSG["IMSG_CTL_SHOW_STATUS"]
+    verbose = MSG["IMSG_CTL_LOG_VERBOSE"]
+    frames = [
+        os.urandom(64),
+        struct.pack("=IHHII", status, 8, 0, 0, 0),      # len < header
+        struct.pack("=IHHII", status, 60000, 0, 0, 0),  # len > max
+        struct.pack("=IHHII", 9999, 16, 0, 0, 0),       # unknown type
+        struct.pack("=IHHII", verbose, 24, 0, 0, 0) + bytes(8),  # size
+        struct.pack("=IHHII", status, 20, 0, 0, 0)[:10],  # cut short
+        struct.pack("=IHHII", MSG["IMSG_SOCKET_CONN"], 20, 0, 0, 0) +
+        bytes(4),                                       # not a request
+    ]
+    for i, fr in enumerate(frames):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(s.sock)
+        c.sendall(fr)
+        c.settimeout(5)
+        try:
+            if i == 5:
+                c.shutdown(socket.SHUT_WR)
+            closed = c.recv(64) == b""
+        except OSError:
+            closed = True
+        c.close()
+        t.ok(closed, "control: bad frame %d closes that client" % i)
+    r = s.ctl("show", "status")
+    t.ok(r.returncode == 0 and "peer ID" in r.stdout,
+         "suite still serves after bad control input")
+    t.ok(all(pids_alive(s.pids())), "no process died of it")
+    held = []
+    for _ in range(40):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            c.connect(s.sock)
+            held.append(c)
+        except OSError:
+            break
+    time.sleep(0.5)
+    r = s.ctl("show", "status")
+    t.ok(r.returncode != 0 or "peer ID" in r.stdout,
+         "with the client table full, a new client is refused cleanly")
+    for c in held:
+        c.close()
+    t.ok(wait_for(lambda: s.ctl("show", "status").returncode == 0),
+         "clients served again once the others leave")
+
+
+def test_reload(s):
+    s.write_conf(extra="relay:\n  reservations:\n    max: 77\n")
+    r = s.ctl("reload")
+    t.ok(r.returncode == 0 and "reloaded" in r.stdout,
+         "peerctl reload with a good file")
+    t.ok(wait_for(lambda: "0/77 reservations" in s.detail("relayd")),
+         "relayd runs the new setting")
+    pids = s.pids()
+    with open(s.conf, "w") as f:
+        f.write("mode: relay\nrelay:\n  reservations:\n    max: [\n")
+    r = s.ctl("reload")
+    t.ok(r.returncode == 1 and s.conf in r.stderr,
+         "reload with a bad file fails and names it: %s" % r.stderr.strip())
+    t.ok("0/77 reservations" in s.detail("relayd"),
+         "old configuration keeps running")
+    t.ok(s.pids() == pids, "no process restarted")
+    with open(s.conf, "w") as f:
+        f.write("mode: relay\nbogusKey: 1\n")
+    os.kill(s.proc.pid, signal.SIGHUP)
+    t.ok(wait_for(lambda: re.search(r"reload failed.*:2:1: unknown key",
+                                    s.log()) is not None),
+         "SIGHUP with an unknown key: logged with line and column")
+    t.ok(s.ctl("show", "status").returncode == 0, "still serving")
+    s.write_conf(extra="relay:\n  reservations:\n    max: 55\n",
+                 state=s.state + "-moved")
+    os.kill(s.proc.pid, signal.SIGHUP)
+    t.ok(wait_for(lambda: "0/55 reservations" in s.detail("relayd")),
+         "SIGHUP with a good file applies it")
+    t.ok("stateDir cannot change while peerd runs" in s.log(),
+         "a key that cannot change live is logged")
+    st = s.status_json()
+    stored = [p for p in st["processes"] if p["name"] == "stored"][0]
+    t.ok(stored["root"] == s.state, "stateDir keeps its running value")
+    s.write_conf()
+
+
+def test_sigterm(s):
+    pids = s.pids()
+    s.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = s.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc == 0, "SIGTERM: parent exits 0 (rc %s)" % rc)
+    t.ok(wait_for(lambda: not any(pids_alive(pids))),
+         "SIGTERM: every process is gone")
+    t.ok(not os.path.exists(s.sock), "control socket removed")
+
+
+def test_kill_child(base, name):
+    s = Suite(BUILD, base)
+    if not s.start():
+        t.ok(False, "suite starts for the kill -9 %s test" % name)
+        s.stop()
+        return
+    pids = s.pids()
+    victim = [p for p in s.status_json()["processes"]
+              if p["name"] == name][0]["pid"]
+    os.kill(victim, signal.SIGKILL)
+    try:
+        rc = s.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc not in (None, 0), "kill -9 %s: parent exits non-zero (%s)"
+         % (name, rc))
+    t.ok(re.search(r"%s \(pid %d\) was killed by signal 9" % (name, victim),
+                   s.log()) is not None,
+         "kill -9 %s: the log names it" % name)
+    t.ok(wait_for(lambda: not any(pids_alive(pids))),
+         "kill -9 %s: nothing left running" % name)
+    s.stop()
+
+
+def test_bad_key(base):
+    s = Suite(BUILD, base)
+    s.prepare()
+    os.makedirs(s.keys, mode=0o700, exist_ok=True)
+    ku = pwd.getpwnam("_peerkey")
+    os.chown(s.keys, ku.pw_uid, ku.pw_gid)
+    kf = os.path.join(s.keys, "identity.key")
+    junk = b"not a key at all"
+    with open(kf, "wb") as f:
+        f.write(junk)
+    os.chown(kf, ku.pw_uid, ku.pw_gid)
+    os.chmod(kf, 0o600)
+    s.launch()
+    try:
+        rc = s.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc not in (None, 0), "a damaged key file stops the suite (%s)" % rc)
+    t.ok("identity.key" in s.log() and "left as it is" in s.log(),
+         "the log says what is wrong with the key file")
+    with open(kf, "rb") as f:
+        t.ok(f.read() == junk, "the damaged key file is not overwritten")
+    os.chmod(kf, 0o644)
+    s.launch()
+    try:
+        rc = s.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc not in (None, 0) and "chmod 600" in s.log(),
+         "a key file readable by others is refused")
+    s.stop()
+
+
+def test_missing_user(base):
+    s = Suite(BUILD, base)
+    s.prepare()
+    s.write_conf(user="_peerd_nosuchuser")
+    s.launch()
+    try:
+        rc = s.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    t.ok(rc == 1 and "_peerd_nosuchuser does not exist" in s.log() and
+         "peerd-setup" in s.log(), "a missing user is named with the fix")
+    s.stop()
+
+
+def test_check_mode(base):
+    s = Suite(BUILD, base)
+    s.prepare()
+    s.write_conf()
+    r = subprocess.run([s.peerd, "-n", "-f", s.conf], capture_output=True,
+                       text=True)
+    t.ok(r.returncode == 0 and "configuration OK" in r.stderr, "peerd -n")
+    r = subprocess.run([s.peerd, "-nv", "-f", s.conf], capture_output=True,
+                       text=True)
+    emitted = os.path.join(base, "emitted.conf")
+    with open(emitted, "w") as f:
+        f.write(r.stdout)
+    t.ok(r.returncode == 0 and s.state in r.stdout and
+         "controlSocket" in r.stdout, "peerd -nv prints the config")
+    r2 = subprocess.run([s.peerd, "-nv", "-f", emitted],
+                        capture_output=True, text=True)
+    t.ok(r2.returncode == 0 and r2.stdout == r.stdout,
+         "peerd -nv output reads back to the same config")
+    with open(s.conf, "w") as f:
+        f.write("mode: relay\nrelay:\n  enabled: maybe\n")
+    r = subprocess.run([s.peerd, "-n", "-f", s.conf], capture_output=True,
+                       text=True)
+    t.ok(r.returncode == 1 and (s.conf + ":3:12:") in r.stderr,
+         "peerd -n reports file:line:col: %s" % r.stderr.strip())
+    r = subprocess.run([s.peerd, "-n", "-f", s.conf + ".nope"],
+                       capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "No such file" in r.stderr,
+         "peerd -f with a missing file is an error")
+    r = subprocess.run([s.peerd, "-x"], capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "usage" in r.stderr, "peerd bad flag: usage")
+    r = subprocess.run([s.keyd], capture_output=True, text=True)
+    t.ok(r.returncode == 1 and "started by peerd" in r.stderr,
+         "keyd run by hand refuses")
+    s.stop()
+
+
+def test_unprivileged(base):
+    s = Suite(BUILD, base, unprivileged=True)
+    if not s.start():
+        t.ok(False, "suite starts without root: %s" % s.log()[-500:])
+        s.stop()
+        return
+    st = s.status_json()
+    nobody = pwd.getpwnam("nobody").pw_uid
+    t.ok(all(p["uid"] == nobody for p in st["processes"]),
+         "without root every process keeps the caller's uid")
+    t.ok("development mode" in s.log(), "without root: a warning says so")
+    for p in st["processes"]:
+        if p["name"] != "parent":
+            t.ok(proc_status(p["pid"]).get("NoNewPrivs") == "1",
+                 "without root %s still sets no_new_privs" % p["name"])
+    s.stop()
+
+
+def main():
+    if os.geteuid() != 0:
+        t.ok(False, "daemon tests must run as root")
+        sys.exit(t.done())
+    for u in ("_peerd", "_peerkey"):
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            t.ok(False, "user %s exists (run etc/peerd-setup)" % u)
+            sys.exit(t.done())
+    base = tempfile.mkdtemp(prefix="peerd-test-")
+    os.chmod(base, 0o755)
+    try:
+        s = Suite(BUILD, os.path.join(base, "main"))
+        t.ok(s.start(), "suite starts and answers status")
+        if s.started:
+            test_processes(s)
+            pid = test_identity(s, None)
+            test_peerctl(s)
+            test_control_garbage(s)
+            test_reload(s)
+            test_sigterm(s)
+            s.stop()
+            s2 = Suite(BUILD, os.path.join(base, "main"))
+            t.ok(s2.start(), "suite starts again on the same directories")
+            if s2.started:
+                test_identity(s2, pid)
+            s2.stop()
+        s.stop()
+        for name in CHILDREN:
+            test_kill_child(os.path.join(base, "kill-" + name), name)
+        test_bad_key(os.path.join(base, "badkey"))
+        test_missing_user(os.path.join(base, "nouser"))
+        test_check_mode(os.path.join(base, "check"))
+        test_unprivileged(os.path.join(base, "unpriv"))
+    finally:
+        Suite.cleanup_all()
+        t.ok(not Suite.leftovers(), "nothing left running")
+        subprocess.run(["rm", "-rf", base])
+    sys.exit(t.done())
+
+
+if __name__ == "__main__":
+    main()

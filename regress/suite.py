@@ -1,0 +1,230 @@
+"""
+Helpers for tests that run the suite: a TAP writer, and a Suite that
+starts peerd -d as root (or as nobody) in a temporary directory on
+127.0.0.1 with random ports, and always cleans up after itself.
+"""
+import json
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+
+
+class TAP:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name):
+        self.n += 1
+        cond = bool(cond)
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n,
+                              name.replace("\n", " ")), flush=True)
+        if not cond:
+            self.failed += 1
+        return cond
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        return 1 if self.failed else 0
+
+
+def wait_for(fn, timeout=20.0, interval=0.1):
+    """Poll fn until it returns true or timeout seconds pass."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            if fn():
+                return True
+        except Exception:
+            pass
+        if time.monotonic() >= end:
+            return False
+        time.sleep(interval)
+
+
+def proc_status(pid):
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def pids_alive(pids):
+    alive = []
+    for pid in pids:
+        st = proc_status(pid).get("State", "")
+        alive.append(st != "" and not st.startswith("Z"))
+    return alive
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def session_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[3])
+
+
+class Suite:
+    instances = []
+    sessions = set()
+
+    def __init__(self, build, base, unprivileged=False):
+        self.build = build
+        self.base = os.path.realpath(base) if os.path.exists(base) else base
+        self.peerd = os.path.join(build, "peerd")
+        self.peerctl = os.path.join(build, "peerctl")
+        self.keyd = os.path.join(build, "keyd")
+        self.unprivileged = unprivileged
+        self.state = os.path.join(base, "state")
+        self.keys = os.path.join(base, "keys")
+        self.empty = os.path.join(base, "empty")
+        self.sock = os.path.join(base, "ctl.sock")
+        self.rosock = os.path.join(base, "ro.sock")
+        self.conf = os.path.join(base, "peerd.conf")
+        self.logfile = os.path.join(base, "peerd.log")
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.proc = None
+        self.started = False
+        Suite.instances.append(self)
+
+    def prepare(self):
+        os.makedirs(self.base, exist_ok=True)
+        os.chmod(self.base, 0o755)
+        self.base = os.path.realpath(self.base)
+        if self.unprivileged:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.base, nobody.pw_uid, nobody.pw_gid)
+        if not os.path.exists(self.conf):
+            self.write_conf()
+
+    def write_conf(self, extra="", state=None, user=None):
+        lines = [
+            'listen: ["/ip4/127.0.0.1/tcp/%d"]' % self.port,
+            'stateDir: "%s"' % (state or self.state),
+            'keyDir: "%s"' % self.keys,
+            'emptyDir: "%s"' % self.empty,
+            'controlSocket: "%s"' % self.sock,
+            'controlSocketReadonly: "%s"' % self.rosock,
+            'admin:',
+            '  listen: "127.0.0.1:%d"' % self.admin_port,
+        ]
+        if user:
+            lines.append('user: "%s"' % user)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra)
+        os.chmod(self.conf, 0o644)
+
+    def launch(self, args=()):
+        log = open(self.logfile, "ab")
+        pre = None
+        if self.unprivileged:
+            nobody = pwd.getpwnam("nobody")
+
+            def pre():
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+        self.proc = subprocess.Popen(
+            [self.peerd, "-d", "-v", "-f", self.conf] + list(args),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=pre)
+        Suite.sessions.add(self.proc.pid)
+        log.close()
+        return self.proc
+
+    def start(self, args=()):
+        self.prepare()
+        self.launch(args)
+        self.started = wait_for(self._ready, timeout=30)
+        return self.started
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("peerd exited")
+        st = self.status_json()
+        return st["peerId"] != "" and len(st["processes"]) == 5
+
+    def ctl(self, *args, timeout=30):
+        return subprocess.run([self.peerctl, "-s", self.sock] + list(args),
+                              capture_output=True, text=True,
+                              timeout=timeout)
+
+    def status_json(self):
+        r = self.ctl("-j", "show", "status")
+        return json.loads(r.stdout)
+
+    def detail(self, name):
+        for p in self.status_json()["processes"]:
+            if p["name"] == name:
+                return p["detail"]
+        return ""
+
+    def pids(self):
+        return sorted(p["pid"] for p in self.status_json()["processes"])
+
+    def log(self):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.proc.wait()
+        for pid in Suite.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    @staticmethod
+    def leftovers():
+        """Live processes in any session a Suite started."""
+        found = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit() or int(d) == os.getpid():
+                continue
+            st = proc_status(int(d)).get("State", "")
+            if session_of(int(d)) in Suite.sessions and \
+                    not st.startswith("Z"):
+                found.append(int(d))
+        return found
+
+    @classmethod
+    def cleanup_all(cls):
+        for s in cls.instances:
+            s.stop()
