@@ -56,6 +56,10 @@ struct peerd_conf {
 	int64_t		 max_connections;
 	int64_t		 min_connections;
 	int64_t		 max_outgoing;
+	int64_t		 max_pending;		/* upgrading inbound */
+	int64_t		 upgrade_timeout;	/* ms */
+	int64_t		 max_per_ip;
+	int64_t		 max_streams;		/* per connection */
 	int		 gossip_enabled;
 	struct strlist	 gossip_topics;
 	struct strlist	 bootstrap_peers;

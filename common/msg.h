@@ -13,7 +13,7 @@
 
 #define MSG_VAR		((size_t)-1)
 
-#define PEERID_STRLEN	64	/* base58btc of an identity multihash + NUL */
+#define PEERID_STRLEN	96	/* base58btc peer ID + NUL (PEERID_STRMAX) */
 #define CTL_NAMELEN	16
 #define CTL_USERLEN	33
 #define CTL_DETAILLEN	256
@@ -43,6 +43,31 @@ struct ctl_status {
 	char		 mode[16];
 	int64_t		 uptime;		/* seconds */
 	char		 peerid[PEERID_STRLEN];
+	int32_t		 connections;
+	int32_t		 upgrading;
+};
+
+#define CTL_TARGETLEN	1024
+
+struct ctl_target {
+	char		 target[CTL_TARGETLEN];	/* multiaddr or peer ID */
+	int32_t		 count;
+};
+
+struct ctl_ping {
+	char		 peer[PEERID_STRLEN];
+	int32_t		 seq;
+	int64_t		 rtt_us;
+};
+
+struct ctl_conn {
+	uint32_t	 id;
+	int32_t		 inbound;
+	int64_t		 age;			/* seconds */
+	int32_t		 streams;
+	char		 peer[PEERID_STRLEN];
+	char		 addr[128];
+	char		 agent[128];
 };
 
 struct ctl_result {
@@ -53,6 +78,17 @@ struct ctl_result {
 struct key_public {
 	uint8_t		 pubkey[32];		/* Ed25519 */
 	char		 peerid[PEERID_STRLEN];
+	uint8_t		 noise_pub[32];		/* X25519 static key */
+	uint8_t		 noise_sig[64];		/* identity signature over it */
+};
+
+struct key_dh {
+	uint8_t		 pub[32];
+};
+
+struct key_dh_result {
+	int32_t		 ok;
+	uint8_t		 shared[32];
 };
 
 #define MSG_TABLE							\
@@ -69,7 +105,19 @@ struct key_public {
 	MSG(IMSG_CTL_RESULT,		sizeof(struct ctl_result))	\
 	MSG(IMSG_CTL_END,		0)				\
 	MSG(IMSG_KEY_GET_PUBLIC,	0)				\
-	MSG(IMSG_KEY_PUBLIC,		sizeof(struct key_public))
+	MSG(IMSG_KEY_PUBLIC,		sizeof(struct key_public))	\
+	MSG(IMSG_KEY_DH,		sizeof(struct key_dh))		\
+	MSG(IMSG_KEY_DH_RESULT,		sizeof(struct key_dh_result))	\
+	MSG(IMSG_KEY_SIGN_RECORD,	MSG_VAR)			\
+	MSG(IMSG_KEY_RECORD,		MSG_VAR)			\
+	MSG(IMSG_LISTEN,		MSG_VAR)			\
+	MSG(IMSG_CTL_LISTEN_ADDR,	MSG_VAR)			\
+	MSG(IMSG_CTL_CONNECT,		sizeof(struct ctl_target))	\
+	MSG(IMSG_CTL_PING,		sizeof(struct ctl_target))	\
+	MSG(IMSG_CTL_DISCONNECT,	sizeof(struct ctl_target))	\
+	MSG(IMSG_CTL_SHOW_CONNS,	0)				\
+	MSG(IMSG_CTL_CONN,		sizeof(struct ctl_conn))	\
+	MSG(IMSG_CTL_PING_REPLY,	sizeof(struct ctl_ping))
 
 enum imsg_type {
 #define MSG(t, s)	t,

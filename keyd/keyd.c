@@ -12,13 +12,38 @@
 
 #include <sodium.h>
 
+#include "envelope.h"
 #include "keyd.h"
 #include "log.h"
 #include "peerid.h"
 #include "proc.h"
 
-static struct identity	*ident;
+#define NOISE_SIG_PREFIX	"noise-libp2p-static-key:"
+
+struct keys {
+	struct identity	 id;
+	uint8_t		 noise_sk[crypto_scalarmult_SCALARBYTES];
+};
+
+static struct keys	*keys;
 static struct key_public pub;
+static struct peerid	 self;
+static uint64_t		 ndh, nsigned, nrefused;
+
+/* The static key of the Noise handshakes, made anew at each start. */
+static void
+keyd_noise_key(void)
+{
+	uint8_t	 msg[sizeof(NOISE_SIG_PREFIX) - 1 + 32];
+
+	randombytes_buf(keys->noise_sk, sizeof(keys->noise_sk));
+	if (crypto_scalarmult_base(pub.noise_pub, keys->noise_sk) != 0)
+		fatalx("noise static key");
+	memcpy(msg, NOISE_SIG_PREFIX, sizeof(NOISE_SIG_PREFIX) - 1);
+	memcpy(msg + sizeof(NOISE_SIG_PREFIX) - 1, pub.noise_pub, 32);
+	crypto_sign_detached(pub.noise_sig, NULL, msg, sizeof(msg),
+	    keys->id.sk);
+}
 
 static void
 keyd_load(void)
@@ -26,28 +51,114 @@ keyd_load(void)
 	char	 err[512];
 	int	 r;
 
-	if ((ident = sodium_malloc(sizeof(*ident))) == NULL)
+	uint8_t	 pb[ED25519_PUBKEY_PB_LEN];
+
+	if ((keys = sodium_malloc(sizeof(*keys))) == NULL)
 		fatal("sodium_malloc");
-	if ((r = keyfile_load(KEYFILE_NAME, ident, err, sizeof(err))) == -1)
+	if ((r = keyfile_load(KEYFILE_NAME, &keys->id, err,
+	    sizeof(err))) == -1)
 		fatalx("identity key: %s", err);
 	if (r == 1) {
-		if (keyfile_create(KEYFILE_NAME, ident, err, sizeof(err)) == -1)
+		if (keyfile_create(KEYFILE_NAME, &keys->id, err,
+		    sizeof(err)) == -1)
 			fatalx("cannot create identity key: %s", err);
 		log_info("created a new identity key in %s/%s",
 		    child->opts.root, KEYFILE_NAME);
 	}
-	memcpy(pub.pubkey, ident->pk, sizeof(pub.pubkey));
+	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
 	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==
 	    -1)
 		fatalx("peer id does not fit");
-	sodium_mprotect_noaccess(ident);
+	pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
+	if (peerid_from_pubkey_pb(pb, sizeof(pb), &self) == -1)
+		fatalx("peer id");
+	keyd_noise_key();
+	sodium_mprotect_noaccess(keys);
 	log_info("identity %s", pub.peerid);
+}
+
+static void
+keyd_dh(enum proc_id from, struct imsg *imsg)
+{
+	struct key_dh		 req;
+	struct key_dh_result	 res;
+
+	imsg_get_data(imsg, &req, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	sodium_mprotect_readonly(keys);
+	res.ok = crypto_scalarmult(res.shared, keys->noise_sk, req.pub) == 0;
+	sodium_mprotect_noaccess(keys);
+	if (!res.ok) {
+		memset(res.shared, 0, sizeof(res.shared));
+		log_info("refused a DH with a low-order point");
+	}
+	ndh++;
+	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_peerid(imsg), -1,
+	    &res, sizeof(res));
+	sodium_memzero(&res, sizeof(res));
+}
+
+/*
+ * Sign a peer record, after checking that it is one, that it names this
+ * peer, and that every address in it is a valid multiaddr.
+ */
+static void
+keyd_sign_record(enum proc_id from, struct imsg *imsg)
+{
+	static struct peer_record	 rec;
+	static uint8_t			 sbuf[ENVELOPE_MAXSIGNED];
+	static uint8_t			 out[IMSG_MAXSIZE];
+	struct envelope			 env;
+	uint8_t				 pb[ED25519_PUBKEY_PB_LEN];
+	uint8_t				 sig[ENVELOPE_SIGLEN];
+	size_t				 n, len = imsg_get_len(imsg);
+
+	if (peer_record_decode(imsg->data, len, &rec) == -1 ||
+	    rec.nbad != 0 || !peerid_equal(&rec.id, &self) ||
+	    envelope_signing_buf(ENVELOPE_DOMAIN_PEER_RECORD,
+	    ENVELOPE_PTYPE_PEER_RECORD, ENVELOPE_PTYPE_LEN, imsg->data, len,
+	    sbuf, sizeof(sbuf), &n) == -1) {
+		nrefused++;
+		log_warnx("refused to sign a peer record from %s",
+		    proc_name(from));
+		child_compose(from, IMSG_KEY_RECORD, 0, -1, NULL, 0);
+		return;
+	}
+	sodium_mprotect_readonly(keys);
+	crypto_sign_detached(sig, NULL, sbuf, n, keys->id.sk);
+	sodium_mprotect_noaccess(keys);
+	memset(&env, 0, sizeof(env));
+	env.pubkeylen = pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
+	env.pubkey = pb;
+	env.ptype = ENVELOPE_PTYPE_PEER_RECORD;
+	env.ptypelen = ENVELOPE_PTYPE_LEN;
+	env.payload = imsg->data;
+	env.payloadlen = len;
+	env.sig = sig;
+	env.siglen = sizeof(sig);
+	if (envelope_encode(&env, out, IMSG_MAXSIZE - IMSG_HEADER_SIZE,
+	    &n) == -1) {
+		child_compose(from, IMSG_KEY_RECORD, 0, -1, NULL, 0);
+		return;
+	}
+	nsigned++;
+	child_compose(from, IMSG_KEY_RECORD, 0, -1, out, n);
 }
 
 static int
 keyd_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	switch (imsg_get_type(imsg)) {
+	case IMSG_KEY_DH:
+		if (from != PROC_ENGINE)
+			return -1;
+		keyd_dh(from, imsg);
+		return 0;
+	case IMSG_KEY_SIGN_RECORD:
+		if (from != PROC_ENGINE)
+			return -1;
+		keyd_sign_record(from, imsg);
+		return 0;
 	case IMSG_KEY_GET_PUBLIC:
 		if (from != PROC_ENGINE && from != PROC_RELAYD)
 			return -1;
@@ -62,15 +173,17 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 static void
 keyd_status(struct ctl_proc *p)
 {
-	snprintf(p->detail, sizeof(p->detail), "identity %s (Ed25519)",
-	    pub.peerid);
+	snprintf(p->detail, sizeof(p->detail), "identity %s (Ed25519); "
+	    "%llu DH, %llu signed, %llu refused", pub.peerid,
+	    (unsigned long long)ndh, (unsigned long long)nsigned,
+	    (unsigned long long)nrefused);
 }
 
 static void
 keyd_shutdown(void)
 {
-	sodium_free(ident);
-	ident = NULL;
+	sodium_free(keys);
+	keys = NULL;
 }
 
 int

@@ -5,8 +5,10 @@
 
 #include "output.h"
 
+static int	 nconns, nprocs;
+
 static void
-fmt_uptime(int64_t s, char *buf, size_t len)
+fmt_age(int64_t s, char *buf, size_t len)
 {
 	if (s >= 86400)
 		snprintf(buf, len, "%lldd%02lldh%02lldm", (long long)s / 86400,
@@ -17,8 +19,9 @@ fmt_uptime(int64_t s, char *buf, size_t len)
 }
 
 static void
-show_head(void)
+show_head(const char *array)
 {
+	nconns = nprocs = 0;
 }
 
 static void
@@ -26,20 +29,50 @@ show_status(const struct ctl_status *st)
 {
 	char	 up[32];
 
-	fmt_uptime(st->uptime, up, sizeof(up));
+	fmt_age(st->uptime, up, sizeof(up));
 	printf("peerd %s, %s mode, up %s\n", st->version, st->mode, up);
 	printf("peer ID: %s\n", st->peerid[0] ? st->peerid : "(unknown)");
-	printf("\n%-8s %8s %-10s %-8s %s\n", "process", "pid", "user",
-	    "state", "root / detail");
+	printf("connections: %d open, %d upgrading\n", st->connections,
+	    st->upgrading);
+}
+
+static void
+show_listen_addr(const char *addr)
+{
+	printf("listening: %s\n", addr);
 }
 
 static void
 show_proc(const struct ctl_proc *p)
 {
+	if (nprocs++ == 0)
+		printf("\n%-8s %8s %-10s %-8s %s\n", "process", "pid", "user",
+		    "state", "root / detail");
 	printf("%-8s %8d %-10s %-8s %s\n", p->name, p->pid, p->user,
 	    p->state, p->root);
 	if (p->detail[0] != '\0')
 		printf("%-8s %8s %-10s %-8s %s\n", "", "", "", "", p->detail);
+}
+
+static void
+show_conn(const struct ctl_conn *c)
+{
+	char	 age[32];
+
+	if (nconns++ == 0)
+		printf("%-52s %-3s %-22s %9s %7s %s\n", "peer", "dir",
+		    "address", "age", "streams", "agent");
+	fmt_age(c->age, age, sizeof(age));
+	printf("%-52s %-3s %-22s %9s %7d %s\n", c->peer,
+	    c->inbound ? "in" : "out", c->addr, age, c->streams,
+	    c->agent[0] ? c->agent : "-");
+}
+
+static void
+show_ping(const struct ctl_ping *p)
+{
+	printf("pong from %s: seq=%d time=%.3f ms\n", p->peer, p->seq,
+	    p->rtt_us / 1000.0);
 }
 
 static void
@@ -59,7 +92,10 @@ show_tail(void)
 const struct output show_output = {
 	.head = show_head,
 	.status = show_status,
+	.listen_addr = show_listen_addr,
 	.proc = show_proc,
+	.conn = show_conn,
+	.ping = show_ping,
 	.result = show_result,
 	.tail = show_tail,
 };

@@ -4,9 +4,12 @@
 #include "msg.h"
 
 struct output {
-	void	(*head)(void);
+	void	(*head)(const char *);
 	void	(*status)(const struct ctl_status *);
+	void	(*listen_addr)(const char *);
 	void	(*proc)(const struct ctl_proc *);
+	void	(*conn)(const struct ctl_conn *);
+	void	(*ping)(const struct ctl_ping *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 };

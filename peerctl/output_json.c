@@ -1,18 +1,21 @@
 /*
- * JSON output of peerctl (-j): one object per command.
+ * JSON output of peerctl (-j): one object per command; repeated replies
+ * become arrays named after what they hold.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "output.h"
 
-static int	 nprocs, in_status;
+static const char	*array;		/* the array being written */
+static int		 nmembers, nitems;
 
 static void
-json_string(const char *key, const char *s)
+json_str(const char *s)
 {
 	const unsigned char *p;
 
-	printf("\"%s\":\"", key);
+	putchar('"');
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
@@ -24,53 +27,124 @@ json_string(const char *key, const char *s)
 	putchar('"');
 }
 
+/* Start a member of the top object, closing an open array first. */
 static void
-json_head(void)
+member(const char *key)
 {
-	nprocs = 0;
-	in_status = 0;
+	if (array != NULL) {
+		putchar(']');
+		array = NULL;
+	}
+	printf("%s\"%s\":", nmembers++ ? "," : "", key);
+}
+
+/* Start an element of the named array. */
+static void
+element(const char *name)
+{
+	if (array == NULL || strcmp(array, name) != 0) {
+		member(name);
+		putchar('[');
+		array = name;
+		nitems = 0;
+	}
+	if (nitems++)
+		putchar(',');
+}
+
+/* Replies that are a list give an empty array rather than nothing. */
+static void
+json_head(const char *list)
+{
+	array = NULL;
+	nmembers = 0;
 	putchar('{');
+	if (list != NULL) {
+		member(list);
+		putchar('[');
+		array = list;
+		nitems = 0;
+	}
 }
 
 static void
 json_status(const struct ctl_status *st)
 {
-	in_status = 1;
-	json_string("version", st->version);
-	putchar(',');
-	json_string("mode", st->mode);
-	printf(",\"uptime\":%lld,", (long long)st->uptime);
-	json_string("peerId", st->peerid);
-	printf(",\"processes\":[");
+	member("version");
+	json_str(st->version);
+	member("mode");
+	json_str(st->mode);
+	member("uptime");
+	printf("%lld", (long long)st->uptime);
+	member("peerId");
+	json_str(st->peerid);
+	member("connections");
+	printf("%d", st->connections);
+	member("upgrading");
+	printf("%d", st->upgrading);
+}
+
+static void
+json_listen_addr(const char *addr)
+{
+	element("listenAddrs");
+	json_str(addr);
 }
 
 static void
 json_proc(const struct ctl_proc *p)
 {
-	printf("%s{", nprocs++ ? "," : "");
-	json_string("name", p->name);
-	printf(",\"pid\":%d,\"uid\":%u,", p->pid, p->uid);
-	json_string("user", p->user);
-	putchar(',');
-	json_string("root", p->root);
-	putchar(',');
-	json_string("state", p->state);
-	putchar(',');
-	json_string("detail", p->detail);
+	element("processes");
+	printf("{\"name\":");
+	json_str(p->name);
+	printf(",\"pid\":%d,\"uid\":%u,\"user\":", p->pid, p->uid);
+	json_str(p->user);
+	printf(",\"root\":");
+	json_str(p->root);
+	printf(",\"state\":");
+	json_str(p->state);
+	printf(",\"detail\":");
+	json_str(p->detail);
 	putchar('}');
+}
+
+static void
+json_conn(const struct ctl_conn *c)
+{
+	element("connections");
+	printf("{\"id\":%u,\"peerId\":", c->id);
+	json_str(c->peer);
+	printf(",\"direction\":\"%s\",\"address\":",
+	    c->inbound ? "inbound" : "outbound");
+	json_str(c->addr);
+	printf(",\"age\":%lld,\"streams\":%d,\"agent\":", (long long)c->age,
+	    c->streams);
+	json_str(c->agent);
+	putchar('}');
+}
+
+static void
+json_ping(const struct ctl_ping *p)
+{
+	element("pings");
+	printf("{\"peerId\":");
+	json_str(p->peer);
+	printf(",\"seq\":%d,\"rtt_ms\":%.3f}", p->seq, p->rtt_us / 1000.0);
 }
 
 static void
 json_result(const struct ctl_result *r)
 {
-	printf("\"ok\":%s,", r->ok ? "true" : "false");
-	json_string("message", r->msg);
+	member("ok");
+	printf("%s", r->ok ? "true" : "false");
+	member("message");
+	json_str(r->msg);
 }
 
 static void
 json_tail(void)
 {
-	if (in_status)
+	if (array != NULL)
 		putchar(']');
 	printf("}\n");
 }
@@ -78,7 +152,10 @@ json_tail(void)
 const struct output json_output = {
 	.head = json_head,
 	.status = json_status,
+	.listen_addr = json_listen_addr,
 	.proc = json_proc,
+	.conn = json_conn,
+	.ping = json_ping,
 	.result = json_result,
 	.tail = json_tail,
 };

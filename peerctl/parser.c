@@ -1,16 +1,22 @@
 /*
  * The command line of peerctl, driven by a token table: each keyword
- * leads to the next table; a unique prefix is enough.
+ * leads to the next table; a unique prefix of a keyword is enough.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parser.h"
+
+#define PING_DEFAULT	3
+#define PING_MAX	1000
 
 enum token_type {
 	ENDTOKEN,
 	NOTOKEN,
 	KEYWORD,
+	TARGET,
+	COUNT,
 };
 
 struct token {
@@ -22,17 +28,25 @@ struct token {
 
 static const struct token t_show[];
 static const struct token t_log[];
+static const struct token t_target[];
+static const struct token t_ping[];
+static const struct token t_ping_opts[];
+static const struct token t_count[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
 	{ KEYWORD,	"reload",	RELOAD,		NULL },
 	{ KEYWORD,	"log",		NONE,		t_log },
+	{ KEYWORD,	"ping",		PING,		t_ping },
+	{ KEYWORD,	"connect",	CONNECT,	t_target },
+	{ KEYWORD,	"disconnect",	DISCONNECT,	t_target },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
 static const struct token t_show[] = {
 	{ NOTOKEN,	"",		NONE,		NULL },
 	{ KEYWORD,	"status",	SHOW_STATUS,	NULL },
+	{ KEYWORD,	"connections",	SHOW_CONNS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -42,7 +56,52 @@ static const struct token t_log[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
+static const struct token t_target[] = {
+	{ TARGET,	"",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_ping[] = {
+	{ TARGET,	"",		NONE,		t_ping_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_ping_opts[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ KEYWORD,	"-c",		NONE,		t_count },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_count[] = {
+	{ COUNT,	"",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
 static struct parse_result	 res;
+
+static int
+match_arg(const char *word, const struct token *t)
+{
+	const char	*errstr;
+
+	if (word == NULL)
+		return 0;
+	if (t->type == TARGET) {
+		if (strlcpy(res.target, word, sizeof(res.target)) >=
+		    sizeof(res.target)) {
+			fprintf(stderr, "%s: too long\n", word);
+			return 0;
+		}
+		return 1;
+	}
+	res.count = strtonum(word, 1, PING_MAX, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "count %s: %s (1 to %d)\n", word, errstr,
+		    PING_MAX);
+		return 0;
+	}
+	return 1;
+}
 
 static const struct token *
 match_token(const char *word, const struct token *table)
@@ -51,36 +110,40 @@ match_token(const char *word, const struct token *table)
 	size_t			 i, n = 0;
 
 	for (i = 0; table[i].type != ENDTOKEN; i++) {
-		if (table[i].type == NOTOKEN) {
+		switch (table[i].type) {
+		case NOTOKEN:
 			if (word == NULL || *word == '\0') {
 				t = &table[i];
 				n++;
 			}
-		} else if (word != NULL && strncmp(word, table[i].keyword,
-		    strlen(word)) == 0) {
-			t = &table[i];
-			n++;
+			break;
+		case KEYWORD:
+			if (word != NULL && strncmp(word, table[i].keyword,
+			    strlen(word)) == 0) {
+				t = &table[i];
+				n++;
+			}
+			break;
+		case TARGET:
+		case COUNT:
+			if (match_arg(word, &table[i])) {
+				t = &table[i];
+				n++;
+			}
+			break;
+		case ENDTOKEN:
+			break;
 		}
 	}
 	if (n != 1) {
-		fprintf(stderr, "%s: %s\n", word ? word : "",
-		    n ? "ambiguous" : "unknown command");
+		fprintf(stderr, "%s: %s\n", word ? word : "(nothing)",
+		    n ? "ambiguous" : word ? "unknown command or argument" :
+		    "missing argument");
 		return NULL;
 	}
 	if (t->value != NONE)
 		res.action = t->value;
 	return t;
-}
-
-static void
-show_valid(const struct token *table)
-{
-	size_t	 i;
-
-	fprintf(stderr, "valid commands/arguments:\n");
-	for (i = 0; table[i].type != ENDTOKEN; i++)
-		if (table[i].type == KEYWORD)
-			fprintf(stderr, "  %s\n", table[i].keyword);
 }
 
 const struct parse_result *
@@ -90,14 +153,13 @@ parse(int argc, char *argv[])
 	int			 i = 0;
 
 	memset(&res, 0, sizeof(res));
+	res.count = PING_DEFAULT;
 	if (argc == 0)
 		return NULL;
 	while (table != NULL) {
 		if ((t = match_token(i < argc ? argv[i] : NULL, table)) ==
-		    NULL) {
-			show_valid(table);
+		    NULL)
 			return NULL;
-		}
 		if (t->type != NOTOKEN)
 			i++;
 		table = t->next;

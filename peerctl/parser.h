@@ -1,19 +1,26 @@
 #ifndef PEERCTL_PARSER_H
 #define PEERCTL_PARSER_H
 
+#include "msg.h"
+
 enum actions {
 	NONE,
 	SHOW_STATUS,
+	SHOW_CONNS,
 	RELOAD,
 	LOG_VERBOSE,
 	LOG_BRIEF,
+	PING,
+	CONNECT,
+	DISCONNECT,
 };
 
 struct parse_result {
 	enum actions	 action;
+	char		 target[CTL_TARGETLEN];
+	int		 count;
 };
 
 const struct parse_result *parse(int, char *[]);
-void	 parse_usage(void);
 
 #endif /* PEERCTL_PARSER_H */

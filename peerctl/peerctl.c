@@ -29,7 +29,11 @@ usage(void)
 {
 	fprintf(stderr, "usage: %s [-j] [-s socket] command [argument ...]\n"
 	    "commands:\n"
-	    "  show status\n"
+	    "  show [status]\n"
+	    "  show connections\n"
+	    "  ping <multiaddr | peer ID> [-c count]\n"
+	    "  connect <multiaddr>\n"
+	    "  disconnect <peer ID>\n"
 	    "  reload\n"
 	    "  log verbose | brief\n", getprogname());
 	exit(1);
@@ -58,6 +62,18 @@ ctl_connect(const char *path)
 }
 
 static void
+send_target(struct imsgbuf *ibuf, uint32_t type,
+    const struct parse_result *res)
+{
+	struct ctl_target	 t;
+
+	memset(&t, 0, sizeof(t));
+	strlcpy(t.target, res->target, sizeof(t.target));
+	t.count = res->count;
+	imsg_compose(ibuf, type, 0, 0, -1, &t, sizeof(t));
+}
+
+static void
 send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 {
 	int32_t	 v;
@@ -65,6 +81,18 @@ send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	switch (res->action) {
 	case SHOW_STATUS:
 		imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_CONNS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_CONNS, 0, 0, -1, NULL, 0);
+		break;
+	case PING:
+		send_target(ibuf, IMSG_CTL_PING, res);
+		break;
+	case CONNECT:
+		send_target(ibuf, IMSG_CTL_CONNECT, res);
+		break;
+	case DISCONNECT:
+		send_target(ibuf, IMSG_CTL_DISCONNECT, res);
 		break;
 	case RELOAD:
 		imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
@@ -89,6 +117,9 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_status	 st;
 	struct ctl_proc		 p;
 	struct ctl_result	 r;
+	struct ctl_conn		 cc;
+	struct ctl_ping		 pg;
+	char			 addr[IMSG_MAXSIZE];
 
 	if (!msg_valid(imsg))
 		errx(1, "malformed reply from peerd (type %u)",
@@ -110,6 +141,23 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		p.detail[sizeof(p.detail) - 1] = '\0';
 		out->proc(&p);
 		return 0;
+	case IMSG_CTL_LISTEN_ADDR:
+		if (imsg_get_string(imsg, addr, sizeof(addr)) == -1)
+			errx(1, "malformed reply from peerd");
+		out->listen_addr(addr);
+		return 0;
+	case IMSG_CTL_CONN:
+		imsg_get_data(imsg, &cc, sizeof(cc));
+		cc.peer[sizeof(cc.peer) - 1] = '\0';
+		cc.addr[sizeof(cc.addr) - 1] = '\0';
+		cc.agent[sizeof(cc.agent) - 1] = '\0';
+		out->conn(&cc);
+		return 0;
+	case IMSG_CTL_PING_REPLY:
+		imsg_get_data(imsg, &pg, sizeof(pg));
+		pg.peer[sizeof(pg.peer) - 1] = '\0';
+		out->ping(&pg);
+		return 0;
 	case IMSG_CTL_RESULT:
 		imsg_get_data(imsg, &r, sizeof(r));
 		r.msg[sizeof(r.msg) - 1] = '\0';
@@ -126,14 +174,16 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 }
 
 static int
-read_replies(struct imsgbuf *ibuf, const struct output *out)
+read_replies(struct imsgbuf *ibuf, const struct output *out,
+    const struct parse_result *res)
 {
 	struct pollfd	 pfd;
 	struct imsg	 imsg;
 	ssize_t		 n;
 	int		 done = 0, failed = 0, r;
 
-	out->head();
+	out->head(res->action == SHOW_CONNS ? "connections" :
+	    res->action == PING ? "pings" : NULL);
 	while (!done) {
 		pfd.fd = ibuf->fd;
 		pfd.events = POLLIN;
@@ -172,7 +222,7 @@ main(int argc, char *argv[])
 	struct imsgbuf			 ibuf;
 	int				 ch, fd, failed;
 
-	while ((ch = getopt(argc, argv, "js:")) != -1) {
+	while ((ch = getopt(argc, argv, "+js:")) != -1) {
 		switch (ch) {
 		case 'j':
 			out = &json_output;
@@ -192,7 +242,7 @@ main(int argc, char *argv[])
 	fd = ctl_connect(sock);
 	imsgbuf_init(&ibuf, fd);
 	send_request(&ibuf, res);
-	failed = read_replies(&ibuf, out);
+	failed = read_replies(&ibuf, out, res);
 	imsgbuf_clear(&ibuf);
 	close(fd);
 	return failed ? 1 : 0;

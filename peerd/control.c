@@ -18,11 +18,12 @@
 #include "log.h"
 #include "peerd.h"
 #include "proc.h"
+#include "engine.h"
 
 #define CTL_MAXQUEUE	(256 * 1024)
 
-struct ctl_conn {
-	TAILQ_ENTRY(ctl_conn)	 entry;
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client)	 entry;
 	uint32_t		 id;
 	int			 restricted;
 	int			 pending;
@@ -36,11 +37,11 @@ struct ctl_listener {
 	int		 restricted;
 };
 
-static TAILQ_HEAD(, ctl_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static TAILQ_HEAD(, ctl_client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct ctl_listener	 listeners[2];
-static int			 nlisteners, nconns;
+static int			 nlisteners, nclients;
 static uint32_t			 next_id = 1;
-static struct ctl_conn		*dispatching;
+static struct ctl_client		*dispatching;
 
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
@@ -59,31 +60,31 @@ control_init(int fd, int restricted)
 	event_add(&l->ev, NULL);
 }
 
-static struct ctl_conn *
+static struct ctl_client *
 control_find(uint32_t id)
 {
-	struct ctl_conn	*c;
+	struct ctl_client	*c;
 
-	TAILQ_FOREACH(c, &conns, entry)
+	TAILQ_FOREACH(c, &clients, entry)
 		if (c->id == id)
 			return c;
 	return NULL;
 }
 
 static void
-control_close(struct ctl_conn *c)
+control_close(struct ctl_client *c)
 {
-	TAILQ_REMOVE(&conns, c, entry);
+	TAILQ_REMOVE(&clients, c, entry);
 	imsgev_clear(&c->iev);
 	free(c);
-	nconns--;
+	nclients--;
 }
 
 static void
 control_accept(int fd, short event, void *arg)
 {
 	struct ctl_listener	*l = arg;
-	struct ctl_conn		*c;
+	struct ctl_client		*c;
 	int			 s;
 
 	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -93,7 +94,7 @@ control_accept(int fd, short event, void *arg)
 			log_warn("control accept");
 		return;
 	}
-	if (nconns >= CTL_MAXCONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (nclients >= CTL_MAXCONNS || (c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("control: too many clients, refusing one");
 		close(s);
 		return;
@@ -104,14 +105,14 @@ control_accept(int fd, short event, void *arg)
 	c->restricted = l->restricted;
 	imsgev_init(&c->iev, s, control_dispatch, c);
 	imsgbuf_set_maxqueue(&c->iev.ibuf, CTL_MAXQUEUE);
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	nconns++;
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	nclients++;
 }
 
 void
 control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 {
-	struct ctl_conn	*c;
+	struct ctl_client	*c;
 
 	if ((c = control_find(id)) == NULL || c->closing)
 		return;
@@ -145,7 +146,7 @@ control_result(uint32_t id, int ok, const char *msg)
 void
 control_set_pending(uint32_t id, int n)
 {
-	struct ctl_conn	*c;
+	struct ctl_client	*c;
 
 	if ((c = control_find(id)) == NULL)
 		return;
@@ -157,7 +158,7 @@ control_set_pending(uint32_t id, int n)
 void
 control_pending_done(uint32_t id)
 {
-	struct ctl_conn	*c;
+	struct ctl_client	*c;
 
 	if ((c = control_find(id)) == NULL || c->pending == 0)
 		return;
@@ -166,7 +167,31 @@ control_pending_done(uint32_t id)
 }
 
 static int
-control_request(struct ctl_conn *c, struct imsg *imsg)
+control_target(struct ctl_client *c, struct imsg *imsg)
+{
+	struct ctl_target	 t;
+
+	imsg_get_data(imsg, &t, sizeof(t));
+	if (memchr(t.target, '\0', sizeof(t.target)) == NULL)
+		return -1;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_CONNECT:
+		ops_connect(c->id, t.target);
+		break;
+	case IMSG_CTL_PING:
+		if (t.count < 1 || t.count > CTL_MAXPINGS)
+			return -1;
+		ops_ping(c->id, t.target, t.count);
+		break;
+	default:
+		ops_disconnect(c->id, t.target);
+		break;
+	}
+	return 0;
+}
+
+static int
+control_request(struct ctl_client *c, struct imsg *imsg)
 {
 	int32_t	 v;
 
@@ -174,6 +199,15 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	case IMSG_CTL_SHOW_STATUS:
 		engine_show_status(c->id);
 		return 0;
+	case IMSG_CTL_SHOW_CONNS:
+		ops_show_connections(c->id);
+		return 0;
+	case IMSG_CTL_CONNECT:
+	case IMSG_CTL_PING:
+	case IMSG_CTL_DISCONNECT:
+		if (c->restricted)
+			break;
+		return control_target(c, imsg);
 	case IMSG_CTL_RELOAD:
 		if (c->restricted)
 			break;
@@ -203,7 +237,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 static void
 control_dispatch(int fd, short event, void *arg)
 {
-	struct ctl_conn	*c = arg;
+	struct ctl_client	*c = arg;
 	struct imsg	 imsg;
 	ssize_t		 n;
 	int		 r;
@@ -243,10 +277,10 @@ control_dispatch(int fd, short event, void *arg)
 void
 control_shutdown(void)
 {
-	struct ctl_conn	*c;
+	struct ctl_client	*c;
 	int		 i;
 
-	while ((c = TAILQ_FIRST(&conns)) != NULL)
+	while ((c = TAILQ_FIRST(&clients)) != NULL)
 		control_close(c);
 	for (i = 0; i < nlisteners; i++) {
 		event_del(&listeners[i].ev);

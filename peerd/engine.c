@@ -1,6 +1,7 @@
 /*
- * The engine: every socket to the outside world.  For now it serves the
- * control socket and gathers status from the other processes.
+ * The engine: every socket to the outside world.  It holds no private
+ * key: keyd answers for the static DH of each handshake and signs the
+ * peer record.
  */
 #include <sys/types.h>
 
@@ -10,20 +11,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event.h>
+#include <sodium.h>
+
+#include "engine.h"
+#include "envelope.h"
 #include "log.h"
+#include "noisepb.h"
 #include "peerd.h"
 #include "proc.h"
 
+#define MAX_ANNOUNCE	16
+
+struct engine_identity	 ident;
+
 static struct {
-	struct key_public	 key;
-	int			 have_key;
 	struct timespec		 started;
+	struct event		 ev_sweep;
+	uint8_t			 payload[256];	/* our Noise handshake payload */
+	size_t			 payloadlen;
+	struct multiaddr	 announce[MAX_ANNOUNCE];
+	size_t			 nannounce;
 } engine;
 
 const char *
 engine_peerid(void)
 {
-	return engine.have_key ? engine.key.peerid : "";
+	return ident.ready ? ident.peerid_str : "";
 }
 
 int64_t
@@ -35,6 +49,64 @@ engine_uptime(void)
 	return now.tv_sec - engine.started.tv_sec;
 }
 
+time_t
+engine_upgrade_timeout(void)
+{
+	return child->conf ? child->conf->upgrade_timeout / 1000 : 10;
+}
+
+int
+engine_max_streams(void)
+{
+	return child->conf ? child->conf->max_streams : 256;
+}
+
+int
+engine_max_connections(void)
+{
+	return child->conf ? child->conf->max_connections : 0;
+}
+
+int
+engine_max_pending(void)
+{
+	return child->conf ? child->conf->max_pending : 0;
+}
+
+int
+engine_max_per_ip(void)
+{
+	return child->conf ? child->conf->max_per_ip : 0;
+}
+
+const uint8_t *
+engine_noise_payload(size_t *len)
+{
+	*len = engine.payloadlen;
+	return engine.payload;
+}
+
+size_t
+engine_announce(struct multiaddr *out, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; i < engine.nannounce && i < max; i++)
+		out[i] = engine.announce[i];
+	return i;
+}
+
+void
+engine_key_dh(uint32_t conn, const uint8_t *re)
+{
+	struct key_dh	 req;
+
+	memcpy(req.pub, re, sizeof(req.pub));
+	if (child_compose(PROC_KEYD, IMSG_KEY_DH, conn, -1, &req,
+	    sizeof(req)) == -1)
+		upgrade_static_dh(conn, NULL);
+}
+
 /* Answer what the engine knows and ask every other process for its part. */
 void
 engine_show_status(uint32_t ctl)
@@ -42,9 +114,11 @@ engine_show_status(uint32_t ctl)
 	static const enum proc_id others[] = {
 		PROC_PARENT, PROC_KEYD, PROC_STORED, PROC_RELAYD
 	};
+	struct multiaddr	 ma[ID_MAXADDRS];
 	struct ctl_status	 st;
 	struct ctl_proc		 p;
-	size_t			 i;
+	char			 addr[MADDR_STRMAX];
+	size_t			 i, n;
 	int			 asked = 0;
 
 	memset(&st, 0, sizeof(st));
@@ -53,7 +127,16 @@ engine_show_status(uint32_t ctl)
 	    "", sizeof(st.mode));
 	st.uptime = engine_uptime();
 	strlcpy(st.peerid, engine_peerid(), sizeof(st.peerid));
+	st.connections = conn_count() - conn_pending();
+	st.upgrading = conn_pending();
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
+	n = engine_announce(ma, ID_MAXADDRS);
+	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
+	for (i = 0; i < n; i++)
+		if (maddr_format(&ma[i], addr, sizeof(addr)) == 0 &&
+		    strlen(addr) < IMSG_MAXSIZE - IMSG_HEADER_SIZE)
+			control_reply(ctl, IMSG_CTL_LISTEN_ADDR, addr,
+			    strlen(addr) + 1);
 	child_fill_proc(&p);
 	control_reply(ctl, IMSG_CTL_PROC, &p, sizeof(p));
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
@@ -63,16 +146,94 @@ engine_show_status(uint32_t ctl)
 	control_set_pending(ctl, asked);
 }
 
+/* Ask keyd to sign our peer record: announce and listen addresses. */
 static void
-engine_peer_up(enum proc_id id)
+engine_sign_record(void)
 {
-	if (id == PROC_KEYD)
-		child_compose(PROC_KEYD, IMSG_KEY_GET_PUBLIC, 0, -1, NULL, 0);
+	static struct peer_record	 rec;
+	static uint8_t			 buf[ID_MAXRECORD];
+	struct timespec			 now;
+	size_t				 len;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.id = ident.peerid;
+	clock_gettime(CLOCK_REALTIME, &now);
+	rec.seq = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	rec.naddrs = engine_announce(rec.addrs, ID_MAXADDRS);
+	rec.naddrs += listen_addrs(rec.addrs + rec.naddrs,
+	    ID_MAXADDRS - rec.naddrs, NULL);
+	if (peer_record_encode(&rec, buf, sizeof(buf), &len) == -1 ||
+	    len > IMSG_MAXSIZE - IMSG_HEADER_SIZE) {
+		log_warnx("peer record does not fit");
+		return;
+	}
+	child_compose(PROC_KEYD, IMSG_KEY_SIGN_RECORD, 0, -1, buf, len);
+}
+
+static void
+engine_identity(struct imsg *imsg)
+{
+	struct key_public	 kp;
+	struct noise_payload	 p;
+
+	imsg_get_data(imsg, &kp, sizeof(kp));
+	kp.peerid[sizeof(kp.peerid) - 1] = '\0';
+	memcpy(ident.pubkey, kp.pubkey, sizeof(ident.pubkey));
+	memcpy(ident.noise_pub, kp.noise_pub, sizeof(ident.noise_pub));
+	memcpy(ident.noise_sig, kp.noise_sig, sizeof(ident.noise_sig));
+	if (peerid_parse(kp.peerid, &ident.peerid) == -1)
+		fatalx("keyd sent a bad peer ID");
+	strlcpy(ident.peerid_str, kp.peerid, sizeof(ident.peerid_str));
+	memset(&p, 0, sizeof(p));
+	p.keylen = pb_ed25519_pubkey(ident.pubkey, p.key, sizeof(p.key));
+	memcpy(p.sig, ident.noise_sig, sizeof(ident.noise_sig));
+	p.siglen = sizeof(ident.noise_sig);
+	strlcpy(p.muxers[0], "/yamux/1.0.0", sizeof(p.muxers[0]));
+	p.nmuxers = 1;
+	p.has_ext = 1;
+	if (noise_payload_encode(&p, engine.payload, sizeof(engine.payload),
+	    &engine.payloadlen) == -1)
+		fatalx("noise payload does not encode");
+	ident.ready = 1;
+	engine_sign_record();
+	listen_resume();
+}
+
+static void
+engine_record(struct imsg *imsg)
+{
+	size_t	 len = imsg_get_len(imsg);
+	uint8_t	*p;
+
+	if (len == 0) {
+		log_warnx("keyd refused to sign our peer record");
+		return;
+	}
+	if ((p = malloc(len)) == NULL)
+		return;
+	memcpy(p, imsg->data, len);
+	free(ident.record);
+	ident.record = p;
+	ident.recordlen = len;
+}
+
+static void
+engine_listen(struct imsg *imsg)
+{
+	char	 text[MADDR_STRMAX];
+	int	 fd;
+
+	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
+	    (fd = imsg_get_fd(imsg)) == -1)
+		fatalx("bad listen message from parent");
+	listen_add(fd, text);
+	log_info("listening on %s", text);
 }
 
 static int
 engine_dispatch(enum proc_id from, struct imsg *imsg)
 {
+	struct key_dh_result	 dh;
 	struct ctl_result	 res;
 	int32_t			 ro;
 	int			 fd;
@@ -84,12 +245,28 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		imsg_get_data(imsg, &ro, sizeof(ro));
 		control_init(fd, ro);
 		return 0;
+	case IMSG_LISTEN:
+		if (from != PROC_PARENT)
+			return -1;
+		engine_listen(imsg);
+		return 0;
 	case IMSG_KEY_PUBLIC:
 		if (from != PROC_KEYD)
 			return -1;
-		imsg_get_data(imsg, &engine.key, sizeof(engine.key));
-		engine.key.peerid[sizeof(engine.key.peerid) - 1] = '\0';
-		engine.have_key = 1;
+		engine_identity(imsg);
+		return 0;
+	case IMSG_KEY_DH_RESULT:
+		if (from != PROC_KEYD)
+			return -1;
+		imsg_get_data(imsg, &dh, sizeof(dh));
+		upgrade_static_dh(imsg_get_peerid(imsg), dh.ok ? dh.shared :
+		    NULL);
+		sodium_memzero(&dh, sizeof(dh));
+		return 0;
+	case IMSG_KEY_RECORD:
+		if (from != PROC_KEYD)
+			return -1;
+		engine_record(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_PROC, imsg->data,
@@ -111,16 +288,74 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 }
 
 static void
+engine_peer_up(enum proc_id id)
+{
+	if (id == PROC_KEYD)
+		child_compose(PROC_KEYD, IMSG_KEY_GET_PUBLIC, 0, -1, NULL, 0);
+}
+
+static void
+engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
+{
+	char	 err[256];
+	size_t	 i;
+
+	engine.nannounce = 0;
+	for (i = 0; i < nconf->announce.n; i++) {
+		if (engine.nannounce == MAX_ANNOUNCE) {
+			log_warnx("announce: only the first %d addresses are "
+			    "used", MAX_ANNOUNCE);
+			break;
+		}
+		if (maddr_parse(nconf->announce.v[i],
+		    &engine.announce[engine.nannounce], err,
+		    sizeof(err)) == -1) {
+			log_warnx("announce %s skipped: %s",
+			    nconf->announce.v[i], err);
+			continue;
+		}
+		engine.nannounce++;
+	}
+	if (oconf != NULL && ident.ready)
+		engine_sign_record();
+	listen_resume();
+}
+
+static void
+engine_sweep(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	conn_sweep(mono_now());
+	evtimer_add(&engine.ev_sweep, &tv);
+}
+
+static void
 engine_status(struct ctl_proc *p)
 {
-	snprintf(p->detail, sizeof(p->detail), "control socket%s",
-	    engine.have_key ? "" : ", waiting for keyd");
+	snprintf(p->detail, sizeof(p->detail), "%d connections, %d "
+	    "upgrading; %llu accepted, %llu dialled, %llu handshake "
+	    "failures, %llu timeouts, %llu refused", conn_count() -
+	    conn_pending(), conn_pending(),
+	    (unsigned long long)counters.accepted,
+	    (unsigned long long)counters.dialed,
+	    (unsigned long long)counters.handshake_failures,
+	    (unsigned long long)counters.handshake_timeouts,
+	    (unsigned long long)(counters.refused_pending +
+	    counters.refused_per_ip));
+	if (!ident.ready)
+		strlcpy(p->state, "starting", sizeof(p->state));
 }
 
 static void
 engine_shutdown(void)
 {
+	evtimer_del(&engine.ev_sweep);
+	conn_close_all();
+	listen_close_all();
 	control_shutdown();
+	free(ident.record);
+	ident.record = NULL;
 }
 
 void
@@ -130,12 +365,18 @@ engine_main(int argc, char *argv[])
 		.id = PROC_ENGINE,
 		.dispatch = engine_dispatch,
 		.peer_up = engine_peer_up,
+		.configure = engine_configure,
 		.status = engine_status,
 		.shutdown = engine_shutdown,
 	};
+	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
+	if (sodium_init() == -1)
+		fatalx("sodium_init");
 	child_start(&c, argc, argv);
+	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
+	evtimer_add(&engine.ev_sweep, &tv);
 	child_loop();
 	exit(0);
 }

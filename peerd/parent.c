@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +27,7 @@
 #include "imsgev.h"
 #include "log.h"
 #include "msg.h"
+#include "multiaddr.h"
 #include "peerd.h"
 #include "privsep.h"
 
@@ -60,6 +63,8 @@ static const struct {
 
 static void	 parent_dispatch(int, short, void *);
 static void	 parent_shutdown(int);
+static void	 send_to(enum proc_id, uint32_t, uint32_t, int, const void *,
+		    size_t);
 
 static void
 mkdir_parents(const char *path)
@@ -173,6 +178,39 @@ control_listen(const char *path, mode_t mode)
 	if (listen(fd, CTL_MAXCONNS) == -1)
 		fatal("listen %s", path);
 	return fd;
+}
+
+/* Bind one listen address; the engine gets the socket. */
+static void
+listen_on(const char *text)
+{
+	struct multiaddr	 ma;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 err[256];
+	int			 fd, one = 1;
+
+	if (maddr_parse(text, &ma, err, sizeof(err)) == -1)
+		fatalx("listen %s: %s", text, err);
+	if (maddr_has(&ma, MADDR_WS) || maddr_has(&ma, MADDR_WSS)) {
+		log_warnx("listen %s skipped: the WebSocket transport is not "
+		    "available yet", text);
+		return;
+	}
+	if (maddr_to_sockaddr(&ma, &ss, &len) == -1)
+		fatalx("listen %s: only /ip4 or /ip6 with /tcp can be "
+		    "listened on", text);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("listen %s: socket", text);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		fatal("listen %s: bind", text);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("listen %s", text);
+	send_to(PROC_ENGINE, IMSG_LISTEN, 0, fd, text, strlen(text) + 1);
 }
 
 static void
@@ -525,6 +563,7 @@ static void
 start_suite(struct peerd_conf *conf)
 {
 	char		*self, *path;
+	size_t		 i;
 	int		 fd;
 	int32_t		 ro;
 
@@ -549,6 +588,8 @@ start_suite(struct peerd_conf *conf)
 		send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
 	}
 	send_config(conf);
+	for (i = 0; i < conf->listen.n; i++)
+		listen_on(conf->listen.v[i]);
 }
 
 void

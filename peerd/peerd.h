@@ -9,6 +9,8 @@
 
 #define PEERD_SHUTDOWN_WAIT	5	/* seconds before SIGKILL */
 #define CTL_MAXCONNS		32
+#define LISTEN_BACKLOG		512
+#define CTL_MAXPINGS		1000
 
 /* parent.c */
 __attribute__((__noreturn__))

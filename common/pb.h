@@ -1,0 +1,45 @@
+#ifndef PEERD_PB_H
+#define PEERD_PB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_VARINT	0
+#define PB_I64		1
+#define PB_LEN		2
+#define PB_I32		5
+
+#define PB_MAXFIELD	0x1fffffff
+
+/* Writer over a caller's buffer; a write that does not fit sets overflow. */
+struct pbw {
+	uint8_t		*buf;
+	size_t		 len, cap;
+	int		 overflow;
+};
+
+struct pbr {
+	const uint8_t	*p;
+	size_t		 len, off;
+};
+
+/* One field: v for PB_VARINT, PB_I64 and PB_I32, data/len for all. */
+struct pbf {
+	uint32_t	 field;
+	int		 wire;
+	uint64_t	 v;
+	const uint8_t	*data;
+	size_t		 len;
+};
+
+void	 pbw_init(struct pbw *, uint8_t *, size_t);
+void	 pbw_varint(struct pbw *, uint32_t, uint64_t);
+void	 pbw_bytes(struct pbw *, uint32_t, const void *, size_t);
+void	 pbw_string(struct pbw *, uint32_t, const char *);
+
+void	 pbr_init(struct pbr *, const uint8_t *, size_t);
+int	 pbr_next(struct pbr *, struct pbf *);
+
+int	 pb_utf8_valid(const uint8_t *, size_t);
+
+#endif /* PEERD_PB_H */

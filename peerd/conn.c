@@ -1,0 +1,523 @@
+/*
+ * Connections: the socket, one event each, input framing and the output
+ * queue.  Plaintext is written straight into the output queue and sealed
+ * there in place, so an outgoing byte is copied once and encrypted once.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+#include "peerd.h"
+
+#define READ_CHUNK	(256 * 1024)
+
+struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
+static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
+struct engine_counters	 counters;
+static uint32_t		 next_conn_id = 1;
+static int		 nconns, npending;
+static uint8_t		 scratch[READ_CHUNK];
+
+static void	 conn_io(int, short, void *);
+static int	 conn_seal(struct conn *);
+
+time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+struct conn *
+conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
+{
+	struct conn	*c;
+	socklen_t	 llen;
+	int		 one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->fd = fd;
+	c->dir = dir;
+	c->id = next_conn_id++;
+	if (next_conn_id == 0)
+		next_conn_id = 1;
+	if (len > sizeof(c->ss))
+		len = sizeof(c->ss);
+	memcpy(&c->ss, sa, len);
+	llen = sizeof(c->lss);
+	getsockname(fd, (struct sockaddr *)&c->lss, &llen);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->started = c->last_io = mono_now();
+	c->state = dir == CONN_OUTBOUND ? CS_CONNECTING : CS_MS_SECURITY;
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
+	c->in_upgrade = 1;
+	nconns++;
+	npending++;
+	c->events = -1;
+	conn_update_events(c);
+	return c;
+}
+
+void
+conn_update_events(struct conn *c)
+{
+	short	 events = EV_READ | EV_PERSIST;
+
+	if (c->state == CS_CONNECTING || c->out.len > 0)
+		events |= EV_WRITE;
+	if (events == c->events)
+		return;
+	if (c->events != -1)
+		event_del(&c->ev);
+	event_set(&c->ev, c->fd, events, conn_io, c);
+	event_add(&c->ev, NULL);
+	c->events = events;
+}
+
+struct conn *
+conn_find(uint32_t id)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* An open connection to this peer, if there is one. */
+struct conn *
+conn_find_peer(const struct peerid *p)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->state == CS_OPEN && c->have_peer &&
+		    peerid_equal(&c->peer, p))
+			return c;
+	return NULL;
+}
+
+int
+conn_count(void)
+{
+	return nconns;
+}
+
+int
+conn_pending(void)
+{
+	return npending;
+}
+
+static int
+same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+int
+conn_count_ip(const struct sockaddr_storage *ss)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (same_ip(&c->ss, ss))
+			n++;
+	return n;
+}
+
+/* The upgrade is over: the connection leaves the handshake list. */
+void
+conn_upgraded(struct conn *c)
+{
+	if (c->in_upgrade) {
+		TAILQ_REMOVE(&upgrading, c, hs_entry);
+		c->in_upgrade = 0;
+		npending--;
+	}
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	char	 peer[64] = "";
+
+	if (c->have_peer)
+		peerid_format(&c->peer, peer, sizeof(peer));
+	if (!c->in_upgrade) {
+		log_info("connection %u %s %s closed: %s", c->id,
+		    c->dir == CONN_INBOUND ? "from" : "to", peer, reason);
+		ops_conn_closed(c);
+	} else {
+		log_debug("connection %u closed during upgrade: %s", c->id,
+		    reason);
+		TAILQ_REMOVE(&upgrading, c, hs_entry);
+		npending--;
+		ops_conn_failed(c, reason);
+	}
+	yamux_free(c);
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	if (c->events != -1)
+		event_del(&c->ev);
+	close(c->fd);
+	if (c->hs != NULL) {
+		noise_hs_clear(c->hs);
+		free(c->hs);
+	}
+	sodium_memzero(&c->tx, sizeof(c->tx));
+	sodium_memzero(&c->rx, sizeof(c->rx));
+	bq_free(&c->raw);
+	bq_free(&c->out);
+	bq_free(&c->mspt);
+	peer_info_free(c->info);
+	free(c);
+	listen_resume();
+}
+
+/* A violation: one line in the log, one count, this connection only. */
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	char	 msg[256];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!c->in_upgrade)
+		counters.protocol_errors++;
+	else
+		counters.handshake_failures++;
+	log_info("connection %u: %s", c->id, msg);
+	conn_close(c, msg);
+}
+
+/* Close after handing the peer what is queued, as far as it can take. */
+void
+conn_abort(struct conn *c, const char *reason)
+{
+	if (conn_seal(c) == 0 && c->out.len > 0)
+		send(c->fd, bq_ptr(&c->out), c->out.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	conn_close(c, reason);
+}
+
+void
+sockaddr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, len, "unknown");
+}
+
+/* Bytes before the security handshake, as they are. */
+int
+conn_write_raw(struct conn *c, const void *data, size_t len)
+{
+	if (bq_append(&c->out, data, len, CONN_MAX_OUT) == -1)
+		return -1;
+	conn_update_events(c);
+	return 0;
+}
+
+static int
+conn_seal(struct conn *c)
+{
+	uint8_t	*p;
+	size_t	 ptlen;
+
+	if (!c->framing)
+		return 0;
+	c->framing = 0;
+	ptlen = c->out.len - c->frame - 2;
+	if (bq_reserve(&c->out, NOISE_TAGLEN, CONN_MAX_OUT + CONN_MAX_RAW) ==
+	    NULL)
+		return -1;
+	p = c->out.data + c->out.off + c->frame;
+	if (noise_encrypt(&c->tx, p + 2, ptlen, p + 2) == -1)
+		return -1;
+	c->out.len += NOISE_TAGLEN;
+	p[0] = (ptlen + NOISE_TAGLEN) >> 8;
+	p[1] = (ptlen + NOISE_TAGLEN) & 0xff;
+	return 0;
+}
+
+/* Plaintext after the handshake: framed and sealed in the output queue. */
+int
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	const uint8_t	*d = data;
+	size_t		 room, n;
+	uint8_t		*p;
+
+	while (len > 0) {
+		if (!c->framing) {
+			if ((p = bq_reserve(&c->out, 2, CONN_MAX_OUT +
+			    CONN_MAX_RAW)) == NULL)
+				return -1;
+			c->frame = c->out.len;
+			c->out.len += 2;
+			c->framing = 1;
+		}
+		room = NOISE_MAXPT - (c->out.len - c->frame - 2);
+		n = len < room ? len : room;
+		if (bq_append(&c->out, d, n, CONN_MAX_OUT + CONN_MAX_RAW) ==
+		    -1)
+			return -1;
+		d += n;
+		len -= n;
+		if (n == room && conn_seal(c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+conn_flush(struct conn *c)
+{
+	if (conn_seal(c) == -1) {
+		conn_fail(c, "output queue full");
+		return;
+	}
+	conn_update_events(c);
+}
+
+int
+conn_congested(const struct conn *c)
+{
+	return c->out.len >= CONN_MAX_OUT / 2;
+}
+
+/* Bytes the current partial frame still needs; 0 if unknown. */
+static size_t
+frame_need(const struct conn *c)
+{
+	const uint8_t	*p = bq_ptr(&c->raw);
+
+	if (c->state == CS_MS_SECURITY || c->raw.len < 2)
+		return 0;
+	return 2 + ((size_t)p[0] << 8 | p[1]) - c->raw.len;
+}
+
+/*
+ * Feed input to the state machine.  Returns bytes consumed; the rest is
+ * an incomplete frame.  The connection may be gone when *gone is set.
+ */
+static size_t
+conn_input(struct conn *c, uint8_t *buf, size_t len, int *gone)
+{
+	uint32_t	 id = c->id;
+	size_t		 used = 0, n;
+
+	while (used < len) {
+		if (c->state == CS_MS_SECURITY)
+			upgrade_input(c, buf + used, len - used, &n);
+		else if (noise_frames(c, buf + used, len - used, &n) == -1)
+			n = 0;
+		if (conn_find(id) != c) {
+			*gone = 1;
+			return used;
+		}
+		if (n == 0)
+			break;
+		used += n;
+	}
+	return used;
+}
+
+static int
+conn_read(struct conn *c)
+{
+	uint32_t	 id = c->id;
+	ssize_t		 n;
+	size_t		 need, used;
+	uint8_t		*p;
+	int		 gone = 0;
+
+	if (c->raw.len > 0 && (need = frame_need(c)) > 0) {
+		if ((p = bq_reserve(&c->raw, need, CONN_MAX_RAW)) == NULL) {
+			conn_fail(c, "frame too large");
+			return -1;
+		}
+		if ((n = read(c->fd, p, need)) <= 0)
+			goto eof;
+		c->raw.len += n;
+		if ((size_t)n < need)
+			return 0;
+		used = conn_input(c, c->raw.data + c->raw.off, c->raw.len,
+		    &gone);
+		if (gone)
+			return -1;
+		bq_consume(&c->raw, used);
+	}
+	if ((n = read(c->fd, scratch, sizeof(scratch))) <= 0)
+		goto eof;
+	c->last_io = mono_now();
+	if (c->raw.len > 0) {
+		if (bq_append(&c->raw, scratch, n, CONN_MAX_RAW) == -1) {
+			conn_fail(c, "frame too large");
+			return -1;
+		}
+		used = conn_input(c, c->raw.data + c->raw.off, c->raw.len,
+		    &gone);
+		if (!gone)
+			bq_consume(&c->raw, used);
+	} else {
+		used = conn_input(c, scratch, n, &gone);
+		if (!gone && used < (size_t)n &&
+		    bq_append(&c->raw, scratch + used, n - used,
+		    CONN_MAX_RAW) == -1) {
+			conn_fail(c, "frame too large");
+			return -1;
+		}
+	}
+	return gone ? -1 : 0;
+ eof:
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (conn_find(id) == c)
+		conn_close(c, n == 0 ? "closed by peer" : strerror(errno));
+	return -1;
+}
+
+static int
+conn_send(struct conn *c)
+{
+	ssize_t	 n;
+	size_t	 len;
+	int	 was = conn_congested(c);
+
+	if (conn_seal(c) == -1) {
+		conn_fail(c, "output queue full");
+		return -1;
+	}
+	if ((len = c->out.len) == 0)
+		return 0;
+	if ((n = send(c->fd, bq_ptr(&c->out), len, MSG_NOSIGNAL)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		conn_close(c, strerror(errno));
+		return -1;
+	}
+	bq_consume(&c->out, n);
+	if (was && !conn_congested(c) && c->state == CS_OPEN)
+		yamux_send_pending(c);
+	return 0;
+}
+
+static void
+conn_connected(struct conn *c)
+{
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		conn_close(c, strerror(err));
+		return;
+	}
+	len = sizeof(c->lss);
+	getsockname(c->fd, (struct sockaddr *)&c->lss, &len);
+	c->state = CS_MS_SECURITY;
+	upgrade_start(c);
+}
+
+static void
+conn_io(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+	uint32_t	 id = c->id;
+
+	if (event & EV_WRITE) {
+		if (c->state == CS_CONNECTING) {
+			conn_connected(c);
+			if (conn_find(id) != c)
+				return;
+		} else if (conn_send(c) == -1)
+			return;
+	}
+	if ((event & EV_READ) && c->state != CS_CONNECTING &&
+	    conn_read(c) == -1)
+		return;
+	if (conn_find(id) != c)
+		return;
+	if (c->state == CS_CLOSING && c->out.len == 0) {
+		conn_close(c, "done");
+		return;
+	}
+	conn_flush(c);
+}
+
+/* Once a second: handshake deadlines and keepalives. */
+void
+conn_sweep(time_t now)
+{
+	struct conn	*c, *t;
+	time_t		 limit = engine_upgrade_timeout();
+
+	for (c = TAILQ_FIRST(&upgrading); c != NULL; c = t) {
+		t = TAILQ_NEXT(c, hs_entry);
+		if (now - c->started < limit)
+			break;
+		counters.handshake_timeouts++;
+		log_info("connection %u: handshake timed out", c->id);
+		conn_close(c, "handshake timed out");
+	}
+	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
+		if (c->state == CS_OPEN)
+			yamux_keepalive(c, now);
+}
+
+void
+conn_close_all(void)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&conns)) != NULL) {
+		if (c->state == CS_OPEN)
+			yamux_goaway(c, 0);
+		conn_abort(c, "shutting down");
+	}
+}

@@ -1,0 +1,270 @@
+/*
+ * The network engine: connections, the security and muxer upgrade,
+ * yamux sessions, streams and the protocol table.
+ */
+#ifndef PEERD_ENGINE_H
+#define PEERD_ENGINE_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include <event.h>
+
+#include "buf.h"
+#include "multiaddr.h"
+#include "noise.h"
+#include "peerid.h"
+
+#define ENGINE_AGENT		"peerd/" PEERD_VERSION
+#define ENGINE_PROTOVER		"ipfs/0.1.0"
+
+#define CONN_MAX_OUT		(4 * 1024 * 1024)  /* queued ciphertext */
+#define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
+#define NOISE_MAXPT		(NOISE_MAXMSG - NOISE_TAGLEN)
+
+#define YAMUX_WINDOW		(256 * 1024)
+#define YAMUX_HDRLEN		12
+#define YAMUX_MAX_OUTBUF	(256 * 1024)	/* per stream, waiting */
+#define YAMUX_KEEPALIVE		30		/* seconds idle */
+
+#define STREAM_MS_TIMEOUT	10		/* seconds to agree */
+
+enum conn_dir {
+	CONN_INBOUND,
+	CONN_OUTBOUND
+};
+
+enum conn_state {
+	CS_CONNECTING,		/* outbound TCP connect in progress */
+	CS_MS_SECURITY,		/* multistream for /noise, in clear */
+	CS_NOISE,		/* Noise XX */
+	CS_MS_MUXER,		/* multistream for /yamux/1.0.0, encrypted */
+	CS_OPEN,		/* yamux */
+	CS_CLOSING		/* flushing, then gone */
+};
+
+struct conn;
+struct stream;
+
+/* One entry of the protocol table. */
+struct proto {
+	const char	*name;
+	int		(*enabled)(void);
+	void		(*open)(struct stream *);
+	void		(*input)(struct stream *);
+	void		(*writable)(struct stream *);
+	void		(*closed)(struct stream *);
+	void		(*free)(struct stream *);
+};
+
+#define ST_LOCAL_FIN	0x01
+#define ST_REMOTE_FIN	0x02
+#define ST_RESET	0x04
+#define ST_ACKED	0x08
+#define ST_OUTBOUND	0x10
+#define ST_NEGOTIATED	0x20
+#define ST_MS_HEADER	0x40	/* remote multistream header seen */
+#define ST_FIN_SENT	0x80
+
+struct stream {
+	TAILQ_ENTRY(stream)	 entry;
+	struct conn		*conn;
+	uint32_t		 id;
+	int			 flags;
+	uint32_t		 send_window;
+	uint32_t		 recv_window;
+	uint32_t		 unacked;	/* consumed, not yet granted */
+	struct bq		 in;
+	struct bq		 out;
+	const struct proto	*proto;
+	const char		*want;		/* outbound: proposed protocol */
+	int			 tries;
+	time_t			 opened;
+	void			*ctx;
+};
+
+struct yamux {
+	TAILQ_HEAD(, stream)	 streams;
+	uint32_t		 next_id;
+	uint32_t		 nstreams;
+	uint8_t			 hdr[YAMUX_HDRLEN];
+	size_t			 hdrlen;
+	struct stream		*body_stream;
+	uint32_t		 body_left;
+	int			 body_type;
+	int			 goaway;
+	uint32_t		 ping_out;
+	struct timespec		 ping_sent;
+};
+
+/* What identify told us about the remote; kept per connection. */
+struct peer_info {
+	char			*agent;
+	char			*protocol_version;
+	char			*protocols;	/* NUL-separated, ends in "" */
+	size_t			 protocols_len;
+	uint8_t			*addrs;		/* 2-byte length, binary */
+	size_t			 addrs_len;
+	struct multiaddr	 observed;
+	int			 has_observed;
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 hs_entry;	/* while upgrading */
+	uint32_t		 id;
+	int			 fd;
+	enum conn_dir		 dir;
+	enum conn_state		 state;
+	int			 in_upgrade;
+	struct event		 ev;
+	short			 events;
+	struct sockaddr_storage	 ss;		/* remote */
+	struct sockaddr_storage	 lss;		/* local */
+	struct peerid		 peer;
+	int			 have_peer;
+	int			 expect_peer;	/* outbound to a known ID */
+	time_t			 started;	/* monotonic seconds */
+	time_t			 last_io;
+	struct bq		 raw;		/* partial input frame */
+	struct bq		 out;		/* ciphertext to send */
+	size_t			 frame;		/* open frame at out + frame */
+	int			 framing;	/* a frame is open */
+	struct bq		 mspt;		/* plaintext of CS_MS_MUXER */
+	struct noise_hs		*hs;
+	struct noise_cs		 tx;
+	struct noise_cs		 rx;
+	int			 early_muxer;
+	int			 ms_header;	/* upgrade: remote header seen */
+	struct yamux		 mux;
+	struct peer_info	*info;
+};
+
+TAILQ_HEAD(connlist, conn);
+
+struct engine_counters {
+	uint64_t	 accepted;
+	uint64_t	 dialed;
+	uint64_t	 refused_pending;
+	uint64_t	 refused_per_ip;
+	uint64_t	 handshake_timeouts;
+	uint64_t	 handshake_failures;
+	uint64_t	 protocol_errors;
+	uint64_t	 streams_refused;
+};
+
+struct engine_identity {
+	int		 ready;
+	uint8_t		 pubkey[32];
+	struct peerid	 peerid;
+	char		 peerid_str[64];
+	uint8_t		 noise_pub[32];
+	uint8_t		 noise_sig[64];
+	uint8_t		*record;		/* signed peer record */
+	size_t		 recordlen;
+};
+
+extern struct connlist		 conns;
+extern struct engine_counters	 counters;
+extern struct engine_identity	 ident;
+
+/* conn.c */
+struct conn	*conn_new(int, enum conn_dir, const struct sockaddr *,
+		    socklen_t);
+void		 conn_close(struct conn *, const char *);
+void		 conn_fail(struct conn *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 conn_abort(struct conn *, const char *);
+struct conn	*conn_find(uint32_t);
+struct conn	*conn_find_peer(const struct peerid *);
+int		 conn_write_raw(struct conn *, const void *, size_t);
+int		 conn_write(struct conn *, const void *, size_t);
+void		 conn_flush(struct conn *);
+int		 conn_congested(const struct conn *);
+void		 conn_update_events(struct conn *);
+void		 conn_sweep(time_t);
+int		 conn_count(void);
+int		 conn_count_ip(const struct sockaddr_storage *);
+int		 conn_pending(void);
+time_t		 mono_now(void);
+void		 conn_close_all(void);
+void		 conn_upgraded(struct conn *);
+
+/* upgrade.c */
+void		 upgrade_start(struct conn *);
+void		 upgrade_input(struct conn *, const uint8_t *, size_t,
+		    size_t *);
+void		 upgrade_static_dh(uint32_t, const uint8_t *);
+void		 upgrade_open(struct conn *);
+void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
+int		 noise_frames(struct conn *, uint8_t *, size_t, size_t *);
+
+/* yamux.c */
+void		 yamux_init(struct conn *);
+int		 yamux_input(struct conn *, const uint8_t *, size_t);
+struct stream	*yamux_open(struct conn *, const char *);
+struct stream	*stream_lookup(struct conn *, uint32_t);
+int		 stream_write(struct stream *, const void *, size_t);
+void		 stream_consume(struct stream *, size_t);
+void		 stream_close(struct stream *);
+void		 stream_reset(struct stream *);
+int		 stream_writable(const struct stream *);
+void		 yamux_goaway(struct conn *, uint32_t);
+void		 yamux_free(struct conn *);
+void		 yamux_keepalive(struct conn *, time_t);
+void		 yamux_send_pending(struct conn *);
+
+/* stream.c */
+extern const struct proto	*protocols[];
+const struct proto *proto_lookup(const char *);
+void		 stream_opened(struct stream *);
+void		 stream_input(struct stream *);
+void		 stream_remote_closed(struct stream *);
+void		 stream_writable_cb(struct stream *);
+void		 stream_free_proto(struct stream *);
+size_t		 proto_names(const char **, size_t);
+
+/* proto_identify.c, proto_ping.c */
+extern const struct proto	 proto_identify, proto_identify_push,
+				 proto_ping;
+void		 identify_start(struct conn *);
+void		 peer_info_free(struct peer_info *);
+void		 ping_start(struct conn *, uint32_t, int);
+
+/* listen.c */
+void		 listen_add(int, const char *);
+void		 listen_resume(void);
+void		 listen_pause(void);
+size_t		 listen_addrs(struct multiaddr *, size_t,
+		    const struct sockaddr_storage *);
+void		 listen_close_all(void);
+
+/* dial.c */
+struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
+
+/* ops.c: control requests that need the network */
+void		 ops_connect(uint32_t, const char *);
+void		 ops_ping(uint32_t, const char *, int);
+void		 ops_disconnect(uint32_t, const char *);
+void		 ops_show_connections(uint32_t);
+void		 ops_conn_ready(struct conn *);
+void		 ops_conn_failed(struct conn *, const char *);
+void		 ops_conn_closed(struct conn *);
+void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);
+void		 ops_ping_done(uint32_t, const char *);
+
+/* engine.c */
+time_t		 engine_upgrade_timeout(void);
+int		 engine_max_streams(void);
+int		 engine_max_connections(void);
+int		 engine_max_pending(void);
+int		 engine_max_per_ip(void);
+void		 engine_key_dh(uint32_t, const uint8_t *);
+const uint8_t	*engine_noise_payload(size_t *);
+size_t		 engine_announce(struct multiaddr *, size_t);
+
+#endif /* PEERD_ENGINE_H */

@@ -1,0 +1,219 @@
+/*
+ * Listening sockets, bound by the parent and passed down.  Accepting
+ * obeys the bounds: pending handshakes, connections per IP, the total.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "engine.h"
+#include "log.h"
+
+struct listener {
+	TAILQ_ENTRY(listener)	 entry;
+	int			 fd;
+	struct event		 ev;
+	struct multiaddr	 ma;
+	struct sockaddr_storage	 ss;
+	int			 active;
+};
+
+static TAILQ_HEAD(, listener)	 listeners =
+    TAILQ_HEAD_INITIALIZER(listeners);
+static struct event		 ev_resume;
+static int			 paused = 1;
+static time_t			 last_refusal_log;
+
+static void	 listen_accept(int, short, void *);
+
+void
+listen_add(int fd, const char *text)
+{
+	struct listener	*l;
+	socklen_t	 len;
+	char		 err[128];
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("listen_add");
+	if (maddr_parse(text, &l->ma, err, sizeof(err)) == -1)
+		fatalx("listen address from parent: %s", err);
+	l->fd = fd;
+	len = sizeof(l->ss);
+	if (getsockname(fd, (struct sockaddr *)&l->ss, &len) == -1)
+		fatal("getsockname");
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listen_accept, l);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	if (!paused) {
+		event_add(&l->ev, NULL);
+		l->active = 1;
+	}
+}
+
+static void
+listen_resume_cb(int fd, short event, void *arg)
+{
+	listen_resume();
+}
+
+/* Accept again, once the identity is known and while there is room. */
+void
+listen_resume(void)
+{
+	struct listener	*l;
+
+	if (!ident.ready || conn_count() >= engine_max_connections())
+		return;
+	paused = 0;
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (!l->active) {
+			event_add(&l->ev, NULL);
+			l->active = 1;
+		}
+}
+
+void
+listen_pause(void)
+{
+	struct listener	*l;
+	struct timeval	 tv = { 1, 0 };
+
+	paused = 1;
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (l->active) {
+			event_del(&l->ev);
+			l->active = 0;
+		}
+	if (!evtimer_initialized(&ev_resume))
+		evtimer_set(&ev_resume, listen_resume_cb, NULL);
+	evtimer_add(&ev_resume, &tv);
+}
+
+/* One log line a second at most for refusals; all are counted. */
+static void
+refused(const char *why, const struct sockaddr_storage *ss)
+{
+	char	 addr[128];
+	time_t	 now = mono_now();
+
+	if (now == last_refusal_log)
+		return;
+	last_refusal_log = now;
+	sockaddr_fmt(ss, addr, sizeof(addr));
+	log_info("refused a connection from %s: %s", addr, why);
+}
+
+static void
+listen_accept(int fd, short event, void *arg)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct conn		*c;
+	int			 s;
+
+	if ((s = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("accept");
+			listen_pause();
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	if (conn_pending() >= engine_max_pending()) {
+		counters.refused_pending++;
+		refused("too many pending handshakes", &ss);
+		close(s);
+		return;
+	}
+	if (conn_count_ip(&ss) >= engine_max_per_ip()) {
+		counters.refused_per_ip++;
+		refused("too many connections from this address", &ss);
+		close(s);
+		return;
+	}
+	if ((c = conn_new(s, CONN_INBOUND, (struct sockaddr *)&ss, len)) ==
+	    NULL) {
+		close(s);
+		return;
+	}
+	counters.accepted++;
+	upgrade_start(c);
+	if (conn_count() >= engine_max_connections())
+		listen_pause();
+}
+
+static int
+unspecified(const struct sockaddr_storage *ss)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    &any6, sizeof(any6)) == 0;
+	return 0;
+}
+
+/*
+ * Where we listen, as multiaddrs; an unspecified address is shown as the
+ * local address of the connection that asks, when the family matches.
+ */
+size_t
+listen_addrs(struct multiaddr *out, size_t max,
+    const struct sockaddr_storage *local)
+{
+	struct sockaddr_storage	 ss;
+	struct listener		*l;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(l, &listeners, entry) {
+		if (n == max)
+			break;
+		if (!unspecified(&l->ss)) {
+			out[n++] = l->ma;
+			continue;
+		}
+		if (local == NULL || local->ss_family != l->ss.ss_family)
+			continue;
+		ss = *local;
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port =
+			    ((struct sockaddr_in *)&l->ss)->sin_port;
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+			    ((struct sockaddr_in6 *)&l->ss)->sin6_port;
+		if (maddr_from_sockaddr((struct sockaddr *)&ss, &out[n]) == 0)
+			n++;
+	}
+	return n;
+}
+
+void
+listen_close_all(void)
+{
+	struct listener	*l;
+
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		if (l->active)
+			event_del(&l->ev);
+		close(l->fd);
+		free(l);
+	}
+	if (evtimer_initialized(&ev_resume))
+		evtimer_del(&ev_resume);
+}

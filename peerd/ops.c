@@ -1,0 +1,214 @@
+/*
+ * Control requests that need the network: connect, ping, disconnect and
+ * the connection list.  A request waits for its connection to come up;
+ * if the control client has gone by then, the answer is dropped.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "msg.h"
+#include "peerd.h"
+
+enum op_kind {
+	OP_CONNECT,
+	OP_PING
+};
+
+struct op {
+	TAILQ_ENTRY(op)	 entry;
+	enum op_kind	 kind;
+	uint32_t	 ctl;
+	uint32_t	 conn;
+	int		 count;
+};
+
+static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
+
+static void
+op_run(enum op_kind kind, uint32_t ctl, struct conn *c, int count)
+{
+	char	 peer[PEERID_STRLEN], msg[CTL_MSGLEN];
+
+	if (kind == OP_PING) {
+		ping_start(c, ctl, count);
+		return;
+	}
+	peerid_format(&c->peer, peer, sizeof(peer));
+	snprintf(msg, sizeof(msg), "connected to %s", peer);
+	control_result(ctl, 1, msg);
+}
+
+/* A multiaddr is dialled (or its live connection reused); a peer ID
+ * must already be connected. */
+static void
+op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
+{
+	struct multiaddr	 ma;
+	struct peerid		 id;
+	struct conn		*c;
+	struct op		*op;
+	char			 err[CTL_MSGLEN], why[256];
+
+	if (target[0] == '/') {
+		if (maddr_parse(target, &ma, why, sizeof(why)) == -1) {
+			snprintf(err, sizeof(err), "%s", why);
+			control_result(ctl, 0, err);
+			return;
+		}
+		if ((c = dial_maddr(&ma, why, sizeof(why))) == NULL) {
+			snprintf(err, sizeof(err), "%s: %s", target, why);
+			control_result(ctl, 0, err);
+			return;
+		}
+	} else if (peerid_parse(target, &id) == -1) {
+		control_result(ctl, 0, "not a multiaddr or peer ID");
+		return;
+	} else if ((c = conn_find_peer(&id)) == NULL) {
+		control_result(ctl, 0, "not connected to that peer, and no "
+		    "address is known for it: give a multiaddr");
+		return;
+	}
+	if (c->state == CS_OPEN) {
+		op_run(kind, ctl, c, count);
+		return;
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		control_result(ctl, 0, "out of memory");
+		return;
+	}
+	op->kind = kind;
+	op->ctl = ctl;
+	op->conn = c->id;
+	op->count = count;
+	TAILQ_INSERT_TAIL(&ops, op, entry);
+	conn_flush(c);
+}
+
+void
+ops_connect(uint32_t ctl, const char *target)
+{
+	op_start(OP_CONNECT, ctl, target, 0);
+}
+
+void
+ops_ping(uint32_t ctl, const char *target, int count)
+{
+	op_start(OP_PING, ctl, target, count);
+}
+
+void
+ops_conn_ready(struct conn *c)
+{
+	struct op	*op, *t;
+
+	TAILQ_FOREACH_SAFE(op, &ops, entry, t) {
+		if (op->conn != c->id)
+			continue;
+		TAILQ_REMOVE(&ops, op, entry);
+		op_run(op->kind, op->ctl, c, op->count);
+		free(op);
+	}
+}
+
+void
+ops_conn_failed(struct conn *c, const char *reason)
+{
+	struct op	*op, *t;
+	char		 msg[CTL_MSGLEN];
+
+	TAILQ_FOREACH_SAFE(op, &ops, entry, t) {
+		if (op->conn != c->id)
+			continue;
+		TAILQ_REMOVE(&ops, op, entry);
+		snprintf(msg, sizeof(msg), "connection failed: %s", reason);
+		control_result(op->ctl, 0, msg);
+		free(op);
+	}
+}
+
+void
+ops_conn_closed(struct conn *c)
+{
+	ops_conn_failed(c, "closed");
+}
+
+void
+ops_ping_reply(uint32_t ctl, struct conn *c, int seq, int64_t rtt_us)
+{
+	struct ctl_ping	 p;
+
+	memset(&p, 0, sizeof(p));
+	peerid_format(&c->peer, p.peer, sizeof(p.peer));
+	p.seq = seq;
+	p.rtt_us = rtt_us;
+	control_reply(ctl, IMSG_CTL_PING_REPLY, &p, sizeof(p));
+}
+
+void
+ops_ping_done(uint32_t ctl, const char *err)
+{
+	if (err != NULL)
+		control_result(ctl, 0, err);
+	else
+		control_end(ctl);
+}
+
+void
+ops_disconnect(uint32_t ctl, const char *target)
+{
+	struct peerid	 id;
+	struct conn	*c, *t;
+	char		 msg[CTL_MSGLEN];
+	int		 n = 0;
+
+	if (peerid_parse(target, &id) == -1) {
+		control_result(ctl, 0, "not a peer ID");
+		return;
+	}
+	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
+		if (!c->have_peer || !peerid_equal(&c->peer, &id))
+			continue;
+		if (c->state == CS_OPEN)
+			yamux_goaway(c, 0);
+		conn_abort(c, "disconnected by the operator");
+		n++;
+	}
+	if (n == 0) {
+		snprintf(msg, sizeof(msg), "not connected to %s", target);
+		control_result(ctl, 0, msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "disconnected %s (%d connection%s)",
+	    target, n, n == 1 ? "" : "s");
+	control_result(ctl, 1, msg);
+}
+
+void
+ops_show_connections(uint32_t ctl)
+{
+	struct ctl_conn	 cc;
+	struct conn	*c;
+	time_t		 now = mono_now();
+
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (c->state != CS_OPEN)
+			continue;
+		memset(&cc, 0, sizeof(cc));
+		cc.id = c->id;
+		cc.inbound = c->dir == CONN_INBOUND;
+		cc.age = now - c->started;
+		cc.streams = c->mux.nstreams;
+		peerid_format(&c->peer, cc.peer, sizeof(cc.peer));
+		sockaddr_fmt(&c->ss, cc.addr, sizeof(cc.addr));
+		if (c->info != NULL && c->info->agent != NULL)
+			strlcpy(cc.agent, c->info->agent, sizeof(cc.agent));
+		control_reply(ctl, IMSG_CTL_CONN, &cc, sizeof(cc));
+	}
+	control_end(ctl);
+}

@@ -1,0 +1,195 @@
+/*
+ * /ipfs/ping/1.0.0: echo every 32-byte block; and pings of our own for
+ * peerctl, one a second, each with its round-trip time.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event.h>
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+
+#define PING_LEN	32
+#define PING_ECHO_MAX	(64 * 1024)	/* echoed per turn */
+#define PING_TIMEOUT	10		/* seconds for an answer */
+
+struct ping_ctx {
+	uint32_t	 ctl;
+	uint32_t	 conn;
+	uint32_t	 stream;
+	int		 count;
+	int		 seq;
+	int		 waiting;
+	int		 done;
+	uint8_t		 payload[PING_LEN];
+	struct timespec	 sent;
+	struct event	 timer;
+};
+
+static void	 ping_send(struct ping_ctx *);
+
+/* Server side: echo what has come, as far as the peer reads it. */
+static void
+ping_echo(struct stream *s)
+{
+	size_t	 n;
+
+	while (s->in.len >= PING_LEN && stream_writable(s)) {
+		n = s->in.len < PING_ECHO_MAX ? s->in.len : PING_ECHO_MAX;
+		n -= n % PING_LEN;
+		if (stream_write(s, bq_ptr(&s->in), n) == -1) {
+			stream_reset(s);
+			return;
+		}
+		stream_consume(s, n);
+	}
+}
+
+static void
+ping_input(struct stream *s)
+{
+	struct ping_ctx	*p = s->ctx;
+	struct timeval	 tv = { 1, 0 };
+	struct timespec	 now;
+	int64_t		 us;
+
+	if (!(s->flags & ST_OUTBOUND)) {
+		ping_echo(s);
+		return;
+	}
+	if (p == NULL || !p->waiting || s->in.len < PING_LEN)
+		return;
+	if (memcmp(bq_ptr(&s->in), p->payload, PING_LEN) != 0) {
+		p->done = 1;
+		ops_ping_done(p->ctl, "ping: the answer does not match");
+		stream_reset(s);
+		return;
+	}
+	stream_consume(s, PING_LEN);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - p->sent.tv_sec) * 1000000LL +
+	    (now.tv_nsec - p->sent.tv_nsec) / 1000;
+	p->waiting = 0;
+	ops_ping_reply(p->ctl, s->conn, p->seq, us);
+	evtimer_del(&p->timer);
+	if (p->seq >= p->count) {
+		p->done = 1;
+		ops_ping_done(p->ctl, NULL);
+		stream_close(s);
+		return;
+	}
+	evtimer_add(&p->timer, &tv);
+}
+
+static void
+ping_writable(struct stream *s)
+{
+	if (!(s->flags & ST_OUTBOUND))
+		ping_echo(s);
+}
+
+static void
+ping_closed(struct stream *s)
+{
+	if (!(s->flags & ST_OUTBOUND))
+		ping_echo(s);
+	stream_close(s);
+}
+
+static void
+ping_timer(int fd, short event, void *arg)
+{
+	struct ping_ctx	*p = arg;
+	struct conn	*c;
+	struct stream	*s;
+
+	if ((c = conn_find(p->conn)) == NULL ||
+	    (s = stream_lookup(c, p->stream)) == NULL)
+		return;
+	if (p->waiting) {
+		p->done = 1;
+		ops_ping_done(p->ctl, "ping: no answer within 10 seconds");
+		stream_reset(s);
+		return;
+	}
+	ping_send(p);
+	conn_flush(c);
+}
+
+static void
+ping_send(struct ping_ctx *p)
+{
+	struct timeval	 tv = { PING_TIMEOUT, 0 };
+	struct conn	*c = conn_find(p->conn);
+	struct stream	*s;
+
+	if (c == NULL || (s = stream_lookup(c, p->stream)) == NULL)
+		return;
+	randombytes_buf(p->payload, sizeof(p->payload));
+	p->seq++;
+	p->waiting = 1;
+	clock_gettime(CLOCK_MONOTONIC, &p->sent);
+	stream_write(s, p->payload, sizeof(p->payload));
+	evtimer_add(&p->timer, &tv);
+}
+
+static void
+ping_open(struct stream *s)
+{
+	if (s->flags & ST_OUTBOUND)
+		ping_send(s->ctx);
+}
+
+static void
+ping_free(struct stream *s)
+{
+	struct ping_ctx	*p = s->ctx;
+
+	if (p == NULL)
+		return;
+	evtimer_del(&p->timer);
+	if (!p->done)
+		ops_ping_done(p->ctl, s->flags & ST_NEGOTIATED ?
+		    "ping: stream closed" : "ping: the peer does not speak "
+		    "/ipfs/ping/1.0.0");
+	free(p);
+}
+
+/* Start count pings on c for control client ctl. */
+void
+ping_start(struct conn *c, uint32_t ctl, int count)
+{
+	struct ping_ctx	*p;
+	struct stream	*s;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		ops_ping_done(ctl, "out of memory");
+		return;
+	}
+	if ((s = yamux_open(c, proto_ping.name)) == NULL) {
+		free(p);
+		ops_ping_done(ctl, "cannot open a stream");
+		return;
+	}
+	p->ctl = ctl;
+	p->conn = c->id;
+	p->stream = s->id;
+	p->count = count;
+	evtimer_set(&p->timer, ping_timer, p);
+	s->ctx = p;
+	conn_flush(c);
+}
+
+const struct proto proto_ping = {
+	.name = "/ipfs/ping/1.0.0",
+	.input = ping_input,
+	.writable = ping_writable,
+	.closed = ping_closed,
+	.open = ping_open,
+	.free = ping_free,
+};

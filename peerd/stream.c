@@ -1,0 +1,195 @@
+/*
+ * Streams: multistream-select on each stream, then the protocol from the
+ * one protocol table of the engine.
+ */
+#include <sys/types.h>
+
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "multistream.h"
+#include "varint.h"
+
+#define MS_MAXTRIES	8	/* proposals a remote may make per stream */
+
+const struct proto *protocols[] = {
+	&proto_identify,
+	&proto_identify_push,
+	&proto_ping,
+	NULL
+};
+
+const struct proto *
+proto_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; protocols[i] != NULL; i++)
+		if (strcmp(protocols[i]->name, name) == 0 &&
+		    (protocols[i]->enabled == NULL || protocols[i]->enabled()))
+			return protocols[i];
+	return NULL;
+}
+
+static int
+ms_write(struct stream *s, const char *msg)
+{
+	uint8_t	 buf[MS_MAXMSG + 10];
+	size_t	 n;
+
+	if ((n = ms_encode(msg, buf, sizeof(buf))) == 0)
+		return -1;
+	return stream_write(s, buf, n);
+}
+
+void
+stream_opened(struct stream *s)
+{
+	ms_write(s, MS_PROTO);
+	if (s->flags & ST_OUTBOUND) {
+		s->proto = proto_lookup(s->want);
+		ms_write(s, s->want);
+	}
+}
+
+/* The answer to "ls": one message holding every protocol, each framed. */
+static void
+ms_list(struct stream *s)
+{
+	uint8_t	 buf[MS_MAXMSG], msg[MS_MAXMSG + 10], v[10];
+	size_t	 i, len = 0, n, vl;
+
+	for (i = 0; protocols[i] != NULL; i++) {
+		if (protocols[i]->enabled != NULL && !protocols[i]->enabled())
+			continue;
+		if ((n = ms_encode(protocols[i]->name, buf + len,
+		    sizeof(buf) - len - 1)) == 0)
+			break;
+		len += n;
+	}
+	buf[len++] = '\n';
+	vl = uvarint_encode(len, v);
+	memcpy(msg, v, vl);
+	memcpy(msg + vl, buf, len);
+	stream_write(s, msg, vl + len);
+}
+
+static void
+negotiated(struct stream *s, const struct proto *p)
+{
+	uint32_t	 id = s->id;
+	struct conn	*c = s->conn;
+
+	s->proto = p;
+	s->flags |= ST_NEGOTIATED;
+	if (p->open != NULL)
+		p->open(s);
+	if ((s = stream_lookup(c, id)) != NULL && s->in.len > 0 &&
+	    p->input != NULL)
+		p->input(s);
+}
+
+/* One multistream message on a stream not yet agreed. */
+static int
+ms_step(struct stream *s, const char *line)
+{
+	const struct proto	*p;
+
+	if (!(s->flags & ST_MS_HEADER)) {
+		if (strcmp(line, MS_PROTO) != 0)
+			return -1;
+		s->flags |= ST_MS_HEADER;
+		return 0;
+	}
+	if (s->flags & ST_OUTBOUND) {
+		if (strcmp(line, s->want) != 0 || s->proto == NULL)
+			return -1;
+		negotiated(s, s->proto);
+		return 1;
+	}
+	if (strcmp(line, MS_LS) == 0) {
+		ms_list(s);
+		return 0;
+	}
+	if ((p = proto_lookup(line)) == NULL) {
+		if (++s->tries > MS_MAXTRIES)
+			return -1;
+		ms_write(s, MS_NA);
+		return 0;
+	}
+	ms_write(s, line);
+	negotiated(s, p);
+	return 1;
+}
+
+void
+stream_input(struct stream *s)
+{
+	char		 line[MS_MAXMSG + 1];
+	struct conn	*c = s->conn;
+	uint32_t	 id = s->id;
+	size_t		 used;
+	int		 r;
+
+	while (!(s->flags & ST_NEGOTIATED)) {
+		r = ms_decode(bq_ptr(&s->in), s->in.len, line, sizeof(line),
+		    &used);
+		if (r == 0)
+			return;
+		if (r == 1) {
+			stream_consume(s, used);
+			r = ms_step(s, line);
+		}
+		if (r == -1) {
+			log_debug("connection %u stream %u: protocol "
+			    "negotiation failed", c->id, id);
+			stream_reset(s);
+			return;
+		}
+		if (r == 1 || (s = stream_lookup(c, id)) == NULL)
+			return;
+	}
+	if (s->proto->input != NULL)
+		s->proto->input(s);
+}
+
+void
+stream_remote_closed(struct stream *s)
+{
+	if (!(s->flags & ST_NEGOTIATED)) {
+		stream_reset(s);
+		return;
+	}
+	if (s->proto->closed != NULL)
+		s->proto->closed(s);
+	else
+		stream_close(s);
+}
+
+void
+stream_writable_cb(struct stream *s)
+{
+	if ((s->flags & ST_NEGOTIATED) && s->proto->writable != NULL)
+		s->proto->writable(s);
+}
+
+void
+stream_free_proto(struct stream *s)
+{
+	if (s->proto != NULL && s->proto->free != NULL)
+		s->proto->free(s);
+	s->ctx = NULL;
+}
+
+/* Names of the enabled protocols, for identify. */
+size_t
+proto_names(const char **names, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; protocols[i] != NULL && n < max; i++)
+		if (protocols[i]->enabled == NULL || protocols[i]->enabled())
+			names[n++] = protocols[i]->name;
+	return n;
+}

@@ -1,0 +1,328 @@
+/*
+ * Upgrading a TCP connection: multistream-select for /noise in clear,
+ * the Noise XX handshake with keyd doing our static DH, then yamux,
+ * chosen inside the handshake when both sides offer it (the stream-muxer
+ * extension) or by multistream-select over the encrypted channel.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+#include "multistream.h"
+#include "noisepb.h"
+#include "peerd.h"
+
+#define PROTO_NOISE	"/noise"
+#define PROTO_YAMUX	"/yamux/1.0.0"
+#define NOISE_SIG_PREFIX "noise-libp2p-static-key:"
+#define HS_MAXMSG	1024		/* our handshake messages */
+
+static int
+ms_send(struct conn *c, const char *msg, int encrypted)
+{
+	uint8_t	 buf[MS_MAXMSG + 10];
+	size_t	 n;
+
+	if ((n = ms_encode(msg, buf, sizeof(buf))) == 0)
+		return -1;
+	return encrypted ? conn_write(c, buf, n) : conn_write_raw(c, buf, n);
+}
+
+void
+upgrade_start(struct conn *c)
+{
+	ms_send(c, MS_PROTO, 0);
+	if (c->dir == CONN_OUTBOUND)
+		ms_send(c, PROTO_NOISE, 0);
+	conn_update_events(c);
+}
+
+static int
+hs_send(struct conn *c, const uint8_t *payload, size_t plen)
+{
+	uint8_t	 msg[2 + HS_MAXMSG];
+	size_t	 n;
+
+	if (noise_hs_write(c->hs, payload, plen, msg + 2, sizeof(msg) - 2,
+	    &n) == -1)
+		return -1;
+	msg[0] = n >> 8;
+	msg[1] = n & 0xff;
+	return conn_write_raw(c, msg, n + 2);
+}
+
+static void
+noise_begin(struct conn *c)
+{
+	if ((c->hs = calloc(1, sizeof(*c->hs))) == NULL) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	noise_hs_init(c->hs, c->dir == CONN_OUTBOUND, ident.noise_pub, NULL,
+	    0);
+	c->state = CS_NOISE;
+	if (c->dir == CONN_OUTBOUND && hs_send(c, NULL, 0) == -1)
+		conn_fail(c, "noise: cannot write message 1");
+}
+
+/* multistream-select for the security protocol, in clear. */
+void
+upgrade_input(struct conn *c, const uint8_t *buf, size_t len, size_t *used)
+{
+	char	 line[MS_MAXMSG + 1];
+	int	 r;
+
+	*used = 0;
+	if ((r = ms_decode(buf, len, line, sizeof(line), used)) == 0)
+		return;
+	if (r == -1) {
+		conn_fail(c, "malformed multistream message");
+		return;
+	}
+	if (!c->ms_header) {
+		if (strcmp(line, MS_PROTO) != 0) {
+			conn_fail(c, "not multistream-select 1.0");
+			return;
+		}
+		c->ms_header = 1;
+		return;
+	}
+	if (c->dir == CONN_OUTBOUND) {
+		if (strcmp(line, PROTO_NOISE) == 0)
+			noise_begin(c);
+		else
+			conn_fail(c, "peer refused %s", PROTO_NOISE);
+		return;
+	}
+	if (strcmp(line, PROTO_NOISE) == 0) {
+		ms_send(c, PROTO_NOISE, 0);
+		noise_begin(c);
+	} else
+		ms_send(c, MS_NA, 0);
+}
+
+static int
+has_yamux(const struct noise_payload *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nmuxers; i++)
+		if (strcmp(p->muxers[i], PROTO_YAMUX) == 0)
+			return 1;
+	return 0;
+}
+
+/* Check the remote's identity key and its signature over the static key. */
+static int
+verify_payload(struct conn *c, const uint8_t *pl, size_t len)
+{
+	struct noise_payload	 p;
+	struct peerid		 id;
+	uint8_t			 msg[sizeof(NOISE_SIG_PREFIX) - 1 + 32];
+	const uint8_t		*key, *rs = noise_hs_remote_static(c->hs);
+	size_t			 keylen;
+	char			 a[64], b[64];
+	int			 type;
+
+	if (noise_payload_decode(pl, len, &p) == -1) {
+		conn_fail(c, "noise: malformed handshake payload");
+		return -1;
+	}
+	if (pubkey_pb_decode(p.key, p.keylen, &type, &key, &keylen) == -1 ||
+	    type != 1 || keylen != 32) {
+		conn_fail(c, "noise: identity key is not Ed25519");
+		return -1;
+	}
+	memcpy(msg, NOISE_SIG_PREFIX, sizeof(NOISE_SIG_PREFIX) - 1);
+	memcpy(msg + sizeof(NOISE_SIG_PREFIX) - 1, rs, 32);
+	if (p.siglen != 64 || crypto_sign_verify_detached(p.sig, msg,
+	    sizeof(msg), key) != 0) {
+		conn_fail(c, "noise: bad signature over the static key");
+		return -1;
+	}
+	if (peerid_from_pubkey_pb(p.key, p.keylen, &id) == -1) {
+		conn_fail(c, "noise: bad identity key");
+		return -1;
+	}
+	if (c->expect_peer && !peerid_equal(&id, &c->peer)) {
+		peerid_format(&c->peer, a, sizeof(a));
+		peerid_format(&id, b, sizeof(b));
+		conn_fail(c, "noise: dialled %s but reached %s", a, b);
+		return -1;
+	}
+	c->peer = id;
+	c->have_peer = 1;
+	c->early_muxer = has_yamux(&p);
+	return 0;
+}
+
+/* Secured and multiplexed: the connection is up. */
+void
+upgrade_open(struct conn *c)
+{
+	char	 peer[64], addr[128];
+
+	c->state = CS_OPEN;
+	conn_upgraded(c);
+	yamux_init(c);
+	peerid_format(&c->peer, peer, sizeof(peer));
+	sockaddr_fmt(&c->ss, addr, sizeof(addr));
+	log_info("connection %u %s %s, peer %s", c->id,
+	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
+	identify_start(c);
+	ops_conn_ready(c);
+	conn_flush(c);
+}
+
+static void
+secured(struct conn *c)
+{
+	noise_hs_split(c->hs, &c->tx, &c->rx);
+	free(c->hs);
+	c->hs = NULL;
+	c->ms_header = 0;
+	if (c->early_muxer) {
+		upgrade_open(c);
+		return;
+	}
+	c->state = CS_MS_MUXER;
+	ms_send(c, MS_PROTO, 1);
+	if (c->dir == CONN_OUTBOUND)
+		ms_send(c, PROTO_YAMUX, 1);
+	conn_flush(c);
+}
+
+/* A handshake message has come in. */
+static void
+hs_message(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t	 pl[NOISE_MAXMSG];
+	size_t	 plen;
+
+	if (noise_hs_read(c->hs, msg, len, pl, sizeof(pl), &plen) == -1) {
+		conn_fail(c, "noise: handshake message refused");
+		return;
+	}
+	if (c->dir == CONN_INBOUND && noise_hs_done(c->hs)) {
+		if (verify_payload(c, pl, plen) == 0)
+			secured(c);
+		return;
+	}
+	if (c->dir == CONN_OUTBOUND && verify_payload(c, pl, plen) == -1)
+		return;
+	/* our next message needs DH(s, re): keyd has s */
+	engine_key_dh(c->id, noise_hs_remote_ephemeral(c->hs));
+}
+
+/* keyd's answer: write the message that needed it. */
+void
+upgrade_static_dh(uint32_t id, const uint8_t *dh)
+{
+	struct conn	*c;
+	const uint8_t	*pl;
+	size_t		 plen;
+
+	if ((c = conn_find(id)) == NULL || c->state != CS_NOISE ||
+	    c->hs == NULL)
+		return;
+	if (dh == NULL) {
+		conn_fail(c, "noise: static DH refused");
+		return;
+	}
+	noise_hs_set_static_dh(c->hs, dh);
+	pl = engine_noise_payload(&plen);
+	if (hs_send(c, pl, plen) == -1) {
+		conn_fail(c, "noise: cannot write handshake message");
+		return;
+	}
+	if (noise_hs_done(c->hs))
+		secured(c);
+	else
+		conn_update_events(c);
+}
+
+/* multistream-select for the muxer, inside the encrypted channel. */
+static void
+muxer_input(struct conn *c, const uint8_t *pt, size_t len)
+{
+	char		 line[MS_MAXMSG + 1];
+	struct bq	 rest;
+	uint32_t	 id = c->id;
+	size_t		 used;
+	int		 r;
+
+	if (bq_append(&c->mspt, pt, len, 4 * MS_MAXMSG) == -1) {
+		conn_fail(c, "muxer negotiation too long");
+		return;
+	}
+	while (c->state == CS_MS_MUXER) {
+		r = ms_decode(bq_ptr(&c->mspt), c->mspt.len, line,
+		    sizeof(line), &used);
+		if (r == 0)
+			return;
+		if (r == -1) {
+			conn_fail(c, "malformed multistream message");
+			return;
+		}
+		bq_consume(&c->mspt, used);
+		if (!c->ms_header) {
+			if (strcmp(line, MS_PROTO) != 0) {
+				conn_fail(c, "not multistream-select 1.0");
+				return;
+			}
+			c->ms_header = 1;
+		} else if (strcmp(line, PROTO_YAMUX) == 0) {
+			if (c->dir == CONN_INBOUND)
+				ms_send(c, PROTO_YAMUX, 1);
+			break;
+		} else if (c->dir == CONN_OUTBOUND) {
+			conn_fail(c, "peer refused %s", PROTO_YAMUX);
+			return;
+		} else
+			ms_send(c, MS_NA, 1);
+	}
+	upgrade_open(c);
+	if (c->mspt.len > 0 && conn_find(id) == c) {
+		rest = c->mspt;
+		memset(&c->mspt, 0, sizeof(c->mspt));
+		yamux_input(c, rest.data + rest.off, rest.len);
+		bq_free(&rest);
+	}
+}
+
+/*
+ * Noise frames: a 2-byte big-endian length, then the message.  Decrypts
+ * in place.  Returns -1 when the connection is gone.
+ */
+int
+noise_frames(struct conn *c, uint8_t *buf, size_t len, size_t *used)
+{
+	size_t	 n;
+
+	*used = 0;
+	if (len < 2)
+		return 0;
+	n = (size_t)buf[0] << 8 | buf[1];
+	if (len - 2 < n)
+		return 0;
+	*used = 2 + n;
+	if (c->state == CS_NOISE) {
+		hs_message(c, buf + 2, n);
+		return 0;
+	}
+	if (n < NOISE_TAGLEN || noise_decrypt(&c->rx, buf + 2, n,
+	    buf + 2) == -1) {
+		conn_fail(c, "noise: decryption failed");
+		return -1;
+	}
+	if (c->state == CS_MS_MUXER)
+		muxer_input(c, buf + 2, n - NOISE_TAGLEN);
+	else if (c->state == CS_OPEN)
+		return yamux_input(c, buf + 2, n - NOISE_TAGLEN);
+	return 0;
+}
