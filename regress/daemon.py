@@ -352,6 +352,80 @@ def test_check_mode(base):
     s.stop()
 
 
+def silent_clients(port, n):
+    """Open n TCP connections that send nothing; report what each got
+    within a second: the multistream header, or an immediate close."""
+    socks, got = [], []
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port))
+        socks.append(c)
+    for c in socks:
+        c.settimeout(1)
+        try:
+            got.append(c.recv(64))
+        except OSError:
+            got.append(None)
+    return socks, got
+
+
+def counters(s):
+    d = s.detail("engine")
+    m = re.search(r"(\d+) timeouts, (\d+) refused", d)
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
+def test_limits(base):
+    s = Suite(BUILD, base)
+    s.prepare()
+    s.write_conf(extra="connectionManager:\n  maxConnectionsPerIP: 3\n"
+                 "  inboundUpgradeTimeout: 1000\n")
+    if not s.start():
+        t.ok(False, "suite starts for the limit tests")
+        s.stop()
+        return
+    header = b"\x13/multistream/1.0.0\n"
+    socks, got = silent_clients(s.port, 5)
+    t.ok(got.count(header) == 3 and got.count(b"") == 2,
+         "per-IP cap 3: three connections served, two closed at once: %s"
+         % got)
+    t.ok(wait_for(lambda: counters(s) == (3, 2)),
+         "three handshake timeouts and two refusals counted: %s"
+         % (counters(s),))
+    closed = 0
+    for c in socks:
+        c.settimeout(5)
+        try:
+            if c.recv(64) == b"":
+                closed += 1
+        except OSError:
+            pass
+        c.close()
+    t.ok(closed == 5, "every silent connection was closed (%d)" % closed)
+    t.ok(re.search(r"handshake timed out", s.log()) is not None,
+         "a handshake timeout is logged")
+    t.ok(re.search(r"too many connections from this address", s.log())
+         is not None, "a per-IP refusal is logged")
+    t.ok(s.ctl("show", "status").returncode == 0, "still serving")
+    s.stop()
+
+    s = Suite(BUILD, base + "-pending")
+    s.prepare()
+    s.write_conf(extra="connectionManager:\n"
+                 "  maxIncomingPendingConnections: 2\n")
+    if not s.start():
+        t.ok(False, "suite starts for the pending-handshake test")
+        s.stop()
+        return
+    socks, got = silent_clients(s.port, 4)
+    t.ok(got.count(header) == 2 and got.count(b"") == 2,
+         "pending handshakes capped at 2: %s" % got)
+    for c in socks:
+        c.close()
+    t.ok(wait_for(lambda: s.status_json()["upgrading"] == 0),
+         "closed handshakes leave no pending connection")
+    s.stop()
+
+
 def test_unprivileged(base):
     s = Suite(BUILD, base, unprivileged=True)
     if not s.start():
@@ -404,6 +478,7 @@ def main():
         test_bad_key(os.path.join(base, "badkey"))
         test_missing_user(os.path.join(base, "nouser"))
         test_check_mode(os.path.join(base, "check"))
+        test_limits(os.path.join(base, "limits"))
         test_unprivileged(os.path.join(base, "unpriv"))
     finally:
         Suite.cleanup_all()
