@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,16 @@ child_compose(enum proc_id to, uint32_t type, uint32_t peerid, int fd,
 void
 child_fill_proc(struct ctl_proc *p)
 {
+	struct passwd	*pw;
+
 	memset(p, 0, sizeof(*p));
 	strlcpy(p->name, proc_name(child->id), sizeof(p->name));
 	p->pid = getpid();
 	p->uid = geteuid();
-	strlcpy(p->user, geteuid() == 0 ? "root" : child->opts.user,
-	    sizeof(p->user));
+	if ((pw = getpwuid(geteuid())) != NULL)
+		strlcpy(p->user, pw->pw_name, sizeof(p->user));
+	else
+		strlcpy(p->user, child->opts.user, sizeof(p->user));
 	strlcpy(p->root, child->opts.root, sizeof(p->root));
 	strlcpy(p->state, "running", sizeof(p->state));
 	if (child->status != NULL)

@@ -39,7 +39,7 @@ show_status(const struct ctl_status *st)
 static void
 show_listen_addr(const char *addr)
 {
-	printf("listening: %s\n", addr);
+	printf("address: %s\n", addr);
 }
 
 static void

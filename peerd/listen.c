@@ -169,8 +169,8 @@ unspecified(const struct sockaddr_storage *ss)
 }
 
 /*
- * Where we listen, as multiaddrs; an unspecified address is shown as the
- * local address of the connection that asks, when the family matches.
+ * Where we listen, as multiaddrs; for a connection (local given) an
+ * unspecified address is shown as the connection's local address.
  */
 size_t
 listen_addrs(struct multiaddr *out, size_t max,
@@ -183,11 +183,11 @@ listen_addrs(struct multiaddr *out, size_t max,
 	TAILQ_FOREACH(l, &listeners, entry) {
 		if (n == max)
 			break;
-		if (!unspecified(&l->ss)) {
+		if (!unspecified(&l->ss) || local == NULL) {
 			out[n++] = l->ma;
 			continue;
 		}
-		if (local == NULL || local->ss_family != l->ss.ss_family)
+		if (local->ss_family != l->ss.ss_family)
 			continue;
 		ss = *local;
 		if (ss.ss_family == AF_INET)

@@ -136,9 +136,9 @@ check_users(const struct peerd_conf *conf)
 	for (i = 0; i < 2; i++)
 		if (getpwnam(users[i]) == NULL)
 			fatalx("user %s does not exist; create the users with "
-			    "'sh etc/peerd-setup' from the source tree (or: "
-			    "useradd -r -d /var/empty -s /usr/sbin/nologin %s)",
-			    users[i], users[i]);
+			    "peerd-setup (etc/peerd-setup in the source tree) "
+			    "or: useradd -r -d /var/empty -s /usr/sbin/nologin "
+			    "%s", users[i], users[i]);
 	if (strcmp(conf->user, conf->key_user) == 0)
 		fatalx("user and keyUser must differ: keyd alone may read "
 		    "the keys");
@@ -606,14 +606,19 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	parent.opts.facility = conf->log_facility;
 	parent.opts.logformat = conf->log_format;
 
-	log_init(debug, conf->log_facility);
+	/* errors before detaching go to the terminal as well */
+	log_init(1, conf->log_facility);
 	log_procinit("parent");
 	log_setverbose(verbose);
 	log_setformat(conf->log_format);
 
 	prepare(conf);
-	if (!debug && daemon(0, 0) == -1)
-		fatal("daemon");
+	if (!debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, conf->log_facility);
+		log_procinit("parent");
+	}
 	log_info("starting peerd %s, %s mode", PEERD_VERSION,
 	    config_mode_name(conf->mode));
 
