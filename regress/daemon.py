@@ -426,6 +426,49 @@ def test_limits(base):
     s.stop()
 
 
+def test_peerd_to_peerd(base):
+    a = Suite(BUILD, base + "-a")
+    b = Suite(BUILD, base + "-b")
+    b.prepare()
+    b.write_conf(listen=["/ip4/127.0.0.1/tcp/%d" % b.port,
+                         "/ip6/::1/tcp/%d" % b.port])
+    if not (a.start() and b.start()):
+        t.ok(False, "two suites start: %s" % b.log()[-300:])
+        a.stop()
+        b.stop()
+        return
+    ida, idb = a.status_json()["peerId"], b.status_json()["peerId"]
+    addrs = b.status_json().get("listenAddrs", [])
+    t.ok("/ip6/::1/tcp/%d" % b.port in addrs and
+         "/ip4/127.0.0.1/tcp/%d" % b.port in addrs,
+         "listens on ip4 and ip6: %s" % addrs)
+    r = a.ctl("ping", "/ip6/::1/tcp/%d/p2p/%s" % (b.port, idb), "-c", "2")
+    t.ok(r.returncode == 0 and r.stdout.count("time=") == 2,
+         "peerd pings peerd over ip6: %s" % (r.stdout + r.stderr).strip())
+    conns = b.ctl("-j", "show", "connections")
+    try:
+        c = json.loads(conns.stdout)["connections"]
+    except (ValueError, KeyError):
+        c = []
+    t.ok(len(c) == 1 and c[0]["peerId"] == ida and
+         c[0]["direction"] == "inbound" and
+         c[0]["agent"].startswith("peerd/"),
+         "the other side sees an inbound peerd: %s" % c)
+    r = a.ctl("ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (b.port, ida))
+    t.ok(r.returncode == 1 and "reached %s" % idb in r.stderr,
+         "a wrong /p2p/ peer ID is refused: %s" % r.stderr.strip())
+    r = a.ctl("connect", "/ip4/127.0.0.1/tcp/1")
+    t.ok(r.returncode == 1 and "refused" in r.stderr,
+         "a refused dial is reported: %s" % r.stderr.strip())
+    r = a.ctl("disconnect", idb)
+    t.ok(r.returncode == 0, "disconnect")
+    t.ok(wait_for(lambda: json.loads(b.ctl("-j", "show", "connections")
+                                     .stdout)["connections"] == []),
+         "the other side sees the connection go")
+    a.stop()
+    b.stop()
+
+
 def test_unprivileged(base):
     s = Suite(BUILD, base, unprivileged=True)
     if not s.start():
@@ -479,6 +522,7 @@ def main():
         test_missing_user(os.path.join(base, "nouser"))
         test_check_mode(os.path.join(base, "check"))
         test_limits(os.path.join(base, "limits"))
+        test_peerd_to_peerd(os.path.join(base, "p2p"))
         test_unprivileged(os.path.join(base, "unpriv"))
     finally:
         Suite.cleanup_all()

@@ -120,9 +120,10 @@ class Suite:
         if not os.path.exists(self.conf):
             self.write_conf()
 
-    def write_conf(self, extra="", state=None, user=None):
+    def write_conf(self, extra="", state=None, user=None, listen=None):
+        listen = listen or ["/ip4/127.0.0.1/tcp/%d" % self.port]
         lines = [
-            'listen: ["/ip4/127.0.0.1/tcp/%d"]' % self.port,
+            'listen: [%s]' % ", ".join('"%s"' % a for a in listen),
             'stateDir: "%s"' % (state or self.state),
             'keyDir: "%s"' % self.keys,
             'emptyDir: "%s"' % self.empty,
