@@ -113,12 +113,14 @@ pb_le(const uint8_t *p, size_t n)
 int
 pbr_next(struct pbr *r, struct pbf *f)
 {
-	const uint8_t	*p = r->p + r->off;
-	size_t		 left = r->len - r->off, n, used;
+	const uint8_t	*p;
+	size_t		 left, n, used;
 	uint64_t	 tag;
 
 	if (r->off >= r->len)
 		return 0;
+	p = r->p + r->off;
+	left = r->len - r->off;
 	if (pb_varint(p, left, &tag, &used) == -1)
 		return -1;
 	if ((tag >> 3) == 0 || (tag >> 3) > PB_MAXFIELD)
