@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """
-Count results over meson test logs: every TAP line of every test, and a
-test that failed without a failing TAP line counts once more as failed.
+Count results over meson test logs: every TAP line of every test (a
+"# SKIP" line is skipped, not passed), and a test that failed without a
+failing TAP line counts once more as failed.
 Prints "N passed, N failed"; exits 1 when anything failed or nothing ran.
 """
 import json
 import re
 import sys
 
-passed = failed = 0
+passed = failed = skipped = 0
 for build in sys.argv[1:]:
     try:
         f = open("%s/meson-logs/testlog.json" % build)
@@ -19,15 +20,20 @@ for build in sys.argv[1:]:
     for line in f:
         t = json.loads(line)
         out = t.get("stdout") or ""
-        oks = len(re.findall(r"^ok \d+", out, re.M))
+        skips = len(re.findall(r"^ok \d+.*# SKIP", out, re.M | re.I))
+        oks = len(re.findall(r"^ok \d+", out, re.M)) - skips
         bad = len(re.findall(r"^not ok \d+", out, re.M))
         passed += oks
         failed += bad
+        skipped += skips
         if t.get("result") not in ("OK", "EXPECTEDFAIL") and bad == 0:
             failed += 1
             print("summary: %s/%s: %s" % (build, t.get("name"),
                                           t.get("result")), file=sys.stderr)
-        elif oks + bad == 0 and t.get("result") == "OK":
+        elif oks + bad + skips == 0 and t.get("result") == "OK":
             passed += 1
-print("%d passed, %d failed" % (passed, failed))
+if skipped:
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+else:
+    print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed or passed == 0 else 0)

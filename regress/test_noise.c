@@ -334,9 +334,9 @@ test_random(void)
 	ok(ci == 3 && cr == 3, "three X25519 operations per side (%lu, %lu)",
 	    ci, cr);
 #else
+	/* counted by the noise-count build of this test */
 	(void)ci;
 	(void)cr;
-	ok(1, "X25519 count # SKIP built without NOISE_COUNT_X25519");
 #endif
 	ok(good && memcmp(noise_hs_remote_static(&i.hs), r.s_pub, 32) == 0 &&
 	    memcmp(noise_hs_remote_static(&r.hs), i.s_pub, 32) == 0,
