@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
+#include "peerid.h"
 
 #define MSG_VAR		((size_t)-1)
 
@@ -91,6 +92,73 @@ struct key_dh_result {
 	uint8_t		 shared[32];
 };
 
+/* Circuit relay v2: the engine asks, relayd decides. */
+#define RELAY_VOUCHER_MAX	1024
+#define RELAY_REASONLEN		64
+
+struct relay_rsvp_req {
+	struct peerid	 peer;
+	uint8_t		 ip[16];		/* IPv4 as ::ffff:a.b.c.d */
+	uint32_t	 conn;			/* engine's connection */
+};
+
+struct relay_rsvp_res {
+	int32_t		 status;		/* circuit v2 Status */
+	uint32_t	 conn;
+	int32_t		 refreshed;		/* replaced a live one */
+	uint64_t	 expire;		/* unix seconds */
+	uint32_t	 limit_duration;	/* seconds, 0: none */
+	uint64_t	 limit_data;		/* bytes, 0: none */
+	uint32_t	 voucherlen;
+	uint8_t		 voucher[RELAY_VOUCHER_MAX];	/* signed envelope */
+};
+
+struct relay_connect_req {
+	struct peerid	 src;
+	struct peerid	 dst;
+	uint8_t		 ip[16];		/* of src */
+	uint32_t	 stream;		/* engine's hop stream */
+	uint32_t	 conn;
+};
+
+struct relay_connect_res {
+	int32_t		 status;
+	uint32_t	 circuit;		/* relayd's circuit ID */
+	uint32_t	 stream;
+	uint32_t	 conn;
+	uint32_t	 limit_duration;
+	uint64_t	 limit_data;
+};
+
+struct relay_circuit_end {
+	uint32_t	 circuit;
+	uint64_t	 bytes_src_dst;
+	uint64_t	 bytes_dst_src;
+	char		 reason[RELAY_REASONLEN];
+};
+
+struct relay_peer_gone {
+	struct peerid	 peer;
+};
+
+struct ctl_rsvp {
+	char		 peer[PEERID_STRLEN];
+	char		 addr[64];
+	int64_t		 expire;		/* unix seconds */
+	int64_t		 created;
+};
+
+struct ctl_circuit {
+	uint32_t	 id;
+	char		 src[PEERID_STRLEN];
+	char		 dst[PEERID_STRLEN];
+	uint64_t	 bytes_src_dst;
+	uint64_t	 bytes_dst_src;
+	int64_t		 age;			/* seconds */
+	uint32_t	 limit_duration;
+	uint64_t	 limit_data;
+};
+
 #define MSG_TABLE							\
 	MSG(IMSG_NONE,			0)				\
 	MSG(IMSG_SOCKET_CONN,		sizeof(uint32_t))		\
@@ -117,7 +185,19 @@ struct key_dh_result {
 	MSG(IMSG_CTL_DISCONNECT,	sizeof(struct ctl_target))	\
 	MSG(IMSG_CTL_SHOW_CONNS,	0)				\
 	MSG(IMSG_CTL_CONN,		sizeof(struct ctl_conn))	\
-	MSG(IMSG_CTL_PING_REPLY,	sizeof(struct ctl_ping))
+	MSG(IMSG_CTL_PING_REPLY,	sizeof(struct ctl_ping))	\
+	MSG(IMSG_RELAY_RESERVE,		sizeof(struct relay_rsvp_req))	\
+	MSG(IMSG_RELAY_RESERVE_RES,	sizeof(struct relay_rsvp_res))	\
+	MSG(IMSG_RELAY_CONNECT,		sizeof(struct relay_connect_req)) \
+	MSG(IMSG_RELAY_CONNECT_RES,	sizeof(struct relay_connect_res)) \
+	MSG(IMSG_RELAY_CIRCUIT_END,	sizeof(struct relay_circuit_end)) \
+	MSG(IMSG_RELAY_PEER_GONE,	sizeof(struct relay_peer_gone))	\
+	MSG(IMSG_KEY_SIGN_VOUCHER,	MSG_VAR)			\
+	MSG(IMSG_KEY_VOUCHER,		MSG_VAR)			\
+	MSG(IMSG_CTL_SHOW_RSVPS,	0)				\
+	MSG(IMSG_CTL_RSVP,		sizeof(struct ctl_rsvp))	\
+	MSG(IMSG_CTL_SHOW_CIRCUITS,	0)				\
+	MSG(IMSG_CTL_CIRCUIT,		sizeof(struct ctl_circuit))
 
 enum imsg_type {
 #define MSG(t, s)	t,

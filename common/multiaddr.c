@@ -303,7 +303,8 @@ parse_comp(const char **sp, struct multiaddr *ma, char *err, size_t errlen)
 	s += nlen;
 	if (p->kind != V_NONE) {
 		if (s[0] == '\0' || s[1] == '/' || s[1] == '\0')
-			return perr(err, errlen, "missing value for %s", p->name);
+			return perr(err, errlen, "missing value for %s",
+			    p->name);
 		nlen = strcspn(++s, "/");
 		if (nlen >= sizeof(vstr))
 			return perr(err, errlen, "/%s/%.*s...: value too long",
@@ -423,8 +424,8 @@ maddr_to_sockaddr(const struct multiaddr *ma, struct sockaddr_storage *ss,
 	struct maddr_comp	 ip, port;
 	size_t			 off = 0;
 
-	if (maddr_next(ma, &off, &ip) != 1 || maddr_next(ma, &off, &port) != 1 ||
-	    port.code != MADDR_TCP)
+	if (maddr_next(ma, &off, &ip) != 1 ||
+	    maddr_next(ma, &off, &port) != 1 || port.code != MADDR_TCP)
 		return -1;
 	memset(ss, 0, sizeof(*ss));
 	if (ip.code == MADDR_IP4) {
@@ -446,11 +447,13 @@ maddr_to_sockaddr(const struct multiaddr *ma, struct sockaddr_storage *ss,
 int
 maddr_from_sockaddr(const struct sockaddr *sa, struct multiaddr *ma)
 {
-	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
 	const uint8_t			*a6;
 
 	ma->len = 0;
+	sin = (const struct sockaddr_in *)sa;
+	sin6 = (const struct sockaddr_in6 *)sa;
 	if (sa->sa_family == AF_INET) {
 		maddr_put(ma, MADDR_IP4, (const uint8_t *)&sin->sin_addr, 4);
 		maddr_put(ma, MADDR_TCP, (const uint8_t *)&sin->sin_port, 2);

@@ -14,7 +14,8 @@
 #include "varint.h"
 
 #define CID_V1		1
-#define CID_MAXLEN	(PEERID_MAXLEN + 2)	/* version, codec, multihash */
+/* A CIDv1: version, codec, multihash */
+#define CID_MAXLEN	(PEERID_MAXLEN + 2)
 
 /* PublicKey { KeyType Type = 1; bytes Data = 2; } */
 size_t

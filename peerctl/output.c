@@ -2,10 +2,11 @@
  * Text output of peerctl, for people.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include "output.h"
 
-static int	 nconns, nprocs;
+static int	 nconns, nprocs, nrows;
 
 static void
 fmt_age(int64_t s, char *buf, size_t len)
@@ -21,7 +22,7 @@ fmt_age(int64_t s, char *buf, size_t len)
 static void
 show_head(const char *array)
 {
-	nconns = nprocs = 0;
+	nconns = nprocs = nrows = 0;
 }
 
 static void
@@ -76,6 +77,45 @@ show_ping(const struct ctl_ping *p)
 }
 
 static void
+show_rsvp(const struct ctl_rsvp *r)
+{
+	char		 exp[32];
+	time_t		 t = r->expire;
+	struct tm	 tm;
+
+	if (nrows++ == 0)
+		printf("%-52s %-20s %s\n", "peer", "address", "expires");
+	gmtime_r(&t, &tm);
+	strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%-52s %-20s %s\n", r->peer, r->addr, exp);
+}
+
+static void
+fmt_limit(uint32_t duration, uint64_t data, char *buf, size_t len)
+{
+	if (duration == 0 && data == 0)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%us %lluB", duration,
+		    (unsigned long long)data);
+}
+
+static void
+show_circuit(const struct ctl_circuit *c)
+{
+	char	 age[32], lim[64];
+
+	if (nrows++ == 0)
+		printf("%-52s %-52s %12s %12s %9s %s\n", "source", "target",
+		    "bytes out", "bytes back", "age", "limits");
+	fmt_age(c->age, age, sizeof(age));
+	fmt_limit(c->limit_duration, c->limit_data, lim, sizeof(lim));
+	printf("%-52s %-52s %12llu %12llu %9s %s\n", c->src, c->dst,
+	    (unsigned long long)c->bytes_src_dst,
+	    (unsigned long long)c->bytes_dst_src, age, lim);
+}
+
+static void
 show_result(const struct ctl_result *r)
 {
 	if (r->ok)
@@ -96,6 +136,8 @@ const struct output show_output = {
 	.proc = show_proc,
 	.conn = show_conn,
 	.ping = show_ping,
+	.rsvp = show_rsvp,
+	.circuit = show_circuit,
 	.result = show_result,
 	.tail = show_tail,
 };

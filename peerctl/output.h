@@ -10,6 +10,8 @@ struct output {
 	void	(*proc)(const struct ctl_proc *);
 	void	(*conn)(const struct ctl_conn *);
 	void	(*ping)(const struct ctl_ping *);
+	void	(*rsvp)(const struct ctl_rsvp *);
+	void	(*circuit)(const struct ctl_circuit *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 };

@@ -133,6 +133,33 @@ json_ping(const struct ctl_ping *p)
 }
 
 static void
+json_rsvp(const struct ctl_rsvp *r)
+{
+	element("reservations");
+	printf("{\"peerId\":");
+	json_str(r->peer);
+	printf(",\"address\":");
+	json_str(r->addr);
+	printf(",\"expire\":%lld,\"created\":%lld}", (long long)r->expire,
+	    (long long)r->created);
+}
+
+static void
+json_circuit(const struct ctl_circuit *c)
+{
+	element("circuits");
+	printf("{\"id\":%u,\"source\":", c->id);
+	json_str(c->src);
+	printf(",\"target\":");
+	json_str(c->dst);
+	printf(",\"bytesOut\":%llu,\"bytesBack\":%llu,\"age\":%lld,"
+	    "\"limitDuration\":%u,\"limitData\":%llu}",
+	    (unsigned long long)c->bytes_src_dst,
+	    (unsigned long long)c->bytes_dst_src, (long long)c->age,
+	    c->limit_duration, (unsigned long long)c->limit_data);
+}
+
+static void
 json_result(const struct ctl_result *r)
 {
 	member("ok");
@@ -156,6 +183,8 @@ const struct output json_output = {
 	.proc = json_proc,
 	.conn = json_conn,
 	.ping = json_ping,
+	.rsvp = json_rsvp,
+	.circuit = json_circuit,
 	.result = json_result,
 	.tail = json_tail,
 };

@@ -47,6 +47,8 @@ static const struct token t_show[] = {
 	{ NOTOKEN,	"",		NONE,		NULL },
 	{ KEYWORD,	"status",	SHOW_STATUS,	NULL },
 	{ KEYWORD,	"connections",	SHOW_CONNS,	NULL },
+	{ KEYWORD,	"reservations",	SHOW_RSVPS,	NULL },
+	{ KEYWORD,	"circuits",	SHOW_CIRCUITS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

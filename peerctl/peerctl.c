@@ -30,7 +30,7 @@ usage(void)
 	fprintf(stderr, "usage: %s [-j] [-s socket] command [argument ...]\n"
 	    "commands:\n"
 	    "  show [status]\n"
-	    "  show connections\n"
+	    "  show connections | reservations | circuits\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
 	    "  connect <multiaddr>\n"
 	    "  disconnect <peer ID>\n"
@@ -85,6 +85,12 @@ send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	case SHOW_CONNS:
 		imsg_compose(ibuf, IMSG_CTL_SHOW_CONNS, 0, 0, -1, NULL, 0);
 		break;
+	case SHOW_RSVPS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_RSVPS, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_CIRCUITS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_CIRCUITS, 0, 0, -1, NULL, 0);
+		break;
 	case PING:
 		send_target(ibuf, IMSG_CTL_PING, res);
 		break;
@@ -119,6 +125,8 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_result	 r;
 	struct ctl_conn		 cc;
 	struct ctl_ping		 pg;
+	struct ctl_rsvp		 rv;
+	struct ctl_circuit	 ci;
 	char			 addr[IMSG_MAXSIZE];
 
 	if (!msg_valid(imsg))
@@ -153,6 +161,18 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		cc.agent[sizeof(cc.agent) - 1] = '\0';
 		out->conn(&cc);
 		return 0;
+	case IMSG_CTL_RSVP:
+		imsg_get_data(imsg, &rv, sizeof(rv));
+		rv.peer[sizeof(rv.peer) - 1] = '\0';
+		rv.addr[sizeof(rv.addr) - 1] = '\0';
+		out->rsvp(&rv);
+		return 0;
+	case IMSG_CTL_CIRCUIT:
+		imsg_get_data(imsg, &ci, sizeof(ci));
+		ci.src[sizeof(ci.src) - 1] = '\0';
+		ci.dst[sizeof(ci.dst) - 1] = '\0';
+		out->circuit(&ci);
+		return 0;
 	case IMSG_CTL_PING_REPLY:
 		imsg_get_data(imsg, &pg, sizeof(pg));
 		pg.peer[sizeof(pg.peer) - 1] = '\0';
@@ -183,6 +203,8 @@ read_replies(struct imsgbuf *ibuf, const struct output *out,
 	int		 done = 0, failed = 0, r;
 
 	out->head(res->action == SHOW_CONNS ? "connections" :
+	    res->action == SHOW_RSVPS ? "reservations" :
+	    res->action == SHOW_CIRCUITS ? "circuits" :
 	    res->action == PING ? "pings" : NULL);
 	while (!done) {
 		pfd.fd = ibuf->fd;

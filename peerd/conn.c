@@ -77,10 +77,84 @@ conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 	return c;
 }
 
+/* A connection carried by a stream through a relay; no socket. */
+struct conn *
+conn_new_relayed(enum conn_dir dir)
+{
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->fd = -1;
+	c->events = -1;
+	c->dir = dir;
+	c->relayed = 1;
+	c->id = next_conn_id++;
+	if (next_conn_id == 0)
+		next_conn_id = 1;
+	c->started = c->last_io = mono_now();
+	c->state = CS_CONNECTING;
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
+	c->in_upgrade = 1;
+	nconns++;
+	npending++;
+	return c;
+}
+
+/* The relay stream is up: the upgrade runs over it. */
+void
+conn_attach(struct conn *c, struct stream *s)
+{
+	c->carrier_conn = s->conn->id;
+	c->carrier_stream = s->id;
+	c->via = s->conn->peer;
+	c->state = CS_MS_SECURITY;
+	upgrade_start(c);
+}
+
+static struct stream *
+carrier(const struct conn *c)
+{
+	struct conn	*cc;
+
+	if (c->carrier_stream == 0 || (cc = conn_find(c->carrier_conn)) ==
+	    NULL)
+		return NULL;
+	return stream_lookup(cc, c->carrier_stream);
+}
+
+/* Hand sealed output to the relay stream, as far as it takes it. */
+void
+carrier_push(struct conn *c)
+{
+	struct stream	*s;
+	size_t		 n;
+	int		 was = conn_congested(c);
+
+	if ((s = carrier(c)) == NULL || c->framing)
+		return;
+	while (c->out.len > 0 && stream_writable(s)) {
+		n = c->out.len < NOISE_MAXMSG ? c->out.len : NOISE_MAXMSG;
+		if (stream_write(s, bq_ptr(&c->out), n) == -1)
+			break;
+		bq_consume(&c->out, n);
+	}
+	conn_flush(s->conn);
+	if (was && !conn_congested(c) && c->state == CS_OPEN)
+		yamux_send_pending(c);
+}
+
 void
 conn_update_events(struct conn *c)
 {
 	short	 events = EV_READ | EV_PERSIST;
+
+	if (c->fd == -1) {
+		if (c->out.len > 0)
+			carrier_push(c);
+		return;
+	}
 
 	if (c->state == CS_CONNECTING || c->out.len > 0)
 		events |= EV_WRITE;
@@ -112,6 +186,18 @@ conn_find_peer(const struct peerid *p)
 
 	TAILQ_FOREACH(c, &conns, entry)
 		if (c->state == CS_OPEN && c->have_peer &&
+		    peerid_equal(&c->peer, p))
+			return c;
+	return NULL;
+}
+
+struct conn *
+conn_find_peer_other(const struct peerid *p, const struct conn *not)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c != not && c->state == CS_OPEN && c->have_peer &&
 		    peerid_equal(&c->peer, p))
 			return c;
 	return NULL;
@@ -169,7 +255,8 @@ conn_upgraded(struct conn *c)
 void
 conn_close(struct conn *c, const char *reason)
 {
-	char	 peer[64] = "";
+	struct stream	*s;
+	char		 peer[PEERID_STRMAX] = "";
 
 	if (c->have_peer)
 		peerid_format(&c->peer, peer, sizeof(peer));
@@ -184,12 +271,20 @@ conn_close(struct conn *c, const char *reason)
 		npending--;
 		ops_conn_failed(c, reason);
 	}
+	relay_conn_closed(c);
+	client_conn_closed(c);
 	yamux_free(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	if (c->events != -1)
 		event_del(&c->ev);
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->relayed && (s = carrier(c)) != NULL) {
+		c->carrier_stream = 0;
+		s->ctx = NULL;
+		stream_reset(s);
+	}
 	if (c->hs != NULL) {
 		noise_hs_clear(c->hs);
 		free(c->hs);
@@ -226,9 +321,13 @@ conn_fail(struct conn *c, const char *fmt, ...)
 void
 conn_abort(struct conn *c, const char *reason)
 {
-	if (conn_seal(c) == 0 && c->out.len > 0)
-		send(c->fd, bq_ptr(&c->out), c->out.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (conn_seal(c) == 0 && c->out.len > 0) {
+		if (c->fd != -1)
+			send(c->fd, bq_ptr(&c->out), c->out.len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			carrier_push(c);
+	}
 	conn_close(c, reason);
 }
 
@@ -364,6 +463,16 @@ conn_input(struct conn *c, uint8_t *buf, size_t len, int *gone)
 		used += n;
 	}
 	return used;
+}
+
+/* Input from a relay stream; returns what was used. */
+size_t
+conn_feed(struct conn *c, uint8_t *buf, size_t len)
+{
+	int	 gone = 0;
+
+	c->last_io = mono_now();
+	return conn_input(c, buf, len, &gone);
 }
 
 static int

@@ -202,6 +202,14 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 	case IMSG_CTL_SHOW_CONNS:
 		ops_show_connections(c->id);
 		return 0;
+	case IMSG_CTL_SHOW_CIRCUITS:
+		relay_show_circuits(c->id);
+		return 0;
+	case IMSG_CTL_SHOW_RSVPS:
+		if (child_compose(PROC_RELAYD, IMSG_CTL_SHOW_RSVPS, c->id, -1,
+		    NULL, 0) == -1)
+			control_result(c->id, 0, "relayd is gone");
+		return 0;
 	case IMSG_CTL_CONNECT:
 	case IMSG_CTL_PING:
 	case IMSG_CTL_DISCONNECT:

@@ -23,14 +23,11 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 	struct conn		*c;
 	int			 have_id, s;
 
+	if (maddr_has(ma, MADDR_P2P_CIRCUIT))
+		return client_dial(ma, err, errlen);
 	have_id = maddr_get_peerid(ma, &id) == 0;
 	if (have_id && (c = conn_find_peer(&id)) != NULL)
 		return c;
-	if (maddr_has(ma, MADDR_P2P_CIRCUIT)) {
-		snprintf(err, errlen, "relayed addresses are not supported "
-		    "yet");
-		return NULL;
-	}
 	if (maddr_has(ma, MADDR_WS) || maddr_has(ma, MADDR_WSS)) {
 		snprintf(err, errlen, "the WebSocket transport is not "
 		    "supported yet");

@@ -132,6 +132,7 @@ engine_show_status(uint32_t ctl)
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
+	n += client_addrs(ma + n, ID_MAXADDRS - n);
 	for (i = 0; i < n; i++)
 		if (maddr_format(&ma[i], addr, sizeof(addr)) == 0 &&
 		    strlen(addr) < IMSG_MAXSIZE - IMSG_HEADER_SIZE)
@@ -273,6 +274,27 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		    imsg_get_len(imsg));
 		control_pending_done(imsg_get_peerid(imsg));
 		return 0;
+	case IMSG_RELAY_RESERVE_RES:
+		if (from != PROC_RELAYD)
+			return -1;
+		relay_reserve_result(imsg);
+		return 0;
+	case IMSG_RELAY_CONNECT_RES:
+		if (from != PROC_RELAYD)
+			return -1;
+		relay_connect_result(imsg);
+		return 0;
+	case IMSG_CTL_RSVP:
+		if (from != PROC_RELAYD)
+			return -1;
+		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RSVP, imsg->data,
+		    imsg_get_len(imsg));
+		return 0;
+	case IMSG_CTL_END:
+		if (from != PROC_RELAYD)
+			return -1;
+		control_end(imsg_get_peerid(imsg));
+		return 0;
 	case IMSG_CTL_RESULT:
 		if (from != PROC_PARENT)
 			return -1;
@@ -318,6 +340,7 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
+	client_configure(nconf);
 	listen_resume();
 }
 
@@ -326,7 +349,11 @@ engine_sweep(int fd, short event, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
 
-	conn_sweep(mono_now());
+	time_t		 now = mono_now();
+
+	conn_sweep(now);
+	relay_sweep(now);
+	client_sweep(now);
 	evtimer_add(&engine.ev_sweep, &tv);
 }
 

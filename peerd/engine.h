@@ -15,6 +15,8 @@
 #include <event.h>
 
 #include "buf.h"
+#include "config.h"
+#include "imsg.h"
 #include "multiaddr.h"
 #include "noise.h"
 #include "peerid.h"
@@ -142,6 +144,11 @@ struct conn {
 	int			 ms_header;	/* upgrade: remote header seen */
 	struct yamux		 mux;
 	struct peer_info	*info;
+	int			 relayed;	/* carried by a relay stream */
+	int			 reserved;	/* holds a reservation here */
+	uint32_t		 carrier_conn;
+	uint32_t		 carrier_stream;
+	struct peerid		 via;		/* relayed: the relay */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -193,6 +200,12 @@ int		 conn_pending(void);
 time_t		 mono_now(void);
 void		 conn_close_all(void);
 void		 conn_upgraded(struct conn *);
+struct conn	*conn_new_relayed(enum conn_dir);
+void		 conn_attach(struct conn *, struct stream *);
+size_t		 conn_feed(struct conn *, uint8_t *, size_t);
+void		 carrier_push(struct conn *);
+struct conn	*conn_find_peer_other(const struct peerid *,
+		    const struct conn *);
 
 /* upgrade.c */
 void		 upgrade_start(struct conn *);
@@ -228,9 +241,10 @@ void		 stream_writable_cb(struct stream *);
 void		 stream_free_proto(struct stream *);
 size_t		 proto_names(const char **, size_t);
 
-/* proto_identify.c, proto_ping.c */
+/* proto_identify.c, proto_ping.c, relay.c */
 extern const struct proto	 proto_identify, proto_identify_push,
-				 proto_ping;
+				 proto_ping, proto_hop, proto_stop;
+const struct proto *proto_find(const char *);
 void		 identify_start(struct conn *);
 void		 peer_info_free(struct peer_info *);
 void		 ping_start(struct conn *, uint32_t, int);
@@ -242,6 +256,27 @@ void		 listen_pause(void);
 size_t		 listen_addrs(struct multiaddr *, size_t,
 		    const struct sockaddr_storage *);
 void		 listen_close_all(void);
+
+/* relay.c: the relay service */
+void		 relay_reserve_result(struct imsg *);
+void		 relay_connect_result(struct imsg *);
+void		 relay_conn_closed(struct conn *);
+void		 relay_sweep(time_t);
+void		 relay_show_circuits(uint32_t);
+int		 relay_circuit_count(void);
+
+/* relay_client.c: reservations on relays, relayed connections */
+int		 client_enabled(void);
+void		 client_input(struct stream *);
+void		 client_writable(struct stream *);
+void		 client_closed(struct stream *);
+void		 client_free(struct stream *);
+void		 client_configure(const struct peerd_conf *);
+void		 client_sweep(time_t);
+void		 client_conn_ready(struct conn *);
+void		 client_conn_closed(struct conn *);
+size_t		 client_addrs(struct multiaddr *, size_t);
+struct conn	*client_dial(const struct multiaddr *, char *, size_t);
 
 /* dial.c */
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);

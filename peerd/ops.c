@@ -205,7 +205,12 @@ ops_show_connections(uint32_t ctl)
 		cc.age = now - c->started;
 		cc.streams = c->mux.nstreams;
 		peerid_format(&c->peer, cc.peer, sizeof(cc.peer));
-		sockaddr_fmt(&c->ss, cc.addr, sizeof(cc.addr));
+		if (c->relayed) {
+			strlcpy(cc.addr, "relayed via ", sizeof(cc.addr));
+			peerid_format(&c->via, cc.addr + strlen(cc.addr),
+			    sizeof(cc.addr) - strlen(cc.addr));
+		} else
+			sockaddr_fmt(&c->ss, cc.addr, sizeof(cc.addr));
 		if (c->info != NULL && c->info->agent != NULL)
 			strlcpy(cc.agent, c->info->agent, sizeof(cc.agent));
 		control_reply(ctl, IMSG_CTL_CONN, &cc, sizeof(cc));

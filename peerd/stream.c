@@ -17,8 +17,22 @@ const struct proto *protocols[] = {
 	&proto_identify,
 	&proto_identify_push,
 	&proto_ping,
+	&proto_hop,
+	&proto_stop,
 	NULL
 };
+
+/* Any protocol of the table, enabled or not: for streams we open. */
+const struct proto *
+proto_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; protocols[i] != NULL; i++)
+		if (strcmp(protocols[i]->name, name) == 0)
+			return protocols[i];
+	return NULL;
+}
 
 const struct proto *
 proto_lookup(const char *name)
@@ -48,7 +62,7 @@ stream_opened(struct stream *s)
 {
 	ms_write(s, MS_PROTO);
 	if (s->flags & ST_OUTBOUND) {
-		s->proto = proto_lookup(s->want);
+		s->proto = proto_find(s->want);
 		ms_write(s, s->want);
 	}
 }

@@ -176,6 +176,7 @@ upgrade_open(struct conn *c)
 	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
 	identify_start(c);
 	ops_conn_ready(c);
+	client_conn_ready(c);
 	conn_flush(c);
 }
 

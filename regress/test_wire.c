@@ -27,11 +27,14 @@
 #include "varint.h"
 
 #define QMCG	"QmcgpsyWgH8Y8ajJz1Cu72KnS5uo2Aa2LpzU7kinSupNKC"
-#define QMCG_MH	"1220d52ebb89d85b02a284948203a62ff28389c57c9f42beec4ec20db76a68911c0b"
+#define QMCG_MH	"1220d52ebb89d85b02a284948203a62f" \
+		"f28389c57c9f42beec4ec20db76a68911c0b"
 
 /* js-libp2p: private key CAESQOf+u8qr..., public key CAESIMaMvgYh... */
-#define JS_SEED	"e7febbcaab4578f42a70dccfe0a30af797877c452ac8f7f01f8b26ea1666aab9"
-#define JS_PUB	"c68cbe0621eef469263ebaf606fa38b30e993174b84e73af83454fdc3162f77b"
+#define JS_SEED	"e7febbcaab4578f42a70dccfe0a30af7" \
+		"97877c452ac8f7f01f8b26ea1666aab9"
+#define JS_PUB	"c68cbe0621eef469263ebaf606fa38b3" \
+		"0e993174b84e73af83454fdc3162f77b"
 #define JS_PEER	"12D3KooWPBRNBzgceXh7Z27wGoyYYz9ggwaYg2dWiwXXe8ieyFCN"
 
 static size_t
@@ -82,7 +85,8 @@ test_varint(void)
 	    "uvarint rejects a 10th byte");
 	ok(uvarint_decode(want, 9, &v, &used) == -1,
 	    "uvarint rejects 9 bytes all continued");
-	ok(uvarint_encode(UINT64_MAX, got) == 10 && uvarint_len(UINT64_MAX) == 10,
+	ok(uvarint_encode(UINT64_MAX, got) == 10 &&
+	    uvarint_len(UINT64_MAX) == 10,
 	    "uvarint encodes 2^64 - 1 in 10 bytes");
 	n = unhex("8080", want, sizeof(want));
 	ok(uvarint_decode(want, n, &v, &used) == 0, "uvarint truncated: more");
@@ -116,7 +120,8 @@ test_pb(void)
 	pbw_init(&w, buf, 5);
 	pbw_varint(&w, 1, 150);
 	pbw_string(&w, 2, "testing");
-	ok(w.overflow && w.len == 3, "pb writer: overflow flagged, not written");
+	ok(w.overflow && w.len == 3,
+	    "pb writer: overflow flagged, not written");
 	pbw_init(&w, buf, sizeof(buf));
 	pbw_varint(&w, 0, 1);
 	ok(w.overflow && w.len == 0, "pb writer: field 0 refused");
@@ -278,7 +283,8 @@ test_maddr_parse(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(maddr_parse(bad[i], &ma, err, sizeof(err)) == -1 &&
-		    ma.len == 0, "maddr parse refuses \"%s\" (%s)", bad[i], err);
+		    ma.len == 0, "maddr parse refuses \"%s\" (%s)", bad[i],
+		    err);
 	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
 		err[0] = '\0';
 		maddr_parse(msgs[i].in, &ma, err, sizeof(err));
@@ -294,14 +300,14 @@ test_maddr_parse(void)
 	    maddr_equal(&ma, &mb) && maddr_format(&ma, s, sizeof(s)) == 0 &&
 	    strcmp(s, "/p2p/" QMCG) == 0, "maddr /ipfs alias");
 	/* go-multiaddr: the same peer in base58btc and CIDv1 */
-	ok(maddr_parse("/p2p/12D3KooWCryG7Mon9orvQxcS1rYZjotPgpwoJNHHKcLLfE4Hf5mV",
-	    &ma, err, sizeof(err)) == 0 && maddr_parse("/p2p/bafzaajaiaejcalj"
+	ok(maddr_parse("/p2p/12D3KooWCryG7Mon9orvQxcS1rYZjotPgpwoJNHHKcLLfE4"
+	    "Hf5mV", &ma, err, sizeof(err)) == 0 && maddr_parse("/p2p/bafzaajaiaejcalj"
 	    "543iwv2d7pkjt7ykvefrkfu7qjfi6sduakhso4lay6abn2d5u", &mb, err,
 	    sizeof(err)) == 0 && maddr_equal(&ma, &mb),
 	    "maddr /p2p in CIDv1 form");
-	ok(maddr_parse("/p2p/bafzbeigvf25ytwc3akrijfecaotc74udrhcxzh2cx3we5qqnw5vgrei4bm",
-	    &ma, err, sizeof(err)) == 0 && maddr_format(&ma, s, sizeof(s)) == 0 &&
-	    strcmp(s, "/p2p/" QMCG) == 0, "maddr CIDv1 printed in base58btc");
+	ok(maddr_parse("/p2p/bafzbeigvf25ytwc3akrijfecaotc74udrhcxzh2cx3we5"
+	    "qqnw5vgrei4bm", &ma, err, sizeof(err)) == 0 &&
+	    maddr_format(&ma, s, sizeof(s)) == 0 && strcmp(s, "/p2p/" QMCG) == 0, "maddr CIDv1 printed in base58btc");
 	ok(maddr_parse("/ip6/2001:0db8:0000:0000::0001/tcp/1", &ma, err,
 	    sizeof(err)) == 0 && maddr_format(&ma, s, sizeof(s)) == 0 &&
 	    strcmp(s, "/ip6/2001:db8::1/tcp/1") == 0, "maddr canonical IPv6");
@@ -337,13 +343,13 @@ test_maddr_decode(void)
 		("a503221221c05877cbae039d70a5e600ea02c6f9f2942439285c9e344e26"
 		"f8d280c850fad6"),
 		"01020304",		/* rust from_bytes_fail: code 1 */
-		"84007f000001",		/* ip4 code, non-minimal varint */
+		"84007f000001",		/* ip4 code, non-minimal */
 		"3600",			/* dns4, empty name */
 		"3603612f62",		/* dns4 "a/b" */
 		"3602c328",		/* dns4, bad UTF-8 */
 		"2a00",			/* ip6zone, empty */
 		"a50300",		/* p2p, empty multihash */
-		"a503040012",		/* p2p, varint length past the end */
+		"a503040012",		/* p2p, length past the end */
 		"d2030100",		/* certhash */
 		"06",			/* tcp without a port */
 		"ffffffffffffffffff01",	/* code beyond 9 varint bytes */
@@ -419,14 +425,16 @@ test_maddr_helpers(void)
 	sin.sin_addr.s_addr = htonl(0x7f000001);
 	ok(maddr_from_sockaddr((struct sockaddr *)&sin, &ma) == 0 &&
 	    maddr_format(&ma, s, sizeof(s)) == 0 &&
-	    strcmp(s, "/ip4/127.0.0.1/tcp/4001") == 0, "maddr_from_sockaddr ip4");
+	    strcmp(s, "/ip4/127.0.0.1/tcp/4001") == 0,
+	    "maddr_from_sockaddr ip4");
 	memset(&sin6, 0, sizeof(sin6));
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons(443);
 	inet_pton(AF_INET6, "2001:db8::5", &sin6.sin6_addr);
 	ok(maddr_from_sockaddr((struct sockaddr *)&sin6, &ma) == 0 &&
 	    maddr_format(&ma, s, sizeof(s)) == 0 &&
-	    strcmp(s, "/ip6/2001:db8::5/tcp/443") == 0, "maddr_from_sockaddr ip6");
+	    strcmp(s, "/ip6/2001:db8::5/tcp/443") == 0,
+	    "maddr_from_sockaddr ip6");
 	inet_pton(AF_INET6, "::ffff:10.0.0.1", &sin6.sin6_addr);
 	ok(maddr_from_sockaddr((struct sockaddr *)&sin6, &ma) == 0 &&
 	    maddr_format(&ma, s, sizeof(s)) == 0 &&
@@ -487,7 +495,8 @@ test_peerid(void)
 	static const char spec_pub[] = "080112201ed1e8fae2c4a144b8be8fd4b4"
 	    "7bf3d3b34b871c3cacf6010f0e42d474fce27e";
 	static const char *bad[] = {
-		"", "Q", "12D3KooW", "QmxoHT6iViN5xAjoz1VZ553cL31U9F94ht3QvWR1FrEbZY",
+		"", "Q", "12D3KooW",
+		"QmxoHT6iViN5xAjoz1VZ553cL31U9F94ht3QvWR1FrEbZY",
 		/* dag-pb CID (codec 0x70), not libp2p-key */
 		"bafybeibj6lixxzqtsb45ysdjnupvqkufgdvzqbnvmhw2kf7cfkesy7r7d4",
 		/* the spec CID with non-zero spare bits */
@@ -495,7 +504,8 @@ test_peerid(void)
 		"BAFZBEIE5745RPV2M6TJYUUGYWY4D5EWRQGQQHFNF445HE3OMZPJBX5XQXE",
 		"bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xqx",
 		/* base36 CIDv1: not read */
-		"k51qzi5uqu5dhb6l8spkdx7yxafegfkee5by8h7lmjh2ehc2sgg34z7c15vzqs",
+		("k51qzi5uqu5dhb6l8spkdx7yxafegfkee5by8h7lmjh2ehc2sgg34z7c"
+		"15vzqs"),
 		"zQmcgpsyWgH8Y8ajJz1Cu72KnS5uo2Aa2LpzU7kinSupNKC",
 		"12D3KooWPBRNBzgceXh7Z27wGoyYYz9ggwaYg2dWiwXXe8ieyFC0",
 	};
@@ -522,8 +532,8 @@ test_peerid(void)
 	    "u7qjfi6sduakhso4lay6abn2d5u", &b) == 0 && peerid_equal(&a, &b),
 	    "go-multiaddr Ed25519 peer ID in both forms");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(peerid_parse(bad[i], &a) == -1, "peerid_parse refuses \"%s\"",
-		    bad[i]);
+		ok(peerid_parse(bad[i], &a) == -1,
+		    "peerid_parse refuses \"%s\"", bad[i]);
 
 	n = unhex(spec_pub, pb, sizeof(pb));
 	ok(pubkey_pb_decode(pb, n, &type, &data, &dlen) == 0 &&
@@ -551,8 +561,8 @@ test_peerid(void)
 		"0801121f" JS_PUB,	/* Ed25519 of 31 bytes */
 		"08010801122000",	/* Type twice */
 		"080112201ed1",		/* truncated */
-		"0801122000000000000000000000000000000000000000000000000000000000"
-		"000000001801",		/* unknown field */
+		("08011220" "0000000000000000000000000000000000000000000000"
+		"000000000000000000" "1801"),	/* unknown field */
 		"08ffffffff0f1200",	/* Type beyond int */
 	};
 	for (i = 0; i < sizeof(badkeys) / sizeof(badkeys[0]); i++) {
@@ -568,7 +578,8 @@ test_peerid(void)
 	crypto_hash_sha256(want, pb, 43);
 	ok(peerid_from_pubkey_pb(pb, 43, &a) == 0 && a.len == 34 &&
 	    a.mh[0] == MH_SHA2_256 && a.mh[1] == 32 &&
-	    memcmp(a.mh + 2, want, 32) == 0, "43-byte key hashed with sha2-256");
+	    memcmp(a.mh + 2, want, 32) == 0,
+	    "43-byte key hashed with sha2-256");
 	ok(peerid_ed25519_pubkey(&a, pub) == -1, "no key in a sha256 peer ID");
 	ok(peerid_from_pubkey_pb(pb, 0, &a) == -1, "empty key refused");
 	n = unhex("0801122100" JS_PUB, pb, sizeof(pb));
@@ -618,7 +629,8 @@ test_identify(void)
 	    maddr_format(&ma, s, sizeof(s)) == 0 &&
 	    strcmp(s, "/ip6/::1/tcp/4001") == 0 &&
 	    identify_addr(&m, 2, &ma) == -1, "identify listen addresses");
-	ok(m.nprotos == 2 && strcmp(identify_proto(&m, 0), "/ipfs/id/1.0.0") == 0 &&
+	ok(m.nprotos == 2 &&
+	    strcmp(identify_proto(&m, 0), "/ipfs/id/1.0.0") == 0 &&
 	    strcmp(identify_proto(&m, 1), "/ipfs/ping/1.0.0") == 0 &&
 	    identify_proto(&m, 2) == NULL, "identify protocols");
 	ok(m.has_observed && maddr_format(&m.observed, s, sizeof(s)) == 0 &&
@@ -629,7 +641,8 @@ test_identify(void)
 	ok(m.recordlen == 3 && memcmp(m.record, "\xaa\xbb\xcc", 3) == 0,
 	    "identify signed peer record");
 	ok(m.nbad == 2 && m.ndropped == 0, "identify counts 2 bad entries");
-	ok(identify_decode(buf, n - 1, &m2) == -1, "identify refuses a cut message");
+	ok(identify_decode(buf, n - 1, &m2) == -1,
+	    "identify refuses a cut message");
 	ok(identify_decode(buf, 1, &m2) == -1, "identify refuses a cut tag");
 	ok(identify_decode(buf, 0, &m2) == 0 && m2.naddrs == 0,
 	    "identify: empty message");
@@ -656,7 +669,8 @@ test_identify(void)
 	for (i = 0; i < ID_MAXPROTOS; i++)
 		identify_add_proto(&m, "/x/1");
 	ok(identify_add_proto(&m, "/x/1") == -1, "identify_add_proto bound");
-	ok(identify_add_proto(&m, "") == -1, "identify_add_proto refuses empty");
+	ok(identify_add_proto(&m, "") == -1,
+	    "identify_add_proto refuses empty");
 	ok(identify_encode(&m, enc, sizeof(enc), &elen) == 0,
 	    "identify encode a full message");
 	memcpy(buf, enc, elen);
@@ -711,12 +725,14 @@ test_noise(void)
 {
 	static const char msg[] =
 	    "0a24" "08011220" JS_PUB		/* 1 identity_key */
-	    "1240" "0101010101010101010101010101010101010101010101010101010101010101"
-		   "0202020202020202020202020202020202020202020202020202020202020202"
-						/* 2 identity_sig */
+	    "1240"				/* 2 identity_sig */
+	      "01010101010101010101010101010101"
+	      "01010101010101010101010101010101"
+	      "02020202020202020202020202020202"
+	      "02020202020202020202020202020202"
 	    "1a02" "0000"			/* 3 unknown: skipped */
 	    "2214"				/* 4 extensions */
-	      "0a04" "01020304"			/*   1 certhash: skipped */
+	      "0a04" "01020304"			/*   1 certhash */
 	      "120c" "2f79616d75782f312e302e30"	/*   2 /yamux/1.0.0 */
 	    "";
 	struct noise_payload	 np, np2;
@@ -759,7 +775,8 @@ test_noise(void)
 	ok(noise_payload_decode(buf, n, &np2) == -1, "noise: 129-byte key");
 	n = unhex("1281" "01", buf, sizeof(buf));
 	memset(buf + n, 1, 129);
-	ok(noise_payload_decode(buf, n + 129, &np2) == -1, "noise: 129-byte sig");
+	ok(noise_payload_decode(buf, n + 129, &np2) == -1,
+	    "noise: 129-byte sig");
 	n = unhex("2242" "1240", buf, sizeof(buf));
 	memset(buf + n, 'm', 64);
 	ok(noise_payload_decode(buf, n + 64, &np2) == -1,
@@ -787,12 +804,13 @@ test_envelope(void)
 {
 	static const char sigbuf_hex[] =
 	    "12" "6c69627032702d706565722d7265636f7264"	/* domain */
-	    "02" "0301"					/* payload type */
+	    "02" "0301"				/* payload type */
 	    "03" "616263";				/* payload "abc" */
 	struct peer_record	*rec, *rec2;
 	struct envelope		 env, env2;
 	struct peerid		 other;
-	uint8_t			 seed[32], pk[32], sk[64], pubpb[36], want[64];
+	uint8_t			 seed[32], pk[32], sk[64], pubpb[36];
+	uint8_t			 want[64];
 	uint8_t			 payload[4096], sbuf[ENVELOPE_MAXSIGNED];
 	uint8_t			 sig[64], enc[8192], exp[256];
 	size_t			 plen, slen, elen, n;
@@ -820,7 +838,8 @@ test_envelope(void)
 		return;
 	peerid_from_pubkey_pb(pubpb, sizeof(pubpb), &rec->id);
 	rec->seq = 42;
-	maddr_parse("/ip4/127.0.0.1/tcp/4001", &rec->addrs[0], err, sizeof(err));
+	maddr_parse("/ip4/127.0.0.1/tcp/4001", &rec->addrs[0], err,
+	    sizeof(err));
 	maddr_parse("/ip6/::1/tcp/4001", &rec->addrs[1], err, sizeof(err));
 	rec->naddrs = 2;
 	ok(peer_record_encode(rec, payload, sizeof(payload), &plen) == 0,

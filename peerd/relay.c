@@ -1,0 +1,668 @@
+/*
+ * Circuit relay v2, the relay's data plane: the hop protocol (RESERVE and
+ * CONNECT), the stop stream to the target, and the splice between the two
+ * streams.  relayd decides every admission; relayed bytes stay here and
+ * move under both streams' flow control, within the circuit's limits.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "circuit.h"
+#include "engine.h"
+#include "log.h"
+#include "peerd.h"
+#include "proc.h"
+
+#define RELAY_PUMP_MAX		(64 * 1024)
+#define RELAY_SETUP_TIMEOUT	30	/* seconds to open a circuit */
+#define RELAY_MAX_PENDING	1024	/* requests waiting for relayd */
+
+enum circuit_state {
+	C_RESERVE,		/* RESERVE sent to relayd */
+	C_ADMIT,		/* CONNECT sent to relayd */
+	C_STOP,			/* STOP CONNECT sent to the target */
+	C_SPLICED
+};
+
+struct circuit {
+	TAILQ_ENTRY(circuit)	 entry;
+	enum circuit_state	 state;
+	uint32_t		 token;		/* our request ID for relayd */
+	uint32_t		 id;		/* relayd's circuit ID */
+	uint32_t		 src_conn, src_stream;	/* hop stream */
+	uint32_t		 dst_conn, dst_stream;	/* stop stream */
+	struct peerid		 src, dst;
+	uint64_t		 bytes[2];	/* 0: src to dst, 1: back */
+	uint32_t		 limit_duration;	/* seconds */
+	uint64_t		 limit_data;
+	time_t			 started;
+	const char		*reason;
+};
+
+static TAILQ_HEAD(, circuit)	 circuits = TAILQ_HEAD_INITIALIZER(circuits);
+static uint32_t			 next_token = 1;
+static int			 npending;
+
+static int
+hop_enabled(void)
+{
+	return child->conf != NULL && child->conf->relay.enabled &&
+	    child->conf->relay.hop_enabled;
+}
+
+static struct stream *
+side_stream(uint32_t conn, uint32_t stream)
+{
+	struct conn	*c;
+
+	if (stream == 0 || (c = conn_find(conn)) == NULL)
+		return NULL;
+	return stream_lookup(c, stream);
+}
+
+static struct circuit *
+circuit_by_token(uint32_t token)
+{
+	struct circuit	*c;
+
+	TAILQ_FOREACH(c, &circuits, entry)
+		if (c->token == token)
+			return c;
+	return NULL;
+}
+
+/* Relay side streams: hop streams we accept and stop streams we open. */
+static int
+server_side(const struct stream *s)
+{
+	return (s->proto == &proto_hop) == !(s->flags & ST_OUTBOUND);
+}
+
+static int
+is_src(const struct circuit *c, const struct stream *s)
+{
+	return s->conn->id == c->src_conn && s->id == c->src_stream;
+}
+
+/* One length-prefixed message on a stream. */
+static int
+send_msg(struct stream *s, const uint8_t *msg, size_t len)
+{
+	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
+	size_t	 n;
+
+	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
+		return -1;
+	return stream_write(s, buf, n);
+}
+
+static void
+ip_of(const struct conn *c, uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	if (c->ss.ss_family == AF_INET) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &((const struct sockaddr_in *)&c->ss)->sin_addr,
+		    4);
+	} else if (c->ss.ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)&c->ss)->sin6_addr,
+		    16);
+}
+
+/* Our addresses for a reservation, each ending in /p2p/<relay>. */
+static void
+rsvp_addrs(struct hop_msg *m, const struct conn *c)
+{
+	struct multiaddr	 ma[CIRCUIT_MAXADDRS];
+	size_t			 i, n;
+
+	n = engine_announce(ma, CIRCUIT_MAXADDRS);
+	if (n == 0)
+		n = listen_addrs(ma, CIRCUIT_MAXADDRS, &c->lss);
+	for (i = 0; i < n; i++)
+		if (maddr_append_peerid(&ma[i], &ident.peerid) == 0)
+			circuit_addr_add(&m->rsvp.addrs, &ma[i]);
+}
+
+static void
+hop_status(struct stream *s, int status, const struct relay_rsvp_res *rr,
+    const struct relay_connect_res *cr)
+{
+	static struct hop_msg	 m;
+	static uint8_t		 buf[CIRCUIT_MAXMSG];
+	size_t			 len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = HOP_STATUS;
+	m.has_type = 1;
+	m.status = status;
+	m.has_status = 1;
+	if (rr != NULL && status == CIRCUIT_OK) {
+		m.rsvp.present = 1;
+		m.rsvp.expire = rr->expire;
+		rsvp_addrs(&m, s->conn);
+		m.rsvp.voucher = rr->voucher;
+		m.rsvp.voucherlen = rr->voucherlen;
+	}
+	if ((rr != NULL || cr != NULL) && status == CIRCUIT_OK) {
+		m.limit.present = 1;
+		m.limit.duration = rr ? rr->limit_duration : cr->limit_duration;
+		m.limit.data = rr ? rr->limit_data : cr->limit_data;
+	}
+	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
+	    send_msg(s, buf, len) == -1) {
+		stream_reset(s);
+		return;
+	}
+	if (status != CIRCUIT_OK || rr != NULL)
+		stream_close(s);
+	conn_flush(s->conn);
+}
+
+static struct circuit *
+circuit_new(struct stream *s, enum circuit_state state)
+{
+	struct circuit	*c;
+
+	if (npending >= RELAY_MAX_PENDING || (c = calloc(1, sizeof(*c))) ==
+	    NULL)
+		return NULL;
+	c->state = state;
+	c->token = next_token++;
+	if (next_token == 0)
+		next_token = 1;
+	c->src_conn = s->conn->id;
+	c->src_stream = s->id;
+	c->src = s->conn->peer;
+	c->started = mono_now();
+	TAILQ_INSERT_TAIL(&circuits, c, entry);
+	npending++;
+	s->ctx = c;
+	return c;
+}
+
+static void
+circuit_finish(struct circuit *c)
+{
+	struct relay_circuit_end	 e;
+
+	if (c->id != 0) {
+		memset(&e, 0, sizeof(e));
+		e.circuit = c->id;
+		e.bytes_src_dst = c->bytes[0];
+		e.bytes_dst_src = c->bytes[1];
+		strlcpy(e.reason, c->reason ? c->reason : "closed",
+		    sizeof(e.reason));
+		child_compose(PROC_RELAYD, IMSG_RELAY_CIRCUIT_END, 0, -1, &e,
+		    sizeof(e));
+	}
+	if (c->state != C_SPLICED)
+		npending--;
+	TAILQ_REMOVE(&circuits, c, entry);
+	free(c);
+}
+
+/* A stream of the circuit is gone: take the other one down too. */
+static void
+circuit_detach(struct circuit *c, struct stream *s)
+{
+	struct stream	*other;
+
+	if (is_src(c, s)) {
+		c->src_stream = 0;
+		other = side_stream(c->dst_conn, c->dst_stream);
+	} else {
+		c->dst_stream = 0;
+		other = side_stream(c->src_conn, c->src_stream);
+	}
+	if (c->reason == NULL)
+		c->reason = "stream closed";
+	if (other != NULL) {
+		stream_reset(other);
+		return;
+	}
+	if (c->src_stream == 0 && c->dst_stream == 0)
+		circuit_finish(c);
+}
+
+static void
+circuit_fail(struct circuit *c, const char *reason)
+{
+	struct stream	*s;
+
+	c->reason = reason;
+	if ((s = side_stream(c->src_conn, c->src_stream)) != NULL)
+		stream_reset(s);
+	else if ((s = side_stream(c->dst_conn, c->dst_stream)) != NULL)
+		stream_reset(s);
+	else
+		circuit_finish(c);
+}
+
+/* Move what one side has read to the other, as far as it can take. */
+static void
+pump(struct circuit *c, struct stream *from)
+{
+	struct stream	*to;
+	int		 dir = is_src(c, from) ? 0 : 1;
+	size_t		 n;
+
+	to = dir == 0 ? side_stream(c->dst_conn, c->dst_stream) :
+	    side_stream(c->src_conn, c->src_stream);
+	if (to == NULL)
+		return;
+	while (from->in.len > 0 && stream_writable(to)) {
+		n = from->in.len < RELAY_PUMP_MAX ? from->in.len :
+		    RELAY_PUMP_MAX;
+		if (c->limit_data != 0 && c->bytes[dir] + n > c->limit_data)
+			n = c->limit_data - c->bytes[dir];
+		if (n > 0 && stream_write(to, bq_ptr(&from->in), n) == -1)
+			break;
+		stream_consume(from, n);
+		c->bytes[dir] += n;
+		if (c->limit_data != 0 && c->bytes[dir] >= c->limit_data &&
+		    from->in.len > 0) {
+			conn_flush(to->conn);
+			circuit_fail(c, "data limit");
+			return;
+		}
+	}
+	if ((from->flags & ST_REMOTE_FIN) && from->in.len == 0)
+		stream_close(to);
+	conn_flush(to->conn);
+}
+
+static void
+hop_reserve(struct stream *s)
+{
+	struct relay_rsvp_req	 req;
+	struct circuit		*c;
+
+	if ((c = circuit_new(s, C_RESERVE)) == NULL) {
+		hop_status(s, CIRCUIT_RESOURCE_LIMIT_EXCEEDED, NULL, NULL);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.peer = s->conn->peer;
+	ip_of(s->conn, req.ip);
+	req.conn = s->conn->id;
+	child_compose(PROC_RELAYD, IMSG_RELAY_RESERVE, c->token, -1, &req,
+	    sizeof(req));
+}
+
+static void
+hop_connect(struct stream *s, const struct peerid *dst)
+{
+	struct relay_connect_req	 req;
+	struct circuit			*c;
+
+	if ((c = circuit_new(s, C_ADMIT)) == NULL) {
+		hop_status(s, CIRCUIT_RESOURCE_LIMIT_EXCEEDED, NULL, NULL);
+		return;
+	}
+	c->dst = *dst;
+	memset(&req, 0, sizeof(req));
+	req.src = s->conn->peer;
+	req.dst = *dst;
+	ip_of(s->conn, req.ip);
+	req.stream = s->id;
+	req.conn = s->conn->id;
+	child_compose(PROC_RELAYD, IMSG_RELAY_CONNECT, c->token, -1, &req,
+	    sizeof(req));
+}
+
+/* A request on a hop stream we serve. */
+static void
+hop_request(struct stream *s)
+{
+	static struct hop_msg	 m;
+	const uint8_t		*msg;
+	size_t			 len, used;
+	int			 r;
+
+	if ((r = circuit_frame_read(bq_ptr(&s->in), s->in.len, &msg, &len,
+	    &used)) == 0)
+		return;
+	if (r == -1 || hop_decode(msg, len, &m) == -1) {
+		stream_consume(s, s->in.len);
+		hop_status(s, CIRCUIT_MALFORMED_MESSAGE, NULL, NULL);
+		return;
+	}
+	stream_consume(s, used);
+	if (s->conn->relayed || !hop_enabled()) {
+		hop_status(s, CIRCUIT_PERMISSION_DENIED, NULL, NULL);
+		return;
+	}
+	switch (m.type) {
+	case HOP_RESERVE:
+		hop_reserve(s);
+		break;
+	case HOP_CONNECT:
+		if (!m.peer.present) {
+			hop_status(s, CIRCUIT_MALFORMED_MESSAGE, NULL, NULL);
+			break;
+		}
+		hop_connect(s, &m.peer.id);
+		break;
+	default:
+		hop_status(s, CIRCUIT_UNEXPECTED_MESSAGE, NULL, NULL);
+		break;
+	}
+}
+
+static void
+hop_input(struct stream *s)
+{
+	struct circuit	*c = s->ctx;
+
+	if (!server_side(s)) {
+		client_input(s);
+		return;
+	}
+	if (c == NULL)
+		hop_request(s);
+	else if (c->state == C_SPLICED)
+		pump(c, s);
+}
+
+static void
+relay_writable(struct stream *s)
+{
+	struct circuit	*c = s->ctx;
+	struct stream	*from;
+
+	if (!server_side(s)) {
+		client_writable(s);
+		return;
+	}
+	if (c == NULL || c->state != C_SPLICED)
+		return;
+	from = is_src(c, s) ? side_stream(c->dst_conn, c->dst_stream) :
+	    side_stream(c->src_conn, c->src_stream);
+	if (from != NULL)
+		pump(c, from);
+}
+
+static void
+relay_closed(struct stream *s)
+{
+	struct circuit	*c = s->ctx;
+
+	if (!server_side(s))
+		client_closed(s);
+	else if (c != NULL && c->state == C_SPLICED)
+		pump(c, s);
+	else if (c == NULL)
+		stream_close(s);
+}
+
+static void
+relay_free(struct stream *s)
+{
+	struct circuit	*c = s->ctx;
+
+	if (!server_side(s))
+		client_free(s);
+	else if (c != NULL)
+		circuit_detach(c, s);
+}
+
+/* relayd's answer to a RESERVE. */
+void
+relay_reserve_result(struct imsg *imsg)
+{
+	struct relay_rsvp_res	 rr;
+	struct circuit		*c;
+	struct stream		*s;
+	struct conn		*conn;
+
+	imsg_get_data(imsg, &rr, sizeof(rr));
+	if (rr.voucherlen > sizeof(rr.voucher))
+		fatalx("relayd sent an oversized voucher");
+	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL)
+		return;
+	s = side_stream(c->src_conn, c->src_stream);
+	if (s != NULL)
+		s->ctx = NULL;
+	c->src_stream = 0;
+	circuit_finish(c);
+	if (s == NULL)
+		return;
+	conn = s->conn;
+	if (rr.status == CIRCUIT_OK)
+		conn->reserved = 1;
+	hop_status(s, rr.status, &rr, NULL);
+	if (rr.status == CIRCUIT_OK && !rr.voucherlen)
+		log_warnx("reservation for connection %u has no voucher",
+		    conn->id);
+}
+
+/* relayd's answer to a CONNECT: open the stop stream to the target. */
+void
+relay_connect_result(struct imsg *imsg)
+{
+	struct relay_connect_res	 cr;
+	struct circuit			*c;
+	struct stream			*s, *stop;
+	struct conn			*dst;
+
+	imsg_get_data(imsg, &cr, sizeof(cr));
+	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL) {
+		if (cr.status == CIRCUIT_OK) {
+			struct relay_circuit_end e;
+
+			memset(&e, 0, sizeof(e));
+			e.circuit = cr.circuit;
+			strlcpy(e.reason, "source gone", sizeof(e.reason));
+			child_compose(PROC_RELAYD, IMSG_RELAY_CIRCUIT_END, 0,
+			    -1, &e, sizeof(e));
+		}
+		return;
+	}
+	if (cr.status == CIRCUIT_OK)
+		c->id = cr.circuit;
+	if ((s = side_stream(c->src_conn, c->src_stream)) == NULL) {
+		circuit_fail(c, "source gone");
+		return;
+	}
+	if (cr.status != CIRCUIT_OK) {
+		s->ctx = NULL;
+		c->src_stream = 0;
+		circuit_finish(c);
+		hop_status(s, cr.status, NULL, NULL);
+		return;
+	}
+	c->limit_duration = cr.limit_duration;
+	c->limit_data = cr.limit_data;
+	if ((dst = conn_find_peer(&c->dst)) == NULL ||
+	    (stop = yamux_open(dst, CIRCUIT_STOP)) == NULL) {
+		c->reason = "target not connected";
+		s->ctx = NULL;
+		c->src_stream = 0;
+		circuit_finish(c);
+		hop_status(s, CIRCUIT_CONNECTION_FAILED, NULL, NULL);
+		return;
+	}
+	c->state = C_STOP;
+	c->dst_conn = dst->id;
+	c->dst_stream = stop->id;
+	stop->ctx = c;
+	conn_flush(dst);
+}
+
+/* The target answers our STOP CONNECT. */
+static void
+stop_answer(struct stream *s, struct circuit *c)
+{
+	static struct stop_msg	 m;
+	struct relay_connect_res cr;
+	struct stream		*src;
+	const uint8_t		*msg;
+	size_t			 len, used;
+	int			 r;
+
+	if ((r = circuit_frame_read(bq_ptr(&s->in), s->in.len, &msg, &len,
+	    &used)) == 0)
+		return;
+	if (r == -1 || stop_decode(msg, len, &m) == -1 ||
+	    m.type != STOP_STATUS || !m.has_status ||
+	    m.status != CIRCUIT_OK) {
+		c->reason = "target refused";
+		if ((src = side_stream(c->src_conn, c->src_stream)) != NULL) {
+			src->ctx = NULL;
+			c->src_stream = 0;
+			hop_status(src, CIRCUIT_CONNECTION_FAILED, NULL, NULL);
+		}
+		stream_reset(s);
+		return;
+	}
+	stream_consume(s, used);
+	if ((src = side_stream(c->src_conn, c->src_stream)) == NULL) {
+		stream_reset(s);
+		return;
+	}
+	memset(&cr, 0, sizeof(cr));
+	cr.limit_duration = c->limit_duration;
+	cr.limit_data = c->limit_data;
+	hop_status(src, CIRCUIT_OK, NULL, &cr);
+	c->state = C_SPLICED;
+	c->started = mono_now();
+	npending--;
+	pump(c, s);
+	if ((src = side_stream(c->src_conn, c->src_stream)) != NULL)
+		pump(c, src);
+}
+
+/* Our STOP CONNECT, once the target has agreed to the protocol. */
+static void
+stop_open(struct stream *s)
+{
+	static struct stop_msg	 m;
+	static uint8_t		 buf[CIRCUIT_MAXMSG];
+	struct circuit		*c = s->ctx;
+	size_t			 len;
+
+	if (!server_side(s) || c == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = STOP_CONNECT;
+	m.has_type = 1;
+	m.peer.present = 1;
+	m.peer.id = c->src;
+	if (c->limit_duration || c->limit_data) {
+		m.limit.present = 1;
+		m.limit.duration = c->limit_duration;
+		m.limit.data = c->limit_data;
+	}
+	if (stop_encode(&m, buf, sizeof(buf), &len) == -1 ||
+	    send_msg(s, buf, len) == -1)
+		stream_reset(s);
+}
+
+static void
+stop_input(struct stream *s)
+{
+	struct circuit	*c = s->ctx;
+
+	if (!server_side(s)) {
+		client_input(s);
+		return;
+	}
+	if (c == NULL)
+		return;
+	if (c->state == C_STOP)
+		stop_answer(s, c);
+	else if (c->state == C_SPLICED)
+		pump(c, s);
+}
+
+/* The peer behind a closed connection loses its reservation. */
+void
+relay_conn_closed(struct conn *c)
+{
+	struct relay_peer_gone	 g;
+
+	if (!c->reserved || !c->have_peer ||
+	    conn_find_peer_other(&c->peer, c) != NULL)
+		return;
+	memset(&g, 0, sizeof(g));
+	g.peer = c->peer;
+	child_compose(PROC_RELAYD, IMSG_RELAY_PEER_GONE, 0, -1, &g,
+	    sizeof(g));
+}
+
+/* Once a second: duration limits and circuits stuck in setup. */
+void
+relay_sweep(time_t now)
+{
+	struct circuit	*c, *t;
+
+	TAILQ_FOREACH_SAFE(c, &circuits, entry, t) {
+		if (c->state == C_SPLICED && c->limit_duration != 0 &&
+		    now - c->started >= c->limit_duration)
+			circuit_fail(c, "duration limit");
+		else if (c->state != C_SPLICED &&
+		    now - c->started >= RELAY_SETUP_TIMEOUT)
+			circuit_fail(c, "setup timed out");
+	}
+}
+
+void
+relay_show_circuits(uint32_t ctl)
+{
+	struct ctl_circuit	 cc;
+	struct circuit		*c;
+	time_t			 now = mono_now();
+
+	TAILQ_FOREACH(c, &circuits, entry) {
+		if (c->state != C_SPLICED)
+			continue;
+		memset(&cc, 0, sizeof(cc));
+		cc.id = c->id;
+		peerid_format(&c->src, cc.src, sizeof(cc.src));
+		peerid_format(&c->dst, cc.dst, sizeof(cc.dst));
+		cc.bytes_src_dst = c->bytes[0];
+		cc.bytes_dst_src = c->bytes[1];
+		cc.age = now - c->started;
+		cc.limit_duration = c->limit_duration;
+		cc.limit_data = c->limit_data;
+		control_reply(ctl, IMSG_CTL_CIRCUIT, &cc, sizeof(cc));
+	}
+	control_end(ctl);
+}
+
+int
+relay_circuit_count(void)
+{
+	struct circuit	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &circuits, entry)
+		if (c->state == C_SPLICED)
+			n++;
+	return n;
+}
+
+const struct proto proto_hop = {
+	.name = CIRCUIT_HOP,
+	.enabled = hop_enabled,
+	.input = hop_input,
+	.writable = relay_writable,
+	.closed = relay_closed,
+	.free = relay_free,
+};
+
+const struct proto proto_stop = {
+	.name = CIRCUIT_STOP,
+	.enabled = client_enabled,
+	.open = stop_open,
+	.input = stop_input,
+	.writable = relay_writable,
+	.closed = relay_closed,
+	.free = relay_free,
+};
