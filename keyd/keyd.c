@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "circuit.h"
 #include "envelope.h"
 #include "keyd.h"
 #include "log.h"
@@ -19,6 +21,7 @@
 #include "proc.h"
 
 #define NOISE_SIG_PREFIX	"noise-libp2p-static-key:"
+#define VOUCHER_MAXTTL		(7 * 24 * 3600)	/* seconds */
 
 struct keys {
 	struct identity	 id;
@@ -98,6 +101,36 @@ keyd_dh(enum proc_id from, struct imsg *imsg)
 	sodium_memzero(&res, sizeof(res));
 }
 
+/* Sign payload as an envelope of the given domain and payload type. */
+static int
+keyd_envelope(const char *domain, const uint8_t *ptype,
+    const uint8_t *payload, size_t len, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	static uint8_t	 sbuf[ENVELOPE_MAXSIGNED];
+	struct envelope	 env;
+	uint8_t		 pb[ED25519_PUBKEY_PB_LEN];
+	uint8_t		 sig[ENVELOPE_SIGLEN];
+	size_t		 n;
+
+	if (envelope_signing_buf(domain, ptype, ENVELOPE_PTYPE_LEN, payload,
+	    len, sbuf, sizeof(sbuf), &n) == -1)
+		return -1;
+	sodium_mprotect_readonly(keys);
+	crypto_sign_detached(sig, NULL, sbuf, n, keys->id.sk);
+	sodium_mprotect_noaccess(keys);
+	memset(&env, 0, sizeof(env));
+	env.pubkeylen = pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
+	env.pubkey = pb;
+	env.ptype = ptype;
+	env.ptypelen = ENVELOPE_PTYPE_LEN;
+	env.payload = payload;
+	env.payloadlen = len;
+	env.sig = sig;
+	env.siglen = sizeof(sig);
+	return envelope_encode(&env, out, outsz, outlen);
+}
+
 /*
  * Sign a peer record, after checking that it is one, that it names this
  * peer, and that every address in it is a valid multiaddr.
@@ -106,43 +139,55 @@ static void
 keyd_sign_record(enum proc_id from, struct imsg *imsg)
 {
 	static struct peer_record	 rec;
-	static uint8_t			 sbuf[ENVELOPE_MAXSIGNED];
 	static uint8_t			 out[IMSG_MAXSIZE];
-	struct envelope			 env;
-	uint8_t				 pb[ED25519_PUBKEY_PB_LEN];
-	uint8_t				 sig[ENVELOPE_SIGLEN];
 	size_t				 n, len = imsg_get_len(imsg);
 
 	if (peer_record_decode(imsg->data, len, &rec) == -1 ||
 	    rec.nbad != 0 || !peerid_equal(&rec.id, &self) ||
-	    envelope_signing_buf(ENVELOPE_DOMAIN_PEER_RECORD,
-	    ENVELOPE_PTYPE_PEER_RECORD, ENVELOPE_PTYPE_LEN, imsg->data, len,
-	    sbuf, sizeof(sbuf), &n) == -1) {
+	    keyd_envelope(ENVELOPE_DOMAIN_PEER_RECORD,
+	    ENVELOPE_PTYPE_PEER_RECORD, imsg->data, len, out,
+	    IMSG_MAXSIZE - IMSG_HEADER_SIZE, &n) == -1) {
 		nrefused++;
 		log_warnx("refused to sign a peer record from %s",
 		    proc_name(from));
 		child_compose(from, IMSG_KEY_RECORD, 0, -1, NULL, 0);
 		return;
 	}
-	sodium_mprotect_readonly(keys);
-	crypto_sign_detached(sig, NULL, sbuf, n, keys->id.sk);
-	sodium_mprotect_noaccess(keys);
-	memset(&env, 0, sizeof(env));
-	env.pubkeylen = pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
-	env.pubkey = pb;
-	env.ptype = ENVELOPE_PTYPE_PEER_RECORD;
-	env.ptypelen = ENVELOPE_PTYPE_LEN;
-	env.payload = imsg->data;
-	env.payloadlen = len;
-	env.sig = sig;
-	env.siglen = sizeof(sig);
-	if (envelope_encode(&env, out, IMSG_MAXSIZE - IMSG_HEADER_SIZE,
+	nsigned++;
+	child_compose(from, IMSG_KEY_RECORD, 0, -1, out, n);
+}
+
+/*
+ * Sign a reservation voucher for relayd: it must name this relay as the
+ * relay, a valid peer, and expire within a week.  What is signed is
+ * keyd's own encoding of what it checked, not the bytes it was given.
+ */
+static void
+keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
+{
+	uint8_t			 out[RELAY_VOUCHER_MAX];
+	struct rsvp_voucher	 v;
+	uint8_t			 payload[256];
+	size_t			 plen, n;
+	uint64_t		 now = (uint64_t)time(NULL);
+
+	if (voucher_decode(imsg->data, imsg_get_len(imsg), &v) == -1 ||
+	    !peerid_equal(&v.relay, &self) || v.expiration < now ||
+	    v.expiration > now + VOUCHER_MAXTTL ||
+	    voucher_encode(&v, payload, sizeof(payload), &plen) == -1 ||
+	    keyd_envelope(ENVELOPE_DOMAIN_RELAY_RSVP,
+	    ENVELOPE_PTYPE_RELAY_RSVP, payload, plen, out, sizeof(out),
 	    &n) == -1) {
-		child_compose(from, IMSG_KEY_RECORD, 0, -1, NULL, 0);
+		nrefused++;
+		log_warnx("refused to sign a reservation voucher from %s",
+		    proc_name(from));
+		child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+		    NULL, 0);
 		return;
 	}
 	nsigned++;
-	child_compose(from, IMSG_KEY_RECORD, 0, -1, out, n);
+	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+	    out, n);
 }
 
 static int
@@ -158,6 +203,11 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		if (from != PROC_ENGINE)
 			return -1;
 		keyd_sign_record(from, imsg);
+		return 0;
+	case IMSG_KEY_SIGN_VOUCHER:
+		if (from != PROC_RELAYD)
+			return -1;
+		keyd_sign_voucher(from, imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
 		if (from != PROC_ENGINE && from != PROC_RELAYD)

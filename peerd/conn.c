@@ -45,6 +45,15 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 struct conn *
 conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 {

@@ -198,6 +198,7 @@ int		 conn_count(void);
 int		 conn_count_ip(const struct sockaddr_storage *);
 int		 conn_pending(void);
 time_t		 mono_now(void);
+int64_t		 mono_ms(void);
 void		 conn_close_all(void);
 void		 conn_upgraded(struct conn *);
 struct conn	*conn_new_relayed(enum conn_dir);

@@ -41,6 +41,7 @@ struct circuit {
 	uint32_t		 limit_duration;	/* seconds */
 	uint64_t		 limit_data;
 	time_t			 started;
+	int64_t			 spliced_ms;
 	const char		*reason;
 };
 
@@ -532,6 +533,7 @@ stop_answer(struct stream *s, struct circuit *c)
 	hop_status(src, CIRCUIT_OK, NULL, &cr);
 	c->state = C_SPLICED;
 	c->started = mono_now();
+	c->spliced_ms = mono_ms();
 	npending--;
 	pump(c, s);
 	if ((src = side_stream(c->src_conn, c->src_stream)) != NULL)
@@ -604,7 +606,7 @@ relay_sweep(time_t now)
 
 	TAILQ_FOREACH_SAFE(c, &circuits, entry, t) {
 		if (c->state == C_SPLICED && c->limit_duration != 0 &&
-		    now - c->started >= c->limit_duration)
+		    mono_ms() - c->spliced_ms >= c->limit_duration * 1000LL)
 			circuit_fail(c, "duration limit");
 		else if (c->state != C_SPLICED &&
 		    now - c->started >= RELAY_SETUP_TIMEOUT)

@@ -303,7 +303,7 @@ client_input(struct stream *s)
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
 	size_t		 used;
-	uint32_t	 sid = s->id;
+	uint32_t	 sid = s->id, rid;
 	struct conn	*sc = s->conn;
 
 	if (cs == NULL && !(s->flags & ST_OUTBOUND)) {
@@ -329,9 +329,12 @@ client_input(struct stream *s)
 	    cs->kind != CK_CARRIER || s->in.len == 0 ||
 	    (rc = conn_find(cs->rconn)) == NULL)
 		return;
+	rid = rc->id;
 	used = conn_feed(rc, s->in.data + s->in.off, s->in.len);
 	if ((s = stream_lookup(sc, sid)) != NULL)
 		stream_consume(s, used);
+	if ((rc = conn_find(rid)) != NULL)
+		conn_flush(rc);
 }
 
 void

@@ -1,23 +1,451 @@
 /*
- * relayd: the relay's control plane.  It holds the relay settings and,
- * with the relay issue, decides on reservations and circuits.
+ * relayd: the relay's control plane.  The engine asks about each
+ * reservation and circuit; relayd decides (policy.c), has keyd sign the
+ * voucher of each reservation it grants, and logs what happens.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <event.h>
+
+#include "circuit.h"
 #include "log.h"
+#include "peerid.h"
+#include "policy.h"
 #include "proc.h"
+
+#define PENDING_MAX		64	/* reservations waiting for keyd */
+#define PENDING_TIMEOUT		10000	/* ms */
+#define VOUCHER_PAYLOAD_MAX	256
+
+struct pending {
+	int			 used;
+	uint32_t		 id;		/* of the request to keyd */
+	uint32_t		 reqid;		/* of the engine's request */
+	int64_t			 sent;		/* monotonic ms */
+	struct peerid		 peer;
+	uint8_t			 ip[16];
+	struct relay_rsvp_res	 res;
+};
+
+static struct {
+	struct policy		 pol;
+	struct peerid		 self;
+	int			 have_self;
+	struct pending		 pending[PENDING_MAX];
+	uint32_t		 next_id;
+	struct event		 ev_tick;
+} rd;
+
+static struct policy_time
+relayd_now(void)
+{
+	struct policy_time	 t;
+	struct timespec		 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t.ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	t.wall = time(NULL);
+	return t;
+}
+
+static int
+peer_valid(const struct peerid *id)
+{
+	struct peerid	 tmp;
+
+	return id->len > 0 && id->len <= PEERID_MAXLEN &&
+	    peerid_from_mh(id->mh, id->len, &tmp) == 0;
+}
+
+static const char *
+fmt_peer(const struct peerid *id, char *buf, size_t len)
+{
+	if (peerid_format(id, buf, len) == -1)
+		strlcpy(buf, "invalid", len);
+	return buf;
+}
+
+static const char *
+fmt_ip(const uint8_t ip[16], char *buf, size_t len)
+{
+	static const uint8_t	 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const char		*s;
+
+	if (memcmp(ip, v4mapped, sizeof(v4mapped)) == 0)
+		s = inet_ntop(AF_INET, ip + 12, buf, len);
+	else
+		s = inet_ntop(AF_INET6, ip, buf, len);
+	if (s == NULL)
+		strlcpy(buf, "?", len);
+	return buf;
+}
+
+/* The engine's words go to the log as one printable token. */
+static const char *
+fmt_reason(const char *in, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < len && i < RELAY_REASONLEN && in[i] != '\0'; i++)
+		buf[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : '_';
+	buf[i] = '\0';
+	if (i == 0)
+		strlcpy(buf, "none", len);
+	return buf;
+}
+
+static void
+log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
+    const char *why, int status)
+{
+	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+
+	logit(pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
+	    fmt_peer(peer, p, sizeof(p)), fmt_ip(ip, a, sizeof(a)), why,
+	    circuit_status_name(status));
+}
+
+static void
+relayd_removed(const struct rsvp *r, const char *why, void *arg)
+{
+	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+
+	if (strcmp(why, "expired") == 0)
+		log_info("reservation_expired peer=%s ip=%s",
+		    fmt_peer(&r->peer, p, sizeof(p)),
+		    fmt_ip(r->ip, a, sizeof(a)));
+	else
+		log_info("reservation_removed peer=%s ip=%s reason=%s",
+		    fmt_peer(&r->peer, p, sizeof(p)),
+		    fmt_ip(r->ip, a, sizeof(a)), why);
+}
+
+/* Reservations: granted here, answered when keyd has signed. */
+
+static struct pending *
+pending_free_slot(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (!rd.pending[i].used)
+			return &rd.pending[i];
+	return NULL;
+}
+
+static struct pending *
+pending_find(uint32_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (rd.pending[i].used && rd.pending[i].id == id)
+			return &rd.pending[i];
+	return NULL;
+}
+
+/* keyd would not sign, did not answer, or the peer left meanwhile. */
+static void
+pending_fail(struct pending *pd, int pri, const char *why)
+{
+	struct relay_rsvp_res	*res = &pd->res;
+
+	policy_unreserve(&rd.pol, &pd->peer);
+	log_rsvp_refused(pri, &pd->peer, pd->ip, why,
+	    CIRCUIT_RESOURCE_LIMIT_EXCEEDED);
+	res->status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
+	res->refreshed = 0;
+	res->expire = 0;
+	res->limit_duration = 0;
+	res->limit_data = 0;
+	res->voucherlen = 0;
+	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1, res,
+	    sizeof(*res));
+	pd->used = 0;
+}
+
+static void
+pending_grant(struct pending *pd)
+{
+	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+
+	if (policy_rsvp(&rd.pol, &pd->peer) == NULL) {
+		pending_fail(pd, LOG_INFO, "gone");
+		return;
+	}
+	log_info("%s peer=%s ip=%s expire=%llu", pd->res.refreshed ?
+	    "reservation_refreshed" : "reservation_created",
+	    fmt_peer(&pd->peer, p, sizeof(p)), fmt_ip(pd->ip, a, sizeof(a)),
+	    (unsigned long long)pd->res.expire);
+	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
+	    &pd->res, sizeof(pd->res));
+	pd->used = 0;
+}
+
+static void
+pending_expire(const struct policy_time *now)
+{
+	size_t	 i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (rd.pending[i].used &&
+		    now->ms - rd.pending[i].sent >= PENDING_TIMEOUT)
+			pending_fail(&rd.pending[i], LOG_WARNING,
+			    "keyd_timeout");
+}
+
+/* Hold a granted reservation until keyd has signed its voucher. */
+static int
+pending_start(struct pending *pd, uint32_t reqid,
+    const struct relay_rsvp_req *req, const struct relay_rsvp_res *res,
+    const struct policy_time *now)
+{
+	struct rsvp_voucher	 v;
+	uint8_t			 buf[VOUCHER_PAYLOAD_MAX];
+	size_t			 len;
+
+	v.relay = rd.self;
+	v.peer = req->peer;
+	v.expiration = res->expire;
+	if (voucher_encode(&v, buf, sizeof(buf), &len) == -1)
+		return -1;
+	do {
+		pd->id = ++rd.next_id;
+	} while (pd->id == 0 || pending_find(pd->id) != NULL);
+	if (child_compose(PROC_KEYD, IMSG_KEY_SIGN_VOUCHER, pd->id, -1, buf,
+	    len) == -1)
+		return -1;
+	pd->reqid = reqid;
+	pd->peer = req->peer;
+	memcpy(pd->ip, req->ip, sizeof(pd->ip));
+	pd->res = *res;
+	pd->sent = now->ms;
+	pd->used = 1;
+	return 0;
+}
+
+static int
+relayd_reserve(struct imsg *imsg)
+{
+	struct relay_rsvp_req	 req;
+	struct relay_rsvp_res	 res;
+	struct policy_time	 now = relayd_now();
+	struct pending		*pd = NULL;
+	const char		*why;
+	int			 pri = LOG_INFO;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+	    !peer_valid(&req.peer))
+		return -1;
+	memset(&res, 0, sizeof(res));
+	res.conn = req.conn;
+	res.status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
+	if (!rd.have_self)
+		why = "no_identity";
+	else if ((pd = pending_free_slot()) == NULL)
+		why = "keyd_busy";
+	else
+		policy_reserve(&rd.pol, &req.peer, req.ip, &now, &res, &why);
+	if (res.status == CIRCUIT_OK) {
+		if (pending_start(pd, imsg_get_peerid(imsg), &req, &res,
+		    &now) == 0)
+			return 0;
+		policy_unreserve(&rd.pol, &req.peer);
+		memset(&res, 0, sizeof(res));
+		res.conn = req.conn;
+		res.status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
+		why = "keyd_unavailable";
+		pri = LOG_WARNING;
+	}
+	log_rsvp_refused(pri, &req.peer, req.ip, why, res.status);
+	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES,
+	    imsg_get_peerid(imsg), -1, &res, sizeof(res));
+	return 0;
+}
+
+static int
+relayd_voucher(struct imsg *imsg)
+{
+	struct pending	*pd;
+	size_t		 len = imsg_get_len(imsg);
+
+	if ((pd = pending_find(imsg_get_peerid(imsg))) == NULL) {
+		log_warnx("voucher %u from keyd is not awaited",
+		    imsg_get_peerid(imsg));
+		return 0;
+	}
+	if (len == 0 || len > sizeof(pd->res.voucher)) {
+		pending_fail(pd, LOG_WARNING, "voucher_refused");
+		return 0;
+	}
+	memcpy(pd->res.voucher, imsg->data, len);
+	pd->res.voucherlen = len;
+	pending_grant(pd);
+	return 0;
+}
+
+static int
+relayd_key_public(struct imsg *imsg)
+{
+	struct key_public	 kp;
+	uint8_t			 pb[ED25519_PUBKEY_PB_LEN];
+	char			 p[PEERID_STRLEN];
+	size_t			 n;
+
+	if (imsg_get_data(imsg, &kp, sizeof(kp)) == -1)
+		return -1;
+	n = pb_ed25519_pubkey(kp.pubkey, pb, sizeof(pb));
+	if (peerid_from_pubkey_pb(pb, n, &rd.self) == -1)
+		fatalx("relay identity from keyd");
+	rd.have_self = 1;
+	log_debug("relay identity %s", fmt_peer(&rd.self, p, sizeof(p)));
+	return 0;
+}
+
+static int
+relayd_peer_gone(struct imsg *imsg)
+{
+	struct relay_peer_gone	 g;
+	const struct rsvp	*r;
+	char			 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+
+	if (imsg_get_data(imsg, &g, sizeof(g)) == -1 || !peer_valid(&g.peer))
+		return -1;
+	if ((r = policy_rsvp(&rd.pol, &g.peer)) == NULL)
+		return 0;
+	fmt_ip(r->ip, a, sizeof(a));
+	policy_unreserve(&rd.pol, &g.peer);
+	log_info("reservation_removed peer=%s ip=%s reason=disconnected",
+	    fmt_peer(&g.peer, p, sizeof(p)), a);
+	return 0;
+}
+
+/* Circuits */
+
+static int
+relayd_connect(struct imsg *imsg)
+{
+	struct relay_connect_req req;
+	struct relay_connect_res res;
+	struct policy_time	 now = relayd_now();
+	char			 s[PEERID_STRLEN], d[PEERID_STRLEN];
+	const char		*why;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+	    !peer_valid(&req.src) || !peer_valid(&req.dst))
+		return -1;
+	memset(&res, 0, sizeof(res));
+	res.stream = req.stream;
+	res.conn = req.conn;
+	if (policy_connect(&rd.pol, &req.src, &req.dst, &now, &res, &why) ==
+	    CIRCUIT_OK)
+		log_info("circuit_opened id=%u src=%s dst=%s", res.circuit,
+		    fmt_peer(&req.src, s, sizeof(s)),
+		    fmt_peer(&req.dst, d, sizeof(d)));
+	else
+		log_info("circuit_refused src=%s dst=%s reason=%s status=%s",
+		    fmt_peer(&req.src, s, sizeof(s)),
+		    fmt_peer(&req.dst, d, sizeof(d)), why,
+		    circuit_status_name(res.status));
+	child_compose(PROC_ENGINE, IMSG_RELAY_CONNECT_RES,
+	    imsg_get_peerid(imsg), -1, &res, sizeof(res));
+	return 0;
+}
+
+static int
+relayd_circuit_end(struct imsg *imsg)
+{
+	struct relay_circuit_end e;
+	struct circuit		 c;
+	struct policy_time	 now = relayd_now();
+	char			 s[PEERID_STRLEN], d[PEERID_STRLEN];
+	char			 why[RELAY_REASONLEN];
+
+	if (imsg_get_data(imsg, &e, sizeof(e)) == -1)
+		return -1;
+	if (policy_circuit_end(&rd.pol, e.circuit, e.bytes_src_dst,
+	    e.bytes_dst_src, &now, &c) == -1) {
+		log_warnx("end of unknown circuit %u", e.circuit);
+		return 0;
+	}
+	log_info("circuit_closed id=%u src=%s dst=%s reason=%s "
+	    "bytes_src_dst=%llu bytes_dst_src=%llu seconds=%lld", c.id,
+	    fmt_peer(&c.src, s, sizeof(s)), fmt_peer(&c.dst, d, sizeof(d)),
+	    fmt_reason(e.reason, why, sizeof(why)),
+	    (unsigned long long)e.bytes_src_dst,
+	    (unsigned long long)e.bytes_dst_src,
+	    (long long)((now.ms - c.start) / 1000));
+	return 0;
+}
+
+/* Control */
+
+static void
+relayd_show_rsvp(const struct rsvp *r, void *arg)
+{
+	struct ctl_rsvp	 c;
+	uint32_t	 id = *(uint32_t *)arg;
+
+	memset(&c, 0, sizeof(c));
+	fmt_peer(&r->peer, c.peer, sizeof(c.peer));
+	fmt_ip(r->ip, c.addr, sizeof(c.addr));
+	c.expire = r->expire;
+	c.created = r->created;
+	child_compose(PROC_ENGINE, IMSG_CTL_RSVP, id, -1, &c, sizeof(c));
+}
+
+static int
+relayd_show_rsvps(struct imsg *imsg)
+{
+	struct policy_time	 now = relayd_now();
+	uint32_t		 id = imsg_get_peerid(imsg);
+
+	policy_expire(&rd.pol, &now);
+	policy_rsvp_foreach(&rd.pol, relayd_show_rsvp, &id);
+	child_compose(PROC_ENGINE, IMSG_CTL_END, id, -1, NULL, 0);
+	return 0;
+}
+
+static void
+relayd_tick(int fd, short event, void *arg)
+{
+	struct timeval		 tv = { 1, 0 };
+	struct policy_time	 now = relayd_now();
+
+	policy_expire(&rd.pol, &now);
+	policy_sweep(&rd.pol, &now);
+	pending_expire(&now);
+	evtimer_add(&rd.ev_tick, &tv);
+}
+
+static void
+relayd_peer_up(enum proc_id id)
+{
+	if (id == PROC_KEYD)
+		child_compose(PROC_KEYD, IMSG_KEY_GET_PUBLIC, 0, -1, NULL, 0);
+}
 
 static void
 relayd_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	const struct relay_conf *r = &nconf->relay;
+	int			 bad;
 
+	if ((bad = policy_configure(&rd.pol, r)) == -1)
+		fatal("relay policy");
+	if (bad > 0)
+		log_warnx("%d relay list entries are not peer IDs", bad);
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
 	    "%zu allowed, %zu blocked", r->enabled ? "on" : "off",
 	    r->hop_enabled ? "on" : "off", (long long)r->reservations_max,
@@ -35,16 +463,41 @@ relayd_status(struct ctl_proc *p)
 	}
 	r = &child->conf->relay;
 	snprintf(p->detail, sizeof(p->detail), "relay %s, hop %s, "
-	    "0/%lld reservations, ttl %lld ms, %zu allowed, %zu blocked",
+	    "%zu/%lld reservations, %zu circuits, ttl %lld ms, "
+	    "%zu allowed, %zu blocked",
 	    r->enabled ? "on" : "off", r->hop_enabled ? "on" : "off",
-	    (long long)r->reservations_max, (long long)r->reservations_ttl,
+	    rd.pol.nrsvps, (long long)r->reservations_max,
+	    rd.pol.ncircuits, (long long)r->reservations_ttl,
 	    r->allowlist.n, r->blocklist.n);
 }
 
 static int
 relayd_dispatch(enum proc_id from, struct imsg *imsg)
 {
-	return -1;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RELAY_RESERVE:
+		return from == PROC_ENGINE ? relayd_reserve(imsg) : -1;
+	case IMSG_RELAY_CONNECT:
+		return from == PROC_ENGINE ? relayd_connect(imsg) : -1;
+	case IMSG_RELAY_CIRCUIT_END:
+		return from == PROC_ENGINE ? relayd_circuit_end(imsg) : -1;
+	case IMSG_RELAY_PEER_GONE:
+		return from == PROC_ENGINE ? relayd_peer_gone(imsg) : -1;
+	case IMSG_CTL_SHOW_RSVPS:
+		return from == PROC_ENGINE ? relayd_show_rsvps(imsg) : -1;
+	case IMSG_KEY_PUBLIC:
+		return from == PROC_KEYD ? relayd_key_public(imsg) : -1;
+	case IMSG_KEY_VOUCHER:
+		return from == PROC_KEYD ? relayd_voucher(imsg) : -1;
+	default:
+		return -1;
+	}
+}
+
+static void
+relayd_shutdown(void)
+{
+	policy_free(&rd.pol);
 }
 
 int
@@ -53,13 +506,20 @@ main(int argc, char *argv[])
 	static struct child c = {
 		.id = PROC_RELAYD,
 		.dispatch = relayd_dispatch,
+		.peer_up = relayd_peer_up,
 		.configure = relayd_configure,
 		.status = relayd_status,
+		.shutdown = relayd_shutdown,
 	};
+	struct timeval	 tv = { 1, 0 };
 
 	if (argc < 1)
 		errx(1, "no arguments");
 	child_start(&c, argc, argv);
+	policy_init(&rd.pol);
+	rd.pol.removed = relayd_removed;
+	evtimer_set(&rd.ev_tick, relayd_tick, NULL);
+	evtimer_add(&rd.ev_tick, &tv);
 	child_loop();
 	return 0;
 }
