@@ -16,7 +16,7 @@
 #define ENVELOPE_PTYPE_PEER_RECORD	((const uint8_t *)"\x03\x01")
 #define ENVELOPE_PTYPE_RELAY_RSVP	((const uint8_t *)"\x03\x02")
 
-#define ENVELOPE_MAXSIGNED	(ID_MAXRECORD + 256)	/* signing buffer */
+#define ENVELOPE_MAXSIGNED	(ID_MAXRECORD + 256)	/* to verify */
 #define ENVELOPE_SIGLEN		64			/* Ed25519 */
 
 /* A decoded envelope points into the buffer it was decoded from. */
@@ -36,12 +36,13 @@ struct peer_record {
 	uint64_t	 seq;
 	struct multiaddr addrs[ID_MAXADDRS];
 	size_t		 naddrs;
-	size_t		 nbad;		/* addresses skipped on decode */
+	size_t		 nbad;		/* addresses skipped */
 };
 
 int	 envelope_signing_buf(const char *, const uint8_t *, size_t,
 	    const uint8_t *, size_t, uint8_t *, size_t, size_t *);
-int	 envelope_encode(const struct envelope *, uint8_t *, size_t, size_t *);
+int	 envelope_encode(const struct envelope *, uint8_t *, size_t,
+	    size_t *);
 int	 envelope_decode(const uint8_t *, size_t, struct envelope *);
 int	 envelope_verify(const struct envelope *, const char *);
 

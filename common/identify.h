@@ -36,14 +36,15 @@ struct identify_msg {
 	char		 agent_version[ID_MAXSTR];
 	uint8_t		 record[ID_MAXRECORD];
 	size_t		 recordlen;
-	size_t		 nbad;		/* malformed entries skipped */
+	size_t		 nbad;		/* malformed, skipped */
 	size_t		 ndropped;	/* valid entries over a bound */
 };
 
 void	 identify_init(struct identify_msg *);
 int	 identify_add_addr(struct identify_msg *, const struct multiaddr *);
 int	 identify_add_proto(struct identify_msg *, const char *);
-int	 identify_addr(const struct identify_msg *, size_t, struct multiaddr *);
+int	 identify_addr(const struct identify_msg *, size_t,
+	    struct multiaddr *);
 const char *identify_proto(const struct identify_msg *, size_t);
 
 int	 identify_decode(const uint8_t *, size_t, struct identify_msg *);

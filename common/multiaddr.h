@@ -10,7 +10,8 @@
 #include "peerid.h"
 
 #define MADDR_MAXLEN	512	/* binary bytes */
-#define MADDR_STRMAX	3330	/* longest text form (256 x /webtransport) + NUL */
+/* The longest text form, 256 times /webtransport, with its NUL */
+#define MADDR_STRMAX	3330
 #define MADDR_NAMEMAX	255	/* dns*, ip6zone values */
 
 /* Protocol codes (multiformats/multiaddr protocols.csv) */
@@ -50,8 +51,8 @@ int	 maddr_format(const struct multiaddr *, char *, size_t);
 int	 maddr_next(const struct multiaddr *, size_t *, struct maddr_comp *);
 const char *maddr_proto_name(uint32_t);
 
-int	 maddr_to_sockaddr(const struct multiaddr *, struct sockaddr_storage *,
-	    socklen_t *);
+int	 maddr_to_sockaddr(const struct multiaddr *,
+	    struct sockaddr_storage *, socklen_t *);
 int	 maddr_from_sockaddr(const struct sockaddr *, struct multiaddr *);
 int	 maddr_get_peerid(const struct multiaddr *, struct peerid *);
 int	 maddr_append(struct multiaddr *, const struct multiaddr *);

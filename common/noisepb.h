@@ -12,7 +12,7 @@
 
 /* NoiseHandshakePayload, with the stream muxers of its NoiseExtensions. */
 struct noise_payload {
-	uint8_t		 key[ID_MAXPUBKEY];	/* PublicKey protobuf */
+	uint8_t		 key[ID_MAXPUBKEY];	/* PublicKey pb */
 	size_t		 keylen;
 	uint8_t		 sig[NOISE_MAXSIG];
 	size_t		 siglen;
@@ -21,8 +21,9 @@ struct noise_payload {
 	int		 has_ext;
 };
 
-int	 noise_payload_encode(const struct noise_payload *, uint8_t *, size_t,
-	    size_t *);
-int	 noise_payload_decode(const uint8_t *, size_t, struct noise_payload *);
+int	 noise_payload_encode(const struct noise_payload *, uint8_t *,
+	    size_t, size_t *);
+int	 noise_payload_decode(const uint8_t *, size_t,
+	    struct noise_payload *);
 
 #endif /* PEERD_NOISEPB_H */

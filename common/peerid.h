@@ -13,8 +13,8 @@
 #define PUBKEY_ECDSA		3
 
 #define PEERID_MAXLEN		64	/* multihash bytes */
-#define PEERID_STRMAX		96	/* peerid_format output with NUL */
-#define PEERID_INLINE_MAX	42	/* longest key kept in an identity hash */
+#define PEERID_STRMAX		96	/* peerid_format output + NUL */
+#define PEERID_INLINE_MAX	42	/* longest key inlined */
 
 #define MH_IDENTITY		0x00
 #define MH_SHA2_256		0x12

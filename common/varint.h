@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define UVARINT_MAXLEN	10	/* bytes uvarint_encode may write */
-#define UVARINT_MAXDEC	9	/* bytes uvarint_decode accepts (63 bits) */
+#define UVARINT_MAXDEC	9	/* bytes uvarint_decode accepts */
 
 size_t	 uvarint_encode(uint64_t, uint8_t [UVARINT_MAXLEN]);
 size_t	 uvarint_len(uint64_t);
