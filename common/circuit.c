@@ -83,8 +83,6 @@ struct voucher_ctx {
 	int			 expiration;
 };
 
-typedef int	(*field_fn)(void *, const struct pbf *);
-
 static const struct {
 	int		 code;
 	const char	*name;
@@ -161,7 +159,8 @@ circuit_rsvp_addr(const struct circuit_reservation *rs, size_t i,
 
 /* Call fn on each field; 0 at the end, -1 if fn or the protobuf fails. */
 static int
-pb_walk(const uint8_t *buf, size_t len, field_fn fn, void *arg)
+pb_walk(const uint8_t *buf, size_t len,
+    int (*fn)(void *, const struct pbf *), void *arg)
 {
 	struct pbr	 r;
 	struct pbf	 f;
@@ -381,8 +380,7 @@ id_ok(const struct peerid *id)
 {
 	struct peerid	 tmp;
 
-	return id->len <= PEERID_MAXLEN &&
-	    peerid_from_mh(id->mh, id->len, &tmp) == 0;
+	return peerid_from_mh(id->mh, id->len, &tmp) == 0;
 }
 
 static int
@@ -561,8 +559,9 @@ voucher_decode(const uint8_t *buf, size_t len, struct rsvp_voucher *v)
 /*
  * A voucher as a relay hands it out: a signed envelope of the voucher
  * type, verified under the relay domain, signed by the relay it names.
- * The signer's peer ID goes to *signer unless that is NULL.  Only
- * Ed25519 signatures are checked (envelope_verify).
+ * The signer's peer ID goes to *signer unless that is NULL.  A relay
+ * with another key than Ed25519 fails: envelope_verify knows no other.
+ * Whether the voucher names us and is still valid is for the caller.
  */
 int
 voucher_open(const uint8_t *buf, size_t len, struct rsvp_voucher *v,

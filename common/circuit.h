@@ -12,13 +12,14 @@
 
 /*
  * Largest message in a frame: go-libp2p's relay and client read with
- * this limit.  js-libp2p sets none (its stream buffer stops at 4 MiB).
+ * this limit (4096 itself passes).  js-libp2p sets none; its stream
+ * buffer stops at 4 MiB.
  */
 #define CIRCUIT_MAXMSG		4096
 
 #define CIRCUIT_MAXADDRS	16	/* addresses kept per list */
 #define CIRCUIT_ADDRPOOL	2048	/* their binary bytes */
-#define CIRCUIT_MAXVOUCHER	2048	/* a signed envelope, RSA-4096 fits */
+#define CIRCUIT_MAXVOUCHER	2048	/* an envelope, RSA-4096 fits */
 
 /* Status */
 #define CIRCUIT_OK			100
@@ -65,7 +66,7 @@ struct circuit_reservation {
 	int			 present;
 	uint64_t		 expire;	/* UNIX time, seconds */
 	struct circuit_addrs	 addrs;
-	const uint8_t		*voucher;	/* into the decoded input */
+	const uint8_t		*voucher;	/* into the input */
 	size_t			 voucherlen;
 };
 
@@ -110,7 +111,8 @@ struct rsvp_voucher {
 const char *circuit_status_name(int);
 
 int	 circuit_addr_add(struct circuit_addrs *, const struct multiaddr *);
-int	 circuit_addr(const struct circuit_addrs *, size_t, struct multiaddr *);
+int	 circuit_addr(const struct circuit_addrs *, size_t,
+	    struct multiaddr *);
 int	 circuit_peer_addr(const struct circuit_peer *, size_t,
 	    struct multiaddr *);
 int	 circuit_rsvp_addr(const struct circuit_reservation *, size_t,
