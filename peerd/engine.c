@@ -79,6 +79,12 @@ engine_max_per_ip(void)
 	return child->conf ? child->conf->max_per_ip : 0;
 }
 
+int64_t
+engine_conns_per_minute(void)
+{
+	return child->conf ? child->conf->relay.conns_per_minute : 0;
+}
+
 const uint8_t *
 engine_noise_payload(size_t *len)
 {
@@ -369,7 +375,7 @@ engine_status(struct ctl_proc *p)
 	    (unsigned long long)counters.handshake_failures,
 	    (unsigned long long)counters.handshake_timeouts,
 	    (unsigned long long)(counters.refused_pending +
-	    counters.refused_per_ip));
+	    counters.refused_per_ip + counters.refused_rate));
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }

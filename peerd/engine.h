@@ -158,6 +158,7 @@ struct engine_counters {
 	uint64_t	 dialed;
 	uint64_t	 refused_pending;
 	uint64_t	 refused_per_ip;
+	uint64_t	 refused_rate;
 	uint64_t	 handshake_timeouts;
 	uint64_t	 handshake_failures;
 	uint64_t	 protocol_errors;
@@ -299,6 +300,7 @@ int		 engine_max_streams(void);
 int		 engine_max_connections(void);
 int		 engine_max_pending(void);
 int		 engine_max_per_ip(void);
+int64_t		 engine_conns_per_minute(void);
 void		 engine_key_dh(uint32_t, const uint8_t *);
 const uint8_t	*engine_noise_payload(size_t *);
 size_t		 engine_announce(struct multiaddr *, size_t);

@@ -28,6 +28,16 @@ struct listener {
 	int			 active;
 };
 
+#define RATE_SLOTS	1024	/* source addresses tracked for the rate */
+
+struct rate {
+	uint8_t		 ip[16];
+	int64_t		 last;		/* ms */
+	int64_t		 tokens;	/* thousandths of a connection */
+	int		 used;
+};
+
+static struct rate		 rates[RATE_SLOTS];
 static TAILQ_HEAD(, listener)	 listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static struct event		 ev_resume;
@@ -113,6 +123,58 @@ refused(const char *why, const struct sockaddr_storage *ss)
 }
 
 static void
+ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/*
+ * relay.rateLimit.connectionsPerMinute: a token bucket per source
+ * address, holding a minute's worth; the least recently seen address
+ * makes room for a new one.
+ */
+static int
+rate_allow(const struct sockaddr_storage *ss)
+{
+	int64_t		 limit = engine_conns_per_minute(), now = mono_ms();
+	struct rate	*r = NULL, *lru = &rates[0];
+	uint8_t		 ip[16];
+	size_t		 i;
+
+	if (limit <= 0)
+		return 1;
+	ip16(ss, ip);
+	for (i = 0; i < RATE_SLOTS; i++) {
+		if (rates[i].used && memcmp(rates[i].ip, ip, 16) == 0) {
+			r = &rates[i];
+			break;
+		}
+		if (!rates[i].used || rates[i].last < lru->last)
+			lru = &rates[i];
+	}
+	if (r == NULL) {
+		r = lru;
+		memcpy(r->ip, ip, 16);
+		r->used = 1;
+		r->tokens = limit * 1000;
+		r->last = now;
+	}
+	r->tokens += (now - r->last) * limit * 1000 / 60000;
+	if (r->tokens > limit * 1000)
+		r->tokens = limit * 1000;
+	r->last = now;
+	if (r->tokens < 1000)
+		return 0;
+	r->tokens -= 1000;
+	return 1;
+}
+
+static void
 listen_accept(int fd, short event, void *arg)
 {
 	struct sockaddr_storage	 ss;
@@ -129,6 +191,12 @@ listen_accept(int fd, short event, void *arg)
 		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("accept");
+		return;
+	}
+	if (!rate_allow(&ss)) {
+		counters.refused_rate++;
+		refused("over relay.rateLimit.connectionsPerMinute", &ss);
+		close(s);
 		return;
 	}
 	if (conn_pending() >= engine_max_pending()) {

@@ -408,6 +408,23 @@ def test_limits(base):
     t.ok(s.ctl("show", "status").returncode == 0, "still serving")
     s.stop()
 
+    s = Suite(BUILD, base + "-rate")
+    s.prepare()
+    s.write_conf(extra="relay:\n  rateLimit:\n"
+                 "    connectionsPerMinute: 3\n")
+    if not s.start():
+        t.ok(False, "suite starts for the rate limit test")
+        s.stop()
+        return
+    socks, got = silent_clients(s.port, 5)
+    t.ok(got.count(header) == 3 and got.count(b"") == 2,
+         "connectionsPerMinute 3: the 4th and 5th are refused: %s" % got)
+    t.ok("over relay.rateLimit.connectionsPerMinute" in s.log(),
+         "a rate refusal is logged")
+    for c in socks:
+        c.close()
+    s.stop()
+
     s = Suite(BUILD, base + "-pending")
     s.prepare()
     s.write_conf(extra="connectionManager:\n"
