@@ -22,7 +22,7 @@ void	 bq_free(struct bq *);
 static inline const uint8_t *
 bq_ptr(const struct bq *q)
 {
-	return q->data + q->off;
+	return q->data == NULL ? NULL : q->data + q->off;
 }
 
 #endif /* PEERD_BUF_H */

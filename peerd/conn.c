@@ -92,6 +92,9 @@ conn_new_relayed(enum conn_dir dir)
 {
 	struct conn	*c;
 
+	if (conn_count() >= engine_max_connections() ||
+	    (dir == CONN_INBOUND && conn_pending() >= engine_max_pending()))
+		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;

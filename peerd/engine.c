@@ -159,8 +159,10 @@ engine_sign_record(void)
 {
 	static struct peer_record	 rec;
 	static uint8_t			 buf[ID_MAXRECORD];
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen;
 	struct timespec			 now;
-	size_t				 len;
+	size_t				 len, i, j;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.id = ident.peerid;
@@ -169,12 +171,27 @@ engine_sign_record(void)
 	rec.naddrs = engine_announce(rec.addrs, ID_MAXADDRS);
 	rec.naddrs += listen_addrs(rec.addrs + rec.naddrs,
 	    ID_MAXADDRS - rec.naddrs, NULL);
+	rec.naddrs += client_addrs(rec.addrs + rec.naddrs,
+	    ID_MAXADDRS - rec.naddrs);
+	for (i = j = 0; i < rec.naddrs; i++)
+		if (maddr_to_sockaddr(&rec.addrs[i], &ss, &sslen) == -1 ||
+		    !sockaddr_unspecified(&ss))
+			rec.addrs[j++] = rec.addrs[i];
+	rec.naddrs = j;
 	if (peer_record_encode(&rec, buf, sizeof(buf), &len) == -1 ||
 	    len > IMSG_MAXSIZE - IMSG_HEADER_SIZE) {
 		log_warnx("peer record does not fit");
 		return;
 	}
 	child_compose(PROC_KEYD, IMSG_KEY_SIGN_RECORD, 0, -1, buf, len);
+}
+
+/* Our addresses changed: the peer record is signed anew. */
+void
+engine_addrs_changed(void)
+{
+	if (ident.ready)
+		engine_sign_record();
 }
 
 static void
@@ -356,10 +373,14 @@ engine_sweep(int fd, short event, void *arg)
 	struct timeval	 tv = { 1, 0 };
 
 	time_t		 now = mono_now();
+	struct conn	*c, *t;
 
 	conn_sweep(now);
 	relay_sweep(now);
 	client_sweep(now);
+	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
+		if (c->framing || c->out.len > 0)
+			conn_flush(c);
 	evtimer_add(&engine.ev_sweep, &tv);
 }
 

@@ -258,6 +258,7 @@ void		 listen_pause(void);
 size_t		 listen_addrs(struct multiaddr *, size_t,
 		    const struct sockaddr_storage *);
 void		 listen_close_all(void);
+int		 sockaddr_unspecified(const struct sockaddr_storage *);
 
 /* relay.c: the relay service */
 void		 relay_reserve_result(struct imsg *);
@@ -304,5 +305,6 @@ int64_t		 engine_conns_per_minute(void);
 void		 engine_key_dh(uint32_t, const uint8_t *);
 const uint8_t	*engine_noise_payload(size_t *);
 size_t		 engine_announce(struct multiaddr *, size_t);
+void		 engine_addrs_changed(void);
 
 #endif /* PEERD_ENGINE_H */

@@ -222,8 +222,8 @@ listen_accept(int fd, short event, void *arg)
 		listen_pause();
 }
 
-static int
-unspecified(const struct sockaddr_storage *ss)
+int
+sockaddr_unspecified(const struct sockaddr_storage *ss)
 {
 	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
 
@@ -251,7 +251,7 @@ listen_addrs(struct multiaddr *out, size_t max,
 	TAILQ_FOREACH(l, &listeners, entry) {
 		if (n == max)
 			break;
-		if (!unspecified(&l->ss) || local == NULL) {
+		if (!sockaddr_unspecified(&l->ss) || local == NULL) {
 			out[n++] = l->ma;
 			continue;
 		}

@@ -146,11 +146,14 @@ identify_read(struct stream *s)
 	stream_close(s);
 }
 
+/* The side that answers has nothing to read: whatever comes is dropped. */
 static void
 identify_input(struct stream *s)
 {
 	if (s->flags & ST_OUTBOUND)
 		identify_read(s);
+	else
+		stream_consume(s, s->in.len);
 }
 
 static void

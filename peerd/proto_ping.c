@@ -96,9 +96,13 @@ ping_writable(struct stream *s)
 static void
 ping_closed(struct stream *s)
 {
+	struct conn	*c = s->conn;
+	uint32_t	 id = s->id;
+
 	if (!(s->flags & ST_OUTBOUND))
 		ping_echo(s);
-	stream_close(s);
+	if ((s = stream_lookup(c, id)) != NULL)
+		stream_close(s);
 }
 
 static void

@@ -235,6 +235,9 @@ static void
 circuit_fail(struct circuit *c, const char *reason)
 {
 	struct stream	*s;
+	struct conn	*conn;
+	uint32_t	 ids[2] = { c->src_conn, c->dst_conn };
+	int		 i;
 
 	c->reason = reason;
 	if ((s = side_stream(c->src_conn, c->src_stream)) != NULL)
@@ -243,6 +246,10 @@ circuit_fail(struct circuit *c, const char *reason)
 		stream_reset(s);
 	else
 		circuit_finish(c);
+	/* the resets go out now, not with the next bytes */
+	for (i = 0; i < 2; i++)
+		if (ids[i] != 0 && (conn = conn_find(ids[i])) != NULL)
+			conn_flush(conn);
 }
 
 /* Move what one side has read to the other, as far as it can take. */
@@ -588,10 +595,14 @@ void
 relay_conn_closed(struct conn *c)
 {
 	struct relay_peer_gone	 g;
+	struct conn		*other;
 
-	if (!c->reserved || !c->have_peer ||
-	    conn_find_peer_other(&c->peer, c) != NULL)
+	if (!c->reserved || !c->have_peer)
 		return;
+	if ((other = conn_find_peer_other(&c->peer, c)) != NULL) {
+		other->reserved = 1;
+		return;
+	}
 	memset(&g, 0, sizeof(g));
 	g.peer = c->peer;
 	child_compose(PROC_RELAYD, IMSG_RELAY_PEER_GONE, 0, -1, &g,

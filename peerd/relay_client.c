@@ -52,13 +52,15 @@ enum ckind {
 struct cstream {
 	enum ckind	 kind;
 	int		 slot;
+	uint32_t	 gen;		/* of the slot */
 	uint32_t	 rconn;		/* the relayed connection */
 };
 
 static struct slot	 slots[MAX_RELAYS];
-static size_t		 nslots, nconfigured;
+static size_t		 nslots, nconfigured, ntexts;
 static char		*relay_text[MAX_RELAYS];
 static int		 configured;
+static uint32_t		 generation;	/* of the relay list */
 
 /* A relayed dial waits for its relay connection. */
 struct pending_dial {
@@ -72,8 +74,19 @@ static struct pending_dial dials[MAX_DIALS];
 int
 client_enabled(void)
 {
-	return nslots > 0 || (child->conf != NULL &&
-	    child->conf->mode == MODE_PEER);
+	return nslots > 0;
+}
+
+/* STOP CONNECT is taken from the relays we reserved on, and no one else. */
+static int
+is_our_relay(const struct conn *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < nslots; i++)
+		if (c->have_peer && peerid_equal(&slots[i].id, &c->peer))
+			return 1;
+	return 0;
 }
 
 static int
@@ -106,6 +119,8 @@ slot_retry(struct slot *sl, const char *why)
 	char	 addr[MADDR_STRMAX];
 
 	maddr_format(&sl->ma, addr, sizeof(addr));
+	if (sl->naddrs > 0)
+		engine_addrs_changed();
 	if (sl->state == SLOT_RESERVED)
 		log_info("reservation on %s lost: %s", addr, why);
 	else
@@ -136,6 +151,7 @@ slot_reserve(int i, struct conn *c)
 		return;
 	}
 	cs->slot = i;
+	cs->gen = generation;
 	memset(&m, 0, sizeof(m));
 	m.type = HOP_RESERVE;
 	m.has_type = 1;
@@ -176,17 +192,24 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 	size_t			 i;
 	char			 addr[MADDR_STRMAX];
 
-	if (m->type != HOP_STATUS || m->status != CIRCUIT_OK ||
-	    !m->rsvp.present || m->rsvp.expire <= now) {
-		slot_retry(sl, m->has_status ?
-		    circuit_status_name(m->status) : "bad answer");
+	if (m->type != HOP_STATUS || !m->has_status) {
+		slot_retry(sl, "malformed answer");
 		return;
 	}
-	if (m->rsvp.voucherlen > 0 && (voucher_open(m->rsvp.voucher,
-	    m->rsvp.voucherlen, &v, &signer) == -1 ||
-	    !peerid_equal(&v.peer, &ident.peerid)))
-		log_info("relay %u: the reservation voucher does not check out",
-		    s->conn->id);
+	if (m->status != CIRCUIT_OK) {
+		slot_retry(sl, circuit_status_name(m->status));
+		return;
+	}
+	if (!m->rsvp.present || m->rsvp.expire <= now) {
+		slot_retry(sl, "no valid reservation in the answer");
+		return;
+	}
+	if (voucher_open(m->rsvp.voucher, m->rsvp.voucherlen, &v,
+	    &signer) == -1 || !peerid_equal(&v.peer, &ident.peerid) ||
+	    !peerid_equal(&v.relay, &s->conn->peer)) {
+		slot_retry(sl, "the reservation voucher does not check out");
+		return;
+	}
 	ttl = m->rsvp.expire - now;
 	sl->state = SLOT_RESERVED;
 	sl->backoff = BACKOFF_MIN;
@@ -208,6 +231,7 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 	maddr_format(&sl->ma, addr, sizeof(addr));
 	log_info("reservation on %s for %llu s, %zu circuit addresses", addr,
 	    (unsigned long long)ttl, sl->naddrs);
+	engine_addrs_changed();
 }
 
 /* The relay's answer to our CONNECT: the stream now carries the conn. */
@@ -248,7 +272,8 @@ hop_answer(struct stream *s, struct cstream *cs)
 		m.type = -1;
 	}
 	if (cs->kind == CK_RESERVE) {
-		reserve_answer(s, cs, &m);
+		if (cs->gen == generation)
+			reserve_answer(s, cs, &m);
 		stream_consume(s, r == 1 ? used : s->in.len);
 		stream_close(s);
 		return;
@@ -274,7 +299,7 @@ stop_request(struct stream *s, struct cstream *cs)
 	if (r == -1 || stop_decode(msg, len, &m) == -1 ||
 	    m.type != STOP_CONNECT || !m.peer.present)
 		status = CIRCUIT_MALFORMED_MESSAGE;
-	else if (s->conn->relayed)
+	else if (s->conn->relayed || !is_our_relay(s->conn))
 		status = CIRCUIT_PERMISSION_DENIED;
 	stream_consume(s, r == 1 ? used : s->in.len);
 	if (status == CIRCUIT_OK && (rc = conn_new_relayed(CONN_INBOUND)) ==
@@ -372,7 +397,7 @@ client_free(struct stream *s)
 		return;
 	s->ctx = NULL;
 	if (cs->kind == CK_RESERVE && cs->slot >= 0 &&
-	    slots[cs->slot].state == SLOT_RESERVING)
+	    cs->gen == generation && slots[cs->slot].state == SLOT_RESERVING)
 		slot_retry(&slots[cs->slot], "stream closed");
 	if ((cs->kind == CK_CARRIER || cs->kind == CK_CONNECT) &&
 	    (rc = conn_find(cs->rconn)) != NULL &&
@@ -503,10 +528,11 @@ same_relays(const struct peerd_conf *conf)
 {
 	size_t	 i;
 
-	if (conf->relays.n != nconfigured || !configured)
+	if (!configured || conf->relays.n != nconfigured)
 		return 0;
-	for (i = 0; i < conf->relays.n; i++)
-		if (strcmp(conf->relays.v[i], relay_text[i]) != 0)
+	for (i = 0; i < ntexts; i++)
+		if (relay_text[i] == NULL ||
+		    strcmp(conf->relays.v[i], relay_text[i]) != 0)
 			return 0;
 	return 1;
 }
@@ -520,11 +546,14 @@ client_configure(const struct peerd_conf *conf)
 
 	if (same_relays(conf))
 		return;
-	for (i = 0; i < nslots; i++) {
+	for (i = 0; i < ntexts; i++) {
 		free(relay_text[i]);
 		relay_text[i] = NULL;
 	}
+	if (conf->relays.n > MAX_RELAYS)
+		log_warnx("relays: only the first %d are used", MAX_RELAYS);
 	configured = 1;
+	generation++;
 	nconfigured = conf->relays.n;
 	nslots = 0;
 	memset(slots, 0, sizeof(slots));
@@ -540,8 +569,10 @@ client_configure(const struct peerd_conf *conf)
 		slots[nslots].backoff = BACKOFF_MIN;
 		nslots++;
 	}
-	for (i = 0; i < conf->relays.n && i < MAX_RELAYS; i++)
-		relay_text[i] = strdup(conf->relays.v[i]);
+	for (ntexts = 0; ntexts < conf->relays.n && ntexts < MAX_RELAYS;
+	    ntexts++)
+		relay_text[ntexts] = strdup(conf->relays.v[ntexts]);
+	engine_addrs_changed();
 }
 
 /* Once a second: dial, retry and refresh. */

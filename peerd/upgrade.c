@@ -165,13 +165,17 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 void
 upgrade_open(struct conn *c)
 {
-	char	 peer[64], addr[128];
+	char	 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
 
 	c->state = CS_OPEN;
 	conn_upgraded(c);
 	yamux_init(c);
 	peerid_format(&c->peer, peer, sizeof(peer));
-	sockaddr_fmt(&c->ss, addr, sizeof(addr));
+	if (c->relayed) {
+		strlcpy(addr, "relay ", sizeof(addr));
+		peerid_format(&c->via, addr + 6, sizeof(addr) - 6);
+	} else
+		sockaddr_fmt(&c->ss, addr, sizeof(addr));
 	log_info("connection %u %s %s, peer %s", c->id,
 	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
 	identify_start(c);

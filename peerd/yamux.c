@@ -98,6 +98,8 @@ stream_destroy(struct stream *s)
 	struct conn	*c = s->conn;
 
 	stream_free_proto(s);
+	if (c->mux.body_stream == s)
+		c->mux.body_stream = NULL;
 	TAILQ_REMOVE(&c->mux.streams, s, entry);
 	c->mux.nstreams--;
 	bq_free(&s->in);
