@@ -193,7 +193,10 @@ class Suite:
         except OSError:
             return ""
 
-    def stop(self):
+    def stop(self, alone=False):
+        """Stop peerd and kill what is left in the sessions of every
+        Suite, or with alone=True only in this one's, so that other
+        suites keep running."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -206,21 +209,26 @@ class Suite:
             except OSError:
                 pass
             self.proc.wait()
-        for pid in Suite.leftovers():
+        if alone and self.proc is None:
+            return
+        for pid in Suite.leftovers({self.proc.pid} if alone else None):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
 
     @staticmethod
-    def leftovers():
-        """Live processes in any session a Suite started."""
+    def leftovers(sessions=None):
+        """Live processes in any session a Suite started, or in the
+        given ones."""
         found = []
+        if sessions is None:
+            sessions = Suite.sessions
         for d in os.listdir("/proc"):
             if not d.isdigit() or int(d) == os.getpid():
                 continue
             st = proc_status(int(d)).get("State", "")
-            if session_of(int(d)) in Suite.sessions and \
+            if session_of(int(d)) in sessions and \
                     not st.startswith("Z"):
                 found.append(int(d))
         return found
