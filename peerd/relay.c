@@ -224,7 +224,12 @@ circuit_detach(struct circuit *c, struct stream *s)
 	if (c->reason == NULL)
 		c->reason = "stream closed";
 	if (other != NULL) {
-		stream_reset(other);
+		/* a stream that ended both ways ends the other one too */
+		if ((s->flags & ST_FIN_SENT) && (s->flags & ST_REMOTE_FIN) &&
+		    c->state == C_SPLICED)
+			stream_close(other);
+		else
+			stream_reset(other);
 		return;
 	}
 	if (c->src_stream == 0 && c->dst_stream == 0)
@@ -257,13 +262,19 @@ static void
 pump(struct circuit *c, struct stream *from)
 {
 	struct stream	*to;
+	struct conn	*conn;
+	uint32_t	 tc;
 	int		 dir = is_src(c, from) ? 0 : 1;
 	size_t		 n;
 
 	to = dir == 0 ? side_stream(c->dst_conn, c->dst_stream) :
 	    side_stream(c->src_conn, c->src_stream);
-	if (to == NULL)
+	if (to == NULL) {
+		/* the other side has ended: nowhere to deliver */
+		if (from->in.len > 0)
+			stream_reset(from);
 		return;
+	}
 	while (from->in.len > 0 && stream_writable(to)) {
 		n = from->in.len < RELAY_PUMP_MAX ? from->in.len :
 		    RELAY_PUMP_MAX;
@@ -280,9 +291,12 @@ pump(struct circuit *c, struct stream *from)
 			return;
 		}
 	}
+	tc = to->conn->id;
+	/* closing may free both streams and the circuit */
 	if ((from->flags & ST_REMOTE_FIN) && from->in.len == 0)
 		stream_close(to);
-	conn_flush(to->conn);
+	if ((conn = conn_find(tc)) != NULL)
+		conn_flush(conn);
 }
 
 static void
@@ -512,6 +526,7 @@ stop_answer(struct stream *s, struct circuit *c)
 	struct stream		*src;
 	const uint8_t		*msg;
 	size_t			 len, used;
+	uint32_t		 sconn, sid;
 	int			 r;
 
 	if ((r = circuit_frame_read(bq_ptr(&s->in), s->in.len, &msg, &len,
@@ -542,8 +557,11 @@ stop_answer(struct stream *s, struct circuit *c)
 	c->started = mono_now();
 	c->spliced_ms = mono_ms();
 	npending--;
+	sconn = c->src_conn;
+	sid = c->src_stream;
 	pump(c, s);
-	if ((src = side_stream(c->src_conn, c->src_stream)) != NULL)
+	/* while the source stream lives, so does the circuit */
+	if ((src = side_stream(sconn, sid)) != NULL)
 		pump(c, src);
 }
 
