@@ -159,6 +159,21 @@ struct ctl_circuit {
 	uint64_t	 limit_data;
 };
 
+/* Names are resolved by the parent: the engine's chroot has no resolver. */
+#define RESOLVE_NAMELEN		256
+
+struct resolve_req {
+	int32_t		 family;		/* AF_INET, AF_INET6, AF_UNSPEC */
+	char		 name[RESOLVE_NAMELEN];
+};
+
+struct resolve_res {
+	int32_t		 ok;
+	int32_t		 family;
+	uint8_t		 addr[16];
+	char		 err[128];
+};
+
 #define MSG_TABLE							\
 	MSG(IMSG_NONE,			0)				\
 	MSG(IMSG_SOCKET_CONN,		sizeof(uint32_t))		\
@@ -197,7 +212,9 @@ struct ctl_circuit {
 	MSG(IMSG_CTL_SHOW_RSVPS,	0)				\
 	MSG(IMSG_CTL_RSVP,		sizeof(struct ctl_rsvp))	\
 	MSG(IMSG_CTL_SHOW_CIRCUITS,	0)				\
-	MSG(IMSG_CTL_CIRCUIT,		sizeof(struct ctl_circuit))
+	MSG(IMSG_CTL_CIRCUIT,		sizeof(struct ctl_circuit))	\
+	MSG(IMSG_RESOLVE,		sizeof(struct resolve_req))	\
+	MSG(IMSG_RESOLVE_RES,		sizeof(struct resolve_res))
 
 enum imsg_type {
 #define MSG(t, s)	t,

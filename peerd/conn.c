@@ -86,21 +86,18 @@ conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 	return c;
 }
 
-/* A connection carried by a stream through a relay; no socket. */
+/* An outbound connection whose socket comes later (after a lookup). */
 struct conn *
-conn_new_relayed(enum conn_dir dir)
+conn_new_pending(enum conn_dir dir)
 {
 	struct conn	*c;
 
 	if (conn_count() >= engine_max_connections() ||
-	    (dir == CONN_INBOUND && conn_pending() >= engine_max_pending()))
-		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;
 	c->events = -1;
 	c->dir = dir;
-	c->relayed = 1;
 	c->id = next_conn_id++;
 	if (next_conn_id == 0)
 		next_conn_id = 1;
@@ -111,6 +108,34 @@ conn_new_relayed(enum conn_dir dir)
 	c->in_upgrade = 1;
 	nconns++;
 	npending++;
+	return c;
+}
+
+/* The socket of a pending connection: connecting, watched for writing. */
+void
+conn_set_socket(struct conn *c, int fd, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	int	 one = 1;
+
+	c->fd = fd;
+	if (len > sizeof(c->ss))
+		len = sizeof(c->ss);
+	memcpy(&c->ss, ss, len);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_update_events(c);
+}
+
+/* A connection carried by a stream through a relay; no socket. */
+struct conn *
+conn_new_relayed(enum conn_dir dir)
+{
+	struct conn	*c;
+
+	if (dir == CONN_INBOUND && conn_pending() >= engine_max_pending())
+		return NULL;
+	if ((c = conn_new_pending(dir)) != NULL)
+		c->relayed = 1;
 	return c;
 }
 
@@ -163,7 +188,7 @@ conn_update_events(struct conn *c)
 	short	 events = EV_READ | EV_PERSIST;
 
 	if (c->fd == -1) {
-		if (c->out.len > 0)
+		if (c->relayed && c->out.len > 0)
 			carrier_push(c);
 		return;
 	}

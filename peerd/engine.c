@@ -258,6 +258,7 @@ static int
 engine_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	struct key_dh_result	 dh;
+	struct resolve_res	 rr;
 	struct ctl_result	 res;
 	int32_t			 ro;
 	int			 fd;
@@ -296,6 +297,13 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_PROC, imsg->data,
 		    imsg_get_len(imsg));
 		control_pending_done(imsg_get_peerid(imsg));
+		return 0;
+	case IMSG_RESOLVE_RES:
+		if (from != PROC_PARENT)
+			return -1;
+		imsg_get_data(imsg, &rr, sizeof(rr));
+		rr.err[sizeof(rr.err) - 1] = '\0';
+		dial_resolved(imsg_get_peerid(imsg), &rr);
 		return 0;
 	case IMSG_RELAY_RESERVE_RES:
 		if (from != PROC_RELAYD)

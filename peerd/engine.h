@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "imsg.h"
+#include "msg.h"
 #include "multiaddr.h"
 #include "noise.h"
 #include "peerid.h"
@@ -149,6 +150,7 @@ struct conn {
 	uint32_t		 carrier_conn;
 	uint32_t		 carrier_stream;
 	struct peerid		 via;		/* relayed: the relay */
+	uint16_t		 port;		/* while a name resolves */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -203,6 +205,9 @@ int64_t		 mono_ms(void);
 void		 conn_close_all(void);
 void		 conn_upgraded(struct conn *);
 struct conn	*conn_new_relayed(enum conn_dir);
+struct conn	*conn_new_pending(enum conn_dir);
+void		 conn_set_socket(struct conn *, int,
+		    const struct sockaddr_storage *, socklen_t);
 void		 conn_attach(struct conn *, struct stream *);
 size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 void		 carrier_push(struct conn *);
@@ -283,6 +288,7 @@ struct conn	*client_dial(const struct multiaddr *, char *, size_t);
 
 /* dial.c */
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
+void		 dial_resolved(uint32_t, const struct resolve_res *);
 
 /* ops.c: control requests that need the network */
 void		 ops_connect(uint32_t, const char *);

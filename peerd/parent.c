@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -346,6 +347,38 @@ parent_verbose(int32_t v)
 	log_info("log level %s", v ? "verbose" : "brief");
 }
 
+/* A name the engine wants to dial; blocking, as dials by name are rare. */
+static void
+parent_resolve(uint32_t id, struct imsg *imsg)
+{
+	struct resolve_req	 req;
+	struct resolve_res	 res;
+	struct addrinfo		 hints, *ai;
+	int			 r;
+
+	imsg_get_data(imsg, &req, sizeof(req));
+	req.name[sizeof(req.name) - 1] = '\0';
+	memset(&res, 0, sizeof(res));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = req.family == AF_INET || req.family == AF_INET6 ?
+	    req.family : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(req.name, NULL, &hints, &ai)) != 0)
+		strlcpy(res.err, gai_strerror(r), sizeof(res.err));
+	else {
+		res.ok = 1;
+		res.family = ai->ai_family;
+		if (ai->ai_family == AF_INET)
+			memcpy(res.addr, &((struct sockaddr_in *)
+			    ai->ai_addr)->sin_addr, 4);
+		else
+			memcpy(res.addr, &((struct sockaddr_in6 *)
+			    ai->ai_addr)->sin6_addr, 16);
+		freeaddrinfo(ai);
+	}
+	send_to(PROC_ENGINE, IMSG_RESOLVE_RES, id, -1, &res, sizeof(res));
+}
+
 static int
 parent_handle(enum proc_id from, struct imsg *imsg)
 {
@@ -367,6 +400,9 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 	case IMSG_CTL_LOG_VERBOSE:
 		imsg_get_data(imsg, &v, sizeof(v));
 		parent_verbose(v);
+		return 0;
+	case IMSG_RESOLVE:
+		parent_resolve(imsg_get_peerid(imsg), imsg);
 		return 0;
 	default:
 		return -1;

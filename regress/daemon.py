@@ -474,6 +474,9 @@ def test_peerd_to_peerd(base):
     r = a.ctl("ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (b.port, ida))
     t.ok(r.returncode == 1 and "reached %s" % idb in r.stderr,
          "a wrong /p2p/ peer ID is refused: %s" % r.stderr.strip())
+    r = a.ctl("connect", "/dns4/no-such-host.invalid/tcp/1")
+    t.ok(r.returncode == 1 and "cannot resolve" in r.stderr,
+         "an unknown name is reported: %s" % r.stderr.strip())
     r = a.ctl("connect", "/ip4/127.0.0.1/tcp/1")
     t.ok(r.returncode == 1 and "refused" in r.stderr,
          "a refused dial is reported: %s" % r.stderr.strip())
@@ -482,6 +485,13 @@ def test_peerd_to_peerd(base):
     t.ok(wait_for(lambda: json.loads(b.ctl("-j", "show", "connections")
                                      .stdout)["connections"] == []),
          "the other side sees the connection go")
+    r = a.ctl("ping", "/dns4/localhost/tcp/%d/p2p/%s" % (b.port, idb),
+              "-c", "1")
+    t.ok(r.returncode == 0 and "time=" in r.stdout,
+         "a /dns4 name is resolved and dialled: %s"
+         % (r.stdout + r.stderr).strip())
+    t.ok(len(json.loads(a.ctl("-j", "show", "connections").stdout)
+             ["connections"]) == 1, "one new connection, by name")
     a.stop()
     b.stop()
 
