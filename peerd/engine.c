@@ -186,12 +186,14 @@ engine_sign_record(void)
 	child_compose(PROC_KEYD, IMSG_KEY_SIGN_RECORD, 0, -1, buf, len);
 }
 
-/* Our addresses changed: the peer record is signed anew. */
+/* Our addresses changed: a new peer record, and the peers are told. */
 void
 engine_addrs_changed(void)
 {
-	if (ident.ready)
-		engine_sign_record();
+	if (!ident.ready)
+		return;
+	engine_sign_record();
+	identify_push_all();
 }
 
 static void

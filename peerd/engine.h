@@ -253,6 +253,7 @@ extern const struct proto	 proto_identify, proto_identify_push,
 				 proto_ping, proto_hop, proto_stop;
 const struct proto *proto_find(const char *);
 void		 identify_start(struct conn *);
+void		 identify_push_all(void);
 void		 peer_info_free(struct peer_info *);
 void		 ping_start(struct conn *, uint32_t, int);
 

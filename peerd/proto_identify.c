@@ -176,6 +176,27 @@ push_input(struct stream *s)
 		identify_read(s);
 }
 
+static void
+push_open(struct stream *s)
+{
+	if (s->flags & ST_OUTBOUND)
+		identify_send(s);
+}
+
+/* Our addresses changed: tell every connected peer. */
+void
+identify_push_all(void)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (c->state != CS_OPEN)
+			continue;
+		if (yamux_open(c, proto_identify_push.name) != NULL)
+			conn_flush(c);
+	}
+}
+
 /* Ask the remote who it is, once the connection is up. */
 void
 identify_start(struct conn *c)
@@ -205,6 +226,7 @@ const struct proto proto_identify = {
 
 const struct proto proto_identify_push = {
 	.name = "/ipfs/id/push/1.0.0",
+	.open = push_open,
 	.input = push_input,
 	.closed = identify_closed,
 };

@@ -187,8 +187,9 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 	struct slot		*sl = &slots[cs->slot];
 	struct rsvp_voucher	 v;
 	struct peerid		 signer;
-	struct multiaddr	 ma, circ;
+	struct multiaddr	 ma, circ, old[RELAY_ADDRS];
 	uint64_t		 now = time(NULL), ttl;
+	size_t			 oldn;
 	size_t			 i;
 	char			 addr[MADDR_STRMAX];
 
@@ -211,6 +212,8 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 		return;
 	}
 	ttl = m->rsvp.expire - now;
+	oldn = sl->naddrs;
+	memcpy(old, sl->addrs, sizeof(old));
 	sl->state = SLOT_RESERVED;
 	sl->backoff = BACKOFF_MIN;
 	sl->expire = mono_now() + ttl;
@@ -231,7 +234,11 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 	maddr_format(&sl->ma, addr, sizeof(addr));
 	log_info("reservation on %s for %llu s, %zu circuit addresses", addr,
 	    (unsigned long long)ttl, sl->naddrs);
-	engine_addrs_changed();
+	for (i = 0; oldn == sl->naddrs && i < oldn; i++)
+		if (!maddr_equal(&old[i], &sl->addrs[i]))
+			break;
+	if (oldn != sl->naddrs || i < oldn)
+		engine_addrs_changed();
 }
 
 /* The relay's answer to our CONNECT: the stream now carries the conn. */

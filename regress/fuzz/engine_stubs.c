@@ -36,6 +36,7 @@ static const uint8_t	 stub_pubkey[32] = {
 /* Not a signed envelope: identify carries it as it is. */
 static uint8_t		 stub_record[] = "a signed peer record";
 
+struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 struct engine_counters	 counters;
 struct engine_identity	 ident;
 
