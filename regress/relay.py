@@ -966,6 +966,11 @@ def check_g(R, build_stop):
         got = R.wait_log(r"circuit_opened .*src=%s dst=%s"
                          % (Q.peer_id, P.peer_id))
         t.ok(got, "R logs circuit_opened Q -> P: %s" % got[-1:])
+        # P's own relay service refuses hop over a relayed connection
+        ans, res = hop(circ, "reserve")
+        t.ok(ans and ans.get("status") == 202,
+             "hop RESERVE to P over a relayed connection: 202 "
+             "PERMISSION_DENIED: %s %s" % (ans.get("statusName"), res.stderr.strip()[-200:]))
     finally:
         P.stop()
         Q.stop()

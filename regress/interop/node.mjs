@@ -766,7 +766,7 @@ async function main () {
     default: usage()
   }
   // a dial through a relay needs the relay transport
-  if (['ping', 'streams', 'bulk', 'hold'].includes(mode) && args[0].includes('/p2p-circuit')) opts.relayTransport = true
+  if (['ping', 'streams', 'bulk', 'hold', 'hop'].includes(mode) && args[0].includes('/p2p-circuit')) opts.relayTransport = true
   if (!stays) {
     setTimeout(() => {
       emit({ event: 'error', mode, error: `timeout after ${TIMEOUT / 1000} s` })
