@@ -19,45 +19,6 @@ static int	 log_format = LOG_FORMAT_TEXT;
 static int	 log_facility = LOG_DAEMON;
 static char	 log_name[32] = "peerd";
 
-static const struct {
-	const char	*name;
-	int		 facility;
-} facilities[] = {
-	{ "daemon",	LOG_DAEMON },
-	{ "user",	LOG_USER },
-	{ "auth",	LOG_AUTH },
-	{ "local0",	LOG_LOCAL0 },
-	{ "local1",	LOG_LOCAL1 },
-	{ "local2",	LOG_LOCAL2 },
-	{ "local3",	LOG_LOCAL3 },
-	{ "local4",	LOG_LOCAL4 },
-	{ "local5",	LOG_LOCAL5 },
-	{ "local6",	LOG_LOCAL6 },
-	{ "local7",	LOG_LOCAL7 },
-};
-
-int
-log_facility_byname(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-		if (strcmp(facilities[i].name, name) == 0)
-			return facilities[i].facility;
-	return -1;
-}
-
-const char *
-log_facility_name(int facility)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-		if (facilities[i].facility == facility)
-			return facilities[i].name;
-	return NULL;
-}
-
 void
 log_init(int debug, int facility)
 {

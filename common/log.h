@@ -32,7 +32,5 @@ void	 fatal(const char *, ...)
 void	 fatalx(const char *, ...)
 	    __attribute__((__noreturn__, __format__ (printf, 1, 2)));
 
-int	 log_facility_byname(const char *);
-const char *log_facility_name(int);
 
 #endif /* PEERD_LOG_H */

@@ -267,6 +267,7 @@ void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
 
 /* relay.c: the relay service */
+int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
 void		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);

@@ -90,9 +90,9 @@ is_src(const struct circuit *c, const struct stream *s)
 	return s->conn->id == c->src_conn && s->id == c->src_stream;
 }
 
-/* One length-prefixed message on a stream. */
-static int
-send_msg(struct stream *s, const uint8_t *msg, size_t len)
+/* One length-prefixed relay message on a stream. */
+int
+relay_send_msg(struct stream *s, const uint8_t *msg, size_t len)
 {
 	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
 	size_t	 n;
@@ -156,7 +156,7 @@ hop_status(struct stream *s, int status, const struct relay_rsvp_res *rr,
 		m.limit.data = rr ? rr->limit_data : cr->limit_data;
 	}
 	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    send_msg(s, buf, len) == -1) {
+	    relay_send_msg(s, buf, len) == -1) {
 		stream_reset(s);
 		return;
 	}
@@ -587,7 +587,7 @@ stop_open(struct stream *s)
 		m.limit.data = c->limit_data;
 	}
 	if (stop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    send_msg(s, buf, len) == -1)
+	    relay_send_msg(s, buf, len) == -1)
 		stream_reset(s);
 }
 
