@@ -26,20 +26,22 @@ imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
 void
 imsgev_add(struct imsgev *iev)
 {
-	short	 events = EV_READ;
+	short	 events = iev->paused ? 0 : EV_READ;
 
 	if (!iev->active)
 		return;
 	if (imsgbuf_queued(&iev->ibuf))
 		events |= EV_WRITE;
 	if (events == iev->events && event_initialized(&iev->ev) &&
-	    event_pending(&iev->ev, EV_READ | EV_WRITE, NULL))
+	    (events == 0 || event_pending(&iev->ev, EV_READ | EV_WRITE, NULL)))
 		return;
 	if (event_initialized(&iev->ev))
 		event_del(&iev->ev);
+	iev->events = events;
+	if (events == 0)
+		return;
 	event_set(&iev->ev, iev->ibuf.fd, events, iev->handler, iev->data);
 	event_add(&iev->ev, NULL);
-	iev->events = events;
 }
 
 /* Stop watching and release everything; closes the descriptor. */

@@ -16,6 +16,7 @@ struct imsgev {
 	void		*data;
 	short		 events;
 	int		 active;
+	int		 paused;	/* not reading for now */
 };
 
 void	 imsgev_init(struct imsgev *, int, void (*)(int, short, void *),

@@ -28,6 +28,7 @@ struct ctl_client {
 	int			 restricted;
 	int			 pending;
 	int			 closing;
+	int			 busy;		/* a request is being answered */
 	struct imsgev		 iev;
 };
 
@@ -45,6 +46,7 @@ static struct ctl_client		*dispatching;
 
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
+static void	 control_process(struct ctl_client *);
 
 void
 control_init(int fd, int restricted)
@@ -125,10 +127,20 @@ control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 	}
 }
 
+/* The answer is complete: the client may send its next request. */
 void
 control_end(uint32_t id)
 {
+	struct ctl_client	*c;
+
 	control_reply(id, IMSG_CTL_END, NULL, 0);
+	if ((c = control_find(id)) == NULL || !c->busy)
+		return;
+	c->busy = 0;
+	c->iev.paused = 0;
+	imsgev_add(&c->iev);
+	if (c != dispatching)
+		control_process(c);
 }
 
 void
@@ -242,44 +254,51 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 	return 0;
 }
 
+/* Requests already read, one at a time: the next waits for the answer. */
+static void
+control_process(struct ctl_client *c)
+{
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 r;
+
+	while (!c->busy && (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
+		dispatching = c;
+		c->busy = 1;
+		r = !msg_valid(&imsg) || imsg.fd != -1 ||
+		    control_request(c, &imsg) == -1;
+		dispatching = NULL;
+		imsg_free(&imsg);
+		if (c->closing) {
+			control_close(c);
+			return;
+		}
+		if (r) {
+			log_warnx("control: bad request (type %u), dropping "
+			    "the client", imsg_get_type(&imsg));
+			control_close(c);
+			return;
+		}
+	}
+	if (!c->busy && n == -1) {
+		log_warnx("control: malformed frame, dropping the client");
+		control_close(c);
+		return;
+	}
+	c->iev.paused = c->busy;
+	imsgev_add(&c->iev);
+}
+
 static void
 control_dispatch(int fd, short event, void *arg)
 {
 	struct ctl_client	*c = arg;
-	struct imsg	 imsg;
-	ssize_t		 n;
-	int		 r;
 
 	if (imsgev_io(&c->iev, event, "control client") == -1) {
 		control_close(c);
 		return;
 	}
-	while ((n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
-		dispatching = c;
-		r = !msg_valid(&imsg) || imsg.fd != -1 ||
-		    control_request(c, &imsg) == -1;
-		dispatching = NULL;
-		if (c->closing) {
-			imsg_free(&imsg);
-			control_close(c);
-			return;
-		}
-		if (r) {
-			log_warnx("control: bad request (type %u, %zu bytes), "
-			    "dropping the client", imsg_get_type(&imsg),
-			    imsg_get_len(&imsg));
-			imsg_free(&imsg);
-			control_close(c);
-			return;
-		}
-		imsg_free(&imsg);
-	}
-	if (n == -1) {
-		log_warnx("control: malformed frame, dropping the client");
-		control_close(c);
-		return;
-	}
-	imsgev_add(&c->iev);
+	control_process(c);
 }
 
 void

@@ -178,6 +178,30 @@ def test_control_garbage(s):
     t.ok(r.returncode == 0 and "peer ID" in r.stdout,
          "suite still serves after bad control input")
     t.ok(all(pids_alive(s.pids())), "no process died of it")
+    # many requests at once on the read-only socket: answered in turn
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(s.rosock)
+    c.sendall(struct.pack("=IHHII", status, 16, 0, 0, 0) * 300)
+    c.settimeout(20)
+    buf, ends = b"", 0
+    try:
+        while ends < 300:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 16:
+                typ, ln = struct.unpack("=IH", buf[:6])
+                if len(buf) < ln:
+                    break
+                if typ == MSG["IMSG_CTL_END"]:
+                    ends += 1
+                buf = buf[ln:]
+    except OSError:
+        pass
+    c.close()
+    t.ok(ends == 300, "300 pipelined requests get 300 answers (%d)" % ends)
+    t.ok(all(pids_alive(s.pids())), "and every process lives")
     held = []
     for _ in range(40):
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
