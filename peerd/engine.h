@@ -62,6 +62,8 @@ struct proto {
 	void		(*writable)(struct stream *);
 	void		(*closed)(struct stream *);
 	void		(*free)(struct stream *);
+	/* takes bytes straight from the frame; must not free anything */
+	size_t		(*direct)(struct stream *, const uint8_t *, size_t);
 };
 
 #define ST_LOCAL_FIN	0x01

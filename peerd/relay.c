@@ -299,6 +299,35 @@ pump(struct circuit *c, struct stream *from)
 		conn_flush(conn);
 }
 
+/*
+ * Bytes of a frame on a spliced stream, straight to the other side when
+ * its window takes them now; the data limit is left to pump().
+ */
+static size_t
+relay_direct(struct stream *s, const uint8_t *buf, size_t n)
+{
+	struct circuit	*c = s->ctx;
+	struct stream	*to;
+	int		 dir;
+
+	if (!server_side(s) || c == NULL || c->state != C_SPLICED)
+		return 0;
+	dir = is_src(c, s) ? 0 : 1;
+	to = dir == 0 ? side_stream(c->dst_conn, c->dst_stream) :
+	    side_stream(c->src_conn, c->src_stream);
+	if (to == NULL || to->out.len > 0 || !stream_writable(to))
+		return 0;
+	if (n > to->send_window)
+		n = to->send_window;
+	if (c->limit_data != 0 && c->bytes[dir] + n >= c->limit_data)
+		return 0;
+	if (n == 0 || stream_write(to, buf, n) == -1)
+		return 0;
+	c->bytes[dir] += n;
+	conn_flush(to->conn);
+	return n;
+}
+
 static void
 hop_reserve(struct stream *s)
 {
@@ -681,6 +710,7 @@ relay_circuit_count(void)
 
 const struct proto proto_hop = {
 	.name = CIRCUIT_HOP,
+	.direct = relay_direct,
 	.enabled = hop_enabled,
 	.input = hop_input,
 	.writable = relay_writable,
@@ -690,6 +720,7 @@ const struct proto proto_hop = {
 
 const struct proto proto_stop = {
 	.name = CIRCUIT_STOP,
+	.direct = relay_direct,
 	.enabled = client_enabled,
 	.open = stop_open,
 	.input = stop_input,

@@ -192,11 +192,9 @@ stream_write(struct stream *s, const void *data, size_t len)
 	return bq_append(&s->out, d, len, YAMUX_MAX_OUTBUF);
 }
 
-/* The protocol has used n bytes of input: grant the window back. */
-void
-stream_consume(struct stream *s, size_t n)
+static void
+stream_credit(struct stream *s, size_t n)
 {
-	bq_consume(&s->in, n);
 	s->unacked += n;
 	if (s->unacked >= YAMUX_WINDOW / 2 &&
 	    !(s->flags & (ST_REMOTE_FIN | ST_RESET))) {
@@ -204,6 +202,14 @@ stream_consume(struct stream *s, size_t n)
 		s->recv_window += s->unacked;
 		s->unacked = 0;
 	}
+}
+
+/* The protocol has used n bytes of input: grant the window back. */
+void
+stream_consume(struct stream *s, size_t n)
+{
+	bq_consume(&s->in, n);
+	stream_credit(s, n);
 }
 
 void
@@ -362,6 +368,7 @@ frame_body(struct conn *c, const uint8_t *buf, size_t n)
 {
 	struct stream	*s = c->mux.body_stream;
 	uint32_t	 id;
+	size_t		 used;
 
 	c->mux.body_left -= n;
 	if (s == NULL) {
@@ -370,7 +377,15 @@ frame_body(struct conn *c, const uint8_t *buf, size_t n)
 		return;
 	}
 	id = s->id;
-	if (!(s->flags & ST_REMOTE_FIN) &&
+	/* relayed bytes go straight on when nothing waits before them */
+	if (s->in.len == 0 && (s->flags & ST_NEGOTIATED) &&
+	    !(s->flags & ST_REMOTE_FIN) && s->proto->direct != NULL) {
+		used = s->proto->direct(s, buf, n);
+		stream_credit(s, used);
+		buf += used;
+		n -= used;
+	}
+	if (n > 0 && !(s->flags & ST_REMOTE_FIN) &&
 	    bq_append(&s->in, buf, n, 2 * YAMUX_WINDOW) == 0)
 		stream_input(s);
 	if (c->mux.body_left == 0) {
