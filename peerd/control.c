@@ -20,7 +20,8 @@
 #include "proc.h"
 #include "engine.h"
 
-#define CTL_MAXQUEUE	(256 * 1024)
+#define CTL_MAXQUEUE	(2 * 1024 * 1024)
+#define CTL_RESUME	(CTL_MAXQUEUE / 8)	/* read on below this */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
@@ -29,6 +30,7 @@ struct ctl_client {
 	int			 pending;
 	int			 closing;
 	int			 busy;		/* a request is being answered */
+	struct event		 ev_next;	/* the next request, later */
 	struct imsgev		 iev;
 };
 
@@ -47,6 +49,7 @@ static struct ctl_client		*dispatching;
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
 static void	 control_process(struct ctl_client *);
+static void	 control_next(int, short, void *);
 
 void
 control_init(int fd, int restricted)
@@ -77,6 +80,7 @@ static void
 control_close(struct ctl_client *c)
 {
 	TAILQ_REMOVE(&clients, c, entry);
+	evtimer_del(&c->ev_next);
 	imsgev_clear(&c->iev);
 	free(c);
 	nclients--;
@@ -106,6 +110,7 @@ control_accept(int fd, short event, void *arg)
 		next_id = 1;
 	c->restricted = l->restricted;
 	imsgev_init(&c->iev, s, control_dispatch, c);
+	evtimer_set(&c->ev_next, control_next, c);
 	imsgbuf_set_maxqueue(&c->iev.ibuf, CTL_MAXQUEUE);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;
@@ -131,6 +136,7 @@ control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 void
 control_end(uint32_t id)
 {
+	struct timeval		 tv = { 0, 0 };
 	struct ctl_client	*c;
 
 	control_reply(id, IMSG_CTL_END, NULL, 0);
@@ -139,8 +145,15 @@ control_end(uint32_t id)
 	c->busy = 0;
 	c->iev.paused = 0;
 	imsgev_add(&c->iev);
+	/* not from here: the caller may be in the middle of a close */
 	if (c != dispatching)
-		control_process(c);
+		evtimer_add(&c->ev_next, &tv);
+}
+
+static void
+control_next(int fd, short event, void *arg)
+{
+	control_process(arg);
 }
 
 void
@@ -259,10 +272,11 @@ static void
 control_process(struct ctl_client *c)
 {
 	struct imsg	 imsg;
-	ssize_t		 n;
+	ssize_t		 n = 0;
 	int		 r;
 
-	while (!c->busy && (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
+	while (!c->busy && c->iev.ibuf.queued < CTL_RESUME &&
+	    (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
 		dispatching = c;
 		c->busy = 1;
 		r = !msg_valid(&imsg) || imsg.fd != -1 ||
@@ -280,12 +294,13 @@ control_process(struct ctl_client *c)
 			return;
 		}
 	}
-	if (!c->busy && n == -1) {
+	if (!c->busy && c->iev.ibuf.queued < CTL_RESUME && n == -1) {
 		log_warnx("control: malformed frame, dropping the client");
 		control_close(c);
 		return;
 	}
-	c->iev.paused = c->busy;
+	/* a client that does not read its answers gets no new ones */
+	c->iev.paused = c->busy || c->iev.ibuf.queued >= CTL_RESUME;
 	imsgev_add(&c->iev);
 }
 
