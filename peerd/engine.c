@@ -329,13 +329,15 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		control_end(imsg_get_peerid(imsg));
 		return 0;
 	case IMSG_CTL_RESULT:
-		if (from != PROC_PARENT)
+		if (from != PROC_PARENT && from != PROC_RELAYD)
 			return -1;
 		imsg_get_data(imsg, &res, sizeof(res));
 		res.msg[sizeof(res.msg) - 1] = '\0';
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RESULT, &res,
 		    sizeof(res));
-		control_end(imsg_get_peerid(imsg));
+		/* relayd's note ends nothing: its IMSG_CTL_END follows */
+		if (from == PROC_PARENT)
+			control_end(imsg_get_peerid(imsg));
 		return 0;
 	default:
 		return -1;

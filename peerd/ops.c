@@ -28,6 +28,9 @@ struct op {
 	int		 count;
 };
 
+/* At most this many in one listing: it must fit the client's queue. */
+#define CONN_LIST_MAX	4000
+
 static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
 
 static void
@@ -194,10 +197,12 @@ ops_show_connections(uint32_t ctl)
 {
 	struct ctl_conn	 cc;
 	struct conn	*c;
+	struct ctl_result res;
 	time_t		 now = mono_now();
+	size_t		 n = 0;
 
 	TAILQ_FOREACH(c, &conns, entry) {
-		if (c->state != CS_OPEN)
+		if (c->state != CS_OPEN || n++ >= CONN_LIST_MAX)
 			continue;
 		memset(&cc, 0, sizeof(cc));
 		cc.id = c->id;
@@ -214,6 +219,14 @@ ops_show_connections(uint32_t ctl)
 		if (c->info != NULL && c->info->agent != NULL)
 			strlcpy(cc.agent, c->info->agent, sizeof(cc.agent));
 		control_reply(ctl, IMSG_CTL_CONN, &cc, sizeof(cc));
+	}
+	if (n > CONN_LIST_MAX) {
+		memset(&res, 0, sizeof(res));
+		res.ok = 1;
+		snprintf(res.msg, sizeof(res.msg), "%zu more connections not "
+		    "listed (at most %d are)", n - CONN_LIST_MAX,
+		    CONN_LIST_MAX);
+		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
 	}
 	control_end(ctl);
 }

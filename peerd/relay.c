@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #define RELAY_PUMP_MAX		(64 * 1024)
 #define RELAY_SETUP_TIMEOUT	30	/* seconds to open a circuit */
 #define RELAY_MAX_PENDING	1024	/* requests waiting for relayd */
+#define CIRCUIT_LIST_MAX	4000	/* in one listing */
 
 enum circuit_state {
 	C_RESERVE,		/* RESERVE sent to relayd */
@@ -676,11 +678,13 @@ void
 relay_show_circuits(uint32_t ctl)
 {
 	struct ctl_circuit	 cc;
+	struct ctl_result	 res;
 	struct circuit		*c;
 	time_t			 now = mono_now();
+	size_t			 n = 0;
 
 	TAILQ_FOREACH(c, &circuits, entry) {
-		if (c->state != C_SPLICED)
+		if (c->state != C_SPLICED || n++ >= CIRCUIT_LIST_MAX)
 			continue;
 		memset(&cc, 0, sizeof(cc));
 		cc.id = c->id;
@@ -692,6 +696,14 @@ relay_show_circuits(uint32_t ctl)
 		cc.limit_duration = c->limit_duration;
 		cc.limit_data = c->limit_data;
 		control_reply(ctl, IMSG_CTL_CIRCUIT, &cc, sizeof(cc));
+	}
+	if (n > CIRCUIT_LIST_MAX) {
+		memset(&res, 0, sizeof(res));
+		res.ok = 1;
+		snprintf(res.msg, sizeof(res.msg), "%zu more circuits not "
+		    "listed (at most %d are)", n - CIRCUIT_LIST_MAX,
+		    CIRCUIT_LIST_MAX);
+		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
 	}
 	control_end(ctl);
 }

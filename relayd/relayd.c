@@ -391,29 +391,54 @@ relayd_circuit_end(struct imsg *imsg)
 
 /* Control */
 
+/*
+ * At most this many reservations in one listing, so that the answer fits
+ * the queues between the processes and to the control client.
+ */
+#define RSVP_LIST_MAX	2000
+
+struct rsvp_list {
+	uint32_t	 id;
+	size_t		 n;
+};
+
 static void
 relayd_show_rsvp(const struct rsvp *r, void *arg)
 {
-	struct ctl_rsvp	 c;
-	uint32_t	 id = *(uint32_t *)arg;
+	struct rsvp_list	*l = arg;
+	struct ctl_rsvp		 c;
 
+	if (l->n++ >= RSVP_LIST_MAX)
+		return;
 	memset(&c, 0, sizeof(c));
 	fmt_peer(&r->peer, c.peer, sizeof(c.peer));
 	fmt_ip(r->ip, c.addr, sizeof(c.addr));
 	c.expire = r->expire;
 	c.created = r->created;
-	child_compose(PROC_ENGINE, IMSG_CTL_RSVP, id, -1, &c, sizeof(c));
+	child_compose(PROC_ENGINE, IMSG_CTL_RSVP, l->id, -1, &c, sizeof(c));
 }
 
 static int
 relayd_show_rsvps(struct imsg *imsg)
 {
 	struct policy_time	 now = relayd_now();
-	uint32_t		 id = imsg_get_peerid(imsg);
+	struct rsvp_list	 l;
+	struct ctl_result	 res;
 
+	l.id = imsg_get_peerid(imsg);
+	l.n = 0;
 	policy_expire(&rd.pol, &now);
-	policy_rsvp_foreach(&rd.pol, relayd_show_rsvp, &id);
-	child_compose(PROC_ENGINE, IMSG_CTL_END, id, -1, NULL, 0);
+	policy_rsvp_foreach(&rd.pol, relayd_show_rsvp, &l);
+	if (l.n > RSVP_LIST_MAX) {
+		memset(&res, 0, sizeof(res));
+		res.ok = 1;
+		snprintf(res.msg, sizeof(res.msg), "%zu more reservations not "
+		    "listed (at most %d are)", l.n - RSVP_LIST_MAX,
+		    RSVP_LIST_MAX);
+		child_compose(PROC_ENGINE, IMSG_CTL_RESULT, l.id, -1, &res,
+		    sizeof(res));
+	}
+	child_compose(PROC_ENGINE, IMSG_CTL_END, l.id, -1, NULL, 0);
 	return 0;
 }
 
