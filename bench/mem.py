@@ -296,10 +296,8 @@ class PeerdRelay:
 
     def reservations(self):
         """The reservations "peerctl -j show reservations" lists.  Above
-        LISTING_MAX, relayd's count from show status instead: relayd
-        queues the whole listing for the engine at once, and at about
-        6,500 reservations that exceeds its 1 MiB imsg queue and relayd
-        exits, taking peerd down (b2dc974)."""
+        LISTING_MAX, relayd's count from show status instead: a listing
+        holds at most 2000."""
         n = self.status_reservations()
         if n is not None and n > LISTING_MAX:
             return n
