@@ -114,8 +114,8 @@ struct peer_info {
 	size_t			 protocols_len;
 	uint8_t			*addrs;		/* 2-byte length, binary */
 	size_t			 addrs_len;
-	struct multiaddr	 observed;
-	int			 has_observed;
+	uint8_t			*observed;	/* binary multiaddr */
+	size_t			 observed_len;
 };
 
 struct conn {

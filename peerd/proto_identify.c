@@ -109,9 +109,10 @@ info_store(struct conn *c, const struct identify_msg *m)
 		}
 		pi->addrs_len = off;
 	}
-	if (m->has_observed) {
-		pi->observed = m->observed;
-		pi->has_observed = 1;
+	if (m->has_observed && (pi->observed = malloc(m->observed.len)) !=
+	    NULL) {
+		memcpy(pi->observed, m->observed.b, m->observed.len);
+		pi->observed_len = m->observed.len;
 	}
 	peer_info_free(c->info);
 	c->info = pi;
@@ -214,6 +215,7 @@ peer_info_free(struct peer_info *pi)
 	free(pi->protocol_version);
 	free(pi->protocols);
 	free(pi->addrs);
+	free(pi->observed);
 	free(pi);
 }
 
