@@ -7,6 +7,8 @@
 
 #define KEYFILE_NAME		"identity.key"
 #define KEYFILE_PB_LEN		(4 + crypto_sign_SECRETKEYBYTES)
+#define KEYFILE_DATA_OLD	(crypto_sign_SECRETKEYBYTES + 32)
+#define KEYFILE_PB_LEN_OLD	(4 + KEYFILE_DATA_OLD)
 
 struct identity {
 	uint8_t		 sk[crypto_sign_SECRETKEYBYTES];	/* seed || pk */

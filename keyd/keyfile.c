@@ -29,7 +29,11 @@ keyfile_encode(const struct identity *id, uint8_t *out, size_t outsz)
 	return KEYFILE_PB_LEN;
 }
 
-/* Strict: exactly the encoding above, and a public half that matches. */
+/*
+ * Strict: the encoding above with a public half that matches the seed;
+ * or the older 96-byte form (seed, public key, public key again) that
+ * the peer-ids spec asks implementations to read, when both copies agree.
+ */
 int
 keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 {
@@ -37,8 +41,14 @@ keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 	uint8_t	 pk[crypto_sign_PUBLICKEYBYTES];
 	int	 r = -1;
 
-	if (len != KEYFILE_PB_LEN || buf[0] != 0x08 || buf[1] != 1 ||
-	    buf[2] != 0x12 || buf[3] != crypto_sign_SECRETKEYBYTES)
+	if (len < 4 || buf[0] != 0x08 || buf[1] != 1 || buf[2] != 0x12)
+		return -1;
+	if (len == KEYFILE_PB_LEN_OLD && buf[3] == KEYFILE_DATA_OLD &&
+	    sodium_memcmp(buf + 4 + crypto_sign_SEEDBYTES, buf + 4 +
+	    crypto_sign_SECRETKEYBYTES, crypto_sign_PUBLICKEYBYTES) != 0)
+		return -1;
+	if (!(len == KEYFILE_PB_LEN && buf[3] == crypto_sign_SECRETKEYBYTES) &&
+	    !(len == KEYFILE_PB_LEN_OLD && buf[3] == KEYFILE_DATA_OLD))
 		return -1;
 	if (crypto_sign_seed_keypair(pk, seedsk, buf + 4) == 0 &&
 	    sodium_memcmp(pk, buf + 4 + crypto_sign_SEEDBYTES, sizeof(pk)) ==
@@ -55,7 +65,7 @@ keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 int
 keyfile_load(const char *path, struct identity *id, char *err, size_t errlen)
 {
-	uint8_t		 buf[KEYFILE_PB_LEN + 1];
+	uint8_t		 buf[KEYFILE_PB_LEN_OLD + 1];
 	struct stat	 sb;
 	ssize_t		 n;
 	int		 fd, r = -1;

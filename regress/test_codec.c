@@ -65,7 +65,7 @@ test_spec_key(void)
 	static const char pub[] = "080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b3"
 	    "4b871c3cacf6010f0e42d474fce27e";
 	struct identity	 id;
-	uint8_t		 buf[128], pb[64], enc[128];
+	uint8_t		 buf[128], pb[64], enc[128], old[160];
 	size_t		 n, m;
 
 	n = unhex(priv, buf, sizeof(buf));
@@ -75,6 +75,16 @@ test_spec_key(void)
 	    memcmp(enc, pb, m) == 0, "spec public key protobuf matches");
 	ok(keyfile_encode(&id, enc, sizeof(enc)) == n &&
 	    memcmp(enc, buf, n) == 0, "private key re-encodes to the spec bytes");
+	/* the older form: the public key twice (peer-ids spec) */
+	memcpy(old, buf, n);
+	memcpy(old + n, buf + n - 32, 32);
+	old[3] = 96;
+	ok(keyfile_decode(old, n + 32, &id) == 0 &&
+	    keyfile_encode(&id, enc, sizeof(enc)) == n &&
+	    memcmp(enc, buf, n) == 0, "96-byte legacy key decodes");
+	old[n + 31] ^= 1;
+	ok(keyfile_decode(old, n + 32, &id) == -1,
+	    "96-byte key with two different public halves refused");
 	buf[n - 1] ^= 1;
 	ok(keyfile_decode(buf, n, &id) == -1, "mismatched public half refused");
 	ok(keyfile_decode(buf, n - 1, &id) == -1, "short key refused");
