@@ -145,6 +145,7 @@ struct conn {
 	struct noise_cs		 rx;
 	int			 early_muxer;
 	int			 ms_header;	/* upgrade: remote header seen */
+	int			 ms_tries;	/* upgrade: proposals refused */
 	struct yamux		 mux;
 	struct peer_info	*info;
 	int			 relayed;	/* carried by a relay stream */

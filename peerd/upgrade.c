@@ -21,6 +21,7 @@
 #define PROTO_YAMUX	"/yamux/1.0.0"
 #define NOISE_SIG_PREFIX "noise-libp2p-static-key:"
 #define HS_MAXMSG	1024		/* our handshake messages */
+#define MS_MAXTRIES	8		/* proposals we answer with na */
 
 static int
 ms_send(struct conn *c, const char *msg, int encrypted)
@@ -102,7 +103,9 @@ upgrade_input(struct conn *c, const uint8_t *buf, size_t len, size_t *used)
 	if (strcmp(line, PROTO_NOISE) == 0) {
 		ms_send(c, PROTO_NOISE, 0);
 		noise_begin(c);
-	} else
+	} else if (++c->ms_tries > MS_MAXTRIES)
+		conn_fail(c, "too many security proposals");
+	else
 		ms_send(c, MS_NA, 0);
 }
 
@@ -155,9 +158,14 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 		conn_fail(c, "noise: dialled %s but reached %s", a, b);
 		return -1;
 	}
+	/* both sides list muxers and none is common: the spec fails it */
+	if (p.nmuxers > 0 && !has_yamux(&p)) {
+		conn_fail(c, "noise: no stream muxer in common");
+		return -1;
+	}
 	c->peer = id;
 	c->have_peer = 1;
-	c->early_muxer = has_yamux(&p);
+	c->early_muxer = p.nmuxers > 0;
 	return 0;
 }
 
@@ -287,6 +295,9 @@ muxer_input(struct conn *c, const uint8_t *pt, size_t len)
 			break;
 		} else if (c->dir == CONN_OUTBOUND) {
 			conn_fail(c, "peer refused %s", PROTO_YAMUX);
+			return;
+		} else if (++c->ms_tries > MS_MAXTRIES) {
+			conn_fail(c, "too many muxer proposals");
 			return;
 		} else
 			ms_send(c, MS_NA, 1);
