@@ -290,6 +290,10 @@ def test_kill_child(base, name):
          "kill -9 %s: the log names it" % name)
     t.ok(wait_for(lambda: not any(pids_alive(pids))),
          "kill -9 %s: nothing left running" % name)
+    if name == "stored":
+        t.ok(s.start() and "was not closed cleanly" in s.log(),
+             "after kill -9 of stored the next start says the store was "
+             "not closed cleanly")
     s.stop()
 
 
@@ -565,6 +569,9 @@ def main():
             t.ok(s2.start(), "suite starts again on the same directories")
             if s2.started:
                 test_identity(s2, pid)
+                t.ok(re.search(r"last clean shutdown at \d{4}-", s2.log())
+                     and "not closed cleanly" not in s2.log(),
+                     "stored recorded the clean shutdown of the last run")
             s2.stop()
         s.stop()
         for name in CHILDREN:

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <err.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,64 @@ static MDB_env	*env;
 static MDB_dbi	 dbi_meta;
 
 static void
+meta_put(MDB_txn *txn, const char *key, const void *data, size_t len)
+{
+	MDB_val	 k, v;
+	int	 r;
+
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = strlen(key);
+	v.mv_data = (void *)(uintptr_t)data;
+	v.mv_size = len;
+	if ((r = mdb_put(txn, dbi_meta, &k, &v, 0)) != 0)
+		fatalx("store: put %s: %s", key, mdb_strerror(r));
+}
+
+/* A fixed-size meta record: 1 found, 0 absent; a bad size is fatal. */
+static int
+meta_get(MDB_txn *txn, const char *key, void *data, size_t len)
+{
+	MDB_val	 k, v;
+	int	 r;
+
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = strlen(key);
+	if ((r = mdb_get(txn, dbi_meta, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (r != 0)
+		fatalx("store: get %s: %s", key, mdb_strerror(r));
+	if (v.mv_size != len)
+		fatalx("store: bad %s record; restore from a backup", key);
+	memcpy(data, v.mv_data, len);
+	return 1;
+}
+
+/* Say how the last run ended, and mark this one as running. */
+static void
+store_last_run(MDB_txn *txn)
+{
+	int64_t		 clean, running = 0, one = 1;
+	char		 when[32];
+	struct tm	 tm;
+	time_t		 t;
+
+	meta_get(txn, "running", &running, sizeof(running));
+	if (running)
+		log_warnx("the store was not closed cleanly last time: a "
+		    "process of the suite was killed or the machine stopped");
+	else if (meta_get(txn, "clean_shutdown", &clean, sizeof(clean))) {
+		t = clean;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		log_info("last clean shutdown at %s", when);
+	}
+	meta_put(txn, "running", &one, sizeof(one));
+}
+
+static void
 store_meta_init(void)
 {
 	MDB_txn		*txn;
-	MDB_val		 k, v;
 	uint32_t	 schema = STORE_SCHEMA;
 	int64_t		 now = time(NULL);
 	int		 r;
@@ -34,30 +89,14 @@ store_meta_init(void)
 		fatalx("store: begin: %s", mdb_strerror(r));
 	if ((r = mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi_meta)) != 0)
 		fatalx("store: open meta: %s", mdb_strerror(r));
-	k.mv_data = "schema";
-	k.mv_size = strlen("schema");
-	if ((r = mdb_get(txn, dbi_meta, &k, &v)) == MDB_NOTFOUND) {
-		v.mv_data = &schema;
-		v.mv_size = sizeof(schema);
-		if ((r = mdb_put(txn, dbi_meta, &k, &v, 0)) != 0)
-			fatalx("store: put: %s", mdb_strerror(r));
-		k.mv_data = "created";
-		k.mv_size = strlen("created");
-		v.mv_data = &now;
-		v.mv_size = sizeof(now);
-		if ((r = mdb_put(txn, dbi_meta, &k, &v, 0)) != 0)
-			fatalx("store: put: %s", mdb_strerror(r));
+	if (!meta_get(txn, "schema", &schema, sizeof(schema))) {
+		meta_put(txn, "schema", &schema, sizeof(schema));
+		meta_put(txn, "created", &now, sizeof(now));
 		log_info("created a new store, schema %d", STORE_SCHEMA);
-	} else if (r != 0)
-		fatalx("store: get: %s", mdb_strerror(r));
-	else if (v.mv_size != sizeof(schema))
-		fatalx("store: bad schema record; restore from a backup");
-	else {
-		memcpy(&schema, v.mv_data, sizeof(schema));
-		if (schema != STORE_SCHEMA)
-			fatalx("store: schema %u, this stored knows %d",
-			    schema, STORE_SCHEMA);
-	}
+	} else if (schema != STORE_SCHEMA)
+		fatalx("store: schema %u, this stored knows %d", schema,
+		    STORE_SCHEMA);
+	store_last_run(txn);
 	if ((r = mdb_txn_commit(txn)) != 0)
 		fatalx("store: commit: %s", mdb_strerror(r));
 }
@@ -110,11 +149,22 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 	return -1;
 }
 
+/* A clean shutdown is recorded before the environment closes. */
 static void
 stored_shutdown(void)
 {
-	if (env != NULL)
-		mdb_env_close(env);
+	MDB_txn	*txn;
+	int64_t	 now = time(NULL), zero = 0;
+
+	if (env == NULL)
+		return;
+	if (mdb_txn_begin(env, NULL, 0, &txn) == 0) {
+		meta_put(txn, "running", &zero, sizeof(zero));
+		meta_put(txn, "clean_shutdown", &now, sizeof(now));
+		if (mdb_txn_commit(txn) != 0)
+			log_warnx("store: cannot record the clean shutdown");
+	}
+	mdb_env_close(env);
 	env = NULL;
 }
 
