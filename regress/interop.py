@@ -27,7 +27,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import Suite, TAP, wait_for  # noqa: E402
+from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
+                   ensure_node_modules)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -102,35 +103,11 @@ class JsResult:
             t.diag("js stderr: " + line)
 
 
-def parse_events(text):
-    events = []
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(ev, dict):
-            events.append(ev)
-    return events
-
-
 def spawn(args, **kw):
     p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=JSENV,
                          start_new_session=True, text=True, **kw)
     JSPROCS.append(p)
     return p
-
-
-def kill(p):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def kill_all_js():
@@ -611,28 +588,6 @@ def check_bad_input(tg):
 
 # --- main --------------------------------------------------------------
 
-def ensure_node_modules():
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            t.ok(False, "%s is installed" % tool)
-            return False
-    if os.path.isdir(os.path.join(JSDIR, "node_modules")):
-        return True
-    try:
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                           cwd=JSDIR, capture_output=True, text=True,
-                           timeout=600)
-        rc, out = r.returncode, r.stdout + r.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, out = None, "npm ci timed out after 600 s\n%s" % (e.output or "")
-    if not t.ok(rc == 0, "npm ci in regress/interop"):
-        for line in out.strip().splitlines()[-40:]:
-            t.diag("npm: " + line)
-        return False
-    t.diag("npm ci installed regress/interop/node_modules")
-    return True
-
-
 def on_signal(signum, frame):
     raise SystemExit("interop.py: signal %d" % signum)
 
@@ -654,7 +609,7 @@ def main():
     LOGDIR = base
     tg = None
     try:
-        if not ensure_node_modules():
+        if not ensure_node_modules(t):
             return
         if selftest:
             tg = JsTarget()

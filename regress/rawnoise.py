@@ -24,7 +24,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import Suite, TAP, wait_for  # noqa: E402
+from suite import Suite, TAP, wait_for, parse_events, kill  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "interop", "rawnoise.mjs")
 VECTORS = os.path.join(HERE, "vectors", "noise_xx_25519_chachapoly_sha256.txt")
@@ -50,30 +50,6 @@ class Run:
             t.diag("node: " + json.dumps(e))
         for line in self.stderr.strip().splitlines()[-15:]:
             t.diag("node stderr: " + line)
-
-
-def parse_events(text):
-    events = []
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(ev, dict):
-            events.append(ev)
-    return events
-
-
-def kill(p):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def rawnoise(args, timeout=90):

@@ -62,7 +62,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import Suite, TAP, wait_for  # noqa: E402
+from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
+                   ensure_node_modules)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -96,18 +97,6 @@ def status_name(s):
 
 # --- js processes ------------------------------------------------------
 
-def parse_events(text):
-    events = []
-    for line in text.splitlines():
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(ev, dict):
-            events.append(ev)
-    return events
-
-
 def spawn(args, env=None, **kw):
     e = dict(JSENV)
     e.update(env or {})
@@ -115,18 +104,6 @@ def spawn(args, env=None, **kw):
                          start_new_session=True, text=True, **kw)
     JSPROCS.append(p)
     return p
-
-
-def kill(p):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 class JsResult:
@@ -978,27 +955,6 @@ def check_g(R, build_stop):
 
 # --- main --------------------------------------------------------------
 
-def ensure_node_modules():
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            t.ok(False, "%s is installed" % tool)
-            return False
-    if os.path.isdir(os.path.join(JSDIR, "node_modules")):
-        return True
-    try:
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
-                           cwd=JSDIR, capture_output=True, text=True,
-                           timeout=600)
-        rc, out = r.returncode, r.stdout + r.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, out = None, "npm ci timed out after 600 s\n%s" % (e.output or "")
-    if not t.ok(rc == 0, "npm ci in regress/interop"):
-        for line in out.strip().splitlines()[-40:]:
-            t.diag("npm: " + line)
-        return False
-    return True
-
-
 def on_signal(signum, frame):
     raise SystemExit("relay.py: signal %d" % signum)
 
@@ -1024,7 +980,7 @@ def main():
     LOGDIR = BASE
     started = []
     try:
-        if not ensure_node_modules():
+        if not ensure_node_modules(t):
             return
         R = None
         if set(which) & set("adg"):

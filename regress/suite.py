@@ -6,6 +6,7 @@ starts peerd -d as root (or as nobody) in a temporary directory on
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -237,3 +238,57 @@ class Suite:
     def cleanup_all(cls):
         for s in cls.instances:
             s.stop()
+
+
+# --- helpers for the tests that run js-libp2p (regress/interop) -------
+
+JSDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop")
+
+
+def parse_events(text):
+    """The JSON objects of a js script's output, one a line."""
+    events = []
+    for line in text.splitlines():
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(ev, dict):
+            events.append(ev)
+    return events
+
+
+def kill(p):
+    """Kill a process started in its own session, and reap it."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def ensure_node_modules(t):
+    """node and npm are there, and js-libp2p is installed (npm ci)."""
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            t.ok(False, "%s is installed" % tool)
+            return False
+    if os.path.isdir(os.path.join(JSDIR, "node_modules")):
+        return True
+    try:
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                           cwd=JSDIR, capture_output=True, text=True,
+                           timeout=600)
+        rc, out = r.returncode, r.stdout + r.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out = None, "npm ci timed out after 600 s\n%s" % (e.output or "")
+    if not t.ok(rc == 0, "npm ci in regress/interop"):
+        for line in out.strip().splitlines()[-40:]:
+            t.diag("npm: " + line)
+        return False
+    t.diag("npm ci installed regress/interop/node_modules")
+    return True
