@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
@@ -28,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules)
+                   ensure_node_modules, EventReader)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -131,7 +130,7 @@ def run_js(args, timeout=90):
     return JsResult(rc, parse_events(out), err)
 
 
-class JsProc:
+class JsProc(EventReader):
     """A long-running node.mjs (listen, hold) whose events are collected
     as they come."""
 
@@ -139,53 +138,15 @@ class JsProc:
         self.errpath = os.path.join(LOGDIR, "js-%s-%d.err"
                                     % (args[0], len(JSPROCS)))
         self.err = open(self.errpath, "w")
-        self.p = spawn(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                       stderr=self.err)
-        self.events = []
-        self.lock = threading.Lock()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            for ev in parse_events(line):
-                with self.lock:
-                    self.events.append(ev)
-
-    def find(self, pred):
-        with self.lock:
-            for ev in self.events:
-                if pred(ev):
-                    return ev
-        return None
-
-    def wait(self, pred, timeout=20):
-        found = []
-
-        def check():
-            ev = self.find(pred)
-            if ev is not None:
-                found.append(ev)
-                return True
-            # stop waiting once the process is gone
-            return self.p.poll() is not None
-        wait_for(check, timeout=timeout)
-        if not found:
-            # one last look: the process may have printed it and exited
-            ev = self.find(pred)
-            if ev is not None:
-                found.append(ev)
-        return found[0] if found else None
-
-    def event(self, name, timeout=20, **match):
-        return self.wait(lambda e: e.get("event") == name and
-                         all(e.get(k) == v for k, v in match.items()),
-                         timeout)
+        EventReader.__init__(self, spawn(args, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE,
+                                         stderr=self.err))
 
     def show(self):
         t.diag("js exit status: %s" % self.p.poll())
         with self.lock:
             for e in self.events:
+                e = {k: v for k, v in e.items() if k != "_t"}
                 t.diag("js: " + json.dumps(e))
         try:
             with open(self.errpath, errors="replace") as f:

@@ -55,7 +55,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
@@ -63,7 +62,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules)
+                   ensure_node_modules, EventReader)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -150,7 +149,7 @@ def hop(addr, op, target=None, key=None, timeout=30):
     return r.last("hop"), r
 
 
-class JsProc:
+class JsProc(EventReader):
     """A long-running node.mjs whose events are collected as they come."""
 
     def __init__(self, args, env=None):
@@ -159,49 +158,9 @@ class JsProc:
                                     % (args[0], len(JSPROCS)))
         self.err = open(self.errpath, "w")
         self.t0 = time.monotonic()
-        self.p = spawn(args, env, stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, stderr=self.err)
-        self.events = []
-        self.lock = threading.Lock()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            for ev in parse_events(line):
-                ev["_t"] = time.monotonic()
-                with self.lock:
-                    self.events.append(ev)
-
-    def all(self, name):
-        with self.lock:
-            return [e for e in self.events if e.get("event") == name]
-
-    def find(self, pred):
-        with self.lock:
-            for ev in self.events:
-                if pred(ev):
-                    return ev
-        return None
-
-    def wait(self, pred, timeout=20):
-        found = []
-
-        def check():
-            ev = self.find(pred)
-            if ev is not None:
-                found.append(ev)
-                return True
-            return self.p.poll() is not None
-        wait_for(check, timeout=timeout)
-        if not found:
-            ev = self.find(pred)
-            if ev is not None:
-                found.append(ev)
-        return found[0] if found else None
-
-    def event(self, name, timeout=20):
-        return self.wait(lambda e: e.get("event") == name, timeout)
+        EventReader.__init__(self, spawn(args, env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE,
+                                         stderr=self.err))
 
     def show(self):
         t.diag("js %s: exit status %s" % (" ".join(self.args[:2]),

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 
@@ -269,6 +270,60 @@ def kill(p):
         p.wait(10)
     except subprocess.TimeoutExpired:
         pass
+
+
+class EventReader:
+    """The JSON events a process prints on stdout, collected as they
+    come, each stamped with the monotonic time it arrived ("_t")."""
+
+    def __init__(self, p):
+        self.p = p
+        self.events = []
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            for ev in parse_events(line):
+                ev["_t"] = time.monotonic()
+                with self.lock:
+                    self.events.append(ev)
+
+    def all(self, name):
+        with self.lock:
+            return [e for e in self.events if e.get("event") == name]
+
+    def find(self, pred):
+        with self.lock:
+            for ev in self.events:
+                if pred(ev):
+                    return ev
+        return None
+
+    def wait(self, pred, timeout=20):
+        """The first event pred accepts, waiting up to timeout seconds
+        but not past the process's end; None if none came."""
+        found = []
+
+        def check():
+            ev = self.find(pred)
+            if ev is not None:
+                found.append(ev)
+                return True
+            return self.p.poll() is not None
+        wait_for(check, timeout=timeout)
+        if not found:
+            # one last look: the process may have printed it and exited
+            ev = self.find(pred)
+            if ev is not None:
+                found.append(ev)
+        return found[0] if found else None
+
+    def event(self, name, timeout=20, **match):
+        return self.wait(lambda e: e.get("event") == name and
+                         all(e.get(k) == v for k, v in match.items()),
+                         timeout)
 
 
 def ensure_node_modules(t):
