@@ -175,12 +175,19 @@ static const struct ckey keys[] = {
 	    1, 1000000, 16, 0),
 	KINT("connectionManager.maxStreamsPerConnection", max_streams,
 	    1, 65536, 256, 0),
+	KLIST("connectionManager.protected", protected_peers, check_peerid,
+	    NULL, 0),
+	KINT("connectionManager.dialBackoffMin", dial_backoff_min,
+	    100, 3600000, 1000, 0),
+	KINT("connectionManager.dialBackoffMax", dial_backoff_max,
+	    1000, 86400000, 60000, 0),
 	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
 	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
 	KLIST("bootstrapPeers", bootstrap_peers, check_maddr, NULL, 0),
 	KLIST("relays", relays, check_maddr, NULL, 0),
 	KINT("store.mapSize", store_map_size, 1048576, 1099511627776LL,
 	    268435456, K_STATIC),
+	KINT("store.maxPeers", store_max_peers, 16, 10000000, 10000, 0),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -902,6 +909,24 @@ parse_stream(struct parser *p)
 	return parse_document(p);
 }
 
+/* Keys that must agree with each other. */
+static int
+config_check(const struct peerd_conf *c, const char *name, char *err,
+    size_t errlen)
+{
+	if (c->dial_backoff_min > c->dial_backoff_max) {
+		seterr(err, errlen, "%s: connectionManager.dialBackoffMin is "
+		    "larger than connectionManager.dialBackoffMax", name);
+		return -1;
+	}
+	if (c->min_connections > c->max_connections) {
+		seterr(err, errlen, "%s: connectionManager.minConnections is "
+		    "larger than connectionManager.maxConnections", name);
+		return -1;
+	}
+	return 0;
+}
+
 struct peerd_conf *
 config_parse(const char *buf, size_t len, const char *name, char *err,
     size_t errlen)
@@ -932,6 +957,8 @@ config_parse(const char *buf, size_t len, const char *name, char *err,
 		yaml_event_delete(&p.ev);
 	yaml_parser_delete(&p.yp);
 	strlist_clear(&p.seen);
+	if (rv == 0)
+		rv = config_check(p.conf, name, err, errlen);
 	if (rv == -1) {
 		config_free(p.conf);
 		return NULL;

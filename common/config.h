@@ -60,11 +60,15 @@ struct peerd_conf {
 	int64_t		 upgrade_timeout;	/* ms */
 	int64_t		 max_per_ip;
 	int64_t		 max_streams;		/* per connection */
+	struct strlist	 protected_peers;
+	int64_t		 dial_backoff_min;	/* ms */
+	int64_t		 dial_backoff_max;	/* ms */
 	int		 gossip_enabled;
 	struct strlist	 gossip_topics;
 	struct strlist	 bootstrap_peers;
 	struct strlist	 relays;
 	int64_t		 store_map_size;	/* bytes */
+	int64_t		 store_max_peers;
 };
 
 struct peerd_conf *config_new(void);

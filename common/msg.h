@@ -11,6 +11,7 @@
 
 #include "imsg.h"
 #include "peerid.h"
+#include "storerec.h"
 
 #define MSG_VAR		((size_t)-1)
 
@@ -46,6 +47,12 @@ struct ctl_status {
 	char		 peerid[PEERID_STRLEN];
 	int32_t		 connections;
 	int32_t		 upgrading;
+	char		 network[16];		/* ok, connecting, partitioned */
+	int64_t		 network_since;		/* seconds in that state */
+	int32_t		 outbound;
+	int32_t		 outbound_target;
+	int32_t		 min_connections;
+	int32_t		 bans;
 };
 
 #define CTL_TARGETLEN	1024
@@ -159,6 +166,71 @@ struct ctl_circuit {
 	uint64_t	 limit_data;
 };
 
+/* The store: updates from the engine and relayd, answers to the engine. */
+struct store_peer_upd {
+	struct peerid	 peer;
+	int32_t		 kind;			/* UPD_* */
+	/* followed by a peer record (storerec.h) with what is new */
+};
+
+struct store_cand_req {
+	uint32_t	 want;
+	uint32_t	 backoff_max;		/* seconds, per peer */
+};
+
+struct store_cand {
+	struct peerid	 peer;
+	uint32_t	 naddrs;
+	struct {
+		uint32_t len;
+		uint8_t	 b[PREC_ADDRMAX];
+	}		 addrs[PREC_MAXADDRS];	/* best first */
+};
+
+struct store_ban_op {
+	int32_t		 add;			/* 0: remove */
+	struct ban	 ban;
+};
+
+struct store_acct {
+	struct acct_rec	 acct;			/* day 0: today */
+};
+
+struct ctl_block {
+	char		 target[BAN_TARGETLEN];
+	int64_t		 duration;		/* seconds, 0: forever */
+	char		 reason[BAN_REASONLEN];
+};
+
+struct ctl_ban {
+	char		 target[BAN_TARGETLEN];
+	int64_t		 until;			/* unix seconds, 0: forever */
+	int64_t		 created;
+	char		 reason[BAN_REASONLEN];
+};
+
+struct ctl_peer {
+	char		 peer[PEERID_STRLEN];
+	int32_t		 connected;
+	uint32_t	 sources;
+	int64_t		 first_seen;		/* unix seconds */
+	int64_t		 last_seen;
+	int64_t		 last_ok;
+	int32_t		 fails;
+	int32_t		 naddrs;
+	char		 addr[128];		/* best address */
+	char		 agent[PREC_AGENTLEN];
+};
+
+struct ctl_acct {
+	char		 peer[PEERID_STRLEN];
+	uint32_t	 day;			/* unix days */
+	uint64_t	 rsvps;
+	uint64_t	 circuits;
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+};
+
 /* Names are resolved by the parent: the engine's chroot has no resolver. */
 #define RESOLVE_NAMELEN		256
 
@@ -214,7 +286,25 @@ struct resolve_res {
 	MSG(IMSG_CTL_SHOW_CIRCUITS,	0)				\
 	MSG(IMSG_CTL_CIRCUIT,		sizeof(struct ctl_circuit))	\
 	MSG(IMSG_RESOLVE,		sizeof(struct resolve_req))	\
-	MSG(IMSG_RESOLVE_RES,		sizeof(struct resolve_res))
+	MSG(IMSG_RESOLVE_RES,		sizeof(struct resolve_res))	\
+	MSG(IMSG_STORE_PEER,		MSG_VAR)			\
+	MSG(IMSG_STORE_CANDIDATES,	sizeof(struct store_cand_req))	\
+	MSG(IMSG_STORE_CANDIDATE,	sizeof(struct store_cand))	\
+	MSG(IMSG_STORE_CANDIDATES_END,	0)				\
+	MSG(IMSG_STORE_BAN,		sizeof(struct store_ban_op))	\
+	MSG(IMSG_STORE_BAN_RES,		sizeof(struct ctl_result))	\
+	MSG(IMSG_STORE_BANS_END,	0)				\
+	MSG(IMSG_STORE_ACCT,		sizeof(struct store_acct))	\
+	MSG(IMSG_CTL_BLOCK,		sizeof(struct ctl_block))	\
+	MSG(IMSG_CTL_UNBLOCK,		sizeof(struct ctl_target))	\
+	MSG(IMSG_CTL_SHOW_BANS,		0)				\
+	MSG(IMSG_CTL_BAN,		sizeof(struct ctl_ban))		\
+	MSG(IMSG_CTL_SHOW_PEERS,	0)				\
+	MSG(IMSG_CTL_PEER,		sizeof(struct ctl_peer))	\
+	MSG(IMSG_CTL_SHOW_ACCT,		0)				\
+	MSG(IMSG_CTL_ACCT,		sizeof(struct ctl_acct))	\
+	MSG(IMSG_CTL_BACKUP,		0)				\
+	MSG(IMSG_CTL_VERIFY,		0)
 
 enum imsg_type {
 #define MSG(t, s)	t,

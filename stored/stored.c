@@ -2,8 +2,10 @@
  * stored: owns the LMDB environment in the state directory.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <err.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,161 +13,222 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <lmdb.h>
-
 #include "log.h"
 #include "proc.h"
+#include "store.h"
 
-#define STORE_SCHEMA	1
-#define STORE_MAXDBS	8
-
-static MDB_env	*env;
-static MDB_dbi	 dbi_meta;
+static int	 bans_sent;
 
 static void
-meta_put(MDB_txn *txn, const char *key, const void *data, size_t len)
+stored_engine_ready(void)
 {
-	MDB_val	 k, v;
-	int	 r;
-
-	k.mv_data = (void *)(uintptr_t)key;
-	k.mv_size = strlen(key);
-	v.mv_data = (void *)(uintptr_t)data;
-	v.mv_size = len;
-	if ((r = mdb_put(txn, dbi_meta, &k, &v, 0)) != 0)
-		fatalx("store: put %s: %s", key, mdb_strerror(r));
-}
-
-/* A fixed-size meta record: 1 found, 0 absent; a bad size is fatal. */
-static int
-meta_get(MDB_txn *txn, const char *key, void *data, size_t len)
-{
-	MDB_val	 k, v;
-	int	 r;
-
-	k.mv_data = (void *)(uintptr_t)key;
-	k.mv_size = strlen(key);
-	if ((r = mdb_get(txn, dbi_meta, &k, &v)) == MDB_NOTFOUND)
-		return 0;
-	if (r != 0)
-		fatalx("store: get %s: %s", key, mdb_strerror(r));
-	if (v.mv_size != len)
-		fatalx("store: bad %s record; restore from a backup", key);
-	memcpy(data, v.mv_data, len);
-	return 1;
-}
-
-/* Say how the last run ended, and mark this one as running. */
-static void
-store_last_run(MDB_txn *txn)
-{
-	int64_t		 clean, running = 0, one = 1;
-	char		 when[32];
-	struct tm	 tm;
-	time_t		 t;
-
-	meta_get(txn, "running", &running, sizeof(running));
-	if (running)
-		log_warnx("the store was not closed cleanly last time: a "
-		    "process of the suite was killed or the machine stopped");
-	else if (meta_get(txn, "clean_shutdown", &clean, sizeof(clean))) {
-		t = clean;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		log_info("last clean shutdown at %s", when);
-	}
-	meta_put(txn, "running", &one, sizeof(one));
-}
-
-static void
-store_meta_init(void)
-{
-	MDB_txn		*txn;
-	uint32_t	 schema = STORE_SCHEMA;
-	int64_t		 now = time(NULL);
-	int		 r;
-
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
-		fatalx("store: begin: %s", mdb_strerror(r));
-	if ((r = mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi_meta)) != 0)
-		fatalx("store: open meta: %s", mdb_strerror(r));
-	if (!meta_get(txn, "schema", &schema, sizeof(schema))) {
-		meta_put(txn, "schema", &schema, sizeof(schema));
-		meta_put(txn, "created", &now, sizeof(now));
-		log_info("created a new store, schema %d", STORE_SCHEMA);
-	} else if (schema != STORE_SCHEMA)
-		fatalx("store: schema %u, this stored knows %d", schema,
-		    STORE_SCHEMA);
-	store_last_run(txn);
-	if ((r = mdb_txn_commit(txn)) != 0)
-		fatalx("store: commit: %s", mdb_strerror(r));
-}
-
-static void
-store_open(int64_t mapsize)
-{
-	int	 r;
-
-	if ((r = mdb_env_create(&env)) != 0)
-		fatalx("store: %s", mdb_strerror(r));
-	mdb_env_set_maxdbs(env, STORE_MAXDBS);
-	if ((r = mdb_env_set_mapsize(env, (size_t)mapsize)) != 0)
-		fatalx("store: map size: %s", mdb_strerror(r));
-	if ((r = mdb_env_open(env, ".", MDB_NOTLS, 0600)) != 0)
-		fatalx("cannot open the store in %s: %s; if it is damaged, "
-		    "restore it from a backup", child->opts.root,
-		    mdb_strerror(r));
-	store_meta_init();
-	log_info("store open in %s", child->opts.root);
+	if (env == NULL || !child_connected(PROC_ENGINE) || bans_sent)
+		return;
+	bans_sent = 1;
+	rec_send_bans();
 }
 
 static void
 stored_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
-	if (env == NULL)
-		store_open(nconf->store_map_size);
+	store_set_max_peers(nconf->store_max_peers);
+	if (env == NULL) {
+		store_open(nconf->store_map_size, child->opts.root);
+		stored_engine_ready();
+	}
+}
+
+static void
+stored_peer_up(enum proc_id id)
+{
+	/* listings and the bans at start are larger than the default */
+	imsgbuf_set_maxqueue(&child->iev[id].ibuf, 16 * 1024 * 1024);
+	if (id == PROC_ENGINE)
+		stored_engine_ready();
 }
 
 static void
 stored_status(struct ctl_proc *p)
 {
-	MDB_envinfo	 info;
-	MDB_stat	 st;
-
 	if (env == NULL) {
 		strlcpy(p->state, "starting", sizeof(p->state));
 		return;
 	}
-	mdb_env_info(env, &info);
-	mdb_env_stat(env, &st);
-	snprintf(p->detail, sizeof(p->detail), "lmdb map %zu MiB, %zu pages "
-	    "used, schema %d", info.me_mapsize >> 20, info.me_last_pgno + 1,
-	    STORE_SCHEMA);
+	store_status(p->detail, sizeof(p->detail));
+}
+
+static int
+stored_peer(struct imsg *imsg)
+{
+	static struct peer_rec	 upd;
+	struct store_peer_upd	 hdr;
+	size_t			 len = imsg_get_len(imsg);
+
+	if (len < sizeof(hdr) || len > sizeof(hdr) + REC_MAXLEN)
+		return -1;
+	memcpy(&hdr, imsg->data, sizeof(hdr));
+	if (hdr.peer.len == 0 || hdr.peer.len > PEERID_MAXLEN ||
+	    hdr.kind < UPD_CONNECTED || hdr.kind > UPD_DISCOVERED ||
+	    peer_rec_decode((uint8_t *)imsg->data + sizeof(hdr),
+	    len - sizeof(hdr), &upd, NULL, 0) == -1)
+		return -1;
+	store_queue(OP_PEER, imsg->data, len, 0);
+	return 0;
+}
+
+static int
+stored_ban(struct imsg *imsg)
+{
+	struct store_ban_op	 op;
+	uint8_t			 key[BAN_KEYMAX];
+	size_t			 klen;
+
+	imsg_get_data(imsg, &op, sizeof(op));
+	op.ban.reason[sizeof(op.ban.reason) - 1] = '\0';
+	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_peerid(
+	    imsg) == 0)
+		return -1;
+	store_queue(OP_BAN, &op, sizeof(op), imsg_get_peerid(imsg));
+	return 0;
+}
+
+static int
+stored_acct(struct imsg *imsg)
+{
+	struct store_acct	 a;
+
+	imsg_get_data(imsg, &a, sizeof(a));
+	if (a.acct.peer.len == 0 || a.acct.peer.len > PEERID_MAXLEN)
+		return -1;
+	store_queue(OP_ACCT, &a, sizeof(a), 0);
+	return 0;
+}
+
+static void
+verify_problem(void *arg, const char *what)
+{
+	struct ctl_result	 res;
+	uint32_t		*ctl = arg;
+
+	if (ctl[1]++ >= 100)
+		return;
+	memset(&res, 0, sizeof(res));
+	strlcpy(res.msg, what, sizeof(res.msg));
+	child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl[0], -1, &res,
+	    sizeof(res));
+}
+
+static void
+stored_result(uint32_t ctl, int ok, const char *msg)
+{
+	struct ctl_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.ok = ok;
+	strlcpy(res.msg, msg, sizeof(res.msg));
+	child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl, -1, &res,
+	    sizeof(res));
+	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
+}
+
+static void
+stored_verify(uint32_t ctl)
+{
+	struct verify_report	 rep;
+	uint32_t		 arg[2] = { ctl, 0 };
+	char			 err[256], msg[CTL_MSGLEN];
+
+	memset(&rep, 0, sizeof(rep));
+	rep.problem = verify_problem;
+	rep.arg = arg;
+	store_flush();
+	if (verify_env(env, &rep, err, sizeof(err)) == -1) {
+		snprintf(msg, sizeof(msg), "the store is damaged: %s", err);
+		stored_result(ctl, 0, msg);
+		return;
+	}
+	verify_summary(&rep, msg, sizeof(msg));
+	if (arg[1] > 100)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+		    " (the first 100 shown)");
+	stored_result(ctl, rep.problems == 0, msg);
+}
+
+/* A compact copy in one read transaction, to the descriptor peerctl
+ * opened. */
+static void
+stored_backup(uint32_t ctl, int fd)
+{
+	struct stat	 st;
+	char		 msg[CTL_MSGLEN];
+	int		 r, ok = 0;
+
+	store_flush();
+	if ((r = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT)) != 0)
+		snprintf(msg, sizeof(msg), "backup failed: %s",
+		    mdb_strerror(r));
+	else if (fsync(fd) == -1 || fstat(fd, &st) == -1)
+		snprintf(msg, sizeof(msg), "backup failed: %s",
+		    strerror(errno));
+	else {
+		snprintf(msg, sizeof(msg), "backup written: %lld bytes",
+		    (long long)st.st_size);
+		ok = 1;
+	}
+	close(fd);
+	if (ok)
+		log_info("%s", msg);
+	else
+		log_warnx("%s", msg);
+	stored_result(ctl, ok, msg);
 }
 
 static int
 stored_dispatch(enum proc_id from, struct imsg *imsg)
 {
-	return -1;
-}
-
-/* A clean shutdown is recorded before the environment closes. */
-static void
-stored_shutdown(void)
-{
-	MDB_txn	*txn;
-	int64_t	 now = time(NULL), zero = 0;
+	struct store_cand_req	 req;
+	uint32_t		 ctl = imsg_get_peerid(imsg);
+	int			 fd;
 
 	if (env == NULL)
-		return;
-	if (mdb_txn_begin(env, NULL, 0, &txn) == 0) {
-		meta_put(txn, "running", &zero, sizeof(zero));
-		meta_put(txn, "clean_shutdown", &now, sizeof(now));
-		if (mdb_txn_commit(txn) != 0)
-			log_warnx("store: cannot record the clean shutdown");
+		fatalx("%s before the store is open",
+		    msg_name(imsg_get_type(imsg)));
+	switch (imsg_get_type(imsg)) {
+	case IMSG_STORE_PEER:
+		return from == PROC_ENGINE ? stored_peer(imsg) : -1;
+	case IMSG_STORE_BAN:
+		return from == PROC_ENGINE ? stored_ban(imsg) : -1;
+	case IMSG_STORE_ACCT:
+		return from == PROC_RELAYD ? stored_acct(imsg) : -1;
+	case IMSG_STORE_CANDIDATES:
+		if (from != PROC_ENGINE)
+			return -1;
+		imsg_get_data(imsg, &req, sizeof(req));
+		rec_candidates(ctl, &req);
+		return 0;
+	case IMSG_CTL_SHOW_PEERS:
+		if (from != PROC_ENGINE)
+			return -1;
+		rec_show_peers(ctl);
+		return 0;
+	case IMSG_CTL_SHOW_ACCT:
+		if (from != PROC_ENGINE)
+			return -1;
+		rec_show_acct(ctl);
+		return 0;
+	case IMSG_CTL_VERIFY:
+		if (from != PROC_ENGINE)
+			return -1;
+		stored_verify(ctl);
+		return 0;
+	case IMSG_CTL_BACKUP:
+		if (from != PROC_ENGINE || (fd = imsg_get_fd(imsg)) == -1)
+			return -1;
+		stored_backup(ctl, fd);
+		return 0;
+	default:
+		return -1;
 	}
-	mdb_env_close(env);
-	env = NULL;
 }
 
 int
@@ -176,7 +239,8 @@ main(int argc, char *argv[])
 		.dispatch = stored_dispatch,
 		.configure = stored_configure,
 		.status = stored_status,
-		.shutdown = stored_shutdown,
+		.peer_up = stored_peer_up,
+		.shutdown = store_close,
 	};
 
 	if (argc < 1)

@@ -1,0 +1,77 @@
+/*
+ * stored: the LMDB environment, its write batches, and what lives in it.
+ */
+#ifndef PEERD_STORE_H
+#define PEERD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "msg.h"
+#include "storerec.h"
+
+#define STORE_SCHEMA		2
+#define STORE_MAXDBS		8
+#define STORE_BATCH_OPS		512	/* a batch commits at this size */
+#define STORE_BATCH_MS		50	/* or this long after its first op */
+#define STORE_MAXQUEUE		4096	/* best-effort ops kept while failing */
+#define STORE_RETRY		5	/* seconds between tries after a failure */
+#define STORE_LIST_MAX		2000	/* rows in one listing */
+#define STORE_MAXCAND		32
+
+struct store_dbs {
+	MDB_dbi		 meta;
+	MDB_dbi		 peers;
+	MDB_dbi		 bans;
+	MDB_dbi		 acct;
+};
+
+enum store_op_type {
+	OP_PEER,
+	OP_BAN,
+	OP_ACCT
+};
+
+/* verify.c: walks an environment, for stored and for the restore */
+struct verify_report {
+	uint64_t	 peers;
+	uint64_t	 bans;
+	uint64_t	 acct;
+	uint64_t	 meta;
+	uint64_t	 problems;
+	uint32_t	 schema;
+	void		(*problem)(void *, const char *);
+	void		*arg;
+};
+
+int	 verify_env(MDB_env *, struct verify_report *, char *, size_t);
+int	 store_open_dbs(MDB_txn *, struct store_dbs *, unsigned int);
+void	 verify_summary(const struct verify_report *, char *, size_t);
+
+/* store.c */
+extern MDB_env		*env;
+extern struct store_dbs	 dbs;
+
+void	 store_open(int64_t, const char *);
+void	 store_close(void);
+void	 store_queue(enum store_op_type, const void *, size_t, uint32_t);
+int	 store_flush(void);
+int	 store_read_begin(MDB_txn **);
+int64_t	 store_now(void);
+void	 store_status(char *, size_t);
+void	 store_set_max_peers(int64_t);
+void	 store_sweep(void);
+
+/* records.c */
+int	 rec_apply(MDB_txn *, enum store_op_type, const void *, size_t,
+	    char *, size_t);
+void	 rec_prune_peers(MDB_txn *, uint64_t);
+void	 rec_prune(MDB_txn *, int64_t);
+void	 rec_send_bans(void);
+void	 rec_candidates(uint32_t, const struct store_cand_req *);
+void	 rec_show_peers(uint32_t);
+void	 rec_show_acct(uint32_t);
+
+#endif /* PEERD_STORE_H */
