@@ -2,6 +2,7 @@
  * Text output of peerctl, for people.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "output.h"
@@ -35,6 +36,11 @@ show_status(const struct ctl_status *st)
 	printf("peer ID: %s\n", st->peerid[0] ? st->peerid : "(unknown)");
 	printf("connections: %d open, %d upgrading\n", st->connections,
 	    st->upgrading);
+	fmt_age(st->network_since, up, sizeof(up));
+	printf("network: %s for %s; %d outbound of %d wanted, minimum %d "
+	    "connections\n", st->network, up, st->outbound,
+	    st->outbound_target, st->min_connections);
+	printf("bans: %d\n", st->bans);
 }
 
 static void
@@ -116,6 +122,86 @@ show_circuit(const struct ctl_circuit *c)
 }
 
 static void
+fmt_time(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = t;
+
+	if (t == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+fmt_sources(uint32_t s, char *buf, size_t len)
+{
+	static const char *const names[] = { "bootstrap", "identify",
+	    "relay", "gossip", "manual", "inbound", "dialled" };
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (s & (1U << i)) {
+			if (buf[0] != '\0')
+				strlcat(buf, ",", len);
+			strlcat(buf, names[i], len);
+		}
+	if (buf[0] == '\0')
+		strlcpy(buf, "-", len);
+}
+
+static void
+show_peer(const struct ctl_peer *p)
+{
+	char	 seen[32], ok[32], src[96];
+
+	if (nrows++ == 0)
+		printf("%-52s %-4s %-20s %-20s %5s %-24s %-28s %s\n", "peer",
+		    "conn", "last seen", "last success", "fails", "sources",
+		    "address", "agent");
+	fmt_time(p->last_seen, seen, sizeof(seen));
+	fmt_time(p->last_ok, ok, sizeof(ok));
+	fmt_sources(p->sources, src, sizeof(src));
+	printf("%-52s %-4s %-20s %-20s %5d %-24s %-28s %s\n", p->peer,
+	    p->connected ? "yes" : "no", seen, ok, p->fails, src,
+	    p->addr[0] ? p->addr : "-", p->agent[0] ? p->agent : "-");
+}
+
+static void
+show_ban(const struct ctl_ban *b)
+{
+	char	 until[32];
+
+	if (nrows++ == 0)
+		printf("%-52s %-20s %s\n", "target", "until", "reason");
+	if (b->until == 0)
+		strlcpy(until, "forever", sizeof(until));
+	else
+		fmt_time(b->until, until, sizeof(until));
+	printf("%-52s %-20s %s\n", b->target, until,
+	    b->reason[0] ? b->reason : "-");
+}
+
+static void
+show_acct(const struct ctl_acct *a)
+{
+	char	 day[32];
+
+	if (nrows++ == 0)
+		printf("%-10s %-52s %8s %8s %14s %14s\n", "day", "peer",
+		    "rsvps", "circuits", "bytes in", "bytes out");
+	fmt_time((int64_t)a->day * 86400, day, sizeof(day));
+	day[10] = '\0';
+	printf("%-10s %-52s %8llu %8llu %14llu %14llu\n", day, a->peer,
+	    (unsigned long long)a->rsvps, (unsigned long long)a->circuits,
+	    (unsigned long long)a->bytes_in,
+	    (unsigned long long)a->bytes_out);
+}
+
+static void
 show_result(const struct ctl_result *r)
 {
 	if (r->ok)
@@ -138,6 +224,9 @@ const struct output show_output = {
 	.ping = show_ping,
 	.rsvp = show_rsvp,
 	.circuit = show_circuit,
+	.peer = show_peer,
+	.ban = show_ban,
+	.acct = show_acct,
 	.result = show_result,
 	.tail = show_tail,
 };

@@ -12,6 +12,9 @@ struct output {
 	void	(*ping)(const struct ctl_ping *);
 	void	(*rsvp)(const struct ctl_rsvp *);
 	void	(*circuit)(const struct ctl_circuit *);
+	void	(*peer)(const struct ctl_peer *);
+	void	(*ban)(const struct ctl_ban *);
+	void	(*acct)(const struct ctl_acct *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 };

@@ -82,6 +82,14 @@ json_status(const struct ctl_status *st)
 	printf("%d", st->connections);
 	member("upgrading");
 	printf("%d", st->upgrading);
+	member("network");
+	printf("{\"state\":");
+	json_str(st->network);
+	printf(",\"since\":%lld,\"outbound\":%d,\"outboundTarget\":%d,"
+	    "\"minConnections\":%d}", (long long)st->network_since,
+	    st->outbound, st->outbound_target, st->min_connections);
+	member("bans");
+	printf("%d", st->bans);
 }
 
 static void
@@ -160,17 +168,73 @@ json_circuit(const struct ctl_circuit *c)
 }
 
 static void
+json_peer(const struct ctl_peer *p)
+{
+	element("peers");
+	printf("{\"peerId\":");
+	json_str(p->peer);
+	printf(",\"connected\":%s,\"sources\":%u,\"firstSeen\":%lld,"
+	    "\"lastSeen\":%lld,\"lastSuccess\":%lld,\"failures\":%d,"
+	    "\"addresses\":%d,\"address\":", p->connected ? "true" : "false",
+	    p->sources, (long long)p->first_seen, (long long)p->last_seen,
+	    (long long)p->last_ok, p->fails, p->naddrs);
+	json_str(p->addr);
+	printf(",\"agent\":");
+	json_str(p->agent);
+	putchar('}');
+}
+
+static void
+json_ban(const struct ctl_ban *b)
+{
+	element("bans");
+	printf("{\"target\":");
+	json_str(b->target);
+	printf(",\"until\":%lld,\"created\":%lld,\"reason\":",
+	    (long long)b->until, (long long)b->created);
+	json_str(b->reason);
+	putchar('}');
+}
+
+static void
+json_acct(const struct ctl_acct *a)
+{
+	element("accounting");
+	printf("{\"day\":%u,\"peerId\":", a->day);
+	json_str(a->peer);
+	printf(",\"reservations\":%llu,\"circuits\":%llu,\"bytesIn\":%llu,"
+	    "\"bytesOut\":%llu}", (unsigned long long)a->rsvps,
+	    (unsigned long long)a->circuits, (unsigned long long)a->bytes_in,
+	    (unsigned long long)a->bytes_out);
+}
+
+/* The last result is the answer; any before it are notes. */
+static struct ctl_result	 last;
+static int			 have_last;
+
+static void
 json_result(const struct ctl_result *r)
 {
-	member("ok");
-	printf("%s", r->ok ? "true" : "false");
-	member("message");
-	json_str(r->msg);
+	if (have_last) {
+		element("notes");
+		printf("{\"ok\":%s,\"message\":", last.ok ? "true" : "false");
+		json_str(last.msg);
+		putchar('}');
+	}
+	last = *r;
+	have_last = 1;
 }
 
 static void
 json_tail(void)
 {
+	if (have_last) {
+		member("ok");
+		printf("%s", last.ok ? "true" : "false");
+		member("message");
+		json_str(last.msg);
+		have_last = 0;
+	}
 	if (array != NULL)
 		putchar(']');
 	printf("}\n");
@@ -185,6 +249,9 @@ const struct output json_output = {
 	.ping = json_ping,
 	.rsvp = json_rsvp,
 	.circuit = json_circuit,
+	.peer = json_peer,
+	.ban = json_ban,
+	.acct = json_acct,
 	.result = json_result,
 	.tail = json_tail,
 };

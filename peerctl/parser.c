@@ -40,6 +40,10 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"ping",		PING,		t_ping },
 	{ KEYWORD,	"connect",	CONNECT,	t_target },
 	{ KEYWORD,	"disconnect",	DISCONNECT,	t_target },
+	{ KEYWORD,	"block",	BLOCK,		t_target },
+	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
+	{ KEYWORD,	"backup",	BACKUP,		t_target },
+	{ KEYWORD,	"verify",	VERIFY,		NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -49,6 +53,9 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"connections",	SHOW_CONNS,	NULL },
 	{ KEYWORD,	"reservations",	SHOW_RSVPS,	NULL },
 	{ KEYWORD,	"circuits",	SHOW_CIRCUITS,	NULL },
+	{ KEYWORD,	"peers",	SHOW_PEERS,	NULL },
+	{ KEYWORD,	"bans",		SHOW_BANS,	NULL },
+	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -148,6 +155,64 @@ match_token(const char *word, const struct token *table)
 	return t;
 }
 
+/* 30s, 10m, 2h, 7d, 1w, a bare number of seconds, or "forever". */
+static int
+parse_duration(const char *word, int64_t *secs)
+{
+	static const struct {
+		char	 unit;
+		int64_t	 mult;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 },
+	};
+	char		 num[32];
+	const char	*errstr;
+	size_t		 len = strlen(word), i;
+	int64_t		 mult = 1, n;
+
+	if (strcmp(word, "forever") == 0) {
+		*secs = 0;
+		return 0;
+	}
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	strlcpy(num, word, sizeof(num));
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (num[len - 1] == units[i].unit) {
+			mult = units[i].mult;
+			num[len - 1] = '\0';
+			break;
+		}
+	/* up to ten years */
+	n = strtonum(num, 1, 315360000 / mult, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*secs = n * mult;
+	return 0;
+}
+
+/* block TARGET [DURATION] [REASON ...] */
+static int
+parse_block(int argc, char *argv[])
+{
+	int	 i = 0;
+
+	if (argc > 0 && parse_duration(argv[0], &res.duration) == 0)
+		i++;
+	for (; i < argc; i++) {
+		if (res.reason[0] != '\0')
+			strlcat(res.reason, " ", sizeof(res.reason));
+		if (strlcat(res.reason, argv[i], sizeof(res.reason)) >=
+		    sizeof(res.reason)) {
+			fprintf(stderr, "reason too long (at most %d "
+			    "bytes)\n", BAN_REASONLEN - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const struct parse_result *
 parse(int argc, char *argv[])
 {
@@ -165,6 +230,11 @@ parse(int argc, char *argv[])
 		if (t->type != NOTOKEN)
 			i++;
 		table = t->next;
+	}
+	if (res.action == BLOCK) {
+		if (parse_block(argc - i, argv + i) == -1)
+			return NULL;
+		i = argc;
 	}
 	if (i < argc) {
 		fprintf(stderr, "%s: unexpected argument\n", argv[i]);

@@ -15,12 +15,21 @@ enum actions {
 	PING,
 	CONNECT,
 	DISCONNECT,
+	SHOW_PEERS,
+	SHOW_BANS,
+	SHOW_ACCT,
+	BLOCK,
+	UNBLOCK,
+	BACKUP,
+	VERIFY,
 };
 
 struct parse_result {
 	enum actions	 action;
 	char		 target[CTL_TARGETLEN];
 	int		 count;
+	int64_t		 duration;		/* seconds, 0: forever */
+	char		 reason[BAN_REASONLEN];
 };
 
 const struct parse_result *parse(int, char *[]);

@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "parser.h"
 
 #define PEERCTL_TIMEOUT	30000	/* ms */
+#define PEERCTL_LONG	600000	/* ms, for backup and verify */
 #define PEERCTL_SOCKET	"/run/peerd.sock"
 
 __attribute__((__noreturn__))
@@ -31,9 +33,14 @@ usage(void)
 	    "commands:\n"
 	    "  show [status]\n"
 	    "  show connections | reservations | circuits\n"
+	    "  show peers | bans | accounting\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
 	    "  connect <multiaddr>\n"
 	    "  disconnect <peer ID>\n"
+	    "  block <peer ID | address | network> [duration] [reason]\n"
+	    "  unblock <peer ID | address | network>\n"
+	    "  backup <file>\n"
+	    "  verify\n"
 	    "  reload\n"
 	    "  log verbose | brief\n", getprogname());
 	exit(1);
@@ -74,6 +81,32 @@ send_target(struct imsgbuf *ibuf, uint32_t type,
 }
 
 static void
+send_block(struct imsgbuf *ibuf, const struct parse_result *res)
+{
+	struct ctl_block	 b;
+
+	memset(&b, 0, sizeof(b));
+	if (strlcpy(b.target, res->target, sizeof(b.target)) >=
+	    sizeof(b.target))
+		errx(1, "%s: too long", res->target);
+	b.duration = res->duration;
+	strlcpy(b.reason, res->reason, sizeof(b.reason));
+	imsg_compose(ibuf, IMSG_CTL_BLOCK, 0, 0, -1, &b, sizeof(b));
+}
+
+/* peerctl opens the file: stored never needs to see the path. */
+static void
+send_backup(struct imsgbuf *ibuf, const struct parse_result *res)
+{
+	int	 fd;
+
+	if ((fd = open(res->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		err(1, "%s", res->target);
+	imsg_compose(ibuf, IMSG_CTL_BACKUP, 0, 0, fd, NULL, 0);
+}
+
+static void
 send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 {
 	int32_t	 v;
@@ -103,6 +136,27 @@ send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	case RELOAD:
 		imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
 		break;
+	case SHOW_PEERS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_PEERS, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_BANS:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_BANS, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_ACCT:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_ACCT, 0, 0, -1, NULL, 0);
+		break;
+	case BLOCK:
+		send_block(ibuf, res);
+		break;
+	case UNBLOCK:
+		send_target(ibuf, IMSG_CTL_UNBLOCK, res);
+		break;
+	case BACKUP:
+		send_backup(ibuf, res);
+		break;
+	case VERIFY:
+		imsg_compose(ibuf, IMSG_CTL_VERIFY, 0, 0, -1, NULL, 0);
+		break;
 	case LOG_VERBOSE:
 	case LOG_BRIEF:
 		v = res->action == LOG_VERBOSE;
@@ -127,6 +181,9 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_ping		 pg;
 	struct ctl_rsvp		 rv;
 	struct ctl_circuit	 ci;
+	struct ctl_peer		 pe;
+	struct ctl_ban		 ba;
+	struct ctl_acct		 ac;
 	char			 addr[IMSG_MAXSIZE];
 
 	if (!msg_valid(imsg))
@@ -173,6 +230,24 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		ci.dst[sizeof(ci.dst) - 1] = '\0';
 		out->circuit(&ci);
 		return 0;
+	case IMSG_CTL_PEER:
+		imsg_get_data(imsg, &pe, sizeof(pe));
+		pe.peer[sizeof(pe.peer) - 1] = '\0';
+		pe.addr[sizeof(pe.addr) - 1] = '\0';
+		pe.agent[sizeof(pe.agent) - 1] = '\0';
+		out->peer(&pe);
+		return 0;
+	case IMSG_CTL_BAN:
+		imsg_get_data(imsg, &ba, sizeof(ba));
+		ba.target[sizeof(ba.target) - 1] = '\0';
+		ba.reason[sizeof(ba.reason) - 1] = '\0';
+		out->ban(&ba);
+		return 0;
+	case IMSG_CTL_ACCT:
+		imsg_get_data(imsg, &ac, sizeof(ac));
+		ac.peer[sizeof(ac.peer) - 1] = '\0';
+		out->acct(&ac);
+		return 0;
 	case IMSG_CTL_PING_REPLY:
 		imsg_get_data(imsg, &pg, sizeof(pg));
 		pg.peer[sizeof(pg.peer) - 1] = '\0';
@@ -200,23 +275,28 @@ read_replies(struct imsgbuf *ibuf, const struct output *out,
 	struct pollfd	 pfd;
 	struct imsg	 imsg;
 	ssize_t		 n;
-	int		 done = 0, failed = 0, r;
+	int		 done = 0, failed = 0, r, timeout;
 
+	timeout = res->action == BACKUP || res->action == VERIFY ?
+	    PEERCTL_LONG : PEERCTL_TIMEOUT;
 	out->head(res->action == SHOW_CONNS ? "connections" :
 	    res->action == SHOW_RSVPS ? "reservations" :
 	    res->action == SHOW_CIRCUITS ? "circuits" :
-	    res->action == PING ? "pings" : NULL);
+	    res->action == PING ? "pings" :
+	    res->action == SHOW_PEERS ? "peers" :
+	    res->action == SHOW_BANS ? "bans" :
+	    res->action == SHOW_ACCT ? "accounting" : NULL);
 	while (!done) {
 		pfd.fd = ibuf->fd;
 		pfd.events = POLLIN;
-		if ((r = poll(&pfd, 1, PEERCTL_TIMEOUT)) == -1) {
+		if ((r = poll(&pfd, 1, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(1, "poll");
 		}
 		if (r == 0)
 			errx(1, "peerd did not answer within %d seconds",
-			    PEERCTL_TIMEOUT / 1000);
+			    timeout / 1000);
 		if ((n = imsgbuf_read(ibuf)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -265,6 +345,9 @@ main(int argc, char *argv[])
 	imsgbuf_init(&ibuf, fd);
 	send_request(&ibuf, res);
 	failed = read_replies(&ibuf, out, res);
+	/* a failed backup leaves no file behind */
+	if (failed && res->action == BACKUP)
+		unlink(res->target);
 	imsgbuf_clear(&ibuf);
 	close(fd);
 	return failed ? 1 : 0;

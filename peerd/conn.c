@@ -310,6 +310,7 @@ conn_close(struct conn *c, const char *reason)
 	}
 	relay_conn_closed(c);
 	client_conn_closed(c);
+	connmgr_conn_closed(c);
 	yamux_free(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;

@@ -16,6 +16,7 @@
 
 #include "imsgev.h"
 #include "log.h"
+#include "pb.h"
 #include "peerd.h"
 #include "proc.h"
 #include "engine.h"
@@ -215,6 +216,40 @@ control_target(struct ctl_client *c, struct imsg *imsg)
 	return 0;
 }
 
+/* Asked of stored, which answers and ends. */
+static void
+control_to_stored(struct ctl_client *c, uint32_t type, int fd)
+{
+	if (child_compose(PROC_STORED, type, c->id, fd, NULL, 0) == -1) {
+		if (fd != -1)
+			close(fd);
+		control_result(c->id, 0, "stored is gone");
+	}
+}
+
+static int
+control_block(struct ctl_client *c, struct imsg *imsg)
+{
+	struct ctl_block	 b;
+	struct ctl_target	 t;
+
+	if (imsg_get_type(imsg) == IMSG_CTL_UNBLOCK) {
+		imsg_get_data(imsg, &t, sizeof(t));
+		if (memchr(t.target, '\0', sizeof(t.target)) == NULL)
+			return -1;
+		bans_unblock(c->id, t.target);
+		return 0;
+	}
+	imsg_get_data(imsg, &b, sizeof(b));
+	if (memchr(b.target, '\0', sizeof(b.target)) == NULL ||
+	    memchr(b.reason, '\0', sizeof(b.reason)) == NULL ||
+	    b.duration < 0 || !pb_utf8_valid((uint8_t *)b.reason,
+	    strlen(b.reason)))
+		return -1;
+	bans_block(c->id, &b);
+	return 0;
+}
+
 static int
 control_request(struct ctl_client *c, struct imsg *imsg)
 {
@@ -235,6 +270,24 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 		    NULL, 0) == -1)
 			control_result(c->id, 0, "relayd is gone");
 		return 0;
+	case IMSG_CTL_SHOW_BANS:
+		bans_show(c->id);
+		return 0;
+	case IMSG_CTL_SHOW_PEERS:
+	case IMSG_CTL_SHOW_ACCT:
+		control_to_stored(c, imsg_get_type(imsg), -1);
+		return 0;
+	case IMSG_CTL_VERIFY:
+	case IMSG_CTL_BACKUP:
+		if (c->restricted)
+			break;
+		control_to_stored(c, imsg_get_type(imsg), imsg_get_fd(imsg));
+		return 0;
+	case IMSG_CTL_BLOCK:
+	case IMSG_CTL_UNBLOCK:
+		if (c->restricted)
+			break;
+		return control_block(c, imsg);
 	case IMSG_CTL_CONNECT:
 	case IMSG_CTL_PING:
 	case IMSG_CTL_DISCONNECT:
@@ -279,8 +332,11 @@ control_process(struct ctl_client *c)
 	    (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
 		dispatching = c;
 		c->busy = 1;
-		r = !msg_valid(&imsg) || imsg.fd != -1 ||
-		    control_request(c, &imsg) == -1;
+		/* a descriptor comes only with a backup request */
+		r = !msg_valid(&imsg) || (imsg.fd != -1 &&
+		    imsg_get_type(&imsg) != IMSG_CTL_BACKUP) ||
+		    (imsg_get_type(&imsg) == IMSG_CTL_BACKUP &&
+		    imsg.fd == -1) || control_request(c, &imsg) == -1;
 		dispatching = NULL;
 		imsg_free(&imsg);
 		if (c->closing) {

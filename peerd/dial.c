@@ -24,6 +24,10 @@ dial_socket(struct conn *c, const struct sockaddr_storage *ss, socklen_t len,
 {
 	int	 s;
 
+	if (bans_check_ip(ss)) {
+		snprintf(err, errlen, "the address is blocked");
+		return -1;
+	}
 	if ((s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -121,6 +125,10 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 	have_id = maddr_get_peerid(ma, &id) == 0;
 	if (have_id && (c = conn_find_peer(&id)) != NULL)
 		return c;
+	if (have_id && bans_check_peer(&id)) {
+		snprintf(err, errlen, "the peer is blocked");
+		return NULL;
+	}
 	if (maddr_has(ma, MADDR_WS) || maddr_has(ma, MADDR_WSS)) {
 		snprintf(err, errlen, "the WebSocket transport is not "
 		    "supported yet");

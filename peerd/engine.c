@@ -135,6 +135,7 @@ engine_show_status(uint32_t ctl)
 	strlcpy(st.peerid, engine_peerid(), sizeof(st.peerid));
 	st.connections = conn_count() - conn_pending();
 	st.upgrading = conn_pending();
+	connmgr_status(&st);
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
@@ -256,6 +257,63 @@ engine_listen(struct imsg *imsg)
 	log_info("listening on %s", text);
 }
 
+/* A listing row from stored, marked when the peer is connected. */
+static void
+engine_peer_row(struct imsg *imsg)
+{
+	struct ctl_peer	 p;
+	struct peerid	 id;
+
+	imsg_get_data(imsg, &p, sizeof(p));
+	p.peer[sizeof(p.peer) - 1] = '\0';
+	p.addr[sizeof(p.addr) - 1] = '\0';
+	p.agent[sizeof(p.agent) - 1] = '\0';
+	p.connected = peerid_parse(p.peer, &id) == 0 &&
+	    conn_find_peer(&id) != NULL;
+	control_reply(imsg_get_peerid(imsg), IMSG_CTL_PEER, &p, sizeof(p));
+}
+
+static int
+engine_from_stored(struct imsg *imsg)
+{
+	struct store_ban_op	 op;
+	struct store_cand	 sc;
+	struct ctl_result	 res;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_STORE_BAN:
+		imsg_get_data(imsg, &op, sizeof(op));
+		op.ban.reason[sizeof(op.ban.reason) - 1] = '\0';
+		bans_load(&op);
+		return 0;
+	case IMSG_STORE_BANS_END:
+		bans_loaded();
+		connmgr_start();
+		return 0;
+	case IMSG_STORE_BAN_RES:
+		imsg_get_data(imsg, &res, sizeof(res));
+		res.msg[sizeof(res.msg) - 1] = '\0';
+		bans_stored(imsg_get_peerid(imsg), &res);
+		return 0;
+	case IMSG_STORE_CANDIDATE:
+		imsg_get_data(imsg, &sc, sizeof(sc));
+		connmgr_candidate(&sc);
+		return 0;
+	case IMSG_STORE_CANDIDATES_END:
+		connmgr_candidates_end();
+		return 0;
+	case IMSG_CTL_PEER:
+		engine_peer_row(imsg);
+		return 0;
+	case IMSG_CTL_ACCT:
+		control_reply(imsg_get_peerid(imsg), IMSG_CTL_ACCT, imsg->data,
+		    imsg_get_len(imsg));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static int
 engine_dispatch(enum proc_id from, struct imsg *imsg)
 {
@@ -324,23 +382,24 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		    imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
-		if (from != PROC_RELAYD)
+		if (from != PROC_RELAYD && from != PROC_STORED)
 			return -1;
 		control_end(imsg_get_peerid(imsg));
 		return 0;
 	case IMSG_CTL_RESULT:
-		if (from != PROC_PARENT && from != PROC_RELAYD)
+		if (from != PROC_PARENT && from != PROC_RELAYD &&
+		    from != PROC_STORED)
 			return -1;
 		imsg_get_data(imsg, &res, sizeof(res));
 		res.msg[sizeof(res.msg) - 1] = '\0';
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RESULT, &res,
 		    sizeof(res));
-		/* relayd's note ends nothing: its IMSG_CTL_END follows */
+		/* a child's note ends nothing: its IMSG_CTL_END follows */
 		if (from == PROC_PARENT)
 			control_end(imsg_get_peerid(imsg));
 		return 0;
 	default:
-		return -1;
+		return from == PROC_STORED ? engine_from_stored(imsg) : -1;
 	}
 }
 
@@ -376,6 +435,7 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
 	client_configure(nconf);
+	connmgr_configure(nconf);
 	listen_resume();
 }
 
@@ -388,6 +448,7 @@ engine_sweep(int fd, short event, void *arg)
 	struct conn	*c, *t;
 
 	conn_sweep(now);
+	bans_sweep();
 	relay_sweep(now);
 	client_sweep(now);
 	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
@@ -408,7 +469,8 @@ engine_status(struct ctl_proc *p)
 	    (unsigned long long)counters.handshake_failures,
 	    (unsigned long long)counters.handshake_timeouts,
 	    (unsigned long long)(counters.refused_pending +
-	    counters.refused_per_ip + counters.refused_rate));
+	    counters.refused_per_ip + counters.refused_rate +
+	    counters.refused_banned));
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
@@ -417,6 +479,7 @@ static void
 engine_shutdown(void)
 {
 	evtimer_del(&engine.ev_sweep);
+	connmgr_stop();
 	conn_close_all();
 	listen_close_all();
 	control_shutdown();

@@ -168,6 +168,7 @@ struct engine_counters {
 	uint64_t	 handshake_failures;
 	uint64_t	 protocol_errors;
 	uint64_t	 streams_refused;
+	uint64_t	 refused_banned;
 };
 
 struct engine_identity {
@@ -268,6 +269,7 @@ size_t		 listen_addrs(struct multiaddr *, size_t,
 		    const struct sockaddr_storage *);
 void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
+void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* relay.c: the relay service */
 int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
@@ -276,6 +278,7 @@ void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
 void		 relay_sweep(time_t);
 void		 relay_show_circuits(uint32_t);
+int		 relay_conn_busy(const struct conn *);
 int		 relay_circuit_count(void);
 
 /* relay_client.c: reservations on relays, relayed connections */
@@ -289,6 +292,7 @@ void		 client_sweep(time_t);
 void		 client_conn_ready(struct conn *);
 void		 client_conn_closed(struct conn *);
 size_t		 client_addrs(struct multiaddr *, size_t);
+int		 client_is_relay(const struct conn *);
 struct conn	*client_dial(const struct multiaddr *, char *, size_t);
 
 /* dial.c */
@@ -305,6 +309,37 @@ void		 ops_conn_failed(struct conn *, const char *);
 void		 ops_conn_closed(struct conn *);
 void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);
 void		 ops_ping_done(uint32_t, const char *);
+
+/* bans.c */
+extern int	 bans_ready;
+int		 bans_check_ip(const struct sockaddr_storage *);
+int		 bans_check_peer(const struct peerid *);
+int		 bans_count(void);
+void		 bans_load(const struct store_ban_op *);
+void		 bans_loaded(void);
+void		 bans_block(uint32_t, const struct ctl_block *);
+void		 bans_unblock(uint32_t, const char *);
+void		 bans_stored(uint32_t, const struct ctl_result *);
+void		 bans_show(uint32_t);
+void		 bans_sweep(void);
+
+/* known.c: what the store learns */
+struct identify_msg;
+void		 known_conn_up(const struct conn *, uint32_t);
+void		 known_dial_failed(const struct conn *);
+void		 known_identified(const struct conn *,
+		    const struct identify_msg *);
+void		 known_discovered(const struct multiaddr *, uint32_t);
+
+/* connmgr.c */
+void		 connmgr_candidate(const struct store_cand *);
+void		 connmgr_candidates_end(void);
+void		 connmgr_conn_up(struct conn *);
+void		 connmgr_conn_closed(struct conn *);
+void		 connmgr_start(void);
+void		 connmgr_configure(const struct peerd_conf *);
+void		 connmgr_stop(void);
+void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
 time_t		 engine_upgrade_timeout(void);

@@ -81,7 +81,8 @@ listen_resume(void)
 {
 	struct listener	*l;
 
-	if (!ident.ready || conn_count() >= engine_max_connections())
+	if (!ident.ready || !bans_ready ||
+	    conn_count() >= engine_max_connections())
 		return;
 	paused = 0;
 	TAILQ_FOREACH(l, &listeners, entry)
@@ -122,8 +123,8 @@ refused(const char *why, const struct sockaddr_storage *ss)
 	log_info("refused a connection from %s: %s", addr, why);
 }
 
-static void
-ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
+void
+sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
 {
 	memset(ip, 0, 16);
 	if (ss->ss_family == AF_INET) {
@@ -148,7 +149,7 @@ rate_allow(const struct sockaddr_storage *ss)
 
 	if (limit <= 0)
 		return 1;
-	ip16(ss, ip);
+	sockaddr_ip16(ss, ip);
 	for (i = 0; i < RATE_SLOTS; i++) {
 		if (rates[i].used && memcmp(rates[i].ip, ip, 16) == 0) {
 			r = &rates[i];
@@ -191,6 +192,12 @@ listen_accept(int fd, short event, void *arg)
 		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("accept");
+		return;
+	}
+	if (bans_check_ip(&ss)) {
+		counters.refused_banned++;
+		refused("blocked address", &ss);
+		close(s);
 		return;
 	}
 	if (!rate_allow(&ss)) {

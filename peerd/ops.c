@@ -69,6 +69,8 @@ op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
 			control_result(ctl, 0, err);
 			return;
 		}
+		if (kind == OP_CONNECT)
+			known_discovered(&ma, SRC_MANUAL);
 	} else if (peerid_parse(target, &id) == -1) {
 		control_result(ctl, 0, "not a multiaddr or peer ID");
 		return;

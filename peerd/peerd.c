@@ -18,7 +18,8 @@ __attribute__((__noreturn__))
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-f file]\n", getprogname());
+	fprintf(stderr, "usage: %s [-dnv] [-f file]\n"
+	    "       %s [-f file] -r backup\n", getprogname(), getprogname());
 	exit(1);
 }
 
@@ -26,7 +27,7 @@ int
 main(int argc, char *argv[])
 {
 	struct peerd_conf	*conf;
-	const char		*file = PEERD_CONF_FILE;
+	const char		*file = PEERD_CONF_FILE, *restore = NULL;
 	char			 errbuf[CONF_ERRLEN], *text;
 	size_t			 len;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
@@ -35,7 +36,7 @@ main(int argc, char *argv[])
 	if (argc > 1 && strcmp(argv[1], "-E") == 0)
 		engine_main(argc - 1, argv + 1);
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nr:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -46,6 +47,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			noaction = 1;
+			break;
+		case 'r':
+			restore = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -60,6 +64,11 @@ main(int argc, char *argv[])
 	if ((conf = config_load(file, explicit, errbuf, sizeof(errbuf))) == NULL) {
 		fprintf(stderr, "%s\n", errbuf);
 		exit(1);
+	}
+	if (restore != NULL) {
+		if (noaction || debug)
+			usage();
+		exit(restore_main(conf, restore));
 	}
 	if (noaction) {
 		if (verbose) {

@@ -23,6 +23,9 @@ const char *engine_peerid(void);
 int64_t	 engine_uptime(void);
 void	 engine_show_status(uint32_t);
 
+/* restore.c */
+int	 restore_main(const struct peerd_conf *, const char *);
+
 /* control.c */
 void	 control_init(int, int);
 void	 control_reply(uint32_t, uint32_t, const void *, size_t);

@@ -143,6 +143,7 @@ identify_read(struct stream *s)
 		return;
 	}
 	info_store(s->conn, &idmsg);
+	known_identified(s->conn, &idmsg);
 	stream_consume(s, vl + n);
 	stream_close(s);
 }

@@ -740,3 +740,15 @@ const struct proto proto_stop = {
 	.closed = relay_closed,
 	.free = relay_free,
 };
+
+/* A connection that carries a circuit is not trimmed. */
+int
+relay_conn_busy(const struct conn *conn)
+{
+	struct circuit	*c;
+
+	TAILQ_FOREACH(c, &circuits, entry)
+		if (c->src_conn == conn->id || c->dst_conn == conn->id)
+			return 1;
+	return 0;
+}

@@ -605,3 +605,9 @@ client_addrs(struct multiaddr *out, size_t max)
 			out[n++] = slots[i].addrs[j];
 	return n;
 }
+
+int
+client_is_relay(const struct conn *c)
+{
+	return is_our_relay(c);
+}

@@ -163,6 +163,11 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 		conn_fail(c, "noise: no stream muxer in common");
 		return -1;
 	}
+	if (bans_check_peer(&id)) {
+		counters.refused_banned++;
+		conn_fail(c, "blocked peer");
+		return -1;
+	}
 	c->peer = id;
 	c->have_peer = 1;
 	c->early_muxer = p.nmuxers > 0;
@@ -189,6 +194,7 @@ upgrade_open(struct conn *c)
 	identify_start(c);
 	ops_conn_ready(c);
 	client_conn_ready(c);
+	connmgr_conn_up(c);
 	conn_flush(c);
 }
 

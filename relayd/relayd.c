@@ -175,6 +175,22 @@ pending_fail(struct pending *pd, int pri, const char *why)
 	pd->used = 0;
 }
 
+/* Relay accounting, per peer per day, kept by stored. */
+static void
+account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
+    uint64_t bytes_in, uint64_t bytes_out)
+{
+	struct store_acct	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.acct.peer = *peer;
+	a.acct.rsvps = rsvps;
+	a.acct.circuits = circuits;
+	a.acct.bytes_in = bytes_in;
+	a.acct.bytes_out = bytes_out;
+	child_compose(PROC_STORED, IMSG_STORE_ACCT, 0, -1, &a, sizeof(a));
+}
+
 static void
 pending_grant(struct pending *pd)
 {
@@ -191,6 +207,8 @@ pending_grant(struct pending *pd)
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
 	    &pd->res, sizeof(pd->res));
 	pd->used = 0;
+	if (!pd->res.refreshed)
+		account(&pd->peer, 1, 0, 0, 0);
 }
 
 static void
@@ -386,6 +404,8 @@ relayd_circuit_end(struct imsg *imsg)
 	    (unsigned long long)e.bytes_src_dst,
 	    (unsigned long long)e.bytes_dst_src,
 	    (long long)((now.ms - c.start) / 1000));
+	account(&c.src, 0, 1, e.bytes_src_dst, e.bytes_dst_src);
+	account(&c.dst, 0, 1, e.bytes_dst_src, e.bytes_src_dst);
 	return 0;
 }
 

@@ -1,0 +1,445 @@
+/*
+ * The connection manager: dial bootstrap and known peers toward the
+ * outgoing target, with a jittered exponential backoff between rounds;
+ * notice a partition (open connections below the minimum after having
+ * reached it) and its end; trim above the maximum, sparing the
+ * connections that matter.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+#include "peerd.h"
+#include "proc.h"
+
+#define CM_MAX_DIALS		16	/* dials of the manager in flight */
+#define CM_MAX_BOOTSTRAP	32
+#define CM_MAX_PROTECTED	256
+#define CM_WANT_MAX		16	/* candidates asked for at once */
+
+enum net_state {
+	NET_CONNECTING,		/* the minimum was never reached */
+	NET_OK,
+	NET_PARTITIONED
+};
+
+static const char *const net_names[] = { "connecting", "ok", "partitioned" };
+
+struct boot {
+	struct multiaddr	 ma;
+	struct peerid		 id;
+	int			 have_id;
+};
+
+static struct {
+	enum net_state		 state;
+	time_t			 since;		/* monotonic */
+	struct boot		 boot[CM_MAX_BOOTSTRAP];
+	size_t			 nboot;
+	struct peerid		 prot[CM_MAX_PROTECTED];
+	size_t			 nprot;
+	uint32_t		 dials[CM_MAX_DIALS];
+	size_t			 ndials;
+	int			 asking;
+	int			 booted;
+	int			 stopping;
+	int64_t			 backoff;	/* ms until the next round */
+	struct event		 ev_round;
+	struct event		 ev_check;
+} cm;
+
+static int
+cm_ready(void)
+{
+	return ident.ready && bans_ready && child->conf != NULL &&
+	    !cm.stopping;
+}
+
+static int
+cm_open(void)
+{
+	return conn_count() - conn_pending();
+}
+
+static int
+cm_outbound(void)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->dir == CONN_OUTBOUND && !c->relayed &&
+		    c->state != CS_CLOSING)
+			n++;
+	return n;
+}
+
+static int
+cm_need(void)
+{
+	const struct peerd_conf	*conf = child->conf;
+
+	if (conn_count() >= conf->max_connections)
+		return 0;
+	return cm_outbound() < conf->max_outgoing ||
+	    cm_open() < conf->min_connections;
+}
+
+static void
+cm_schedule(void)
+{
+	struct timeval	 tv;
+	int64_t		 ms;
+
+	if (!cm_ready() || evtimer_pending(&cm.ev_round, NULL))
+		return;
+	/* between half and all of the current backoff */
+	ms = cm.backoff / 2 + randombytes_uniform(cm.backoff / 2 + 1);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&cm.ev_round, &tv);
+}
+
+static int
+cm_dialling(const struct peerid *id)
+{
+	struct conn	*c;
+	size_t		 i;
+
+	for (i = 0; i < cm.ndials; i++)
+		if ((c = conn_find(cm.dials[i])) != NULL && c->expect_peer &&
+		    peerid_equal(&c->peer, id))
+			return 1;
+	return 0;
+}
+
+static void
+cm_forget_dial(uint32_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < cm.ndials; i++)
+		if (cm.dials[i] == id) {
+			cm.dials[i] = cm.dials[--cm.ndials];
+			return;
+		}
+}
+
+static int
+cm_dial(const struct multiaddr *ma, const struct peerid *id)
+{
+	struct conn	*c;
+	char		 err[256], text[MADDR_STRMAX];
+
+	if (cm.ndials >= CM_MAX_DIALS || (id != NULL &&
+	    (conn_find_peer(id) != NULL || cm_dialling(id) ||
+	    bans_check_peer(id) || peerid_equal(id, &ident.peerid))))
+		return 0;
+	if ((c = dial_maddr(ma, err, sizeof(err))) == NULL) {
+		if (maddr_format(ma, text, sizeof(text)) == 0)
+			log_debug("connmgr: cannot dial %s: %s", text, err);
+		return -1;
+	}
+	if (c->state != CS_OPEN)
+		cm.dials[cm.ndials++] = c->id;
+	return 1;
+}
+
+static void
+cm_dial_bootstrap(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < cm.nboot; i++)
+		cm_dial(&cm.boot[i].ma, cm.boot[i].have_id ? &cm.boot[i].id :
+		    NULL);
+	cm.booted = 1;
+}
+
+static void
+cm_round(int fd, short event, void *arg)
+{
+	const struct peerd_conf	*conf = child->conf;
+	struct store_cand_req	 req;
+	int			 open, want;
+
+	if (!cm_ready())
+		return;
+	open = cm_open();
+	if (cm.nboot > 0 && (!cm.booted || open == 0 ||
+	    open < conf->min_connections))
+		cm_dial_bootstrap();
+	want = (int)conf->max_outgoing - cm_outbound();
+	if (want > CM_WANT_MAX)
+		want = CM_WANT_MAX;
+	if (want > 0 && !cm.asking) {
+		memset(&req, 0, sizeof(req));
+		req.want = want;
+		req.backoff_max = conf->dial_backoff_max / 1000;
+		if (child_compose(PROC_STORED, IMSG_STORE_CANDIDATES, 0, -1,
+		    &req, sizeof(req)) == 0)
+			cm.asking = 1;
+	}
+	if (cm_need()) {
+		cm_schedule();
+		cm.backoff *= 2;
+		if (cm.backoff > conf->dial_backoff_max)
+			cm.backoff = conf->dial_backoff_max;
+	}
+}
+
+/* One known peer from stored: its best dialable address is tried. */
+void
+connmgr_candidate(const struct store_cand *sc)
+{
+	struct multiaddr	 ma;
+	size_t			 i;
+
+	if (!cm_ready() || sc->peer.len == 0 || sc->peer.len > PEERID_MAXLEN)
+		return;
+	for (i = 0; i < sc->naddrs && i < PREC_MAXADDRS; i++) {
+		if (sc->addrs[i].len > PREC_ADDRMAX ||
+		    maddr_decode(sc->addrs[i].b, sc->addrs[i].len, &ma) == -1 ||
+		    maddr_append_peerid(&ma, &sc->peer) == -1)
+			continue;
+		if (cm_dial(&ma, &sc->peer) >= 0)
+			return;
+	}
+}
+
+void
+connmgr_candidates_end(void)
+{
+	cm.asking = 0;
+}
+
+static int
+cm_protected(const struct conn *c)
+{
+	size_t	 i;
+
+	if (c->reserved || relay_conn_busy(c) || client_is_relay(c))
+		return 1;
+	if (!c->have_peer)
+		return 0;
+	for (i = 0; i < cm.nboot; i++)
+		if (cm.boot[i].have_id && peerid_equal(&cm.boot[i].id,
+		    &c->peer))
+			return 1;
+	for (i = 0; i < cm.nprot; i++)
+		if (peerid_equal(&cm.prot[i], &c->peer))
+			return 1;
+	return 0;
+}
+
+/* Inbound first, then the fewest streams, then the longest idle. */
+static int
+trim_cmp(const void *a, const void *b)
+{
+	const struct conn	*x = *(struct conn *const *)a;
+	const struct conn	*y = *(struct conn *const *)b;
+
+	if (x->dir != y->dir)
+		return x->dir == CONN_INBOUND ? -1 : 1;
+	if (x->mux.nstreams != y->mux.nstreams)
+		return x->mux.nstreams < y->mux.nstreams ? -1 : 1;
+	return x->last_io < y->last_io ? -1 : x->last_io > y->last_io;
+}
+
+static void
+cm_trim(int excess)
+{
+	struct conn	**v, *c;
+	char		 peer[PEERID_STRMAX];
+	int		 n = 0, i;
+
+	if ((v = calloc(conn_count(), sizeof(*v))) == NULL)
+		return;
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->state == CS_OPEN && n < conn_count() &&
+		    !cm_protected(c))
+			v[n++] = c;
+	qsort(v, n, sizeof(*v), trim_cmp);
+	for (i = 0; i < n && i < excess; i++) {
+		peerid_format(&v[i]->peer, peer, sizeof(peer));
+		log_info("connection_trimmed peer=%s connection=%u", peer,
+		    v[i]->id);
+		yamux_goaway(v[i], 0);
+		conn_abort(v[i], "trimmed: over connectionManager."
+		    "maxConnections");
+	}
+	free(v);
+}
+
+static void
+cm_partition(int open, int min)
+{
+	time_t	 now = mono_now();
+
+	if (cm.state != NET_PARTITIONED && open >= min) {
+		if (cm.state != NET_OK)
+			cm.since = now;
+		cm.state = NET_OK;
+	} else if (cm.state == NET_OK && open < min) {
+		cm.state = NET_PARTITIONED;
+		cm.since = now;
+		log_warnx("partition_detected connections=%d min=%d", open,
+		    min);
+	} else if (cm.state == NET_PARTITIONED && open >= min) {
+		log_info("partition_recovered duration=%llds connections=%d",
+		    (long long)(now - cm.since), open);
+		cm.state = NET_OK;
+		cm.since = now;
+	}
+}
+
+static void
+cm_check(int fd, short event, void *arg)
+{
+	const struct peerd_conf	*conf = child->conf;
+	int			 open = cm_open();
+
+	if (!cm_ready())
+		return;
+	cm_partition(open, (int)conf->min_connections);
+	if (open > conf->max_connections)
+		cm_trim(open - (int)conf->max_connections);
+	if (cm_need())
+		cm_schedule();
+}
+
+/* Look again soon: once per turn of the loop, however many events. */
+static void
+cm_kick(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (evtimer_initialized(&cm.ev_check) &&
+	    !evtimer_pending(&cm.ev_check, NULL))
+		evtimer_add(&cm.ev_check, &tv);
+}
+
+void
+connmgr_conn_up(struct conn *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < cm.ndials; i++)
+		if (cm.dials[i] == c->id) {
+			cm_forget_dial(c->id);
+			if (child->conf != NULL)
+				cm.backoff = child->conf->dial_backoff_min;
+			break;
+		}
+	known_conn_up(c, 0);
+	cm_kick();
+}
+
+void
+connmgr_conn_closed(struct conn *c)
+{
+	cm_forget_dial(c->id);
+	if (c->in_upgrade)
+		known_dial_failed(c);
+	cm_kick();
+}
+
+/* The store learns where the configured peers are. */
+static void
+cm_discover(void)
+{
+	struct multiaddr	 ma;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < cm.nboot; i++)
+		known_discovered(&cm.boot[i].ma, SRC_BOOTSTRAP);
+	for (i = 0; i < child->conf->relays.n; i++)
+		if (maddr_parse(child->conf->relays.v[i], &ma, err,
+		    sizeof(err)) == 0)
+			known_discovered(&ma, SRC_RELAY);
+}
+
+/* The identity and the bans are in: the first round. */
+void
+connmgr_start(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (!cm_ready())
+		return;
+	cm_discover();
+	if (!evtimer_pending(&cm.ev_round, NULL))
+		evtimer_add(&cm.ev_round, &tv);
+}
+
+void
+connmgr_configure(const struct peerd_conf *conf)
+{
+	char	 err[256];
+	size_t	 i;
+
+	if (!evtimer_initialized(&cm.ev_round)) {
+		evtimer_set(&cm.ev_round, cm_round, NULL);
+		evtimer_set(&cm.ev_check, cm_check, NULL);
+		cm.since = mono_now();
+	}
+	cm.nboot = 0;
+	for (i = 0; i < conf->bootstrap_peers.n; i++) {
+		if (cm.nboot == CM_MAX_BOOTSTRAP) {
+			log_warnx("bootstrapPeers: only the first %d are used",
+			    CM_MAX_BOOTSTRAP);
+			break;
+		}
+		if (maddr_parse(conf->bootstrap_peers.v[i],
+		    &cm.boot[cm.nboot].ma, err, sizeof(err)) == -1) {
+			log_warnx("bootstrap peer %s skipped: %s",
+			    conf->bootstrap_peers.v[i], err);
+			continue;
+		}
+		cm.boot[cm.nboot].have_id = maddr_get_peerid(
+		    &cm.boot[cm.nboot].ma, &cm.boot[cm.nboot].id) == 0;
+		cm.nboot++;
+	}
+	cm.nprot = 0;
+	for (i = 0; i < conf->protected_peers.n && cm.nprot <
+	    CM_MAX_PROTECTED; i++)
+		if (peerid_parse(conf->protected_peers.v[i],
+		    &cm.prot[cm.nprot]) == 0)
+			cm.nprot++;
+	cm.backoff = conf->dial_backoff_min;
+	cm.booted = 0;
+	evtimer_del(&cm.ev_round);
+	connmgr_start();
+	cm_kick();
+}
+
+void
+connmgr_stop(void)
+{
+	cm.stopping = 1;
+	if (evtimer_initialized(&cm.ev_round)) {
+		evtimer_del(&cm.ev_round);
+		evtimer_del(&cm.ev_check);
+	}
+}
+
+void
+connmgr_status(struct ctl_status *st)
+{
+	strlcpy(st->network, net_names[cm.state], sizeof(st->network));
+	st->network_since = mono_now() - cm.since;
+	st->outbound = cm_outbound();
+	if (child->conf != NULL) {
+		st->outbound_target = child->conf->max_outgoing;
+		st->min_connections = child->conf->min_connections;
+	}
+	st->bans = bans_count();
+}

@@ -1,0 +1,151 @@
+/*
+ * peerd -r: the offline restore.  The backup is checked record by
+ * record before it replaces the store; the old store is kept beside it.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "config.h"
+#include "peerd.h"
+#include "store.h"
+
+static void
+restore_problem(void *arg, const char *what)
+{
+	fprintf(stderr, "backup: %s\n", what);
+}
+
+static void
+restore_check(const char *file, struct verify_report *rep)
+{
+	MDB_env	*e;
+	char	 err[256];
+	int	 r;
+
+	if ((r = mdb_env_create(&e)) != 0)
+		errx(1, "lmdb: %s", mdb_strerror(r));
+	mdb_env_set_maxdbs(e, STORE_MAXDBS);
+	if ((r = mdb_env_open(e, file, MDB_NOSUBDIR | MDB_RDONLY |
+	    MDB_NOLOCK, 0)) != 0)
+		errx(1, "%s is not a store backup: %s", file, mdb_strerror(r));
+	memset(rep, 0, sizeof(*rep));
+	rep->problem = restore_problem;
+	if (verify_env(e, rep, err, sizeof(err)) == -1)
+		errx(1, "%s is damaged: %s; nothing was restored", file, err);
+	mdb_env_close(e);
+	if (rep->problems > 0)
+		errx(1, "%s has %llu bad records; nothing was restored", file,
+		    (unsigned long long)rep->problems);
+}
+
+/* stored holds a shared lock on the first byte of lock.mdb. */
+static void
+restore_not_running(const char *dir)
+{
+	struct flock	 fl;
+	char		 path[PATH_MAX];
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return;
+		err(1, "%s", path);
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) == -1)
+		err(1, "%s", path);
+	close(fd);
+	if (fl.l_type != F_UNLCK)
+		errx(1, "the store in %s is in use (pid %d): stop peerd "
+		    "first", dir, (int)fl.l_pid);
+}
+
+static void
+restore_copy(const char *file, int to, const char *tmp)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	int	 from;
+
+	if ((from = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		err(1, "%s", file);
+	while ((n = read(from, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			unlink(tmp);
+			err(1, "%s", file);
+		}
+		if (write(to, buf, n) != n) {
+			unlink(tmp);
+			err(1, "%s", tmp);
+		}
+	}
+	close(from);
+	if (fsync(to) == -1) {
+		unlink(tmp);
+		err(1, "%s", tmp);
+	}
+}
+
+int
+restore_main(const struct peerd_conf *conf, const char *file)
+{
+	struct verify_report	 rep;
+	struct passwd		*pw;
+	char			 data[PATH_MAX], tmp[PATH_MAX];
+	char			 old[PATH_MAX], lock[PATH_MAX], sum[256];
+	int			 fd, dfd, had_old;
+
+	restore_check(file, &rep);
+	restore_not_running(conf->state_dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", conf->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", conf->state_dir);
+	snprintf(old, sizeof(old), "%s/data.mdb.old.%lld", conf->state_dir,
+	    (long long)time(NULL));
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", conf->state_dir);
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		err(1, "%s", tmp);
+	restore_copy(file, fd, tmp);
+	if (geteuid() == 0 && (pw = getpwnam(conf->user)) != NULL &&
+	    fchown(fd, pw->pw_uid, pw->pw_gid) == -1) {
+		unlink(tmp);
+		err(1, "chown %s", tmp);
+	}
+	close(fd);
+	had_old = rename(data, old) == 0;
+	if (!had_old && errno != ENOENT) {
+		unlink(tmp);
+		err(1, "cannot move %s aside", data);
+	}
+	if (rename(tmp, data) == -1)
+		err(1, "cannot install %s", data);
+	/* the reader table of the old store means nothing now */
+	unlink(lock);
+	if ((dfd = open(conf->state_dir, O_RDONLY | O_DIRECTORY)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	verify_summary(&rep, sum, sizeof(sum));
+	printf("restored %s into %s (%s)\n", file, data, sum);
+	if (had_old)
+		printf("the previous store is kept as %s\n", old);
+	return 0;
+}
