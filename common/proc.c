@@ -80,6 +80,14 @@ child_connected(enum proc_id id)
 	return child->iev[id].active;
 }
 
+/* Room for best-effort messages: they give way before the queue fills. */
+int
+child_has_room(enum proc_id id)
+{
+	return child->iev[id].active &&
+	    child->iev[id].ibuf.queued < child->iev[id].ibuf.maxqueue / 2;
+}
+
 /* Queue a message; a full queue to another process of the suite is fatal. */
 int
 child_compose(enum proc_id to, uint32_t type, uint32_t peerid, int fd,

@@ -33,5 +33,6 @@ int	 child_compose(enum proc_id, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	 child_fill_proc(struct ctl_proc *);
 int	 child_connected(enum proc_id);
+int	 child_has_room(enum proc_id);
 
 #endif /* PEERD_PROC_H */

@@ -169,6 +169,7 @@ struct engine_counters {
 	uint64_t	 protocol_errors;
 	uint64_t	 streams_refused;
 	uint64_t	 refused_banned;
+	uint64_t	 store_dropped;	/* updates the store had no room for */
 };
 
 struct engine_identity {

@@ -26,6 +26,10 @@ known_send(const struct peerid *id, int kind)
 
 	if (id->len == 0 || (ident.ready && peerid_equal(id, &ident.peerid)))
 		return;
+	if (!child_has_room(PROC_STORED)) {
+		counters.store_dropped++;
+		return;
+	}
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.peer = *id;
 	hdr.kind = kind;

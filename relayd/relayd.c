@@ -182,6 +182,10 @@ account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
 {
 	struct store_acct	 a;
 
+	if (!child_has_room(PROC_STORED)) {
+		log_warnx("accounting update dropped: stored is behind");
+		return;
+	}
 	memset(&a, 0, sizeof(a));
 	a.acct.peer = *peer;
 	a.acct.rsvps = rsvps;
