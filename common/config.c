@@ -861,20 +861,34 @@ parse_map(struct parser *p, const char *prefix)
 	}
 }
 
+/* Pairs of keys where the first may not exceed the second. */
+static const struct {
+	const char	*lo, *hi;
+} ordered[] = {
+	{ "connectionManager.minConnections",
+	    "connectionManager.maxConnections" },
+	{ "connectionManager.dialBackoffMin",
+	    "connectionManager.dialBackoffMax" },
+};
+
 static int
 check_conf(struct parser *p)
 {
-	const struct peerd_conf	*c = p->conf;
-	size_t			 lo, hi;
+	size_t		 i, lo, hi;
+	int64_t		 a, b;
 
-	lo = lookup("connectionManager.minConnections");
-	hi = lookup("connectionManager.maxConnections");
-	if (c->min_connections <= c->max_connections)
-		return 0;
-	return perr(p, p->set[lo] ? &p->mark[lo] : &p->mark[hi],
-	    "%s (%lld) is greater than %s (%lld)", keys[lo].name,
-	    (long long)c->min_connections, keys[hi].name,
-	    (long long)c->max_connections);
+	for (i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++) {
+		lo = lookup(ordered[i].lo);
+		hi = lookup(ordered[i].hi);
+		memcpy(&a, kptr(p->conf, &keys[lo]), sizeof(a));
+		memcpy(&b, kptr(p->conf, &keys[hi]), sizeof(b));
+		if (a > b)
+			return perr(p, p->set[lo] ? &p->mark[lo] :
+			    &p->mark[hi], "%s (%lld) is greater than %s (%lld)",
+			    keys[lo].name, (long long)a, keys[hi].name,
+			    (long long)b);
+	}
+	return 0;
 }
 
 static int
@@ -909,24 +923,6 @@ parse_stream(struct parser *p)
 	return parse_document(p);
 }
 
-/* Keys that must agree with each other. */
-static int
-config_check(const struct peerd_conf *c, const char *name, char *err,
-    size_t errlen)
-{
-	if (c->dial_backoff_min > c->dial_backoff_max) {
-		seterr(err, errlen, "%s: connectionManager.dialBackoffMin is "
-		    "larger than connectionManager.dialBackoffMax", name);
-		return -1;
-	}
-	if (c->min_connections > c->max_connections) {
-		seterr(err, errlen, "%s: connectionManager.minConnections is "
-		    "larger than connectionManager.maxConnections", name);
-		return -1;
-	}
-	return 0;
-}
-
 struct peerd_conf *
 config_parse(const char *buf, size_t len, const char *name, char *err,
     size_t errlen)
@@ -957,8 +953,6 @@ config_parse(const char *buf, size_t len, const char *name, char *err,
 		yaml_event_delete(&p.ev);
 	yaml_parser_delete(&p.yp);
 	strlist_clear(&p.seen);
-	if (rv == 0)
-		rv = config_check(p.conf, name, err, errlen);
 	if (rv == -1) {
 		config_free(p.conf);
 		return NULL;

@@ -62,6 +62,9 @@ static const char full_yaml[] =
 	"  maxConnections: 100\n"
 	"  minConnections: 100\n"
 	"  maxOutgoing: 0\n"
+	"  protected: [12D3KooWP]\n"
+	"  dialBackoffMin: 100\n"
+	"  dialBackoffMax: 86400000\n"
 	"gossipSub:\n"
 	"  enabled: true\n"
 	"  topics:\n"
@@ -72,7 +75,8 @@ static const char full_yaml[] =
 	"relays:\n"
 	"  - /ip4/198.51.100.1/tcp/4001/p2p/12D3KooWR\n"
 	"store:\n"
-	"  mapSize: 1048576\n";
+	"  mapSize: 1048576\n"
+	"  maxPeers: 16\n";
 
 /* Expected positions are counted by hand from the inputs. */
 static const struct {
@@ -133,6 +137,18 @@ static const struct {
 	{ "int quoted", "relay:\n  reservations:\n    max: \"5\"\n",
 	    "t:3:10: ", "integer" },
 	{ "enum mode", "mode: server\n", "t:1:7: ", "relay, peer" },
+	{ "backoff min above max", "connectionManager:\n"
+	    "  dialBackoffMin: 5000\n  dialBackoffMax: 4000\n", "t:2:19: ",
+	    "dialBackoffMin (5000) is greater than "
+	    "connectionManager.dialBackoffMax (4000)" },
+	{ "backoff min above default max", "connectionManager:\n"
+	    "  dialBackoffMin: 60001\n", "t:2:19: ", "is greater than" },
+	{ "backoff max below range", "connectionManager:\n"
+	    "  dialBackoffMax: 999\n", "t:2:19: ", "from 1000 to 86400000" },
+	{ "maxPeers below range", "store:\n  maxPeers: 15\n", "t:2:13: ",
+	    "from 16 to 10000000" },
+	{ "bad protected peer ID", "connectionManager:\n"
+	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
 	{ "enum facility", "log:\n  facility: kern\n", "t:2:13: ", "local7" },
 	{ "relative path", "stateDir: relative/path\n", "t:1:11: ",
@@ -288,6 +304,10 @@ test_defaults(void)
 	    c->max_outgoing == 20, "default connectionManager");
 	ok(!c->gossip_enabled && c->gossip_topics.n == 0, "default gossipSub");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
+	ok(c->store_max_peers == 10000, "default store.maxPeers");
+	ok(c->protected_peers.n == 0 && c->dial_backoff_min == 1000 &&
+	    c->dial_backoff_max == 60000,
+	    "default protected peers and dial backoff");
 	ok(strcmp(config_mode_name(MODE_RELAY), "relay") == 0 &&
 	    strcmp(config_mode_name(MODE_PEER), "peer") == 0, "mode names");
 
@@ -342,6 +362,9 @@ test_full(void)
 	    list_is(&c->relay.blocklist, 2, "QmB", "QmC"), "full access lists");
 	ok(c->max_connections == 100 && c->min_connections == 100 &&
 	    c->max_outgoing == 0, "full connectionManager");
+	ok(list_is(&c->protected_peers, 1, "12D3KooWP") &&
+	    c->dial_backoff_min == 100 && c->dial_backoff_max == 86400000,
+	    "full connectionManager protected and backoff");
 	ok(c->gossip_enabled &&
 	    list_is(&c->gossip_topics, 2, "chat", "news/v1"),
 	    "full gossipSub");
@@ -349,7 +372,8 @@ test_full(void)
 	    "/dnsaddr/bootstrap.libp2p.io/p2p/QmNnoo") &&
 	    list_is(&c->relays, 1, "/ip4/198.51.100.1/tcp/4001/p2p/12D3KooWR"),
 	    "full bootstrapPeers and relays");
-	ok(c->store_map_size == 1048576, "full store.mapSize");
+	ok(c->store_map_size == 1048576 && c->store_max_peers == 16,
+	    "full store");
 
 	d = config_new();
 	ok(!config_equal(c, d), "full differs from defaults");
