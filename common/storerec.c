@@ -198,6 +198,18 @@ addr_decode(const struct pbf *pf, struct prec_addr *a, char *err,
 	return 0;
 }
 
+static struct prec_addr *
+addr_find(struct peer_rec *r, const uint8_t *b, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->naddrs; i++)
+		if (r->addrs[i].len == len && memcmp(r->addrs[i].b, b,
+		    len) == 0)
+			return &r->addrs[i];
+	return NULL;
+}
+
 static int
 peer_field(struct peer_rec *r, const struct pbf *f, char *err,
     size_t errlen)
@@ -222,7 +234,13 @@ peer_field(struct peer_rec *r, const struct pbf *f, char *err,
 	case PR_ADDR:
 		if (r->naddrs == PREC_MAXADDRS)
 			return rerr(err, errlen, "too many addresses");
-		return addr_decode(f, &r->addrs[r->naddrs++], err, errlen);
+		if (addr_decode(f, &r->addrs[r->naddrs], err, errlen) == -1)
+			return -1;
+		if (addr_find(r, r->addrs[r->naddrs].b,
+		    r->addrs[r->naddrs].len) != NULL)
+			return rerr(err, errlen, "an address twice");
+		r->naddrs++;
+		return 0;
 	case PR_FIRST:
 		return get_time(f, &r->first_seen, err, errlen);
 	case PR_SEEN:
@@ -269,18 +287,6 @@ int
 peer_key_check(const uint8_t *k, size_t len, struct peerid *id)
 {
 	return peerid_from_mh(k, len, id);
-}
-
-static struct prec_addr *
-addr_find(struct peer_rec *r, const uint8_t *b, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->naddrs; i++)
-		if (r->addrs[i].len == len && memcmp(r->addrs[i].b, b,
-		    len) == 0)
-			return &r->addrs[i];
-	return NULL;
 }
 
 /* Room for one more address: the one that never worked, or worked
