@@ -88,8 +88,10 @@ cm_need(void)
 
 	if (conn_count() >= conf->max_connections)
 		return 0;
+	/* cut off: the bootstrap peers are dialled whatever the targets */
 	return cm_outbound() < conf->max_outgoing ||
-	    cm_open() < conf->min_connections;
+	    cm_open() < conf->min_connections ||
+	    (cm.nboot > 0 && cm_open() == 0);
 }
 
 static void
