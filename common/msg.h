@@ -295,6 +295,7 @@ struct resolve_res {
 	MSG(IMSG_STORE_BAN_RES,		sizeof(struct ctl_result))	\
 	MSG(IMSG_STORE_BANS_END,	0)				\
 	MSG(IMSG_STORE_ACCT,		sizeof(struct store_acct))	\
+	MSG(IMSG_STORE_LOOKUP,		sizeof(struct peerid))		\
 	MSG(IMSG_CTL_BLOCK,		sizeof(struct ctl_block))	\
 	MSG(IMSG_CTL_UNBLOCK,		sizeof(struct ctl_target))	\
 	MSG(IMSG_CTL_SHOW_BANS,		0)				\

@@ -35,7 +35,7 @@ usage(void)
 	    "  show connections | reservations | circuits\n"
 	    "  show peers | bans | accounting\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
-	    "  connect <multiaddr>\n"
+	    "  connect <multiaddr | peer ID>\n"
 	    "  disconnect <peer ID>\n"
 	    "  block <peer ID | address | network> [duration] [reason]\n"
 	    "  unblock <peer ID | address | network>\n"

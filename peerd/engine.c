@@ -297,10 +297,17 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));
-		connmgr_candidate(&sc);
+		/* an answer to a lookup carries the control client */
+		if (imsg_get_peerid(imsg) != 0)
+			ops_lookup_result(imsg_get_peerid(imsg), &sc);
+		else
+			connmgr_candidate(&sc);
 		return 0;
 	case IMSG_STORE_CANDIDATES_END:
-		connmgr_candidates_end();
+		if (imsg_get_peerid(imsg) != 0)
+			ops_lookup_result(imsg_get_peerid(imsg), NULL);
+		else
+			connmgr_candidates_end();
 		return 0;
 	case IMSG_CTL_PEER:
 		engine_peer_row(imsg);

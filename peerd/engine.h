@@ -310,6 +310,7 @@ void		 ops_conn_failed(struct conn *, const char *);
 void		 ops_conn_closed(struct conn *);
 void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);
 void		 ops_ping_done(uint32_t, const char *);
+void		 ops_lookup_result(uint32_t, const struct store_cand *);
 
 /* bans.c */
 extern int	 bans_ready;

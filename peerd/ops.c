@@ -14,6 +14,7 @@
 #include "log.h"
 #include "msg.h"
 #include "peerd.h"
+#include "proc.h"
 
 enum op_kind {
 	OP_CONNECT,
@@ -24,7 +25,7 @@ struct op {
 	TAILQ_ENTRY(op)	 entry;
 	enum op_kind	 kind;
 	uint32_t	 ctl;
-	uint32_t	 conn;
+	uint32_t	 conn;		/* 0: the store is asked first */
 	int		 count;
 };
 
@@ -47,15 +48,83 @@ op_run(enum op_kind kind, uint32_t ctl, struct conn *c, int count)
 	control_result(ctl, 1, msg);
 }
 
+static struct op *
+op_new(enum op_kind kind, uint32_t ctl, uint32_t conn, int count)
+{
+	struct op	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		control_result(ctl, 0, "out of memory");
+		return NULL;
+	}
+	op->kind = kind;
+	op->ctl = ctl;
+	op->conn = conn;
+	op->count = count;
+	TAILQ_INSERT_TAIL(&ops, op, entry);
+	return op;
+}
+
+/* A peer ID that is not connected: the store may know where it is. */
+static void
+op_lookup(enum op_kind kind, uint32_t ctl, const struct peerid *id,
+    int count)
+{
+	if (op_new(kind, ctl, 0, count) == NULL)
+		return;
+	if (child_compose(PROC_STORED, IMSG_STORE_LOOKUP, ctl, -1, id,
+	    sizeof(*id)) == -1)
+		ops_lookup_result(ctl, NULL);
+}
+
+/* stored's answer: the known addresses of the peer, best first. */
+void
+ops_lookup_result(uint32_t ctl, const struct store_cand *sc)
+{
+	struct multiaddr	 ma;
+	struct op		*op;
+	struct conn		*c = NULL;
+	char			 why[256];
+	size_t			 i;
+
+	TAILQ_FOREACH(op, &ops, entry)
+		if (op->ctl == ctl && op->conn == 0)
+			break;
+	if (op == NULL)
+		return;
+	for (i = 0; sc != NULL && c == NULL && i < sc->naddrs &&
+	    i < PREC_MAXADDRS; i++)
+		if (sc->addrs[i].len <= PREC_ADDRMAX &&
+		    maddr_decode(sc->addrs[i].b, sc->addrs[i].len, &ma) == 0 &&
+		    maddr_append_peerid(&ma, &sc->peer) == 0)
+			c = dial_maddr(&ma, why, sizeof(why));
+	TAILQ_REMOVE(&ops, op, entry);
+	if (c == NULL) {
+		control_result(ctl, 0, sc == NULL ? "not connected to that "
+		    "peer, and the store knows no address for it: give a "
+		    "multiaddr" : "none of the known addresses of that peer "
+		    "could be dialled");
+		free(op);
+		return;
+	}
+	if (c->state == CS_OPEN) {
+		op_run(op->kind, ctl, c, op->count);
+		free(op);
+		return;
+	}
+	op->conn = c->id;
+	TAILQ_INSERT_TAIL(&ops, op, entry);
+	conn_flush(c);
+}
+
 /* A multiaddr is dialled (or its live connection reused); a peer ID
- * must already be connected. */
+ * is looked up in the store when it is not connected. */
 static void
 op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
 {
 	struct multiaddr	 ma;
 	struct peerid		 id;
 	struct conn		*c;
-	struct op		*op;
 	char			 err[CTL_MSGLEN], why[256];
 
 	if (target[0] == '/') {
@@ -75,24 +144,15 @@ op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
 		control_result(ctl, 0, "not a multiaddr or peer ID");
 		return;
 	} else if ((c = conn_find_peer(&id)) == NULL) {
-		control_result(ctl, 0, "not connected to that peer, and no "
-		    "address is known for it: give a multiaddr");
+		op_lookup(kind, ctl, &id, count);
 		return;
 	}
 	if (c->state == CS_OPEN) {
 		op_run(kind, ctl, c, count);
 		return;
 	}
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		control_result(ctl, 0, "out of memory");
-		return;
-	}
-	op->kind = kind;
-	op->ctl = ctl;
-	op->conn = c->id;
-	op->count = count;
-	TAILQ_INSERT_TAIL(&ops, op, entry);
-	conn_flush(c);
+	if (op_new(kind, ctl, c->id, count) != NULL)
+		conn_flush(c);
 }
 
 void

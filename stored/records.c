@@ -348,7 +348,7 @@ addr_cmp(const void *a, const void *b)
 }
 
 static void
-cand_send(const struct cand *c)
+cand_send(const struct cand *c, uint32_t id)
 {
 	struct store_cand	 sc;
 	size_t			 i;
@@ -363,8 +363,32 @@ cand_send(const struct cand *c)
 		    c->rec->addrs[i].len);
 	}
 	sc.naddrs = c->rec->naddrs;
-	child_compose(PROC_ENGINE, IMSG_STORE_CANDIDATE, 0, -1, &sc,
+	child_compose(PROC_ENGINE, IMSG_STORE_CANDIDATE, id, -1, &sc,
 	    sizeof(sc));
+}
+
+/* The addresses of one peer, for a control request (id) that names it. */
+void
+rec_lookup(uint32_t id, const struct peerid *peer)
+{
+	static struct peer_rec	 pr;
+	struct cand		 c;
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+
+	if (store_read_begin(&txn) == 0) {
+		k.mv_data = (void *)(uintptr_t)peer->mh;
+		k.mv_size = peer->len;
+		if (mdb_get(txn, dbs.peers, &k, &v) == 0 &&
+		    peer_rec_decode(v.mv_data, v.mv_size, &pr, NULL, 0) == 0 &&
+		    pr.naddrs > 0) {
+			c.id = *peer;
+			c.rec = &pr;
+			cand_send(&c, id);
+		}
+		mdb_txn_abort(txn);
+	}
+	child_compose(PROC_ENGINE, IMSG_STORE_CANDIDATES_END, id, -1, NULL, 0);
 }
 
 /* A weighted random sample of the known peers that may be dialled. */
@@ -408,8 +432,8 @@ rec_candidates(uint32_t id, const struct store_cand_req *req)
 		mdb_txn_abort(txn);
 	}
 	for (i = 0; i < n; i++)
-		cand_send(&best[i]);
-	child_compose(PROC_ENGINE, IMSG_STORE_CANDIDATES_END, id, -1, NULL, 0);
+		cand_send(&best[i], 0);
+	child_compose(PROC_ENGINE, IMSG_STORE_CANDIDATES_END, 0, -1, NULL, 0);
 }
 
 static void

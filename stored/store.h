@@ -71,6 +71,7 @@ void	 rec_prune_peers(MDB_txn *, uint64_t);
 void	 rec_prune(MDB_txn *, int64_t);
 void	 rec_send_bans(void);
 void	 rec_candidates(uint32_t, const struct store_cand_req *);
+void	 rec_lookup(uint32_t, const struct peerid *);
 void	 rec_show_peers(uint32_t);
 void	 rec_show_acct(uint32_t);
 

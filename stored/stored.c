@@ -187,6 +187,7 @@ static int
 stored_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	struct store_cand_req	 req;
+	struct peerid		 peer;
 	uint32_t		 ctl = imsg_get_peerid(imsg);
 	int			 fd;
 
@@ -205,6 +206,14 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 			return -1;
 		imsg_get_data(imsg, &req, sizeof(req));
 		rec_candidates(ctl, &req);
+		return 0;
+	case IMSG_STORE_LOOKUP:
+		if (from != PROC_ENGINE || ctl == 0)
+			return -1;
+		imsg_get_data(imsg, &peer, sizeof(peer));
+		if (peer.len == 0 || peer.len > PEERID_MAXLEN)
+			return -1;
+		rec_lookup(ctl, &peer);
 		return 0;
 	case IMSG_CTL_SHOW_PEERS:
 		if (from != PROC_ENGINE)
