@@ -103,6 +103,55 @@ restore_copy(const char *file, int to, const char *tmp)
 	}
 }
 
+/* The copy was taken from a running store: it now starts as restored. */
+static void
+restore_mark(const char *tmp)
+{
+	struct store_dbs	 d;
+	MDB_env			*e;
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	int64_t			 now = time(NULL);
+	int			 r;
+
+	if ((r = mdb_env_create(&e)) != 0)
+		errx(1, "lmdb: %s", mdb_strerror(r));
+	mdb_env_set_maxdbs(e, STORE_MAXDBS);
+	if ((r = mdb_env_open(e, tmp, MDB_NOSUBDIR | MDB_NOLOCK, 0600)) != 0 ||
+	    (r = mdb_txn_begin(e, NULL, 0, &txn)) != 0) {
+		unlink(tmp);
+		errx(1, "%s: %s", tmp, mdb_strerror(r));
+	}
+	if ((r = mdb_dbi_open(txn, "meta", 0, &d.meta)) == 0) {
+		k.mv_data = "running";
+		k.mv_size = strlen("running");
+		mdb_del(txn, d.meta, &k, NULL);
+		k.mv_data = "restored";
+		k.mv_size = strlen("restored");
+		v.mv_data = &now;
+		v.mv_size = sizeof(now);
+		r = mdb_put(txn, d.meta, &k, &v, 0);
+	}
+	if (r != 0 || (r = mdb_txn_commit(txn)) != 0) {
+		unlink(tmp);
+		errx(1, "%s: %s", tmp, mdb_strerror(r));
+	}
+	mdb_env_close(e);
+}
+
+/* data.mdb.old.<time>, or .<time>.<n> when that is taken already. */
+static void
+restore_old_name(const char *dir, char *old, size_t len)
+{
+	struct stat	 sb;
+	long long	 now = time(NULL);
+	int		 n;
+
+	snprintf(old, len, "%s/data.mdb.old.%lld", dir, now);
+	for (n = 1; lstat(old, &sb) == 0; n++)
+		snprintf(old, len, "%s/data.mdb.old.%lld.%d", dir, now, n);
+}
+
 int
 restore_main(const struct peerd_conf *conf, const char *file)
 {
@@ -116,14 +165,14 @@ restore_main(const struct peerd_conf *conf, const char *file)
 	restore_not_running(conf->state_dir);
 	snprintf(data, sizeof(data), "%s/data.mdb", conf->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", conf->state_dir);
-	snprintf(old, sizeof(old), "%s/data.mdb.old.%lld", conf->state_dir,
-	    (long long)time(NULL));
+	restore_old_name(conf->state_dir, old, sizeof(old));
 	snprintf(lock, sizeof(lock), "%s/lock.mdb", conf->state_dir);
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", tmp);
 	restore_copy(file, fd, tmp);
+	restore_mark(tmp);
 	if (geteuid() == 0 && (pw = getpwnam(conf->user)) != NULL &&
 	    fchown(fd, pw->pw_uid, pw->pw_gid) == -1) {
 		unlink(tmp);

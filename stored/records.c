@@ -439,16 +439,12 @@ rec_candidates(uint32_t id, const struct store_cand_req *req)
 static void
 list_more(uint32_t ctl, size_t more, const char *what)
 {
-	struct ctl_result	 res;
+	char	 msg[CTL_MSGLEN];
 
 	if (more == 0)
 		return;
-	memset(&res, 0, sizeof(res));
-	res.ok = 1;
-	snprintf(res.msg, sizeof(res.msg), "%zu more %s not shown", more,
-	    what);
-	child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl, -1, &res,
-	    sizeof(res));
+	snprintf(msg, sizeof(msg), "%zu more %s not shown", more, what);
+	store_reply(IMSG_CTL_RESULT, ctl, 1, msg);
 }
 
 static void
@@ -476,78 +472,84 @@ peer_row(const struct peerid *id, const struct peer_rec *r,
 		strlcpy(p->addr, "?", sizeof(p->addr));
 }
 
-void
-rec_show_peers(uint32_t ctl)
+/* A row of a listing: 0 when the record does not decode; sent if send. */
+typedef int	(*row_fn)(const MDB_val *, const MDB_val *, uint32_t, int);
+
+static void
+rec_list(uint32_t ctl, MDB_dbi dbi, int newest_first, row_fn row,
+    const char *what)
 {
-	static struct peer_rec	 pr;
-	struct ctl_peer		 p;
-	struct peerid		 id;
-	MDB_cursor		*cur;
-	MDB_txn			*txn;
-	MDB_val			 k, v;
-	size_t			 n = 0;
-	int			 r;
+	MDB_cursor	*cur;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	MDB_cursor_op	 first = newest_first ? MDB_LAST : MDB_FIRST;
+	MDB_cursor_op	 next = newest_first ? MDB_PREV : MDB_NEXT;
+	size_t		 n = 0;
+	int		 r;
 
 	if (store_read_begin(&txn) == 0) {
-		if (cursor_open(txn, dbs.peers, &cur) == 0) {
-			for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-			    r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-				if (peerid_from_mh(k.mv_data, k.mv_size,
-				    &id) == -1 || peer_rec_decode(v.mv_data,
-				    v.mv_size, &pr, NULL, 0) == -1)
-					continue;
-				if (n++ >= STORE_LIST_MAX)
-					continue;
-				peer_row(&id, &pr, &p);
-				child_compose(PROC_ENGINE, IMSG_CTL_PEER, ctl,
-				    -1, &p, sizeof(p));
-			}
+		if (cursor_open(txn, dbi, &cur) == 0) {
+			for (r = mdb_cursor_get(cur, &k, &v, first); r == 0;
+			    r = mdb_cursor_get(cur, &k, &v, next))
+				n += row(&k, &v, ctl, n < STORE_LIST_MAX);
 			mdb_cursor_close(cur);
 		}
 		mdb_txn_abort(txn);
 	}
-	list_more(ctl, n > STORE_LIST_MAX ? n - STORE_LIST_MAX : 0, "peers");
+	list_more(ctl, n > STORE_LIST_MAX ? n - STORE_LIST_MAX : 0, what);
 	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
+}
+
+static int
+peer_list_row(const MDB_val *k, const MDB_val *v, uint32_t ctl, int send)
+{
+	static struct peer_rec	 pr;
+	struct ctl_peer		 p;
+	struct peerid		 id;
+
+	if (peerid_from_mh(k->mv_data, k->mv_size, &id) == -1 ||
+	    peer_rec_decode(v->mv_data, v->mv_size, &pr, NULL, 0) == -1)
+		return 0;
+	if (send) {
+		peer_row(&id, &pr, &p);
+		child_compose(PROC_ENGINE, IMSG_CTL_PEER, ctl, -1, &p,
+		    sizeof(p));
+	}
+	return 1;
+}
+
+static int
+acct_list_row(const MDB_val *k, const MDB_val *v, uint32_t ctl, int send)
+{
+	struct acct_rec	 a;
+	struct ctl_acct	 row;
+
+	if (acct_key_decode(k->mv_data, k->mv_size, &a) == -1 ||
+	    acct_val_decode(v->mv_data, v->mv_size, &a, NULL, 0) == -1)
+		return 0;
+	if (send) {
+		memset(&row, 0, sizeof(row));
+		peerid_format(&a.peer, row.peer, sizeof(row.peer));
+		row.day = a.day;
+		row.rsvps = a.rsvps;
+		row.circuits = a.circuits;
+		row.bytes_in = a.bytes_in;
+		row.bytes_out = a.bytes_out;
+		child_compose(PROC_ENGINE, IMSG_CTL_ACCT, ctl, -1, &row,
+		    sizeof(row));
+	}
+	return 1;
+}
+
+void
+rec_show_peers(uint32_t ctl)
+{
+	rec_list(ctl, dbs.peers, 0, peer_list_row, "peers");
 }
 
 /* Newest day first. */
 void
 rec_show_acct(uint32_t ctl)
 {
-	struct acct_rec	 a;
-	struct ctl_acct	 row;
-	MDB_cursor	*cur;
-	MDB_txn		*txn;
-	MDB_val		 k, v;
-	size_t		 n = 0;
-	int		 r;
-
-	if (store_read_begin(&txn) == 0) {
-		if (cursor_open(txn, dbs.acct, &cur) == 0) {
-			for (r = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-			    r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-				if (acct_key_decode(k.mv_data, k.mv_size,
-				    &a) == -1 || acct_val_decode(v.mv_data,
-				    v.mv_size, &a, NULL, 0) == -1)
-					continue;
-				if (n++ >= STORE_LIST_MAX)
-					continue;
-				memset(&row, 0, sizeof(row));
-				peerid_format(&a.peer, row.peer,
-				    sizeof(row.peer));
-				row.day = a.day;
-				row.rsvps = a.rsvps;
-				row.circuits = a.circuits;
-				row.bytes_in = a.bytes_in;
-				row.bytes_out = a.bytes_out;
-				child_compose(PROC_ENGINE, IMSG_CTL_ACCT, ctl,
-				    -1, &row, sizeof(row));
-			}
-			mdb_cursor_close(cur);
-		}
-		mdb_txn_abort(txn);
-	}
-	list_more(ctl, n > STORE_LIST_MAX ? n - STORE_LIST_MAX : 0,
-	    "accounting records");
-	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
+	rec_list(ctl, dbs.acct, 1, acct_list_row, "accounting records");
 }

@@ -62,6 +62,18 @@ meta_put(MDB_txn *txn, const char *key, const void *data, size_t len)
 		fatalx("store: put %s: %s", key, mdb_strerror(r));
 }
 
+static void
+meta_del(MDB_txn *txn, const char *key)
+{
+	MDB_val	 k;
+	int	 r;
+
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = strlen(key);
+	if ((r = mdb_del(txn, dbs.meta, &k, NULL)) != 0 && r != MDB_NOTFOUND)
+		fatalx("store: delete %s: %s", key, mdb_strerror(r));
+}
+
 /* A fixed-size meta record: 1 found, 0 absent; a bad size is fatal. */
 static int
 meta_get(MDB_txn *txn, const char *key, void *data, size_t len)
@@ -92,7 +104,13 @@ store_last_run(MDB_txn *txn)
 	time_t		 t;
 
 	meta_get(txn, "running", &running, sizeof(running));
-	if (running)
+	if (meta_get(txn, "restored", &clean, sizeof(clean))) {
+		t = clean;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		log_info("the store was restored from a backup at %s", when);
+		meta_del(txn, "restored");
+	} else if (running)
 		log_warnx("the store was not closed cleanly last time: a "
 		    "process of the suite was killed or the machine stopped");
 	else if (meta_get(txn, "clean_shutdown", &clean, sizeof(clean))) {
@@ -212,16 +230,22 @@ store_set_max_peers(int64_t n)
 	max_peers = n;
 }
 
-static void
-store_answer(uint32_t ctl, int ok, const char *msg)
+/* An answer for the engine to pass on to a control client. */
+void
+store_reply(uint32_t type, uint32_t ctl, int ok, const char *msg)
 {
 	struct ctl_result	 res;
 
 	memset(&res, 0, sizeof(res));
 	res.ok = ok;
 	strlcpy(res.msg, msg, sizeof(res.msg));
-	child_compose(PROC_ENGINE, IMSG_STORE_BAN_RES, ctl, -1, &res,
-	    sizeof(res));
+	child_compose(PROC_ENGINE, type, ctl, -1, &res, sizeof(res));
+}
+
+static void
+store_answer(uint32_t ctl, int ok, const char *msg)
+{
+	store_reply(IMSG_STORE_BAN_RES, ctl, ok, msg);
 }
 
 void

@@ -63,6 +63,7 @@ int64_t	 store_now(void);
 void	 store_status(char *, size_t);
 void	 store_set_max_peers(int64_t);
 void	 store_sweep(void);
+void	 store_reply(uint32_t, uint32_t, int, const char *);
 
 /* records.c */
 int	 rec_apply(MDB_txn *, enum store_op_type, const void *, size_t,

@@ -107,27 +107,16 @@ stored_acct(struct imsg *imsg)
 static void
 verify_problem(void *arg, const char *what)
 {
-	struct ctl_result	 res;
-	uint32_t		*ctl = arg;
+	uint32_t	*ctl = arg;
 
-	if (ctl[1]++ >= 100)
-		return;
-	memset(&res, 0, sizeof(res));
-	strlcpy(res.msg, what, sizeof(res.msg));
-	child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl[0], -1, &res,
-	    sizeof(res));
+	if (ctl[1]++ < 100)
+		store_reply(IMSG_CTL_RESULT, ctl[0], 0, what);
 }
 
 static void
 stored_result(uint32_t ctl, int ok, const char *msg)
 {
-	struct ctl_result	 res;
-
-	memset(&res, 0, sizeof(res));
-	res.ok = ok;
-	strlcpy(res.msg, msg, sizeof(res.msg));
-	child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl, -1, &res,
-	    sizeof(res));
+	store_reply(IMSG_CTL_RESULT, ctl, ok, msg);
 	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
 }
 

@@ -11,7 +11,7 @@
 
 #include "store.h"
 
-#define NMETA	4
+#define NMETA	5
 
 static const struct {
 	const char	*name;
@@ -21,6 +21,7 @@ static const struct {
 	{ "created",		sizeof(int64_t) },
 	{ "running",		sizeof(int64_t) },
 	{ "clean_shutdown",	sizeof(int64_t) },
+	{ "restored",		sizeof(int64_t) },
 };
 
 int

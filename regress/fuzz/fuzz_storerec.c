@@ -13,37 +13,11 @@
 #include <string.h>
 
 #include "storerec.h"
+#include "storerec_equal.h"
 
 #define ENC_MAX		(REC_MAXLEN + 64)
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-static int
-addr_same(const struct prec_addr *a, const struct prec_addr *b)
-{
-	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0 &&
-	    a->last_ok == b->last_ok && a->last_fail == b->last_fail;
-}
-
-static int
-prec_same(const struct peer_rec *a, const struct peer_rec *b)
-{
-	size_t	 i;
-
-	if (a->sources != b->sources || strcmp(a->agent, b->agent) != 0 ||
-	    a->nprotos != b->nprotos || a->naddrs != b->naddrs ||
-	    a->first_seen != b->first_seen || a->last_seen != b->last_seen ||
-	    a->last_ok != b->last_ok || a->last_fail != b->last_fail ||
-	    a->fails != b->fails)
-		return 0;
-	for (i = 0; i < a->nprotos; i++)
-		if (strcmp(a->protos[i], b->protos[i]) != 0)
-			return 0;
-	for (i = 0; i < a->naddrs; i++)
-		if (!addr_same(&a->addrs[i], &b->addrs[i]))
-			return 0;
-	return 1;
-}
 
 /* The index of the address in r, or -1. */
 static int
