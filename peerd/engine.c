@@ -224,6 +224,7 @@ engine_identity(struct imsg *imsg)
 	ident.ready = 1;
 	engine_sign_record();
 	listen_resume();
+	connmgr_start();
 }
 
 static void

@@ -28,6 +28,13 @@ class TAP:
             self.failed += 1
         return cond
 
+    def skip(self, name, reason):
+        """A check that could not run: counted, never as a pass."""
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, name.replace("\n", " "),
+                                       reason.replace("\n", " ")),
+              flush=True)
+
     def diag(self, msg):
         for line in str(msg).splitlines():
             print("# " + line, flush=True)
