@@ -119,26 +119,30 @@ bans_loaded(void)
 	listen_resume();
 }
 
+static void
+bans_enforce_one(struct conn *c, void *arg)
+{
+	const struct ban	*b = arg;
+	uint8_t			 ip[16];
+
+	if (b->kind == BAN_PEER) {
+		if (!c->have_peer || !peerid_equal(&c->peer, &b->peer))
+			return;
+	} else {
+		if (c->relayed || c->fd == -1)
+			return;
+		sockaddr_ip16(&c->ss, ip);
+		if (!ban_match_ip(b, ip))
+			return;
+	}
+	conn_close(c, "blocked");
+}
+
 /* Live connections the ban covers go at once. */
 static void
 bans_enforce(const struct ban *b)
 {
-	struct conn	*c, *t;
-	uint8_t		 ip[16];
-
-	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
-		if (b->kind == BAN_PEER) {
-			if (!c->have_peer || !peerid_equal(&c->peer, &b->peer))
-				continue;
-		} else {
-			if (c->relayed || c->fd == -1)
-				continue;
-			sockaddr_ip16(&c->ss, ip);
-			if (!ban_match_ip(b, ip))
-				continue;
-		}
-		conn_close(c, "blocked");
-	}
+	conn_walk(bans_enforce_one, (void *)(uintptr_t)b);
 }
 
 static void

@@ -31,6 +31,7 @@ static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
 struct engine_counters	 counters;
 static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
+static uint64_t		 ncloses;
 static uint8_t		 scratch[READ_CHUNK];
 
 static void	 conn_io(int, short, void *);
@@ -314,6 +315,7 @@ conn_close(struct conn *c, const char *reason)
 	yamux_free(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
+	ncloses++;
 	if (c->events != -1)
 		event_del(&c->ev);
 	if (c->fd != -1)
@@ -638,6 +640,13 @@ conn_io(int fd, short event, void *arg)
 }
 
 /* Once a second: handshake deadlines and keepalives. */
+static void
+keepalive(struct conn *c, void *arg)
+{
+	if (c->state == CS_OPEN)
+		yamux_keepalive(c, *(time_t *)arg);
+}
+
 void
 conn_sweep(time_t now)
 {
@@ -652,9 +661,33 @@ conn_sweep(time_t now)
 		log_info("connection %u: handshake timed out", c->id);
 		conn_close(c, "handshake timed out");
 	}
-	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
-		if (c->state == CS_OPEN)
-			yamux_keepalive(c, now);
+	conn_walk(keepalive, &now);
+}
+
+/*
+ * Call fn once on every connection.  A close can take others with it
+ * (those relayed over it, freed with their carrier stream), so after a
+ * close the walk starts again from the head, skipping those it saw.
+ */
+void
+conn_walk(void (*fn)(struct conn *, void *), void *arg)
+{
+	static uint32_t	 walk;
+	struct conn	*c;
+	uint64_t	 closes;
+
+	if (++walk == 0)
+		walk = 1;
+ again:
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (c->walk == walk)
+			continue;
+		c->walk = walk;
+		closes = ncloses;
+		fn(c, arg);
+		if (ncloses != closes)
+			goto again;
+	}
 }
 
 void

@@ -259,25 +259,36 @@ static void
 cm_trim(int excess)
 {
 	struct conn	**v, *c;
+	uint32_t	*ids;
 	char		 peer[PEERID_STRMAX];
 	int		 n = 0, i;
 
-	if ((v = calloc(conn_count(), sizeof(*v))) == NULL)
-		return;
+	v = calloc(conn_count(), sizeof(*v));
+	ids = calloc(conn_count(), sizeof(*ids));
+	if (v == NULL || ids == NULL)
+		goto done;
 	TAILQ_FOREACH(c, &conns, entry)
 		if (c->state == CS_OPEN && n < conn_count() &&
 		    !cm_protected(c))
 			v[n++] = c;
 	qsort(v, n, sizeof(*v), trim_cmp);
-	for (i = 0; i < n && i < excess; i++) {
-		peerid_format(&v[i]->peer, peer, sizeof(peer));
+	for (i = 0; i < n; i++)
+		ids[i] = v[i]->id;
+	/* by ID: a close may take others with it */
+	for (i = 0; i < n && excess > 0; i++) {
+		if ((c = conn_find(ids[i])) == NULL)
+			continue;
+		peerid_format(&c->peer, peer, sizeof(peer));
 		log_info("connection_trimmed peer=%s connection=%u", peer,
-		    v[i]->id);
-		yamux_goaway(v[i], 0);
-		conn_abort(v[i], "trimmed: over connectionManager."
+		    c->id);
+		yamux_goaway(c, 0);
+		conn_abort(c, "trimmed: over connectionManager."
 		    "maxConnections");
+		excess = cm_open() - (int)child->conf->max_connections;
 	}
+ done:
 	free(v);
+	free(ids);
 }
 
 static void

@@ -448,20 +448,23 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 }
 
 static void
+engine_flush(struct conn *c, void *arg)
+{
+	if (c->framing || c->out.len > 0)
+		conn_flush(c);
+}
+
+static void
 engine_sweep(int fd, short event, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
-
 	time_t		 now = mono_now();
-	struct conn	*c, *t;
 
 	conn_sweep(now);
 	bans_sweep();
 	relay_sweep(now);
 	client_sweep(now);
-	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
-		if (c->framing || c->out.len > 0)
-			conn_flush(c);
+	conn_walk(engine_flush, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);
 }
 

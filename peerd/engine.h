@@ -154,6 +154,7 @@ struct conn {
 	uint32_t		 carrier_stream;
 	struct peerid		 via;		/* relayed: the relay */
 	uint16_t		 port;		/* while a name resolves */
+	uint32_t		 walk;		/* conn_walk that saw it */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -208,6 +209,7 @@ int		 conn_pending(void);
 time_t		 mono_now(void);
 int64_t		 mono_ms(void);
 void		 conn_close_all(void);
+void		 conn_walk(void (*)(struct conn *, void *), void *);
 void		 conn_upgraded(struct conn *);
 struct conn	*conn_new_relayed(enum conn_dir);
 struct conn	*conn_new_pending(enum conn_dir);

@@ -224,27 +224,38 @@ ops_ping_done(uint32_t ctl, const char *err)
 		control_end(ctl);
 }
 
+struct disconnect {
+	struct peerid	 id;
+	int		 n;
+};
+
+static void
+disconnect_one(struct conn *c, void *arg)
+{
+	struct disconnect	*d = arg;
+
+	if (!c->have_peer || !peerid_equal(&c->peer, &d->id))
+		return;
+	if (c->state == CS_OPEN)
+		yamux_goaway(c, 0);
+	conn_abort(c, "disconnected by the operator");
+	d->n++;
+}
+
 void
 ops_disconnect(uint32_t ctl, const char *target)
 {
-	struct peerid	 id;
-	struct conn	*c, *t;
-	char		 msg[CTL_MSGLEN];
-	int		 n = 0;
+	struct disconnect	 d;
+	char			 msg[CTL_MSGLEN];
+	int			 n;
 
-	if (peerid_parse(target, &id) == -1) {
+	memset(&d, 0, sizeof(d));
+	if (peerid_parse(target, &d.id) == -1) {
 		control_result(ctl, 0, "not a peer ID");
 		return;
 	}
-	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
-		if (!c->have_peer || !peerid_equal(&c->peer, &id))
-			continue;
-		if (c->state == CS_OPEN)
-			yamux_goaway(c, 0);
-		conn_abort(c, "disconnected by the operator");
-		n++;
-	}
-	if (n == 0) {
+	conn_walk(disconnect_one, &d);
+	if ((n = d.n) == 0) {
 		snprintf(msg, sizeof(msg), "not connected to %s", target);
 		control_result(ctl, 0, msg);
 		return;
