@@ -155,6 +155,7 @@ struct conn {
 	struct peerid		 via;		/* relayed: the relay */
 	uint16_t		 port;		/* while a name resolves */
 	uint32_t		 walk;		/* conn_walk that saw it */
+	int			 heard;		/* a frame came after the upgrade */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -308,6 +309,7 @@ void		 ops_ping(uint32_t, const char *, int);
 void		 ops_disconnect(uint32_t, const char *);
 void		 ops_show_connections(uint32_t);
 void		 ops_conn_ready(struct conn *);
+void		 ops_conn_heard(struct conn *);
 void		 ops_conn_failed(struct conn *, const char *);
 void		 ops_conn_closed(struct conn *);
 void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);

@@ -107,7 +107,7 @@ ops_lookup_result(uint32_t ctl, const struct store_cand *sc)
 		free(op);
 		return;
 	}
-	if (c->state == CS_OPEN) {
+	if (c->state == CS_OPEN && c->heard) {
 		op_run(op->kind, ctl, c, op->count);
 		free(op);
 		return;
@@ -147,7 +147,7 @@ op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
 		op_lookup(kind, ctl, &id, count);
 		return;
 	}
-	if (c->state == CS_OPEN) {
+	if (c->state == CS_OPEN && c->heard) {
 		op_run(kind, ctl, c, count);
 		return;
 	}
@@ -167,8 +167,16 @@ ops_ping(uint32_t ctl, const char *target, int count)
 	op_start(OP_PING, ctl, target, count);
 }
 
+/* Requests wait until the peer has been heard from after the upgrade. */
 void
 ops_conn_ready(struct conn *c)
+{
+	if (c->heard)
+		ops_conn_heard(c);
+}
+
+void
+ops_conn_heard(struct conn *c)
 {
 	struct op	*op, *t;
 

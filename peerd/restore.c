@@ -41,6 +41,8 @@ restore_check(const char *file, struct verify_report *rep)
 	if ((r = mdb_env_open(e, file, MDB_NOSUBDIR | MDB_RDONLY |
 	    MDB_NOLOCK, 0)) != 0)
 		errx(1, "%s is not a store backup: %s", file, mdb_strerror(r));
+	if (!store_size_ok(e, err, sizeof(err)))
+		errx(1, "%s is damaged: %s; nothing was restored", file, err);
 	memset(rep, 0, sizeof(*rep));
 	rep->problem = restore_problem;
 	if (verify_env(e, rep, err, sizeof(err)) == -1)

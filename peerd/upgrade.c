@@ -23,6 +23,8 @@
 #define HS_MAXMSG	1024		/* our handshake messages */
 #define MS_MAXTRIES	8		/* proposals we answer with na */
 
+static void	 conn_heard(struct conn *);
+
 static int
 ms_send(struct conn *c, const char *msg, int encrypted)
 {
@@ -312,9 +314,24 @@ muxer_input(struct conn *c, const uint8_t *pt, size_t len)
 	if (c->mspt.len > 0 && conn_find(id) == c) {
 		rest = c->mspt;
 		memset(&c->mspt, 0, sizeof(c->mspt));
+		conn_heard(c);
 		yamux_input(c, rest.data + rest.off, rest.len);
 		bq_free(&rest);
 	}
+}
+
+/*
+ * The first frame after the upgrade: the peer accepted the handshake.
+ * The muxer is agreed inside Noise, so the dialler's side is open
+ * before the other side has checked it (a ban, a bad signature).
+ */
+static void
+conn_heard(struct conn *c)
+{
+	if (c->heard)
+		return;
+	c->heard = 1;
+	ops_conn_heard(c);
 }
 
 /*
@@ -344,7 +361,9 @@ noise_frames(struct conn *c, uint8_t *buf, size_t len, size_t *used)
 	}
 	if (c->state == CS_MS_MUXER)
 		muxer_input(c, buf + 2, n - NOISE_TAGLEN);
-	else if (c->state == CS_OPEN)
+	else if (c->state == CS_OPEN) {
+		conn_heard(c);
 		return yamux_input(c, buf + 2, n - NOISE_TAGLEN);
+	}
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include "store.h"
 
 #define STORE_MAPMAX	(1ULL << 40)
+#define STORE_LOWSPACE	(1024 * 1024)	/* free bytes that count as full */
 
 struct op {
 	TAILQ_ENTRY(op)		 entry;
@@ -33,6 +35,8 @@ struct op {
 
 MDB_env			*env;
 struct store_dbs	 dbs;
+
+static void	 store_failed(int);
 
 static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
 static size_t		 nops;
@@ -196,6 +200,7 @@ void
 store_open(int64_t mapsize, const char *root)
 {
 	MDB_txn	*txn;
+	char	 err[256];
 	int	 r;
 
 	if ((r = mdb_env_create(&env)) != 0)
@@ -207,6 +212,9 @@ store_open(int64_t mapsize, const char *root)
 		fatalx("cannot open the store in %s: %s; if it is damaged, "
 		    "restore a backup with peerd -r FILE (see stored(8))",
 		    root, mdb_strerror(r));
+	if (!store_size_ok(env, err, sizeof(err)))
+		fatalx("the store in %s is damaged: %s; restore a backup with "
+		    "peerd -r FILE (see stored(8))", root, err);
 	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		fatalx("store: begin: %s", mdb_strerror(r));
 	if ((r = store_open_dbs(txn, &dbs, MDB_CREATE)) != 0)
@@ -271,9 +279,13 @@ store_queue(enum store_op_type type, const void *data, size_t len,
 	memcpy(op->data, data, len);
 	TAILQ_INSERT_TAIL(&ops, op, entry);
 	nops++;
-	if (failing)
+	/* while failing, an operator's write is tried at once */
+	if (failing && ctl == 0) {
+		if (!evtimer_pending(&ev_commit, NULL))
+			store_failed(0);
 		return;
-	if (nops >= STORE_BATCH_OPS)
+	}
+	if (nops >= STORE_BATCH_OPS || failing)
 		store_flush();
 	else if (!evtimer_pending(&ev_commit, NULL))
 		evtimer_add(&ev_commit, &tv);
@@ -353,8 +365,12 @@ store_answer_all(int ok, char msgs[][CTL_MSGLEN], const int *refused,
 			if (op->ctl && ok && i < STORE_BATCH_OPS)
 				store_answer(op->ctl, !refused[i], msgs[i]);
 			else if (op->ctl) {
-				snprintf(msg, sizeof(msg), "not stored: %s",
-				    why);
+				snprintf(msg, sizeof(msg), "not stored: %s%s",
+				    why, op->type != OP_BAN ? "" :
+				    ((struct store_ban_op *)op->data)->add ?
+				    "; the ban holds only until peerd stops" :
+				    "; the ban is lifted only until peerd "
+				    "restarts");
 				store_answer(op->ctl, 0, msg);
 			}
 			if (op->ctl)
@@ -366,17 +382,43 @@ store_answer_all(int ok, char msgs[][CTL_MSGLEN], const int *refused,
 	}
 }
 
+/*
+ * LMDB reports a short write as EIO: the file system of the store (the
+ * chroot, so ".") says whether it is full.
+ */
+static const char *
+store_why(int r)
+{
+	static char	 buf[128];
+	struct statvfs	 vfs;
+
+	if ((r == EIO || r == ENOSPC || r == EDQUOT) &&
+	    statvfs(".", &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize <
+	    STORE_LOWSPACE) {
+		snprintf(buf, sizeof(buf), "No space left on device (%llu "
+		    "KiB free)", (unsigned long long)vfs.f_bavail *
+		    vfs.f_frsize >> 10);
+		return buf;
+	}
+	return mdb_strerror(r);
+}
+
+/* r 0: only (re)arm the retry of what waits. */
 static void
 store_failed(int r)
 {
 	struct timeval	 tv = { STORE_RETRY, 0 };
+	const char	*why;
 
-	if (!failing || strcmp(failure, mdb_strerror(r)) != 0)
-		log_warnx("store: cannot write: %s; the store is unchanged, "
-		    "%zu updates wait and are retried every %d s",
-		    mdb_strerror(r), nops, STORE_RETRY);
-	strlcpy(failure, mdb_strerror(r), sizeof(failure));
-	failing = 1;
+	if (r != 0) {
+		why = store_why(r);
+		if (!failing || strcmp(failure, why) != 0)
+			log_warnx("store: cannot write: %s; the store is "
+			    "unchanged, %zu updates wait and are retried "
+			    "every %d s", why, nops, STORE_RETRY);
+		strlcpy(failure, why, sizeof(failure));
+		failing = 1;
+	}
 	evtimer_add(&ev_commit, &tv);
 }
 
@@ -397,7 +439,7 @@ store_flush(void)
 		if (!store_grow())
 			break;
 	if (r != 0) {
-		store_answer_all(0, msgs, refused, mdb_strerror(r));
+		store_answer_all(0, msgs, refused, store_why(r));
 		store_failed(r);
 		return -1;
 	}

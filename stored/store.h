@@ -48,6 +48,7 @@ struct verify_report {
 
 int	 verify_env(MDB_env *, struct verify_report *, char *, size_t);
 int	 store_open_dbs(MDB_txn *, struct store_dbs *, unsigned int);
+int	 store_size_ok(MDB_env *, char *, size_t);
 void	 verify_summary(const struct verify_report *, char *, size_t);
 
 /* store.c */

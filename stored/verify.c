@@ -4,6 +4,7 @@
  * the offline restore, on the backup it is about to install.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,34 @@ store_open_dbs(MDB_txn *txn, struct store_dbs *d, unsigned int flags)
 	    (r = mdb_dbi_open(txn, "bans", flags, &d->bans)) != 0 ||
 	    (r = mdb_dbi_open(txn, "acct", flags, &d->acct)) != 0)
 		return r;
+	return 0;
+}
+
+/*
+ * A data file cut short: LMDB would fault on the first page past its
+ * end (SIGBUS), so the size is checked before anything is read.
+ */
+int
+store_size_ok(MDB_env *e, char *err, size_t errlen)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	struct stat	 sb;
+	uint64_t	 need;
+	int		 fd;
+
+	if (mdb_env_get_fd(e, &fd) != 0 || fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "cannot see the size of the data file");
+		return 0;
+	}
+	mdb_env_info(e, &info);
+	mdb_env_stat(e, &st);
+	need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)sb.st_size >= need)
+		return 1;
+	snprintf(err, errlen, "the data file has %lld bytes but its pages "
+	    "need %llu: it was cut short", (long long)sb.st_size,
+	    (unsigned long long)need);
 	return 0;
 }
 
