@@ -35,7 +35,8 @@ static const char *const net_names[] = { "connecting", "ok", "partitioned" };
 struct boot {
 	struct multiaddr	 ma;
 	struct peerid		 id;
-	int			 have_id;
+	int			 have_id;	/* given, or learned */
+	uint32_t		 conn;		/* the last dial, without ID */
 };
 
 static struct {
@@ -134,35 +135,61 @@ cm_forget_dial(uint32_t id)
 		}
 }
 
-static int
-cm_dial(const struct multiaddr *ma, const struct peerid *id)
+/* *err set: the address cannot be dialled; NULL alone: no need. */
+static struct conn *
+cm_dial(const struct multiaddr *ma, const struct peerid *id, int *err)
 {
 	struct conn	*c;
-	char		 err[256], text[MADDR_STRMAX];
+	char		 why[256], text[MADDR_STRMAX];
 
+	*err = 0;
 	if (cm.ndials >= CM_MAX_DIALS || (id != NULL &&
 	    (conn_find_peer(id) != NULL || cm_dialling(id) ||
 	    bans_check_peer(id) || peerid_equal(id, &ident.peerid))))
-		return 0;
-	if ((c = dial_maddr(ma, err, sizeof(err))) == NULL) {
+		return NULL;
+	if ((c = dial_maddr(ma, why, sizeof(why))) == NULL) {
 		if (maddr_format(ma, text, sizeof(text)) == 0)
-			log_debug("connmgr: cannot dial %s: %s", text, err);
-		return -1;
+			log_debug("connmgr: cannot dial %s: %s", text, why);
+		*err = 1;
+		return NULL;
 	}
 	if (c->state != CS_OPEN)
 		cm.dials[cm.ndials++] = c->id;
-	return 1;
+	return c;
+}
+
+/* A bootstrap peer given without its ID is dialled again only when
+ * the last connection to it is gone; its ID is learned once up. */
+static void
+cm_dial_bootstrap(void)
+{
+	struct boot	*b;
+	struct conn	*c;
+	size_t		 i;
+	int		 err;
+
+	for (i = 0; i < cm.nboot; i++) {
+		b = &cm.boot[i];
+		if (!b->have_id && b->conn != 0 && conn_find(b->conn) != NULL)
+			continue;
+		c = cm_dial(&b->ma, b->have_id ? &b->id : NULL, &err);
+		if (c != NULL && !b->have_id)
+			b->conn = c->id;
+	}
+	cm.booted = 1;
 }
 
 static void
-cm_dial_bootstrap(void)
+cm_learn_bootstrap(const struct conn *c)
 {
 	size_t	 i;
 
 	for (i = 0; i < cm.nboot; i++)
-		cm_dial(&cm.boot[i].ma, cm.boot[i].have_id ? &cm.boot[i].id :
-		    NULL);
-	cm.booted = 1;
+		if (!cm.boot[i].have_id && cm.boot[i].conn == c->id &&
+		    c->have_peer) {
+			cm.boot[i].id = c->peer;
+			cm.boot[i].have_id = 1;
+		}
 }
 
 static void
@@ -203,6 +230,7 @@ connmgr_candidate(const struct store_cand *sc)
 {
 	struct multiaddr	 ma;
 	size_t			 i;
+	int			 err;
 
 	if (!cm_ready() || sc->peer.len == 0 || sc->peer.len > PEERID_MAXLEN)
 		return;
@@ -211,7 +239,8 @@ connmgr_candidate(const struct store_cand *sc)
 		    maddr_decode(sc->addrs[i].b, sc->addrs[i].len, &ma) == -1 ||
 		    maddr_append_peerid(&ma, &sc->peer) == -1)
 			continue;
-		if (cm_dial(&ma, &sc->peer) >= 0)
+		cm_dial(&ma, &sc->peer, &err);
+		if (!err)
 			return;
 	}
 }
@@ -351,6 +380,7 @@ connmgr_conn_up(struct conn *c)
 				cm.backoff = child->conf->dial_backoff_min;
 			break;
 		}
+	cm_learn_bootstrap(c);
 	known_conn_up(c, 0);
 	cm_kick();
 }
@@ -419,6 +449,7 @@ connmgr_configure(const struct peerd_conf *conf)
 		}
 		cm.boot[cm.nboot].have_id = maddr_get_peerid(
 		    &cm.boot[cm.nboot].ma, &cm.boot[cm.nboot].id) == 0;
+		cm.boot[cm.nboot].conn = 0;
 		cm.nboot++;
 	}
 	cm.nprot = 0;

@@ -1,0 +1,964 @@
+#!/usr/bin/env python3
+"""
+Connection manager tests: several peerd suites on 127.0.0.1 dial, lose
+and find each other again.  Speaks TAP.
+
+Usage: connmgr.py BUILDDIR [CHECK ...]
+
+CHECK is one or more of the digits 1 to 8 (default: all):
+  1  partition and recovery: A keeps 3 outbound connections to its
+     bootstrap peers B, C, D; they stop (partition_detected, status
+     "partitioned") and come back on the same ports (partition_recovered
+     within a bound derived from dialBackoffMax, status "ok", 3 outbound)
+  2  known peers without bootstrap: A connects to B with peerctl, C
+     connects to A; after a restart A dials B and C by itself, from its
+     store (C's address is one identify gave)
+  3  bootstrap failover: the first bootstrap peers refuse or never answer
+     the handshake; A still connects to the last one, B
+  4  trim: 6 peers connect to A (2 hold reservations on it, 1 is
+     protected); A reloads with maxConnections 3 and trims the 3 others
+  5  bans at dial: A blocks its bootstrap peer B and never dials it again
+     while its dial rounds go on; unblocked, B is dialled again
+  6  the connection manager starts when keyd answers after stored (keyd
+     is held with SIGSTOP until the engine has loaded the bans)
+  7  a bootstrap peer given without /p2p/ID: A, below its targets, dials
+     it once and does not open one more connection to it each round
+  8  trim order: A's bootstrap peer is kept, inbound connections are
+     trimmed before outbound ones
+
+Runs as root (peerd -d).  Every suite runs in its own directory under
+one temporary directory with random ports and is stopped on its own
+(the others keep running); everything started is stopped at the end.
+
+The peers other than A run with connectionManager.maxOutgoing 0 and
+minConnections 0 (and no bootstrap peers): their own connection manager
+never dials, so every connection A has is one A dialled, or one a check
+made with peerctl connect, and the counts below are A's doing.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+from suite import (Suite, TAP, wait_for, free_port,  # noqa: E402
+                   session_of)
+
+t = TAP()
+BUILD = None
+BASE = None
+NODES = []
+LISTENERS = []
+# how long peerd gets for something it should do at once by itself
+WAIT = 20
+# dial rounds of A in checks 1, 2, 3, 5, 6, 7 (ms)
+BACKOFF_MIN = 200
+BACKOFF_MAX = 2000
+# a peer that comes back is dialled again within this many seconds: one
+# round waits at most dialBackoffMax, and a known peer whose dials failed
+# waits at most dialBackoffMax too; three rounds and slack for the
+# handshakes and the suites' start
+RECOVER = 3 * BACKOFF_MAX / 1000.0 + 10
+
+# the helpers' connection manager never dials
+QUIET = {"maxOutgoing": 0, "minConnections": 0}
+# every suite here comes from 127.0.0.1: the per-address connection rate
+# is not what these checks are about
+NO_RATE = {"rateLimit": {"connectionsPerMinute": 0}}
+
+
+# --- peer IDs ------------------------------------------------------------
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58encode(b):
+    n = int.from_bytes(b, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    pad = len(b) - len(b.lstrip(b"\0"))
+    return "1" * pad + out
+
+
+def made_up_peer_id():
+    """A valid Ed25519 peer ID (identity multihash of the protobuf
+    public key) that no suite here has."""
+    key = b"\x08\x01\x12\x20" + os.urandom(32)
+    return b58encode(b"\x00" + bytes([len(key)]) + key)
+
+
+# --- peerd ---------------------------------------------------------------
+
+def yaml(d, indent=0):
+    out = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        if isinstance(v, dict):
+            out.append("%s%s:" % (" " * indent, k))
+            out += yaml(v, indent + 2)
+        elif isinstance(v, (list, tuple)):
+            out.append("%s%s: [%s]" % (" " * indent, k,
+                                       ", ".join('"%s"' % x for x in v)))
+        else:
+            out.append("%s%s: %s" % (" " * indent, k, v))
+    return out
+
+
+def conf(cm=None, bootstrap=None, relays=None, relay=None):
+    d = {"connectionManager": cm or {}}
+    if bootstrap:
+        d["bootstrapPeers"] = bootstrap
+    if relays:
+        d["relays"] = relays
+    r = dict(NO_RATE)
+    r.update(relay or {})
+    d["relay"] = r
+    return "\n".join(yaml(d)) + "\n"
+
+
+class Node:
+    """A Suite with its own config; stopped and started again on the
+    same directory it keeps its identity and its port."""
+
+    def __init__(self, name, confs):
+        self.name = name
+        self.s = Suite(BUILD, os.path.join(BASE, "%s-%d"
+                                           % (name, len(NODES))))
+        self.conf = confs
+        self.peer_id = None
+        self.addr = None
+        NODES.append(self)
+
+    def start(self, what=None):
+        """A first start: when another test on this machine took one of
+        the ports meanwhile, start again on others (up to 3 times)."""
+        self.s.prepare()
+        for attempt in range(3):
+            self.s.write_conf(self.conf)
+            inuse = self.s.log().count("Address already in use")
+            ok = self._launch()
+            if ok or self.s.log().count("Address already in use") == inuse:
+                break
+            t.diag("peerd %s: a port was taken, once more on others"
+                   % self.name)
+            self.s.stop(alone=True)
+            self.s.port = free_port()
+            self.s.admin_port = free_port()
+        return self.launch(what or "peerd %s starts" % self.name, ok)
+
+    def _launch(self):
+        self.s.launch()
+        try:
+            return wait_for(self.s._ready, timeout=30)
+        except RuntimeError:
+            return False
+
+    def launch(self, what, ok=None):
+        if ok is None:
+            ok = self._launch()
+        if not t.ok(ok, what):
+            self.show()
+            return False
+        pid = self.s.status_json()["peerId"]
+        if self.peer_id is not None and pid != self.peer_id:
+            t.ok(False, "peerd %s keeps its peer ID: %s, was %s"
+                 % (self.name, pid, self.peer_id))
+        self.peer_id = pid
+        self.addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (self.s.port, pid)
+        t.diag("peerd %s is %s" % (self.name, self.addr))
+        return True
+
+    def restart(self):
+        """Start again on the same directory, config and port."""
+        return self.launch("peerd %s starts again" % self.name)
+
+    def rewrite(self, confs):
+        self.conf = confs
+        self.s.write_conf(confs)
+
+    def ctl(self, *args, timeout=20):
+        try:
+            return self.s.ctl(*args, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(args, None, "",
+                                               "peerctl timed out")
+
+    def json(self, *args, key=None):
+        r = self.ctl("-j", *args)
+        if r.returncode != 0:
+            t.diag("peerd %s: peerctl -j %s: exit %s %s"
+                   % (self.name, " ".join(args), r.returncode,
+                      (r.stdout + r.stderr).strip()))
+            return None
+        try:
+            d = json.loads(r.stdout)
+            return d if key is None else d[key]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def status(self):
+        return self.json("show", "status") or {}
+
+    def network(self):
+        return self.status().get("network") or {}
+
+    def connections(self):
+        return self.json("show", "connections", key="connections") or []
+
+    def conns_to(self, node, direction=None):
+        return [c for c in self.connections()
+                if c.get("peerId") == node.peer_id and
+                (direction is None or c.get("direction") == direction)]
+
+    def peer_set(self):
+        return sorted(c.get("peerId") for c in self.connections())
+
+    def peers(self):
+        return self.json("show", "peers", key="peers") or []
+
+    def known(self, peer_id):
+        for p in self.peers():
+            if p.get("peerId") == peer_id:
+                return p
+        return None
+
+    def reservations(self):
+        return self.json("show", "reservations", key="reservations") or []
+
+    def accepted(self):
+        """The engine's count of accepted TCP connections."""
+        m = re.search(r"(\d+) accepted", self.s.detail("engine"))
+        return int(m.group(1)) if m else None
+
+    def log_lines(self, pattern):
+        rx = re.compile(pattern)
+        return [ln for ln in self.s.log().splitlines() if rx.search(ln)]
+
+    def inbound_from(self, node):
+        """Log lines of connections from node that came up."""
+        return self.log_lines(r"connection \d+ from \S+, peer %s$"
+                              % re.escape(node.peer_id))
+
+    def wait_log(self, pattern, timeout=WAIT, count=1):
+        found = []
+
+        def check():
+            found[:] = self.log_lines(pattern)
+            return len(found) >= count
+        wait_for(check, timeout=timeout)
+        return found
+
+    def running(self):
+        return self.s.proc is not None and self.s.proc.poll() is None
+
+    def show(self, n=40):
+        t.diag("peerd %s log (tail):" % self.name)
+        lines = [ln for ln in self.s.log().strip().splitlines()
+                 if "control client closed its channel" not in ln]
+        for line in lines[-n:]:
+            t.diag("  " + line)
+        start_order(self)
+
+    def stop(self):
+        # the other suites keep running
+        if self.s.proc is not None:
+            self.s.stop(alone=True)
+
+
+def start_order(node):
+    """Say when the engine had its bans before keyd gave the identity:
+    the connection manager then does not start (check 6)."""
+    log = node.s.log()
+    runs = log.split("starting peerd")
+    for i, run in enumerate(runs[1:]):
+        b = run.find("bans in force")
+        k = run.find("keyd[")
+        k = run.find(": identity ", k if k >= 0 else 0)
+        if b >= 0 and k >= 0 and b < k:
+            t.diag("peerd %s (start %d): the engine logged its bans before "
+                   "keyd logged the identity: see check 6" % (node.name,
+                                                              i + 1))
+
+
+def stop_all(nodes):
+    for n in nodes:
+        n.stop()
+
+
+def helper(name, **kw):
+    """A peer whose own connection manager never dials."""
+    cm = dict(QUIET)
+    cm.update(kw.pop("cm", {}))
+    return Node(name, conf(cm=cm, **kw))
+
+
+def fail_show(cond, what, *nodes):
+    if not t.ok(cond, what):
+        for n in nodes:
+            n.show()
+    return cond
+
+
+# --- TCP listeners that are not peers ------------------------------------
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it
+    accepts and either holds them without a word (hold=True: a
+    handshake that never ends) or closes them at once."""
+
+    def __init__(self, hold):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.hold = hold
+        self.held = []
+        self.count = 0
+        self.lock = threading.Lock()
+        self.done = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        LISTENERS.append(self)
+
+    def _run(self):
+        while not self.done:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.count += 1
+            if self.hold:
+                self.held.append(c)
+            else:
+                c.close()
+
+    def accepted(self):
+        with self.lock:
+            return self.count
+
+    def close(self):
+        self.done = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.held:
+            c.close()
+        self.thread.join(5)
+
+
+# --- checks --------------------------------------------------------------
+
+def check_1():
+    """Partition and recovery."""
+    peers = [helper(n) for n in ("B", "C", "D")]
+    A = None
+    try:
+        for p in peers:
+            if not p.start():
+                return
+        cm = {"minConnections": 3, "maxOutgoing": 3,
+              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+        A = Node("A1", conf(cm=cm, bootstrap=[p.addr for p in peers]))
+        if not A.start():
+            return
+        want = sorted(p.peer_id for p in peers)
+
+        def three_out():
+            out = [c.get("peerId") for c in A.connections()
+                   if c.get("direction") == "outbound"]
+            return sorted(out) == want and A.network().get("outbound") == 3
+        if not fail_show(wait_for(three_out, WAIT),
+                         "A reaches 3 outbound connections, to B, C and D: "
+                         "%s" % [(c.get("peerId"), c.get("direction"))
+                                 for c in A.connections()], A):
+            return
+        net = A.network()
+        t.ok(net.get("state") == "ok" and net.get("outboundTarget") == 3 and
+             net.get("minConnections") == 3,
+             "A's show status network: state ok, outbound 3 of 3, minimum "
+             "3: %s" % net)
+
+        t_stop = time.monotonic()
+        for p in peers:
+            p.stop()
+        det = A.wait_log(r"partition_detected ")
+        t_det = time.monotonic()
+        if not fail_show(det, "A logs partition_detected once B, C and D "
+                         "stop: %s" % det[-1:], A):
+            return
+        m = re.search(r"connections=(\d+) min=(\d+)", det[0])
+        t.ok(m and int(m.group(1)) < 3 and int(m.group(2)) == 3,
+             "partition_detected says connections < 3, min=3: %s" % det[0])
+        part = []
+        wait_for(lambda: A.network().get("state") == "partitioned" and
+                 part.append(A.network()) is None, WAIT)
+        fail_show(part and part[0].get("state") == "partitioned",
+                  "A's show status network state: partitioned: %s"
+                  % (part[:1] or A.network()), A)
+        t_part = time.monotonic()
+        t.ok(A.network().get("outbound") == 0,
+             "A has no outbound connection while B, C and D are down: %s"
+             % A.network())
+        # let A go through a few dial rounds that fail
+        time.sleep(2 * BACKOFF_MAX / 1000.0)
+        t.ok(not A.log_lines(r"partition_recovered"),
+             "no partition_recovered while B, C and D are down")
+        net = A.network()
+        least = int(time.monotonic() - t_part) - 1
+        t.ok(net.get("state") == "partitioned" and
+             net.get("since", -1) >= least,
+             "A's show status: partitioned for at least %d s: %s"
+             % (least, net))
+
+        t_restart = time.monotonic()
+        for p in peers:
+            if not p.restart():
+                return
+        t_up = time.monotonic()
+        rec = A.wait_log(r"partition_recovered ", timeout=RECOVER)
+        t_rec = time.monotonic()
+        if not fail_show(rec, "A logs partition_recovered within %.0f s "
+                         "(3 x dialBackoffMax + 10 s) of B, C and D being "
+                         "back (%.1f s): %s" % (RECOVER, t_rec - t_up,
+                                                rec[-1:]), A, *peers):
+            return
+        m = re.search(r"duration=(\d+)s connections=(\d+)", rec[0])
+        if t.ok(m, "partition_recovered has duration=Ns connections=N: %s"
+                % rec[0]):
+            dur = int(m.group(1))
+            # the partition began after t_stop and ended before t_rec; it
+            # lasted at least from t_part (seen) to t_restart; the log
+            # counts whole seconds
+            lo = int(t_restart - t_part) - 1
+            hi = int(t_rec - t_stop) + 1
+            t.ok(lo <= dur <= hi, "partition_recovered duration=%ds is "
+                 "within what the partition lasted: %d..%d s"
+                 % (dur, lo, hi))
+            t.ok(int(m.group(2)) >= 3, "partition_recovered connections=%s "
+                 ">= 3" % m.group(2))
+        ok = wait_for(three_out, WAIT)
+        net = A.network()
+        fail_show(ok and net.get("state") == "ok",
+                  "A is back to 3 outbound connections to B, C, D, network "
+                  "state ok: %s %s" % (net, [(c.get("peerId"),
+                                              c.get("direction"))
+                                             for c in A.connections()]), A)
+        lines = A.log_lines(r"partition_(detected|recovered) ")
+        kinds = [re.search(r"partition_(\w+)", ln).group(1) for ln in lines]
+        t.ok(kinds == ["detected", "recovered"],
+             "A's log: partition_detected, then partition_recovered, once "
+             "each: %s" % kinds)
+        t.ok(A.running(), "peerd A1 is still running")
+    finally:
+        stop_all(([A] if A else []) + peers)
+
+
+def check_2():
+    """Known peers without bootstrap peers."""
+    B = helper("B2")
+    C = helper("C2")
+    cm = {"maxOutgoing": 2, "minConnections": 1,
+          "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+    A = Node("A2", conf(cm=cm))
+    try:
+        if not B.start() or not C.start() or not A.start():
+            return
+        t.ok(not A.connections(), "A without bootstrap peers has no "
+             "connection of its own: %s" % A.connections())
+        # B: A dials it; C: it dials A, A knows it from identify only
+        r = A.ctl("connect", B.addr)
+        if not fail_show(r.returncode == 0 and
+                         wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
+                         "A: peerctl connect B: exit %s, B in A's show "
+                         "connections, outbound: %s %s"
+                         % (r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), A, B):
+            return
+        r = C.ctl("connect", A.addr)
+        if not fail_show(r.returncode == 0 and
+                         wait_for(lambda: A.conns_to(C, "inbound"), WAIT),
+                         "C: peerctl connect A: exit %s, C in A's show "
+                         "connections, inbound: %s %s"
+                         % (r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), A, C):
+            return
+        for n in (B, C):
+            rec = []
+            wait_for(lambda: rec.append(A.known(n.peer_id)) or
+                     (rec[-1] or {}).get("lastSuccess", 0) > 0 and
+                     rec[-1].get("addresses", 0) >= 1, WAIT)
+            fail_show(rec and rec[-1] and
+                      rec[-1].get("lastSuccess", 0) > 0 and
+                      rec[-1].get("addresses", 0) >= 1,
+                      "A's show peers: %s with a last success and an "
+                      "address: %s" % (n.name, rec[-1:]), A)
+        before = {n.name: len(n.inbound_from(A)) for n in (B, C)}
+        t.ok(before == {"B2": 1, "C2": 0}, "B's log: one connection from "
+             "A; C's: none: %s" % before)
+
+        A.stop()
+        wait_for(lambda: not B.conns_to(A) and not C.conns_to(A), WAIT)
+        t.ok(not B.conns_to(A) and not C.conns_to(A),
+             "B and C: A's connections close when A stops")
+        if not A.restart():
+            return
+        for n in (B, C):
+            got = wait_for(lambda: len(n.inbound_from(A)) >
+                           before[n.name] and A.conns_to(n, "outbound"),
+                           RECOVER)
+            fail_show(got, "A, restarted, dials %s by itself from its store "
+                      "within %.0f s: %s logs a new connection from A "
+                      "(%d -> %d), A lists it outbound: %s"
+                      % (n.name, RECOVER, n.name, before[n.name],
+                         len(n.inbound_from(A)),
+                         [(c.get("peerId"), c.get("direction"))
+                          for c in A.connections()]), A, n)
+        t.ok(A.network().get("outbound") == 2,
+             "A's show status: 2 outbound of 2: %s" % A.network())
+        t.ok(A.running() and B.running() and C.running(),
+             "peerd A2, B2 and C2 still run")
+    finally:
+        stop_all([A, B, C])
+
+
+def check_3():
+    """Bootstrap failover."""
+    B = helper("B3")
+    refused_port = free_port()
+    black = Listener(hold=True)
+    refused = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (refused_port,
+                                                made_up_peer_id())
+    silent = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (black.port, made_up_peer_id())
+    A = None
+    try:
+        if not B.start():
+            return
+        # a handshake that never ends must not keep A from B: the
+        # upgrade timeout is longer than the bound below
+        cm = {"maxOutgoing": 2, "minConnections": 1,
+              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX,
+              "inboundUpgradeTimeout": 60000}
+        A = Node("A3", conf(cm=cm, bootstrap=[refused, silent, B.addr]))
+        if not A.start():
+            return
+        ok = wait_for(lambda: A.conns_to(B, "outbound"), WAIT)
+        fail_show(ok, "A connects to B, its third bootstrap peer, within "
+                  "%d s while the first refuses and the second never "
+                  "answers: %s" % (WAIT, [(c.get("peerId"),
+                                           c.get("direction"))
+                                          for c in A.connections()]), A)
+        t.ok(black.accepted() >= 1, "A dialled the silent bootstrap peer "
+             "too: %d connections" % black.accepted())
+        t.ok(wait_for(lambda: A.network().get("state") == "ok", WAIT),
+             "A's network state is ok (minConnections 1): %s" % A.network())
+        dead = refused.rsplit("/", 1)[1]
+        rec = []
+        wait_for(lambda: rec.append(A.known(dead)) or
+                 (rec[-1] or {}).get("failures", 0) >= 1, WAIT)
+        t.ok(rec and rec[-1] and rec[-1].get("failures", 0) >= 1 and
+             not rec[-1].get("connected"),
+             "A's show peers: the refusing bootstrap peer, not connected, "
+             "with failures: %s" % rec[-1:])
+    finally:
+        stop_all(([A] if A else []) + [B])
+        black.close()
+
+
+def check_4():
+    """Trim after a reload lowers maxConnections."""
+    plain = [helper("P%d" % i) for i in range(3, 7)]
+    A = None
+    clients = []
+    try:
+        for p in plain:
+            if not p.start():
+                return
+        prot = plain[0]
+        acm = {"maxConnections": 20, "minConnections": 1,
+               "protected": [prot.peer_id]}
+        arelay = {"enabled": "true", "hop": {"enabled": "true"}}
+        A = Node("A4", conf(cm=acm, relay=arelay))
+        if not A.start():
+            return
+        clients = [helper("R%d" % i, relays=[A.addr]) for i in (1, 2)]
+        for c in clients:
+            if not c.start():
+                return
+        everyone = clients + plain
+        for p in everyone:
+            r = p.ctl("connect", A.addr)
+            if not t.ok(r.returncode == 0, "%s: peerctl connect A: exit %s "
+                        "%s" % (p.name, r.returncode, r.stderr.strip())):
+                p.show()
+                return
+        want_all = sorted(p.peer_id for p in everyone)
+        ok = wait_for(lambda: A.peer_set() == want_all, WAIT)
+        if not fail_show(ok, "A has one connection with each of the 6 "
+                         "peers: %s" % A.peer_set(), A):
+            return
+        rids = sorted(c.peer_id for c in clients)
+        ok = wait_for(lambda: sorted(r.get("peerId") for r in
+                                     A.reservations()) == rids, WAIT)
+        if not fail_show(ok, "A's show reservations lists R1 and R2: %s"
+                         % [r.get("peerId") for r in A.reservations()],
+                         A, *clients):
+            return
+
+        acm["maxConnections"] = 3
+        A.rewrite(conf(cm=acm, relay=arelay))
+        r = A.ctl("reload")
+        if not fail_show(r.returncode == 0, "A: peerctl reload with "
+                         "maxConnections 3: exit %s %s %s"
+                         % (r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), A):
+            return
+        keep = sorted(rids + [prot.peer_id])
+        others = sorted(p.peer_id for p in plain[1:])
+        lines = A.wait_log(r"connection_trimmed ", count=3)
+        ok = wait_for(lambda: A.peer_set() == keep, WAIT)
+        fail_show(ok, "A ends with R1, R2 (reservations) and P3 "
+                  "(protected): %s" % A.peer_set(), A)
+        trimmed = sorted(re.search(r"peer=(\S+)", ln).group(1)
+                         for ln in lines)
+        t.ok(trimmed == others, "A logs connection_trimmed for P4, P5, P6 "
+             "and no one else: %s" % trimmed)
+        st = A.status()
+        t.ok(st.get("connections") == 3, "A's show status: 3 connections: "
+             "%s" % st.get("connections"))
+        # the trimmed peers do not dial back (maxOutgoing 0), A's own
+        # rounds find no room: after a few rounds of A it still holds
+        time.sleep(3)
+        t.ok(A.peer_set() == keep and
+             len(A.log_lines(r"connection_trimmed ")) == 3,
+             "and it holds: %s, %d connection_trimmed"
+             % (A.peer_set(), len(A.log_lines(r"connection_trimmed "))))
+        for p in plain[1:]:
+            t.ok(not p.conns_to(A), "%s has no connection with A" % p.name)
+        t.ok(sorted(r.get("peerId") for r in A.reservations()) == rids,
+             "R1 and R2 still hold their reservations on A")
+        t.ok(A.running(), "peerd A4 is still running")
+    finally:
+        stop_all(([A] if A else []) + clients + plain)
+
+
+def check_5():
+    """Bans at dial."""
+    B = helper("B5")
+    # a bootstrap peer that closes every connection at once: each dial
+    # round of A shows there as one more connection
+    counter = Listener(hold=False)
+    other = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (counter.port, made_up_peer_id())
+    A = None
+    try:
+        if not B.start():
+            return
+        cm = {"maxOutgoing": 2, "minConnections": 2,
+              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+        A = Node("A5", conf(cm=cm, bootstrap=[B.addr, other]))
+        if not A.start():
+            return
+        if not fail_show(wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
+                         "A connects to its bootstrap peer B", A, B):
+            return
+        net = A.network()
+        t.ok(net.get("state") == "connecting",
+             "A, one connection short of minConnections 2, is still "
+             "connecting: %s" % net)
+        r = A.ctl("block", B.peer_id, "forever", "connmgr", "test")
+        if not fail_show(r.returncode == 0, "A: peerctl block B: exit %s "
+                         "%s %s" % (r.returncode, r.stdout.strip(),
+                                    r.stderr.strip()), A):
+            return
+        t.ok(A.wait_log(r"peer_banned target=%s" % re.escape(B.peer_id)),
+             "A logs peer_banned target=B")
+        t.ok(wait_for(lambda: not A.conns_to(B) and not B.conns_to(A),
+                      WAIT),
+             "the connection between A and B closes")
+        ins = len(B.inbound_from(A))
+        acc = B.accepted()
+        k0 = counter.accepted()
+        rounds = 4
+        got = wait_for(lambda: counter.accepted() >= k0 + rounds,
+                       rounds * BACKOFF_MAX / 1000.0 + 10)
+        fail_show(got, "A goes on with its dial rounds: the other "
+                  "bootstrap peer sees %d more dials (%d)"
+                  % (rounds, counter.accepted() - k0), A)
+        t.ok(len(B.inbound_from(A)) == ins and not A.conns_to(B),
+             "B's log shows no new connection from A over these rounds: "
+             "%d, was %d" % (len(B.inbound_from(A)), ins))
+        t.ok(acc is not None and B.accepted() == acc,
+             "B accepts no TCP connection at all meanwhile: %s, was %s"
+             % (B.accepted(), acc))
+        t.ok([b for b in A.json("show", "bans", key="bans") or []
+              if b.get("target") == B.peer_id],
+             "A's show bans lists B")
+        # the control: without the ban A dials B again
+        r = A.ctl("unblock", B.peer_id)
+        t.ok(r.returncode == 0, "A: peerctl unblock B: exit %s %s"
+             % (r.returncode, r.stderr.strip()))
+        fail_show(wait_for(lambda: A.conns_to(B, "outbound") and
+                           len(B.inbound_from(A)) > ins, RECOVER),
+                  "unblocked, A dials B again within %.0f s" % RECOVER, A, B)
+    finally:
+        stop_all(([A] if A else []) + [B])
+        counter.close()
+
+
+def check_7():
+    """A bootstrap peer given without /p2p/ID is dialled once, not
+    again each round."""
+    B = helper("B7")
+    counter = Listener(hold=False)
+    other = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (counter.port, made_up_peer_id())
+    A = None
+    try:
+        if not B.start():
+            return
+        # below its targets A runs dial rounds all along; the counting
+        # listener shows them
+        cm = {"maxOutgoing": 3, "minConnections": 3,
+              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+        noid = "/ip4/127.0.0.1/tcp/%d" % B.s.port
+        A = Node("A7", conf(cm=cm, bootstrap=[noid, other]))
+        if not A.start():
+            return
+        if not fail_show(wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
+                         "A connects to B, a bootstrap peer given as %s"
+                         % noid, A, B):
+            return
+        k0 = counter.accepted()
+        rounds = 4
+        bound = rounds * BACKOFF_MAX / 1000.0 + 10
+        got = wait_for(lambda: counter.accepted() >= k0 + rounds, bound)
+        conns = A.conns_to(B)
+        t.ok(len(conns) == 1, "after %d more dial rounds of A (or %.0f s) A "
+             "has one connection with B, not one more each round: %d %s"
+             % (rounds, bound, len(conns),
+                [(c.get("id"), c.get("direction")) for c in conns]))
+        t.ok(B.accepted() == 1, "B accepted one connection: %s"
+             % B.accepted())
+        net = A.network()
+        t.ok(net.get("state") == "connecting" and net.get("outbound") == 1,
+             "A, with one peer where minConnections is 3, is still "
+             "connecting, 1 outbound: %s" % net)
+        fail_show(got, "A, below its targets, goes on with its dial rounds: "
+                  "the other bootstrap peer sees %d more dials (%d)"
+                  % (rounds, counter.accepted() - k0), A)
+    finally:
+        stop_all(([A] if A else []) + [B])
+        counter.close()
+
+
+def check_8():
+    """Trim order: bootstrap peers are kept, inbound connections go
+    before outbound ones."""
+    X = helper("X8")
+    Y = helper("Y8")
+    ins = [helper("I%d" % i) for i in (1, 2, 3)]
+    A = None
+    try:
+        for n in [X, Y] + ins:
+            if not n.start():
+                return
+        cm = {"maxConnections": 20, "minConnections": 1, "maxOutgoing": 0}
+        A = Node("A8", conf(cm=cm, bootstrap=[X.addr]))
+        if not A.start():
+            return
+        r = A.ctl("connect", Y.addr)
+        t.ok(r.returncode == 0, "A: peerctl connect Y: exit %s %s"
+             % (r.returncode, r.stderr.strip()))
+        for n in ins:
+            r = n.ctl("connect", A.addr)
+            t.ok(r.returncode == 0, "%s: peerctl connect A: exit %s %s"
+                 % (n.name, r.returncode, r.stderr.strip()))
+        want = sorted(n.peer_id for n in [X, Y] + ins)
+        if not fail_show(wait_for(lambda: A.peer_set() == want, WAIT),
+                         "A has X (bootstrap, outbound), Y (outbound) and "
+                         "I1, I2, I3 (inbound): %s"
+                         % [(c.get("peerId"), c.get("direction"))
+                            for c in A.connections()], A):
+            return
+        # two rounds of trimming: 5 -> 4 takes one inbound; 4 -> 2 takes
+        # the other two inbound and keeps Y, outbound, and X, bootstrap
+        cm["maxConnections"] = 4
+        A.rewrite(conf(cm=cm, bootstrap=[X.addr]))
+        r = A.ctl("reload")
+        t.ok(r.returncode == 0, "A: reload with maxConnections 4: exit %s"
+             % r.returncode)
+        A.wait_log(r"connection_trimmed ", count=1)
+        wait_for(lambda: len(A.connections()) == 4, WAIT)
+        left = A.peer_set()
+        gone = [n.name for n in ins if n.peer_id not in left]
+        t.ok(len(left) == 4 and X.peer_id in left and Y.peer_id in left and
+             len(gone) == 1, "maxConnections 4: one inbound connection is "
+             "trimmed (%s), X and Y stay: %d left" % (gone, len(left)))
+        cm["maxConnections"] = 2
+        A.rewrite(conf(cm=cm, bootstrap=[X.addr]))
+        r = A.ctl("reload")
+        t.ok(r.returncode == 0, "A: reload with maxConnections 2: exit %s"
+             % r.returncode)
+        A.wait_log(r"connection_trimmed ", count=3)
+        ok = wait_for(lambda: A.peer_set() == sorted([X.peer_id,
+                                                      Y.peer_id]), WAIT)
+        fail_show(ok, "maxConnections 2: the inbound connections are "
+                  "trimmed, X (bootstrap) and Y (outbound) stay: %s"
+                  % [(c.get("peerId"), c.get("direction"))
+                     for c in A.connections()], A)
+        trimmed = sorted(re.search(r"peer=(\S+)", ln).group(1)
+                         for ln in A.log_lines(r"connection_trimmed "))
+        t.ok(trimmed == sorted(n.peer_id for n in ins),
+             "A logs connection_trimmed for I1, I2, I3 only, once each: %s"
+             % trimmed)
+    finally:
+        stop_all(([A] if A else []) + [X, Y] + ins)
+
+
+def session_procs(pid, name):
+    """The processes called name among pid's children (read quickly,
+    from /proc/PID/task/PID/children), or else in its session."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            cands = f.read().split()
+    except OSError:
+        cands = [d for d in os.listdir("/proc")
+                 if d.isdigit() and session_of(int(d)) == pid]
+    found = []
+    for d in cands:
+        try:
+            with open("/proc/%s/comm" % d) as f:
+                if f.read().strip() == name:
+                    found.append(int(d))
+        except OSError:
+            pass
+    return found
+
+
+def check_6():
+    """The connection manager starts whatever answers first: keyd with
+    the identity or stored with the bans."""
+    B = helper("B6")
+    cm = {"maxOutgoing": 1, "minConnections": 1,
+          "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+    A = None
+    held = []
+    try:
+        if not B.start():
+            return
+        A = Node("A6", conf(cm=cm, bootstrap=[B.addr]))
+        A.s.prepare()
+        A.s.write_conf(A.conf)
+        p = A.s.launch()
+        end = time.monotonic() + 10
+        while not held and time.monotonic() < end and p.poll() is None:
+            for pid in session_procs(p.pid, "keyd"):
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    held.append(pid)
+                except OSError:
+                    pass
+        if not t.ok(held, "keyd of A found and held"):
+            return
+        bans = wait_for(lambda: "bans in force" in A.s.log(), WAIT)
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+        log = A.s.log()
+        if not bans or ": identity " in log[:log.find("bans in force")]:
+            t.skip("A, whose engine had the bans before the identity, "
+                   "dials its bootstrap peer B", "keyd answered before the "
+                   "engine had loaded the bans")
+            return
+        try:
+            ok = wait_for(A.s._ready, timeout=30)
+        except RuntimeError:
+            ok = False
+        if not fail_show(ok, "A starts once keyd goes on", A):
+            return
+        A.peer_id = A.s.status_json()["peerId"]
+        ok = wait_for(lambda: A.conns_to(B, "outbound"), WAIT)
+        fail_show(ok, "A, whose engine had the bans before the identity, "
+                  "dials its bootstrap peer B within %d s: %s; A's show "
+                  "peers: %s" % (WAIT, A.connections(),
+                                 [x.get("peerId") for x in A.peers()]), A)
+        if not ok:
+            r = A.ctl("reload")
+            t.diag("after peerctl reload (exit %s), A dials B: %s"
+                   % (r.returncode, wait_for(lambda: A.conns_to(B), WAIT)))
+    finally:
+        for pid in held:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        stop_all(([A] if A else []) + [B])
+
+
+# --- main ----------------------------------------------------------------
+
+CHECKS = {"1": check_1, "2": check_2, "3": check_3, "4": check_4,
+          "5": check_5, "6": check_6, "7": check_7, "8": check_8}
+
+
+def on_signal(signum, frame):
+    raise SystemExit("connmgr.py: signal %d" % signum)
+
+
+def main():
+    global BUILD, BASE
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
+    which = "".join(args[1:]) or "".join(sorted(CHECKS))
+    if set(which) - set(CHECKS):
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    if os.geteuid() != 0:
+        t.ok(False, "connection manager tests must run as root")
+        sys.exit(t.done())
+    BUILD = os.path.abspath(args[0])
+    BASE = tempfile.mkdtemp(prefix="peerd-connmgr-")
+    os.chmod(BASE, 0o755)
+    try:
+        for c in which:
+            t.diag("--- check %s: %s" % (c, CHECKS[c].__doc__))
+            try:
+                CHECKS[c]()
+            except Exception:
+                t.ok(False, "check %s ran to the end without an exception"
+                     % c)
+                t.diag(traceback.format_exc())
+    except BaseException:
+        t.ok(False, "connmgr.py ran to the end")
+        t.diag(traceback.format_exc())
+    finally:
+        for n in NODES:
+            n.stop()
+        Suite.cleanup_all()
+        for ls in LISTENERS:
+            ls.close()
+        t.ok(not Suite.leftovers(), "nothing left running: %s"
+             % Suite.leftovers())
+        shutil.rmtree(BASE, ignore_errors=True)
+        sys.exit(t.done())
+
+
+if __name__ == "__main__":
+    main()
