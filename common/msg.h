@@ -196,6 +196,8 @@ struct store_acct {
 	struct acct_rec	 acct;			/* day 0: today */
 };
 
+#define CTL_MAXBAN	(10LL * 365 * 86400)	/* seconds a ban may last */
+
 struct ctl_block {
 	char		 target[BAN_TARGETLEN];
 	int64_t		 duration;		/* seconds, 0: forever */

@@ -2,6 +2,7 @@
  * The command line of peerctl, driven by a token table: each keyword
  * leads to the next table; a unique prefix of a keyword is enough.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +185,7 @@ parse_duration(const char *word, int64_t *secs)
 			num[len - 1] = '\0';
 			break;
 		}
-	/* up to ten years */
-	n = strtonum(num, 1, 315360000 / mult, &errstr);
+	n = strtonum(num, 1, CTL_MAXBAN / mult, &errstr);
 	if (errstr != NULL)
 		return -1;
 	*secs = n * mult;
@@ -200,6 +200,12 @@ parse_block(int argc, char *argv[])
 
 	if (argc > 0 && parse_duration(argv[0], &res.duration) == 0)
 		i++;
+	/* a mistyped duration must not become a ban without end */
+	else if (argc > 0 && isdigit((unsigned char)argv[0][0])) {
+		fprintf(stderr, "%s: not a duration (30s, 10m, 2h, 7d, 1w, "
+		    "at most 10 years, or forever)\n", argv[0]);
+		return -1;
+	}
 	for (; i < argc; i++) {
 		if (res.reason[0] != '\0')
 			strlcat(res.reason, " ", sizeof(res.reason));

@@ -243,7 +243,8 @@ control_block(struct ctl_client *c, struct imsg *imsg)
 	imsg_get_data(imsg, &b, sizeof(b));
 	if (memchr(b.target, '\0', sizeof(b.target)) == NULL ||
 	    memchr(b.reason, '\0', sizeof(b.reason)) == NULL ||
-	    b.duration < 0 || !pb_utf8_valid((uint8_t *)b.reason,
+	    b.duration < 0 || b.duration > CTL_MAXBAN ||
+	    !pb_utf8_valid((uint8_t *)b.reason,
 	    strlen(b.reason)))
 		return -1;
 	bans_block(c->id, &b);
