@@ -37,6 +37,7 @@ MDB_env			*env;
 struct store_dbs	 dbs;
 
 static void	 store_failed(int);
+static void	 store_grow_early(void);
 
 static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
 static size_t		 nops;
@@ -215,6 +216,8 @@ store_open(int64_t mapsize, const char *root)
 	if (!store_size_ok(env, err, sizeof(err)))
 		fatalx("the store in %s is damaged: %s; restore a backup with "
 		    "peerd -r FILE (see stored(8))", root, err);
+	/* a store filled under a larger map, or nearly full: room first */
+	store_grow_early();
 	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		fatalx("store: begin: %s", mdb_strerror(r));
 	if ((r = store_open_dbs(txn, &dbs, MDB_CREATE)) != 0)
