@@ -35,15 +35,12 @@ minConnections 0 (and no bootstrap peers): their own connection manager
 never dials, so every connection A has is one A dialled, or one a check
 made with peerctl connect, and the counts below are A's doing.
 """
-import json
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -51,8 +48,11 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
+import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, free_port,  # noqa: E402
-                   session_of)
+                   session_of, b58encode, yaml, exit_on_signals,
+                   check_args, need_root, temp_base, run_check,
+                   nothing_left)
 
 t = TAP()
 BUILD = None
@@ -79,19 +79,6 @@ NO_RATE = {"rateLimit": {"connectionsPerMinute": 0}}
 
 # --- peer IDs ------------------------------------------------------------
 
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def b58encode(b):
-    n = int.from_bytes(b, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    pad = len(b) - len(b.lstrip(b"\0"))
-    return "1" * pad + out
-
-
 def made_up_peer_id():
     """A valid Ed25519 peer ID (identity multihash of the protobuf
     public key) that no suite here has."""
@@ -99,22 +86,21 @@ def made_up_peer_id():
     return b58encode(b"\x00" + bytes([len(key)]) + key)
 
 
+def made_up_addr(port):
+    """An address on 127.0.0.1 with a peer ID no suite has."""
+    return "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (port, made_up_peer_id())
+
+
 # --- peerd ---------------------------------------------------------------
 
-def yaml(d, indent=0):
-    out = []
-    for k, v in d.items():
-        if v is None:
-            continue
-        if isinstance(v, dict):
-            out.append("%s%s:" % (" " * indent, k))
-            out += yaml(v, indent + 2)
-        elif isinstance(v, (list, tuple)):
-            out.append("%s%s: [%s]" % (" " * indent, k,
-                                       ", ".join('"%s"' % x for x in v)))
-        else:
-            out.append("%s%s: %s" % (" " * indent, k, v))
-    return out
+def dialling(outgoing, least, **more):
+    """The connectionManager of an A that wants outgoing connections,
+    at least least of all, in dial rounds BACKOFF_MIN to BACKOFF_MAX ms
+    apart."""
+    cm = {"maxOutgoing": outgoing, "minConnections": least,
+          "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
+    cm.update(more)
+    return cm
 
 
 def conf(cm=None, bootstrap=None, relays=None, relay=None):
@@ -129,17 +115,17 @@ def conf(cm=None, bootstrap=None, relays=None, relay=None):
     return "\n".join(yaml(d)) + "\n"
 
 
-class Node:
+class Node(suite.Node):
     """A Suite with its own config; stopped and started again on the
     same directory it keeps its identity and its port."""
+    wait = WAIT
+    tail = 40
+    noise = ("control client closed its channel",)
 
     def __init__(self, name, confs):
-        self.name = name
-        self.s = Suite(BUILD, os.path.join(BASE, "%s-%d"
-                                           % (name, len(NODES))))
+        suite.Node.__init__(self, t, name, BUILD, os.path.join(
+            BASE, "%s-%d" % (name, len(NODES))))
         self.conf = confs
-        self.peer_id = None
-        self.addr = None
         NODES.append(self)
 
     def start(self, what=None):
@@ -149,7 +135,8 @@ class Node:
         for attempt in range(3):
             self.s.write_conf(self.conf)
             inuse = self.s.log().count("Address already in use")
-            ok = self._launch()
+            self.launch()
+            ok = self.s.wait_ready()
             if ok or self.s.log().count("Address already in use") == inuse:
                 break
             t.diag("peerd %s: a port was taken, once more on others"
@@ -157,57 +144,28 @@ class Node:
             self.s.stop(alone=True)
             self.s.port = free_port()
             self.s.admin_port = free_port()
-        return self.launch(what or "peerd %s starts" % self.name, ok)
+        return self.up(what or "peerd %s starts" % self.name, ok)
 
-    def _launch(self):
-        self.s.launch()
-        try:
-            return wait_for(self.s._ready, timeout=30)
-        except RuntimeError:
+    def up(self, what, ok=None):
+        """As Node.up, and a start again keeps the peer ID."""
+        was = self.peer_id
+        if not suite.Node.up(self, what, ok):
             return False
-
-    def launch(self, what, ok=None):
-        if ok is None:
-            ok = self._launch()
-        if not t.ok(ok, what):
-            self.show()
-            return False
-        pid = self.s.status_json()["peerId"]
-        if self.peer_id is not None and pid != self.peer_id:
+        if was is not None and self.peer_id != was:
             t.ok(False, "peerd %s keeps its peer ID: %s, was %s"
-                 % (self.name, pid, self.peer_id))
-        self.peer_id = pid
-        self.addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (self.s.port, pid)
-        t.diag("peerd %s is %s" % (self.name, self.addr))
+                 % (self.name, self.peer_id, was))
         return True
 
     def restart(self):
         """Start again on the same directory, config and port."""
-        return self.launch("peerd %s starts again" % self.name)
+        self.launch()
+        return self.up("peerd %s starts again" % self.name)
 
-    def rewrite(self, confs):
+    def reload(self, confs):
+        """Write confs and peerctl reload; what peerctl gave."""
         self.conf = confs
         self.s.write_conf(confs)
-
-    def ctl(self, *args, timeout=20):
-        try:
-            return self.s.ctl(*args, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(args, None, "",
-                                               "peerctl timed out")
-
-    def json(self, *args, key=None):
-        r = self.ctl("-j", *args)
-        if r.returncode != 0:
-            t.diag("peerd %s: peerctl -j %s: exit %s %s"
-                   % (self.name, " ".join(args), r.returncode,
-                      (r.stdout + r.stderr).strip()))
-            return None
-        try:
-            d = json.loads(r.stdout)
-            return d if key is None else d[key]
-        except (ValueError, KeyError, TypeError):
-            return None
+        return self.ctl("reload")
 
     def status(self):
         return self.json("show", "status") or {}
@@ -222,6 +180,15 @@ class Node:
         return [c for c in self.connections()
                 if c.get("peerId") == node.peer_id and
                 (direction is None or c.get("direction") == direction)]
+
+    def wait_conn(self, node, direction=None, timeout=WAIT):
+        """Wait for a connection with node (in that direction)."""
+        return wait_for(lambda: self.conns_to(node, direction), timeout)
+
+    def links(self):
+        """Peer ID and direction of each connection, for a message."""
+        return [(c.get("peerId"), c.get("direction"))
+                for c in self.connections()]
 
     def peer_set(self):
         return sorted(c.get("peerId") for c in self.connections())
@@ -240,42 +207,16 @@ class Node:
 
     def accepted(self):
         """The engine's count of accepted TCP connections."""
-        m = re.search(r"(\d+) accepted", self.s.detail("engine"))
-        return int(m.group(1)) if m else None
-
-    def log_lines(self, pattern):
-        rx = re.compile(pattern)
-        return [ln for ln in self.s.log().splitlines() if rx.search(ln)]
+        return self.engine_count("accepted")
 
     def inbound_from(self, node):
         """Log lines of connections from node that came up."""
         return self.log_lines(r"connection \d+ from \S+, peer %s$"
                               % re.escape(node.peer_id))
 
-    def wait_log(self, pattern, timeout=WAIT, count=1):
-        found = []
-
-        def check():
-            found[:] = self.log_lines(pattern)
-            return len(found) >= count
-        wait_for(check, timeout=timeout)
-        return found
-
-    def running(self):
-        return self.s.proc is not None and self.s.proc.poll() is None
-
-    def show(self, n=40):
-        t.diag("peerd %s log (tail):" % self.name)
-        lines = [ln for ln in self.s.log().strip().splitlines()
-                 if "control client closed its channel" not in ln]
-        for line in lines[-n:]:
-            t.diag("  " + line)
+    def show(self, n=None):
+        suite.Node.show(self, n)
         start_order(self)
-
-    def stop(self):
-        # the other suites keep running
-        if self.s.proc is not None:
-            self.s.stop(alone=True)
 
 
 def start_order(node):
@@ -294,8 +235,10 @@ def start_order(node):
 
 
 def stop_all(nodes):
+    """Stop these nodes and Listeners (None for one not made)."""
     for n in nodes:
-        n.stop()
+        if n is not None:
+            n.stop()
 
 
 def helper(name, **kw):
@@ -324,6 +267,8 @@ class Listener:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
+        # as a bootstrap peer
+        self.addr = made_up_addr(self.port)
         self.hold = hold
         self.held = []
         self.count = 0
@@ -350,6 +295,25 @@ class Listener:
         with self.lock:
             return self.count
 
+    def wait_dials(self, rounds):
+        """Wait for rounds more connections than it has had, as long as
+        that many dial rounds of A take at most (bound, in s)."""
+        self.k0 = self.accepted()
+        self.rounds = rounds
+        self.bound = rounds * BACKOFF_MAX / 1000.0 + 10
+        self.got = wait_for(lambda: self.accepted() >= self.k0 + rounds,
+                            self.bound)
+
+    def dials_seen(self, what, *nodes):
+        """Check that the dials wait_dials waited for came."""
+        return fail_show(self.got, "%s: the other bootstrap peer sees %d "
+                         "more dials (%d)" % (what, self.rounds,
+                                              self.accepted() - self.k0),
+                         *nodes)
+
+    def stop(self):
+        self.close()
+
     def close(self):
         self.done = True
         try:
@@ -372,9 +336,8 @@ def check_1():
         for p in peers:
             if not p.start():
                 return
-        cm = {"minConnections": 3, "maxOutgoing": 3,
-              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
-        A = Node("A1", conf(cm=cm, bootstrap=[p.addr for p in peers]))
+        A = Node("A1", conf(cm=dialling(3, 3),
+                            bootstrap=[p.addr for p in peers]))
         if not A.start():
             return
         want = sorted(p.peer_id for p in peers)
@@ -385,8 +348,7 @@ def check_1():
             return sorted(out) == want and A.network().get("outbound") == 3
         if not fail_show(wait_for(three_out, WAIT),
                          "A reaches 3 outbound connections, to B, C and D: "
-                         "%s" % [(c.get("peerId"), c.get("direction"))
-                                 for c in A.connections()], A):
+                         "%s" % A.links(), A):
             return
         net = A.network()
         t.ok(net.get("state") == "ok" and net.get("outboundTarget") == 3 and
@@ -456,9 +418,7 @@ def check_1():
         net = A.network()
         fail_show(ok and net.get("state") == "ok",
                   "A is back to 3 outbound connections to B, C, D, network "
-                  "state ok: %s %s" % (net, [(c.get("peerId"),
-                                              c.get("direction"))
-                                             for c in A.connections()]), A)
+                  "state ok: %s %s" % (net, A.links()), A)
         lines = A.log_lines(r"partition_(detected|recovered) ")
         kinds = [re.search(r"partition_(\w+)", ln).group(1) for ln in lines]
         t.ok(kinds == ["detected", "recovered"],
@@ -466,38 +426,31 @@ def check_1():
              "each: %s" % kinds)
         t.ok(A.running(), "peerd A1 is still running")
     finally:
-        stop_all(([A] if A else []) + peers)
+        stop_all([A] + peers)
 
 
 def check_2():
     """Known peers without bootstrap peers."""
     B = helper("B2")
     C = helper("C2")
-    cm = {"maxOutgoing": 2, "minConnections": 1,
-          "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
-    A = Node("A2", conf(cm=cm))
+    A = Node("A2", conf(cm=dialling(2, 1)))
     try:
         if not B.start() or not C.start() or not A.start():
             return
         t.ok(not A.connections(), "A without bootstrap peers has no "
              "connection of its own: %s" % A.connections())
         # B: A dials it; C: it dials A, A knows it from identify only
-        r = A.ctl("connect", B.addr)
-        if not fail_show(r.returncode == 0 and
-                         wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
-                         "A: peerctl connect B: exit %s, B in A's show "
-                         "connections, outbound: %s %s"
-                         % (r.returncode, r.stdout.strip(),
-                            r.stderr.strip()), A, B):
-            return
-        r = C.ctl("connect", A.addr)
-        if not fail_show(r.returncode == 0 and
-                         wait_for(lambda: A.conns_to(C, "inbound"), WAIT),
-                         "C: peerctl connect A: exit %s, C in A's show "
-                         "connections, inbound: %s %s"
-                         % (r.returncode, r.stdout.strip(),
-                            r.stderr.strip()), A, C):
-            return
+        nodes = {"A": A, "B": B, "C": C}
+        for a, b, way in (("A", "B", "outbound"), ("C", "A", "inbound")):
+            n = a if b == "A" else b
+            r = nodes[a].ctl("connect", nodes[b].addr)
+            if not fail_show(r.returncode == 0 and
+                             A.wait_conn(nodes[n], way),
+                             "%s: peerctl connect %s: exit %s, %s in A's "
+                             "show connections, %s: %s %s"
+                             % (a, b, r.returncode, n, way, r.stdout.strip(),
+                                r.stderr.strip()), A, nodes[n]):
+                return
         for n in (B, C):
             rec = []
             wait_for(lambda: rec.append(A.known(n.peer_id)) or
@@ -526,9 +479,7 @@ def check_2():
                       "within %.0f s: %s logs a new connection from A "
                       "(%d -> %d), A lists it outbound: %s"
                       % (n.name, RECOVER, n.name, before[n.name],
-                         len(n.inbound_from(A)),
-                         [(c.get("peerId"), c.get("direction"))
-                          for c in A.connections()]), A, n)
+                         len(n.inbound_from(A)), A.links()), A, n)
         t.ok(A.network().get("outbound") == 2,
              "A's show status: 2 outbound of 2: %s" % A.network())
         t.ok(A.running() and B.running() and C.running(),
@@ -542,27 +493,20 @@ def check_3():
     B = helper("B3")
     refused_port = free_port()
     black = Listener(hold=True)
-    refused = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (refused_port,
-                                                made_up_peer_id())
-    silent = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (black.port, made_up_peer_id())
+    refused = made_up_addr(refused_port)
     A = None
     try:
         if not B.start():
             return
         # a handshake that never ends must not keep A from B: the
         # upgrade timeout is longer than the bound below
-        cm = {"maxOutgoing": 2, "minConnections": 1,
-              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX,
-              "inboundUpgradeTimeout": 60000}
-        A = Node("A3", conf(cm=cm, bootstrap=[refused, silent, B.addr]))
+        cm = dialling(2, 1, inboundUpgradeTimeout=60000)
+        A = Node("A3", conf(cm=cm, bootstrap=[refused, black.addr, B.addr]))
         if not A.start():
             return
-        ok = wait_for(lambda: A.conns_to(B, "outbound"), WAIT)
-        fail_show(ok, "A connects to B, its third bootstrap peer, within "
-                  "%d s while the first refuses and the second never "
-                  "answers: %s" % (WAIT, [(c.get("peerId"),
-                                           c.get("direction"))
-                                          for c in A.connections()]), A)
+        fail_show(A.wait_conn(B, "outbound"), "A connects to B, its third "
+                  "bootstrap peer, within %d s while the first refuses and "
+                  "the second never answers: %s" % (WAIT, A.links()), A)
         t.ok(black.accepted() >= 1, "A dialled the silent bootstrap peer "
              "too: %d connections" % black.accepted())
         t.ok(wait_for(lambda: A.network().get("state") == "ok", WAIT),
@@ -576,8 +520,7 @@ def check_3():
              "A's show peers: the refusing bootstrap peer, not connected, "
              "with failures: %s" % rec[-1:])
     finally:
-        stop_all(([A] if A else []) + [B])
-        black.close()
+        stop_all([A, B, black])
 
 
 def check_4():
@@ -621,8 +564,7 @@ def check_4():
             return
 
         acm["maxConnections"] = 3
-        A.rewrite(conf(cm=acm, relay=arelay))
-        r = A.ctl("reload")
+        r = A.reload(conf(cm=acm, relay=arelay))
         if not fail_show(r.returncode == 0, "A: peerctl reload with "
                          "maxConnections 3: exit %s %s %s"
                          % (r.returncode, r.stdout.strip(),
@@ -654,7 +596,7 @@ def check_4():
              "R1 and R2 still hold their reservations on A")
         t.ok(A.running(), "peerd A4 is still running")
     finally:
-        stop_all(([A] if A else []) + clients + plain)
+        stop_all([A] + clients + plain)
 
 
 def check_5():
@@ -663,17 +605,15 @@ def check_5():
     # a bootstrap peer that closes every connection at once: each dial
     # round of A shows there as one more connection
     counter = Listener(hold=False)
-    other = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (counter.port, made_up_peer_id())
     A = None
     try:
         if not B.start():
             return
-        cm = {"maxOutgoing": 2, "minConnections": 2,
-              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
-        A = Node("A5", conf(cm=cm, bootstrap=[B.addr, other]))
+        A = Node("A5", conf(cm=dialling(2, 2),
+                            bootstrap=[B.addr, counter.addr]))
         if not A.start():
             return
-        if not fail_show(wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
+        if not fail_show(A.wait_conn(B, "outbound"),
                          "A connects to its bootstrap peer B", A, B):
             return
         net = A.network()
@@ -692,13 +632,8 @@ def check_5():
              "the connection between A and B closes")
         ins = len(B.inbound_from(A))
         acc = B.accepted()
-        k0 = counter.accepted()
-        rounds = 4
-        got = wait_for(lambda: counter.accepted() >= k0 + rounds,
-                       rounds * BACKOFF_MAX / 1000.0 + 10)
-        fail_show(got, "A goes on with its dial rounds: the other "
-                  "bootstrap peer sees %d more dials (%d)"
-                  % (rounds, counter.accepted() - k0), A)
+        counter.wait_dials(4)
+        counter.dials_seen("A goes on with its dial rounds", A)
         t.ok(len(B.inbound_from(A)) == ins and not A.conns_to(B),
              "B's log shows no new connection from A over these rounds: "
              "%d, was %d" % (len(B.inbound_from(A)), ins))
@@ -716,8 +651,7 @@ def check_5():
                            len(B.inbound_from(A)) > ins, RECOVER),
                   "unblocked, A dials B again within %.0f s" % RECOVER, A, B)
     finally:
-        stop_all(([A] if A else []) + [B])
-        counter.close()
+        stop_all([A, B, counter])
 
 
 def check_7():
@@ -725,31 +659,26 @@ def check_7():
     again each round."""
     B = helper("B7")
     counter = Listener(hold=False)
-    other = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (counter.port, made_up_peer_id())
     A = None
     try:
         if not B.start():
             return
         # below its targets A runs dial rounds all along; the counting
         # listener shows them
-        cm = {"maxOutgoing": 3, "minConnections": 3,
-              "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
         noid = "/ip4/127.0.0.1/tcp/%d" % B.s.port
-        A = Node("A7", conf(cm=cm, bootstrap=[noid, other]))
+        A = Node("A7", conf(cm=dialling(3, 3),
+                            bootstrap=[noid, counter.addr]))
         if not A.start():
             return
-        if not fail_show(wait_for(lambda: A.conns_to(B, "outbound"), WAIT),
+        if not fail_show(A.wait_conn(B, "outbound"),
                          "A connects to B, a bootstrap peer given as %s"
                          % noid, A, B):
             return
-        k0 = counter.accepted()
-        rounds = 4
-        bound = rounds * BACKOFF_MAX / 1000.0 + 10
-        got = wait_for(lambda: counter.accepted() >= k0 + rounds, bound)
+        counter.wait_dials(4)
         conns = A.conns_to(B)
         t.ok(len(conns) == 1, "after %d more dial rounds of A (or %.0f s) A "
              "has one connection with B, not one more each round: %d %s"
-             % (rounds, bound, len(conns),
+             % (counter.rounds, counter.bound, len(conns),
                 [(c.get("id"), c.get("direction")) for c in conns]))
         t.ok(B.accepted() == 1, "B accepted one connection: %s"
              % B.accepted())
@@ -757,12 +686,10 @@ def check_7():
         t.ok(net.get("state") == "connecting" and net.get("outbound") == 1,
              "A, with one peer where minConnections is 3, is still "
              "connecting, 1 outbound: %s" % net)
-        fail_show(got, "A, below its targets, goes on with its dial rounds: "
-                  "the other bootstrap peer sees %d more dials (%d)"
-                  % (rounds, counter.accepted() - k0), A)
+        counter.dials_seen("A, below its targets, goes on with its dial "
+                           "rounds", A)
     finally:
-        stop_all(([A] if A else []) + [B])
-        counter.close()
+        stop_all([A, B, counter])
 
 
 def check_8():
@@ -790,43 +717,40 @@ def check_8():
         want = sorted(n.peer_id for n in [X, Y] + ins)
         if not fail_show(wait_for(lambda: A.peer_set() == want, WAIT),
                          "A has X (bootstrap, outbound), Y (outbound) and "
-                         "I1, I2, I3 (inbound): %s"
-                         % [(c.get("peerId"), c.get("direction"))
-                            for c in A.connections()], A):
+                         "I1, I2, I3 (inbound): %s" % A.links(), A):
             return
+
+        def trim(most, trimmed):
+            """Reload with maxConnections most; wait until A logged
+            trimmed connection_trimmed in all."""
+            cm["maxConnections"] = most
+            r = A.reload(conf(cm=cm, bootstrap=[X.addr]))
+            t.ok(r.returncode == 0, "A: reload with maxConnections %d: "
+                 "exit %s" % (most, r.returncode))
+            A.wait_log(r"connection_trimmed ", count=trimmed)
+
         # two rounds of trimming: 5 -> 4 takes one inbound; 4 -> 2 takes
         # the other two inbound and keeps Y, outbound, and X, bootstrap
-        cm["maxConnections"] = 4
-        A.rewrite(conf(cm=cm, bootstrap=[X.addr]))
-        r = A.ctl("reload")
-        t.ok(r.returncode == 0, "A: reload with maxConnections 4: exit %s"
-             % r.returncode)
-        A.wait_log(r"connection_trimmed ", count=1)
+        trim(4, 1)
         wait_for(lambda: len(A.connections()) == 4, WAIT)
         left = A.peer_set()
         gone = [n.name for n in ins if n.peer_id not in left]
         t.ok(len(left) == 4 and X.peer_id in left and Y.peer_id in left and
              len(gone) == 1, "maxConnections 4: one inbound connection is "
              "trimmed (%s), X and Y stay: %d left" % (gone, len(left)))
-        cm["maxConnections"] = 2
-        A.rewrite(conf(cm=cm, bootstrap=[X.addr]))
-        r = A.ctl("reload")
-        t.ok(r.returncode == 0, "A: reload with maxConnections 2: exit %s"
-             % r.returncode)
-        A.wait_log(r"connection_trimmed ", count=3)
+        trim(2, 3)
         ok = wait_for(lambda: A.peer_set() == sorted([X.peer_id,
                                                       Y.peer_id]), WAIT)
         fail_show(ok, "maxConnections 2: the inbound connections are "
                   "trimmed, X (bootstrap) and Y (outbound) stay: %s"
-                  % [(c.get("peerId"), c.get("direction"))
-                     for c in A.connections()], A)
+                  % A.links(), A)
         trimmed = sorted(re.search(r"peer=(\S+)", ln).group(1)
                          for ln in A.log_lines(r"connection_trimmed "))
         t.ok(trimmed == sorted(n.peer_id for n in ins),
              "A logs connection_trimmed for I1, I2, I3 only, once each: %s"
              % trimmed)
     finally:
-        stop_all(([A] if A else []) + [X, Y] + ins)
+        stop_all([A, X, Y] + ins)
 
 
 def session_procs(pid, name):
@@ -853,17 +777,16 @@ def check_6():
     """The connection manager starts whatever answers first: keyd with
     the identity or stored with the bans."""
     B = helper("B6")
-    cm = {"maxOutgoing": 1, "minConnections": 1,
-          "dialBackoffMin": BACKOFF_MIN, "dialBackoffMax": BACKOFF_MAX}
     A = None
     held = []
     try:
         if not B.start():
             return
-        A = Node("A6", conf(cm=cm, bootstrap=[B.addr]))
+        A = Node("A6", conf(cm=dialling(1, 1), bootstrap=[B.addr]))
         A.s.prepare()
         A.s.write_conf(A.conf)
-        p = A.s.launch()
+        A.launch()
+        p = A.s.proc
         end = time.monotonic() + 10
         while not held and time.monotonic() < end and p.poll() is None:
             for pid in session_procs(p.pid, "keyd"):
@@ -883,14 +806,9 @@ def check_6():
                    "dials its bootstrap peer B", "keyd answered before the "
                    "engine had loaded the bans")
             return
-        try:
-            ok = wait_for(A.s._ready, timeout=30)
-        except RuntimeError:
-            ok = False
-        if not fail_show(ok, "A starts once keyd goes on", A):
+        if not A.up("A starts once keyd goes on"):
             return
-        A.peer_id = A.s.status_json()["peerId"]
-        ok = wait_for(lambda: A.conns_to(B, "outbound"), WAIT)
+        ok = A.wait_conn(B, "outbound")
         fail_show(ok, "A, whose engine had the bans before the identity, "
                   "dials its bootstrap peer B within %d s: %s; A's show "
                   "peers: %s" % (WAIT, A.connections(),
@@ -898,14 +816,14 @@ def check_6():
         if not ok:
             r = A.ctl("reload")
             t.diag("after peerctl reload (exit %s), A dials B: %s"
-                   % (r.returncode, wait_for(lambda: A.conns_to(B), WAIT)))
+                   % (r.returncode, A.wait_conn(B)))
     finally:
         for pid in held:
             try:
                 os.kill(pid, signal.SIGCONT)
             except OSError:
                 pass
-        stop_all(([A] if A else []) + [B])
+        stop_all([A, B])
 
 
 # --- main ----------------------------------------------------------------
@@ -914,37 +832,16 @@ CHECKS = {"1": check_1, "2": check_2, "3": check_3, "4": check_4,
           "5": check_5, "6": check_6, "7": check_7, "8": check_8}
 
 
-def on_signal(signum, frame):
-    raise SystemExit("connmgr.py: signal %d" % signum)
-
-
 def main():
     global BUILD, BASE
-    args = sys.argv[1:]
-    if not args or args[0].startswith("-"):
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    which = "".join(args[1:]) or "".join(sorted(CHECKS))
-    if set(which) - set(CHECKS):
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    if os.geteuid() != 0:
-        t.ok(False, "connection manager tests must run as root")
-        sys.exit(t.done())
-    BUILD = os.path.abspath(args[0])
-    BASE = tempfile.mkdtemp(prefix="peerd-connmgr-")
-    os.chmod(BASE, 0o755)
+    BUILD, which = check_args(__doc__, "".join(sorted(CHECKS)))
+    exit_on_signals()
+    need_root(t, "connection manager tests")
+    BASE = temp_base("peerd-connmgr-")
     try:
         for c in which:
             t.diag("--- check %s: %s" % (c, CHECKS[c].__doc__))
-            try:
-                CHECKS[c]()
-            except Exception:
-                t.ok(False, "check %s ran to the end without an exception"
-                     % c)
-                t.diag(traceback.format_exc())
+            run_check(t, c, CHECKS[c])
     except BaseException:
         t.ok(False, "connmgr.py ran to the end")
         t.diag(traceback.format_exc())
@@ -954,8 +851,7 @@ def main():
         Suite.cleanup_all()
         for ls in LISTENERS:
             ls.close()
-        t.ok(not Suite.leftovers(), "nothing left running: %s"
-             % Suite.leftovers())
+        nothing_left(t)
         shutil.rmtree(BASE, ignore_errors=True)
         sys.exit(t.done())
 

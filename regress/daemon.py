@@ -14,11 +14,11 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suite import Suite, TAP, wait_for, proc_status, pids_alive  # noqa: E402
+from suite import (Suite, TAP, wait_for, proc_status,  # noqa: E402
+                   pids_alive, need_root, need_users, temp_base)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 t = TAP()
@@ -543,17 +543,9 @@ def test_unprivileged(base):
 
 
 def main():
-    if os.geteuid() != 0:
-        t.ok(False, "daemon tests must run as root")
-        sys.exit(t.done())
-    for u in ("_peerd", "_peerkey"):
-        try:
-            pwd.getpwnam(u)
-        except KeyError:
-            t.ok(False, "user %s exists (run etc/peerd-setup)" % u)
-            sys.exit(t.done())
-    base = tempfile.mkdtemp(prefix="peerd-test-")
-    os.chmod(base, 0o755)
+    need_root(t, "daemon tests")
+    need_users(t)
+    base = temp_base("peerd-test-")
     try:
         s = Suite(BUILD, os.path.join(base, "main"))
         t.ok(s.start(), "suite starts and answers status")

@@ -15,11 +15,9 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
@@ -27,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules, EventReader)
+                   ensure_node_modules, EventReader, b58encode,
+                   exit_on_signals, need_root, temp_base, nothing_left)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -51,18 +50,6 @@ WAIT = 10
 
 
 # --- peer IDs ----------------------------------------------------------
-
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def b58encode(b):
-    n = int.from_bytes(b, "big")
-    s = ""
-    while n:
-        n, r = divmod(n, 58)
-        s = B58[r] + s
-    return "1" * (len(b) - len(b.lstrip(b"\0"))) + s
-
 
 def peer_id_from_pubkey(pb):
     """Peer ID of a PublicKey protobuf: identity multihash up to 42
@@ -549,10 +536,6 @@ def check_bad_input(tg):
 
 # --- main --------------------------------------------------------------
 
-def on_signal(signum, frame):
-    raise SystemExit("interop.py: signal %d" % signum)
-
-
 def main():
     global LOGDIR, WAIT
     args = sys.argv[1:]
@@ -560,13 +543,10 @@ def main():
     if not selftest and len(args) != 1:
         print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    if not selftest and os.geteuid() != 0:
-        t.ok(False, "interop tests against peerd must run as root")
-        sys.exit(t.done())
-    base = tempfile.mkdtemp(prefix="peerd-interop-")
-    os.chmod(base, 0o755)
+    exit_on_signals()
+    if not selftest:
+        need_root(t, "interop tests against peerd")
+    base = temp_base("peerd-interop-")
     LOGDIR = base
     tg = None
     try:
@@ -609,9 +589,7 @@ def main():
         if tg is not None:
             tg.stop()
         Suite.cleanup_all()
-        left = [p.pid for p in JSPROCS if p.poll() is None]
-        t.ok(not left and not Suite.leftovers(),
-             "nothing left running: %s" % left)
+        nothing_left(t, JSPROCS)
         shutil.rmtree(base, ignore_errors=True)
         sys.exit(t.done())
 

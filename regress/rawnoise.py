@@ -15,16 +15,15 @@ when the test ends.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import Suite, TAP, wait_for, parse_events, kill  # noqa: E402
+from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
+                   exit_on_signals, need_root, temp_base)
 
 SCRIPT = os.path.join(HERE, "interop", "rawnoise.mjs")
 VECTORS = os.path.join(HERE, "vectors", "noise_xx_25519_chachapoly_sha256.txt")
@@ -147,22 +146,14 @@ def check_serving(s, peer_id):
         show_log(s)
 
 
-def on_signal(signum, frame):
-    raise SystemExit("rawnoise.py: signal %d" % signum)
-
-
 def main():
     args = sys.argv[1:]
     if len(args) != 1:
         print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    if os.geteuid() != 0:
-        t.ok(False, "rawnoise tests against peerd must run as root")
-        sys.exit(t.done())
-    base = tempfile.mkdtemp(prefix="peerd-rawnoise-")
-    os.chmod(base, 0o755)
+    exit_on_signals()
+    need_root(t, "rawnoise tests against peerd")
+    base = temp_base("peerd-rawnoise-")
     s = None
     try:
         if not t.ok(shutil.which("node") is not None, "node is installed"):

@@ -51,18 +51,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
+import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules, EventReader)
+                   ensure_node_modules, EventReader, yaml, exit_on_signals,
+                   check_args, need_root, temp_base, run_check, nothing_left)
 
 JSDIR = os.path.join(HERE, "interop")
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -200,51 +200,22 @@ def js_peer_id(n):
 
 # --- peerd -------------------------------------------------------------
 
-class Peerd:
+class Peerd(suite.Node):
     """A Suite with its own config, and the relay views of peerctl."""
+    wait = WAIT
 
     def __init__(self, name, conf):
         global SUITES
         SUITES += 1
-        self.name = name
-        self.s = Suite(BUILD, os.path.join(BASE, "%s-%d" % (name, SUITES)))
+        suite.Node.__init__(self, t, name, BUILD, os.path.join(
+            BASE, "%s-%d" % (name, SUITES)))
         self.conf = conf
-        self.peer_id = None
-        self.addr = None
 
     def start(self):
         self.s.prepare()
         self.s.write_conf(self.conf)
-        self.s.launch()
-        try:
-            ok = wait_for(self.s._ready, timeout=30)
-        except RuntimeError:
-            ok = False
-        if not t.ok(ok, "peerd %s starts" % self.name):
-            self.show()
-            return False
-        self.peer_id = self.s.status_json()["peerId"]
-        self.addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (self.s.port,
-                                                      self.peer_id)
-        t.diag("peerd %s is %s" % (self.name, self.addr))
-        return True
-
-    def ctl(self, *args, timeout=20):
-        try:
-            return self.s.ctl(*args, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(args, None, "",
-                                               "peerctl timed out")
-
-    def json(self, *args, key=None):
-        r = self.ctl("-j", *args)
-        if r.returncode != 0:
-            return None
-        try:
-            d = json.loads(r.stdout)
-            return d if key is None else d[key]
-        except (ValueError, KeyError, TypeError):
-            return None
+        self.launch()
+        return self.up("peerd %s starts" % self.name)
 
     def reservations(self):
         return self.json("show", "reservations", key="reservations")
@@ -269,49 +240,15 @@ class Peerd:
         return [a for a in st.get("listenAddrs") or []
                 if "/p2p-circuit" in a]
 
-    def log_lines(self, pattern):
-        rx = re.compile(pattern)
-        return [ln for ln in self.s.log().splitlines() if rx.search(ln)]
-
-    def wait_log(self, pattern, timeout=WAIT):
-        found = []
-
-        def check():
-            found[:] = self.log_lines(pattern)
-            return bool(found)
-        wait_for(check, timeout=timeout)
-        return found
-
-    def show(self, n=30):
-        t.diag("peerd %s log (tail):" % self.name)
-        for line in self.s.log().strip().splitlines()[-n:]:
-            t.diag("  " + line)
-
-    def stop(self):
-        # the other suites keep running
-        self.s.stop(alone=True)
-
 
 def relay_conf(**relay):
     """mode relay with relay.* keys given as nested dicts."""
-    def emit(d, indent):
-        out = []
-        for k, v in d.items():
-            if isinstance(v, dict):
-                out.append("%s%s:" % (" " * indent, k))
-                out += emit(v, indent + 2)
-            elif isinstance(v, list):
-                out.append("%s%s: [%s]" % (" " * indent, k,
-                                           ", ".join('"%s"' % x for x in v)))
-            else:
-                out.append("%s%s: %s" % (" " * indent, k, v))
-        return out
     relay.setdefault("enabled", "true")
     relay.setdefault("hop", {"enabled": "true"})
     # every js node and peerd here comes from 127.0.0.1: the per-address
     # connection rate limit is not what these checks are about
     relay.setdefault("rateLimit", {}).setdefault("connectionsPerMinute", 0)
-    return "mode: relay\n" + "\n".join(emit({"relay": relay}, 0)) + "\n"
+    return "mode: relay\n" + "\n".join(yaml({"relay": relay})) + "\n"
 
 
 def peer_conf(relays=()):
@@ -914,28 +851,12 @@ def check_g(R, build_stop):
 
 # --- main --------------------------------------------------------------
 
-def on_signal(signum, frame):
-    raise SystemExit("relay.py: signal %d" % signum)
-
-
 def main():
     global LOGDIR, BUILD, BASE
-    args = sys.argv[1:]
-    if not args or args[0].startswith("-"):
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    which = "".join(args[1:]) or "abcdefg"
-    if set(which) - set("abcdefg"):
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    if os.geteuid() != 0:
-        t.ok(False, "relay tests must run as root")
-        sys.exit(t.done())
-    BUILD = os.path.abspath(args[0])
-    BASE = tempfile.mkdtemp(prefix="peerd-relay-")
-    os.chmod(BASE, 0o755)
+    BUILD, which = check_args(__doc__, "abcdefg")
+    exit_on_signals()
+    need_root(t, "relay tests")
+    BASE = temp_base("peerd-relay-")
     LOGDIR = BASE
     started = []
     try:
@@ -951,30 +872,19 @@ def main():
                 started.append(R)
             else:
                 R = None
+        checks = {"a": lambda: check_a(R), "b": lambda: check_b(started),
+                  "c": lambda: check_c(started),
+                  "d": lambda: check_d(R, blocked),
+                  "e": lambda: check_e(started),
+                  "f": lambda: check_f(started),
+                  "g": lambda: check_g(R, started)}
         for c in which:
             t.diag("--- check %s" % c)
-            try:
-                if c == "a" and R is not None:
-                    check_a(R)
-                elif c == "b":
-                    check_b(started)
-                elif c == "c":
-                    check_c(started)
-                elif c == "d" and R is not None:
-                    check_d(R, blocked)
-                elif c == "e":
-                    check_e(started)
-                elif c == "f":
-                    check_f(started)
-                elif c == "g" and R is not None:
-                    check_g(R, started)
-            except Exception:
-                t.ok(False, "check %s ran to the end without an exception"
-                     % c)
-                t.diag(traceback.format_exc())
+            # a, d and g need the shared relay R
+            if c not in "adg" or R is not None:
+                run_check(t, c, checks[c])
         if R is not None:
-            if not t.ok(R.s.proc.poll() is None,
-                        "peerd %s is still running" % R.name):
+            if not t.ok(R.running(), "peerd %s is still running" % R.name):
                 R.show()
     except Exception:
         t.ok(False, "relay.py ran to the end without an exception")
@@ -985,9 +895,7 @@ def main():
         for s in started:
             s.stop()
         Suite.cleanup_all()
-        left = [p.pid for p in JSPROCS if p.poll() is None]
-        t.ok(not left and not Suite.leftovers(),
-             "nothing left running: %s" % left)
+        nothing_left(t, JSPROCS)
         shutil.rmtree(BASE, ignore_errors=True)
         sys.exit(t.done())
 

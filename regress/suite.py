@@ -1,17 +1,23 @@
 """
 Helpers for tests that run the suite: a TAP writer, and a Suite that
 starts peerd -d as root (or as nobody) in a temporary directory on
-127.0.0.1 with random ports, and always cleans up after itself.
+127.0.0.1 with random ports, and always cleans up after itself; a Node,
+one of several named suites a test asks through peerctl; what the main()
+of a test does.
 """
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+import traceback
 
 
 class TAP:
@@ -84,6 +90,45 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58encode(b):
+    """Base58btc, as peer IDs are written."""
+    n = int.from_bytes(b, "big")
+    s = ""
+    while n:
+        n, r = divmod(n, 58)
+        s = B58[r] + s
+    return "1" * (len(b) - len(b.lstrip(b"\0"))) + s
+
+
+def b58decode(s):
+    n = 0
+    for ch in s:
+        n = n * 58 + B58.index(ch)
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * (len(s) - len(s.lstrip("1"))) + body
+
+
+def yaml(d, indent=0):
+    """The lines of a config from nested dicts; None values are left
+    out, lists are written inline."""
+    out = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        if isinstance(v, dict):
+            out.append("%s%s:" % (" " * indent, k))
+            out += yaml(v, indent + 2)
+        elif isinstance(v, (list, tuple)):
+            out.append("%s%s: [%s]" % (" " * indent, k,
+                                       ", ".join('"%s"' % x for x in v)))
+        else:
+            out.append("%s%s: %s" % (" " * indent, k, v))
+    return out
 
 
 def session_of(pid):
@@ -177,9 +222,16 @@ class Suite:
         st = self.status_json()
         return st["peerId"] != "" and len(st["processes"]) == 5
 
-    def ctl(self, *args, timeout=30):
-        return subprocess.run([self.peerctl, "-s", self.sock] + list(args),
-                              capture_output=True, text=True,
+    def wait_ready(self, timeout=30):
+        """Wait until peerd, launched, answers status; False as soon as
+        it exits."""
+        p = self.proc
+        return wait_for(lambda: p.poll() is not None or self._ready(),
+                        timeout=timeout) and p.poll() is None
+
+    def ctl(self, *args, timeout=30, sock=None):
+        return subprocess.run([self.peerctl, "-s", sock or self.sock] +
+                              list(args), capture_output=True, text=True,
                               timeout=timeout)
 
     def status_json(self):
@@ -246,6 +298,175 @@ class Suite:
     def cleanup_all(cls):
         for s in cls.instances:
             s.stop()
+
+
+class Node:
+    """A Suite with a name, started and stopped alone (the other suites
+    keep running), and asked through peerctl.  A test sets how long
+    wait_log waits, how many lines of log show gives and which it leaves
+    out, and peerctl's timeout."""
+    wait = 20
+    tail = 30
+    noise = ()
+    ctl_timeout = 20
+
+    def __init__(self, t, name, build, base):
+        self.t = t
+        self.name = name
+        self.s = Suite(build, base)
+        self.peer_id = None
+        self.mark = 0
+
+    @property
+    def addr(self):
+        if self.peer_id is None:
+            return None
+        return "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (self.s.port, self.peer_id)
+
+    def launch(self):
+        self.s.launch()
+
+    def up(self, what, ok=None):
+        """Check what: peerd, launched, answers status (or ok says so);
+        then its peer ID is known."""
+        if ok is None:
+            ok = self.s.wait_ready()
+        if not self.t.ok(ok, what):
+            self.show()
+            return False
+        self.peer_id = self.s.status_json()["peerId"]
+        self.t.diag("peerd %s is %s" % (self.name, self.addr))
+        return True
+
+    def running(self):
+        return self.s.proc is not None and self.s.proc.poll() is None
+
+    def stop(self):
+        self.s.stop(alone=True)
+
+    def ctl(self, *args, sock=None, timeout=None):
+        """peerctl on the control socket, or on sock; exit status None
+        when it times out."""
+        timeout = timeout or self.ctl_timeout
+        try:
+            return self.s.ctl(*args, timeout=timeout, sock=sock)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(
+                args, None, "", "peerctl did not finish in %d s" % timeout)
+
+    def json(self, *args, key=None, sock=None):
+        """What peerctl -j ARGS says (its member key), or None."""
+        r = self.ctl("-j", *args, sock=sock)
+        if r.returncode != 0:
+            self.t.diag("peerd %s: peerctl -j %s: exit %s %s"
+                        % (self.name, " ".join(args), r.returncode,
+                           (r.stdout + r.stderr).strip()))
+            return None
+        try:
+            d = json.loads(r.stdout)
+            return d if key is None else d[key]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def engine_count(self, what):
+        """A count in the engine's line of show status ("accepted",
+        "refused"), or None."""
+        for p in (self.json("show", "status") or {}).get("processes", []):
+            m = re.search(r"(\d+) %s" % what, p["detail"])
+            if p["name"] == "engine" and m:
+                return int(m.group(1))
+        return None
+
+    def since(self):
+        """The log from mark on: all of it unless the test moves mark."""
+        return self.s.log()[self.mark:]
+
+    def log_lines(self, pattern):
+        rx = re.compile(pattern)
+        return [ln for ln in self.since().splitlines() if rx.search(ln)]
+
+    def wait_log(self, pattern, timeout=None, count=1):
+        """The log lines that match, once there are count of them or
+        timeout seconds passed."""
+        found = []
+
+        def check():
+            found[:] = self.log_lines(pattern)
+            return len(found) >= count
+        wait_for(check, timeout=self.wait if timeout is None else timeout)
+        return found
+
+    def show(self, n=None):
+        self.t.diag("peerd %s log (tail):" % self.name)
+        lines = [ln for ln in self.s.log().strip().splitlines()
+                 if not any(x in ln for x in self.noise)]
+        for line in lines[-(n or self.tail):]:
+            self.t.diag("  " + line)
+
+
+# --- what the main() of a test does ------------------------------------
+
+def exit_on_signals():
+    """SIGTERM and SIGHUP end the test through its finally clauses."""
+    def on_signal(signum, frame):
+        raise SystemExit("%s: signal %d"
+                         % (os.path.basename(sys.argv[0]), signum))
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+
+def check_args(doc, checks):
+    """BUILDDIR (made absolute) and the checks named after it, each one
+    character of checks (all by default); the usage and exit 2 when the
+    arguments are wrong."""
+    args = sys.argv[1:]
+    which = "".join(args[1:]) or checks
+    if not args or args[0].startswith("-") or set(which) - set(checks):
+        print(doc.strip(), file=sys.stderr)
+        sys.exit(2)
+    return os.path.abspath(args[0]), which
+
+
+def need_root(t, what):
+    """Root, or a failed check and the end of the test."""
+    if os.geteuid() != 0:
+        t.ok(False, "%s must run as root" % what)
+        sys.exit(t.done())
+
+
+def need_users(t):
+    """The users of etc/peerd-setup, or a failed check and the end of
+    the test."""
+    for u in ("_peerd", "_peerkey"):
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            t.ok(False, "user %s exists (run etc/peerd-setup)" % u)
+            sys.exit(t.done())
+
+
+def temp_base(prefix):
+    """A new temporary directory for the suites of a test, that their
+    users can enter."""
+    base = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(base, 0o755)
+    return base
+
+
+def run_check(t, name, fn):
+    """fn(); an exception in it is a failed check, with its traceback."""
+    try:
+        fn()
+    except Exception:
+        t.ok(False, "check %s ran to the end without an exception" % name)
+        t.diag(traceback.format_exc())
+
+
+def nothing_left(t, procs=()):
+    """The last check: none of procs, nor anything a Suite started,
+    still runs."""
+    left = [p.pid for p in procs if p.poll() is None] + Suite.leftovers()
+    return t.ok(not left, "nothing left running: %s" % left)
 
 
 # --- helpers for the tests that run js-libp2p (regress/interop) -------
