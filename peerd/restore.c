@@ -158,12 +158,17 @@ int
 restore_main(const struct peerd_conf *conf, const char *file)
 {
 	struct verify_report	 rep;
+	struct stat		 sb;
 	struct passwd		*pw;
 	char			 data[PATH_MAX], tmp[PATH_MAX];
 	char			 old[PATH_MAX], lock[PATH_MAX], sum[256];
 	int			 fd, dfd, had_old;
 
 	restore_check(file, &rep);
+	if (stat(conf->state_dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		errx(1, "stateDir %s is not a directory: create it (peerd-setup "
+		    "does) or give the configuration file with -f",
+		    conf->state_dir);
 	restore_not_running(conf->state_dir);
 	snprintf(data, sizeof(data), "%s/data.mdb", conf->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", conf->state_dir);
