@@ -206,6 +206,33 @@ fuzz_ban_key(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* A block target as a control client sends it: any text. */
+static void
+fuzz_ban_text(const uint8_t *data, size_t size)
+{
+	struct ban	 b, p;
+	char		 in[BAN_TARGETLEN], s[BAN_TARGETLEN];
+	uint8_t		 ip[16];
+
+	if (size >= sizeof(in))
+		return;
+	memcpy(in, data, size);
+	in[size] = '\0';
+	if (ban_parse(in, &b, s, sizeof(s)) == -1)
+		return;
+	if (b.kind == BAN_NET) {
+		if (b.prefix < 0 || b.prefix > 128)
+			abort();
+		memcpy(ip, b.ip, sizeof(ip));
+		if (!ban_match_ip(&b, ip))
+			abort();
+	} else if (b.kind != BAN_PEER)
+		abort();
+	ban_format(&b, s, sizeof(s));
+	if (ban_parse(s, &p, NULL, 0) == -1 || !ban_same(&b, &p))
+		abort();
+}
+
 static void
 fuzz_ban_val(const uint8_t *data, size_t size)
 {
@@ -265,6 +292,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_merges(data, size);
 	fuzz_ban_key(data, size);
+	fuzz_ban_text(data, size);
 	fuzz_ban_val(data, size);
 	fuzz_acct(data, size);
 	peer_key_check(data, size, &id);
