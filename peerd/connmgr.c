@@ -256,7 +256,9 @@ cm_protected(const struct conn *c)
 {
 	size_t	 i;
 
-	if (c->reserved || relay_conn_busy(c) || client_is_relay(c))
+	/* a reservation protects until it expires (relayd's TTL) */
+	if (c->reserved > time(NULL) || relay_conn_busy(c) ||
+	    client_is_relay(c))
 		return 1;
 	if (!c->have_peer)
 		return 0;
@@ -463,6 +465,15 @@ connmgr_configure(const struct peerd_conf *conf)
 	evtimer_del(&cm.ev_round);
 	connmgr_start();
 	cm_kick();
+}
+
+/* Once a second: a connection may have lost what protected it (its
+ * circuit closed, its reservation expired) while over the maximum. */
+void
+connmgr_sweep(void)
+{
+	if (cm_ready() && cm_open() > child->conf->max_connections)
+		cm_kick();
 }
 
 void

@@ -462,6 +462,7 @@ engine_sweep(int fd, short event, void *arg)
 
 	conn_sweep(now);
 	bans_sweep();
+	connmgr_sweep();
 	relay_sweep(now);
 	client_sweep(now);
 	conn_walk(engine_flush, NULL);
@@ -481,7 +482,7 @@ engine_status(struct ctl_proc *p)
 	    (unsigned long long)counters.handshake_timeouts,
 	    (unsigned long long)(counters.refused_pending +
 	    counters.refused_per_ip + counters.refused_rate +
-	    counters.refused_banned));
+	    counters.refused_banned + counters.refused_limit));
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }

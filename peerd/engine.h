@@ -149,7 +149,7 @@ struct conn {
 	struct yamux		 mux;
 	struct peer_info	*info;
 	int			 relayed;	/* carried by a relay stream */
-	int			 reserved;	/* holds a reservation here */
+	int64_t			 reserved;	/* reservation until, unix s */
 	uint32_t		 carrier_conn;
 	uint32_t		 carrier_stream;
 	struct peerid		 via;		/* relayed: the relay */
@@ -171,6 +171,7 @@ struct engine_counters {
 	uint64_t	 protocol_errors;
 	uint64_t	 streams_refused;
 	uint64_t	 refused_banned;
+	uint64_t	 refused_limit;
 	uint64_t	 store_dropped;	/* updates the store had no room for */
 };
 
@@ -345,6 +346,7 @@ void		 connmgr_conn_closed(struct conn *);
 void		 connmgr_start(void);
 void		 connmgr_configure(const struct peerd_conf *);
 void		 connmgr_stop(void);
+void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */

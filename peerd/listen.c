@@ -194,6 +194,14 @@ listen_accept(int fd, short event, void *arg)
 			log_warn("accept");
 		return;
 	}
+	/* the limit may have been reached by dials or a reload */
+	if (conn_count() >= engine_max_connections()) {
+		counters.refused_limit++;
+		refused("at connectionManager.maxConnections", &ss);
+		close(s);
+		listen_pause();
+		return;
+	}
 	if (bans_check_ip(&ss)) {
 		counters.refused_banned++;
 		refused("blocked address", &ss);

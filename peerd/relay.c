@@ -488,7 +488,7 @@ relay_reserve_result(struct imsg *imsg)
 		return;
 	conn = s->conn;
 	if (rr.status == CIRCUIT_OK)
-		conn->reserved = 1;
+		conn->reserved = (int64_t)rr.expire;
 	hop_status(s, rr.status, &rr, NULL);
 	if (rr.status == CIRCUIT_OK && !rr.voucherlen)
 		log_warnx("reservation for connection %u has no voucher",
@@ -649,7 +649,7 @@ relay_conn_closed(struct conn *c)
 	if (!c->reserved || !c->have_peer)
 		return;
 	if ((other = conn_find_peer_other(&c->peer, c)) != NULL) {
-		other->reserved = 1;
+		other->reserved = c->reserved;
 		return;
 	}
 	memset(&g, 0, sizeof(g));

@@ -5,7 +5,7 @@ and find each other again.  Speaks TAP.
 
 Usage: connmgr.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the digits 1 to 8 (default: all):
+CHECK is one or more of the digits 1 to 9 (default: all):
   1  partition and recovery: A keeps 3 outbound connections to its
      bootstrap peers B, C, D; they stop (partition_detected, status
      "partitioned") and come back on the same ports (partition_recovered
@@ -25,6 +25,12 @@ CHECK is one or more of the digits 1 to 8 (default: all):
      it once and does not open one more connection to it each round
   8  trim order: A's bootstrap peer is kept, inbound connections are
      trimmed before outbound ones
+  9  a connection that carries a relayed circuit is never trimmed: D
+     connects to C (a relay client of A) through A; A reloads with
+     maxConnections 1 and trims the 4 other peers, never D's connection
+     (1 open stream, inbound, where the others have none: without the
+     rule it would be the next one to go), and the circuit still works;
+     once the circuit closes, A trims D's connection
 
 Runs as root (peerd -d).  Every suite runs in its own directory under
 one temporary directory with random ports and is stopped on its own
@@ -204,6 +210,9 @@ class Node(suite.Node):
 
     def reservations(self):
         return self.json("show", "reservations", key="reservations") or []
+
+    def circuits(self):
+        return self.json("show", "circuits", key="circuits") or []
 
     def accepted(self):
         """The engine's count of accepted TCP connections."""
@@ -826,10 +835,155 @@ def check_6():
         stop_all([A, B])
 
 
+def check_9():
+    """A connection that carries a relayed circuit is never trimmed."""
+    plain = [helper("Q%d" % i) for i in range(1, 5)]
+    A = C = D = None
+    try:
+        for p in plain:
+            if not p.start():
+                return
+        # A does not dial: its connections are the ones the check makes
+        acm = {"maxConnections": 20, "minConnections": 1, "maxOutgoing": 0}
+        # no limits: the circuit lasts as long as the check
+        arelay = {"enabled": "true", "hop": {"enabled": "true"},
+                  "limit": {"duration": 0, "data": 0}}
+        A = Node("A9", conf(cm=acm, relay=arelay))
+        if not A.start():
+            return
+        C = helper("C9", relays=[A.addr])
+        D = helper("D9")
+        if not C.start() or not D.start():
+            return
+        ok = wait_for(lambda: [r for r in A.reservations()
+                               if r.get("peerId") == C.peer_id], WAIT)
+        if not fail_show(ok, "A's show reservations lists C, its relay "
+                         "client: %s" % [r.get("peerId") for r in
+                                         A.reservations()], A, C):
+            return
+        circ = "%s/p2p-circuit/p2p/%s" % (A.addr, C.peer_id)
+        r = D.ctl("connect", circ)
+        if not fail_show(r.returncode == 0 and
+                         C.peer_id in r.stdout,
+                         "D: peerctl connect %s: exit %s %s %s"
+                         % (circ, r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), D, A):
+            return
+
+        def the_circuit():
+            return [c for c in A.circuits()
+                    if c.get("source") == D.peer_id and
+                    c.get("target") == C.peer_id]
+        if not fail_show(wait_for(the_circuit, WAIT),
+                         "A's show circuits lists the circuit D -> C: %s"
+                         % A.circuits(), A):
+            return
+        cid = the_circuit()[0].get("id")
+        via = "relayed via " + A.peer_id
+        relayed = [c.get("id") for c in D.conns_to(C)
+                   if c.get("address") == via]
+        t.ok(relayed, "D's show connections: C %r: %s"
+             % (via, [(c.get("peerId"), c.get("address"))
+                      for c in D.connections()]))
+        for p in plain:
+            r = p.ctl("connect", A.addr)
+            if not t.ok(r.returncode == 0, "%s: peerctl connect A: exit %s "
+                        "%s" % (p.name, r.returncode, r.stderr.strip())):
+                p.show()
+                return
+        want_all = sorted(n.peer_id for n in [C, D] + plain)
+        if not fail_show(wait_for(lambda: A.peer_set() == want_all, WAIT),
+                         "A has one connection with each of C, D, Q1..Q4: "
+                         "%s" % A.links(), A):
+            return
+        dconn = A.conns_to(D)
+        t.diag("A's connection with D: %s" % dconn)
+        t.diag("A's connections (peer, direction, streams): %s"
+               % [(c.get("peerId"), c.get("direction"), c.get("streams"))
+                  for c in A.connections()])
+
+        # 6 connections, room for 1: C's holds a reservation, D's the
+        # circuit; everything else goes and A stays above the maximum
+        acm["maxConnections"] = 1
+        r = A.reload(conf(cm=acm, relay=arelay))
+        if not fail_show(r.returncode == 0, "A: peerctl reload with "
+                         "maxConnections 1: exit %s %s %s"
+                         % (r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), A):
+            return
+        keep = sorted([C.peer_id, D.peer_id])
+        others = sorted(p.peer_id for p in plain)
+        A.wait_log(r"connection_trimmed ", count=len(plain))
+        ok = wait_for(lambda: A.peer_set() == keep, WAIT)
+        fail_show(ok, "A ends with C (reservation) and D (circuit): %s"
+                  % A.links(), A)
+        # A stays above maxConnections: more checks come and go, and
+        # must not take D either
+        time.sleep(3)
+        trimmed = sorted(re.search(r"peer=(\S+)", ln).group(1)
+                         for ln in A.log_lines(r"connection_trimmed "))
+        t.ok(trimmed == others, "A logs connection_trimmed for Q1..Q4, "
+             "never for D or C: %s" % trimmed)
+        t.ok(A.peer_set() == keep and
+             [c.get("id") for c in A.conns_to(D)] ==
+             [c.get("id") for c in dconn],
+             "A still has its one connection with D, the same one: %s"
+             % [(c.get("id"), c.get("peerId")) for c in A.connections()])
+        c = the_circuit()
+        t.ok(c and c[0].get("id") == cid,
+             "A's show circuits still lists circuit %s D -> C: %s"
+             % (cid, A.circuits()))
+        r = D.ctl("ping", C.peer_id, "-c", "2", timeout=40)
+        replies = [ln for ln in r.stdout.splitlines() if "time=" in ln]
+        if not t.ok(r.returncode == 0 and len(replies) == 2,
+                    "D: peerctl ping C -c 2: exit %s, %d replies"
+                    % (r.returncode, len(replies))):
+            t.diag("stdout: " + r.stdout.strip())
+            t.diag("stderr: " + r.stderr.strip())
+            A.show()
+        # by peer ID ping takes the open connection: the relayed one, or
+        # had it gone, a new one to an address identify gave
+        now = [(c.get("id"), c.get("address")) for c in D.conns_to(C)]
+        t.ok(relayed and now == [(relayed[0], via)],
+             "D's one connection with C is still the relayed one, %s: %s"
+             % (relayed[:1], now))
+        for p in plain:
+            t.ok(not p.conns_to(A), "%s has no connection with A" % p.name)
+        t.ok(A.running(), "peerd A9 is still running")
+
+        # the control: it was the circuit that kept D.  D closes its
+        # relayed connection with C, the circuit ends, and A, still
+        # above maxConnections, has one connection it may trim
+        r = D.ctl("disconnect", C.peer_id)
+        t.ok(r.returncode == 0, "D: peerctl disconnect C: exit %s %s"
+             % (r.returncode, (r.stdout + r.stderr).strip()))
+        if not fail_show(wait_for(lambda: not the_circuit(), WAIT),
+                         "the circuit D -> C goes from A's show circuits: "
+                         "%s" % A.circuits(), A):
+            return
+        t_end = time.monotonic()
+        got = A.wait_log(r"connection_trimmed peer=%s "
+                         % re.escape(D.peer_id))
+        fail_show(got and wait_for(lambda: not A.conns_to(D), WAIT),
+                  "once the circuit is closed, A, above maxConnections 1 "
+                  "with C and D, trims D's connection within %d s: %s; "
+                  "A's connections %s"
+                  % (WAIT, got[-1:], A.links()), A)
+        if not got:
+            t.diag("A trims only when a connection comes up or closes, or "
+                   "on a reload (connmgr.c cm_kick); the end of a circuit "
+                   "does not make it look again (%.0f s)"
+                   % (time.monotonic() - t_end))
+        t.ok(C.peer_id in A.peer_set(), "C, holding its reservation, stays")
+    finally:
+        stop_all([A, C, D] + plain)
+
+
 # --- main ----------------------------------------------------------------
 
 CHECKS = {"1": check_1, "2": check_2, "3": check_3, "4": check_4,
-          "5": check_5, "6": check_6, "7": check_7, "8": check_8}
+          "5": check_5, "6": check_6, "7": check_7, "8": check_8,
+          "9": check_9}
 
 
 def main():

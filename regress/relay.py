@@ -7,7 +7,9 @@ Speaks TAP.
 Usage: relay.py BUILDDIR [CHECK ...]
 
 CHECK is one or more of the letters a to g (default: all):
-  a  two js peers through a peerd relay: reservation, ping, 8 MiB
+  a  two js peers through a peerd relay: reservation, ping, 8 MiB; the
+     relay's store learns the js peers (agent, identify, the TCP address
+     a js peer listens on) and accounts for the reservation and circuits
   b  relay.limit.data and relay.limit.duration cut circuits; the hop
      answer carries the duration in seconds
   c  relay.reservations.max and relay.reservations.maxPerIP
@@ -15,7 +17,8 @@ CHECK is one or more of the letters a to g (default: all):
      without a reservation
   e  a reservation expires on a short TTL; js keeps one alive by
      refreshing
-  f  peerd in mode peer reserves on a js relay; js pings it through it
+  f  peerd in mode peer reserves on a js relay; js pings it through it;
+     peerd's store learns the js relay (agent, identify, its address)
   g  peerd to peerd through a peerd relay
 
 Runs as root (peerd -d), needs node (20 or later) and npm; runs `npm ci`
@@ -263,6 +266,77 @@ def field(line, name):
     return m.group(1) if m else None
 
 
+# the sources of a peer in peerctl show peers (common/storerec.h)
+SRC_IDENTIFY = 0x02
+SRC_RELAY = 0x04
+SRC_INBOUND = 0x20
+SRC_DIALLED = 0x40
+
+
+def store_peer(node, peer):
+    """The peer's record in node's show peers, or None."""
+    for p in node.json("show", "peers", key="peers") or []:
+        if p.get("peerId") == peer:
+            return p
+    return None
+
+
+def learned_js(node, peer, what, sources, addr=None, connected=None):
+    """Check that node's store knows the js peer as identify told it:
+    agent js-libp2p/..., the sources given (identify among them), with
+    addr its best address, with connected that flag; the record."""
+    rec = []
+
+    def good():
+        p = store_peer(node, peer)
+        rec[:] = [p]
+        return p is not None and \
+            (p.get("agent") or "").startswith("js-libp2p/") and \
+            p.get("sources", 0) & sources == sources and \
+            (addr is None or p.get("address") == addr) and \
+            (connected is None or p.get("connected") == connected)
+    ok = wait_for(good, timeout=WAIT)
+    if not t.ok(ok, "peerd %s's show peers lists %s %s: agent js-libp2p/, "
+                "sources 0x%x%s%s: %s"
+                % (node.name, what, peer, sources,
+                   ", address %s" % addr if addr else "",
+                   "" if connected is None else ", connected %s"
+                   % connected, rec[-1:])):
+        node.show()
+    return rec[-1] if rec else None
+
+
+def accounting(node, peer):
+    """node's relay accounting for peer, summed over the days (a check
+    may span midnight UTC): reservations, circuits, bytesIn, bytesOut,
+    and the number of rows."""
+    tot = {"reservations": 0, "circuits": 0, "bytesIn": 0, "bytesOut": 0,
+           "rows": 0}
+    for a in node.json("show", "accounting", key="accounting") or []:
+        if a.get("peerId") == peer:
+            tot["rows"] += 1
+            for k in ("reservations", "circuits", "bytesIn", "bytesOut"):
+                tot[k] += a.get(k, 0)
+    return tot
+
+
+def accounted(node, peer, what, **least):
+    """Check that node's accounting for peer reaches at least the
+    counts given (waiting for stored's batched write)."""
+    got = []
+
+    def enough():
+        got[:] = [accounting(node, peer)]
+        return all(got[0][k] >= v for k, v in least.items())
+    ok = wait_for(enough, timeout=WAIT)
+    if not t.ok(ok, "peerd %s's show accounting: %s %s has %s: %s"
+                % (node.name, what, peer,
+                   ", ".join("%s >= %d" % kv for kv in least.items()),
+                   got[-1:])):
+        node.show()
+    return ok
+
+
 def start_reserve(relay, n, env=None, what="js A"):
     """A js node with seed n reserves on relay; (JsProc, circuit addr)."""
     e = {"PEER_KEY_SEED": seed(n)}
@@ -326,8 +400,16 @@ def check_a(R):
              "(want ~%d)" % (r, want))
         if not r:
             t.diag("show reservations: %s" % R.reservations())
+        # the store learns the js peer from its connection and identify
+        learned_js(R, a_id, "js A (reserving)",
+                   SRC_IDENTIFY | SRC_INBOUND, connected=True)
+        accounted(R, a_id, "js A (reserving)", reservations=1)
 
-        res = run_js(["ping", circ, "3"], env={"PEER_KEY_SEED": seed(2)})
+        # js B listens on TCP too: identify on its connection to the
+        # relay tells that address, the only way peerd learns it (the
+        # address an inbound connection comes from is not kept)
+        res = run_js(["ping", circ, "3"], env={"PEER_KEY_SEED": seed(2),
+                                               "INTEROP_LISTEN_TCP": "1"})
         pings = [e for e in res.all("ping") if "rtt" in e]
         conn = res.last("connected")
         if not t.ok(res.rc == 0 and len(pings) == 3 and
@@ -340,6 +422,13 @@ def check_a(R):
         t.ok(idf.get("peerId") == a_id,
              "js B identified A over the relayed connection: %s"
              % (idf.get("peerId") or idf.get("error")))
+        tcp = [a.split("/p2p/")[0] for a in conn.get("localAddrs") or []
+               if a.startswith("/ip4/127.0.0.1/tcp/") and
+               "/p2p-circuit" not in a]
+        if t.ok(len(tcp) == 1, "js B listens on one TCP address: %s"
+                % conn.get("localAddrs")):
+            learned_js(R, b_ping, "js B (pinging, listening on TCP)",
+                       SRC_IDENTIFY | SRC_INBOUND, tcp[0])
 
         bulk = JsProc(["bulk", circ, str(BULK)], {"PEER_KEY_SEED": seed(3)})
         seen = []
@@ -376,6 +465,18 @@ def check_a(R):
                                    if c.get("source") == b_bulk],
                       timeout=WAIT),
              "the closed circuit is gone from show circuits")
+        # relayd accounts for the closed circuit at both ends: 8 MiB each
+        # way (bytesIn is what came from that peer, bytesOut what went to
+        # it); A also had the pinging B's circuit
+        accounted(R, b_bulk, "js B (bulk, source)", circuits=1,
+                  bytesIn=BULK, bytesOut=BULK)
+        accounted(R, a_id, "js A (bulk, target)", circuits=1,
+                  bytesIn=BULK, bytesOut=BULK)
+        t.ok(accounting(R, b_bulk)["reservations"] == 0,
+             "js B, which never reserved, has no reservations in the "
+             "accounting: %s" % accounting(R, b_bulk))
+        learned_js(R, b_bulk, "js B (bulk, through the relay)",
+                   SRC_IDENTIFY | SRC_INBOUND)
 
         # a transfer that lasts, to watch in show circuits
         b_hold = js_peer_id(4)
@@ -774,6 +875,15 @@ def check_f(build_stop):
             P.show()
             relay.show()
             return
+        # P dialled the js relay at the address of its relays, a TCP
+        # address it listens on and tells in identify
+        listen = raddr.rsplit("/p2p/", 1)[0]
+        rec = learned_js(P, rid, "the js relay",
+                         SRC_IDENTIFY | SRC_RELAY | SRC_DIALLED, listen,
+                         connected=True)
+        t.ok(rec and rec.get("lastSuccess", 0) > 0 and
+             rec.get("failures") == 0,
+             "the js relay has a last success and no failures: %s" % rec)
         circ = got[0]
         if not circ.endswith("/p2p/" + P.peer_id):
             circ += "/p2p/" + P.peer_id

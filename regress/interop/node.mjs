@@ -38,6 +38,9 @@
 // A dial to an ADDR with /p2p-circuit goes through the relay transport,
 // and streams run on limited (relayed) connections too.  PEER_KEY_SEED
 // (64 hex digits) makes the node's Ed25519 key from that seed.
+// INTEROP_LISTEN_TCP=1 makes a mode that does not listen (ping, ...) listen
+// on /ip4/127.0.0.1/tcp/0 too, so that identify tells that address; its
+// "connected" event then gives the node's own addresses as localAddrs.
 //
 // TCP + Noise XX + yamux, identify and ping, as the js-libp2p defaults have
 // them, except: ping accepts and opens up to 1024 streams per connection
@@ -67,6 +70,7 @@ const CHUNK = 64 * 1024
 const TIMEOUT = 1000 * Number(process.env.INTEROP_TIMEOUT ?? 60)
 const LISTEN_TIMEOUT = 1000 * Number(process.env.INTEROP_LISTEN_TIMEOUT ?? 1800)
 const DIAL_TIMEOUT = Math.min(TIMEOUT, 1000 * Number(process.env.INTEROP_DIAL_TIMEOUT ?? 20))
+const LISTEN_TCP = process.env.INTEROP_LISTEN_TCP === '1'
 
 function emit (obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
@@ -153,7 +157,7 @@ async function makeNode (listen, opts = {}) {
     })
   }
   const init = {
-    addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
+    addresses: { listen: listen || LISTEN_TCP ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -176,6 +180,7 @@ async function dial (addr) {
   const conn = await node.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT) })
   const ev = { event: 'connected', peerId: conn.remotePeer.toString(), localPeerId: node.peerId.toString(), remoteAddr: conn.remoteAddr.toString(), multiplexer: conn.multiplexer ?? null, encryption: conn.encryption ?? null }
   if (conn.limits != null) ev.limits = limitsOf(conn)
+  if (LISTEN_TCP) ev.localAddrs = node.getMultiaddrs().map(String)
   emit(ev)
   return { conn, identified }
 }
