@@ -5,7 +5,8 @@ and find each other again.  Speaks TAP.
 
 Usage: connmgr.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the digits 1 to 9 (default: all):
+CHECK is one or more of the numbers 1 to 10 (default: all), apart or run
+together ("110" is 1 and 10):
   1  partition and recovery: A keeps 3 outbound connections to its
      bootstrap peers B, C, D; they stop (partition_detected, status
      "partitioned") and come back on the same ports (partition_recovered
@@ -31,6 +32,13 @@ CHECK is one or more of the digits 1 to 9 (default: all):
      (1 open stream, inbound, where the others have none: without the
      rule it would be the next one to go), and the circuit still works;
      once the circuit closes, A trims D's connection
+ 10  at maxConnections no TCP connection is accepted, however the limit
+     was reached: by A's own dials (peerctl connect to Q1, Q2 with
+     maxConnections 2), or by a reload that lowered it to 2 under 3
+     inbound connections (and trimmed one); then Q3 (Q4) cannot connect:
+     A logs "refused a connection from ...: at connectionManager.
+     maxConnections", counts it refused (not accepted), never sees a
+     handshake from it, and keeps the same 2 connections
 
 Runs as root (peerd -d).  Every suite runs in its own directory under
 one temporary directory with random ports and is stopped on its own
@@ -979,16 +987,123 @@ def check_9():
         stop_all([A, C, D] + plain)
 
 
+REFUSED_LIMIT = r"refused a connection from \S+: at " \
+    r"connectionManager\.maxConnections$"
+
+
+def refused_at_limit(A, other, what):
+    """A, at maxConnections with the connections it has now, refuses
+    other's connection before any handshake, and keeps those it has."""
+    before = A.connections()
+    ids = sorted(c.get("id") for c in before)
+    acc = A.accepted()
+    ref = A.engine_count("refused")
+    t.diag("%s: A's connections before: %s" % (what, A.links()))
+    r = other.ctl("connect", A.addr)
+    fail_show(r.returncode != 0, "%s: %s's peerctl connect A fails: exit "
+              "%s %s %s" % (what, other.name, r.returncode, r.stdout.strip(),
+                            r.stderr.strip()), A, other)
+    got = A.wait_log(REFUSED_LIMIT)
+    fail_show(len(got) == 1, "%s: A logs one \"refused a connection from "
+              "...: at connectionManager.maxConnections\": %s"
+              % (what, got), A)
+    t.ok(ref is not None and
+         wait_for(lambda: A.engine_count("refused") == ref + 1, WAIT),
+         "%s: the engine's refused count goes up by one: %s -> %s"
+         % (what, ref, A.engine_count("refused")))
+    t.ok(acc is not None and A.accepted() == acc,
+         "%s: the engine's accepted count stays: %s -> %s"
+         % (what, acc, A.accepted()))
+    # the refusal comes before the handshake: A never learns who it was
+    t.ok(not A.inbound_from(other), "%s: A's log has no connection from "
+         "%s coming up: %s" % (what, other.name, A.inbound_from(other)))
+    # were the connection accepted, A would trim one (perhaps an older
+    # one) soon after: give it that time
+    time.sleep(2)
+    now = A.connections()
+    t.ok(sorted(c.get("id") for c in now) == ids and
+         sorted(c.get("peerId") for c in now) ==
+         sorted(c.get("peerId") for c in before),
+         "%s: A still has exactly its %d connections, the same ones: %s"
+         % (what, len(ids), [(c.get("id"), c.get("peerId"))
+                             for c in now]))
+    t.ok(not other.conns_to(A), "%s: %s has no connection with A"
+         % (what, other.name))
+
+
+def check_10():
+    """At maxConnections no connection is accepted, however the limit
+    was reached."""
+    Q = [helper("Q%d" % i) for i in range(1, 5)]
+    A = A2 = None
+    try:
+        for q in Q:
+            if not q.start():
+                return
+        # the limit reached by A's own dials (peerctl connect): its
+        # connection manager never dials by itself
+        A = Node("A10", conf(cm={"maxConnections": 2, "minConnections": 0,
+                                 "maxOutgoing": 0}))
+        if not A.start():
+            return
+        for q in Q[:2]:
+            r = A.ctl("connect", q.addr)
+            t.ok(r.returncode == 0, "A: peerctl connect %s: exit %s %s"
+                 % (q.name, r.returncode, r.stderr.strip()))
+        want = sorted(q.peer_id for q in Q[:2])
+        if fail_show(wait_for(lambda: A.peer_set() == want and
+                              len(A.conns_to(Q[0], "outbound")) == 1 and
+                              len(A.conns_to(Q[1], "outbound")) == 1,
+                              WAIT),
+                     "A has 2 outbound connections, to Q1 and Q2, "
+                     "maxConnections 2: %s" % A.links(), A):
+            refused_at_limit(A, Q[2], "maxConnections 2 reached by dials")
+        A.stop()
+
+        # the limit reached by a reload that lowered it: 3 inbound, the
+        # reload to 2 trims one
+        acm = {"maxConnections": 20, "minConnections": 0, "maxOutgoing": 0}
+        A2 = Node("A10r", conf(cm=acm))
+        if not A2.start():
+            return
+        for q in Q[:3]:
+            r = q.ctl("connect", A2.addr)
+            t.ok(r.returncode == 0, "%s: peerctl connect A: exit %s %s"
+                 % (q.name, r.returncode, r.stderr.strip()))
+        want = sorted(q.peer_id for q in Q[:3])
+        if not fail_show(wait_for(lambda: A2.peer_set() == want, WAIT),
+                         "A has 3 inbound connections, from Q1, Q2, Q3: %s"
+                         % A2.links(), A2):
+            return
+        acm["maxConnections"] = 2
+        r = A2.reload(conf(cm=acm))
+        t.ok(r.returncode == 0, "A: reload with maxConnections 2: exit %s"
+             % r.returncode)
+        got = A2.wait_log(r"connection_trimmed ")
+        if not fail_show(got and wait_for(lambda: len(A2.connections()) == 2,
+                                          WAIT),
+                         "A trims one connection to maxConnections 2: %s, "
+                         "left %s" % (got, A2.links()), A2):
+            return
+        refused_at_limit(A2, Q[3], "maxConnections 2 reached by a reload")
+        t.ok(len(A2.log_lines(r"connection_trimmed ")) == 1,
+             "A trimmed one connection, at the reload, and no other: %s"
+             % A2.log_lines(r"connection_trimmed "))
+        t.ok(A2.running(), "peerd A10r is still running")
+    finally:
+        stop_all([A, A2] + Q)
+
+
 # --- main ----------------------------------------------------------------
 
 CHECKS = {"1": check_1, "2": check_2, "3": check_3, "4": check_4,
           "5": check_5, "6": check_6, "7": check_7, "8": check_8,
-          "9": check_9}
+          "9": check_9, "10": check_10}
 
 
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(__doc__, "".join(sorted(CHECKS)))
+    BUILD, which = check_args(__doc__, sorted(CHECKS, key=int))
     exit_on_signals()
     need_root(t, "connection manager tests")
     BASE = temp_base("peerd-connmgr-")

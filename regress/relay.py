@@ -6,7 +6,7 @@ Speaks TAP.
 
 Usage: relay.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to g (default: all):
+CHECK is one or more of the letters a to h (default: all):
   a  two js peers through a peerd relay: reservation, ping, 8 MiB; the
      relay's store learns the js peers (agent, identify, the TCP address
      a js peer listens on) and accounts for the reservation and circuits
@@ -20,6 +20,14 @@ CHECK is one or more of the letters a to g (default: all):
   f  peerd in mode peer reserves on a js relay; js pings it through it;
      peerd's store learns the js relay (agent, identify, its address)
   g  peerd to peerd through a peerd relay
+  h  a reservation protects its connection from trimming only until it
+     expires (relay.reservations.ttl, 8 s here): with maxConnections
+     lowered to 1 by a reload, the relay trims a js peer whose
+     reservation expired (it stays connected, "hop ... stay") and an
+     unprotected peerd peer H, keeps a protected peerd peer P and a js
+     peer whose reservation holds; once that one expires too, the relay,
+     still above the maximum, trims it within a second or so: only P is
+     left
 
 Runs as root (peerd -d), needs node (20 or later) and npm; runs `npm ci`
 in regress/interop when node_modules is missing.  Every peerd and every
@@ -959,11 +967,156 @@ def check_g(R, build_stop):
         Q.stop()
 
 
+def quiet_peer_conf():
+    """mode peer, and a connection manager that never dials: its
+    connections are the ones the check makes."""
+    return peer_conf() + "\n".join(yaml({"connectionManager": {
+        "maxOutgoing": 0, "minConnections": 0}})) + "\n"
+
+
+def check_h(build_stop):
+    """h. a reservation protects its connection from trimming until it
+    expires."""
+    ttl = 8
+    P = Peerd("trim-P", quiet_peer_conf())
+    H = Peerd("trim-H", quiet_peer_conf())
+    if not P.start() or not H.start():
+        return
+    build_stop += [P, H]
+
+    def rconf(most):
+        return relay_conf(reservations={"ttl": ttl * 1000}) + \
+            "\n".join(yaml({"connectionManager": {
+                "maxConnections": most, "minConnections": 0,
+                "maxOutgoing": 0, "protected": [P.peer_id]}})) + "\n"
+    R = Peerd("trim-relay", rconf(20))
+    R.noise = ("control client closed its channel",)
+    if not R.start():
+        return
+    build_stop.append(R)
+    old_id = js_peer_id(51)
+    live_id = js_peer_id(52)
+    old = live = None
+
+    def peers():
+        return sorted(c.get("peerId") for c in R.connections() or [])
+
+    def names(ids):
+        who = {P.peer_id: "P", H.peer_id: "H", old_id: "js old",
+               live_id: "js live"}
+        return [who.get(i, i) for i in ids]
+
+    def trimmed():
+        return names(sorted(field(ln, "peer") for ln in
+                            R.log_lines(r"connection_trimmed ")))
+    try:
+        # js old reserves once and stays; the reservation expires
+        old = JsProc(["hop", R.addr, "reserve", "stay"],
+                     {"PEER_KEY_SEED": seed(51)})
+        ans = old.event("hop", timeout=30) or {}
+        if not t.ok(ans.get("status") == OK, "js old: a raw RESERVE on a "
+                    "%d s TTL: %s" % (ttl, ans.get("statusName"))):
+            old.show()
+            R.show()
+            return
+        for n in (P, H):
+            r = n.ctl("connect", R.addr)
+            t.ok(r.returncode == 0, "%s: peerctl connect R: exit %s %s"
+                 % (n.name, r.returncode, r.stderr.strip()))
+        got = R.wait_log(r"reservation_expired peer=%s" % old_id,
+                         timeout=ttl + 5)
+        t.ok(got and R.reservations() == [],
+             "js old's reservation expires: %s; show reservations: %s"
+             % (got[-1:], R.reservations()))
+        # js live reserves now: its reservation holds for ttl seconds,
+        # the positive control (connmgr.py check 4 has peerd relay
+        # clients, with relayd's default TTL)
+        live = JsProc(["hop", R.addr, "reserve", "stay"],
+                      {"PEER_KEY_SEED": seed(52)})
+        ans = live.event("hop", timeout=30) or {}
+        until = ans.get("expire") or 0
+        if not t.ok(ans.get("status") == OK and
+                    R.reservation(live_id) is not None,
+                    "js live: a raw RESERVE: %s, expire %s, in show "
+                    "reservations" % (ans.get("statusName"), until)):
+            live.show()
+            R.show()
+            return
+        everyone = sorted([P.peer_id, H.peer_id, old_id, live_id])
+        if not t.ok(wait_for(lambda: peers() == everyone, WAIT),
+                    "R has one connection with each of P, H, js old and js "
+                    "live: %s" % names(peers())):
+            R.show()
+            return
+
+        # room for 1: P is protected, js live holds a reservation; js old
+        # and H go
+        R.conf = rconf(1)
+        R.s.write_conf(R.conf)
+        r = R.ctl("reload")
+        t.ok(r.returncode == 0, "R: peerctl reload with maxConnections 1: "
+             "exit %s %s" % (r.returncode, (r.stdout + r.stderr).strip()))
+        # the control, as connmgr.py check 4 has it with peerd relay
+        # clients (relayd's default TTL): H, neither protected nor
+        # reserving, is trimmed, js live, reserving, is not
+        wait_for(lambda: H.peer_id not in peers(), WAIT)
+        now = peers()
+        seen = time.time()
+        if not t.ok(H.peer_id not in now and live_id in now and
+                    seen < until and R.reservation(live_id) is not None,
+                    "R trims H and keeps js live while its reservation "
+                    "holds (%.1f s more), still in show reservations: %s"
+                    % (until - seen, names(now))):
+            R.show()
+        keep = sorted([P.peer_id, live_id])
+        ok = wait_for(lambda: peers() == keep, WAIT)
+        if not t.ok(ok, "R trims js old too, its reservation expired, and "
+                    "keeps P (protected) and js live (reservation): %s; "
+                    "trimmed %s" % (names(peers()), trimmed())):
+            R.show()
+        t.ok(sorted(trimmed()) == ["H", "js old"],
+             "R logs connection_trimmed for js old and H only: %s"
+             % trimmed())
+        t.ok(old.event("close", timeout=WAIT, peerId=R.peer_id),
+             "js old sees its connection with R close")
+
+        # R stays above maxConnections; once js live's reservation
+        # expires, R looks again within a second or so and trims it
+        left = max(until - time.time(), 0)
+        ok = wait_for(lambda: peers() == [P.peer_id], left + 5)
+        gone = time.time()
+        if not t.ok(ok and gone >= until - 1,
+                    "once js live's reservation expires, R trims it too, "
+                    "%.1f s after the expiry, and only P is left: %s"
+                    % (gone - until, names(peers()))):
+            R.show()
+        # the engine's protection ends at the expiry itself: relayd,
+        # whose sweep comes a little later, logs reservation_removed
+        # when the trim is first
+        got = R.wait_log(r"reservation_(expired|removed) peer=%s"
+                         % live_id, timeout=5)
+        t.diag("R's log: %s" % got[-1:])
+        t.ok(sorted(trimmed()) == ["H", "js live", "js old"],
+             "R logs connection_trimmed for js old, H and js live, never "
+             "for P: %s" % trimmed())
+        time.sleep(2)
+        t.ok(peers() == [P.peer_id], "and it holds: R's connections %s"
+             % names(peers()))
+        t.ok(R.running(), "peerd %s is still running" % R.name)
+    finally:
+        for js in (old, live):
+            if js is not None:
+                js.stop()
+        R.stop()
+        P.stop()
+        H.stop()
+
+
 # --- main --------------------------------------------------------------
 
 def main():
     global LOGDIR, BUILD, BASE
-    BUILD, which = check_args(__doc__, "abcdefg")
+    BUILD, which = check_args(__doc__, "abcdefgh")
     exit_on_signals()
     need_root(t, "relay tests")
     BASE = temp_base("peerd-relay-")
@@ -987,7 +1140,8 @@ def main():
                   "d": lambda: check_d(R, blocked),
                   "e": lambda: check_e(started),
                   "f": lambda: check_f(started),
-                  "g": lambda: check_g(R, started)}
+                  "g": lambda: check_g(R, started),
+                  "h": lambda: check_h(started)}
         for c in which:
             t.diag("--- check %s" % c)
             # a, d and g need the shared relay R

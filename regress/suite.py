@@ -416,15 +416,34 @@ def exit_on_signals():
 
 
 def check_args(doc, checks):
-    """BUILDDIR (made absolute) and the checks named after it, each one
-    character of checks (all by default); the usage and exit 2 when the
-    arguments are wrong."""
+    """BUILDDIR (made absolute) and the checks named after it (all by
+    default); the usage and exit 2 when the arguments are wrong.  checks
+    is a string, each character the name of a check, and the checks come
+    back as a string; or a list of names, some longer than a character
+    ("10"), and they come back as a list: an argument may run names
+    together, the longest name that fits is taken first ("110" is 1 and
+    10)."""
     args = sys.argv[1:]
-    which = "".join(args[1:]) or checks
-    if not args or args[0].startswith("-") or set(which) - set(checks):
+    if not args or args[0].startswith("-"):
         print(doc.strip(), file=sys.stderr)
         sys.exit(2)
-    return os.path.abspath(args[0]), which
+    if isinstance(checks, str):
+        which = "".join(args[1:]) or checks
+        if set(which) - set(checks):
+            print(doc.strip(), file=sys.stderr)
+            sys.exit(2)
+        return os.path.abspath(args[0]), which
+    names = sorted(checks, key=len, reverse=True)
+    which = []
+    for arg in args[1:]:
+        while arg:
+            name = next((n for n in names if arg.startswith(n)), None)
+            if name is None:
+                print(doc.strip(), file=sys.stderr)
+                sys.exit(2)
+            which.append(name)
+            arg = arg[len(name):]
+    return os.path.abspath(args[0]), which or list(checks)
 
 
 def need_root(t, what):
