@@ -978,10 +978,9 @@ def check_9():
                   "A's connections %s"
                   % (WAIT, got[-1:], A.links()), A)
         if not got:
-            t.diag("A trims only when a connection comes up or closes, or "
-                   "on a reload (connmgr.c cm_kick); the end of a circuit "
-                   "does not make it look again (%.0f s)"
-                   % (time.monotonic() - t_end))
+            t.diag("no trim %.0f s after the circuit closed: A should look "
+                   "again every second while over its maximum "
+                   "(connmgr_sweep)" % (time.monotonic() - t_end))
         t.ok(C.peer_id in A.peer_set(), "C, holding its reservation, stays")
     finally:
         stop_all([A, C, D] + plain)
