@@ -233,6 +233,19 @@ struct ctl_acct {
 	uint64_t	 bytes_out;
 };
 
+struct ctl_store {
+	uint64_t	 mapsize;		/* bytes */
+	uint64_t	 used;			/* bytes of pages in use */
+	uint32_t	 schema;
+	uint64_t	 commits;
+	uint64_t	 queued;		/* updates waiting */
+	uint64_t	 dropped;		/* best-effort ones given up */
+	uint64_t	 peers;
+	uint64_t	 bans;
+	uint64_t	 acct;
+	char		 failure[128];		/* "" while writes work */
+};
+
 /* Names are resolved by the parent: the engine's chroot has no resolver. */
 #define RESOLVE_NAMELEN		256
 
@@ -307,7 +320,9 @@ struct resolve_res {
 	MSG(IMSG_CTL_SHOW_ACCT,		0)				\
 	MSG(IMSG_CTL_ACCT,		sizeof(struct ctl_acct))	\
 	MSG(IMSG_CTL_BACKUP,		0)				\
-	MSG(IMSG_CTL_VERIFY,		0)
+	MSG(IMSG_CTL_VERIFY,		0)				\
+	MSG(IMSG_CTL_SHOW_STORE,	0)				\
+	MSG(IMSG_CTL_STORE,		sizeof(struct ctl_store))
 
 enum imsg_type {
 #define MSG(t, s)	t,

@@ -202,6 +202,23 @@ show_acct(const struct ctl_acct *a)
 }
 
 static void
+show_store(const struct ctl_store *s)
+{
+	printf("map: %llu KiB, %llu KiB used (%llu%%), schema %u\n",
+	    (unsigned long long)s->mapsize >> 10,
+	    (unsigned long long)s->used >> 10, s->mapsize ?
+	    (unsigned long long)(s->used * 100 / s->mapsize) : 0ULL,
+	    s->schema);
+	printf("records: %llu peers, %llu bans, %llu accounting\n",
+	    (unsigned long long)s->peers, (unsigned long long)s->bans,
+	    (unsigned long long)s->acct);
+	printf("writes: %llu commits, %llu queued, %llu dropped\n",
+	    (unsigned long long)s->commits, (unsigned long long)s->queued,
+	    (unsigned long long)s->dropped);
+	printf("state: %s\n", s->failure[0] ? s->failure : "writing");
+}
+
+static void
 show_result(const struct ctl_result *r)
 {
 	if (r->ok)
@@ -227,6 +244,7 @@ const struct output show_output = {
 	.peer = show_peer,
 	.ban = show_ban,
 	.acct = show_acct,
+	.store = show_store,
 	.result = show_result,
 	.tail = show_tail,
 };

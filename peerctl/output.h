@@ -15,6 +15,7 @@ struct output {
 	void	(*peer)(const struct ctl_peer *);
 	void	(*ban)(const struct ctl_ban *);
 	void	(*acct)(const struct ctl_acct *);
+	void	(*store)(const struct ctl_store *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 };

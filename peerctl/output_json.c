@@ -208,6 +208,22 @@ json_acct(const struct ctl_acct *a)
 	    (unsigned long long)a->bytes_out);
 }
 
+static void
+json_store(const struct ctl_store *s)
+{
+	member("store");
+	printf("{\"mapSize\":%llu,\"used\":%llu,\"schema\":%u,"
+	    "\"peers\":%llu,\"bans\":%llu,\"accounting\":%llu,"
+	    "\"commits\":%llu,\"queued\":%llu,\"dropped\":%llu,"
+	    "\"failure\":", (unsigned long long)s->mapsize,
+	    (unsigned long long)s->used, s->schema,
+	    (unsigned long long)s->peers, (unsigned long long)s->bans,
+	    (unsigned long long)s->acct, (unsigned long long)s->commits,
+	    (unsigned long long)s->queued, (unsigned long long)s->dropped);
+	json_str(s->failure);
+	putchar('}');
+}
+
 /* The last result is the answer; any before it are notes. */
 static struct ctl_result	 last;
 static int			 have_last;
@@ -252,6 +268,7 @@ const struct output json_output = {
 	.peer = json_peer,
 	.ban = json_ban,
 	.acct = json_acct,
+	.store = json_store,
 	.result = json_result,
 	.tail = json_tail,
 };

@@ -57,6 +57,7 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"peers",	SHOW_PEERS,	NULL },
 	{ KEYWORD,	"bans",		SHOW_BANS,	NULL },
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
+	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

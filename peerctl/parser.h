@@ -22,6 +22,7 @@ enum actions {
 	UNBLOCK,
 	BACKUP,
 	VERIFY,
+	SHOW_STORE,
 };
 
 struct parse_result {

@@ -33,7 +33,7 @@ usage(void)
 	    "commands:\n"
 	    "  show [status]\n"
 	    "  show connections | reservations | circuits\n"
-	    "  show peers | bans | accounting\n"
+	    "  show peers | bans | accounting | store\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
 	    "  connect <multiaddr | peer ID>\n"
 	    "  disconnect <peer ID>\n"
@@ -145,6 +145,9 @@ send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	case SHOW_ACCT:
 		imsg_compose(ibuf, IMSG_CTL_SHOW_ACCT, 0, 0, -1, NULL, 0);
 		break;
+	case SHOW_STORE:
+		imsg_compose(ibuf, IMSG_CTL_SHOW_STORE, 0, 0, -1, NULL, 0);
+		break;
 	case BLOCK:
 		send_block(ibuf, res);
 		break;
@@ -184,6 +187,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_peer		 pe;
 	struct ctl_ban		 ba;
 	struct ctl_acct		 ac;
+	struct ctl_store	 so;
 	char			 addr[IMSG_MAXSIZE];
 
 	if (!msg_valid(imsg))
@@ -247,6 +251,11 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		imsg_get_data(imsg, &ac, sizeof(ac));
 		ac.peer[sizeof(ac.peer) - 1] = '\0';
 		out->acct(&ac);
+		return 0;
+	case IMSG_CTL_STORE:
+		imsg_get_data(imsg, &so, sizeof(so));
+		so.failure[sizeof(so.failure) - 1] = '\0';
+		out->store(&so);
 		return 0;
 	case IMSG_CTL_PING_REPLY:
 		imsg_get_data(imsg, &pg, sizeof(pg));

@@ -276,6 +276,7 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 		return 0;
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_ACCT:
+	case IMSG_CTL_SHOW_STORE:
 		control_to_stored(c, imsg_get_type(imsg), -1);
 		return 0;
 	case IMSG_CTL_VERIFY:

@@ -314,8 +314,9 @@ engine_from_stored(struct imsg *imsg)
 		engine_peer_row(imsg);
 		return 0;
 	case IMSG_CTL_ACCT:
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_ACCT, imsg->data,
-		    imsg_get_len(imsg));
+	case IMSG_CTL_STORE:
+		control_reply(imsg_get_peerid(imsg), imsg_get_type(imsg),
+		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	default:
 		return -1;

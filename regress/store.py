@@ -684,6 +684,9 @@ def full_disk(S, mnt):
          "again: %s" % out(r))
     got = S.wait_log(r"store.*(cannot write|disk is full)", 1)
     t.ok(len(got) == 1, "the failure is logged once: %d lines" % len(got))
+    st = S.json("show", "store", key="store") or {}
+    t.ok("space" in st.get("failure", ""), "peerctl show store says the "
+         "store cannot write for want of space: %s" % st.get("failure"))
     S.verify("peerctl verify passes while full")
     # stored tries again every STORE_RETRY s; an operator frees the space
     # later than that, when the retry found nothing queued
@@ -697,6 +700,9 @@ def full_disk(S, mnt):
         # logged before the answer left stored
         got = S.wait_log(r"store: writing again", 5)
         t.ok(got, "the log says writing again: %s" % got[-1:])
+        st = S.json("show", "store", key="store") or {}
+        t.ok(st.get("failure") == "" and st.get("queued") == 0,
+             "peerctl show store: writing, nothing queued: %s" % st)
     else:
         t.ok(False, "the log says writing again: no block went through")
 
@@ -912,6 +918,13 @@ def check_9():
          "every accounting record is there: %s" % out(r))
     t.ok("lmdb map 2 MiB" in S.s.detail("stored"),
          "stored's status shows the 2 MiB map: %s" % S.s.detail("stored"))
+    st = S.json("show", "store", key="store") or {}
+    t.ok(st.get("mapSize") == 2 << 20 and st.get("acct") is None and
+         st.get("accounting") == n and st.get("peers") == 0 and
+         0 < st.get("used", 0) <= st.get("mapSize", 0) and
+         st.get("schema") == 2 and st.get("failure") == "",
+         "peerctl show store: the 2 MiB map, %d accounting records: %s"
+         % (n, st))
     ran(S.ctl("block", "10.9.0.1", "1h", "after", "growth"),
         "a block is stored after the growth")
 

@@ -488,6 +488,39 @@ store_sweep(void)
 		log_warnx("store: sweep: %s", mdb_strerror(r));
 }
 
+/* peerctl show store: the environment and the size of each database. */
+void
+store_show(uint32_t ctl)
+{
+	struct ctl_store	 cs;
+	MDB_envinfo		 info;
+	MDB_stat		 st;
+	MDB_txn			*txn;
+
+	memset(&cs, 0, sizeof(cs));
+	if (store_read_begin(&txn) == 0) {
+		if (mdb_stat(txn, dbs.peers, &st) == 0)
+			cs.peers = st.ms_entries;
+		if (mdb_stat(txn, dbs.bans, &st) == 0)
+			cs.bans = st.ms_entries;
+		if (mdb_stat(txn, dbs.acct, &st) == 0)
+			cs.acct = st.ms_entries;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_info(env, &info);
+	mdb_env_stat(env, &st);
+	cs.mapsize = info.me_mapsize;
+	cs.used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	cs.schema = STORE_SCHEMA;
+	cs.commits = commits;
+	cs.queued = nops;
+	cs.dropped = dropped;
+	if (failing)
+		strlcpy(cs.failure, failure, sizeof(cs.failure));
+	child_compose(PROC_ENGINE, IMSG_CTL_STORE, ctl, -1, &cs, sizeof(cs));
+	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
+}
+
 void
 store_status(char *buf, size_t len)
 {

@@ -219,6 +219,11 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 			return -1;
 		stored_verify(ctl);
 		return 0;
+	case IMSG_CTL_SHOW_STORE:
+		if (from != PROC_ENGINE)
+			return -1;
+		store_show(ctl);
+		return 0;
 	case IMSG_CTL_BACKUP:
 		if (from != PROC_ENGINE || (fd = imsg_get_fd(imsg)) == -1)
 			return -1;
