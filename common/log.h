@@ -2,6 +2,7 @@
 #define PEERD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define LOG_FORMAT_TEXT	0
 #define LOG_FORMAT_JSON	1
@@ -27,6 +28,8 @@ void	 log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	 log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+int	 errbuf(char *, size_t, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
 void	 fatal(const char *, ...)
 	    __attribute__((__noreturn__, __format__ (printf, 1, 2)));
 void	 fatalx(const char *, ...)

@@ -8,11 +8,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "multiaddr.h"
 #include "pb.h"
 #include "peerid.h"
@@ -210,20 +210,6 @@ maddr_put(struct multiaddr *ma, uint32_t code, const uint8_t *val,
 	return 0;
 }
 
-__attribute__((__format__ (printf, 3, 4)))
-static int
-perr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int
 parse_port(const char *s, uint8_t out[2], const char **why)
 {
@@ -295,29 +281,29 @@ parse_comp(const char **sp, struct multiaddr *ma, char *err, size_t errlen)
 	size_t			 nlen, vlen = 0;
 
 	if ((nlen = strcspn(s, "/")) == 0)
-		return perr(err, errlen, s[0] == '\0' ? "trailing slash" :
+		return errbuf(err, errlen, s[0] == '\0' ? "trailing slash" :
 		    "empty protocol name");
 	if ((p = proto_byname(s, nlen)) == NULL)
-		return perr(err, errlen, "unknown protocol \"%.*s\"",
+		return errbuf(err, errlen, "unknown protocol \"%.*s\"",
 		    (int)(nlen < ERRVAL_MAX ? nlen : ERRVAL_MAX), s);
 	s += nlen;
 	if (p->kind != V_NONE) {
 		if (s[0] == '\0' || s[1] == '/' || s[1] == '\0')
-			return perr(err, errlen, "missing value for %s",
+			return errbuf(err, errlen, "missing value for %s",
 			    p->name);
 		nlen = strcspn(++s, "/");
 		if (nlen >= sizeof(vstr))
-			return perr(err, errlen, "/%s/%.*s...: value too long",
+			return errbuf(err, errlen, "/%s/%.*s...: value too long",
 			    p->name, ERRVAL_MAX, s);
 		memcpy(vstr, s, nlen);
 		vstr[nlen] = '\0';
 		s += nlen;
 		if (parse_value(p, vstr, val, &vlen, &why) == -1)
-			return perr(err, errlen, "/%s/%.*s: %s", p->name,
+			return errbuf(err, errlen, "/%s/%.*s: %s", p->name,
 			    ERRVAL_MAX, vstr, why);
 	}
 	if (maddr_put(ma, p->code, val, vlen) == -1)
-		return perr(err, errlen, "multiaddr too long");
+		return errbuf(err, errlen, "multiaddr too long");
 	*sp = s;
 	return 0;
 }
@@ -329,9 +315,9 @@ maddr_parse(const char *text, struct multiaddr *ma, char *err, size_t errlen)
 
 	ma->len = 0;
 	if (s == NULL || s[0] == '\0' || strcmp(s, "/") == 0)
-		return perr(err, errlen, "empty multiaddr");
+		return errbuf(err, errlen, "empty multiaddr");
 	if (s[0] != '/')
-		return perr(err, errlen, "multiaddr must start with '/'");
+		return errbuf(err, errlen, "multiaddr must start with '/'");
 	while (*s != '\0') {
 		s++;
 		if (parse_comp(&s, ma, err, errlen) == -1) {

@@ -8,12 +8,12 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "multiaddr.h"
 #include "pb.h"
 #include "storerec.h"
@@ -44,23 +44,6 @@
 
 #define INT64_FIELD_MAX	((uint64_t)INT64_MAX)
 
-static int
-rerr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((__format__ (printf, 3, 4)));
-
-static int
-rerr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* The version byte, then the fields: 0 or -1 when it does not fit. */
 static int
 rec_finish(struct pbw *w, uint8_t *out, size_t *len)
@@ -85,9 +68,9 @@ static int
 rec_version(const uint8_t *p, size_t len, char *err, size_t errlen)
 {
 	if (len == 0)
-		return rerr(err, errlen, "empty record");
+		return errbuf(err, errlen, "empty record");
 	if (p[0] != REC_VERSION)
-		return rerr(err, errlen, "record version %u is unknown",
+		return errbuf(err, errlen, "record version %u is unknown",
 		    p[0]);
 	return 0;
 }
@@ -138,9 +121,9 @@ get_time(const struct pbf *f, int64_t *t, char *err, size_t errlen)
 {
 	/* the encoder leaves out a time of 0: written, it is not ours */
 	if (f->wire != PB_VARINT || f->v == 0 || f->v > INT64_FIELD_MAX)
-		return rerr(err, errlen, "field %u: not a time", f->field);
+		return errbuf(err, errlen, "field %u: not a time", f->field);
 	if (*t != 0)
-		return rerr(err, errlen, "field %u twice", f->field);
+		return errbuf(err, errlen, "field %u twice", f->field);
 	*t = (int64_t)f->v;
 	return 0;
 }
@@ -151,7 +134,7 @@ get_string(const struct pbf *f, char *dst, size_t dstsz, const char *what,
 {
 	if (f->wire != PB_LEN || f->len == 0 || f->len >= dstsz ||
 	    !pb_utf8_valid(f->data, f->len))
-		return rerr(err, errlen, "bad %s", what);
+		return errbuf(err, errlen, "bad %s", what);
 	memcpy(dst, f->data, f->len);
 	dst[f->len] = '\0';
 	return 0;
@@ -167,7 +150,7 @@ addr_decode(const struct pbf *pf, struct prec_addr *a, char *err,
 	int			 rv;
 
 	if (pf->wire != PB_LEN)
-		return rerr(err, errlen, "bad address entry");
+		return errbuf(err, errlen, "bad address entry");
 	memset(a, 0, sizeof(*a));
 	pbr_init(&r, pf->data, pf->len);
 	while ((rv = pbr_next(&r, &f)) == 1) {
@@ -176,7 +159,7 @@ addr_decode(const struct pbf *pf, struct prec_addr *a, char *err,
 			if (f.wire != PB_LEN || a->len != 0 ||
 			    f.len > PREC_ADDRMAX ||
 			    maddr_decode(f.data, f.len, &ma) == -1)
-				return rerr(err, errlen, "bad multiaddr");
+				return errbuf(err, errlen, "bad multiaddr");
 			memcpy(a->b, f.data, f.len);
 			a->len = f.len;
 			break;
@@ -189,12 +172,12 @@ addr_decode(const struct pbf *pf, struct prec_addr *a, char *err,
 				return -1;
 			break;
 		default:
-			return rerr(err, errlen, "unknown address field %u",
+			return errbuf(err, errlen, "unknown address field %u",
 			    f.field);
 		}
 	}
 	if (rv == -1 || a->len == 0)
-		return rerr(err, errlen, "bad address entry");
+		return errbuf(err, errlen, "bad address entry");
 	return 0;
 }
 
@@ -218,27 +201,27 @@ peer_field(struct peer_rec *r, const struct pbf *f, char *err,
 	case PR_SOURCES:
 		if (f->wire != PB_VARINT || f->v == 0 || (f->v & ~SRC_ALL) ||
 		    r->sources != 0)
-			return rerr(err, errlen, "bad sources");
+			return errbuf(err, errlen, "bad sources");
 		r->sources = (uint32_t)f->v;
 		return 0;
 	case PR_AGENT:
 		if (r->agent[0] != '\0')
-			return rerr(err, errlen, "agent twice");
+			return errbuf(err, errlen, "agent twice");
 		return get_string(f, r->agent, sizeof(r->agent), "agent",
 		    err, errlen);
 	case PR_PROTO:
 		if (r->nprotos == PREC_MAXPROTOS)
-			return rerr(err, errlen, "too many protocols");
+			return errbuf(err, errlen, "too many protocols");
 		return get_string(f, r->protos[r->nprotos++],
 		    sizeof(r->protos[0]), "protocol", err, errlen);
 	case PR_ADDR:
 		if (r->naddrs == PREC_MAXADDRS)
-			return rerr(err, errlen, "too many addresses");
+			return errbuf(err, errlen, "too many addresses");
 		if (addr_decode(f, &r->addrs[r->naddrs], err, errlen) == -1)
 			return -1;
 		if (addr_find(r, r->addrs[r->naddrs].b,
 		    r->addrs[r->naddrs].len) != NULL)
-			return rerr(err, errlen, "an address twice");
+			return errbuf(err, errlen, "an address twice");
 		r->naddrs++;
 		return 0;
 	case PR_FIRST:
@@ -252,11 +235,11 @@ peer_field(struct peer_rec *r, const struct pbf *f, char *err,
 	case PR_FAILS:
 		if (f->wire != PB_VARINT || f->v == 0 ||
 		    f->v > PREC_MAXFAILS || r->fails != 0)
-			return rerr(err, errlen, "bad failure count");
+			return errbuf(err, errlen, "bad failure count");
 		r->fails = (uint32_t)f->v;
 		return 0;
 	default:
-		return rerr(err, errlen, "unknown field %u", f->field);
+		return errbuf(err, errlen, "unknown field %u", f->field);
 	}
 }
 
@@ -272,13 +255,13 @@ peer_rec_decode(const uint8_t *p, size_t len, struct peer_rec *r, char *err,
 	if (rec_version(p, len, err, errlen) == -1)
 		return -1;
 	if (len > REC_MAXLEN)
-		return rerr(err, errlen, "record of %zu bytes", len);
+		return errbuf(err, errlen, "record of %zu bytes", len);
 	pbr_init(&pr, p + 1, len - 1);
 	while ((rv = pbr_next(&pr, &f)) == 1)
 		if (peer_field(r, &f, err, errlen) == -1)
 			return -1;
 	if (rv == -1)
-		return rerr(err, errlen, "malformed fields");
+		return errbuf(err, errlen, "malformed fields");
 	return 0;
 }
 
@@ -471,19 +454,19 @@ ban_val_decode(const uint8_t *p, size_t len, struct ban *b, char *err,
 			rv = get_time(&f, &b->created, err, errlen);
 			break;
 		case BV_REASON:
-			rv = b->reason[0] != '\0' ? rerr(err, errlen,
+			rv = b->reason[0] != '\0' ? errbuf(err, errlen,
 			    "reason twice") : get_string(&f, b->reason,
 			    sizeof(b->reason), "reason", err, errlen);
 			break;
 		default:
-			rv = rerr(err, errlen, "unknown field %u", f.field);
+			rv = errbuf(err, errlen, "unknown field %u", f.field);
 			break;
 		}
 		if (rv == -1)
 			return -1;
 	}
 	if (rv == -1)
-		return rerr(err, errlen, "malformed fields");
+		return errbuf(err, errlen, "malformed fields");
 	return 0;
 }
 
@@ -528,7 +511,7 @@ ban_parse(const char *s, struct ban *b, char *err, size_t errlen)
 	}
 	if (ban_parse_net(s, b) == 0)
 		return 0;
-	return rerr(err, errlen, "%s: not a peer ID, an IP address or a "
+	return errbuf(err, errlen, "%s: not a peer ID, an IP address or a "
 	    "network (CIDR)", s);
 }
 
@@ -658,13 +641,13 @@ acct_val_decode(const uint8_t *p, size_t len, struct acct_rec *a, char *err,
 			v = &a->bytes_out;
 			break;
 		default:
-			return rerr(err, errlen, "unknown field %u", f.field);
+			return errbuf(err, errlen, "unknown field %u", f.field);
 		}
 		if (f.wire != PB_VARINT || *v != 0 || f.v == 0)
-			return rerr(err, errlen, "bad field %u", f.field);
+			return errbuf(err, errlen, "bad field %u", f.field);
 		*v = f.v;
 	}
 	if (rv == -1)
-		return rerr(err, errlen, "malformed fields");
+		return errbuf(err, errlen, "malformed fields");
 	return 0;
 }
