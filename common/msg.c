@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "imsg.h"
 #include "log.h"
@@ -59,4 +61,17 @@ msg_check(const struct imsg *imsg, const char *from)
 		fatalx("malformed message from %s: type %u (%s), %zu bytes",
 		    from, imsg_get_type(imsg), msg_name(imsg_get_type(imsg)),
 		    imsg_get_len(imsg));
+}
+
+/* The note that ends a listing cut at max rows; 0 when none was left out. */
+int
+msg_list_more(struct ctl_result *res, size_t n, size_t max, const char *what)
+{
+	if (n <= max)
+		return 0;
+	memset(res, 0, sizeof(*res));
+	res->ok = 1;
+	snprintf(res->msg, sizeof(res->msg), "%zu more %s not listed (at most "
+	    "%zu are)", n - max, what, max);
+	return 1;
 }

@@ -335,5 +335,7 @@ const char	*msg_name(uint32_t);
 int		 msg_valid(const struct imsg *);
 void		 msg_check(const struct imsg *, const char *);
 const char	*proc_name(enum proc_id);
+int		 msg_list_more(struct ctl_result *, size_t, size_t,
+		    const char *);
 
 #endif /* PEERD_MSG_H */

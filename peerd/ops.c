@@ -301,13 +301,7 @@ ops_show_connections(uint32_t ctl)
 			strlcpy(cc.agent, c->info->agent, sizeof(cc.agent));
 		control_reply(ctl, IMSG_CTL_CONN, &cc, sizeof(cc));
 	}
-	if (n > CONN_LIST_MAX) {
-		memset(&res, 0, sizeof(res));
-		res.ok = 1;
-		snprintf(res.msg, sizeof(res.msg), "%zu more connections not "
-		    "listed (at most %d are)", n - CONN_LIST_MAX,
-		    CONN_LIST_MAX);
+	if (msg_list_more(&res, n, CONN_LIST_MAX, "connections"))
 		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
-	}
 	control_end(ctl);
 }

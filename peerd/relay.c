@@ -697,14 +697,8 @@ relay_show_circuits(uint32_t ctl)
 		cc.limit_data = c->limit_data;
 		control_reply(ctl, IMSG_CTL_CIRCUIT, &cc, sizeof(cc));
 	}
-	if (n > CIRCUIT_LIST_MAX) {
-		memset(&res, 0, sizeof(res));
-		res.ok = 1;
-		snprintf(res.msg, sizeof(res.msg), "%zu more circuits not "
-		    "listed (at most %d are)", n - CIRCUIT_LIST_MAX,
-		    CIRCUIT_LIST_MAX);
+	if (msg_list_more(&res, n, CIRCUIT_LIST_MAX, "circuits"))
 		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
-	}
 	control_end(ctl);
 }
 

@@ -453,15 +453,9 @@ relayd_show_rsvps(struct imsg *imsg)
 	l.n = 0;
 	policy_expire(&rd.pol, &now);
 	policy_rsvp_foreach(&rd.pol, relayd_show_rsvp, &l);
-	if (l.n > RSVP_LIST_MAX) {
-		memset(&res, 0, sizeof(res));
-		res.ok = 1;
-		snprintf(res.msg, sizeof(res.msg), "%zu more reservations not "
-		    "listed (at most %d are)", l.n - RSVP_LIST_MAX,
-		    RSVP_LIST_MAX);
+	if (msg_list_more(&res, l.n, RSVP_LIST_MAX, "reservations"))
 		child_compose(PROC_ENGINE, IMSG_CTL_RESULT, l.id, -1, &res,
 		    sizeof(res));
-	}
 	child_compose(PROC_ENGINE, IMSG_CTL_END, l.id, -1, NULL, 0);
 	return 0;
 }

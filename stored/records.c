@@ -437,17 +437,6 @@ rec_candidates(uint32_t id, const struct store_cand_req *req)
 }
 
 static void
-list_more(uint32_t ctl, size_t more, const char *what)
-{
-	char	 msg[CTL_MSGLEN];
-
-	if (more == 0)
-		return;
-	snprintf(msg, sizeof(msg), "%zu more %s not shown", more, what);
-	store_reply(IMSG_CTL_RESULT, ctl, 1, msg);
-}
-
-static void
 peer_row(const struct peerid *id, const struct peer_rec *r,
     struct ctl_peer *p)
 {
@@ -484,6 +473,7 @@ rec_list(uint32_t ctl, MDB_dbi dbi, int newest_first, row_fn row,
 	MDB_val		 k, v;
 	MDB_cursor_op	 first = newest_first ? MDB_LAST : MDB_FIRST;
 	MDB_cursor_op	 next = newest_first ? MDB_PREV : MDB_NEXT;
+	struct ctl_result res;
 	size_t		 n = 0;
 	int		 r;
 
@@ -496,7 +486,9 @@ rec_list(uint32_t ctl, MDB_dbi dbi, int newest_first, row_fn row,
 		}
 		mdb_txn_abort(txn);
 	}
-	list_more(ctl, n > STORE_LIST_MAX ? n - STORE_LIST_MAX : 0, what);
+	if (msg_list_more(&res, n, STORE_LIST_MAX, what))
+		child_compose(PROC_ENGINE, IMSG_CTL_RESULT, ctl, -1, &res,
+		    sizeof(res));
 	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
 }
 
