@@ -484,6 +484,10 @@ engine_status(struct ctl_proc *p)
 	    (unsigned long long)(counters.refused_pending +
 	    counters.refused_per_ip + counters.refused_rate +
 	    counters.refused_banned + counters.refused_limit));
+	if (counters.store_dropped > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; %llu store updates dropped",
+		    (unsigned long long)counters.store_dropped);
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
