@@ -59,7 +59,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(TOP, "regress"))
-from suite import Suite, wait_for  # noqa: E402
+from suite import Suite, kill, wait_for  # noqa: E402
 
 INTEROP = os.path.join(TOP, "regress", "interop")
 MANY = os.path.join(HERE, "many_reserve.mjs")
@@ -155,20 +155,6 @@ def measure(procs, n=3, gap=1.0):
 
 # --- processes ---------------------------------------------------------
 
-def kill_session(p):
-    if p is None:
-        return
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
 def cleanup():
     for p in CHILDREN:
         if p.stdin is not None:
@@ -177,7 +163,7 @@ def cleanup():
             except OSError:
                 pass
     for p in CHILDREN:
-        kill_session(p)
+        kill(p)
     for s in SUITES:
         try:
             s.stop(alone=True)
@@ -257,7 +243,7 @@ class Js:
             self.p.wait(15)
         except subprocess.TimeoutExpired:
             pass
-        kill_session(self.p)
+        kill(self.p)
 
 
 class PeerdRelay:
