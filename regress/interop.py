@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules, EventReader, b58encode,
+                   js_ready, EventReader, b58encode,
                    exit_on_signals, need_root, temp_base, nothing_left)
 
 JSDIR = os.path.join(HERE, "interop")
@@ -550,7 +550,7 @@ def main():
     LOGDIR = base
     tg = None
     try:
-        if not ensure_node_modules(t):
+        if not js_ready(t, "interop with js-libp2p"):
             return
         if selftest:
             tg = JsTarget()

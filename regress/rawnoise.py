@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   exit_on_signals, need_root, temp_base)
+                   js_ready, exit_on_signals, need_root, temp_base)
 
 SCRIPT = os.path.join(HERE, "interop", "rawnoise.mjs")
 VECTORS = os.path.join(HERE, "vectors", "noise_xx_25519_chachapoly_sha256.txt")
@@ -156,7 +156,7 @@ def main():
     base = temp_base("peerd-rawnoise-")
     s = None
     try:
-        if not t.ok(shutil.which("node") is not None, "node is installed"):
+        if not js_ready(t, "Noise checks with node:crypto", modules=False):
             return
         r = rawnoise(["vectors", VECTORS])
         v = r.last("vectors")

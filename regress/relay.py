@@ -72,7 +72,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   ensure_node_modules, EventReader, yaml, exit_on_signals,
+                   js_ready, EventReader, yaml, exit_on_signals,
                    check_args, need_root, temp_base, run_check, nothing_left)
 
 JSDIR = os.path.join(HERE, "interop")
@@ -1123,7 +1123,7 @@ def main():
     LOGDIR = BASE
     started = []
     try:
-        if not ensure_node_modules(t):
+        if not js_ready(t, "relay tests with js-libp2p"):
             return
         R = None
         if set(which) & set("adg"):
