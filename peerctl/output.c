@@ -7,7 +7,8 @@
 
 #include "output.h"
 
-static int	 nconns, nprocs, nrows;
+static int	 nconns, nprocs, nrows, nresults;
+static const char *list;
 
 static void
 fmt_age(int64_t s, char *buf, size_t len)
@@ -23,7 +24,8 @@ fmt_age(int64_t s, char *buf, size_t len)
 static void
 show_head(const char *array)
 {
-	nconns = nprocs = nrows = 0;
+	nconns = nprocs = nrows = nresults = 0;
+	list = array;
 }
 
 static void
@@ -221,6 +223,7 @@ show_store(const struct ctl_store *s)
 static void
 show_result(const struct ctl_result *r)
 {
+	nresults++;
 	if (r->ok)
 		printf("%s\n", r->msg);
 	else
@@ -230,6 +233,9 @@ show_result(const struct ctl_result *r)
 static void
 show_tail(void)
 {
+	/* an empty listing says so; a failed one has said why */
+	if (list != NULL && nconns + nrows + nresults == 0)
+		printf("no %s\n", list);
 }
 
 const struct output show_output = {

@@ -146,6 +146,27 @@ def test_peerctl(s):
          "read-only socket refuses reload")
     t.ok(os.stat(s.rosock).st_mode & 0o777 == 0o666,
          "read-only socket mode 0666")
+    test_empty_listings(s)
+
+
+def test_empty_listings(s):
+    """A suite with no peer: each listing says it is empty in text, and
+    gives an empty array in JSON."""
+    for what, word in (("connections", "connections"),
+                       ("reservations", "reservations"),
+                       ("circuits", "circuits"), ("peers", "peers"),
+                       ("bans", "bans"), ("accounting", "accounting")):
+        r = s.ctl("show", what)
+        t.ok(r.returncode == 0 and r.stdout == "no %s\n" % word,
+             "show %s on a suite without peers says 'no %s': exit %s %r"
+             % (what, word, r.returncode, r.stdout + r.stderr))
+        r = s.ctl("-j", "show", what)
+        try:
+            js = json.loads(r.stdout)
+        except ValueError:
+            js = None
+        t.ok(r.returncode == 0 and js == {word: []},
+             "-j show %s is {\"%s\": []}: %r" % (what, word, r.stdout))
 
 
 def test_control_garbage(s):
