@@ -63,7 +63,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, wait_for, free_port,  # noqa: E402
+from suite import (Suite, TAP, wait_for, wait_value, free_port,  # noqa: E402
                    session_of, b58encode, yaml, exit_on_signals,
                    check_args, need_root, temp_base, run_check,
                    nothing_left)
@@ -384,16 +384,15 @@ def check_1():
         m = re.search(r"connections=(\d+) min=(\d+)", det[0])
         t.ok(m and int(m.group(1)) < 3 and int(m.group(2)) == 3,
              "partition_detected says connections < 3, min=3: %s" % det[0])
-        part = []
-        wait_for(lambda: A.network().get("state") == "partitioned" and
-                 part.append(A.network()) is None, WAIT)
-        fail_show(part and part[0].get("state") == "partitioned",
-                  "A's show status network state: partitioned: %s"
-                  % (part[:1] or A.network()), A)
+        ok, net = wait_value(A.network,
+                             lambda n: n.get("state") == "partitioned", WAIT)
+        fail_show(ok, "A's show status network state: partitioned: %s"
+                  % net, A)
         t_part = time.monotonic()
-        t.ok(A.network().get("outbound") == 0,
-             "A has no outbound connection while B, C and D are down: %s"
-             % A.network())
+        ok, net = wait_value(A.network, lambda n: n.get("outbound") == 0,
+                             WAIT)
+        t.ok(ok, "A has no outbound connection while B, C and D are down: "
+             "%s" % net)
         # let A go through a few dial rounds that fail
         time.sleep(2 * BACKOFF_MAX / 1000.0)
         t.ok(not A.log_lines(r"partition_recovered"),
