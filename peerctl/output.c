@@ -80,6 +80,7 @@ show_conn(const struct ctl_conn *c)
 static void
 show_ping(const struct ctl_ping *p)
 {
+	nrows++;
 	printf("pong from %s: seq=%d time=%.3f ms\n", p->peer, p->seq,
 	    p->rtt_us / 1000.0);
 }
