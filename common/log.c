@@ -230,6 +230,21 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* As OpenBSD's log.c: "fatal in <process>: <why>[: <errno text>]". */
+static __attribute__((__noreturn__)) void
+vfatal(int code, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (code != 0)
+		logit(LOG_CRIT, "fatal in %s: %s: %s", log_name, msg,
+		    strerror(code));
+	else
+		logit(LOG_CRIT, "fatal in %s: %s", log_name, msg);
+	exit(1);
+}
+
 void
 fatal(const char *fmt, ...)
 {
@@ -237,9 +252,8 @@ fatal(const char *fmt, ...)
 	int	 saved_errno = errno;
 
 	va_start(ap, fmt);
-	vlog_errno(LOG_CRIT, saved_errno, fmt, ap);
+	vfatal(saved_errno, fmt, ap);
 	va_end(ap);
-	exit(1);
 }
 
 void
@@ -248,9 +262,8 @@ fatalx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap);
+	vfatal(0, fmt, ap);
 	va_end(ap);
-	exit(1);
 }
 
 /* An error for the caller's buffer (which may be NULL); returns -1. */

@@ -3,6 +3,7 @@
  */
 #include <sys/types.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,20 +15,34 @@
 static const struct {
 	const char	*name;
 	size_t		 size;
+	uint32_t	 from;
+	uint32_t	 to;
+	int		 flags;
 } msgs[] = {
-#define MSG(t, s)	{ #t, s },
+#define MSG(t, s, f, r, fl)	{ #t, s, f, r, fl },
 	MSG_TABLE
 #undef MSG
 };
 
-static const char *procs[PROC_MAX] = {
-	"parent", "engine", "keyd", "stored", "relayd"
+static const struct {
+	uint32_t	 type;
+	size_t		 off;
+	size_t		 len;
+	const char	*name;
+} strs[] = {
+#define STR(t, st, f)	{ t, offsetof(st, f), sizeof(((st *)0)->f), #f },
+	MSG_STRINGS
+#undef STR
+};
+
+static const char *procs[PROC_MAX + 1] = {
+	"parent", "engine", "keyd", "stored", "relayd", "control client"
 };
 
 const char *
 proc_name(enum proc_id id)
 {
-	if (id >= PROC_MAX)
+	if (id > PROC_CTL)
 		return "unknown";
 	return procs[id];
 }
@@ -40,27 +55,81 @@ msg_name(uint32_t type)
 	return msgs[type].name;
 }
 
-/* Known type and exact length: 1; anything else: 0. */
-int
-msg_valid(const struct imsg *imsg)
+/* Every string field of the message ends inside its array. */
+static int
+msg_strings(const struct imsg *imsg, enum proc_id from, char *why,
+    size_t len)
 {
-	uint32_t type = imsg_get_type(imsg);
+	const char	*data = imsg->data;
+	uint32_t	 type = imsg_get_type(imsg);
+	size_t		 i;
 
-	if (type == IMSG_NONE || type >= IMSG_MAX)
-		return 0;
-	if (msgs[type].size == MSG_VAR)
-		return 1;
-	return imsg_get_len(imsg) == msgs[type].size;
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strs[i].type == type &&
+		    memchr(data + strs[i].off, '\0', strs[i].len) == NULL) {
+			snprintf(why, len, "%s from %s: %s is not terminated",
+			    msgs[type].name, proc_name(from), strs[i].name);
+			return -1;
+		}
+	return 0;
 }
 
-/* A malformed message from another process of the suite is fatal. */
-void
-msg_check(const struct imsg *imsg, const char *from)
+/*
+ * A message as its row in the table says: its type, its size, sent by
+ * from to to, its strings terminated, with a descriptor exactly when it
+ * carries one.  0, or -1
+ * with why the message is refused in why.
+ */
+int
+msg_accept(const struct imsg *imsg, enum proc_id from, enum proc_id to,
+    char *why, size_t len)
 {
-	if (!msg_valid(imsg))
-		fatalx("malformed message from %s: type %u (%s), %zu bytes",
-		    from, imsg_get_type(imsg), msg_name(imsg_get_type(imsg)),
-		    imsg_get_len(imsg));
+	uint32_t	 type = imsg_get_type(imsg);
+	size_t		 n = imsg_get_len(imsg);
+	int		 fd = imsg->fd != -1;
+
+	if (type == IMSG_NONE || type >= IMSG_MAX) {
+		snprintf(why, len, "unknown message type %u from %s", type,
+		    proc_name(from));
+		return -1;
+	}
+	if (from > PROC_CTL || to > PROC_CTL ||
+	    (msgs[type].from & (1U << from)) == 0 ||
+	    (msgs[type].to & (1U << to)) == 0) {
+		snprintf(why, len, "%s from %s to %s is not in the message "
+		    "table", msgs[type].name, proc_name(from), proc_name(to));
+		return -1;
+	}
+	if (msgs[type].size != MSG_VAR && n != msgs[type].size) {
+		snprintf(why, len, "%s from %s: %zu bytes, not %zu",
+		    msgs[type].name, proc_name(from), n, msgs[type].size);
+		return -1;
+	}
+	if (msg_strings(imsg, from, why, len) == -1)
+		return -1;
+	if (fd != ((msgs[type].flags & MSG_FD) != 0)) {
+		snprintf(why, len, "%s from %s %s a descriptor",
+		    msgs[type].name, proc_name(from), fd ? "with" : "without");
+		return -1;
+	}
+	return 0;
+}
+
+/* A message from another process of the suite outside the table is fatal. */
+void
+msg_check(const struct imsg *imsg, enum proc_id from, enum proc_id to)
+{
+	char	 why[160];
+
+	if (msg_accept(imsg, from, to, why, sizeof(why)) == -1)
+		fatalx("%s", why);
+}
+
+/* Whether the read-only control socket may ask it. */
+int
+msg_readonly(uint32_t type)
+{
+	return type < IMSG_MAX && (msgs[type].flags & MSG_RO);
 }
 
 /* The note that ends a listing cut at max rows; 0 when none was left out. */

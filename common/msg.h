@@ -27,8 +27,20 @@ enum proc_id {
 	PROC_KEYD,
 	PROC_STORED,
 	PROC_RELAYD,
-	PROC_MAX
+	PROC_MAX,
+	PROC_CTL = PROC_MAX	/* a control client, in the message table */
 };
+
+#define P_PARENT	(1U << PROC_PARENT)
+#define P_ENGINE	(1U << PROC_ENGINE)
+#define P_KEYD		(1U << PROC_KEYD)
+#define P_STORED	(1U << PROC_STORED)
+#define P_RELAYD	(1U << PROC_RELAYD)
+#define P_CTL		(1U << PROC_CTL)
+#define P_CHILDREN	(P_ENGINE | P_KEYD | P_STORED | P_RELAYD)
+
+#define MSG_RO		0x1
+#define MSG_FD		0x2
 
 struct ctl_proc {
 	char		 name[CTL_NAMELEN];
@@ -261,79 +273,188 @@ struct resolve_res {
 	char		 err[128];
 };
 
+/*
+ * The protocol between the processes, one message a row: its payload
+ * size (exact, or MSG_VAR for one its reader checks), who may send it,
+ * who may receive it, and flags.  The receiver checks every message
+ * against its row before any dispatcher runs (msg_accept): a process of
+ * the suite that sends outside the table is fatal, a control client is
+ * dropped.  A row with several senders and receivers is a relay: a
+ * control client's request goes to the engine, which asks the process
+ * that knows; the answer comes back the same way.  PROC_CTL stands for
+ * a control client (peerctl).
+ *
+ *	MSG_RO	the read-only control socket may ask it
+ *	MSG_FD	carries a descriptor, and no other message does
+ */
 #define MSG_TABLE							\
-	MSG(IMSG_NONE,			0)				\
-	MSG(IMSG_SOCKET_CONN,		sizeof(uint32_t))		\
-	MSG(IMSG_CTL_SOCKET,		sizeof(int32_t))		\
-	MSG(IMSG_RECONF_CHUNK,		MSG_VAR)			\
-	MSG(IMSG_RECONF_DONE,		0)				\
-	MSG(IMSG_CTL_SHOW_STATUS,	0)				\
-	MSG(IMSG_CTL_STATUS,		sizeof(struct ctl_status))	\
-	MSG(IMSG_CTL_PROC,		sizeof(struct ctl_proc))	\
-	MSG(IMSG_CTL_RELOAD,		0)				\
-	MSG(IMSG_CTL_LOG_VERBOSE,	sizeof(int32_t))		\
-	MSG(IMSG_CTL_RESULT,		sizeof(struct ctl_result))	\
-	MSG(IMSG_CTL_END,		0)				\
-	MSG(IMSG_KEY_GET_PUBLIC,	0)				\
-	MSG(IMSG_KEY_PUBLIC,		sizeof(struct key_public))	\
-	MSG(IMSG_KEY_DH,		sizeof(struct key_dh))		\
-	MSG(IMSG_KEY_DH_RESULT,		sizeof(struct key_dh_result))	\
-	MSG(IMSG_KEY_SIGN_RECORD,	MSG_VAR)			\
-	MSG(IMSG_KEY_RECORD,		MSG_VAR)			\
-	MSG(IMSG_LISTEN,		MSG_VAR)			\
-	MSG(IMSG_CTL_LISTEN_ADDR,	MSG_VAR)			\
-	MSG(IMSG_CTL_CONNECT,		sizeof(struct ctl_target))	\
-	MSG(IMSG_CTL_PING,		sizeof(struct ctl_target))	\
-	MSG(IMSG_CTL_DISCONNECT,	sizeof(struct ctl_target))	\
-	MSG(IMSG_CTL_SHOW_CONNS,	0)				\
-	MSG(IMSG_CTL_CONN,		sizeof(struct ctl_conn))	\
-	MSG(IMSG_CTL_PING_REPLY,	sizeof(struct ctl_ping))	\
-	MSG(IMSG_RELAY_RESERVE,		sizeof(struct relay_rsvp_req))	\
-	MSG(IMSG_RELAY_RESERVE_RES,	sizeof(struct relay_rsvp_res))	\
-	MSG(IMSG_RELAY_CONNECT,		sizeof(struct relay_connect_req)) \
-	MSG(IMSG_RELAY_CONNECT_RES,	sizeof(struct relay_connect_res)) \
-	MSG(IMSG_RELAY_CIRCUIT_END,	sizeof(struct relay_circuit_end)) \
-	MSG(IMSG_RELAY_PEER_GONE,	sizeof(struct relay_peer_gone))	\
-	MSG(IMSG_KEY_SIGN_VOUCHER,	MSG_VAR)			\
-	MSG(IMSG_KEY_VOUCHER,		MSG_VAR)			\
-	MSG(IMSG_CTL_SHOW_RSVPS,	0)				\
-	MSG(IMSG_CTL_RSVP,		sizeof(struct ctl_rsvp))	\
-	MSG(IMSG_CTL_SHOW_CIRCUITS,	0)				\
-	MSG(IMSG_CTL_CIRCUIT,		sizeof(struct ctl_circuit))	\
-	MSG(IMSG_RESOLVE,		sizeof(struct resolve_req))	\
-	MSG(IMSG_RESOLVE_RES,		sizeof(struct resolve_res))	\
-	MSG(IMSG_STORE_PEER,		MSG_VAR)			\
-	MSG(IMSG_STORE_CANDIDATES,	sizeof(struct store_cand_req))	\
-	MSG(IMSG_STORE_CANDIDATE,	sizeof(struct store_cand))	\
-	MSG(IMSG_STORE_CANDIDATES_END,	0)				\
-	MSG(IMSG_STORE_BAN,		sizeof(struct store_ban_op))	\
-	MSG(IMSG_STORE_BAN_RES,		sizeof(struct ctl_result))	\
-	MSG(IMSG_STORE_BANS_END,	0)				\
-	MSG(IMSG_STORE_ACCT,		sizeof(struct store_acct))	\
-	MSG(IMSG_STORE_LOOKUP,		sizeof(struct peerid))		\
-	MSG(IMSG_CTL_BLOCK,		sizeof(struct ctl_block))	\
-	MSG(IMSG_CTL_UNBLOCK,		sizeof(struct ctl_target))	\
-	MSG(IMSG_CTL_SHOW_BANS,		0)				\
-	MSG(IMSG_CTL_BAN,		sizeof(struct ctl_ban))		\
-	MSG(IMSG_CTL_SHOW_PEERS,	0)				\
-	MSG(IMSG_CTL_PEER,		sizeof(struct ctl_peer))	\
-	MSG(IMSG_CTL_SHOW_ACCT,		0)				\
-	MSG(IMSG_CTL_ACCT,		sizeof(struct ctl_acct))	\
-	MSG(IMSG_CTL_BACKUP,		0)				\
-	MSG(IMSG_CTL_VERIFY,		0)				\
-	MSG(IMSG_CTL_SHOW_STORE,	0)				\
-	MSG(IMSG_CTL_STORE,		sizeof(struct ctl_store))
+	/* set-up and configuration, from the parent */			\
+	MSG(IMSG_NONE,		0, 0, 0, 0)				\
+	MSG(IMSG_SOCKET_CONN,	sizeof(uint32_t),			\
+	    P_PARENT, P_CHILDREN, MSG_FD)				\
+	MSG(IMSG_CTL_SOCKET,	sizeof(int32_t),			\
+	    P_PARENT, P_ENGINE, MSG_FD)					\
+	MSG(IMSG_RECONF_CHUNK,	MSG_VAR, P_PARENT, P_CHILDREN, 0)	\
+	MSG(IMSG_RECONF_DONE,	0, P_PARENT, P_CHILDREN, 0)		\
+	/* status: each process adds its line */			\
+	MSG(IMSG_CTL_SHOW_STATUS, 0, P_CTL | P_ENGINE,			\
+	    P_ENGINE | P_PARENT | P_KEYD | P_STORED | P_RELAYD, MSG_RO)	\
+	MSG(IMSG_CTL_STATUS,	sizeof(struct ctl_status),		\
+	    P_ENGINE, P_CTL, 0)						\
+	MSG(IMSG_CTL_PROC,	sizeof(struct ctl_proc),		\
+	    P_ENGINE | P_PARENT | P_KEYD | P_STORED | P_RELAYD,		\
+	    P_ENGINE | P_CTL, 0)					\
+	MSG(IMSG_CTL_RELOAD,	0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
+	MSG(IMSG_CTL_LOG_VERBOSE, sizeof(int32_t),			\
+	    P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0)			\
+	MSG(IMSG_LOG_VERBOSE,	sizeof(int32_t),			\
+	    P_PARENT, P_KEYD | P_STORED | P_RELAYD, 0)			\
+	/* the answer that ends a request, or says why it failed */	\
+	MSG(IMSG_CTL_RESULT,	sizeof(struct ctl_result),		\
+	    P_ENGINE | P_PARENT | P_STORED | P_RELAYD, P_ENGINE | P_CTL, 0) \
+	MSG(IMSG_CTL_END,	0, P_ENGINE | P_STORED | P_RELAYD,	\
+	    P_ENGINE | P_CTL, 0)					\
+	/* keyd: public keys, the static DH, records it checks */	\
+	MSG(IMSG_KEY_GET_PUBLIC, 0, P_ENGINE | P_RELAYD, P_KEYD, 0)	\
+	MSG(IMSG_KEY_PUBLIC,	sizeof(struct key_public),		\
+	    P_KEYD, P_ENGINE | P_RELAYD, 0)				\
+	MSG(IMSG_KEY_DH,	sizeof(struct key_dh), P_ENGINE, P_KEYD, 0) \
+	MSG(IMSG_KEY_DH_RESULT,	sizeof(struct key_dh_result),		\
+	    P_KEYD, P_ENGINE, 0)					\
+	MSG(IMSG_KEY_SIGN_RECORD, MSG_VAR, P_ENGINE, P_KEYD, 0)		\
+	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
+	/* listening sockets, bound by the parent */			\
+	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
+	MSG(IMSG_CTL_LISTEN_ADDR, MSG_VAR, P_ENGINE, P_CTL, 0)		\
+	/* connections */						\
+	MSG(IMSG_CTL_CONNECT,	sizeof(struct ctl_target),		\
+	    P_CTL, P_ENGINE, 0)						\
+	MSG(IMSG_CTL_PING,	sizeof(struct ctl_target),		\
+	    P_CTL, P_ENGINE, 0)						\
+	MSG(IMSG_CTL_DISCONNECT, sizeof(struct ctl_target),		\
+	    P_CTL, P_ENGINE, 0)						\
+	MSG(IMSG_CTL_SHOW_CONNS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_CONN,	sizeof(struct ctl_conn), P_ENGINE, P_CTL, 0) \
+	MSG(IMSG_CTL_PING_REPLY, sizeof(struct ctl_ping),		\
+	    P_ENGINE, P_CTL, 0)						\
+	/* circuit relay: the engine asks, relayd decides */		\
+	MSG(IMSG_RELAY_RESERVE,	sizeof(struct relay_rsvp_req),		\
+	    P_ENGINE, P_RELAYD, 0)					\
+	MSG(IMSG_RELAY_RESERVE_RES, sizeof(struct relay_rsvp_res),	\
+	    P_RELAYD, P_ENGINE, 0)					\
+	MSG(IMSG_RELAY_CONNECT,	sizeof(struct relay_connect_req),	\
+	    P_ENGINE, P_RELAYD, 0)					\
+	MSG(IMSG_RELAY_CONNECT_RES, sizeof(struct relay_connect_res),	\
+	    P_RELAYD, P_ENGINE, 0)					\
+	MSG(IMSG_RELAY_CIRCUIT_END, sizeof(struct relay_circuit_end),	\
+	    P_ENGINE, P_RELAYD, 0)					\
+	MSG(IMSG_RELAY_PEER_GONE, sizeof(struct relay_peer_gone),	\
+	    P_ENGINE, P_RELAYD, 0)					\
+	MSG(IMSG_KEY_SIGN_VOUCHER, MSG_VAR, P_RELAYD, P_KEYD, 0)	\
+	MSG(IMSG_KEY_VOUCHER,	MSG_VAR, P_KEYD, P_RELAYD, 0)		\
+	MSG(IMSG_CTL_SHOW_RSVPS, 0, P_CTL | P_ENGINE,			\
+	    P_ENGINE | P_RELAYD, MSG_RO)				\
+	MSG(IMSG_CTL_RSVP,	sizeof(struct ctl_rsvp),		\
+	    P_RELAYD | P_ENGINE, P_ENGINE | P_CTL, 0)			\
+	MSG(IMSG_CTL_SHOW_CIRCUITS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_CIRCUIT,	sizeof(struct ctl_circuit),		\
+	    P_ENGINE, P_CTL, 0)						\
+	/* names: the engine's chroot has no resolver */		\
+	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
+	    P_ENGINE, P_PARENT, 0)					\
+	MSG(IMSG_RESOLVE_RES,	sizeof(struct resolve_res),		\
+	    P_PARENT, P_ENGINE, 0)					\
+	/* the store: known peers, bans, accounting */			\
+	MSG(IMSG_STORE_PEER,	MSG_VAR, P_ENGINE, P_STORED, 0)		\
+	MSG(IMSG_STORE_CANDIDATES, sizeof(struct store_cand_req),	\
+	    P_ENGINE, P_STORED, 0)					\
+	MSG(IMSG_STORE_CANDIDATE, sizeof(struct store_cand),		\
+	    P_STORED, P_ENGINE, 0)					\
+	MSG(IMSG_STORE_CANDIDATES_END, 0, P_STORED, P_ENGINE, 0)	\
+	MSG(IMSG_STORE_BAN,	sizeof(struct store_ban_op),		\
+	    P_ENGINE | P_STORED, P_STORED | P_ENGINE, 0)		\
+	MSG(IMSG_STORE_BAN_RES,	sizeof(struct ctl_result),		\
+	    P_STORED, P_ENGINE, 0)					\
+	MSG(IMSG_STORE_BANS_END, 0, P_STORED, P_ENGINE, 0)		\
+	MSG(IMSG_STORE_ACCT,	sizeof(struct store_acct),		\
+	    P_RELAYD, P_STORED, 0)					\
+	MSG(IMSG_STORE_LOOKUP,	sizeof(struct peerid), P_ENGINE, P_STORED, 0) \
+	MSG(IMSG_CTL_BLOCK,	sizeof(struct ctl_block), P_CTL, P_ENGINE, 0) \
+	MSG(IMSG_CTL_UNBLOCK,	sizeof(struct ctl_target),		\
+	    P_CTL, P_ENGINE, 0)						\
+	MSG(IMSG_CTL_SHOW_BANS,	0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_BAN,	sizeof(struct ctl_ban), P_ENGINE, P_CTL, 0) \
+	MSG(IMSG_CTL_SHOW_PEERS, 0, P_CTL | P_ENGINE,			\
+	    P_ENGINE | P_STORED, MSG_RO)				\
+	MSG(IMSG_CTL_PEER,	sizeof(struct ctl_peer),		\
+	    P_STORED | P_ENGINE, P_ENGINE | P_CTL, 0)			\
+	MSG(IMSG_CTL_SHOW_ACCT,	0, P_CTL | P_ENGINE,			\
+	    P_ENGINE | P_STORED, MSG_RO)				\
+	MSG(IMSG_CTL_ACCT,	sizeof(struct ctl_acct),		\
+	    P_STORED | P_ENGINE, P_ENGINE | P_CTL, 0)			\
+	MSG(IMSG_CTL_BACKUP,	0, P_CTL | P_ENGINE, P_ENGINE | P_STORED, \
+	    MSG_FD)							\
+	MSG(IMSG_CTL_VERIFY,	0, P_CTL | P_ENGINE, P_ENGINE | P_STORED, 0) \
+	MSG(IMSG_CTL_SHOW_STORE, 0, P_CTL | P_ENGINE,			\
+	    P_ENGINE | P_STORED, MSG_RO)				\
+	MSG(IMSG_CTL_STORE,	sizeof(struct ctl_store),		\
+	    P_STORED | P_ENGINE, P_ENGINE | P_CTL, 0)
+
+/*
+ * The string fields of the messages: each must end with a NUL inside its
+ * array, or the gate refuses the message; readers need not terminate.
+ */
+#define MSG_STRINGS							\
+	STR(IMSG_CTL_STATUS,	struct ctl_status, version)		\
+	STR(IMSG_CTL_STATUS,	struct ctl_status, mode)		\
+	STR(IMSG_CTL_STATUS,	struct ctl_status, peerid)		\
+	STR(IMSG_CTL_STATUS,	struct ctl_status, network)		\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, name)			\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, user)			\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, root)			\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, state)			\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, detail)		\
+	STR(IMSG_CTL_RESULT,	struct ctl_result, msg)			\
+	STR(IMSG_KEY_PUBLIC,	struct key_public, peerid)		\
+	STR(IMSG_CTL_CONNECT,	struct ctl_target, target)		\
+	STR(IMSG_CTL_PING,	struct ctl_target, target)		\
+	STR(IMSG_CTL_DISCONNECT,	struct ctl_target, target)	\
+	STR(IMSG_CTL_CONN,	struct ctl_conn, peer)			\
+	STR(IMSG_CTL_CONN,	struct ctl_conn, addr)			\
+	STR(IMSG_CTL_CONN,	struct ctl_conn, agent)			\
+	STR(IMSG_CTL_PING_REPLY,	struct ctl_ping, peer)		\
+	STR(IMSG_RELAY_CIRCUIT_END,	struct relay_circuit_end, reason) \
+	STR(IMSG_CTL_RSVP,	struct ctl_rsvp, peer)			\
+	STR(IMSG_CTL_RSVP,	struct ctl_rsvp, addr)			\
+	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, src)		\
+	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
+	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
+	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
+	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\
+	STR(IMSG_STORE_BAN_RES,	struct ctl_result, msg)			\
+	STR(IMSG_CTL_BLOCK,	struct ctl_block, target)		\
+	STR(IMSG_CTL_BLOCK,	struct ctl_block, reason)		\
+	STR(IMSG_CTL_UNBLOCK,	struct ctl_target, target)		\
+	STR(IMSG_CTL_BAN,	struct ctl_ban, target)			\
+	STR(IMSG_CTL_BAN,	struct ctl_ban, reason)			\
+	STR(IMSG_CTL_PEER,	struct ctl_peer, peer)			\
+	STR(IMSG_CTL_PEER,	struct ctl_peer, addr)			\
+	STR(IMSG_CTL_PEER,	struct ctl_peer, agent)			\
+	STR(IMSG_CTL_ACCT,	struct ctl_acct, peer)			\
+	STR(IMSG_CTL_STORE,	struct ctl_store, failure)
 
 enum imsg_type {
-#define MSG(t, s)	t,
+#define MSG(t, s, from, to, flags)	t,
 	MSG_TABLE
 #undef MSG
 	IMSG_MAX
 };
 
 const char	*msg_name(uint32_t);
-int		 msg_valid(const struct imsg *);
-void		 msg_check(const struct imsg *, const char *);
+int		 msg_accept(const struct imsg *, enum proc_id, enum proc_id,
+		    char *, size_t);
+void		 msg_check(const struct imsg *, enum proc_id, enum proc_id);
+int		 msg_readonly(uint32_t);
 const char	*proc_name(enum proc_id);
 int		 msg_list_more(struct ctl_result *, size_t, size_t,
 		    const char *);

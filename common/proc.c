@@ -167,8 +167,7 @@ child_common(enum proc_id from, struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_SOCKET_CONN:
-		if (from != PROC_PARENT ||
-		    imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
+		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
 		    peer == PROC_PARENT || peer >= PROC_MAX ||
 		    peer == child->id || (fd = imsg_get_fd(imsg)) == -1)
 			fatalx("bad socket message from %s", proc_name(from));
@@ -177,24 +176,16 @@ child_common(enum proc_id from, struct imsg *imsg)
 			child->peer_up(peer);
 		return 0;
 	case IMSG_RECONF_CHUNK:
-		if (from != PROC_PARENT)
-			return -1;
 		child_reconf_chunk(imsg);
 		return 0;
 	case IMSG_RECONF_DONE:
-		if (from != PROC_PARENT)
-			return -1;
 		child_reconf_done();
 		return 0;
-	case IMSG_CTL_LOG_VERBOSE:
-		if (from != PROC_PARENT)
-			return -1;
+	case IMSG_LOG_VERBOSE:
 		imsg_get_data(imsg, &v, sizeof(v));
 		log_setverbose(v);
 		return 0;
 	case IMSG_CTL_SHOW_STATUS:
-		if (from != PROC_ENGINE)
-			return -1;
 		child_fill_proc(&p);
 		child_compose(from, IMSG_CTL_PROC, imsg_get_peerid(imsg), -1,
 		    &p, sizeof(p));
@@ -226,7 +217,7 @@ child_dispatch(int fd, short event, void *arg)
 			fatal("message from %s", proc_name(from));
 		if (n == 0)
 			break;
-		msg_check(&imsg, proc_name(from));
+		msg_check(&imsg, from, child->id);
 		if ((r = child_common(from, &imsg)) == 1)
 			r = child->dispatch != NULL ?
 			    child->dispatch(from, &imsg) : -1;

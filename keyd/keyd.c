@@ -195,23 +195,15 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	switch (imsg_get_type(imsg)) {
 	case IMSG_KEY_DH:
-		if (from != PROC_ENGINE)
-			return -1;
 		keyd_dh(from, imsg);
 		return 0;
 	case IMSG_KEY_SIGN_RECORD:
-		if (from != PROC_ENGINE)
-			return -1;
 		keyd_sign_record(from, imsg);
 		return 0;
 	case IMSG_KEY_SIGN_VOUCHER:
-		if (from != PROC_RELAYD)
-			return -1;
 		keyd_sign_voucher(from, imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
-		if (from != PROC_ENGINE && from != PROC_RELAYD)
-			return -1;
 		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_peerid(imsg), -1,
 		    &pub, sizeof(pub));
 		return 0;

@@ -189,25 +189,17 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_acct		 ac;
 	struct ctl_store	 so;
 	char			 addr[IMSG_MAXSIZE];
+	char			 why[160];
 
-	if (!msg_valid(imsg))
-		errx(1, "malformed reply from peerd (type %u)",
-		    imsg_get_type(imsg));
+	if (msg_accept(imsg, PROC_ENGINE, PROC_CTL, why, sizeof(why)) == -1)
+		errx(1, "bad reply from peerd: %s", why);
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_STATUS:
 		imsg_get_data(imsg, &st, sizeof(st));
-		st.version[sizeof(st.version) - 1] = '\0';
-		st.mode[sizeof(st.mode) - 1] = '\0';
-		st.peerid[sizeof(st.peerid) - 1] = '\0';
 		out->status(&st);
 		return 0;
 	case IMSG_CTL_PROC:
 		imsg_get_data(imsg, &p, sizeof(p));
-		p.name[sizeof(p.name) - 1] = '\0';
-		p.user[sizeof(p.user) - 1] = '\0';
-		p.root[sizeof(p.root) - 1] = '\0';
-		p.state[sizeof(p.state) - 1] = '\0';
-		p.detail[sizeof(p.detail) - 1] = '\0';
 		out->proc(&p);
 		return 0;
 	case IMSG_CTL_LISTEN_ADDR:
@@ -217,54 +209,38 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		return 0;
 	case IMSG_CTL_CONN:
 		imsg_get_data(imsg, &cc, sizeof(cc));
-		cc.peer[sizeof(cc.peer) - 1] = '\0';
-		cc.addr[sizeof(cc.addr) - 1] = '\0';
-		cc.agent[sizeof(cc.agent) - 1] = '\0';
 		out->conn(&cc);
 		return 0;
 	case IMSG_CTL_RSVP:
 		imsg_get_data(imsg, &rv, sizeof(rv));
-		rv.peer[sizeof(rv.peer) - 1] = '\0';
-		rv.addr[sizeof(rv.addr) - 1] = '\0';
 		out->rsvp(&rv);
 		return 0;
 	case IMSG_CTL_CIRCUIT:
 		imsg_get_data(imsg, &ci, sizeof(ci));
-		ci.src[sizeof(ci.src) - 1] = '\0';
-		ci.dst[sizeof(ci.dst) - 1] = '\0';
 		out->circuit(&ci);
 		return 0;
 	case IMSG_CTL_PEER:
 		imsg_get_data(imsg, &pe, sizeof(pe));
-		pe.peer[sizeof(pe.peer) - 1] = '\0';
-		pe.addr[sizeof(pe.addr) - 1] = '\0';
-		pe.agent[sizeof(pe.agent) - 1] = '\0';
 		out->peer(&pe);
 		return 0;
 	case IMSG_CTL_BAN:
 		imsg_get_data(imsg, &ba, sizeof(ba));
-		ba.target[sizeof(ba.target) - 1] = '\0';
-		ba.reason[sizeof(ba.reason) - 1] = '\0';
 		out->ban(&ba);
 		return 0;
 	case IMSG_CTL_ACCT:
 		imsg_get_data(imsg, &ac, sizeof(ac));
-		ac.peer[sizeof(ac.peer) - 1] = '\0';
 		out->acct(&ac);
 		return 0;
 	case IMSG_CTL_STORE:
 		imsg_get_data(imsg, &so, sizeof(so));
-		so.failure[sizeof(so.failure) - 1] = '\0';
 		out->store(&so);
 		return 0;
 	case IMSG_CTL_PING_REPLY:
 		imsg_get_data(imsg, &pg, sizeof(pg));
-		pg.peer[sizeof(pg.peer) - 1] = '\0';
 		out->ping(&pg);
 		return 0;
 	case IMSG_CTL_RESULT:
 		imsg_get_data(imsg, &r, sizeof(r));
-		r.msg[sizeof(r.msg) - 1] = '\0';
 		if (!r.ok)
 			*failed = 1;
 		out->result(&r);

@@ -198,8 +198,6 @@ control_target(struct ctl_client *c, struct imsg *imsg)
 	struct ctl_target	 t;
 
 	imsg_get_data(imsg, &t, sizeof(t));
-	if (memchr(t.target, '\0', sizeof(t.target)) == NULL)
-		return -1;
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_CONNECT:
 		ops_connect(c->id, t.target);
@@ -235,17 +233,12 @@ control_block(struct ctl_client *c, struct imsg *imsg)
 
 	if (imsg_get_type(imsg) == IMSG_CTL_UNBLOCK) {
 		imsg_get_data(imsg, &t, sizeof(t));
-		if (memchr(t.target, '\0', sizeof(t.target)) == NULL)
-			return -1;
 		bans_unblock(c->id, t.target);
 		return 0;
 	}
 	imsg_get_data(imsg, &b, sizeof(b));
-	if (memchr(b.target, '\0', sizeof(b.target)) == NULL ||
-	    memchr(b.reason, '\0', sizeof(b.reason)) == NULL ||
-	    b.duration < 0 || b.duration > CTL_MAXBAN ||
-	    !pb_utf8_valid((uint8_t *)b.reason,
-	    strlen(b.reason)))
+	if (b.duration < 0 || b.duration > CTL_MAXBAN ||
+	    !pb_utf8_valid((uint8_t *)b.reason, strlen(b.reason)))
 		return -1;
 	bans_block(c->id, &b);
 	return 0;
@@ -281,31 +274,21 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 		return 0;
 	case IMSG_CTL_VERIFY:
 	case IMSG_CTL_BACKUP:
-		if (c->restricted)
-			break;
 		control_to_stored(c, imsg_get_type(imsg), imsg_get_fd(imsg));
 		return 0;
 	case IMSG_CTL_BLOCK:
 	case IMSG_CTL_UNBLOCK:
-		if (c->restricted)
-			break;
 		return control_block(c, imsg);
 	case IMSG_CTL_CONNECT:
 	case IMSG_CTL_PING:
 	case IMSG_CTL_DISCONNECT:
-		if (c->restricted)
-			break;
 		return control_target(c, imsg);
 	case IMSG_CTL_RELOAD:
-		if (c->restricted)
-			break;
 		if (child_compose(PROC_PARENT, IMSG_CTL_RELOAD, c->id, -1,
 		    NULL, 0) == -1)
 			control_result(c->id, 0, "parent is gone");
 		return 0;
 	case IMSG_CTL_LOG_VERBOSE:
-		if (c->restricted)
-			break;
 		imsg_get_data(imsg, &v, sizeof(v));
 		if (v < 0 || v > 3)
 			return -1;
@@ -318,7 +301,30 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 	default:
 		return -1;
 	}
-	control_result(c->id, 0, "not permitted on the read-only socket");
+}
+
+/*
+ * A request as the message table allows it from a control client: 0 when
+ * it was served or refused with an answer, -1 to drop the client.
+ */
+static int
+control_admit(struct ctl_client *c, struct imsg *imsg)
+{
+	char	 why[160];
+
+	if (msg_accept(imsg, PROC_CTL, PROC_ENGINE, why, sizeof(why)) == -1) {
+		log_warnx("control: %s, dropping the client", why);
+		return -1;
+	}
+	if (c->restricted && !msg_readonly(imsg_get_type(imsg))) {
+		control_result(c->id, 0, "not permitted on the read-only socket");
+		return 0;
+	}
+	if (control_request(c, imsg) == -1) {
+		log_warnx("control: bad %s request, dropping the client",
+		    msg_name(imsg_get_type(imsg)));
+		return -1;
+	}
 	return 0;
 }
 
@@ -334,11 +340,7 @@ control_process(struct ctl_client *c)
 	    (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
 		dispatching = c;
 		c->busy = 1;
-		/* a descriptor comes only with a backup request */
-		r = !msg_valid(&imsg) || (imsg.fd != -1 &&
-		    imsg_get_type(&imsg) != IMSG_CTL_BACKUP) ||
-		    (imsg_get_type(&imsg) == IMSG_CTL_BACKUP &&
-		    imsg.fd == -1) || control_request(c, &imsg) == -1;
+		r = control_admit(c, &imsg);
 		dispatching = NULL;
 		imsg_free(&imsg);
 		if (c->closing) {
@@ -346,8 +348,6 @@ control_process(struct ctl_client *c)
 			return;
 		}
 		if (r) {
-			log_warnx("control: bad request (type %u), dropping "
-			    "the client", imsg_get_type(&imsg));
 			control_close(c);
 			return;
 		}

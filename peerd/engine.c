@@ -204,7 +204,6 @@ engine_identity(struct imsg *imsg)
 	struct noise_payload	 p;
 
 	imsg_get_data(imsg, &kp, sizeof(kp));
-	kp.peerid[sizeof(kp.peerid) - 1] = '\0';
 	memcpy(ident.pubkey, kp.pubkey, sizeof(ident.pubkey));
 	memcpy(ident.noise_pub, kp.noise_pub, sizeof(ident.noise_pub));
 	memcpy(ident.noise_sig, kp.noise_sig, sizeof(ident.noise_sig));
@@ -266,9 +265,6 @@ engine_peer_row(struct imsg *imsg)
 	struct peerid	 id;
 
 	imsg_get_data(imsg, &p, sizeof(p));
-	p.peer[sizeof(p.peer) - 1] = '\0';
-	p.addr[sizeof(p.addr) - 1] = '\0';
-	p.agent[sizeof(p.agent) - 1] = '\0';
 	p.connected = peerid_parse(p.peer, &id) == 0 &&
 	    conn_find_peer(&id) != NULL;
 	control_reply(imsg_get_peerid(imsg), IMSG_CTL_PEER, &p, sizeof(p));
@@ -284,7 +280,6 @@ engine_from_stored(struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_STORE_BAN:
 		imsg_get_data(imsg, &op, sizeof(op));
-		op.ban.reason[sizeof(op.ban.reason) - 1] = '\0';
 		bans_load(&op);
 		return 0;
 	case IMSG_STORE_BANS_END:
@@ -293,7 +288,6 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_STORE_BAN_RES:
 		imsg_get_data(imsg, &res, sizeof(res));
-		res.msg[sizeof(res.msg) - 1] = '\0';
 		bans_stored(imsg_get_peerid(imsg), &res);
 		return 0;
 	case IMSG_STORE_CANDIDATE:
@@ -334,32 +328,23 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_SOCKET:
-		if (from != PROC_PARENT || (fd = imsg_get_fd(imsg)) == -1)
-			return -1;
+		fd = imsg_get_fd(imsg);
 		imsg_get_data(imsg, &ro, sizeof(ro));
 		control_init(fd, ro);
 		return 0;
 	case IMSG_LISTEN:
-		if (from != PROC_PARENT)
-			return -1;
 		engine_listen(imsg);
 		return 0;
 	case IMSG_KEY_PUBLIC:
-		if (from != PROC_KEYD)
-			return -1;
 		engine_identity(imsg);
 		return 0;
 	case IMSG_KEY_DH_RESULT:
-		if (from != PROC_KEYD)
-			return -1;
 		imsg_get_data(imsg, &dh, sizeof(dh));
 		upgrade_static_dh(imsg_get_peerid(imsg), dh.ok ? dh.shared :
 		    NULL);
 		sodium_memzero(&dh, sizeof(dh));
 		return 0;
 	case IMSG_KEY_RECORD:
-		if (from != PROC_KEYD)
-			return -1;
 		engine_record(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
@@ -368,39 +353,24 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		control_pending_done(imsg_get_peerid(imsg));
 		return 0;
 	case IMSG_RESOLVE_RES:
-		if (from != PROC_PARENT)
-			return -1;
 		imsg_get_data(imsg, &rr, sizeof(rr));
-		rr.err[sizeof(rr.err) - 1] = '\0';
 		dial_resolved(imsg_get_peerid(imsg), &rr);
 		return 0;
 	case IMSG_RELAY_RESERVE_RES:
-		if (from != PROC_RELAYD)
-			return -1;
 		relay_reserve_result(imsg);
 		return 0;
 	case IMSG_RELAY_CONNECT_RES:
-		if (from != PROC_RELAYD)
-			return -1;
 		relay_connect_result(imsg);
 		return 0;
 	case IMSG_CTL_RSVP:
-		if (from != PROC_RELAYD)
-			return -1;
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RSVP, imsg->data,
 		    imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
-		if (from != PROC_RELAYD && from != PROC_STORED)
-			return -1;
 		control_end(imsg_get_peerid(imsg));
 		return 0;
 	case IMSG_CTL_RESULT:
-		if (from != PROC_PARENT && from != PROC_RELAYD &&
-		    from != PROC_STORED)
-			return -1;
 		imsg_get_data(imsg, &res, sizeof(res));
-		res.msg[sizeof(res.msg) - 1] = '\0';
 		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RESULT, &res,
 		    sizeof(res));
 		/* a child's note ends nothing: its IMSG_CTL_END follows */
@@ -408,7 +378,8 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 			control_end(imsg_get_peerid(imsg));
 		return 0;
 	default:
-		return from == PROC_STORED ? engine_from_stored(imsg) : -1;
+		/* the rest come from stored: the table says so */
+		return engine_from_stored(imsg);
 	}
 }
 

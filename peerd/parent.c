@@ -343,7 +343,7 @@ parent_verbose(int32_t v)
 
 	log_setverbose(v);
 	for (id = PROC_KEYD; id < PROC_MAX; id++)
-		send_to(id, IMSG_CTL_LOG_VERBOSE, 0, -1, &v, sizeof(v));
+		send_to(id, IMSG_LOG_VERBOSE, 0, -1, &v, sizeof(v));
 	log_info("log level %s", v ? "verbose" : "brief");
 }
 
@@ -357,7 +357,6 @@ parent_resolve(uint32_t id, struct imsg *imsg)
 	int			 r;
 
 	imsg_get_data(imsg, &req, sizeof(req));
-	req.name[sizeof(req.name) - 1] = '\0';
 	memset(&res, 0, sizeof(res));
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = req.family == AF_INET || req.family == AF_INET6 ?
@@ -385,8 +384,6 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 	struct ctl_result	 res;
 	int32_t			 v;
 
-	if (from != PROC_ENGINE)
-		return -1;
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_SHOW_STATUS:
 		parent_status(imsg_get_peerid(imsg));
@@ -436,6 +433,7 @@ parent_dispatch(int fd, short event, void *arg)
 	enum proc_id		 from = cp - parent.procs;
 	struct timeval		 tv = { 1, 0 };
 	struct imsg		 imsg;
+	char			 why[160];
 	ssize_t			 n;
 
 	if (imsgev_io(&cp->iev, event, proc_name(from)) == -1) {
@@ -445,8 +443,15 @@ parent_dispatch(int fd, short event, void *arg)
 		return;
 	}
 	while ((n = imsg_get(&cp->iev.ibuf, &imsg)) > 0) {
-		if (!msg_valid(&imsg) || parent_handle(from, &imsg) == -1) {
-			log_warnx("bad message %s from %s, shutting down",
+		if (msg_accept(&imsg, from, PROC_PARENT, why,
+		    sizeof(why)) == -1) {
+			log_warnx("%s, shutting down", why);
+			imsg_free(&imsg);
+			parent_shutdown(1);
+			return;
+		}
+		if (parent_handle(from, &imsg) == -1) {
+			log_warnx("unhandled message %s from %s, shutting down",
 			    msg_name(imsg_get_type(&imsg)), proc_name(from));
 			imsg_free(&imsg);
 			parent_shutdown(1);

@@ -169,6 +169,100 @@ def test_empty_listings(s):
              "-j show %s is {\"%s\": []}: %r" % (what, word, r.stdout))
 
 
+def msg_table():
+    """The message table as test_msg -t prints it: a dict per type."""
+    r = subprocess.run([os.path.join(BUILD, "regress", "test_msg"), "-t"],
+                       capture_output=True, text=True, timeout=30)
+    rows = []
+    for line in r.stdout.splitlines():
+        num, name, size, frm, to, flags = line.split()
+        rows.append({"type": int(num), "name": name, "size": int(size),
+                     "from": int(frm), "to": int(to), "flags": int(flags)})
+    return rows
+
+
+def ctl_exchange(path, typ, size, fd=None):
+    """Send one request of size bytes (with fd attached) and read the
+    answers: a list of (type, payload), and whether the engine closed
+    the connection."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    frame = struct.pack("=IHHII", typ, 16 + size, 1 if fd is not None
+                        else 0, 0, 0) + bytes(size)
+    if fd is None:
+        c.sendall(frame)
+    else:
+        socket.send_fds(c, [frame], [fd])
+    c.settimeout(10)
+    buf, answers, closed = b"", [], False
+    try:
+        while not answers or answers[-1][0] != MSG["IMSG_CTL_END"]:
+            data = c.recv(65536)
+            if not data:
+                closed = True
+                break
+            buf += data
+            while len(buf) >= 16:
+                t_, ln = struct.unpack("=IH", buf[:6])
+                if ln < 16 or len(buf) < ln:
+                    break
+                answers.append((t_, buf[16:ln]))
+                buf = buf[ln:]
+    except OSError:
+        closed = True
+    c.close()
+    return answers, closed
+
+
+def test_control_table(s):
+    """What a control client may ask, as the message table says: a
+    request not in the table drops the client, the read-only socket
+    answers its show requests and refuses the others with a reason."""
+    CTL, ENGINE, RO, FD = 1 << 5, 1 << 1, 1, 2
+    rows = msg_table()
+    t.ok(len(rows) == len(MSG) and
+         all(r["name"] in MSG and MSG[r["name"]] == r["type"] for r in rows),
+         "test_msg -t prints the table of common/msg.h: %d rows, %d in "
+         "msg.h" % (len(rows), len(MSG)))
+    null = os.open("/dev/null", os.O_WRONLY)
+    bad = []
+    try:
+        for r in rows[1:]:
+            size = 8 if r["size"] < 0 else r["size"]
+            fd = null if r["flags"] & FD else None
+            asked = r["from"] & CTL and r["to"] & ENGINE
+            if not asked:
+                ans, closed = ctl_exchange(s.sock, r["type"], size, fd)
+                if not closed or ans:
+                    bad.append("%s on the control socket: %d answers, "
+                               "closed %s" % (r["name"], len(ans), closed))
+                continue
+            ans, closed = ctl_exchange(s.rosock, r["type"], size, fd)
+            types = [a[0] for a in ans]
+            refused = [a for a in ans if a[0] == MSG["IMSG_CTL_RESULT"] and
+                       b"not permitted on the read-only socket" in a[1]]
+            ended = types[-1:] == [MSG["IMSG_CTL_END"]]
+            if r["flags"] & RO and (not ended or refused):
+                bad.append("%s on the read-only socket: answers %s, "
+                           "closed %s" % (r["name"], types, closed))
+            if not r["flags"] & RO and (not ended or not refused):
+                bad.append("%s on the read-only socket is not refused "
+                           "with a reason: answers %s, closed %s"
+                           % (r["name"], types, closed))
+        ans, closed = ctl_exchange(s.sock, MSG["IMSG_CTL_SHOW_STATUS"], 0,
+                                   null)
+        if not closed or ans:
+            bad.append("a status request with a descriptor is answered")
+        ans, closed = ctl_exchange(s.sock, MSG["IMSG_CTL_BACKUP"], 0)
+        if not closed or ans:
+            bad.append("a backup request without one is answered")
+    finally:
+        os.close(null)
+    t.ok(not bad, "every request type on both control sockets as the "
+         "table says: %s" % "; ".join(bad[:5]))
+    t.ok(all(pids_alive(s.pids())), "every process lives after them")
+
+
 def test_control_garbage(s):
     status = MSG["IMSG_CTL_SHOW_STATUS"]
     verbose = MSG["IMSG_CTL_LOG_VERBOSE"]
@@ -575,6 +669,7 @@ def main():
             pid = test_identity(s, None)
             test_peerctl(s)
             test_control_garbage(s)
+            test_control_table(s)
             test_reload(s)
             test_sigterm(s)
             s.stop()

@@ -519,19 +519,19 @@ relayd_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	switch (imsg_get_type(imsg)) {
 	case IMSG_RELAY_RESERVE:
-		return from == PROC_ENGINE ? relayd_reserve(imsg) : -1;
+		return relayd_reserve(imsg);
 	case IMSG_RELAY_CONNECT:
-		return from == PROC_ENGINE ? relayd_connect(imsg) : -1;
+		return relayd_connect(imsg);
 	case IMSG_RELAY_CIRCUIT_END:
-		return from == PROC_ENGINE ? relayd_circuit_end(imsg) : -1;
+		return relayd_circuit_end(imsg);
 	case IMSG_RELAY_PEER_GONE:
-		return from == PROC_ENGINE ? relayd_peer_gone(imsg) : -1;
+		return relayd_peer_gone(imsg);
 	case IMSG_CTL_SHOW_RSVPS:
-		return from == PROC_ENGINE ? relayd_show_rsvps(imsg) : -1;
+		return relayd_show_rsvps(imsg);
 	case IMSG_KEY_PUBLIC:
-		return from == PROC_KEYD ? relayd_key_public(imsg) : -1;
+		return relayd_key_public(imsg);
 	case IMSG_KEY_VOUCHER:
-		return from == PROC_KEYD ? relayd_voucher(imsg) : -1;
+		return relayd_voucher(imsg);
 	default:
 		return -1;
 	}

@@ -84,7 +84,6 @@ stored_ban(struct imsg *imsg)
 	size_t			 klen;
 
 	imsg_get_data(imsg, &op, sizeof(op));
-	op.ban.reason[sizeof(op.ban.reason) - 1] = '\0';
 	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_peerid(
 	    imsg) == 0)
 		return -1;
@@ -185,19 +184,17 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 		    msg_name(imsg_get_type(imsg)));
 	switch (imsg_get_type(imsg)) {
 	case IMSG_STORE_PEER:
-		return from == PROC_ENGINE ? stored_peer(imsg) : -1;
+		return stored_peer(imsg);
 	case IMSG_STORE_BAN:
-		return from == PROC_ENGINE ? stored_ban(imsg) : -1;
+		return stored_ban(imsg);
 	case IMSG_STORE_ACCT:
-		return from == PROC_RELAYD ? stored_acct(imsg) : -1;
+		return stored_acct(imsg);
 	case IMSG_STORE_CANDIDATES:
-		if (from != PROC_ENGINE)
-			return -1;
 		imsg_get_data(imsg, &req, sizeof(req));
 		rec_candidates(ctl, &req);
 		return 0;
 	case IMSG_STORE_LOOKUP:
-		if (from != PROC_ENGINE || ctl == 0)
+		if (ctl == 0)
 			return -1;
 		imsg_get_data(imsg, &peer, sizeof(peer));
 		if (peer.len == 0 || peer.len > PEERID_MAXLEN)
@@ -205,28 +202,19 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 		rec_lookup(ctl, &peer);
 		return 0;
 	case IMSG_CTL_SHOW_PEERS:
-		if (from != PROC_ENGINE)
-			return -1;
 		rec_show_peers(ctl);
 		return 0;
 	case IMSG_CTL_SHOW_ACCT:
-		if (from != PROC_ENGINE)
-			return -1;
 		rec_show_acct(ctl);
 		return 0;
 	case IMSG_CTL_VERIFY:
-		if (from != PROC_ENGINE)
-			return -1;
 		stored_verify(ctl);
 		return 0;
 	case IMSG_CTL_SHOW_STORE:
-		if (from != PROC_ENGINE)
-			return -1;
 		store_show(ctl);
 		return 0;
 	case IMSG_CTL_BACKUP:
-		if (from != PROC_ENGINE || (fd = imsg_get_fd(imsg)) == -1)
-			return -1;
+		fd = imsg_get_fd(imsg);
 		stored_backup(ctl, fd);
 		return 0;
 	default:
