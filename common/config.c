@@ -127,7 +127,7 @@ static const struct ckey keys[] = {
 	    K_STATIC),
 	KSTR("keyDir", key_dir, check_path, "/var/lib/peerd/keys", K_STATIC),
 	KSTR("emptyDir", empty_dir, check_path, "/var/empty", K_STATIC),
-	KSTR("controlSocket", control_socket, check_path, "/run/peerd.sock",
+	KSTR("controlSocket", control_socket, check_path, PEERD_SOCKET,
 	    K_STATIC),
 	KSTR("controlSocketReadonly", control_socket_ro, check_optpath, "",
 	    K_STATIC),

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define PEERD_CONF_FILE		"/etc/peerd.conf"
+#define PEERD_SOCKET		"/run/peerd.sock"	/* controlSocket */
 #define CONF_ERRLEN		512
 
 enum peerd_mode {

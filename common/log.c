@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 
 static int	 log_debug_mode;
@@ -99,27 +100,6 @@ log_levelname(int pri)
 	default:
 		return "debug";
 	}
-}
-
-static void
-json_escape(char *dst, size_t dsz, const char *src)
-{
-	size_t	 n = 0;
-	int	 w;
-
-	for (; *src != '\0' && n + 7 < dsz; src++) {
-		unsigned char c = (unsigned char)*src;
-
-		if (c == '"' || c == '\\') {
-			dst[n++] = '\\';
-			dst[n++] = c;
-		} else if (c < 0x20) {
-			w = snprintf(dst + n, dsz - n, "\\u%04x", c);
-			n += w;
-		} else
-			dst[n++] = c;
-	}
-	dst[n] = '\0';
 }
 
 static void
@@ -264,18 +244,4 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfatal(0, fmt, ap);
 	va_end(ap);
-}
-
-/* An error for the caller's buffer (which may be NULL); returns -1. */
-int
-errbuf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }

@@ -1,3 +1,15 @@
+/*
+ * Logging to syslog, or to stderr with -d, as text or JSON lines.
+ *
+ * A line is one of two kinds.  An event, which an operator counts,
+ * graphs or alerts on, is "name key=value ...": the name in snake_case
+ * (reservation_created, circuit_closed, peer_banned,
+ * partition_detected), each value one word (a snake_case word, a
+ * number, an address, a peer ID) or, for free text, a double-quoted
+ * string (reason="..."), so that the line splits on spaces.  Every
+ * other line is prose: a short sentence of what happened and why, with
+ * no key=value in it.
+ */
 #ifndef PEERD_LOG_H
 #define PEERD_LOG_H
 
@@ -28,8 +40,6 @@ void	 log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	 log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
-int	 errbuf(char *, size_t, const char *, ...)
-	    __attribute__((__format__ (printf, 3, 4)));
 void	 fatal(const char *, ...)
 	    __attribute__((__noreturn__, __format__ (printf, 1, 2)));
 void	 fatalx(const char *, ...)

@@ -15,7 +15,6 @@
 
 #define MSG_VAR		((size_t)-1)
 
-#define PEERID_STRLEN	96	/* base58btc peer ID + NUL (PEERID_STRMAX) */
 #define CTL_NAMELEN	16
 #define CTL_USERLEN	33
 #define CTL_DETAILLEN	256
@@ -56,7 +55,7 @@ struct ctl_status {
 	char		 version[32];
 	char		 mode[16];
 	int64_t		 uptime;		/* seconds */
-	char		 peerid[PEERID_STRLEN];
+	char		 peerid[PEERID_STRMAX];
 	int32_t		 connections;
 	int32_t		 upgrading;
 	char		 network[16];		/* ok, connecting, partitioned */
@@ -75,7 +74,7 @@ struct ctl_target {
 };
 
 struct ctl_ping {
-	char		 peer[PEERID_STRLEN];
+	char		 peer[PEERID_STRMAX];
 	int32_t		 seq;
 	int64_t		 rtt_us;
 };
@@ -85,7 +84,7 @@ struct ctl_conn {
 	int32_t		 inbound;
 	int64_t		 age;			/* seconds */
 	int32_t		 streams;
-	char		 peer[PEERID_STRLEN];
+	char		 peer[PEERID_STRMAX];
 	char		 addr[128];
 	char		 agent[128];
 };
@@ -97,7 +96,7 @@ struct ctl_result {
 
 struct key_public {
 	uint8_t		 pubkey[32];		/* Ed25519 */
-	char		 peerid[PEERID_STRLEN];
+	char		 peerid[PEERID_STRMAX];
 	uint8_t		 noise_pub[32];		/* X25519 static key */
 	uint8_t		 noise_sig[64];		/* identity signature over it */
 };
@@ -161,7 +160,7 @@ struct relay_peer_gone {
 };
 
 struct ctl_rsvp {
-	char		 peer[PEERID_STRLEN];
+	char		 peer[PEERID_STRMAX];
 	char		 addr[64];
 	int64_t		 expire;		/* unix seconds */
 	int64_t		 created;
@@ -169,8 +168,8 @@ struct ctl_rsvp {
 
 struct ctl_circuit {
 	uint32_t	 id;
-	char		 src[PEERID_STRLEN];
-	char		 dst[PEERID_STRLEN];
+	char		 src[PEERID_STRMAX];
+	char		 dst[PEERID_STRMAX];
 	uint64_t	 bytes_src_dst;
 	uint64_t	 bytes_dst_src;
 	int64_t		 age;			/* seconds */
@@ -224,7 +223,7 @@ struct ctl_ban {
 };
 
 struct ctl_peer {
-	char		 peer[PEERID_STRLEN];
+	char		 peer[PEERID_STRMAX];
 	int32_t		 connected;
 	uint32_t	 sources;
 	int64_t		 first_seen;		/* unix seconds */
@@ -237,7 +236,7 @@ struct ctl_peer {
 };
 
 struct ctl_acct {
-	char		 peer[PEERID_STRLEN];
+	char		 peer[PEERID_STRMAX];
 	uint32_t	 day;			/* unix days */
 	uint64_t	 rsvps;
 	uint64_t	 circuits;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "errbuf.h"
 #include "multiaddr.h"
 #include "pb.h"
 #include "peerid.h"

@@ -23,7 +23,7 @@
 #include "privsep.h"
 
 pid_t
-proc_exec(const char *path, char *const argv[], int fd)
+privsep_exec(const char *path, char *const argv[], int fd)
 {
 	pid_t	 pid;
 
@@ -47,7 +47,7 @@ proc_exec(const char *path, char *const argv[], int fd)
 
 /* Command line of a child: [role] -F facility -L format [-d] [-v...] -u user -r root */
 void
-proc_argv(const struct proc_opts *o, const char *path, const char *role,
+privsep_argv(const struct privsep_opts *o, const char *path, const char *role,
     char *argv[], size_t max)
 {
 	static char	 fac[16];
@@ -73,7 +73,7 @@ proc_argv(const struct proc_opts *o, const char *path, const char *role,
 }
 
 static void
-proc_usage(const char *name)
+privsep_usage(const char *name)
 {
 	fprintf(stderr, "%s is started by peerd(8) and takes no options of "
 	    "its own\n", name);
@@ -82,8 +82,8 @@ proc_usage(const char *name)
 
 /* Parse the child's command line, check its channel, start logging. */
 void
-proc_child_init(int argc, char *argv[], const char *name,
-    struct proc_opts *o)
+privsep_child_init(int argc, char *argv[], const char *name,
+    struct privsep_opts *o)
 {
 	struct stat	 sb;
 	const char	*errstr;
@@ -100,7 +100,7 @@ proc_child_init(int argc, char *argv[], const char *name,
 		case 'F':
 			o->facility = strtonum(optarg, 0, INT_MAX, &errstr);
 			if (errstr != NULL)
-				proc_usage(name);
+				privsep_usage(name);
 			break;
 		case 'L':
 			o->logformat = strcmp(optarg, "json") == 0;
@@ -115,13 +115,13 @@ proc_child_init(int argc, char *argv[], const char *name,
 			o->verbose++;
 			break;
 		default:
-			proc_usage(name);
+			privsep_usage(name);
 		}
 	}
 	if (optind != argc || o->root == NULL || o->user == NULL)
-		proc_usage(name);
+		privsep_usage(name);
 	if (fstat(PROC_PARENT_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		proc_usage(name);
+		privsep_usage(name);
 	if (fcntl(PROC_PARENT_FD, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("fcntl");
 	log_init(o->debug, o->facility);
@@ -138,7 +138,7 @@ proc_child_init(int argc, char *argv[], const char *name,
  * from the parent says so.
  */
 void
-proc_drop(const char *user, const char *root)
+privsep_drop(const char *user, const char *root)
 {
 	struct passwd	*pw;
 	uid_t		 uid;
@@ -173,7 +173,7 @@ proc_drop(const char *user, const char *root)
 
 /* Path of a program installed beside the running one. */
 char *
-proc_sibling_path(const char *name)
+privsep_sibling_path(const char *name)
 {
 	char	 self[PATH_MAX], *slash, *path;
 	ssize_t	 n;

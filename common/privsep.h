@@ -8,7 +8,7 @@
 
 #define PROC_PARENT_FD	3
 
-struct proc_opts {
+struct privsep_opts {
 	int		 debug;
 	int		 verbose;
 	int		 facility;
@@ -17,11 +17,11 @@ struct proc_opts {
 	const char	*root;
 };
 
-pid_t	 proc_exec(const char *, char *const [], int);
-void	 proc_child_init(int, char *[], const char *, struct proc_opts *);
-void	 proc_drop(const char *, const char *);
-void	 proc_argv(const struct proc_opts *, const char *, const char *,
+pid_t	 privsep_exec(const char *, char *const [], int);
+void	 privsep_child_init(int, char *[], const char *, struct privsep_opts *);
+void	 privsep_drop(const char *, const char *);
+void	 privsep_argv(const struct privsep_opts *, const char *, const char *,
 	    char *[], size_t);
-char	*proc_sibling_path(const char *);
+char	*privsep_sibling_path(const char *);
 
 #endif /* PEERD_PRIVSEP_H */

@@ -50,8 +50,8 @@ void
 child_start(struct child *c, int argc, char *argv[])
 {
 	child = c;
-	proc_child_init(argc, argv, proc_name(c->id), &c->opts);
-	proc_drop(c->opts.user, c->opts.root);
+	privsep_child_init(argc, argv, proc_name(c->id), &c->opts);
+	privsep_drop(c->opts.user, c->opts.root);
 	event_init();
 	signal_set(&ev_sigterm, SIGTERM, child_sig, NULL);
 	signal_set(&ev_sigint, SIGINT, child_sig, NULL);

@@ -12,7 +12,7 @@
 
 struct child {
 	enum proc_id		 id;
-	struct proc_opts	 opts;
+	struct privsep_opts	 opts;
 	struct imsgev		 iev[PROC_MAX];
 	struct peerd_conf	*conf;
 	char			*reconf;

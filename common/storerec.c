@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "errbuf.h"
 #include "multiaddr.h"
 #include "pb.h"
 #include "storerec.h"

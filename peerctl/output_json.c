@@ -5,27 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "output.h"
 
 static const char	*array;		/* the array being written */
 static int		 nmembers, nitems;
-
-static void
-json_str(const char *s)
-{
-	const unsigned char *p;
-
-	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
 
 /* Start a member of the top object, closing an open array first. */
 static void
@@ -71,20 +55,20 @@ static void
 json_status(const struct ctl_status *st)
 {
 	member("version");
-	json_str(st->version);
+	json_fputs(st->version, stdout);
 	member("mode");
-	json_str(st->mode);
+	json_fputs(st->mode, stdout);
 	member("uptime");
 	printf("%lld", (long long)st->uptime);
 	member("peerId");
-	json_str(st->peerid);
+	json_fputs(st->peerid, stdout);
 	member("connections");
 	printf("%d", st->connections);
 	member("upgrading");
 	printf("%d", st->upgrading);
 	member("network");
 	printf("{\"state\":");
-	json_str(st->network);
+	json_fputs(st->network, stdout);
 	printf(",\"since\":%lld,\"outbound\":%d,\"outboundTarget\":%d,"
 	    "\"minConnections\":%d}", (long long)st->network_since,
 	    st->outbound, st->outbound_target, st->min_connections);
@@ -96,7 +80,7 @@ static void
 json_listen_addr(const char *addr)
 {
 	element("listenAddrs");
-	json_str(addr);
+	json_fputs(addr, stdout);
 }
 
 static void
@@ -104,15 +88,15 @@ json_proc(const struct ctl_proc *p)
 {
 	element("processes");
 	printf("{\"name\":");
-	json_str(p->name);
+	json_fputs(p->name, stdout);
 	printf(",\"pid\":%d,\"uid\":%u,\"user\":", p->pid, p->uid);
-	json_str(p->user);
+	json_fputs(p->user, stdout);
 	printf(",\"root\":");
-	json_str(p->root);
+	json_fputs(p->root, stdout);
 	printf(",\"state\":");
-	json_str(p->state);
+	json_fputs(p->state, stdout);
 	printf(",\"detail\":");
-	json_str(p->detail);
+	json_fputs(p->detail, stdout);
 	putchar('}');
 }
 
@@ -121,13 +105,13 @@ json_conn(const struct ctl_conn *c)
 {
 	element("connections");
 	printf("{\"id\":%u,\"peerId\":", c->id);
-	json_str(c->peer);
+	json_fputs(c->peer, stdout);
 	printf(",\"direction\":\"%s\",\"address\":",
 	    c->inbound ? "inbound" : "outbound");
-	json_str(c->addr);
+	json_fputs(c->addr, stdout);
 	printf(",\"age\":%lld,\"streams\":%d,\"agent\":", (long long)c->age,
 	    c->streams);
-	json_str(c->agent);
+	json_fputs(c->agent, stdout);
 	putchar('}');
 }
 
@@ -136,7 +120,7 @@ json_ping(const struct ctl_ping *p)
 {
 	element("pings");
 	printf("{\"peerId\":");
-	json_str(p->peer);
+	json_fputs(p->peer, stdout);
 	printf(",\"seq\":%d,\"rtt_ms\":%.3f}", p->seq, p->rtt_us / 1000.0);
 }
 
@@ -145,9 +129,9 @@ json_rsvp(const struct ctl_rsvp *r)
 {
 	element("reservations");
 	printf("{\"peerId\":");
-	json_str(r->peer);
+	json_fputs(r->peer, stdout);
 	printf(",\"address\":");
-	json_str(r->addr);
+	json_fputs(r->addr, stdout);
 	printf(",\"expire\":%lld,\"created\":%lld}", (long long)r->expire,
 	    (long long)r->created);
 }
@@ -157,9 +141,9 @@ json_circuit(const struct ctl_circuit *c)
 {
 	element("circuits");
 	printf("{\"id\":%u,\"source\":", c->id);
-	json_str(c->src);
+	json_fputs(c->src, stdout);
 	printf(",\"target\":");
-	json_str(c->dst);
+	json_fputs(c->dst, stdout);
 	printf(",\"bytesOut\":%llu,\"bytesBack\":%llu,\"age\":%lld,"
 	    "\"limitDuration\":%u,\"limitData\":%llu}",
 	    (unsigned long long)c->bytes_src_dst,
@@ -172,15 +156,15 @@ json_peer(const struct ctl_peer *p)
 {
 	element("peers");
 	printf("{\"peerId\":");
-	json_str(p->peer);
+	json_fputs(p->peer, stdout);
 	printf(",\"connected\":%s,\"sources\":%u,\"firstSeen\":%lld,"
 	    "\"lastSeen\":%lld,\"lastSuccess\":%lld,\"failures\":%d,"
 	    "\"addresses\":%d,\"address\":", p->connected ? "true" : "false",
 	    p->sources, (long long)p->first_seen, (long long)p->last_seen,
 	    (long long)p->last_ok, p->fails, p->naddrs);
-	json_str(p->addr);
+	json_fputs(p->addr, stdout);
 	printf(",\"agent\":");
-	json_str(p->agent);
+	json_fputs(p->agent, stdout);
 	putchar('}');
 }
 
@@ -189,10 +173,10 @@ json_ban(const struct ctl_ban *b)
 {
 	element("bans");
 	printf("{\"target\":");
-	json_str(b->target);
+	json_fputs(b->target, stdout);
 	printf(",\"until\":%lld,\"created\":%lld,\"reason\":",
 	    (long long)b->until, (long long)b->created);
-	json_str(b->reason);
+	json_fputs(b->reason, stdout);
 	putchar('}');
 }
 
@@ -201,7 +185,7 @@ json_acct(const struct ctl_acct *a)
 {
 	element("accounting");
 	printf("{\"day\":%u,\"peerId\":", a->day);
-	json_str(a->peer);
+	json_fputs(a->peer, stdout);
 	printf(",\"reservations\":%llu,\"circuits\":%llu,\"bytesIn\":%llu,"
 	    "\"bytesOut\":%llu}", (unsigned long long)a->rsvps,
 	    (unsigned long long)a->circuits, (unsigned long long)a->bytes_in,
@@ -220,7 +204,7 @@ json_store(const struct ctl_store *s)
 	    (unsigned long long)s->peers, (unsigned long long)s->bans,
 	    (unsigned long long)s->acct, (unsigned long long)s->commits,
 	    (unsigned long long)s->queued, (unsigned long long)s->dropped);
-	json_str(s->failure);
+	json_fputs(s->failure, stdout);
 	putchar('}');
 }
 
@@ -234,7 +218,7 @@ json_result(const struct ctl_result *r)
 	if (have_last) {
 		element("notes");
 		printf("{\"ok\":%s,\"message\":", last.ok ? "true" : "false");
-		json_str(last.msg);
+		json_fputs(last.msg, stdout);
 		putchar('}');
 	}
 	last = *r;
@@ -248,7 +232,7 @@ json_tail(void)
 		member("ok");
 		printf("%s", last.ok ? "true" : "false");
 		member("message");
-		json_str(last.msg);
+		json_fputs(last.msg, stdout);
 		have_last = 0;
 	}
 	if (array != NULL)

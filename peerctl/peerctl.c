@@ -23,7 +23,6 @@
 
 #define PEERCTL_TIMEOUT	30000	/* ms */
 #define PEERCTL_LONG	600000	/* ms, for backup and verify */
-#define PEERCTL_SOCKET	"/run/peerd.sock"
 
 __attribute__((__noreturn__))
 static void
@@ -69,6 +68,12 @@ ctl_connect(const char *path)
 }
 
 static void
+send_empty(struct imsgbuf *ibuf, uint32_t type, const struct parse_result *res)
+{
+	imsg_compose(ibuf, type, 0, 0, -1, NULL, 0);
+}
+
+static void
 send_target(struct imsgbuf *ibuf, uint32_t type,
     const struct parse_result *res)
 {
@@ -81,7 +86,7 @@ send_target(struct imsgbuf *ibuf, uint32_t type,
 }
 
 static void
-send_block(struct imsgbuf *ibuf, const struct parse_result *res)
+send_block(struct imsgbuf *ibuf, uint32_t type, const struct parse_result *res)
 {
 	struct ctl_block	 b;
 
@@ -91,84 +96,80 @@ send_block(struct imsgbuf *ibuf, const struct parse_result *res)
 		errx(1, "%s: too long", res->target);
 	b.duration = res->duration;
 	strlcpy(b.reason, res->reason, sizeof(b.reason));
-	imsg_compose(ibuf, IMSG_CTL_BLOCK, 0, 0, -1, &b, sizeof(b));
+	imsg_compose(ibuf, type, 0, 0, -1, &b, sizeof(b));
 }
 
 /* peerctl opens the file: stored never needs to see the path. */
 static void
-send_backup(struct imsgbuf *ibuf, const struct parse_result *res)
+send_backup(struct imsgbuf *ibuf, uint32_t type,
+    const struct parse_result *res)
 {
 	int	 fd;
 
 	if ((fd = open(res->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", res->target);
-	imsg_compose(ibuf, IMSG_CTL_BACKUP, 0, 0, fd, NULL, 0);
+	imsg_compose(ibuf, type, 0, 0, fd, NULL, 0);
 }
+
+static void
+send_verbose(struct imsgbuf *ibuf, uint32_t type,
+    const struct parse_result *res)
+{
+	int32_t	 v = res->action == LOG_VERBOSE;
+
+	imsg_compose(ibuf, type, 0, 0, -1, &v, sizeof(v));
+}
+
+/* Each action: its request, how it is sent, its listing, its patience. */
+static const struct action_row {
+	uint32_t	 type;
+	void		(*send)(struct imsgbuf *, uint32_t,
+			    const struct parse_result *);
+	const char	*list;		/* the JSON array of its rows */
+	int		 timeout;	/* ms */
+} actions[] = {
+	[SHOW_STATUS] =	{ IMSG_CTL_SHOW_STATUS, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
+	[SHOW_CONNS] =	{ IMSG_CTL_SHOW_CONNS, send_empty, "connections",
+			    PEERCTL_TIMEOUT },
+	[SHOW_RSVPS] =	{ IMSG_CTL_SHOW_RSVPS, send_empty, "reservations",
+			    PEERCTL_TIMEOUT },
+	[SHOW_CIRCUITS] = { IMSG_CTL_SHOW_CIRCUITS, send_empty, "circuits",
+			    PEERCTL_TIMEOUT },
+	[RELOAD] =	{ IMSG_CTL_RELOAD, send_empty, NULL, PEERCTL_TIMEOUT },
+	[LOG_VERBOSE] =	{ IMSG_CTL_LOG_VERBOSE, send_verbose, NULL,
+			    PEERCTL_TIMEOUT },
+	[LOG_BRIEF] =	{ IMSG_CTL_LOG_VERBOSE, send_verbose, NULL,
+			    PEERCTL_TIMEOUT },
+	[PING] =	{ IMSG_CTL_PING, send_target, "pings", PEERCTL_TIMEOUT },
+	[CONNECT] =	{ IMSG_CTL_CONNECT, send_target, NULL,
+			    PEERCTL_TIMEOUT },
+	[DISCONNECT] =	{ IMSG_CTL_DISCONNECT, send_target, NULL,
+			    PEERCTL_TIMEOUT },
+	[SHOW_PEERS] =	{ IMSG_CTL_SHOW_PEERS, send_empty, "peers",
+			    PEERCTL_TIMEOUT },
+	[SHOW_BANS] =	{ IMSG_CTL_SHOW_BANS, send_empty, "bans",
+			    PEERCTL_TIMEOUT },
+	[SHOW_ACCT] =	{ IMSG_CTL_SHOW_ACCT, send_empty, "accounting",
+			    PEERCTL_TIMEOUT },
+	[BLOCK] =	{ IMSG_CTL_BLOCK, send_block, NULL, PEERCTL_TIMEOUT },
+	[UNBLOCK] =	{ IMSG_CTL_UNBLOCK, send_target, NULL,
+			    PEERCTL_TIMEOUT },
+	[BACKUP] =	{ IMSG_CTL_BACKUP, send_backup, NULL, PEERCTL_LONG },
+	[VERIFY] =	{ IMSG_CTL_VERIFY, send_empty, NULL, PEERCTL_LONG },
+	[SHOW_STORE] =	{ IMSG_CTL_SHOW_STORE, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
+};
 
 static void
 send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 {
-	int32_t	 v;
+	const struct action_row	*a = &actions[res->action];
 
-	switch (res->action) {
-	case SHOW_STATUS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_CONNS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_CONNS, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_RSVPS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_RSVPS, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_CIRCUITS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_CIRCUITS, 0, 0, -1, NULL, 0);
-		break;
-	case PING:
-		send_target(ibuf, IMSG_CTL_PING, res);
-		break;
-	case CONNECT:
-		send_target(ibuf, IMSG_CTL_CONNECT, res);
-		break;
-	case DISCONNECT:
-		send_target(ibuf, IMSG_CTL_DISCONNECT, res);
-		break;
-	case RELOAD:
-		imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_PEERS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_PEERS, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_BANS:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_BANS, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_ACCT:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_ACCT, 0, 0, -1, NULL, 0);
-		break;
-	case SHOW_STORE:
-		imsg_compose(ibuf, IMSG_CTL_SHOW_STORE, 0, 0, -1, NULL, 0);
-		break;
-	case BLOCK:
-		send_block(ibuf, res);
-		break;
-	case UNBLOCK:
-		send_target(ibuf, IMSG_CTL_UNBLOCK, res);
-		break;
-	case BACKUP:
-		send_backup(ibuf, res);
-		break;
-	case VERIFY:
-		imsg_compose(ibuf, IMSG_CTL_VERIFY, 0, 0, -1, NULL, 0);
-		break;
-	case LOG_VERBOSE:
-	case LOG_BRIEF:
-		v = res->action == LOG_VERBOSE;
-		imsg_compose(ibuf, IMSG_CTL_LOG_VERBOSE, 0, 0, -1, &v,
-		    sizeof(v));
-		break;
-	case NONE:
+	if (res->action == NONE || a->send == NULL)
 		usage();
-	}
+	a->send(ibuf, a->type, res);
 	if (imsgbuf_flush(ibuf) == -1)
 		err(1, "write to control socket");
 }
@@ -262,15 +263,8 @@ read_replies(struct imsgbuf *ibuf, const struct output *out,
 	ssize_t		 n;
 	int		 done = 0, failed = 0, r, timeout;
 
-	timeout = res->action == BACKUP || res->action == VERIFY ?
-	    PEERCTL_LONG : PEERCTL_TIMEOUT;
-	out->head(res->action == SHOW_CONNS ? "connections" :
-	    res->action == SHOW_RSVPS ? "reservations" :
-	    res->action == SHOW_CIRCUITS ? "circuits" :
-	    res->action == PING ? "pings" :
-	    res->action == SHOW_PEERS ? "peers" :
-	    res->action == SHOW_BANS ? "bans" :
-	    res->action == SHOW_ACCT ? "accounting" : NULL);
+	timeout = actions[res->action].timeout;
+	out->head(actions[res->action].list);
 	while (!done) {
 		pfd.fd = ibuf->fd;
 		pfd.events = POLLIN;
@@ -305,7 +299,7 @@ main(int argc, char *argv[])
 {
 	const struct parse_result	*res;
 	const struct output		*out = &show_output;
-	const char			*sock = PEERCTL_SOCKET;
+	const char			*sock = PEERD_SOCKET;
 	struct imsgbuf			 ibuf;
 	int				 ch, fd, failed;
 

@@ -37,7 +37,7 @@ static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
 static void
 op_run(enum op_kind kind, uint32_t ctl, struct conn *c, int count)
 {
-	char	 peer[PEERID_STRLEN], msg[CTL_MSGLEN];
+	char	 peer[PEERID_STRMAX], msg[CTL_MSGLEN];
 
 	if (kind == OP_PING) {
 		ping_start(c, ctl, count);

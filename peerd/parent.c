@@ -43,7 +43,7 @@ static struct {
 	struct peerd_conf	*conf;
 	const char		*file;
 	int			 file_explicit;
-	struct proc_opts	 opts;
+	struct privsep_opts	 opts;
 	struct child_proc	 procs[PROC_MAX];
 	int			 shutting_down;
 	int			 exitcode;
@@ -218,18 +218,18 @@ static void
 start_child(enum proc_id id, const char *path, const char *role,
     const char *user, const char *root)
 {
-	struct proc_opts	 o = parent.opts;
+	struct privsep_opts	 o = parent.opts;
 	char			*argv[32];
 	int			 sp[2];
 	pid_t			 pid;
 
 	o.user = user;
 	o.root = root;
-	proc_argv(&o, path, role, argv, sizeof(argv) / sizeof(argv[0]));
+	privsep_argv(&o, path, role, argv, sizeof(argv) / sizeof(argv[0]));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    sp) == -1)
 		fatal("socketpair");
-	if ((pid = proc_exec(path, argv, sp[1])) == -1)
+	if ((pid = privsep_exec(path, argv, sp[1])) == -1)
 		fatal("fork %s", proc_name(id));
 	close(sp[1]);
 	parent.procs[id].pid = pid;
@@ -608,14 +608,14 @@ start_suite(struct peerd_conf *conf)
 	int		 fd;
 	int32_t		 ro;
 
-	self = proc_sibling_path("peerd");
+	self = privsep_sibling_path("peerd");
 	start_child(PROC_ENGINE, self, "-E", conf->user,
 	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
-	path = proc_sibling_path("keyd");
+	path = privsep_sibling_path("keyd");
 	start_child(PROC_KEYD, path, NULL, conf->key_user, conf->key_dir);
-	path = proc_sibling_path("stored");
+	path = privsep_sibling_path("stored");
 	start_child(PROC_STORED, path, NULL, conf->user, conf->state_dir);
-	path = proc_sibling_path("relayd");
+	path = privsep_sibling_path("relayd");
 	start_child(PROC_RELAYD, path, NULL, conf->user,
 	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
 	connect_children();

@@ -224,7 +224,7 @@ circuit_detach(struct circuit *c, struct stream *s)
 		other = side_stream(c->src_conn, c->src_stream);
 	}
 	if (c->reason == NULL)
-		c->reason = "stream closed";
+		c->reason = "stream_closed";
 	if (other != NULL) {
 		/* a stream that ended both ways ends the other one too */
 		if ((s->flags & ST_FIN_SENT) && (s->flags & ST_REMOTE_FIN) &&
@@ -289,7 +289,7 @@ pump(struct circuit *c, struct stream *from)
 		if (c->limit_data != 0 && c->bytes[dir] >= c->limit_data &&
 		    from->in.len > 0) {
 			conn_flush(to->conn);
-			circuit_fail(c, "data limit");
+			circuit_fail(c, "data_limit");
 			return;
 		}
 	}
@@ -511,7 +511,7 @@ relay_connect_result(struct imsg *imsg)
 
 			memset(&e, 0, sizeof(e));
 			e.circuit = cr.circuit;
-			strlcpy(e.reason, "source gone", sizeof(e.reason));
+			strlcpy(e.reason, "source_gone", sizeof(e.reason));
 			child_compose(PROC_RELAYD, IMSG_RELAY_CIRCUIT_END, 0,
 			    -1, &e, sizeof(e));
 		}
@@ -520,7 +520,7 @@ relay_connect_result(struct imsg *imsg)
 	if (cr.status == CIRCUIT_OK)
 		c->id = cr.circuit;
 	if ((s = side_stream(c->src_conn, c->src_stream)) == NULL) {
-		circuit_fail(c, "source gone");
+		circuit_fail(c, "source_gone");
 		return;
 	}
 	if (cr.status != CIRCUIT_OK) {
@@ -534,7 +534,7 @@ relay_connect_result(struct imsg *imsg)
 	c->limit_data = cr.limit_data;
 	if ((dst = conn_find_peer(&c->dst)) == NULL ||
 	    (stop = yamux_open(dst, CIRCUIT_STOP)) == NULL) {
-		c->reason = "target not connected";
+		c->reason = "target_not_connected";
 		s->ctx = NULL;
 		c->src_stream = 0;
 		circuit_finish(c);
@@ -566,7 +566,7 @@ stop_answer(struct stream *s, struct circuit *c)
 	if (r == -1 || stop_decode(msg, len, &m) == -1 ||
 	    m.type != STOP_STATUS || !m.has_status ||
 	    m.status != CIRCUIT_OK) {
-		c->reason = "target refused";
+		c->reason = "target_refused";
 		if ((src = side_stream(c->src_conn, c->src_stream)) != NULL) {
 			src->ctx = NULL;
 			c->src_stream = 0;
@@ -667,7 +667,7 @@ relay_sweep(time_t now)
 	TAILQ_FOREACH_SAFE(c, &circuits, entry, t) {
 		if (c->state == C_SPLICED && c->limit_duration != 0 &&
 		    mono_ms() - c->spliced_ms >= c->limit_duration * 1000LL)
-			circuit_fail(c, "duration limit");
+			circuit_fail(c, "duration_limit");
 		else if (c->state != C_SPLICED &&
 		    now - c->started >= RELAY_SETUP_TIMEOUT)
 			circuit_fail(c, "setup timed out");

@@ -571,8 +571,8 @@ def check_b(build_stop):
         got = R.wait_log(r"circuit_closed .*src=%s dst=%s" % (b_id, a_id))
         reason = got[-1] if got else ""
         nb = int(field(reason, "bytes_src_dst") or -1)
-        if not t.ok(re.search(r"reason=data[ _]limit", reason),
-                    "peerd logs circuit_closed ... reason=data limit: %s"
+        if not t.ok(re.search(r"reason=data_limit", reason),
+                    "peerd logs circuit_closed ... reason=data_limit: %s"
                     % reason):
             R.show()
         t.ok(0 < nb <= 65536,
@@ -642,8 +642,8 @@ def check_b(build_stop):
              "duration limit as 2 s (js reads seconds): %s" % lim)
         got = R.wait_log(r"circuit_closed .*src=%s dst=%s" % (b_id, a_id))
         line = got[-1] if got else ""
-        if not t.ok(re.search(r"reason=duration[ _]limit", line),
-                    "peerd logs circuit_closed ... reason=duration limit: "
+        if not t.ok(re.search(r"reason=duration_limit", line),
+                    "peerd logs circuit_closed ... reason=duration_limit: "
                     "%s" % line):
             R.show()
     finally:

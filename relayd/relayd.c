@@ -109,7 +109,7 @@ static void
 log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
     const char *why, int status)
 {
-	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	logit(pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
 	    fmt_peer(peer, p, sizeof(p)), fmt_ip(ip, a, sizeof(a)), why,
@@ -119,7 +119,7 @@ log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
 static void
 relayd_removed(const struct rsvp *r, const char *why, void *arg)
 {
-	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	if (strcmp(why, "expired") == 0)
 		log_info("reservation_expired peer=%s ip=%s",
@@ -198,7 +198,7 @@ account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
 static void
 pending_grant(struct pending *pd)
 {
-	char	 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	if (policy_rsvp(&rd.pol, &pd->peer) == NULL) {
 		pending_fail(pd, LOG_INFO, "gone");
@@ -322,7 +322,7 @@ relayd_key_public(struct imsg *imsg)
 {
 	struct key_public	 kp;
 	uint8_t			 pb[ED25519_PUBKEY_PB_LEN];
-	char			 p[PEERID_STRLEN];
+	char			 p[PEERID_STRMAX];
 	size_t			 n;
 
 	if (imsg_get_data(imsg, &kp, sizeof(kp)) == -1)
@@ -340,7 +340,7 @@ relayd_peer_gone(struct imsg *imsg)
 {
 	struct relay_peer_gone	 g;
 	const struct rsvp	*r;
-	char			 p[PEERID_STRLEN], a[INET6_ADDRSTRLEN];
+	char			 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	if (imsg_get_data(imsg, &g, sizeof(g)) == -1 || !peer_valid(&g.peer))
 		return -1;
@@ -361,7 +361,7 @@ relayd_connect(struct imsg *imsg)
 	struct relay_connect_req req;
 	struct relay_connect_res res;
 	struct policy_time	 now = relayd_now();
-	char			 s[PEERID_STRLEN], d[PEERID_STRLEN];
+	char			 s[PEERID_STRMAX], d[PEERID_STRMAX];
 	const char		*why;
 
 	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
@@ -391,7 +391,7 @@ relayd_circuit_end(struct imsg *imsg)
 	struct relay_circuit_end e;
 	struct circuit		 c;
 	struct policy_time	 now = relayd_now();
-	char			 s[PEERID_STRLEN], d[PEERID_STRLEN];
+	char			 s[PEERID_STRMAX], d[PEERID_STRMAX];
 	char			 why[RELAY_REASONLEN];
 
 	if (imsg_get_data(imsg, &e, sizeof(e)) == -1)

@@ -1,0 +1,13 @@
+/*
+ * JSON strings, one escaper for the JSON log lines and for peerctl -j.
+ */
+#ifndef PEERD_JSON_H
+#define PEERD_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+size_t	 json_escape(char *, size_t, const char *);
+void	 json_fputs(const char *, FILE *);
+
+#endif /* PEERD_JSON_H */
