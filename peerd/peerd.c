@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "peerd.h"
+#include "privsep.h"
 
 __attribute__((__noreturn__))
 static void
@@ -21,6 +22,18 @@ usage(void)
 	fprintf(stderr, "usage: %s [-dnv] [-f file]\n"
 	    "       %s [-f file] -r backup\n", getprogname(), getprogname());
 	exit(1);
+}
+
+/* The restore is stored's: neither the parent nor the engine links LMDB. */
+static void
+restore_exec(const struct peerd_conf *conf, const char *backup)
+{
+	char	*path;
+
+	path = privsep_sibling_path("stored");
+	execl(path, path, "-R", backup, conf->state_dir, conf->user,
+	    (char *)NULL);
+	err(1, "%s", path);
 }
 
 int
@@ -68,7 +81,7 @@ main(int argc, char *argv[])
 	if (restore != NULL) {
 		if (noaction || debug)
 			usage();
-		exit(restore_main(conf, restore));
+		restore_exec(conf, restore);
 	}
 	if (noaction) {
 		if (verbose) {

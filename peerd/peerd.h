@@ -24,7 +24,6 @@ int64_t	 engine_uptime(void);
 void	 engine_show_status(uint32_t);
 
 /* restore.c */
-int	 restore_main(const struct peerd_conf *, const char *);
 
 /* control.c */
 void	 control_init(int, int);

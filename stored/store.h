@@ -34,6 +34,9 @@ enum store_op_type {
 	OP_ACCT
 };
 
+/* restore.c: stored -R, the offline restore */
+int	 restore_main(const char *, const char *, const char *);
+
 /* verify.c: walks an environment, for stored and for the restore */
 struct verify_report {
 	uint64_t	 peers;

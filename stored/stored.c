@@ -236,6 +236,9 @@ main(int argc, char *argv[])
 
 	if (argc < 1)
 		errx(1, "no arguments");
+	/* stored -R backup stateDir user: the offline restore of peerd -r */
+	if (argc == 5 && strcmp(argv[1], "-R") == 0)
+		return restore_main(argv[2], argv[3], argv[4]);
 	child_start(&c, argc, argv);
 	child_loop();
 	return 0;

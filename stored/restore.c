@@ -1,6 +1,8 @@
 /*
- * peerd -r: the offline restore.  The backup is checked record by
- * record before it replaces the store; the old store is kept beside it.
+ * The offline restore, stored -R (run by peerd -r): the backup is
+ * checked record by record before it replaces the store; the old store
+ * is kept beside it.  It runs as root, before any privilege drop: it
+ * installs the new store owned by the store's user.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -18,8 +20,6 @@
 
 #include <lmdb.h>
 
-#include "config.h"
-#include "peerd.h"
 #include "store.h"
 
 static void
@@ -155,7 +155,7 @@ restore_old_name(const char *dir, char *old, size_t len)
 }
 
 int
-restore_main(const struct peerd_conf *conf, const char *file)
+restore_main(const char *file, const char *state_dir, const char *user)
 {
 	struct verify_report	 rep;
 	struct stat		 sb;
@@ -165,22 +165,22 @@ restore_main(const struct peerd_conf *conf, const char *file)
 	int			 fd, dfd, had_old;
 
 	restore_check(file, &rep);
-	if (stat(conf->state_dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+	if (stat(state_dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
 		errx(1, "stateDir %s is not a directory: create it (peerd-setup "
 		    "does) or give the configuration file with -f",
-		    conf->state_dir);
-	restore_not_running(conf->state_dir);
-	snprintf(data, sizeof(data), "%s/data.mdb", conf->state_dir);
-	snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", conf->state_dir);
-	restore_old_name(conf->state_dir, old, sizeof(old));
-	snprintf(lock, sizeof(lock), "%s/lock.mdb", conf->state_dir);
+		    state_dir);
+	restore_not_running(state_dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", state_dir);
+	snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", state_dir);
+	restore_old_name(state_dir, old, sizeof(old));
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", state_dir);
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", tmp);
 	restore_copy(file, fd, tmp);
 	restore_mark(tmp);
-	if (geteuid() == 0 && (pw = getpwnam(conf->user)) != NULL &&
+	if (geteuid() == 0 && (pw = getpwnam(user)) != NULL &&
 	    fchown(fd, pw->pw_uid, pw->pw_gid) == -1) {
 		unlink(tmp);
 		err(1, "chown %s", tmp);
@@ -195,7 +195,7 @@ restore_main(const struct peerd_conf *conf, const char *file)
 		err(1, "cannot install %s", data);
 	/* the reader table of the old store means nothing now */
 	unlink(lock);
-	if ((dfd = open(conf->state_dir, O_RDONLY | O_DIRECTORY)) != -1) {
+	if ((dfd = open(state_dir, O_RDONLY | O_DIRECTORY)) != -1) {
 		fsync(dfd);
 		close(dfd);
 	}
