@@ -12,13 +12,7 @@
 #include "log.h"
 #include "msg.h"
 
-static const struct {
-	const char	*name;
-	size_t		 size;
-	uint32_t	 from;
-	uint32_t	 to;
-	int		 flags;
-} msgs[] = {
+static const struct msg_row msgs[] = {
 #define MSG(t, s, f, r, fl)	{ #t, s, f, r, fl },
 	MSG_TABLE
 #undef MSG
@@ -123,6 +117,13 @@ msg_check(const struct imsg *imsg, enum proc_id from, enum proc_id to)
 
 	if (msg_accept(imsg, from, to, why, sizeof(why)) == -1)
 		fatalx("%s", why);
+}
+
+/* The row of a type, or NULL. */
+const struct msg_row *
+msg_row(uint32_t type)
+{
+	return type < IMSG_MAX ? &msgs[type] : NULL;
 }
 
 /* Whether the read-only control socket may ask it. */

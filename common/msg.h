@@ -449,7 +449,16 @@ enum imsg_type {
 	IMSG_MAX
 };
 
+struct msg_row {
+	const char	*name;
+	size_t		 size;			/* MSG_VAR: variable */
+	uint32_t	 from;			/* P_* of the senders */
+	uint32_t	 to;			/* P_* of the receivers */
+	int		 flags;			/* MSG_RO, MSG_FD */
+};
+
 const char	*msg_name(uint32_t);
+const struct msg_row *msg_row(uint32_t);
 int		 msg_accept(const struct imsg *, enum proc_id, enum proc_id,
 		    char *, size_t);
 void		 msg_check(const struct imsg *, enum proc_id, enum proc_id);

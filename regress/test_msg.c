@@ -23,18 +23,6 @@
 
 #define NPROC	(PROC_CTL + 1)
 
-static const struct {
-	const char	*name;
-	size_t		 size;
-	uint32_t	 from;
-	uint32_t	 to;
-	int		 flags;
-} rows[] = {
-#define MSG(t, s, f, r, fl)	{ #t, s, f, r, fl },
-	MSG_TABLE
-#undef MSG
-};
-
 /*
  * The channels of DESIGN: the parent with each child, the engine with
  * keyd, stored and relayd, relayd with keyd and stored, and control
@@ -76,13 +64,13 @@ message(uint32_t type, size_t len, int fd)
 static size_t
 good_len(uint32_t t)
 {
-	return rows[t].size == MSG_VAR ? 8 : rows[t].size;
+	return msg_row(t)->size == MSG_VAR ? 8 : msg_row(t)->size;
 }
 
 static int
 good_fd(uint32_t t)
 {
-	return rows[t].flags & MSG_FD ? 0 : -1;
+	return msg_row(t)->flags & MSG_FD ? 0 : -1;
 }
 
 /* Exactly the pairs of its row pass, for each message. */
@@ -98,14 +86,14 @@ test_pairs(void)
 		for (f = 0; f < NPROC; f++)
 			for (r = 0; r < NPROC; r++) {
 				m = message(t, good_len(t), good_fd(t));
-				want = (rows[t].from & (1U << f)) &&
-				    (rows[t].to & (1U << r));
+				want = (msg_row(t)->from & (1U << f)) &&
+				    (msg_row(t)->to & (1U << r));
 				got = msg_accept(&m, f, r, why,
 				    sizeof(why)) == 0;
 				pass += got;
 				if (got != want && bad++ < 5)
 					printf("# %s from %s to %s: %s\n",
-					    rows[t].name, proc_name(f),
+					    msg_row(t)->name, proc_name(f),
 					    proc_name(r), got ? "passed" : why);
 			}
 	ok(bad == 0, "every type from every sender to every receiver: "
@@ -122,29 +110,29 @@ test_channels(void)
 
 	for (t = 1; t < IMSG_MAX; t++) {
 		for (f = 0; f < NPROC; f++) {
-			if (!(rows[t].from & (1U << f)))
+			if (!(msg_row(t)->from & (1U << f)))
 				continue;
 			for (reached = 0, r = 0; r < NPROC; r++)
-				reached |= (rows[t].to & (1U << r)) &&
+				reached |= (msg_row(t)->to & (1U << r)) &&
 				    channel(f, r);
 			if (!reached && bad++ < 5)
 				printf("# %s: %s reaches none of its "
-				    "receivers\n", rows[t].name, proc_name(f));
+				    "receivers\n", msg_row(t)->name, proc_name(f));
 		}
 		for (r = 0; r < NPROC; r++) {
-			if (!(rows[t].to & (1U << r)))
+			if (!(msg_row(t)->to & (1U << r)))
 				continue;
 			for (reached = 0, f = 0; f < NPROC; f++)
-				reached |= (rows[t].from & (1U << f)) &&
+				reached |= (msg_row(t)->from & (1U << f)) &&
 				    channel(f, r);
 			if (!reached && bad++ < 5)
 				printf("# %s: no sender reaches %s\n",
-				    rows[t].name, proc_name(r));
+				    msg_row(t)->name, proc_name(r));
 		}
 	}
 	ok(bad == 0, "every route of the table is over a channel that "
 	    "exists (%d not)", bad);
-	ok(rows[IMSG_NONE].from == 0 && rows[IMSG_NONE].to == 0,
+	ok(msg_row(IMSG_NONE)->from == 0 && msg_row(IMSG_NONE)->to == 0,
 	    "IMSG_NONE is sent by no one");
 }
 
@@ -156,14 +144,14 @@ test_readonly(void)
 	int		 show, bad = 0, n = 0;
 
 	for (t = 0; t < IMSG_MAX; t++) {
-		show = strncmp(rows[t].name, "IMSG_CTL_SHOW_", 14) == 0;
+		show = strncmp(msg_row(t)->name, "IMSG_CTL_SHOW_", 14) == 0;
 		n += show;
 		if (show != msg_readonly(t) && bad++ < 5)
-			printf("# %s: read-only %d\n", rows[t].name,
+			printf("# %s: read-only %d\n", msg_row(t)->name,
 			    msg_readonly(t));
-		if (show && !(rows[t].from & P_CTL) && bad++ < 5)
+		if (show && !(msg_row(t)->from & P_CTL) && bad++ < 5)
 			printf("# %s: a control client cannot send it\n",
-			    rows[t].name);
+			    msg_row(t)->name);
 	}
 	ok(bad == 0 && n >= 8, "read-only exactly for the %d show requests, "
 	    "each one a control client may send (%d wrong)", n, bad);
@@ -279,9 +267,9 @@ print_table(void)
 	uint32_t	 t;
 
 	for (t = 0; t < IMSG_MAX; t++)
-		printf("%u %s %lld %u %u %d\n", t, rows[t].name,
-		    rows[t].size == MSG_VAR ? -1LL : (long long)rows[t].size,
-		    rows[t].from, rows[t].to, rows[t].flags);
+		printf("%u %s %lld %u %u %d\n", t, msg_row(t)->name,
+		    msg_row(t)->size == MSG_VAR ? -1LL : (long long)msg_row(t)->size,
+		    msg_row(t)->from, msg_row(t)->to, msg_row(t)->flags);
 }
 
 int
