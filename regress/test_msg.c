@@ -105,29 +105,30 @@ test_pairs(void)
 static void
 test_channels(void)
 {
-	uint32_t	 t;
-	int		 f, r, reached, bad = 0;
+	const struct msg_row	*m;
+	uint32_t		 t;
+	int			 f, r, reached, bad = 0;
 
 	for (t = 1; t < IMSG_MAX; t++) {
+		m = msg_row(t);
 		for (f = 0; f < NPROC; f++) {
-			if (!(msg_row(t)->from & (1U << f)))
+			if (!(m->from & (1U << f)))
 				continue;
 			for (reached = 0, r = 0; r < NPROC; r++)
-				reached |= (msg_row(t)->to & (1U << r)) &&
-				    channel(f, r);
+				reached |= (m->to & (1U << r)) && channel(f, r);
 			if (!reached && bad++ < 5)
 				printf("# %s: %s reaches none of its "
-				    "receivers\n", msg_row(t)->name, proc_name(f));
+				    "receivers\n", m->name, proc_name(f));
 		}
 		for (r = 0; r < NPROC; r++) {
-			if (!(msg_row(t)->to & (1U << r)))
+			if (!(m->to & (1U << r)))
 				continue;
 			for (reached = 0, f = 0; f < NPROC; f++)
-				reached |= (msg_row(t)->from & (1U << f)) &&
+				reached |= (m->from & (1U << f)) &&
 				    channel(f, r);
 			if (!reached && bad++ < 5)
-				printf("# %s: no sender reaches %s\n",
-				    msg_row(t)->name, proc_name(r));
+				printf("# %s: no sender reaches %s\n", m->name,
+				    proc_name(r));
 		}
 	}
 	ok(bad == 0, "every route of the table is over a channel that "
@@ -264,12 +265,15 @@ test_fatal(void)
 static void
 print_table(void)
 {
-	uint32_t	 t;
+	const struct msg_row	*m;
+	uint32_t		 t;
 
-	for (t = 0; t < IMSG_MAX; t++)
-		printf("%u %s %lld %u %u %d\n", t, msg_row(t)->name,
-		    msg_row(t)->size == MSG_VAR ? -1LL : (long long)msg_row(t)->size,
-		    msg_row(t)->from, msg_row(t)->to, msg_row(t)->flags);
+	for (t = 0; t < IMSG_MAX; t++) {
+		m = msg_row(t);
+		printf("%u %s %lld %u %u %d\n", t, m->name,
+		    m->size == MSG_VAR ? -1LL : (long long)m->size, m->from,
+		    m->to, m->flags);
+	}
 }
 
 int
