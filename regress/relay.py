@@ -274,7 +274,7 @@ def field(line, name):
     return m.group(1) if m else None
 
 
-# the sources of a peer in peerctl show peers (common/storerec.h)
+# the sources of a peer in peerctl show peers (common/wire/storerec.h)
 SRC_IDENTIFY = 0x02
 SRC_RELAY = 0x04
 SRC_INBOUND = 0x20
