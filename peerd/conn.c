@@ -390,6 +390,18 @@ sockaddr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* The address as 16 bytes, IPv4 mapped into IPv6. */
+void
+sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
 /* Bytes before the security handshake, as they are. */
 int
 conn_write_raw(struct conn *c, const void *data, size_t len)

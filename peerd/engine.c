@@ -284,11 +284,13 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_STORE_BANS_END:
 		bans_loaded();
+		listen_resume();
 		connmgr_start();
 		return 0;
 	case IMSG_STORE_BAN_RES:
+		/* the answer to a block or unblock */
 		imsg_get_data(imsg, &res, sizeof(res));
-		bans_stored(imsg_get_peerid(imsg), &res);
+		control_result(imsg_get_peerid(imsg), res.ok, res.msg);
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));

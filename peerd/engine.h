@@ -222,6 +222,8 @@ size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 void		 carrier_push(struct conn *);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
+void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
+void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
 void		 upgrade_start(struct conn *);
@@ -229,7 +231,6 @@ void		 upgrade_input(struct conn *, const uint8_t *, size_t,
 		    size_t *);
 void		 upgrade_static_dh(uint32_t, const uint8_t *);
 void		 upgrade_open(struct conn *);
-void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
 int		 noise_frames(struct conn *, uint8_t *, size_t, size_t *);
 
 /* yamux.c */
@@ -274,7 +275,6 @@ size_t		 listen_addrs(struct multiaddr *, size_t,
 		    const struct sockaddr_storage *);
 void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
-void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* relay.c: the relay service */
 int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
@@ -324,10 +324,10 @@ int		 bans_check_peer(const struct peerid *);
 int		 bans_count(void);
 void		 bans_load(const struct store_ban_op *);
 void		 bans_loaded(void);
-void		 bans_block(uint32_t, const struct ctl_block *);
-void		 bans_unblock(uint32_t, const char *);
-void		 bans_stored(uint32_t, const struct ctl_result *);
-void		 bans_show(uint32_t);
+int		 bans_block(uint32_t, const struct ctl_block *, char *,
+		    size_t);
+int		 bans_unblock(uint32_t, const char *, char *, size_t);
+void		 bans_walk(void (*)(const struct ctl_ban *, void *), void *);
 void		 bans_sweep(void);
 
 /* known.c: what the store learns */

@@ -1,6 +1,8 @@
 /*
  * Listening sockets, bound by the parent and passed down.  Accepting
  * obeys the bounds: pending handshakes, connections per IP, the total.
+ * Calls conn.c, bans.c, upgrade.c (to start the upgrade of an accepted
+ * connection) and engine.c (the bounds of the configuration).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -121,17 +123,6 @@ refused(const char *why, const struct sockaddr_storage *ss)
 	last_refusal_log = now;
 	sockaddr_fmt(ss, addr, sizeof(addr));
 	log_info("refused a connection from %s: %s", addr, why);
-}
-
-void
-sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
-{
-	memset(ip, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		ip[10] = ip[11] = 0xff;
-		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6)
-		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
 /*
