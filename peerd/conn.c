@@ -29,6 +29,11 @@
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
 struct engine_counters	 counters;
+/* as the engine has them before the first configuration */
+struct conn_limits	 conn_limits = {
+	.max_streams = 256,
+	.upgrade_timeout = 10
+};
 static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
 static uint64_t		 ncloses;
@@ -93,7 +98,7 @@ conn_new_pending(enum conn_dir dir)
 {
 	struct conn	*c;
 
-	if (conn_count() >= engine_max_connections() ||
+	if (conn_count() >= conn_limits.max_connections ||
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;
@@ -133,7 +138,7 @@ conn_new_relayed(enum conn_dir dir)
 {
 	struct conn	*c;
 
-	if (dir == CONN_INBOUND && conn_pending() >= engine_max_pending())
+	if (dir == CONN_INBOUND && conn_pending() >= conn_limits.max_pending)
 		return NULL;
 	if ((c = conn_new_pending(dir)) != NULL)
 		c->relayed = 1;
@@ -663,7 +668,7 @@ void
 conn_sweep(time_t now)
 {
 	struct conn	*c, *t;
-	time_t		 limit = engine_upgrade_timeout();
+	time_t		 limit = conn_limits.upgrade_timeout;
 
 	for (c = TAILQ_FIRST(&upgrading); c != NULL; c = t) {
 		t = TAILQ_NEXT(c, hs_entry);

@@ -49,30 +49,6 @@ engine_uptime(void)
 	return now.tv_sec - engine.started.tv_sec;
 }
 
-time_t
-engine_upgrade_timeout(void)
-{
-	return child->conf ? child->conf->upgrade_timeout / 1000 : 10;
-}
-
-int
-engine_max_streams(void)
-{
-	return child->conf ? child->conf->max_streams : 256;
-}
-
-int
-engine_max_connections(void)
-{
-	return child->conf ? child->conf->max_connections : 0;
-}
-
-int
-engine_max_pending(void)
-{
-	return child->conf ? child->conf->max_pending : 0;
-}
-
 int
 engine_max_per_ip(void)
 {
@@ -416,6 +392,10 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
+	conn_limits.max_connections = nconf->max_connections;
+	conn_limits.max_pending = nconf->max_pending;
+	conn_limits.max_streams = nconf->max_streams;
+	conn_limits.upgrade_timeout = nconf->upgrade_timeout / 1000;
 	client_configure(nconf);
 	connmgr_configure(nconf);
 	listen_resume();

@@ -160,6 +160,14 @@ struct conn {
 
 TAILQ_HEAD(connlist, conn);
 
+/* The bounds of the configuration: the engine sets them at each load. */
+struct conn_limits {
+	int		 max_connections;
+	int		 max_pending;		/* upgrading */
+	int		 max_streams;		/* per connection */
+	time_t		 upgrade_timeout;	/* seconds */
+};
+
 struct engine_counters {
 	uint64_t	 accepted;
 	uint64_t	 dialed;
@@ -187,6 +195,7 @@ struct engine_identity {
 };
 
 extern struct connlist		 conns;
+extern struct conn_limits	 conn_limits;
 extern struct engine_counters	 counters;
 extern struct engine_identity	 ident;
 
@@ -350,10 +359,6 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
-time_t		 engine_upgrade_timeout(void);
-int		 engine_max_streams(void);
-int		 engine_max_connections(void);
-int		 engine_max_pending(void);
 int		 engine_max_per_ip(void);
 int64_t		 engine_conns_per_minute(void);
 void		 engine_key_dh(uint32_t, const uint8_t *);

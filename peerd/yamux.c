@@ -115,7 +115,7 @@ yamux_open(struct conn *c, const char *proto)
 	struct stream	*s;
 
 	if (c->state != CS_OPEN || c->mux.goaway ||
-	    c->mux.nstreams >= (uint32_t)engine_max_streams())
+	    c->mux.nstreams >= (uint32_t)conn_limits.max_streams)
 		return NULL;
 	if ((s = stream_new(c, c->mux.next_id)) == NULL)
 		return NULL;
@@ -276,7 +276,7 @@ stream_accept(struct conn *c, uint32_t id, struct stream **sp)
 	if (stream_lookup(c, id) != NULL)
 		return y_error(c, "SYN for an open stream");
 	if (c->mux.goaway || c->mux.nstreams >=
-	    (uint32_t)engine_max_streams() ||
+	    (uint32_t)conn_limits.max_streams ||
 	    (s = stream_new(c, id)) == NULL) {
 		counters.streams_refused++;
 		y_send(c, Y_WINDOW, F_RST, id, 0);
