@@ -92,6 +92,18 @@ struct stream {
 	void			*ctx;
 };
 
+/*
+ * What yamux.c hands up to the stream layer: stream.c registers it with
+ * stream_init(), so that yamux.c calls nothing above it by name.
+ */
+struct stream_upcalls {
+	void	(*opened)(struct stream *);	/* ours or the remote's */
+	void	(*input)(struct stream *);	/* s->in has more */
+	void	(*remote_closed)(struct stream *);
+	void	(*writable)(struct stream *);	/* room again */
+	void	(*freed)(struct stream *);	/* about to be freed */
+};
+
 struct yamux {
 	TAILQ_HEAD(, stream)	 streams;
 	uint32_t		 next_id;
@@ -243,6 +255,7 @@ void		 upgrade_open(struct conn *);
 int		 noise_frames(struct conn *, uint8_t *, size_t, size_t *);
 
 /* yamux.c */
+void		 yamux_set_upcalls(const struct stream_upcalls *);
 void		 yamux_init(struct conn *);
 int		 yamux_input(struct conn *, const uint8_t *, size_t);
 struct stream	*yamux_open(struct conn *, const char *);
@@ -260,11 +273,7 @@ void		 yamux_send_pending(struct conn *);
 /* stream.c */
 extern const struct proto	*protocols[];
 const struct proto *proto_lookup(const char *);
-void		 stream_opened(struct stream *);
-void		 stream_input(struct stream *);
-void		 stream_remote_closed(struct stream *);
-void		 stream_writable_cb(struct stream *);
-void		 stream_free_proto(struct stream *);
+void		 stream_init(void);
 size_t		 proto_names(const char **, size_t);
 
 /* proto_identify.c, proto_ping.c, relay.c */

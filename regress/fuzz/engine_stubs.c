@@ -103,6 +103,7 @@ stub_init(void)
 
 	if (base != NULL)
 		return;
+	stream_init();
 	randombytes_set_implementation(&zero_rng);
 	if (sodium_init() == -1)
 		abort();
