@@ -38,9 +38,16 @@ static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
 static uint64_t		 ncloses;
 static uint8_t		 scratch[READ_CHUNK];
+static struct conn_hooks hooks;
 
 static void	 conn_io(int, short, void *);
 static int	 conn_seal(struct conn *);
+
+void
+conn_set_hooks(const struct conn_hooks *h)
+{
+	hooks = *h;
+}
 
 time_t
 mono_now(void)
@@ -306,18 +313,13 @@ conn_close(struct conn *c, const char *reason)
 	if (!c->in_upgrade) {
 		log_info("connection %u %s %s closed: %s", c->id,
 		    c->dir == CONN_INBOUND ? "from" : "to", peer, reason);
-		ops_conn_closed(c);
 	} else {
 		log_debug("connection %u closed during upgrade: %s", c->id,
 		    reason);
 		TAILQ_REMOVE(&upgrading, c, hs_entry);
 		npending--;
-		ops_conn_failed(c, reason);
 	}
-	relay_conn_closed(c);
-	client_conn_closed(c);
-	connmgr_conn_closed(c);
-	yamux_free(c);
+	hooks.closing(c, reason);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	ncloses++;
@@ -339,9 +341,8 @@ conn_close(struct conn *c, const char *reason)
 	bq_free(&c->raw);
 	bq_free(&c->out);
 	bq_free(&c->mspt);
-	peer_info_free(c->info);
 	free(c);
-	listen_resume();
+	hooks.freed();
 }
 
 /* A violation: one line in the log, one count, this connection only. */

@@ -401,6 +401,25 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	listen_resume();
 }
 
+/*
+ * A connection goes: those who hold it let go, in this order; its
+ * streams last, and then what identify said.
+ */
+static void
+engine_conn_closing(struct conn *c, const char *reason)
+{
+	if (c->in_upgrade)
+		ops_conn_failed(c, reason);
+	else
+		ops_conn_closed(c);
+	relay_conn_closed(c);
+	client_conn_closed(c);
+	connmgr_conn_closed(c);
+	yamux_free(c);
+	peer_info_free(c->info);
+	c->info = NULL;
+}
+
 static void
 engine_flush(struct conn *c, void *arg)
 {
@@ -468,12 +487,17 @@ engine_main(int argc, char *argv[])
 		.status = engine_status,
 		.shutdown = engine_shutdown,
 	};
+	static const struct conn_hooks hooks = {
+		.closing = engine_conn_closing,
+		.freed = listen_resume,
+	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
 	stream_init();
+	conn_set_hooks(&hooks);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

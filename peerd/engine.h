@@ -172,6 +172,16 @@ struct conn {
 
 TAILQ_HEAD(connlist, conn);
 
+/*
+ * What conn.c asks of the layers above it, set by the engine at start:
+ * conn.c calls no other file of the engine by name.
+ */
+struct conn_hooks {
+	/* going: in_upgrade says whether it ever came up */
+	void	(*closing)(struct conn *, const char *);
+	void	(*freed)(void);		/* a connection's slot is free */
+};
+
 /* The bounds of the configuration: the engine sets them at each load. */
 struct conn_limits {
 	int		 max_connections;
@@ -212,6 +222,7 @@ extern struct engine_counters	 counters;
 extern struct engine_identity	 ident;
 
 /* conn.c */
+void		 conn_set_hooks(const struct conn_hooks *);
 struct conn	*conn_new(int, enum conn_dir, const struct sockaddr *,
 		    socklen_t);
 void		 conn_close(struct conn *, const char *);
