@@ -152,49 +152,6 @@ conn_new_relayed(enum conn_dir dir)
 	return c;
 }
 
-/* The relay stream is up: the upgrade runs over it. */
-void
-conn_attach(struct conn *c, struct stream *s)
-{
-	c->carrier_conn = s->conn->id;
-	c->carrier_stream = s->id;
-	c->via = s->conn->peer;
-	c->state = CS_MS_SECURITY;
-	upgrade_start(c);
-}
-
-static struct stream *
-carrier(const struct conn *c)
-{
-	struct conn	*cc;
-
-	if (c->carrier_stream == 0 || (cc = conn_find(c->carrier_conn)) ==
-	    NULL)
-		return NULL;
-	return stream_lookup(cc, c->carrier_stream);
-}
-
-/* Hand sealed output to the relay stream, as far as it takes it. */
-void
-carrier_push(struct conn *c)
-{
-	struct stream	*s;
-	size_t		 n;
-	int		 was = conn_congested(c);
-
-	if ((s = carrier(c)) == NULL || c->framing)
-		return;
-	while (c->out.len > 0 && stream_writable(s)) {
-		n = c->out.len < NOISE_MAXMSG ? c->out.len : NOISE_MAXMSG;
-		if (stream_write(s, bq_ptr(&c->out), n) == -1)
-			break;
-		bq_consume(&c->out, n);
-	}
-	conn_flush(s->conn);
-	if (was && !conn_congested(c) && c->state == CS_OPEN)
-		yamux_send_pending(c);
-}
-
 void
 conn_update_events(struct conn *c)
 {
@@ -202,7 +159,7 @@ conn_update_events(struct conn *c)
 
 	if (c->fd == -1) {
 		if (c->relayed && c->out.len > 0)
-			carrier_push(c);
+			hooks.push(c);
 		return;
 	}
 
@@ -305,7 +262,6 @@ conn_upgraded(struct conn *c)
 void
 conn_close(struct conn *c, const char *reason)
 {
-	struct stream	*s;
 	char		 peer[PEERID_STRMAX] = "";
 
 	if (c->have_peer)
@@ -327,11 +283,6 @@ conn_close(struct conn *c, const char *reason)
 		event_del(&c->ev);
 	if (c->fd != -1)
 		close(c->fd);
-	if (c->relayed && (s = carrier(c)) != NULL) {
-		c->carrier_stream = 0;
-		s->ctx = NULL;
-		stream_reset(s);
-	}
 	if (c->hs != NULL) {
 		noise_hs_clear(c->hs);
 		free(c->hs);
@@ -371,8 +322,8 @@ conn_abort(struct conn *c, const char *reason)
 		if (c->fd != -1)
 			send(c->fd, bq_ptr(&c->out), c->out.len,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		else
-			carrier_push(c);
+		else if (c->relayed)
+			hooks.push(c);
 	}
 	conn_close(c, reason);
 }

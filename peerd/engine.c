@@ -416,6 +416,7 @@ engine_conn_closing(struct conn *c, const char *reason)
 	client_conn_closed(c);
 	connmgr_conn_closed(c);
 	yamux_free(c);
+	carrier_release(c);
 	peer_info_free(c->info);
 	c->info = NULL;
 }
@@ -490,6 +491,7 @@ engine_main(int argc, char *argv[])
 	static const struct conn_hooks hooks = {
 		.closing = engine_conn_closing,
 		.freed = listen_resume,
+		.push = carrier_push,
 	};
 	struct timeval	 tv = { 1, 0 };
 

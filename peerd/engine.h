@@ -180,6 +180,7 @@ struct conn_hooks {
 	/* going: in_upgrade says whether it ever came up */
 	void	(*closing)(struct conn *, const char *);
 	void	(*freed)(void);		/* a connection's slot is free */
+	void	(*push)(struct conn *);	/* output of a relayed one */
 };
 
 /* The bounds of the configuration: the engine sets them at each load. */
@@ -249,9 +250,7 @@ struct conn	*conn_new_relayed(enum conn_dir);
 struct conn	*conn_new_pending(enum conn_dir);
 void		 conn_set_socket(struct conn *, int,
 		    const struct sockaddr_storage *, socklen_t);
-void		 conn_attach(struct conn *, struct stream *);
 size_t		 conn_feed(struct conn *, uint8_t *, size_t);
-void		 carrier_push(struct conn *);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
 void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
@@ -328,6 +327,8 @@ void		 client_conn_closed(struct conn *);
 size_t		 client_addrs(struct multiaddr *, size_t);
 int		 client_is_relay(const struct conn *);
 struct conn	*client_dial(const struct multiaddr *, char *, size_t);
+void		 carrier_push(struct conn *);
+void		 carrier_release(struct conn *);
 
 /* dial.c */
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
