@@ -2,6 +2,9 @@
  * Connections: the socket, one event each, input framing and the output
  * queue.  Plaintext is written straight into the output queue and sealed
  * there in place, so an outgoing byte is copied once and encrypted once.
+ * The lowest layer of the engine: what lies above it (the upgrade, yamux,
+ * a relayed connection's carrier, those who must hear of a close) is
+ * reached through the hooks the engine sets.  Calls common/ only.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -22,7 +25,6 @@
 
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
 
 #define READ_CHUNK	(256 * 1024)
 
@@ -459,10 +461,7 @@ conn_input(struct conn *c, uint8_t *buf, size_t len, int *gone)
 	size_t		 used = 0, n;
 
 	while (used < len) {
-		if (c->state == CS_MS_SECURITY)
-			upgrade_input(c, buf + used, len - used, &n);
-		else if (noise_frames(c, buf + used, len - used, &n) == -1)
-			n = 0;
+		hooks.input(c, buf + used, len - used, &n);
 		if (conn_find(id) != c) {
 			*gone = 1;
 			return used;
@@ -560,7 +559,7 @@ conn_send(struct conn *c)
 	}
 	bq_consume(&c->out, n);
 	if (was && !conn_congested(c) && c->state == CS_OPEN)
-		yamux_send_pending(c);
+		hooks.drained(c);
 	return 0;
 }
 
@@ -579,7 +578,7 @@ conn_connected(struct conn *c)
 	len = sizeof(c->lss);
 	getsockname(c->fd, (struct sockaddr *)&c->lss, &len);
 	c->state = CS_MS_SECURITY;
-	upgrade_start(c);
+	hooks.start(c);
 }
 
 static void
@@ -608,14 +607,7 @@ conn_io(int fd, short event, void *arg)
 	conn_flush(c);
 }
 
-/* Once a second: handshake deadlines and keepalives. */
-static void
-keepalive(struct conn *c, void *arg)
-{
-	if (c->state == CS_OPEN)
-		yamux_keepalive(c, *(time_t *)arg);
-}
-
+/* Once a second: handshake deadlines. */
 void
 conn_sweep(time_t now)
 {
@@ -630,7 +622,6 @@ conn_sweep(time_t now)
 		log_info("connection %u: handshake timed out", c->id);
 		conn_close(c, "handshake timed out");
 	}
-	conn_walk(keepalive, &now);
 }
 
 /*
@@ -659,14 +650,14 @@ conn_walk(void (*fn)(struct conn *, void *), void *arg)
 	}
 }
 
+/* Each connection is given to last, then aborted. */
 void
-conn_close_all(void)
+conn_close_all(void (*last)(struct conn *))
 {
 	struct conn	*c;
 
 	while ((c = TAILQ_FIRST(&conns)) != NULL) {
-		if (c->state == CS_OPEN)
-			yamux_goaway(c, 0);
+		last(c);
 		conn_abort(c, "shutting down");
 	}
 }

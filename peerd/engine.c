@@ -1,7 +1,10 @@
 /*
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
- * peer record.
+ * peer record.  The top of the engine: it dispatches what the other
+ * processes send, runs the sweep, sets the hooks through which conn.c
+ * reaches the layers above it (so a close fans out from here, in order),
+ * and calls every other file of the engine.
  */
 #include <sys/types.h>
 
@@ -422,6 +425,20 @@ engine_conn_closing(struct conn *c, const char *reason)
 }
 
 static void
+engine_keepalive(struct conn *c, void *arg)
+{
+	if (c->state == CS_OPEN)
+		yamux_keepalive(c, *(time_t *)arg);
+}
+
+static void
+engine_goaway(struct conn *c)
+{
+	if (c->state == CS_OPEN)
+		yamux_goaway(c, 0);
+}
+
+static void
 engine_flush(struct conn *c, void *arg)
 {
 	if (c->framing || c->out.len > 0)
@@ -435,6 +452,7 @@ engine_sweep(int fd, short event, void *arg)
 	time_t		 now = mono_now();
 
 	conn_sweep(now);
+	conn_walk(engine_keepalive, &now);
 	bans_sweep();
 	connmgr_sweep();
 	relay_sweep(now);
@@ -470,7 +488,7 @@ engine_shutdown(void)
 {
 	evtimer_del(&engine.ev_sweep);
 	connmgr_stop();
-	conn_close_all();
+	conn_close_all(engine_goaway);
 	listen_close_all();
 	control_shutdown();
 	free(ident.record);
@@ -489,6 +507,9 @@ engine_main(int argc, char *argv[])
 		.shutdown = engine_shutdown,
 	};
 	static const struct conn_hooks hooks = {
+		.start = upgrade_start,
+		.input = upgrade_input,
+		.drained = yamux_send_pending,
 		.closing = engine_conn_closing,
 		.freed = listen_resume,
 		.push = carrier_push,

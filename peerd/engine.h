@@ -1,6 +1,10 @@
 /*
  * The network engine: connections, the security and muxer upgrade,
- * yamux sessions, streams and the protocol table.
+ * yamux sessions, streams and the protocol table.  Layers, lowest first:
+ * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
+ * that use connections; engine.c at the top.  A lower layer reaches a
+ * higher one only through the hooks below (struct conn_hooks, struct
+ * stream_upcalls), set at start.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -177,6 +181,10 @@ TAILQ_HEAD(connlist, conn);
  * conn.c calls no other file of the engine by name.
  */
 struct conn_hooks {
+	void	(*start)(struct conn *);	/* connected: upgrade it */
+	/* input, *used set to what was taken; may close the connection */
+	void	(*input)(struct conn *, uint8_t *, size_t, size_t *);
+	void	(*drained)(struct conn *);	/* open, and room again */
 	/* going: in_upgrade says whether it ever came up */
 	void	(*closing)(struct conn *, const char *);
 	void	(*freed)(void);		/* a connection's slot is free */
@@ -243,7 +251,7 @@ int		 conn_count_ip(const struct sockaddr_storage *);
 int		 conn_pending(void);
 time_t		 mono_now(void);
 int64_t		 mono_ms(void);
-void		 conn_close_all(void);
+void		 conn_close_all(void (*)(struct conn *));
 void		 conn_walk(void (*)(struct conn *, void *), void *);
 void		 conn_upgraded(struct conn *);
 struct conn	*conn_new_relayed(enum conn_dir);
@@ -258,11 +266,9 @@ void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
 void		 upgrade_start(struct conn *);
-void		 upgrade_input(struct conn *, const uint8_t *, size_t,
-		    size_t *);
+void		 upgrade_input(struct conn *, uint8_t *, size_t, size_t *);
 void		 upgrade_static_dh(uint32_t, const uint8_t *);
 void		 upgrade_open(struct conn *);
-int		 noise_frames(struct conn *, uint8_t *, size_t, size_t *);
 
 /* yamux.c */
 void		 yamux_set_upcalls(const struct stream_upcalls *);
