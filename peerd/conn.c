@@ -650,7 +650,7 @@ conn_walk(void (*fn)(struct conn *, void *), void *arg)
 	}
 }
 
-/* Each connection is given to last, then aborted. */
+/* Each connection is handed to last (its last words), then aborted. */
 void
 conn_close_all(void (*last)(struct conn *))
 {

@@ -372,11 +372,21 @@ engine_peer_up(enum proc_id id)
 }
 
 static void
+engine_limits(const struct peerd_conf *conf)
+{
+	conn_limits.max_connections = conf->max_connections;
+	conn_limits.max_pending = conf->max_pending;
+	conn_limits.max_streams = conf->max_streams;
+	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
+}
+
+static void
 engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	char	 err[256];
 	size_t	 i;
 
+	engine_limits(nconf);
 	engine.nannounce = 0;
 	for (i = 0; i < nconf->announce.n; i++) {
 		if (engine.nannounce == MAX_ANNOUNCE) {
@@ -395,10 +405,6 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
-	conn_limits.max_connections = nconf->max_connections;
-	conn_limits.max_pending = nconf->max_pending;
-	conn_limits.max_streams = nconf->max_streams;
-	conn_limits.upgrade_timeout = nconf->upgrade_timeout / 1000;
 	client_configure(nconf);
 	connmgr_configure(nconf);
 	listen_resume();

@@ -2,9 +2,9 @@
  * The network engine: connections, the security and muxer upgrade,
  * yamux sessions, streams and the protocol table.  Layers, lowest first:
  * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
- * that use connections; engine.c at the top.  A lower layer reaches a
- * higher one only through the hooks below (struct conn_hooks, struct
- * stream_upcalls), set at start.
+ * that use connections; engine.c at the top.  conn.c, yamux.c and
+ * stream.c reach the layers above them only through the hooks below
+ * (struct conn_hooks, struct stream_upcalls), set at start.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -185,10 +185,10 @@ struct conn_hooks {
 	/* input, *used set to what was taken; may close the connection */
 	void	(*input)(struct conn *, uint8_t *, size_t, size_t *);
 	void	(*drained)(struct conn *);	/* open, and room again */
+	void	(*push)(struct conn *);		/* output of a relayed one */
 	/* going: in_upgrade says whether it ever came up */
 	void	(*closing)(struct conn *, const char *);
-	void	(*freed)(void);		/* a connection's slot is free */
-	void	(*push)(struct conn *);	/* output of a relayed one */
+	void	(*freed)(void);			/* its slot is free */
 };
 
 /* The bounds of the configuration: the engine sets them at each load. */
