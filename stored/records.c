@@ -1,6 +1,8 @@
 /*
  * What stored keeps: known peers, bans and relay accounting.  Updates
- * are applied inside the batch transaction; reads answer the engine.
+ * are applied inside the batch transaction and the sweep prunes inside
+ * its own, both store.c's, which calls in here through its hooks; reads
+ * answer the engine.  Calls store.c and common/.
  */
 #include <sys/types.h>
 
@@ -184,8 +186,8 @@ cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cur)
 }
 
 /* Expired bans and accounting older than ACCT_KEEP_DAYS go. */
-void
-rec_prune(MDB_txn *txn, int64_t now)
+static void
+prune_expired(MDB_txn *txn, int64_t now)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
@@ -234,8 +236,8 @@ aged_cmp(const void *a, const void *b)
 }
 
 /* Over the maximum, the peers seen longest ago are forgotten. */
-void
-rec_prune_peers(MDB_txn *txn, uint64_t max)
+static void
+prune_peers(MDB_txn *txn, uint64_t max)
 {
 	static struct peer_rec	 pr;
 	MDB_cursor		*cur;
@@ -270,6 +272,13 @@ rec_prune_peers(MDB_txn *txn, uint64_t max)
 	log_info("store: forgot %zu peers seen longest ago (store.maxPeers "
 	    "%llu)", i, (unsigned long long)max);
 	free(all);
+}
+
+void
+rec_prune(MDB_txn *txn, int64_t now, uint64_t max_peers)
+{
+	prune_expired(txn, now);
+	prune_peers(txn, max_peers);
 }
 
 /* Every ban in force, to the engine that enforces them. */

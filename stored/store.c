@@ -3,7 +3,9 @@
  * applied in one transaction at most STORE_BATCH_MS after the first, or
  * at STORE_BATCH_OPS; a write that is answered has been committed.  A
  * full map is grown and the batch retried; a failing disk aborts the
- * batch, which leaves the store as it was.
+ * batch, which leaves the store as it was.  What an update does to the
+ * records, and what a sweep removes, is records.c's, reached through the
+ * hooks given at open; this file calls verify.c and common/ only.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -46,6 +48,7 @@ static int		 failing;
 static char		 failure[128];
 static uint64_t		 commits, dropped;
 static int64_t		 max_peers = 10000;
+static struct store_hooks hooks;
 
 int64_t
 store_now(void)
@@ -198,12 +201,13 @@ store_sweep_cb(int fd, short event, void *arg)
 }
 
 void
-store_open(int64_t mapsize, const char *root)
+store_open(int64_t mapsize, const char *root, const struct store_hooks *h)
 {
 	MDB_txn	*txn;
 	char	 err[256];
 	int	 r;
 
+	hooks = *h;
 	if ((r = mdb_env_create(&env)) != 0)
 		fatalx("store: %s", mdb_strerror(r));
 	mdb_env_set_maxdbs(env, STORE_MAXDBS);
@@ -340,7 +344,7 @@ store_apply(char msgs[][CTL_MSGLEN], int *refused)
 	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		return r;
 	TAILQ_FOREACH(op, &ops, entry) {
-		r = rec_apply(txn, op->type, op->data, op->len,
+		r = hooks.apply(txn, op->type, op->data, op->len,
 		    op->ctl && i < STORE_BATCH_OPS ? msgs[i] : NULL,
 		    CTL_MSGLEN);
 		if (op->ctl && i < STORE_BATCH_OPS)
@@ -482,8 +486,7 @@ store_sweep(void)
 		log_warnx("store: sweep: %s", mdb_strerror(r));
 		return;
 	}
-	rec_prune(txn, store_now());
-	rec_prune_peers(txn, (uint64_t)max_peers);
+	hooks.prune(txn, store_now(), (uint64_t)max_peers);
 	if ((r = mdb_txn_commit(txn)) != 0)
 		log_warnx("store: sweep: %s", mdb_strerror(r));
 }

@@ -54,11 +54,22 @@ int	 store_open_dbs(MDB_txn *, struct store_dbs *, unsigned int);
 int	 store_size_ok(MDB_env *, char *, size_t);
 void	 verify_summary(const struct verify_report *, char *, size_t);
 
-/* store.c */
+/*
+ * store.c: what records.c does inside store.c's transactions, handed
+ * down by stored.c at open.
+ */
+struct store_hooks {
+	/* 0 applied, -1 refused (msg says why), else an LMDB or errno code */
+	int	(*apply)(MDB_txn *, enum store_op_type, const void *, size_t,
+		    char *, size_t);
+	/* expired records, and peers beyond the maximum */
+	void	(*prune)(MDB_txn *, int64_t, uint64_t);
+};
+
 extern MDB_env		*env;
 extern struct store_dbs	 dbs;
 
-void	 store_open(int64_t, const char *);
+void	 store_open(int64_t, const char *, const struct store_hooks *);
 void	 store_close(void);
 void	 store_queue(enum store_op_type, const void *, size_t, uint32_t);
 int	 store_flush(void);
@@ -73,8 +84,7 @@ void	 store_reply(uint32_t, uint32_t, int, const char *);
 /* records.c */
 int	 rec_apply(MDB_txn *, enum store_op_type, const void *, size_t,
 	    char *, size_t);
-void	 rec_prune_peers(MDB_txn *, uint64_t);
-void	 rec_prune(MDB_txn *, int64_t);
+void	 rec_prune(MDB_txn *, int64_t, uint64_t);
 void	 rec_send_bans(void);
 void	 rec_candidates(uint32_t, const struct store_cand_req *);
 void	 rec_lookup(uint32_t, const struct peerid *);

@@ -1,5 +1,8 @@
 /*
- * stored: owns the LMDB environment in the state directory.
+ * stored: owns the LMDB environment in the state directory.  Dispatches
+ * to store.c (the environment and its batches) and records.c (what is
+ * in it), and joins the two: store.c reaches records.c only through the
+ * hooks given here.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -18,6 +21,10 @@
 #include "store.h"
 
 static int	 bans_sent;
+static const struct store_hooks rec_hooks = {
+	.apply = rec_apply,
+	.prune = rec_prune,
+};
 
 static void
 stored_engine_ready(void)
@@ -33,7 +40,8 @@ stored_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	store_set_max_peers(nconf->store_max_peers);
 	if (env == NULL) {
-		store_open(nconf->store_map_size, child->opts.root);
+		store_open(nconf->store_map_size, child->opts.root,
+		    &rec_hooks);
 		stored_engine_ready();
 	}
 }

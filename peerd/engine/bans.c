@@ -1,6 +1,9 @@
 /*
  * Bans: peer IDs and networks refused at accept, after the handshake
  * and at dial.  stored keeps them; the engine holds the ones in force.
+ * Requests return their answer to the caller (control.c); a change the
+ * store takes is answered by stored, through the engine.  Calls conn.c
+ * (to close what a new ban covers) and common/.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -13,7 +16,6 @@
 
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
 #include "proc.h"
 
 #define BANS_MAX	16384
@@ -116,7 +118,6 @@ bans_loaded(void)
 {
 	bans_ready = 1;
 	log_info("%d bans in force", nbans);
-	listen_resume();
 }
 
 static void
@@ -145,8 +146,10 @@ bans_enforce(const struct ban *b)
 	conn_walk(bans_enforce_one, (void *)(uintptr_t)b);
 }
 
-static void
-bans_store(uint32_t ctl, int add, const struct ban *b)
+/* stored answers ctl when the change is written: 0, or -1 and err. */
+static int
+bans_store(uint32_t ctl, int add, const struct ban *b, char *err,
+    size_t errlen)
 {
 	struct store_ban_op	 op;
 
@@ -154,33 +157,39 @@ bans_store(uint32_t ctl, int add, const struct ban *b)
 	op.add = add;
 	op.ban = *b;
 	if (child_compose(PROC_STORED, IMSG_STORE_BAN, ctl, -1, &op,
-	    sizeof(op)) == -1)
-		control_result(ctl, 0, "stored is gone: the ban holds until "
-		    "the suite stops");
+	    sizeof(op)) == -1) {
+		strlcpy(err, "stored is gone: the ban holds until the suite "
+		    "stops", errlen);
+		return -1;
+	}
+	return 0;
 }
 
-void
-bans_block(uint32_t ctl, const struct ctl_block *req)
+/*
+ * 0: in force, and stored will answer ctl; -1: err is the answer, and
+ * the ban is in force only if it got as far as the store.
+ */
+int
+bans_block(uint32_t ctl, const struct ctl_block *req, char *err,
+    size_t errlen)
 {
 	struct ban	 b;
-	char		 err[CTL_MSGLEN], target[BAN_TARGETLEN], until[32];
+	char		 target[BAN_TARGETLEN], until[32];
 	time_t		 t;
 
-	if (ban_parse(req->target, &b, err, sizeof(err)) == -1) {
-		control_result(ctl, 0, err);
-		return;
-	}
+	if (ban_parse(req->target, &b, err, errlen) == -1)
+		return -1;
 	if (b.kind == BAN_PEER && peerid_equal(&b.peer, &ident.peerid)) {
-		control_result(ctl, 0, "that is this peer's own ID");
-		return;
+		strlcpy(err, "that is this peer's own ID", errlen);
+		return -1;
 	}
 	b.created = time(NULL);
 	b.until = req->duration > 0 ? b.created + req->duration : 0;
 	strlcpy(b.reason, req->reason, sizeof(b.reason));
 	if (bans_insert(&b) == -1) {
-		control_result(ctl, 0, "too many bans: block networks "
-		    "instead of single addresses");
-		return;
+		strlcpy(err, "too many bans: block networks instead of single "
+		    "addresses", errlen);
+		return -1;
 	}
 	ban_format(&b, target, sizeof(target));
 	if (b.until) {
@@ -192,37 +201,30 @@ bans_block(uint32_t ctl, const struct ctl_block *req)
 	log_info("peer_banned target=%s until=%s reason=\"%s\"", target,
 	    until, b.reason);
 	bans_enforce(&b);
-	bans_store(ctl, 1, &b);
+	return bans_store(ctl, 1, &b, err, errlen);
 }
 
-void
-bans_unblock(uint32_t ctl, const char *target)
+/* As bans_block. */
+int
+bans_unblock(uint32_t ctl, const char *target, char *err, size_t errlen)
 {
 	struct eban	*e;
 	struct ban	 b;
-	char		 err[CTL_MSGLEN], name[BAN_TARGETLEN];
+	char		 name[BAN_TARGETLEN];
 
-	if (ban_parse(target, &b, err, sizeof(err)) == -1) {
-		control_result(ctl, 0, err);
-		return;
-	}
+	if (ban_parse(target, &b, err, errlen) == -1)
+		return -1;
 	if ((e = bans_find(&b)) != NULL) {
 		bans_remove(e);
 		ban_format(&b, name, sizeof(name));
 		log_info("peer_unbanned target=%s", name);
 	}
-	bans_store(ctl, 0, &b);
+	return bans_store(ctl, 0, &b, err, errlen);
 }
 
-/* stored's answer to a block or unblock. */
+/* Every ban in force, as a listing row. */
 void
-bans_stored(uint32_t ctl, const struct ctl_result *res)
-{
-	control_result(ctl, res->ok, res->msg);
-}
-
-void
-bans_show(uint32_t ctl)
+bans_walk(void (*fn)(const struct ctl_ban *, void *), void *arg)
 {
 	struct eban	*e;
 	struct ctl_ban	 row;
@@ -235,9 +237,8 @@ bans_show(uint32_t ctl)
 		row.until = e->ban.until;
 		row.created = e->ban.created;
 		strlcpy(row.reason, e->ban.reason, sizeof(row.reason));
-		control_reply(ctl, IMSG_CTL_BAN, &row, sizeof(row));
+		fn(&row, arg);
 	}
-	control_end(ctl);
 }
 
 void

@@ -2,6 +2,9 @@
  * Connections: the socket, one event each, input framing and the output
  * queue.  Plaintext is written straight into the output queue and sealed
  * there in place, so an outgoing byte is copied once and encrypted once.
+ * The lowest layer of the engine: what lies above it (the upgrade, yamux,
+ * a relayed connection's carrier, those who must hear of a close) is
+ * reached through the hooks the engine sets.  Calls common/ only.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -22,20 +25,31 @@
 
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
 
 #define READ_CHUNK	(256 * 1024)
 
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
 struct engine_counters	 counters;
+/* as the engine has them before the first configuration */
+struct conn_limits	 conn_limits = {
+	.max_streams = 256,
+	.upgrade_timeout = 10
+};
 static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
 static uint64_t		 ncloses;
 static uint8_t		 scratch[READ_CHUNK];
+static struct conn_hooks hooks;
 
 static void	 conn_io(int, short, void *);
 static int	 conn_seal(struct conn *);
+
+void
+conn_set_hooks(const struct conn_hooks *h)
+{
+	hooks = *h;
+}
 
 time_t
 mono_now(void)
@@ -93,7 +107,7 @@ conn_new_pending(enum conn_dir dir)
 {
 	struct conn	*c;
 
-	if (conn_count() >= engine_max_connections() ||
+	if (conn_count() >= conn_limits.max_connections ||
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;
@@ -133,54 +147,11 @@ conn_new_relayed(enum conn_dir dir)
 {
 	struct conn	*c;
 
-	if (dir == CONN_INBOUND && conn_pending() >= engine_max_pending())
+	if (dir == CONN_INBOUND && conn_pending() >= conn_limits.max_pending)
 		return NULL;
 	if ((c = conn_new_pending(dir)) != NULL)
 		c->relayed = 1;
 	return c;
-}
-
-/* The relay stream is up: the upgrade runs over it. */
-void
-conn_attach(struct conn *c, struct stream *s)
-{
-	c->carrier_conn = s->conn->id;
-	c->carrier_stream = s->id;
-	c->via = s->conn->peer;
-	c->state = CS_MS_SECURITY;
-	upgrade_start(c);
-}
-
-static struct stream *
-carrier(const struct conn *c)
-{
-	struct conn	*cc;
-
-	if (c->carrier_stream == 0 || (cc = conn_find(c->carrier_conn)) ==
-	    NULL)
-		return NULL;
-	return stream_lookup(cc, c->carrier_stream);
-}
-
-/* Hand sealed output to the relay stream, as far as it takes it. */
-void
-carrier_push(struct conn *c)
-{
-	struct stream	*s;
-	size_t		 n;
-	int		 was = conn_congested(c);
-
-	if ((s = carrier(c)) == NULL || c->framing)
-		return;
-	while (c->out.len > 0 && stream_writable(s)) {
-		n = c->out.len < NOISE_MAXMSG ? c->out.len : NOISE_MAXMSG;
-		if (stream_write(s, bq_ptr(&c->out), n) == -1)
-			break;
-		bq_consume(&c->out, n);
-	}
-	conn_flush(s->conn);
-	if (was && !conn_congested(c) && c->state == CS_OPEN)
-		yamux_send_pending(c);
 }
 
 void
@@ -190,7 +161,7 @@ conn_update_events(struct conn *c)
 
 	if (c->fd == -1) {
 		if (c->relayed && c->out.len > 0)
-			carrier_push(c);
+			hooks.push(c);
 		return;
 	}
 
@@ -293,7 +264,6 @@ conn_upgraded(struct conn *c)
 void
 conn_close(struct conn *c, const char *reason)
 {
-	struct stream	*s;
 	char		 peer[PEERID_STRMAX] = "";
 
 	if (c->have_peer)
@@ -301,18 +271,13 @@ conn_close(struct conn *c, const char *reason)
 	if (!c->in_upgrade) {
 		log_info("connection %u %s %s closed: %s", c->id,
 		    c->dir == CONN_INBOUND ? "from" : "to", peer, reason);
-		ops_conn_closed(c);
 	} else {
 		log_debug("connection %u closed during upgrade: %s", c->id,
 		    reason);
 		TAILQ_REMOVE(&upgrading, c, hs_entry);
 		npending--;
-		ops_conn_failed(c, reason);
 	}
-	relay_conn_closed(c);
-	client_conn_closed(c);
-	connmgr_conn_closed(c);
-	yamux_free(c);
+	hooks.closing(c, reason);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	ncloses++;
@@ -320,11 +285,6 @@ conn_close(struct conn *c, const char *reason)
 		event_del(&c->ev);
 	if (c->fd != -1)
 		close(c->fd);
-	if (c->relayed && (s = carrier(c)) != NULL) {
-		c->carrier_stream = 0;
-		s->ctx = NULL;
-		stream_reset(s);
-	}
 	if (c->hs != NULL) {
 		noise_hs_clear(c->hs);
 		free(c->hs);
@@ -334,9 +294,8 @@ conn_close(struct conn *c, const char *reason)
 	bq_free(&c->raw);
 	bq_free(&c->out);
 	bq_free(&c->mspt);
-	peer_info_free(c->info);
 	free(c);
-	listen_resume();
+	hooks.freed();
 }
 
 /* A violation: one line in the log, one count, this connection only. */
@@ -365,8 +324,8 @@ conn_abort(struct conn *c, const char *reason)
 		if (c->fd != -1)
 			send(c->fd, bq_ptr(&c->out), c->out.len,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		else
-			carrier_push(c);
+		else if (c->relayed)
+			hooks.push(c);
 	}
 	conn_close(c, reason);
 }
@@ -388,6 +347,18 @@ sockaddr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	} else
 		snprintf(buf, len, "unknown");
+}
+
+/* The address as 16 bytes, IPv4 mapped into IPv6. */
+void
+sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
 /* Bytes before the security handshake, as they are. */
@@ -490,10 +461,7 @@ conn_input(struct conn *c, uint8_t *buf, size_t len, int *gone)
 	size_t		 used = 0, n;
 
 	while (used < len) {
-		if (c->state == CS_MS_SECURITY)
-			upgrade_input(c, buf + used, len - used, &n);
-		else if (noise_frames(c, buf + used, len - used, &n) == -1)
-			n = 0;
+		hooks.input(c, buf + used, len - used, &n);
 		if (conn_find(id) != c) {
 			*gone = 1;
 			return used;
@@ -591,7 +559,7 @@ conn_send(struct conn *c)
 	}
 	bq_consume(&c->out, n);
 	if (was && !conn_congested(c) && c->state == CS_OPEN)
-		yamux_send_pending(c);
+		hooks.drained(c);
 	return 0;
 }
 
@@ -610,7 +578,7 @@ conn_connected(struct conn *c)
 	len = sizeof(c->lss);
 	getsockname(c->fd, (struct sockaddr *)&c->lss, &len);
 	c->state = CS_MS_SECURITY;
-	upgrade_start(c);
+	hooks.start(c);
 }
 
 static void
@@ -639,19 +607,12 @@ conn_io(int fd, short event, void *arg)
 	conn_flush(c);
 }
 
-/* Once a second: handshake deadlines and keepalives. */
-static void
-keepalive(struct conn *c, void *arg)
-{
-	if (c->state == CS_OPEN)
-		yamux_keepalive(c, *(time_t *)arg);
-}
-
+/* Once a second: handshake deadlines. */
 void
 conn_sweep(time_t now)
 {
 	struct conn	*c, *t;
-	time_t		 limit = engine_upgrade_timeout();
+	time_t		 limit = conn_limits.upgrade_timeout;
 
 	for (c = TAILQ_FIRST(&upgrading); c != NULL; c = t) {
 		t = TAILQ_NEXT(c, hs_entry);
@@ -661,7 +622,6 @@ conn_sweep(time_t now)
 		log_info("connection %u: handshake timed out", c->id);
 		conn_close(c, "handshake timed out");
 	}
-	conn_walk(keepalive, &now);
 }
 
 /*
@@ -690,14 +650,14 @@ conn_walk(void (*fn)(struct conn *, void *), void *arg)
 	}
 }
 
+/* Each connection is handed to last (its last words), then aborted. */
 void
-conn_close_all(void)
+conn_close_all(void (*last)(struct conn *))
 {
 	struct conn	*c;
 
 	while ((c = TAILQ_FIRST(&conns)) != NULL) {
-		if (c->state == CS_OPEN)
-			yamux_goaway(c, 0);
+		last(c);
 		conn_abort(c, "shutting down");
 	}
 }

@@ -2,6 +2,9 @@
  * The control sockets, served by the engine: requests from peerctl,
  * answered here or passed on to the process that knows.  A client that
  * sends anything malformed is disconnected; it cannot hurt the suite.
+ * Calls the modules that serve requests (bans.c, ops.c, relay.c,
+ * engine.c), which answer through control_reply and control_end, except
+ * bans.c, which returns its answer here.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -225,23 +228,34 @@ control_to_stored(struct ctl_client *c, uint32_t type, int fd)
 	}
 }
 
+/* A refusal is answered here; stored answers the rest, via the engine. */
 static int
 control_block(struct ctl_client *c, struct imsg *imsg)
 {
 	struct ctl_block	 b;
 	struct ctl_target	 t;
+	char			 err[CTL_MSGLEN];
+	int			 r;
 
 	if (imsg_get_type(imsg) == IMSG_CTL_UNBLOCK) {
 		imsg_get_data(imsg, &t, sizeof(t));
-		bans_unblock(c->id, t.target);
-		return 0;
+		r = bans_unblock(c->id, t.target, err, sizeof(err));
+	} else {
+		imsg_get_data(imsg, &b, sizeof(b));
+		if (b.duration < 0 || b.duration > CTL_MAXBAN ||
+		    !pb_utf8_valid((uint8_t *)b.reason, strlen(b.reason)))
+			return -1;
+		r = bans_block(c->id, &b, err, sizeof(err));
 	}
-	imsg_get_data(imsg, &b, sizeof(b));
-	if (b.duration < 0 || b.duration > CTL_MAXBAN ||
-	    !pb_utf8_valid((uint8_t *)b.reason, strlen(b.reason)))
-		return -1;
-	bans_block(c->id, &b);
+	if (r == -1)
+		control_result(c->id, 0, err);
 	return 0;
+}
+
+static void
+control_ban_row(const struct ctl_ban *row, void *arg)
+{
+	control_reply(*(uint32_t *)arg, IMSG_CTL_BAN, row, sizeof(*row));
 }
 
 static int
@@ -265,7 +279,8 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 			control_result(c->id, 0, "relayd is gone");
 		return 0;
 	case IMSG_CTL_SHOW_BANS:
-		bans_show(c->id);
+		bans_walk(control_ban_row, &c->id);
+		control_end(c->id);
 		return 0;
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_ACCT:

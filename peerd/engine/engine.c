@@ -1,7 +1,10 @@
 /*
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
- * peer record.
+ * peer record.  The top of the engine: it dispatches what the other
+ * processes send, runs the sweep, sets the hooks through which conn.c
+ * reaches the layers above it (so a close fans out from here, in order),
+ * and calls every other file of the engine.
  */
 #include <sys/types.h>
 
@@ -47,30 +50,6 @@ engine_uptime(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec - engine.started.tv_sec;
-}
-
-time_t
-engine_upgrade_timeout(void)
-{
-	return child->conf ? child->conf->upgrade_timeout / 1000 : 10;
-}
-
-int
-engine_max_streams(void)
-{
-	return child->conf ? child->conf->max_streams : 256;
-}
-
-int
-engine_max_connections(void)
-{
-	return child->conf ? child->conf->max_connections : 0;
-}
-
-int
-engine_max_pending(void)
-{
-	return child->conf ? child->conf->max_pending : 0;
 }
 
 int
@@ -284,11 +263,13 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_STORE_BANS_END:
 		bans_loaded();
+		listen_resume();
 		connmgr_start();
 		return 0;
 	case IMSG_STORE_BAN_RES:
+		/* the answer to a block or unblock */
 		imsg_get_data(imsg, &res, sizeof(res));
-		bans_stored(imsg_get_peerid(imsg), &res);
+		control_result(imsg_get_peerid(imsg), res.ok, res.msg);
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));
@@ -391,11 +372,21 @@ engine_peer_up(enum proc_id id)
 }
 
 static void
+engine_limits(const struct peerd_conf *conf)
+{
+	conn_limits.max_connections = conf->max_connections;
+	conn_limits.max_pending = conf->max_pending;
+	conn_limits.max_streams = conf->max_streams;
+	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
+}
+
+static void
 engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	char	 err[256];
 	size_t	 i;
 
+	engine_limits(nconf);
 	engine.nannounce = 0;
 	for (i = 0; i < nconf->announce.n; i++) {
 		if (engine.nannounce == MAX_ANNOUNCE) {
@@ -419,6 +410,40 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	listen_resume();
 }
 
+/*
+ * A connection goes: those who hold it let go, in this order; its
+ * streams last, and then what identify said.
+ */
+static void
+engine_conn_closing(struct conn *c, const char *reason)
+{
+	if (c->in_upgrade)
+		ops_conn_failed(c, reason);
+	else
+		ops_conn_closed(c);
+	relay_conn_closed(c);
+	client_conn_closed(c);
+	connmgr_conn_closed(c);
+	yamux_free(c);
+	carrier_release(c);
+	peer_info_free(c->info);
+	c->info = NULL;
+}
+
+static void
+engine_keepalive(struct conn *c, void *arg)
+{
+	if (c->state == CS_OPEN)
+		yamux_keepalive(c, *(time_t *)arg);
+}
+
+static void
+engine_goaway(struct conn *c)
+{
+	if (c->state == CS_OPEN)
+		yamux_goaway(c, 0);
+}
+
 static void
 engine_flush(struct conn *c, void *arg)
 {
@@ -433,6 +458,7 @@ engine_sweep(int fd, short event, void *arg)
 	time_t		 now = mono_now();
 
 	conn_sweep(now);
+	conn_walk(engine_keepalive, &now);
 	bans_sweep();
 	connmgr_sweep();
 	relay_sweep(now);
@@ -468,7 +494,7 @@ engine_shutdown(void)
 {
 	evtimer_del(&engine.ev_sweep);
 	connmgr_stop();
-	conn_close_all();
+	conn_close_all(engine_goaway);
 	listen_close_all();
 	control_shutdown();
 	free(ident.record);
@@ -486,11 +512,21 @@ engine_main(int argc, char *argv[])
 		.status = engine_status,
 		.shutdown = engine_shutdown,
 	};
+	static const struct conn_hooks hooks = {
+		.start = upgrade_start,
+		.input = upgrade_input,
+		.drained = yamux_send_pending,
+		.closing = engine_conn_closing,
+		.freed = listen_resume,
+		.push = carrier_push,
+	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
+	stream_init();
+	conn_set_hooks(&hooks);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

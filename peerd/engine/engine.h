@@ -1,6 +1,10 @@
 /*
  * The network engine: connections, the security and muxer upgrade,
- * yamux sessions, streams and the protocol table.
+ * yamux sessions, streams and the protocol table.  Layers, lowest first:
+ * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
+ * that use connections; engine.c at the top.  conn.c, yamux.c and
+ * stream.c reach the layers above them only through the hooks below
+ * (struct conn_hooks, struct stream_upcalls), set at start.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -92,6 +96,18 @@ struct stream {
 	void			*ctx;
 };
 
+/*
+ * What yamux.c hands up to the stream layer: stream.c registers it with
+ * stream_init(), so that yamux.c calls nothing above it by name.
+ */
+struct stream_upcalls {
+	void	(*opened)(struct stream *);	/* ours or the remote's */
+	void	(*input)(struct stream *);	/* s->in has more */
+	void	(*remote_closed)(struct stream *);
+	void	(*writable)(struct stream *);	/* room again */
+	void	(*freed)(struct stream *);	/* about to be freed */
+};
+
 struct yamux {
 	TAILQ_HEAD(, stream)	 streams;
 	uint32_t		 next_id;
@@ -160,6 +176,29 @@ struct conn {
 
 TAILQ_HEAD(connlist, conn);
 
+/*
+ * What conn.c asks of the layers above it, set by the engine at start:
+ * conn.c calls no other file of the engine by name.
+ */
+struct conn_hooks {
+	void	(*start)(struct conn *);	/* connected: upgrade it */
+	/* input, *used set to what was taken; may close the connection */
+	void	(*input)(struct conn *, uint8_t *, size_t, size_t *);
+	void	(*drained)(struct conn *);	/* open, and room again */
+	void	(*push)(struct conn *);		/* output of a relayed one */
+	/* going: in_upgrade says whether it ever came up */
+	void	(*closing)(struct conn *, const char *);
+	void	(*freed)(void);			/* its slot is free */
+};
+
+/* The bounds of the configuration: the engine sets them at each load. */
+struct conn_limits {
+	int		 max_connections;
+	int		 max_pending;		/* upgrading */
+	int		 max_streams;		/* per connection */
+	time_t		 upgrade_timeout;	/* seconds */
+};
+
 struct engine_counters {
 	uint64_t	 accepted;
 	uint64_t	 dialed;
@@ -187,10 +226,12 @@ struct engine_identity {
 };
 
 extern struct connlist		 conns;
+extern struct conn_limits	 conn_limits;
 extern struct engine_counters	 counters;
 extern struct engine_identity	 ident;
 
 /* conn.c */
+void		 conn_set_hooks(const struct conn_hooks *);
 struct conn	*conn_new(int, enum conn_dir, const struct sockaddr *,
 		    socklen_t);
 void		 conn_close(struct conn *, const char *);
@@ -210,29 +251,27 @@ int		 conn_count_ip(const struct sockaddr_storage *);
 int		 conn_pending(void);
 time_t		 mono_now(void);
 int64_t		 mono_ms(void);
-void		 conn_close_all(void);
+void		 conn_close_all(void (*)(struct conn *));
 void		 conn_walk(void (*)(struct conn *, void *), void *);
 void		 conn_upgraded(struct conn *);
 struct conn	*conn_new_relayed(enum conn_dir);
 struct conn	*conn_new_pending(enum conn_dir);
 void		 conn_set_socket(struct conn *, int,
 		    const struct sockaddr_storage *, socklen_t);
-void		 conn_attach(struct conn *, struct stream *);
 size_t		 conn_feed(struct conn *, uint8_t *, size_t);
-void		 carrier_push(struct conn *);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
+void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
+void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
 void		 upgrade_start(struct conn *);
-void		 upgrade_input(struct conn *, const uint8_t *, size_t,
-		    size_t *);
+void		 upgrade_input(struct conn *, uint8_t *, size_t, size_t *);
 void		 upgrade_static_dh(uint32_t, const uint8_t *);
 void		 upgrade_open(struct conn *);
-void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
-int		 noise_frames(struct conn *, uint8_t *, size_t, size_t *);
 
 /* yamux.c */
+void		 yamux_set_upcalls(const struct stream_upcalls *);
 void		 yamux_init(struct conn *);
 int		 yamux_input(struct conn *, const uint8_t *, size_t);
 struct stream	*yamux_open(struct conn *, const char *);
@@ -250,11 +289,7 @@ void		 yamux_send_pending(struct conn *);
 /* stream.c */
 extern const struct proto	*protocols[];
 const struct proto *proto_lookup(const char *);
-void		 stream_opened(struct stream *);
-void		 stream_input(struct stream *);
-void		 stream_remote_closed(struct stream *);
-void		 stream_writable_cb(struct stream *);
-void		 stream_free_proto(struct stream *);
+void		 stream_init(void);
 size_t		 proto_names(const char **, size_t);
 
 /* proto_identify.c, proto_ping.c, relay.c */
@@ -274,7 +309,6 @@ size_t		 listen_addrs(struct multiaddr *, size_t,
 		    const struct sockaddr_storage *);
 void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
-void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* relay.c: the relay service */
 int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
@@ -299,6 +333,8 @@ void		 client_conn_closed(struct conn *);
 size_t		 client_addrs(struct multiaddr *, size_t);
 int		 client_is_relay(const struct conn *);
 struct conn	*client_dial(const struct multiaddr *, char *, size_t);
+void		 carrier_push(struct conn *);
+void		 carrier_release(struct conn *);
 
 /* dial.c */
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
@@ -324,10 +360,10 @@ int		 bans_check_peer(const struct peerid *);
 int		 bans_count(void);
 void		 bans_load(const struct store_ban_op *);
 void		 bans_loaded(void);
-void		 bans_block(uint32_t, const struct ctl_block *);
-void		 bans_unblock(uint32_t, const char *);
-void		 bans_stored(uint32_t, const struct ctl_result *);
-void		 bans_show(uint32_t);
+int		 bans_block(uint32_t, const struct ctl_block *, char *,
+		    size_t);
+int		 bans_unblock(uint32_t, const char *, char *, size_t);
+void		 bans_walk(void (*)(const struct ctl_ban *, void *), void *);
 void		 bans_sweep(void);
 
 /* known.c: what the store learns */
@@ -350,10 +386,6 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
-time_t		 engine_upgrade_timeout(void);
-int		 engine_max_streams(void);
-int		 engine_max_connections(void);
-int		 engine_max_pending(void);
 int		 engine_max_per_ip(void);
 int64_t		 engine_conns_per_minute(void);
 void		 engine_key_dh(uint32_t, const uint8_t *);

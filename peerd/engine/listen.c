@@ -1,6 +1,8 @@
 /*
  * Listening sockets, bound by the parent and passed down.  Accepting
  * obeys the bounds: pending handshakes, connections per IP, the total.
+ * Calls conn.c, bans.c, upgrade.c (to start the upgrade of an accepted
+ * connection) and engine.c (the bounds conn.c does not keep).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -82,7 +84,7 @@ listen_resume(void)
 	struct listener	*l;
 
 	if (!ident.ready || !bans_ready ||
-	    conn_count() >= engine_max_connections())
+	    conn_count() >= conn_limits.max_connections)
 		return;
 	paused = 0;
 	TAILQ_FOREACH(l, &listeners, entry)
@@ -121,17 +123,6 @@ refused(const char *why, const struct sockaddr_storage *ss)
 	last_refusal_log = now;
 	sockaddr_fmt(ss, addr, sizeof(addr));
 	log_info("refused a connection from %s: %s", addr, why);
-}
-
-void
-sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
-{
-	memset(ip, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		ip[10] = ip[11] = 0xff;
-		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6)
-		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
 /*
@@ -195,7 +186,7 @@ listen_accept(int fd, short event, void *arg)
 		return;
 	}
 	/* the limit may have been reached by dials or a reload */
-	if (conn_count() >= engine_max_connections()) {
+	if (conn_count() >= conn_limits.max_connections) {
 		counters.refused_limit++;
 		refused("at connectionManager.maxConnections", &ss);
 		close(s);
@@ -214,7 +205,7 @@ listen_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (conn_pending() >= engine_max_pending()) {
+	if (conn_pending() >= conn_limits.max_pending) {
 		counters.refused_pending++;
 		refused("too many pending handshakes", &ss);
 		close(s);
@@ -233,7 +224,7 @@ listen_accept(int fd, short event, void *arg)
 	}
 	counters.accepted++;
 	upgrade_start(c);
-	if (conn_count() >= engine_max_connections())
+	if (conn_count() >= conn_limits.max_connections)
 		listen_pause();
 }
 

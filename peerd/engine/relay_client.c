@@ -3,7 +3,10 @@
  * configuration (kept fresh, taken again after a reconnect), relayed
  * connections accepted through STOP CONNECT, and /p2p-circuit dials.
  * A relayed connection runs multistream, Noise and yamux over a stream
- * of the connection to the relay.
+ * of the connection to the relay: its carrier, onto which its sealed
+ * output is pushed here (conn.c asks through the engine's push hook).
+ * Calls conn.c, yamux.c, upgrade.c, dial.c, relay.c (relay_send_msg)
+ * and engine.c (our addresses changed).
  */
 #include <sys/types.h>
 
@@ -230,6 +233,62 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 		engine_addrs_changed();
 }
 
+/* The relay stream is up: the upgrade runs over it. */
+static void
+carrier_attach(struct conn *c, struct stream *s)
+{
+	c->carrier_conn = s->conn->id;
+	c->carrier_stream = s->id;
+	c->via = s->conn->peer;
+	c->state = CS_MS_SECURITY;
+	upgrade_start(c);
+}
+
+static struct stream *
+carrier(const struct conn *c)
+{
+	struct conn	*cc;
+
+	if (c->carrier_stream == 0 || (cc = conn_find(c->carrier_conn)) ==
+	    NULL)
+		return NULL;
+	return stream_lookup(cc, c->carrier_stream);
+}
+
+/* Hand sealed output to the relay stream, as far as it takes it. */
+void
+carrier_push(struct conn *c)
+{
+	struct stream	*s;
+	size_t		 n;
+	int		 was = conn_congested(c);
+
+	if ((s = carrier(c)) == NULL || c->framing)
+		return;
+	while (c->out.len > 0 && stream_writable(s)) {
+		n = c->out.len < NOISE_MAXMSG ? c->out.len : NOISE_MAXMSG;
+		if (stream_write(s, bq_ptr(&c->out), n) == -1)
+			break;
+		bq_consume(&c->out, n);
+	}
+	conn_flush(s->conn);
+	if (was && !conn_congested(c) && c->state == CS_OPEN)
+		yamux_send_pending(c);
+}
+
+/* The relayed connection goes: so does its stream, with a reset. */
+void
+carrier_release(struct conn *c)
+{
+	struct stream	*s;
+
+	if (c->relayed && (s = carrier(c)) != NULL) {
+		c->carrier_stream = 0;
+		s->ctx = NULL;
+		stream_reset(s);
+	}
+}
+
 /* The relay's answer to our CONNECT: the stream now carries the conn. */
 static void
 connect_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
@@ -249,7 +308,7 @@ connect_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 		return;
 	}
 	cs->kind = CK_CARRIER;
-	conn_attach(rc, s);
+	carrier_attach(rc, s);
 }
 
 static void
@@ -314,7 +373,7 @@ stop_request(struct stream *s, struct cstream *cs)
 	}
 	cs->kind = CK_CARRIER;
 	cs->rconn = rc->id;
-	conn_attach(rc, s);
+	carrier_attach(rc, s);
 }
 
 /* Bytes of a relayed connection, or a protocol message. */

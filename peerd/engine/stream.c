@@ -1,6 +1,9 @@
 /*
  * Streams: multistream-select on each stream, then the protocol from the
- * one protocol table of the engine.
+ * one protocol table of the engine.  Above yamux.c: stream_init()
+ * registers the upcalls through which yamux.c hands streams up, and
+ * yamux.c is called to write, consume, close and reset.  The protocols
+ * of the table are reached through their struct proto.
  */
 #include <sys/types.h>
 
@@ -57,7 +60,7 @@ ms_write(struct stream *s, const char *msg)
 	return stream_write(s, buf, n);
 }
 
-void
+static void
 stream_opened(struct stream *s)
 {
 	ms_write(s, MS_PROTO);
@@ -137,7 +140,7 @@ ms_step(struct stream *s, const char *line)
 	return 1;
 }
 
-void
+static void
 stream_input(struct stream *s)
 {
 	char		 line[MS_MAXMSG + 1];
@@ -168,7 +171,7 @@ stream_input(struct stream *s)
 		s->proto->input(s);
 }
 
-void
+static void
 stream_remote_closed(struct stream *s)
 {
 	if (!(s->flags & ST_NEGOTIATED)) {
@@ -181,14 +184,14 @@ stream_remote_closed(struct stream *s)
 		stream_close(s);
 }
 
-void
+static void
 stream_writable_cb(struct stream *s)
 {
 	if ((s->flags & ST_NEGOTIATED) && s->proto->writable != NULL)
 		s->proto->writable(s);
 }
 
-void
+static void
 stream_free_proto(struct stream *s)
 {
 	if (s->proto != NULL && s->proto->free != NULL)
@@ -206,4 +209,18 @@ proto_names(const char **names, size_t max)
 		if (protocols[i]->enabled == NULL || protocols[i]->enabled())
 			names[n++] = protocols[i]->name;
 	return n;
+}
+
+void
+stream_init(void)
+{
+	static const struct stream_upcalls	 upcalls = {
+		.opened = stream_opened,
+		.input = stream_input,
+		.remote_closed = stream_remote_closed,
+		.writable = stream_writable_cb,
+		.freed = stream_free_proto,
+	};
+
+	yamux_set_upcalls(&upcalls);
 }

@@ -3,6 +3,9 @@
  * the Noise XX handshake with keyd doing our static DH, then yamux,
  * chosen inside the handshake when both sides offer it (the stream-muxer
  * extension) or by multistream-select over the encrypted channel.
+ * conn.c's input hook: calls conn.c and yamux.c below it, bans.c and
+ * engine.c (keyd's DH, our payload), and tells ops.c, relay_client.c,
+ * connmgr.c and proto_identify.c when a connection is up.
  */
 #include <sys/types.h>
 
@@ -74,8 +77,9 @@ noise_begin(struct conn *c)
 }
 
 /* multistream-select for the security protocol, in clear. */
-void
-upgrade_input(struct conn *c, const uint8_t *buf, size_t len, size_t *used)
+static void
+security_input(struct conn *c, const uint8_t *buf, size_t len,
+    size_t *used)
 {
 	char	 line[MS_MAXMSG + 1];
 	int	 r;
@@ -338,7 +342,7 @@ conn_heard(struct conn *c)
  * Noise frames: a 2-byte big-endian length, then the message.  Decrypts
  * in place.  Returns -1 when the connection is gone.
  */
-int
+static int
 noise_frames(struct conn *c, uint8_t *buf, size_t len, size_t *used)
 {
 	size_t	 n;
@@ -366,4 +370,14 @@ noise_frames(struct conn *c, uint8_t *buf, size_t len, size_t *used)
 		return yamux_input(c, buf + 2, n - NOISE_TAGLEN);
 	}
 	return 0;
+}
+
+/* A connection's input, for conn.c: see its input hook. */
+void
+upgrade_input(struct conn *c, uint8_t *buf, size_t len, size_t *used)
+{
+	if (c->state == CS_MS_SECURITY)
+		security_input(c, buf, len, used);
+	else if (noise_frames(c, buf, len, used) == -1)
+		*used = 0;
 }

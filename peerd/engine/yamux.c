@@ -2,7 +2,8 @@
  * yamux (github.com/hashicorp/yamux/spec.md, as libp2p uses it): streams
  * in both directions with per-stream flow control.  Incoming bytes are
  * parsed as they come; a data frame's body is handed to its stream in
- * whatever pieces the Noise frames cut it into.
+ * whatever pieces the Noise frames cut it into.  Calls conn.c below it;
+ * streams go up through the upcalls stream.c registers.
  */
 #include <sys/types.h>
 
@@ -30,6 +31,8 @@
 
 static void	 stream_destroy(struct stream *);
 
+static struct stream_upcalls	 up;
+
 static int
 y_send(struct conn *c, int type, int flags, uint32_t id, uint32_t len)
 {
@@ -55,6 +58,12 @@ be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
+}
+
+void
+yamux_set_upcalls(const struct stream_upcalls *u)
+{
+	up = *u;
 }
 
 void
@@ -97,7 +106,7 @@ stream_destroy(struct stream *s)
 {
 	struct conn	*c = s->conn;
 
-	stream_free_proto(s);
+	up.freed(s);
 	if (c->mux.body_stream == s)
 		c->mux.body_stream = NULL;
 	TAILQ_REMOVE(&c->mux.streams, s, entry);
@@ -115,7 +124,7 @@ yamux_open(struct conn *c, const char *proto)
 	struct stream	*s;
 
 	if (c->state != CS_OPEN || c->mux.goaway ||
-	    c->mux.nstreams >= (uint32_t)engine_max_streams())
+	    c->mux.nstreams >= (uint32_t)conn_limits.max_streams)
 		return NULL;
 	if ((s = stream_new(c, c->mux.next_id)) == NULL)
 		return NULL;
@@ -123,7 +132,7 @@ yamux_open(struct conn *c, const char *proto)
 	s->flags |= ST_OUTBOUND;
 	s->want = proto;
 	y_send(c, Y_WINDOW, F_SYN, s->id, 0);
-	stream_opened(s);
+	up.opened(s);
 	return s;
 }
 
@@ -244,7 +253,7 @@ apply_flags(struct conn *c, uint32_t id, int flags)
 	}
 	if ((flags & F_FIN) && !(s->flags & ST_REMOTE_FIN)) {
 		s->flags |= ST_REMOTE_FIN;
-		stream_remote_closed(s);
+		up.remote_closed(s);
 		if ((s = stream_lookup(c, id)) != NULL &&
 		    (s->flags & ST_FIN_SENT))
 			stream_destroy(s);
@@ -276,7 +285,7 @@ stream_accept(struct conn *c, uint32_t id, struct stream **sp)
 	if (stream_lookup(c, id) != NULL)
 		return y_error(c, "SYN for an open stream");
 	if (c->mux.goaway || c->mux.nstreams >=
-	    (uint32_t)engine_max_streams() ||
+	    (uint32_t)conn_limits.max_streams ||
 	    (s = stream_new(c, id)) == NULL) {
 		counters.streams_refused++;
 		y_send(c, Y_WINDOW, F_RST, id, 0);
@@ -284,7 +293,7 @@ stream_accept(struct conn *c, uint32_t id, struct stream **sp)
 	}
 	y_send(c, Y_WINDOW, F_ACK, id, 0);
 	*sp = s;
-	stream_opened(s);
+	up.opened(s);
 	return 0;
 }
 
@@ -327,7 +336,7 @@ frame_window(struct conn *c, int flags, uint32_t id, uint32_t len)
 	if ((s = stream_lookup(c, id)) != NULL && len > 0) {
 		stream_push(s);
 		if ((s = stream_lookup(c, id)) != NULL && stream_writable(s))
-			stream_writable_cb(s);
+			up.writable(s);
 	}
 	return 0;
 }
@@ -387,7 +396,7 @@ frame_body(struct conn *c, const uint8_t *buf, size_t n)
 	}
 	if (n > 0 && !(s->flags & ST_REMOTE_FIN) &&
 	    bq_append(&s->in, buf, n, 2 * YAMUX_WINDOW) == 0)
-		stream_input(s);
+		up.input(s);
 	if (c->mux.body_left == 0) {
 		c->mux.body_stream = NULL;
 		apply_flags(c, id, c->mux.body_type);
@@ -437,7 +446,7 @@ yamux_send_pending(struct conn *c)
 		id = s->id;
 		stream_push(s);
 		if ((s = stream_lookup(c, id)) != NULL && stream_writable(s))
-			stream_writable_cb(s);
+			up.writable(s);
 		if (conn_congested(c))
 			break;
 	}

@@ -38,6 +38,7 @@ static uint8_t		 stub_record[] = "a signed peer record";
 
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 struct engine_counters	 counters;
+struct conn_limits	 conn_limits;
 struct engine_identity	 ident;
 
 time_t			 stub_now = 1000;
@@ -102,6 +103,7 @@ stub_init(void)
 
 	if (base != NULL)
 		return;
+	stream_init();
 	randombytes_set_implementation(&zero_rng);
 	if (sodium_init() == -1)
 		abort();
@@ -145,6 +147,7 @@ stub_conn_open(enum conn_dir dir)
 	c->have_peer = 1;
 	c->started = c->last_io = stub_now;
 	c->state = CS_OPEN;
+	conn_limits.max_streams = stub_max_streams;
 	yamux_init(c);
 	cur = c;
 	return c;
@@ -296,12 +299,6 @@ conn_congested(const struct conn *c)
 }
 
 /* engine.c, listen.c */
-
-int
-engine_max_streams(void)
-{
-	return stub_max_streams;
-}
 
 size_t
 engine_announce(struct multiaddr *out, size_t max)

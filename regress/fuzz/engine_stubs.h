@@ -17,7 +17,7 @@
 
 extern time_t		 stub_now;	/* mono_now() */
 extern int		 stub_congested;	/* conn_congested() forced */
-extern int		 stub_max_streams;	/* engine_max_streams() */
+extern int		 stub_max_streams;	/* conn_limits, at open */
 extern size_t		 stub_out_max;	/* CONN_MAX_OUT, or smaller */
 extern struct bq	 stub_out;	/* everything conn_write() took */
 extern int		 stub_closed;	/* connections closed */
@@ -26,7 +26,7 @@ extern int		 stub_ping_replies;	/* ops_ping_reply() */
 extern int		 stub_ping_done;	/* ops_ping_done() */
 extern char		 stub_ping_err[256];	/* its last error, or "" */
 
-/* Once per process: the event base, the RNG, the addresses. */
+/* Once per process: stream.c's upcalls, event base, RNG, addresses. */
 void		 stub_init(void);
 /* A fresh connection in CS_OPEN, as upgrade_open() leaves it. */
 struct conn	*stub_conn_open(enum conn_dir);
