@@ -483,16 +483,14 @@ static void
 relayd_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	const struct relay_conf *r = &nconf->relay;
-	int			 bad;
 
-	if ((bad = policy_configure(&rd.pol, r)) == -1)
+	if (policy_configure(&rd.pol, r) == -1)
 		fatal("relay policy");
-	if (bad > 0)
-		log_warnx("%d relay list entries are not peer IDs", bad);
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
 	    "%zu allowed, %zu blocked", r->enabled ? "on" : "off",
 	    r->hop_enabled ? "on" : "off", (long long)r->reservations_max,
-	    (long long)r->reservations_ttl, r->allowlist.n, r->blocklist.n);
+	    (long long)r->reservations_ttl, r->allowlist.text.n,
+	    r->blocklist.text.n);
 }
 
 static void
@@ -511,7 +509,7 @@ relayd_status(struct ctl_proc *p)
 	    r->enabled ? "on" : "off", r->hop_enabled ? "on" : "off",
 	    rd.pol.nrsvps, (long long)r->reservations_max,
 	    rd.pol.ncircuits, (long long)r->reservations_ttl,
-	    r->allowlist.n, r->blocklist.n);
+	    r->allowlist.text.n, r->blocklist.text.n);
 }
 
 static int
