@@ -83,7 +83,7 @@ cm_need(void)
 {
 	const struct peerd_conf	*conf = child->conf;
 
-	if (conn_count() >= conf->max_connections)
+	if (conn_count() >= engine_max_connections())
 		return 0;
 	/* cut off: the bootstrap peers are dialled whatever the targets */
 	return cm_outbound() < conf->max_outgoing ||
@@ -312,7 +312,7 @@ cm_trim(int excess)
 		yamux_goaway(c, 0);
 		conn_abort(c, "trimmed: over connectionManager."
 		    "maxConnections");
-		excess = cm_open() - (int)child->conf->max_connections;
+		excess = cm_open() - engine_max_connections();
 	}
  done:
 	free(v);
@@ -350,8 +350,8 @@ cm_check(int fd, short event, void *arg)
 	if (!cm_ready())
 		return;
 	cm_partition(open, (int)conf->min_connections);
-	if (open > conf->max_connections)
-		cm_trim(open - (int)conf->max_connections);
+	if (open > engine_max_connections())
+		cm_trim(open - engine_max_connections());
 	if (cm_need())
 		cm_schedule();
 }
@@ -455,7 +455,7 @@ connmgr_configure(const struct peerd_conf *conf)
 void
 connmgr_sweep(void)
 {
-	if (cm_ready() && cm_open() > child->conf->max_connections)
+	if (cm_ready() && cm_open() > engine_max_connections())
 		cm_kick();
 }
 
