@@ -181,26 +181,25 @@ control_listen(const char *path, mode_t mode)
 	return fd;
 }
 
-/* Bind one listen address; the engine gets the socket. */
+/*
+ * Bind one listen address, which the configuration has checked; the
+ * engine gets the socket.
+ */
 static void
-listen_on(const char *text)
+listen_on(const char *text, const struct multiaddr *ma)
 {
-	struct multiaddr	 ma;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	char			 err[256];
 	int			 fd, one = 1;
 
-	if (maddr_parse(text, &ma, err, sizeof(err)) == -1)
-		fatalx("listen %s: %s", text, err);
-	if (maddr_has(&ma, MADDR_WS) || maddr_has(&ma, MADDR_WSS)) {
+	if (maddr_has(ma, MADDR_WS) || maddr_has(ma, MADDR_WSS)) {
 		log_warnx("listen %s skipped: the WebSocket transport is not "
 		    "available yet", text);
 		return;
 	}
-	if (maddr_to_sockaddr(&ma, &ss, &len) == -1)
-		fatalx("listen %s: only /ip4 or /ip6 with /tcp can be "
-		    "listened on", text);
+	if (maddr_to_sockaddr(ma, &ss, &len) == -1)
+		fatalx("listen %s: not an /ip4 or /ip6 address with /tcp",
+		    text);
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		fatal("listen %s: socket", text);
@@ -629,8 +628,8 @@ start_suite(struct peerd_conf *conf)
 		send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
 	}
 	send_config(conf);
-	for (i = 0; i < conf->listen.n; i++)
-		listen_on(conf->listen.v[i]);
+	for (i = 0; i < conf->listen.text.n; i++)
+		listen_on(conf->listen.text.v[i], &conf->listen.ma[i]);
 }
 
 void

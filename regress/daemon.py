@@ -483,6 +483,19 @@ def test_check_mode(base):
                        text=True)
     t.ok(r.returncode == 1 and (s.conf + ":3:12:") in r.stderr,
          "peerd -n reports file:line:col: %s" % r.stderr.strip())
+    # issue 10: values the suite would drop or skip are refused by -n
+    with open(s.conf, "w") as f:
+        f.write('connectionManager: {protected: ["abc"]}\n'
+                'bootstrapPeers:\n  - /ip4/1.2.3.4/tcp/notaport\n'
+                'relay: {allowlist: ["xyz"]}\n')
+    r = subprocess.run([s.peerd, "-n", "-f", s.conf], capture_output=True,
+                       text=True)
+    want = (s.conf + ':1:33: connectionManager.protected: invalid peer ID '
+            '"abc": expected base58btc (1... or Qm...) or a base32 CID '
+            '(b...)\n')
+    t.ok(r.returncode == 1 and r.stderr == want,
+         "peerd -n refuses a malformed peer ID at its line and column: %s"
+         % r.stderr.strip())
     r = subprocess.run([s.peerd, "-n", "-f", s.conf + ".nope"],
                        capture_output=True, text=True)
     t.ok(r.returncode == 1 and "No such file" in r.stderr,

@@ -13,7 +13,17 @@
 
 #include "config.h"
 #include "log.h"
+#include "multiaddr.h"
+#include "peerid.h"
 #include "tap.h"
+
+/* Peer IDs of the libp2p specifications and of go-multiaddr's tests */
+#define ID_ED		"12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"
+#define ID_SHA		"QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N"
+#define ID_GO		"12D3KooWCryG7Mon9orvQxcS1rYZjotPgpwoJNHHKcLLfE4Hf5mV"
+#define ID_GO_CID	"bafzaajaiaejcalj543iwv2d7pkjt7ykvefrkf" \
+			"u7qjfi6sduakhso4lay6abn2d5u"
+#define ID_BOOT		"QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"
 
 static const char	*confdir;
 static char		 diffs[256];
@@ -56,13 +66,13 @@ static const char full_yaml[] =
 	"    connectionsPerMinute: 0\n"
 	"    reservationsPerHour: 7\n"
 	"  allowlist:\n"
-	"    - 12D3KooWA\n"
-	"  blocklist: [QmB, QmC]\n"
+	"    - " ID_ED "\n"
+	"  blocklist: [" ID_SHA ", " ID_GO_CID "]\n"
 	"connectionManager:\n"
 	"  maxConnections: 100\n"
 	"  minConnections: 100\n"
 	"  maxOutgoing: 0\n"
-	"  protected: [12D3KooWP]\n"
+	"  protected: [" ID_GO "]\n"
 	"  dialBackoffMin: 100\n"
 	"  dialBackoffMax: 86400000\n"
 	"gossipSub:\n"
@@ -71,9 +81,10 @@ static const char full_yaml[] =
 	"    - \"chat\"\n"
 	"    - 'news/v1'\n"
 	"bootstrapPeers:\n"
-	"  - /dnsaddr/bootstrap.libp2p.io/p2p/QmNnoo\n"
+	"  - /dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT "\n"
+	"  - /ip4/127.0.0.2/tcp/4001\n"
 	"relays:\n"
-	"  - /ip4/198.51.100.1/tcp/4001/p2p/12D3KooWR\n"
+	"  - /ip4/127.0.0.3/tcp/4001/p2p/" ID_ED "\n"
 	"store:\n"
 	"  mapSize: 1048576\n"
 	"  maxPeers: 16\n";
@@ -182,7 +193,8 @@ static const struct {
 	    "empty value" },
 	{ "tilde value", "mode: relay\nuser: ~\n", "t:2:1: ", "empty value" },
 	{ "JSON null", "{\"mode\": null}", "t:1:2: ", "empty value" },
-	{ "null list entry", "listen: [/a, ~]\n", "t:1:14: ", "empty value" },
+	{ "null list entry", "listen: [/ip4/127.0.0.1/tcp/1, ~]\n", "t:1:32: ",
+	    "empty value" },
 	{ "anchor", "announce: &a [\"/x\"]\nrelays: *a\n", "t:1:11: ",
 	    "aliases are not allowed" },
 	{ "alias", "relays: *a\n", "t:1:9: ", "aliases are not allowed" },
@@ -196,6 +208,106 @@ static const struct {
 	{ "max below default min", "connectionManager:\n"
 	    "  maxConnections: 5\n", "t:2:19: ", "greater" },
 	{ "NUL in string", "user: \"a\\0b\"\n", "t:1:7: ", "NUL" },
+};
+
+/* Values read by the real parsers: the whole message is checked. */
+static const struct {
+	const char	*label;
+	const char	*in;
+	const char	*want;
+} typed[] = {
+	{ "the issue's file: its first bad value",
+	    "connectionManager:\n  protected: [\"abc\"]\n"
+	    "bootstrapPeers:\n  - /ip4/1.2.3.4/tcp/notaport\n"
+	    "relay: {allowlist: [\"xyz\"]}\n",
+	    "t:2:15: connectionManager.protected: invalid peer ID \"abc\": "
+	    "expected base58btc (1... or Qm...) or a base32 CID (b...)" },
+	{ "the issue's bootstrap address",
+	    "bootstrapPeers:\n  - /ip4/1.2.3.4/tcp/notaport\n",
+	    "t:2:5: bootstrapPeers: invalid multiaddr "
+	    "\"/ip4/1.2.3.4/tcp/notaport\": /tcp/notaport: invalid port" },
+	{ "the issue's allowlist, flow style",
+	    "relay: {allowlist: [\"xyz\"]}\n",
+	    "t:1:21: relay.allowlist: invalid peer ID \"xyz\": expected "
+	    "base58btc (1... or Qm...) or a base32 CID (b...)" },
+	{ "listen on a name",
+	    "listen: [/dns4/localhost/tcp/4001]\n",
+	    "t:1:10: listen: \"/dns4/localhost/tcp/4001\" cannot be listened "
+	    "on: only /ip4 or /ip6 with /tcp can" },
+	{ "listen on UDP",
+	    "listen:\n  - /ip4/127.0.0.1/tcp/4001\n"
+	    "  - /ip4/127.0.0.1/udp/4001/quic-v1\n",
+	    "t:3:5: listen: \"/ip4/127.0.0.1/udp/4001/quic-v1\" cannot be "
+	    "listened on: only /ip4 or /ip6 with /tcp can" },
+	{ "a relay without its peer ID",
+	    "relays: [\"/ip4/127.0.0.1/tcp/4001\"]\n",
+	    "t:1:10: relays: \"/ip4/127.0.0.1/tcp/4001\" has no peer ID: a "
+	    "relay's address ends in /p2p/<peer ID>" },
+	{ "JSON blockTrustedlist",
+	    "{\"relay\": {\"blockTrustedlist\": [\"12D3KooWBannedPeer...\"]}}",
+	    "t:1:33: relay.blockTrustedlist: invalid peer ID "
+	    "\"12D3KooWBannedPeer...\": not base58btc, or too long" },
+	{ "JSON announce, second entry",
+	    "{\"announce\": [\"/ip4/127.0.0.1/tcp/1\", "
+	    "\"/ip4/YOUR_PUBLIC_IP/tcp/4001\"]}",
+	    "t:1:39: announce: invalid multiaddr "
+	    "\"/ip4/YOUR_PUBLIC_IP/tcp/4001\": /ip4/YOUR_PUBLIC_IP: invalid "
+	    "IPv4 address" },
+};
+
+/* Every list of multiaddrs or peer IDs, the most entries it takes. */
+static const struct {
+	const char	*key;
+	const char	*good;
+	int		 peerids;
+	size_t		 max;
+} lists[] = {
+	{ "listen", "/ip4/127.0.0.1/tcp/4001", 0, 65536 },
+	{ "announce", "/ip4/127.0.0.1/tcp/4001", 0, 16 },
+	{ "bootstrapPeers", "/ip4/127.0.0.1/tcp/4001/p2p/" ID_ED, 0, 32 },
+	{ "relays", "/ip4/127.0.0.1/tcp/4001/p2p/" ID_ED, 0, 16 },
+	{ "connectionManager.protected", ID_ED, 1, 256 },
+	{ "relay.allowlist", ID_ED, 1, 65536 },
+	{ "relay.blocklist", ID_ED, 1, 65536 },
+	{ "relay.blockTrustedlist", ID_ED, 1, 65536 },
+};
+
+/* Malformed values and what the parsers say of them. */
+static const struct {
+	const char	*in;
+	const char	*why;
+} bad_maddrs[] = {
+	{ "/ip4/1.2.3.4/tcp/notaport", "/tcp/notaport: invalid port" },
+	{ "/ip4/127.0.0.1/tcp/65536", "/tcp/65536: port out of range" },
+	{ "/ip4/256.0.0.1/tcp/1", "/ip4/256.0.0.1: invalid IPv4 address" },
+	{ "/ip6/::1::2/tcp/1", "/ip6/::1::2: invalid IPv6 address" },
+	{ "/ip4/127.0.0.1/tcp", "missing value for tcp" },
+	{ "/ip4/127.0.0.1/tcp/1/", "trailing slash" },
+	{ "/ip4/127.0.0.1/sctp/1", "unknown protocol \"sctp\"" },
+	{ "/ip4/127.0.0.1/tcp/1/p2p/QmNnoo", "/p2p/QmNnoo: invalid peer ID" },
+}, bad_peerids[] = {
+	{ "abc", "expected base58btc (1... or Qm...) or a base32 CID (b...)" },
+	{ "QmNnoo", "not an identity or sha2-256 multihash" },
+	{ "12D3KooWTrustedPeer1...", "not base58btc, or too long" },
+	{ "bafybeibj6lixxzqtsb45ysdjnupvqkufgdvzqbnvmhw2kf7cfkesy7r7d4",
+	    "not a CIDv1 of a libp2p-key" },
+	{ "b0", "not a base32 CID" },
+};
+
+/* Every key in milliseconds, and its range. */
+static const struct {
+	const char	*key;
+	long long	 min;
+	long long	 max;
+	const char	*extra;		/* beside it, for the maximum */
+} durations[] = {
+	{ "relay.advertise.ttl", 1000, 86400000, "" },
+	{ "relay.reservations.ttl", 1000, 86400000, "" },
+	{ "relay.limit.duration", 0, 86400000, "" },
+	{ "connectionManager.inboundUpgradeTimeout", 1000, 600000, "" },
+	{ "connectionManager.dialBackoffMin", 100, 3600000,
+	    "  dialBackoffMax: 86400000\n" },
+	{ "connectionManager.dialBackoffMax", 1000, 86400000, "" },
 };
 
 static struct peerd_conf *
@@ -215,6 +327,19 @@ fails(const char *label, const char *in, const char *prefix, const char *word)
 	if (!ok(c == NULL && strncmp(err, prefix, plen) == 0 &&
 	    strstr(err + plen, word) != NULL, "error: %s", label))
 		printf("#   got \"%s\"\n", c == NULL ? err : "(no error)");
+	config_free(c);
+}
+
+static void
+fails_exact(const char *label, const char *in, const char *want)
+{
+	struct peerd_conf	*c;
+	char			 err[CONF_ERRLEN];
+
+	c = parse(in, err);
+	if (!ok(c == NULL && strcmp(err, want) == 0, "refused: %s", label))
+		printf("#   want \"%s\"\n#   got  \"%s\"\n", want,
+		    c == NULL ? err : "(no error)");
 	config_free(c);
 }
 
@@ -242,6 +367,52 @@ list_is(const struct strlist *l, size_t n, ...)
 		same = strcmp(l->v[i], va_arg(ap, const char *)) == 0;
 	va_end(ap);
 	return same;
+}
+
+/* Each parsed value is its text read by the real parser. */
+static int
+maddrs_are(const struct maddrlist *l)
+{
+	struct multiaddr	 ma;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < l->text.n; i++)
+		if (maddr_parse(l->text.v[i], &ma, err, sizeof(err)) == -1 ||
+		    !maddr_equal(&ma, &l->ma[i]))
+			return 0;
+	return 1;
+}
+
+static int
+peerids_are(const struct peeridlist *l)
+{
+	struct peerid	 id;
+	size_t		 i;
+
+	for (i = 0; i < l->text.n; i++)
+		if (peerid_parse(l->text.v[i], &id) == -1 ||
+		    !peerid_equal(&id, &l->id[i]))
+			return 0;
+	return 1;
+}
+
+static int
+maddr_is(const struct multiaddr *ma, const char *text)
+{
+	char	 buf[MADDR_STRMAX];
+
+	return maddr_format(ma, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, text) == 0;
+}
+
+static int
+peerid_is(const struct peerid *id, const char *text)
+{
+	char	 buf[PEERID_STRMAX];
+
+	return peerid_format(id, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, text) == 0;
 }
 
 static struct peerd_conf *
@@ -280,9 +451,13 @@ test_defaults(void)
 	c = config_new();
 	ok(c != NULL, "config_new");
 	ok(c->mode == MODE_RELAY, "default mode");
-	ok(list_is(&c->listen, 1, "/ip4/127.0.0.1/tcp/4001"),
-	    "default listen");
-	ok(c->announce.n == 0, "default announce");
+	ok(list_is(&c->listen.text, 1, "/ip4/127.0.0.1/tcp/4001") &&
+	    maddr_is(&c->listen.ma[0], "/ip4/127.0.0.1/tcp/4001"),
+	    "default listen, parsed");
+	ok(c->announce.text.n == 0 && c->bootstrap_peers.text.n == 0 &&
+	    c->relays.text.n == 0, "default announce, bootstrapPeers, relays");
+	ok(c->relay.allowlist.text.n == 0 && c->relay.blocklist.text.n == 0,
+	    "default access lists");
 	ok(strcmp(c->state_dir, "/var/lib/peerd/state") == 0,
 	    "default stateDir");
 	ok(strcmp(c->empty_dir, "/var/empty") == 0, "default emptyDir");
@@ -305,7 +480,7 @@ test_defaults(void)
 	ok(!c->gossip_enabled && c->gossip_topics.n == 0, "default gossipSub");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
-	ok(c->protected_peers.n == 0 && c->dial_backoff_min == 1000 &&
+	ok(c->protected_peers.text.n == 0 && c->dial_backoff_min == 1000 &&
 	    c->dial_backoff_max == 60000,
 	    "default protected peers and dial backoff");
 	ok(strcmp(config_mode_name(MODE_RELAY), "relay") == 0 &&
@@ -339,10 +514,14 @@ test_full(void)
 	if (c == NULL)
 		return;
 	ok(c->mode == MODE_PEER, "full mode");
-	ok(list_is(&c->listen, 2, "/ip4/0.0.0.0/tcp/4101", "/ip6/::/tcp/4101"),
-	    "full listen replaces the default");
-	ok(list_is(&c->announce, 1, "/dns4/a.example/tcp/4101"),
-	    "full announce");
+	ok(list_is(&c->listen.text, 2, "/ip4/0.0.0.0/tcp/4101",
+	    "/ip6/::/tcp/4101"), "full listen replaces the default");
+	ok(maddr_is(&c->listen.ma[0], "/ip4/0.0.0.0/tcp/4101") &&
+	    maddr_is(&c->listen.ma[1], "/ip6/::/tcp/4101"),
+	    "full listen parsed");
+	ok(list_is(&c->announce.text, 1, "/dns4/a.example/tcp/4101") &&
+	    maddr_is(&c->announce.ma[0], "/dns4/a.example/tcp/4101"),
+	    "full announce, parsed");
 	ok(strcmp(c->control_socket_ro, "/srv/peerd-ro.sock") == 0,
 	    "full controlSocketReadonly");
 	ok(strcmp(c->admin_listen, "[::1]:9000") == 0, "full admin.listen");
@@ -358,20 +537,38 @@ test_full(void)
 	    c->relay.limit_data == 1099511627776LL, "full relay.limit");
 	ok(c->relay.conns_per_minute == 0 && c->relay.rsvp_per_hour == 7,
 	    "full relay.rateLimit");
-	ok(list_is(&c->relay.allowlist, 1, "12D3KooWA") &&
-	    list_is(&c->relay.blocklist, 2, "QmB", "QmC"), "full access lists");
+	ok(list_is(&c->relay.allowlist.text, 1, ID_ED) &&
+	    list_is(&c->relay.blocklist.text, 2, ID_SHA, ID_GO_CID),
+	    "full access lists, as written");
+	ok(peerid_is(&c->relay.allowlist.id[0], ID_ED) &&
+	    peerid_is(&c->relay.blocklist.id[0], ID_SHA) &&
+	    peerid_is(&c->relay.blocklist.id[1], ID_GO),
+	    "full access lists parsed, the CID as the same peer ID");
 	ok(c->max_connections == 100 && c->min_connections == 100 &&
 	    c->max_outgoing == 0, "full connectionManager");
-	ok(list_is(&c->protected_peers, 1, "12D3KooWP") &&
+	ok(list_is(&c->protected_peers.text, 1, ID_GO) &&
+	    peerid_is(&c->protected_peers.id[0], ID_GO) &&
 	    c->dial_backoff_min == 100 && c->dial_backoff_max == 86400000,
-	    "full connectionManager protected and backoff");
+	    "full connectionManager protected (parsed) and backoff");
 	ok(c->gossip_enabled &&
 	    list_is(&c->gossip_topics, 2, "chat", "news/v1"),
 	    "full gossipSub");
-	ok(list_is(&c->bootstrap_peers, 1,
-	    "/dnsaddr/bootstrap.libp2p.io/p2p/QmNnoo") &&
-	    list_is(&c->relays, 1, "/ip4/198.51.100.1/tcp/4001/p2p/12D3KooWR"),
+	ok(list_is(&c->bootstrap_peers.text, 2,
+	    "/dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT,
+	    "/ip4/127.0.0.2/tcp/4001") &&
+	    list_is(&c->relays.text, 1, "/ip4/127.0.0.3/tcp/4001/p2p/" ID_ED),
 	    "full bootstrapPeers and relays");
+	ok(maddr_is(&c->bootstrap_peers.ma[0],
+	    "/dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT) &&
+	    maddr_is(&c->bootstrap_peers.ma[1], "/ip4/127.0.0.2/tcp/4001") &&
+	    maddr_is(&c->relays.ma[0], "/ip4/127.0.0.3/tcp/4001/p2p/" ID_ED),
+	    "full bootstrapPeers and relays parsed");
+	ok(maddrs_are(&c->listen) && maddrs_are(&c->announce) &&
+	    maddrs_are(&c->bootstrap_peers) && maddrs_are(&c->relays) &&
+	    peerids_are(&c->protected_peers) &&
+	    peerids_are(&c->relay.allowlist) &&
+	    peerids_are(&c->relay.blocklist),
+	    "full: every typed value is its text parsed");
 	ok(c->store_map_size == 1048576 && c->store_max_peers == 16,
 	    "full store");
 
@@ -387,28 +584,87 @@ test_full(void)
 		close(fd);
 		unlink(path);
 	}
-	ok(l != NULL && config_equal(c, l), "config_load of a file");
+	ok(l != NULL && config_equal(c, l) && maddrs_are(&l->relays) &&
+	    peerids_are(&l->relay.blocklist), "config_load of a file");
 	config_free(l);
 	config_free(d);
 	config_free(c);
 }
 
+/* A file of regress/conf with each placeholder replaced by a value. */
+static struct peerd_conf *
+load_filled(const char *file, const char *const *subst, char *err)
+{
+	char	 path[PATH_MAX], in[8192], out[8192], *hit;
+	size_t	 i;
+	ssize_t	 n;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", confdir, file);
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(in, 1, sizeof(in) - 1, fp);
+	fclose(fp);
+	in[n] = '\0';
+	for (i = 0; subst[i] != NULL; i += 2) {
+		while ((hit = strstr(in, subst[i])) != NULL) {
+			*hit = '\0';
+			snprintf(out, sizeof(out), "%s%s%s", in, subst[i + 1],
+			    hit + strlen(subst[i]));
+			strlcpy(in, out, sizeof(in));
+		}
+	}
+	return config_parse(in, strlen(in), file, err, CONF_ERRLEN);
+}
+
 static void
 test_guide(void)
 {
+	static const char *const relay_fill[] = {
+		"YOUR_PUBLIC_IP", "127.0.0.7", NULL
+	};
+	static const char *const security_fill[] = {
+		"12D3KooWTrustedPeer1...", ID_ED,
+		"12D3KooWTrustedPeer2...", ID_SHA,
+		"12D3KooWBannedPeer...", ID_GO, NULL
+	};
 	struct peerd_conf	*c;
-	char			 err[CONF_ERRLEN], *text;
+	char			 err[CONF_ERRLEN], want[PATH_MAX + 256];
+	char			*text;
 
+	/* as the guide prints them, with placeholders: refused */
 	c = load("guide-relay.json", 1, err);
-	if (!ok(c != NULL, "guide-relay.json loads"))
+	snprintf(want, sizeof(want), "%s/guide-relay.json:8:5: announce: "
+	    "invalid multiaddr \"/ip4/YOUR_PUBLIC_IP/tcp/4001\": "
+	    "/ip4/YOUR_PUBLIC_IP: invalid IPv4 address", confdir);
+	if (!ok(c == NULL && strcmp(err, want) == 0,
+	    "guide-relay.json: the YOUR_PUBLIC_IP placeholder is refused "
+	    "at its line and column"))
+		printf("#   got \"%s\"\n", c == NULL ? err : "(no error)");
+	config_free(c);
+	c = load("guide-security.json", 1, err);
+	snprintf(want, sizeof(want), "%s/guide-security.json:8:7: "
+	    "relay.allowlist: invalid peer ID \"12D3KooWTrustedPeer1...\": "
+	    "not base58btc, or too long", confdir);
+	if (!ok(c == NULL && strcmp(err, want) == 0,
+	    "guide-security.json: a placeholder peer ID is refused at its "
+	    "line and column"))
+		printf("#   got \"%s\"\n", c == NULL ? err : "(no error)");
+	config_free(c);
+
+	c = load_filled("guide-relay.json", relay_fill, err);
+	if (!ok(c != NULL, "guide-relay.json with its address filled in "
+	    "loads"))
 		printf("#   %s\n", err);
 	if (c != NULL) {
 		ok(c->mode == MODE_RELAY, "guide mode");
-		ok(list_is(&c->listen, 2, "/ip4/0.0.0.0/tcp/4001",
-		    "/ip4/0.0.0.0/tcp/4002/ws"), "guide listen");
-		ok(list_is(&c->announce, 2, "/ip4/YOUR_PUBLIC_IP/tcp/4001",
-		    "/dns4/relay.yourdomain.com/tcp/4001"),
-		    "guide announce placeholder");
+		ok(list_is(&c->listen.text, 2, "/ip4/0.0.0.0/tcp/4001",
+		    "/ip4/0.0.0.0/tcp/4002/ws") &&
+		    maddr_is(&c->listen.ma[1], "/ip4/0.0.0.0/tcp/4002/ws"),
+		    "guide listen, the /ws address kept");
+		ok(list_is(&c->announce.text, 2, "/ip4/127.0.0.7/tcp/4001",
+		    "/dns4/relay.yourdomain.com/tcp/4001") &&
+		    maddrs_are(&c->announce), "guide announce");
 		ok(c->relay.reservations_ttl == 3600000 &&
 		    c->relay.reservations_max == 1000 &&
 		    c->relay.advertise_ttl == 30000, "guide relay");
@@ -423,21 +679,23 @@ test_guide(void)
 		config_free(c);
 	}
 
-	c = load("guide-security.json", 1, err);
-	if (!ok(c != NULL, "guide-security.json loads"))
+	c = load_filled("guide-security.json", security_fill, err);
+	if (!ok(c != NULL, "guide-security.json with peer IDs filled in "
+	    "loads"))
 		printf("#   %s\n", err);
 	if (c == NULL)
 		return;
 	ok(c->relay.conns_per_minute == 10 && c->relay.rsvp_per_hour == 5,
 	    "guide rateLimit");
-	ok(list_is(&c->relay.allowlist, 2, "12D3KooWTrustedPeer1...",
-	    "12D3KooWTrustedPeer2..."), "guide allowlist");
-	ok(list_is(&c->relay.blocklist, 1, "12D3KooWBannedPeer..."),
+	ok(list_is(&c->relay.allowlist.text, 2, ID_ED, ID_SHA) &&
+	    peerids_are(&c->relay.allowlist), "guide allowlist");
+	ok(list_is(&c->relay.blocklist.text, 1, ID_GO) &&
+	    peerid_is(&c->relay.blocklist.id[0], ID_GO),
 	    "guide blockTrustedlist fills blocklist");
 	text = config_emit(c, NULL);
 	ok(text != NULL && strstr(text, "blockTrustedlist") == NULL &&
-	    strstr(text, "  blocklist:\n    - \"12D3KooWBannedPeer...\"\n") !=
-	    NULL, "emitter writes blocklist only");
+	    strstr(text, "  blocklist:\n    - \"" ID_GO "\"\n") != NULL,
+	    "emitter writes blocklist only");
 	free(text);
 	ok(roundtrip(c), "guide security round trip");
 	config_free(c);
@@ -447,63 +705,265 @@ static void
 test_alias(void)
 {
 	struct peerd_conf	*c;
-	char			 err[CONF_ERRLEN];
+	char			 err[CONF_ERRLEN], in[4096];
+	size_t			 i;
+	int			 same;
 
-	c = parse("relay:\n  blocklist: [A]\n  blockTrustedlist: [B, C]\n",
-	    err);
-	ok(c != NULL && list_is(&c->relay.blocklist, 3, "A", "B", "C"),
-	    "blocklist then alias append");
+	c = parse("relay:\n  blocklist: [" ID_ED "]\n  blockTrustedlist: ["
+	    ID_SHA ", " ID_GO_CID "]\n", err);
+	ok(c != NULL && list_is(&c->relay.blocklist.text, 3, ID_ED, ID_SHA,
+	    ID_GO_CID) && peerids_are(&c->relay.blocklist) &&
+	    peerid_is(&c->relay.blocklist.id[2], ID_GO),
+	    "blocklist then alias append, parsed");
 	config_free(c);
-	c = parse("relay:\n  blockTrustedlist: [B]\n  blocklist: [A]\n", err);
-	ok(c != NULL && list_is(&c->relay.blocklist, 2, "B", "A"),
-	    "alias then blocklist append");
+	c = parse("relay:\n  blockTrustedlist: [" ID_SHA "]\n  blocklist: ["
+	    ID_ED "]\n", err);
+	ok(c != NULL && list_is(&c->relay.blocklist.text, 2, ID_SHA, ID_ED) &&
+	    peerids_are(&c->relay.blocklist),
+	    "alias then blocklist append, parsed");
 	config_free(c);
+
+	/* 8 entries fill the first allocation; the alias's 9 grow it */
+	strlcpy(in, "relay:\n  blocklist:\n", sizeof(in));
+	for (i = 0; i < 8; i++)
+		strlcat(in, "    - " ID_ED "\n", sizeof(in));
+	strlcat(in, "  blockTrustedlist:\n", sizeof(in));
+	for (i = 0; i < 9; i++)
+		strlcat(in, i % 2 ? "    - " ID_SHA "\n" : "    - " ID_GO "\n",
+		    sizeof(in));
+	c = parse(in, err);
+	same = c != NULL && c->relay.blocklist.text.n == 17 &&
+	    peerids_are(&c->relay.blocklist);
+	for (i = 0; same && i < 17; i++)
+		same = peerid_is(&c->relay.blocklist.id[i], i < 8 ? ID_ED :
+		    (i - 8) % 2 ? ID_SHA : ID_GO);
+	ok(same, "17 entries across the alias keep their parsed values");
+	config_free(c);
+
 	c = parse("relay:\n  blocklist: []\n", err);
-	ok(c != NULL && c->relay.blocklist.n == 0, "empty flow list");
+	ok(c != NULL && c->relay.blocklist.text.n == 0, "empty flow list");
 	config_free(c);
 	c = parse("listen: []\n", err);
-	ok(c != NULL && c->listen.n == 0, "empty list replaces the default");
+	ok(c != NULL && c->listen.text.n == 0,
+	    "empty list replaces the default");
 	config_free(c);
 }
 
 static void
 test_errors(void)
 {
-	char	*big;
+	char	*big, *e;
 	size_t	 i, n, len;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		fails(bad[i].label, bad[i].in, bad[i].prefix, bad[i].word);
 
-	len = strlen("announce:\n") + 65537 * strlen("- /a\n") + 1;
+#define ENTRY	"- /ip4/127.0.0.1/tcp/4001\n"
+	len = strlen("listen:\n") + 65537 * strlen(ENTRY) + 1;
 	if ((big = malloc(len)) == NULL)
 		return;
-	strlcpy(big, "announce:\n", len);
-	for (n = 0; n < 65536; n++)
-		strlcat(big, "- /a\n", len);
+	e = big + strlcpy(big, "listen:\n", len);
+	for (n = 0; n < 65536; n++, e += strlen(ENTRY))
+		memcpy(e, ENTRY, strlen(ENTRY) + 1);
 	ok(parses(big), "list of 65536 entries");
-	strlcat(big, "- /a\n", len);
-	fails("list of 65537 entries", big, "t:65538:3: ", "65536");
+	memcpy(e, ENTRY, strlen(ENTRY) + 1);
+	fails("list of 65537 entries", big, "t:65538:3: ",
+	    "listen: more than 65536 entries");
 	free(big);
+#undef ENTRY
+}
+
+/*
+ * The mappings of a dotted key, one a line, into buf; returns how many
+ * (the line of the key), the last one being the key.
+ */
+static int
+nest(const char *key, char *buf, size_t len)
+{
+	const char	*dot;
+	char		 line[128];
+	int		 depth = 0;
+
+	buf[0] = '\0';
+	for (;;) {
+		dot = strchr(key, '.');
+		snprintf(line, sizeof(line), "%*s%.*s:", depth * 2, "",
+		    (int)(dot != NULL ? dot - key : (int)strlen(key)), key);
+		strlcat(buf, line, len);
+		depth++;
+		if (dot == NULL)
+			return depth;
+		strlcat(buf, "\n", len);
+		key = dot + 1;
+	}
+}
+
+/* A block list of n good entries then the one given, if any. */
+static void
+list_input(size_t li, size_t n, const char *last, char *buf, size_t len,
+    int *line, int *col)
+{
+	char	 entry[512];
+	size_t	 i;
+	int	 depth;
+
+	depth = nest(lists[li].key, buf, len);
+	strlcat(buf, "\n", len);
+	for (i = 0; i < n; i++) {
+		snprintf(entry, sizeof(entry), "%*s- %s\n", depth * 2, "",
+		    lists[li].good);
+		strlcat(buf, entry, len);
+	}
+	if (last != NULL) {
+		snprintf(entry, sizeof(entry), "%*s- %s\n", depth * 2, "",
+		    last);
+		strlcat(buf, entry, len);
+	}
+	*line = depth + (int)n + 1;
+	*col = depth * 2 + 3;
+}
+
+static void
+test_typed(void)
+{
+	char	 in[2048], want[CONF_ERRLEN], label[256];
+	size_t	 i, j, nbad;
+	int	 line, col;
+
+	for (i = 0; i < sizeof(typed) / sizeof(typed[0]); i++)
+		fails_exact(typed[i].label, typed[i].in, typed[i].want);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		list_input(i, 1, NULL, in, sizeof(in), &line, &col);
+		ok(parses(in), "%s: a good entry", lists[i].key);
+		nbad = lists[i].peerids ?
+		    sizeof(bad_peerids) / sizeof(bad_peerids[0]) :
+		    sizeof(bad_maddrs) / sizeof(bad_maddrs[0]);
+		for (j = 0; j < nbad; j++) {
+			const char *v = lists[i].peerids ? bad_peerids[j].in :
+			    bad_maddrs[j].in;
+			const char *why = lists[i].peerids ?
+			    bad_peerids[j].why : bad_maddrs[j].why;
+
+			list_input(i, 1, v, in, sizeof(in), &line, &col);
+			snprintf(want, sizeof(want), "t:%d:%d: %s: invalid %s "
+			    "\"%s\": %s", line, col, lists[i].key,
+			    lists[i].peerids ? "peer ID" : "multiaddr", v, why);
+			snprintf(label, sizeof(label), "%s: %s", lists[i].key,
+			    v);
+			fails_exact(label, in, want);
+		}
+	}
+	ok(parses("listen:\n  - /ip6/::1/tcp/4001\n"
+	    "  - /ip4/127.0.0.1/tcp/4002/ws\n"
+	    "  - /ip4/127.0.0.1/tcp/4003/wss\n"),
+	    "listen: /ip6, and /ws and /wss (skipped when started)");
+	ok(parses("relays:\n  - /dns4/localhost/tcp/4001/p2p/" ID_ED "\n"
+	    "  - /ip4/127.0.0.1/tcp/4001/ipfs/" ID_SHA "\n"
+	    "  - /ip6/::1/tcp/4001/p2p/" ID_GO_CID "\n"),
+	    "relays: names, /ipfs and CID peer IDs");
+	ok(parses("connectionManager:\n  protected: [" ID_GO_CID "]\n"),
+	    "protected: a CID peer ID");
+}
+
+/* The lists the engine keeps in arrays of its own take so many. */
+static void
+test_caps(void)
+{
+	char	*in, want[CONF_ERRLEN];
+	size_t	 i, len;
+	int	 line, col;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (lists[i].max >= 65536)
+			continue;
+		len = (lists[i].max + 2) * 128;
+		if ((in = malloc(len)) == NULL)
+			return;
+		list_input(i, lists[i].max, NULL, in, len, &line, &col);
+		ok(parses(in), "%s: %zu entries", lists[i].key, lists[i].max);
+		list_input(i, lists[i].max, lists[i].good, in, len, &line,
+		    &col);
+		snprintf(want, sizeof(want), "t:%d:%d: %s: more than %zu "
+		    "entries", line, col, lists[i].key, lists[i].max);
+		fails_exact(lists[i].key, in, want);
+		free(in);
+	}
+}
+
+static void
+test_durations(void)
+{
+	static const char *const words[] = { "30s", "1.5e3", "\"1000\"",
+	    "1m", "1000ms" };
+	char	 in[512], want[CONF_ERRLEN], v[32];
+	size_t	 i, j;
+	int	 depth, col;
+
+	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		for (j = 0; j < sizeof(words) / sizeof(words[0]) + 2; j++) {
+			if (j < sizeof(words) / sizeof(words[0]))
+				strlcpy(v, words[j], sizeof(v));
+			else
+				snprintf(v, sizeof(v), "%lld", j % 2 ?
+				    durations[i].min - 1 :
+				    durations[i].max + 1);
+			depth = nest(durations[i].key, in, sizeof(in));
+			col = (int)(strlen(in) - (strrchr(in, '\n') != NULL ?
+			    strrchr(in, '\n') + 1 - in : 0)) + 2;
+			strlcat(in, " ", sizeof(in));
+			strlcat(in, v, sizeof(in));
+			strlcat(in, "\n", sizeof(in));
+			snprintf(want, sizeof(want), "t:%d:%d: %s: expected an "
+			    "integer from %lld to %lld", depth, col,
+			    durations[i].key, durations[i].min,
+			    durations[i].max);
+			fails_exact(durations[i].key, in, want);
+		}
+		nest(durations[i].key, in, sizeof(in));
+		snprintf(v, sizeof(v), " %lld\n", durations[i].min);
+		strlcat(in, v, sizeof(in));
+		ok(parses(in), "%s: %lld", durations[i].key, durations[i].min);
+		nest(durations[i].key, in, sizeof(in));
+		snprintf(v, sizeof(v), " %lld\n", durations[i].max);
+		strlcat(in, v, sizeof(in));
+		strlcat(in, durations[i].extra, sizeof(in));
+		ok(parses(in), "%s: %lld", durations[i].key, durations[i].max);
+	}
 }
 
 static void
 test_bounds(void)
 {
-	char	 in[2048], s[1100];
+	char	 in[2048], s[1100], name[251];
+	size_t	 i;
 
-	memset(s, 'a', sizeof(s));
-	s[1023] = '\0';
-	snprintf(in, sizeof(in), "relays: [/%s]\n", s);
+	/* /tls is 2 bytes in binary: 256 of them fill a multiaddr */
+	s[0] = '\0';
+	for (i = 0; i < 256; i++)
+		strlcat(s, "/tls", sizeof(s));
+	snprintf(in, sizeof(in), "announce: [%s]\n", s);
 	ok(parses(in), "multiaddr of 1024 bytes");
-	snprintf(in, sizeof(in), "relays: [/a%s]\n", s);
-	fails("multiaddr of 1025 bytes", in, "t:1:10: ", "multiaddr");
+	snprintf(in, sizeof(in), "announce: [%s/tls]\n", s);
+	fails("multiaddr of 1028 bytes", in, "t:1:12: ",
+	    "announce: invalid multiaddr: too long");
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(in, sizeof(in), "announce: [/dns4/%s/dns4/%s/dns4/%s/dns4/%s]"
+	    "\n", name, name, name, name);
+	fails("multiaddr of 1024 bytes, too long in binary", in, "t:1:12: ",
+	    "multiaddr too long");
+	memset(s, 'a', sizeof(s));
 	s[129] = '\0';
 	snprintf(in, sizeof(in), "relay:\n  allowlist: [%s]\n", s);
-	fails("peer ID of 129", in, "t:2:15: ", "peer ID");
+	fails("peer ID of 129", in, "t:2:15: ",
+	    "relay.allowlist: invalid peer ID");
+	s[0] = 'Q';
+	s[1] = 'm';
 	s[128] = '\0';
 	snprintf(in, sizeof(in), "relay:\n  allowlist: [%s]\n", s);
-	ok(parses(in), "peer ID of 128");
+	fails("peer ID of 128: text, not a peer ID", in, "t:2:15: ",
+	    "not base58btc, or too long");
+	s[0] = s[1] = 'a';
 	s[33] = '\0';
 	snprintf(in, sizeof(in), "user: %s\n", s);
 	fails("user of 33", in, "t:1:7: ", "user name");
@@ -669,12 +1129,13 @@ test_keep_static(void)
 	config_keep_static(n, o);
 	ok(strcmp(n->state_dir, "/var/lib/peerd/state") == 0,
 	    "keep_static: stateDir keeps the running value");
-	ok(n->listen.n == 1 &&
-	    strcmp(n->listen.v[0], "/ip4/127.0.0.1/tcp/4001") == 0,
-	    "keep_static: listen keeps the running value");
+	ok(list_is(&n->listen.text, 1, "/ip4/127.0.0.1/tcp/4001") &&
+	    maddr_is(&n->listen.ma[0], "/ip4/127.0.0.1/tcp/4001"),
+	    "keep_static: listen keeps the running value, parsed");
 	ok(n->relay.reservations_max == 5,
 	    "keep_static: a live key takes the new value");
-	ok(strcmp(o->state_dir, "/srv/other") == 0,
+	ok(strcmp(o->state_dir, "/srv/other") == 0 &&
+	    maddr_is(&o->listen.ma[0], "/ip4/127.0.0.1/tcp/9"),
 	    "keep_static: the old config holds what is to be freed");
 	config_free(o);
 	config_free(n);
@@ -689,6 +1150,9 @@ main(int argc, char *argv[])
 	test_guide();
 	test_alias();
 	test_errors();
+	test_typed();
+	test_caps();
+	test_durations();
 	test_bounds();
 	test_load();
 	test_escapes();

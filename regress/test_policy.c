@@ -217,18 +217,22 @@ test_lists(void)
 	struct removal		 rm;
 	char			*allow[] = { peerstr[0], peerstr[1] };
 	char			*block[] = { peerstr[2] };
+	struct peerid		 allowid[] = { peers[0], peers[1] };
+	struct peerid		 blockid[] = { peers[2] };
 	const char		*why;
 
 	conf_default(&rc);
-	rc.blocklist.v = block;
-	rc.blocklist.n = 1;
+	rc.blocklist.text.v = block;
+	rc.blocklist.text.n = 1;
+	rc.blocklist.id = blockid;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 2, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "blocked") == 0, "blocked peer: PERMISSION_DENIED");
 	ok(reserve(&p, 3, ip1, 0, NULL) == CIRCUIT_OK,
 	    "empty allowlist: anyone else may reserve");
-	rc.allowlist.v = allow;
-	rc.allowlist.n = 2;
+	rc.allowlist.text.v = allow;
+	rc.allowlist.text.n = 2;
+	rc.allowlist.id = allowid;
 	policy_configure(&p, &rc);
 	ok(rm.n == 1 && strcmp(rm.why, "not_allowed") == 0 &&
 	    peerid_equal(&rm.last, &peers[3]) && p.nrsvps == 0,
@@ -240,6 +244,7 @@ test_lists(void)
 	    reserve(&p, 1, ip1, 0, NULL) == CIRCUIT_OK,
 	    "on the allowlist: granted");
 	block[0] = peerstr[1];
+	blockid[0] = peers[1];
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 1, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "blocked") == 0,
@@ -253,7 +258,7 @@ test_lists(void)
 	ok(connect_(&p, 3, 0, 0, NULL, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "not_allowed") == 0,
 	    "connect from a peer not on the allowlist");
-	rc.allowlist.n = 0;
+	rc.allowlist.text.n = 0;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 3, ip1, 0, NULL) == CIRCUIT_OK,
 	    "allowlist emptied on reload: open again");

@@ -534,8 +534,31 @@ test_peerid(void)
 	    "u7qjfi6sduakhso4lay6abn2d5u", &b) == 0 && peerid_equal(&a, &b),
 	    "go-multiaddr Ed25519 peer ID in both forms");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(peerid_parse(bad[i], &a) == -1,
-		    "peerid_parse refuses \"%s\"", bad[i]);
+		ok(peerid_parse(bad[i], &a) == -1 &&
+		    peerid_parse_err(bad[i], &a, s, sizeof(s)) == -1 &&
+		    s[0] != '\0', "peerid_parse refuses \"%s\": %s", bad[i], s);
+	ok(peerid_parse_err("Q", &a, s, sizeof(s)) == -1 &&
+	    strcmp(s, "expected base58btc (1... or Qm...) or a base32 CID "
+	    "(b...)") == 0, "peerid_parse_err: not base58btc or base32");
+	ok(peerid_parse_err("12D3KooW", &a, s, sizeof(s)) == -1 &&
+	    strcmp(s, "not an identity or sha2-256 multihash") == 0,
+	    "peerid_parse_err: not a multihash");
+	ok(peerid_parse_err("12D3KooWPBRNBzgceXh7Z27wGoyYYz9ggwaYg2dWiwXXe8ieyFC0",
+	    &a, s, sizeof(s)) == -1 && strcmp(s, "not base58btc, or too long")
+	    == 0, "peerid_parse_err: not base58btc");
+	ok(peerid_parse_err("bafybeibj6lixxzqtsb45ysdjnupvqkufgdvzqbnvmhw2kf7cfk"
+	    "esy7r7d4", &a, s, sizeof(s)) == -1 &&
+	    strcmp(s, "not a CIDv1 of a libp2p-key") == 0,
+	    "peerid_parse_err: a CID of something else");
+	ok(peerid_parse_err("BAFZBEIE5745RPV2M6TJYUUGYWY4D5EWRQGQQHFNF445HE3OM"
+	    "ZPJBX5XQXE", &a, s, sizeof(s)) == -1 &&
+	    strcmp(s, "expected base58btc (1... or Qm...) or a base32 CID "
+	    "(b...)") == 0, "peerid_parse_err: upper case base32");
+	ok(peerid_parse_err("b0", &a, s, sizeof(s)) == -1 &&
+	    strcmp(s, "not a base32 CID") == 0,
+	    "peerid_parse_err: not base32");
+	ok(peerid_parse_err("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N", &a,
+	    NULL, 0) == 0, "peerid_parse_err: a good one, without a buffer");
 
 	n = unhex(spec_pub, pb, sizeof(pb));
 	ok(pubkey_pb_decode(pb, n, &type, &data, &dlen) == 0 &&

@@ -141,28 +141,22 @@ policy_seconds(int64_t ms)
 
 /* Access lists */
 
+/* A sorted copy of the peer IDs of the configuration, for bsearch. */
 static int
-peerlist_parse(const struct strlist *l, struct peerid **out, size_t *n,
-    int *bad)
+peerlist_sorted(const struct peeridlist *l, struct peerid **out, size_t *n)
 {
 	struct peerid	*v;
-	size_t		 i, k = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (l->n == 0)
+	if (l->text.n == 0)
 		return 0;
-	if ((v = calloc(l->n, sizeof(*v))) == NULL)
+	if ((v = calloc(l->text.n, sizeof(*v))) == NULL)
 		return -1;
-	for (i = 0; i < l->n; i++) {
-		if (peerid_parse(l->v[i], &v[k]) == -1)
-			(*bad)++;
-		else
-			k++;
-	}
-	qsort(v, k, sizeof(*v), peerid_qcmp);
+	memcpy(v, l->id, l->text.n * sizeof(*v));
+	qsort(v, l->text.n, sizeof(*v), peerid_qcmp);
 	*out = v;
-	*n = k;
+	*n = l->text.n;
 	return 0;
 }
 
@@ -188,11 +182,11 @@ policy_blocked(const struct policy *p, const struct peerid *id)
 	return peerlist_has(p->block, p->nblock, id);
 }
 
-/* An allowlist that was given but held nothing usable still shuts. */
+/* An empty allowlist admits everyone. */
 static int
 policy_allowed(const struct policy *p, const struct peerid *id)
 {
-	return !p->allowlist || peerlist_has(p->allow, p->nallow, id);
+	return p->nallow == 0 || peerlist_has(p->allow, p->nallow, id);
 }
 
 /* Why this peer may not hold a reservation, or NULL. */
@@ -728,19 +722,18 @@ policy_prune(struct policy *p)
 
 /*
  * Take new settings: they apply to the next request, and a peer that
- * may no longer reserve loses its reservation now.  Returns the number
- * of list entries that are not peer IDs, or -1.
+ * may no longer reserve loses its reservation now.  Returns 0, or -1
+ * without memory.
  */
 int
 policy_configure(struct policy *p, const struct relay_conf *rc)
 {
 	struct peerid	*allow, *block;
 	size_t		 nallow, nblock;
-	int		 bad = 0;
 
-	if (peerlist_parse(&rc->allowlist, &allow, &nallow, &bad) == -1)
+	if (peerlist_sorted(&rc->allowlist, &allow, &nallow) == -1)
 		return -1;
-	if (peerlist_parse(&rc->blocklist, &block, &nblock, &bad) == -1) {
+	if (peerlist_sorted(&rc->blocklist, &block, &nblock) == -1) {
 		free(allow);
 		return -1;
 	}
@@ -748,7 +741,6 @@ policy_configure(struct policy *p, const struct relay_conf *rc)
 	free(p->block);
 	p->allow = allow;
 	p->nallow = nallow;
-	p->allowlist = rc->allowlist.n > 0;
 	p->block = block;
 	p->nblock = nblock;
 	p->enabled = rc->enabled;
@@ -760,7 +752,7 @@ policy_configure(struct policy *p, const struct relay_conf *rc)
 	p->limit_duration = rc->limit_duration;
 	p->limit_data = rc->limit_data;
 	policy_prune(p);
-	return bad;
+	return 0;
 }
 
 void

@@ -75,7 +75,6 @@ struct policy {
 	int64_t			 rsvp_per_hour;		/* 0: no limit */
 	int64_t			 limit_duration;	/* ms, 0: none */
 	int64_t			 limit_data;		/* bytes, 0: none */
-	int			 allowlist;		/* one was given */
 	struct peerid		*allow;			/* sorted */
 	size_t			 nallow;
 	struct peerid		*block;			/* sorted */

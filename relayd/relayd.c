@@ -482,36 +482,32 @@ relayd_peer_up(enum proc_id id)
 static void
 relayd_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
-	const struct relay_conf *r = &nconf->relay;
-	int			 bad;
+	const struct policy	*pol = &rd.pol;
 
-	if ((bad = policy_configure(&rd.pol, r)) == -1)
+	if (policy_configure(&rd.pol, &nconf->relay) == -1)
 		fatal("relay policy");
-	if (bad > 0)
-		log_warnx("%d relay list entries are not peer IDs", bad);
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
-	    "%zu allowed, %zu blocked", r->enabled ? "on" : "off",
-	    r->hop_enabled ? "on" : "off", (long long)r->reservations_max,
-	    (long long)r->reservations_ttl, r->allowlist.n, r->blocklist.n);
+	    "%zu allowed, %zu blocked", pol->enabled ? "on" : "off",
+	    pol->hop ? "on" : "off", (long long)pol->rsvp_max,
+	    (long long)pol->rsvp_ttl, pol->nallow, pol->nblock);
 }
 
+/* What the policy enforces, as it took it from the configuration. */
 static void
 relayd_status(struct ctl_proc *p)
 {
-	const struct relay_conf *r;
+	const struct policy	*pol = &rd.pol;
 
 	if (child->conf == NULL) {
 		strlcpy(p->state, "starting", sizeof(p->state));
 		return;
 	}
-	r = &child->conf->relay;
 	snprintf(p->detail, sizeof(p->detail), "relay %s, hop %s, "
 	    "%zu/%lld reservations, %zu circuits, ttl %lld ms, "
 	    "%zu allowed, %zu blocked",
-	    r->enabled ? "on" : "off", r->hop_enabled ? "on" : "off",
-	    rd.pol.nrsvps, (long long)r->reservations_max,
-	    rd.pol.ncircuits, (long long)r->reservations_ttl,
-	    r->allowlist.n, r->blocklist.n);
+	    pol->enabled ? "on" : "off", pol->hop ? "on" : "off",
+	    pol->nrsvps, (long long)pol->rsvp_max, pol->ncircuits,
+	    (long long)pol->rsvp_ttl, pol->nallow, pol->nblock);
 }
 
 static int

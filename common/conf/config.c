@@ -4,6 +4,7 @@
  * API so that positions, duplicate keys and aliases can be reported.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "errbuf.h"
 #include "log.h"
 
 #define CONF_MAXFILE	(4 * 1024 * 1024)
@@ -31,6 +33,7 @@
 #define PEERID_MAX	128
 #define TOPIC_MAX	256
 #define USER_MAX	32
+#define QUOTE_MAX	100	/* bytes of a value quoted in an error */
 
 #define LOWER		"abcdefghijklmnopqrstuvwxyz"
 #define UPPER		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -41,7 +44,15 @@ enum ktype {
 	KT_INT,
 	KT_ENUM,
 	KT_STR,
-	KT_LIST
+	KT_LIST,	/* struct strlist */
+	KT_MADDRS,	/* struct maddrlist */
+	KT_PEERIDS	/* struct peeridlist */
+};
+
+/* One parsed entry of a typed list. */
+union kval {
+	struct multiaddr	 ma;
+	struct peerid		 id;
 };
 
 #define K_STATIC	0x01	/* cannot change while running */
@@ -64,6 +75,10 @@ struct ckey {
 	const char *const	*deflist;
 	const struct kenum	*enums;
 	const char		*(*check)(const char *);
+	/* typed lists: the real parser of an entry, and the most entries */
+	int			 (*parse)(const char *, union kval *, char *,
+				    size_t);
+	size_t			 maxn;
 };
 
 static const char *check_path(const char *);
@@ -73,6 +88,10 @@ static const char *check_user(const char *);
 static const char *check_maddr(const char *);
 static const char *check_peerid(const char *);
 static const char *check_topic(const char *);
+static int	 parse_maddr(const char *, union kval *, char *, size_t);
+static int	 parse_listen(const char *, union kval *, char *, size_t);
+static int	 parse_relay(const char *, union kval *, char *, size_t);
+static int	 parse_peerid(const char *, union kval *, char *, size_t);
 
 static const struct kenum modes[] = {
 	{ "relay",	MODE_RELAY },
@@ -117,12 +136,20 @@ static const char *const listen_def[] = { "/ip4/127.0.0.1/tcp/4001", NULL };
 	    .defstr = d, .flags = fl }
 #define KLIST(n, f, chk, d, fl)						\
 	{ .name = n, .type = KT_LIST, .off = OFF(f), .check = chk,	\
-	    .deflist = d, .flags = fl }
+	    .deflist = d, .flags = fl, .maxn = LIST_MAX }
+#define KMADDRS(n, f, prs, mx, d, fl)					\
+	{ .name = n, .type = KT_MADDRS, .off = OFF(f), .check = check_maddr, \
+	    .parse = prs, .maxn = mx, .deflist = d, .flags = fl }
+#define KPEERIDS(n, f, mx, fl)						\
+	{ .name = n, .type = KT_PEERIDS, .off = OFF(f),			\
+	    .check = check_peerid, .parse = parse_peerid, .maxn = mx,	\
+	    .flags = fl }
 
 static const struct ckey keys[] = {
 	KENUM("mode", mode, modes, MODE_RELAY, K_STATIC),
-	KLIST("listen", listen, check_maddr, listen_def, K_STATIC),
-	KLIST("announce", announce, check_maddr, NULL, 0),
+	KMADDRS("listen", listen, parse_listen, LIST_MAX, listen_def,
+	    K_STATIC),
+	KMADDRS("announce", announce, parse_maddr, CONF_MAX_ANNOUNCE, NULL, 0),
 	KSTR("stateDir", state_dir, check_path, "/var/lib/peerd/state",
 	    K_STATIC),
 	KSTR("keyDir", key_dir, check_path, "/var/lib/peerd/keys", K_STATIC),
@@ -157,11 +184,10 @@ static const struct ckey keys[] = {
 	    0, 1000000, 60, 0),
 	KINT("relay.rateLimit.reservationsPerHour", relay.rsvp_per_hour,
 	    0, 1000000, 30, 0),
-	KLIST("relay.allowlist", relay.allowlist, check_peerid, NULL, 0),
-	KLIST("relay.blocklist", relay.blocklist, check_peerid, NULL, 0),
+	KPEERIDS("relay.allowlist", relay.allowlist, LIST_MAX, 0),
+	KPEERIDS("relay.blocklist", relay.blocklist, LIST_MAX, 0),
 	/* the operator guide's spelling */
-	KLIST("relay.blockTrustedlist", relay.blocklist, check_peerid, NULL,
-	    K_ALIAS),
+	KPEERIDS("relay.blockTrustedlist", relay.blocklist, LIST_MAX, K_ALIAS),
 	KINT("connectionManager.maxConnections", max_connections,
 	    1, 1000000, 2000, 0),
 	KINT("connectionManager.minConnections", min_connections,
@@ -175,16 +201,17 @@ static const struct ckey keys[] = {
 	    1, 1000000, 16, 0),
 	KINT("connectionManager.maxStreamsPerConnection", max_streams,
 	    1, 65536, 256, 0),
-	KLIST("connectionManager.protected", protected_peers, check_peerid,
-	    NULL, 0),
+	KPEERIDS("connectionManager.protected", protected_peers,
+	    CONF_MAX_PROTECTED, 0),
 	KINT("connectionManager.dialBackoffMin", dial_backoff_min,
 	    100, 3600000, 1000, 0),
 	KINT("connectionManager.dialBackoffMax", dial_backoff_max,
 	    1000, 86400000, 60000, 0),
 	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
 	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
-	KLIST("bootstrapPeers", bootstrap_peers, check_maddr, NULL, 0),
-	KLIST("relays", relays, check_maddr, NULL, 0),
+	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
+	    CONF_MAX_BOOTSTRAP, NULL, 0),
+	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
 	KINT("store.mapSize", store_map_size, 1048576, 1099511627776LL,
 	    268435456, K_STATIC),
 	KINT("store.maxPeers", store_max_peers, 16, 10000000, 10000, 0),
@@ -382,6 +409,73 @@ check_topic(const char *s)
 	return NULL;
 }
 
+/* A value in an error: quoted, and cut short so the reason shows. */
+static const char *
+quote(const char *s, char *buf, size_t len)
+{
+	if (strlen(s) <= QUOTE_MAX)
+		snprintf(buf, len, "\"%s\"", s);
+	else
+		snprintf(buf, len, "\"%.*s...\"", QUOTE_MAX - 3, s);
+	return buf;
+}
+
+/* The real parser of the engine, after check_maddr. */
+static int
+parse_maddr(const char *s, union kval *v, char *err, size_t errlen)
+{
+	char	 why[CONF_ERRLEN], q[QUOTE_MAX + 3];
+
+	if (maddr_parse(s, &v->ma, why, sizeof(why)) == -1)
+		return errbuf(err, errlen, "invalid multiaddr %s: %s",
+		    quote(s, q, sizeof(q)), why);
+	return 0;
+}
+
+/* The parent binds it, or skips a WebSocket address with a warning. */
+static int
+parse_listen(const char *s, union kval *v, char *err, size_t errlen)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 q[QUOTE_MAX + 3];
+
+	if (parse_maddr(s, v, err, errlen) == -1)
+		return -1;
+	if (!maddr_has(&v->ma, MADDR_WS) && !maddr_has(&v->ma, MADDR_WSS) &&
+	    maddr_to_sockaddr(&v->ma, &ss, &len) == -1)
+		return errbuf(err, errlen, "%s cannot be listened on: only "
+		    "/ip4 or /ip6 with /tcp can", quote(s, q, sizeof(q)));
+	return 0;
+}
+
+/* The engine reserves on a relay it knows by its peer ID. */
+static int
+parse_relay(const char *s, union kval *v, char *err, size_t errlen)
+{
+	struct peerid	 id;
+	char		 q[QUOTE_MAX + 3];
+
+	if (parse_maddr(s, v, err, errlen) == -1)
+		return -1;
+	if (maddr_get_peerid(&v->ma, &id) == -1)
+		return errbuf(err, errlen, "%s has no peer ID: a relay's "
+		    "address ends in /p2p/<peer ID>", quote(s, q, sizeof(q)));
+	return 0;
+}
+
+/* The real parser of peer IDs, after check_peerid. */
+static int
+parse_peerid(const char *s, union kval *v, char *err, size_t errlen)
+{
+	char	 why[CONF_ERRLEN], q[QUOTE_MAX + 3];
+
+	if (peerid_parse_err(s, &v->id, why, sizeof(why)) == -1)
+		return errbuf(err, errlen, "invalid peer ID %s: %s",
+		    quote(s, q, sizeof(q)), why);
+	return 0;
+}
+
 static void *
 kptr(struct peerd_conf *c, const struct ckey *k)
 {
@@ -470,6 +564,108 @@ strlist_contains(const struct strlist *l, const char *s)
 }
 
 static int
+is_list(const struct ckey *k)
+{
+	return k->type == KT_LIST || k->type == KT_MADDRS ||
+	    k->type == KT_PEERIDS;
+}
+
+/* The text of a list key, as written. */
+static struct strlist *
+list_text(struct peerd_conf *c, const struct ckey *k)
+{
+	switch (k->type) {
+	case KT_MADDRS:
+		return &((struct maddrlist *)kptr(c, k))->text;
+	case KT_PEERIDS:
+		return &((struct peeridlist *)kptr(c, k))->text;
+	default:
+		return kptr(c, k);
+	}
+}
+
+static const struct strlist *
+list_ctext(const struct peerd_conf *c, const struct ckey *k)
+{
+	switch (k->type) {
+	case KT_MADDRS:
+		return &((const struct maddrlist *)kcptr(c, k))->text;
+	case KT_PEERIDS:
+		return &((const struct peeridlist *)kcptr(c, k))->text;
+	default:
+		return kcptr(c, k);
+	}
+}
+
+/* Room for cap parsed values beside the text. */
+static int
+list_grow(struct peerd_conf *c, const struct ckey *k, size_t cap)
+{
+	struct maddrlist	*ml = kptr(c, k);
+	struct peeridlist	*pl = kptr(c, k);
+	void			*v;
+
+	if (k->type == KT_MADDRS) {
+		if ((v = reallocarray(ml->ma, cap, sizeof(*ml->ma))) == NULL)
+			return -1;
+		ml->ma = v;
+	} else if (k->type == KT_PEERIDS) {
+		if ((v = reallocarray(pl->id, cap, sizeof(*pl->id))) == NULL)
+			return -1;
+		pl->id = v;
+	}
+	return 0;
+}
+
+static void
+list_set(struct peerd_conf *c, const struct ckey *k, size_t i,
+    const union kval *v)
+{
+	struct maddrlist	*ml = kptr(c, k);
+	struct peeridlist	*pl = kptr(c, k);
+
+	if (k->type == KT_MADDRS)
+		ml->ma[i] = v->ma;
+	else if (k->type == KT_PEERIDS)
+		pl->id[i] = v->id;
+}
+
+/* Append an entry: its text, and v, its value parsed from the text. */
+static int
+list_push(struct peerd_conf *c, const struct ckey *k, size_t *cap,
+    const char *s, const union kval *v)
+{
+	struct strlist	*l = list_text(c, k);
+	size_t		 ocap = *cap;
+
+	if (strlist_push(l, cap, s) == -1)
+		return -1;
+	if (*cap != ocap && list_grow(c, k, *cap) == -1) {
+		free(l->v[--l->n]);
+		*cap = ocap;
+		return -1;
+	}
+	list_set(c, k, l->n - 1, v);
+	return 0;
+}
+
+static void
+list_clear(struct peerd_conf *c, const struct ckey *k)
+{
+	struct maddrlist	*ml = kptr(c, k);
+	struct peeridlist	*pl = kptr(c, k);
+
+	strlist_clear(list_text(c, k));
+	if (k->type == KT_MADDRS) {
+		free(ml->ma);
+		ml->ma = NULL;
+	} else if (k->type == KT_PEERIDS) {
+		free(pl->id);
+		pl->id = NULL;
+	}
+}
+
+static int
 set_string(char **dst, const char *s)
 {
 	char	*d;
@@ -485,6 +681,7 @@ static int
 set_default(struct peerd_conf *c, const struct ckey *k)
 {
 	const char *const	*d;
+	union kval		 v;
 	size_t			 cap = 0;
 
 	switch (k->type) {
@@ -498,9 +695,14 @@ set_default(struct peerd_conf *c, const struct ckey *k)
 	case KT_STR:
 		return set_string(kptr(c, k), k->defstr);
 	case KT_LIST:
-		for (d = k->deflist; d != NULL && *d != NULL; d++)
-			if (strlist_push(kptr(c, k), &cap, *d) == -1)
+	case KT_MADDRS:
+	case KT_PEERIDS:
+		for (d = k->deflist; d != NULL && *d != NULL; d++) {
+			if (k->parse != NULL && k->parse(*d, &v, NULL, 0) == -1)
 				return -1;
+			if (list_push(c, k, &cap, *d, &v) == -1)
+				return -1;
+		}
 		break;
 	}
 	return 0;
@@ -537,8 +739,8 @@ config_free(struct peerd_conf *c)
 			continue;
 		if (keys[i].type == KT_STR)
 			free(*(char **)kptr(c, &keys[i]));
-		else if (keys[i].type == KT_LIST)
-			strlist_clear(kptr(c, &keys[i]));
+		else if (is_list(&keys[i]))
+			list_clear(c, &keys[i]);
 	}
 	free(c);
 }
@@ -718,6 +920,8 @@ parse_scalar(struct parser *p, const struct ckey *k)
 	case KT_STR:
 		return parse_string(p, k);
 	case KT_LIST:
+	case KT_MADDRS:
+	case KT_PEERIDS:
 		break;
 	}
 	return perr(p, &p->ev.start_mark, "%s: expected a list", k->name);
@@ -730,30 +934,39 @@ alias_set(const struct parser *p, size_t idx)
 
 	for (i = 0; i < NKEYS; i++)
 		if (i != idx && keys[i].off == keys[idx].off &&
-		    keys[i].type == KT_LIST && p->set[i])
+		    is_list(&keys[i]) && p->set[i])
 			return 1;
 	return 0;
 }
 
+/*
+ * An entry is checked as text, then, in a typed list, read by the parser
+ * of the process that uses it: what it refuses is refused here, at the
+ * entry's line and column.
+ */
 static int
-parse_entry(struct parser *p, const struct ckey *k, struct strlist *l,
-    size_t *cap)
+parse_entry(struct parser *p, const struct ckey *k, size_t *cap)
 {
 	const yaml_mark_t	*m = &p->ev.start_mark;
 	const char		*why;
+	char			 err[CONF_ERRLEN];
+	union kval		 v;
 
 	if (p->ev.type != YAML_SCALAR_EVENT)
 		return perr(p, m, "%s: list entries must be strings", k->name);
 	if (is_null(&p->ev))
 		return perr(p, m, "%s: empty value", k->name);
-	if (l->n >= LIST_MAX)
-		return perr(p, m, "%s: more than %d entries", k->name,
-		    LIST_MAX);
+	if (list_text(p->conf, k)->n >= k->maxn)
+		return perr(p, m, "%s: more than %zu entries", k->name,
+		    k->maxn);
 	if (has_nul(p))
 		return perr(p, m, "%s: NUL character in value", k->name);
 	if ((why = k->check(scalar(p))) != NULL)
 		return perr(p, m, "%s: %s", k->name, why);
-	if (strlist_push(l, cap, scalar(p)) == -1)
+	if (k->parse != NULL && k->parse(scalar(p), &v, err,
+	    sizeof(err)) == -1)
+		return perr(p, m, "%s: %s", k->name, err);
+	if (list_push(p->conf, k, cap, scalar(p), &v) == -1)
 		return nomem(p);
 	return 0;
 }
@@ -762,18 +975,17 @@ static int
 parse_list(struct parser *p, size_t idx)
 {
 	const struct ckey	*k = &keys[idx];
-	struct strlist		*l = kptr(p->conf, k);
 	size_t			 cap;
 
 	if (!alias_set(p, idx))
-		strlist_clear(l);
-	cap = l->n;
+		list_clear(p->conf, k);
+	cap = list_text(p->conf, k)->n;
 	for (;;) {
 		if (next_event(p) == -1)
 			return -1;
 		if (p->ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		if (parse_entry(p, k, l, &cap) == -1)
+		if (parse_entry(p, k, &cap) == -1)
 			return -1;
 	}
 }
@@ -786,14 +998,14 @@ parse_value(struct parser *p, size_t idx, const yaml_mark_t *km)
 
 	p->set[idx] = 1;
 	p->mark[idx] = p->ev.start_mark;
-	want = k->type == KT_LIST ? "a list" : "a single value";
+	want = is_list(k) ? "a list" : "a single value";
 	switch (p->ev.type) {
 	case YAML_SCALAR_EVENT:
 		if (is_null(&p->ev))
 			return perr(p, km, "%s: empty value", k->name);
 		return parse_scalar(p, k);
 	case YAML_SEQUENCE_START_EVENT:
-		if (k->type == KT_LIST)
+		if (is_list(k))
 			return parse_list(p, idx);
 		return perr(p, &p->ev.start_mark, "%s: expected %s, not a list",
 		    k->name, want);
@@ -1046,8 +1258,10 @@ key_equal(const struct peerd_conf *a, const struct peerd_conf *b,
 		return str_equal(*(char *const *)kcptr(a, k),
 		    *(char *const *)kcptr(b, k));
 	case KT_LIST:
-		la = kcptr(a, k);
-		lb = kcptr(b, k);
+	case KT_MADDRS:
+	case KT_PEERIDS:
+		la = list_ctext(a, k);
+		lb = list_ctext(b, k);
 		if (la->n != lb->n)
 			return 0;
 		for (i = 0; i < la->n; i++)
@@ -1096,6 +1310,10 @@ key_size(const struct ckey *k)
 		return sizeof(char *);
 	case KT_LIST:
 		return sizeof(struct strlist);
+	case KT_MADDRS:
+		return sizeof(struct maddrlist);
+	case KT_PEERIDS:
+		return sizeof(struct peeridlist);
 	}
 	return 0;
 }
@@ -1107,16 +1325,22 @@ key_size(const struct ckey *k)
 void
 config_keep_static(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
-	unsigned char	 tmp[sizeof(struct strlist)];
+	union {
+		struct strlist		 l;
+		struct maddrlist	 m;
+		struct peeridlist	 p;
+		char			*s;
+		int64_t			 i;
+	}		 tmp;
 	size_t		 i, sz;
 
 	for (i = 0; i < NKEYS; i++) {
 		if ((keys[i].flags & (K_STATIC | K_ALIAS)) != K_STATIC)
 			continue;
 		sz = key_size(&keys[i]);
-		memcpy(tmp, kptr(nconf, &keys[i]), sz);
+		memcpy(&tmp, kptr(nconf, &keys[i]), sz);
 		memcpy(kptr(nconf, &keys[i]), kptr(oconf, &keys[i]), sz);
-		memcpy(kptr(oconf, &keys[i]), tmp, sz);
+		memcpy(kptr(oconf, &keys[i]), &tmp, sz);
 	}
 }
 
@@ -1247,7 +1471,9 @@ emit_leaf(FILE *fp, const struct peerd_conf *c, const struct ckey *k,
 		putc('\n', fp);
 		break;
 	case KT_LIST:
-		emit_list(fp, kcptr(c, k), depth);
+	case KT_MADDRS:
+	case KT_PEERIDS:
+		emit_list(fp, list_ctext(c, k), depth);
 		break;
 	}
 }

@@ -8,9 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "multiaddr.h"
+#include "peerid.h"
+
 #define PEERD_CONF_FILE		"/etc/peerd.conf"
 #define PEERD_SOCKET		"/run/peerd.sock"	/* controlSocket */
 #define CONF_ERRLEN		512
+
+/* The most entries of the lists the engine keeps in arrays of its own */
+#define CONF_MAX_ANNOUNCE	16
+#define CONF_MAX_BOOTSTRAP	32
+#define CONF_MAX_RELAYS		16
+#define CONF_MAX_PROTECTED	256
 
 enum peerd_mode {
 	MODE_RELAY,
@@ -20,6 +29,21 @@ enum peerd_mode {
 struct strlist {
 	char		**v;
 	size_t		  n;
+};
+
+/*
+ * The lists of multiaddrs and peer IDs are parsed when the file is read:
+ * ma[i] or id[i] is text.v[i] parsed, and the text is kept as written
+ * for peerd -nv and config_emit.
+ */
+struct maddrlist {
+	struct strlist	  text;
+	struct multiaddr *ma;
+};
+
+struct peeridlist {
+	struct strlist	  text;
+	struct peerid	 *id;
 };
 
 struct relay_conf {
@@ -35,14 +59,14 @@ struct relay_conf {
 	int64_t		 limit_data;		/* bytes, 0: none */
 	int64_t		 conns_per_minute;	/* 0: no limit */
 	int64_t		 rsvp_per_hour;		/* 0: no limit */
-	struct strlist	 allowlist;
-	struct strlist	 blocklist;
+	struct peeridlist allowlist;
+	struct peeridlist blocklist;
 };
 
 struct peerd_conf {
 	int		 mode;			/* enum peerd_mode */
-	struct strlist	 listen;
-	struct strlist	 announce;
+	struct maddrlist listen;
+	struct maddrlist announce;
 	char		*state_dir;
 	char		*key_dir;
 	char		*empty_dir;
@@ -61,13 +85,13 @@ struct peerd_conf {
 	int64_t		 upgrade_timeout;	/* ms */
 	int64_t		 max_per_ip;
 	int64_t		 max_streams;		/* per connection */
-	struct strlist	 protected_peers;
+	struct peeridlist protected_peers;
 	int64_t		 dial_backoff_min;	/* ms */
 	int64_t		 dial_backoff_max;	/* ms */
 	int		 gossip_enabled;
 	struct strlist	 gossip_topics;
-	struct strlist	 bootstrap_peers;
-	struct strlist	 relays;
+	struct maddrlist bootstrap_peers;
+	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */
 	int64_t		 store_max_peers;
 };

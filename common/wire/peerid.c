@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base58.h"
+#include "errbuf.h"
 #include "pb.h"
 #include "peerid.h"
 #include "varint.h"
@@ -145,39 +146,51 @@ base32_decode(const char *s, uint8_t *out, size_t outsz, size_t *outlen)
 }
 
 static int
-peerid_parse_cid(const char *s, struct peerid *id)
+peerid_parse_cid(const char *s, struct peerid *id, char *err, size_t errlen)
 {
 	uint8_t		 cid[CID_MAXLEN];
 	uint64_t	 version, codec;
 	size_t		 len, a, b;
 
-	if (base32_decode(s, cid, sizeof(cid), &len) == -1 ||
-	    uvarint_decode(cid, len, &version, &a) != 1 ||
-	    uvarint_decode(cid + a, len - a, &codec, &b) != 1)
-		return -1;
-	if (version != CID_V1 || codec != MULTICODEC_LIBP2P_KEY)
-		return -1;
-	return peerid_from_mh(cid + a + b, len - a - b, id);
+	if (base32_decode(s, cid, sizeof(cid), &len) == -1)
+		return errbuf(err, errlen, "not a base32 CID");
+	if (uvarint_decode(cid, len, &version, &a) != 1 ||
+	    uvarint_decode(cid + a, len - a, &codec, &b) != 1 ||
+	    version != CID_V1 || codec != MULTICODEC_LIBP2P_KEY)
+		return errbuf(err, errlen, "not a CIDv1 of a libp2p-key");
+	if (peerid_from_mh(cid + a + b, len - a - b, id) == -1)
+		return errbuf(err, errlen, "not an identity or sha2-256 "
+		    "multihash");
+	return 0;
 }
 
 /*
  * A bare base58btc multihash ("1..." or "Qm...") or a CIDv1 in base32
- * ("b..."), as the peer-ids spec reads them.
+ * ("b..."), as the peer-ids spec reads them; err says why not.
  */
 int
-peerid_parse(const char *s, struct peerid *id)
+peerid_parse_err(const char *s, struct peerid *id, char *err, size_t errlen)
 {
 	uint8_t	 mh[PEERID_MAXLEN];
 	size_t	 len;
 
-	if (s[0] == '1' || (s[0] == 'Q' && s[1] == 'm')) {
-		if (base58_decode(s, mh, sizeof(mh), &len) == -1)
-			return -1;
-		return peerid_from_mh(mh, len, id);
-	}
 	if (s[0] == 'b')
-		return peerid_parse_cid(s + 1, id);
-	return -1;
+		return peerid_parse_cid(s + 1, id, err, errlen);
+	if (s[0] != '1' && !(s[0] == 'Q' && s[1] == 'm'))
+		return errbuf(err, errlen, "expected base58btc (1... or "
+		    "Qm...) or a base32 CID (b...)");
+	if (base58_decode(s, mh, sizeof(mh), &len) == -1)
+		return errbuf(err, errlen, "not base58btc, or too long");
+	if (peerid_from_mh(mh, len, id) == -1)
+		return errbuf(err, errlen, "not an identity or sha2-256 "
+		    "multihash");
+	return 0;
+}
+
+int
+peerid_parse(const char *s, struct peerid *id)
+{
+	return peerid_parse_err(s, id, NULL, 0);
 }
 
 int

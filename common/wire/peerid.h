@@ -34,6 +34,7 @@ int	 pubkey_pb_decode(const uint8_t *, size_t, int *, const uint8_t **,
 int	 peerid_from_mh(const uint8_t *, size_t, struct peerid *);
 int	 peerid_from_pubkey_pb(const uint8_t *, size_t, struct peerid *);
 int	 peerid_parse(const char *, struct peerid *);
+int	 peerid_parse_err(const char *, struct peerid *, char *, size_t);
 int	 peerid_format(const struct peerid *, char *, size_t);
 int	 peerid_equal(const struct peerid *, const struct peerid *);
 int	 peerid_ed25519_pubkey(const struct peerid *, uint8_t [32]);

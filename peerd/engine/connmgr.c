@@ -20,8 +20,6 @@
 #include "proc.h"
 
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */
-#define CM_MAX_BOOTSTRAP	32
-#define CM_MAX_PROTECTED	256
 #define CM_WANT_MAX		16	/* candidates asked for at once */
 
 enum net_state {
@@ -42,10 +40,8 @@ struct boot {
 static struct {
 	enum net_state		 state;
 	time_t			 since;		/* monotonic */
-	struct boot		 boot[CM_MAX_BOOTSTRAP];
+	struct boot		 boot[CONF_MAX_BOOTSTRAP];
 	size_t			 nboot;
-	struct peerid		 prot[CM_MAX_PROTECTED];
-	size_t			 nprot;
 	uint32_t		 dials[CM_MAX_DIALS];
 	size_t			 ndials;
 	int			 asking;
@@ -87,7 +83,7 @@ cm_need(void)
 {
 	const struct peerd_conf	*conf = child->conf;
 
-	if (conn_count() >= conf->max_connections)
+	if (conn_count() >= conn_limits.max_connections)
 		return 0;
 	/* cut off: the bootstrap peers are dialled whatever the targets */
 	return cm_outbound() < conf->max_outgoing ||
@@ -254,7 +250,8 @@ connmgr_candidates_end(void)
 static int
 cm_protected(const struct conn *c)
 {
-	size_t	 i;
+	const struct peeridlist	*prot = &child->conf->protected_peers;
+	size_t			 i;
 
 	/* a reservation protects until it expires (relayd's TTL) */
 	if (c->reserved > time(NULL) || relay_conn_busy(c) ||
@@ -266,8 +263,8 @@ cm_protected(const struct conn *c)
 		if (cm.boot[i].have_id && peerid_equal(&cm.boot[i].id,
 		    &c->peer))
 			return 1;
-	for (i = 0; i < cm.nprot; i++)
-		if (peerid_equal(&cm.prot[i], &c->peer))
+	for (i = 0; i < prot->text.n; i++)
+		if (peerid_equal(&prot->id[i], &c->peer))
 			return 1;
 	return 0;
 }
@@ -315,7 +312,7 @@ cm_trim(int excess)
 		yamux_goaway(c, 0);
 		conn_abort(c, "trimmed: over connectionManager."
 		    "maxConnections");
-		excess = cm_open() - (int)child->conf->max_connections;
+		excess = cm_open() - conn_limits.max_connections;
 	}
  done:
 	free(v);
@@ -353,8 +350,8 @@ cm_check(int fd, short event, void *arg)
 	if (!cm_ready())
 		return;
 	cm_partition(open, (int)conf->min_connections);
-	if (open > conf->max_connections)
-		cm_trim(open - (int)conf->max_connections);
+	if (open > conn_limits.max_connections)
+		cm_trim(open - conn_limits.max_connections);
 	if (cm_need())
 		cm_schedule();
 }
@@ -400,16 +397,12 @@ connmgr_conn_closed(struct conn *c)
 static void
 cm_discover(void)
 {
-	struct multiaddr	 ma;
-	char			 err[256];
-	size_t			 i;
+	size_t	 i;
 
 	for (i = 0; i < cm.nboot; i++)
 		known_discovered(&cm.boot[i].ma, SRC_BOOTSTRAP);
-	for (i = 0; i < child->conf->relays.n; i++)
-		if (maddr_parse(child->conf->relays.v[i], &ma, err,
-		    sizeof(err)) == 0)
-			known_discovered(&ma, SRC_RELAY);
+	for (i = 0; i < child->conf->relays.text.n; i++)
+		known_discovered(&child->conf->relays.ma[i], SRC_RELAY);
 }
 
 /* The identity and the bans are in: the first round. */
@@ -425,41 +418,31 @@ connmgr_start(void)
 		evtimer_add(&cm.ev_round, &tv);
 }
 
+/* The configuration holds at most CONF_MAX_BOOTSTRAP of them. */
+static void
+cm_bootstrap(const struct maddrlist *l)
+{
+	struct boot	*b;
+	size_t		 i;
+
+	cm.nboot = 0;
+	for (i = 0; i < l->text.n && i < CONF_MAX_BOOTSTRAP; i++) {
+		b = &cm.boot[cm.nboot++];
+		b->ma = l->ma[i];
+		b->have_id = maddr_get_peerid(&b->ma, &b->id) == 0;
+		b->conn = 0;
+	}
+}
+
 void
 connmgr_configure(const struct peerd_conf *conf)
 {
-	char	 err[256];
-	size_t	 i;
-
 	if (!evtimer_initialized(&cm.ev_round)) {
 		evtimer_set(&cm.ev_round, cm_round, NULL);
 		evtimer_set(&cm.ev_check, cm_check, NULL);
 		cm.since = mono_now();
 	}
-	cm.nboot = 0;
-	for (i = 0; i < conf->bootstrap_peers.n; i++) {
-		if (cm.nboot == CM_MAX_BOOTSTRAP) {
-			log_warnx("bootstrapPeers: only the first %d are used",
-			    CM_MAX_BOOTSTRAP);
-			break;
-		}
-		if (maddr_parse(conf->bootstrap_peers.v[i],
-		    &cm.boot[cm.nboot].ma, err, sizeof(err)) == -1) {
-			log_warnx("bootstrap peer %s skipped: %s",
-			    conf->bootstrap_peers.v[i], err);
-			continue;
-		}
-		cm.boot[cm.nboot].have_id = maddr_get_peerid(
-		    &cm.boot[cm.nboot].ma, &cm.boot[cm.nboot].id) == 0;
-		cm.boot[cm.nboot].conn = 0;
-		cm.nboot++;
-	}
-	cm.nprot = 0;
-	for (i = 0; i < conf->protected_peers.n && cm.nprot <
-	    CM_MAX_PROTECTED; i++)
-		if (peerid_parse(conf->protected_peers.v[i],
-		    &cm.prot[cm.nprot]) == 0)
-			cm.nprot++;
+	cm_bootstrap(&conf->bootstrap_peers);
 	cm.backoff = conf->dial_backoff_min;
 	cm.booted = 0;
 	evtimer_del(&cm.ev_round);
@@ -472,7 +455,7 @@ connmgr_configure(const struct peerd_conf *conf)
 void
 connmgr_sweep(void)
 {
-	if (cm_ready() && cm_open() > child->conf->max_connections)
+	if (cm_ready() && cm_open() > conn_limits.max_connections)
 		cm_kick();
 }
 

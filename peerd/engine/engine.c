@@ -24,8 +24,6 @@
 #include "peerd.h"
 #include "proc.h"
 
-#define MAX_ANNOUNCE	16
-
 struct engine_identity	 ident;
 
 static struct {
@@ -33,8 +31,6 @@ static struct {
 	struct event		 ev_sweep;
 	uint8_t			 payload[256];	/* our Noise handshake payload */
 	size_t			 payloadlen;
-	struct multiaddr	 announce[MAX_ANNOUNCE];
-	size_t			 nannounce;
 } engine;
 
 const char *
@@ -71,13 +67,16 @@ engine_noise_payload(size_t *len)
 	return engine.payload;
 }
 
+/* The announce addresses of the configuration, at most max. */
 size_t
 engine_announce(struct multiaddr *out, size_t max)
 {
 	size_t	 i;
 
-	for (i = 0; i < engine.nannounce && i < max; i++)
-		out[i] = engine.announce[i];
+	if (child->conf == NULL)
+		return 0;
+	for (i = 0; i < child->conf->announce.text.n && i < max; i++)
+		out[i] = child->conf->announce.ma[i];
 	return i;
 }
 
@@ -383,26 +382,7 @@ engine_limits(const struct peerd_conf *conf)
 static void
 engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
-	char	 err[256];
-	size_t	 i;
-
 	engine_limits(nconf);
-	engine.nannounce = 0;
-	for (i = 0; i < nconf->announce.n; i++) {
-		if (engine.nannounce == MAX_ANNOUNCE) {
-			log_warnx("announce: only the first %d addresses are "
-			    "used", MAX_ANNOUNCE);
-			break;
-		}
-		if (maddr_parse(nconf->announce.v[i],
-		    &engine.announce[engine.nannounce], err,
-		    sizeof(err)) == -1) {
-			log_warnx("announce %s skipped: %s",
-			    nconf->announce.v[i], err);
-			continue;
-		}
-		engine.nannounce++;
-	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
 	client_configure(nconf);

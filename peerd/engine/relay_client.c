@@ -21,7 +21,6 @@
 #include "log.h"
 #include "proc.h"
 
-#define MAX_RELAYS		16
 #define RELAY_ADDRS		4	/* circuit addresses kept per relay */
 #define BACKOFF_MIN		1
 #define BACKOFF_MAX		300
@@ -59,9 +58,8 @@ struct cstream {
 	uint32_t	 rconn;		/* the relayed connection */
 };
 
-static struct slot	 slots[MAX_RELAYS];
-static size_t		 nslots, nconfigured, ntexts;
-static char		*relay_text[MAX_RELAYS];
+static struct slot	 slots[CONF_MAX_RELAYS];
+static size_t		 nslots;
 static int		 configured;
 static uint32_t		 generation;	/* of the relay list */
 
@@ -579,54 +577,41 @@ client_conn_closed(struct conn *c)
 }
 
 static int
-same_relays(const struct peerd_conf *conf)
+same_relays(const struct maddrlist *l)
 {
 	size_t	 i;
 
-	if (!configured || conf->relays.n != nconfigured)
+	if (!configured || l->text.n != nslots)
 		return 0;
-	for (i = 0; i < ntexts; i++)
-		if (relay_text[i] == NULL ||
-		    strcmp(conf->relays.v[i], relay_text[i]) != 0)
+	for (i = 0; i < nslots; i++)
+		if (!maddr_equal(&l->ma[i], &slots[i].ma))
 			return 0;
 	return 1;
 }
 
-/* Take the relays of the configuration; unchanged, they keep running. */
+/*
+ * Take the relays of the configuration, which holds at most
+ * CONF_MAX_RELAYS, each with its peer ID; unchanged, they keep running.
+ */
 void
 client_configure(const struct peerd_conf *conf)
 {
-	char	 err[256];
-	size_t	 i;
+	const struct maddrlist	*l = &conf->relays;
+	size_t			 i;
 
-	if (same_relays(conf))
+	if (same_relays(l))
 		return;
-	for (i = 0; i < ntexts; i++) {
-		free(relay_text[i]);
-		relay_text[i] = NULL;
-	}
-	if (conf->relays.n > MAX_RELAYS)
-		log_warnx("relays: only the first %d are used", MAX_RELAYS);
 	configured = 1;
 	generation++;
-	nconfigured = conf->relays.n;
 	nslots = 0;
 	memset(slots, 0, sizeof(slots));
-	for (i = 0; i < conf->relays.n && nslots < MAX_RELAYS; i++) {
-		if (maddr_parse(conf->relays.v[i], &slots[nslots].ma, err,
-		    sizeof(err)) == -1 ||
-		    maddr_get_peerid(&slots[nslots].ma, &slots[nslots].id) ==
-		    -1) {
-			log_warnx("relay %s skipped: %s", conf->relays.v[i],
-			    "it needs a valid multiaddr ending in /p2p/<id>");
-			continue;
-		}
+	for (i = 0; i < l->text.n && i < CONF_MAX_RELAYS; i++) {
+		slots[nslots].ma = l->ma[i];
+		if (maddr_get_peerid(&l->ma[i], &slots[nslots].id) == -1)
+			fatalx("relay %s: no peer ID", l->text.v[i]);
 		slots[nslots].backoff = BACKOFF_MIN;
 		nslots++;
 	}
-	for (ntexts = 0; ntexts < conf->relays.n && ntexts < MAX_RELAYS;
-	    ntexts++)
-		relay_text[ntexts] = strdup(conf->relays.v[ntexts]);
 	engine_addrs_changed();
 }
 
