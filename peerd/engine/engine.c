@@ -24,17 +24,9 @@
 #include "peerd.h"
 #include "proc.h"
 
-#define MAX_ANNOUNCE	16
-
-struct engine_identity	 ident;
-
 static struct {
 	struct timespec		 started;
 	struct event		 ev_sweep;
-	uint8_t			 payload[256];	/* our Noise handshake payload */
-	size_t			 payloadlen;
-	struct multiaddr	 announce[MAX_ANNOUNCE];
-	size_t			 nannounce;
 } engine;
 
 const char *
@@ -52,44 +44,14 @@ engine_uptime(void)
 	return now.tv_sec - engine.started.tv_sec;
 }
 
-int
-engine_max_per_ip(void)
-{
-	return child->conf ? child->conf->max_per_ip : 0;
-}
-
-int64_t
-engine_conns_per_minute(void)
-{
-	return child->conf ? child->conf->relay.conns_per_minute : 0;
-}
-
-const uint8_t *
-engine_noise_payload(size_t *len)
-{
-	*len = engine.payloadlen;
-	return engine.payload;
-}
-
-size_t
+static size_t
 engine_announce(struct multiaddr *out, size_t max)
 {
 	size_t	 i;
 
-	for (i = 0; i < engine.nannounce && i < max; i++)
-		out[i] = engine.announce[i];
+	for (i = 0; i < ident.nannounce && i < max; i++)
+		out[i] = ident.announce[i];
 	return i;
-}
-
-void
-engine_key_dh(uint32_t conn, const uint8_t *re)
-{
-	struct key_dh	 req;
-
-	memcpy(req.pub, re, sizeof(req.pub));
-	if (child_compose(PROC_KEYD, IMSG_KEY_DH, conn, -1, &req,
-	    sizeof(req)) == -1)
-		upgrade_static_dh(conn, NULL);
 }
 
 /* Answer what the engine knows and ask every other process for its part. */
@@ -196,8 +158,8 @@ engine_identity(struct imsg *imsg)
 	strlcpy(p.muxers[0], "/yamux/1.0.0", sizeof(p.muxers[0]));
 	p.nmuxers = 1;
 	p.has_ext = 1;
-	if (noise_payload_encode(&p, engine.payload, sizeof(engine.payload),
-	    &engine.payloadlen) == -1)
+	if (noise_payload_encode(&p, ident.payload, sizeof(ident.payload),
+	    &ident.payloadlen) == -1)
 		fatalx("noise payload does not encode");
 	ident.ready = 1;
 	engine_sign_record();
@@ -378,6 +340,8 @@ engine_limits(const struct peerd_conf *conf)
 	conn_limits.max_pending = conf->max_pending;
 	conn_limits.max_streams = conf->max_streams;
 	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
+	conn_limits.max_per_ip = conf->max_per_ip;
+	conn_limits.conns_per_minute = conf->relay.conns_per_minute;
 }
 
 static void
@@ -387,21 +351,21 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	size_t	 i;
 
 	engine_limits(nconf);
-	engine.nannounce = 0;
+	ident.nannounce = 0;
 	for (i = 0; i < nconf->announce.n; i++) {
-		if (engine.nannounce == MAX_ANNOUNCE) {
+		if (ident.nannounce == ENGINE_MAXANNOUNCE) {
 			log_warnx("announce: only the first %d addresses are "
-			    "used", MAX_ANNOUNCE);
+			    "used", ENGINE_MAXANNOUNCE);
 			break;
 		}
 		if (maddr_parse(nconf->announce.v[i],
-		    &engine.announce[engine.nannounce], err,
+		    &ident.announce[ident.nannounce], err,
 		    sizeof(err)) == -1) {
 			log_warnx("announce %s skipped: %s",
 			    nconf->announce.v[i], err);
 			continue;
 		}
-		engine.nannounce++;
+		ident.nannounce++;
 	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();

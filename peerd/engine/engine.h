@@ -28,6 +28,7 @@
 
 #define ENGINE_AGENT		"peerd/" PEERD_VERSION
 #define ENGINE_PROTOVER		"ipfs/0.1.0"
+#define ENGINE_MAXANNOUNCE	16		/* announce addresses used */
 
 #define CONN_MAX_OUT		(4 * 1024 * 1024)  /* queued ciphertext */
 #define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
@@ -197,6 +198,8 @@ struct conn_limits {
 	int		 max_pending;		/* upgrading */
 	int		 max_streams;		/* per connection */
 	time_t		 upgrade_timeout;	/* seconds */
+	int		 max_per_ip;		/* accepted from one address */
+	int64_t		 conns_per_minute;	/* accepted, per address; 0: any */
 };
 
 struct engine_counters {
@@ -214,6 +217,10 @@ struct engine_counters {
 	uint64_t	 store_dropped;	/* updates the store had no room for */
 };
 
+/*
+ * Who we are, as keyd told it (ready once it has), and where we say we
+ * are, from the configuration: the engine fills it, the layers read it.
+ */
 struct engine_identity {
 	int		 ready;
 	uint8_t		 pubkey[32];
@@ -221,8 +228,12 @@ struct engine_identity {
 	char		 peerid_str[64];
 	uint8_t		 noise_pub[32];
 	uint8_t		 noise_sig[64];
+	uint8_t		 payload[256];		/* our Noise handshake payload */
+	size_t		 payloadlen;
 	uint8_t		*record;		/* signed peer record */
 	size_t		 recordlen;
+	struct multiaddr announce[ENGINE_MAXANNOUNCE];
+	size_t		 nannounce;
 };
 
 extern struct connlist		 conns;
@@ -386,11 +397,6 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
-int		 engine_max_per_ip(void);
-int64_t		 engine_conns_per_minute(void);
-void		 engine_key_dh(uint32_t, const uint8_t *);
-const uint8_t	*engine_noise_payload(size_t *);
-size_t		 engine_announce(struct multiaddr *, size_t);
 void		 engine_addrs_changed(void);
 
 #endif /* PEERD_ENGINE_H */

@@ -24,9 +24,8 @@ add_addrs(struct identify_msg *m, const struct conn *c)
 	struct multiaddr	 ma[ID_MAXADDRS];
 	size_t			 i, n;
 
-	n = engine_announce(ma, ID_MAXADDRS);
-	for (i = 0; i < n; i++)
-		identify_add_addr(m, &ma[i]);
+	for (i = 0; i < ident.nannounce; i++)
+		identify_add_addr(m, &ident.announce[i]);
 	n = listen_addrs(ma, ID_MAXADDRS, &c->lss);
 	for (i = 0; i < n; i++)
 		identify_add_addr(m, &ma[i]);

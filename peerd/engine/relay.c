@@ -124,7 +124,8 @@ rsvp_addrs(struct hop_msg *m, const struct conn *c)
 	struct multiaddr	 ma[CIRCUIT_MAXADDRS];
 	size_t			 i, n;
 
-	n = engine_announce(ma, CIRCUIT_MAXADDRS);
+	for (n = 0; n < ident.nannounce && n < CIRCUIT_MAXADDRS; n++)
+		ma[n] = ident.announce[n];
 	if (n == 0)
 		n = listen_addrs(ma, CIRCUIT_MAXADDRS, &c->lss);
 	for (i = 0; i < n; i++)

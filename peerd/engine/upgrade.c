@@ -3,9 +3,10 @@
  * the Noise XX handshake with keyd doing our static DH, then yamux,
  * chosen inside the handshake when both sides offer it (the stream-muxer
  * extension) or by multistream-select over the encrypted channel.
- * conn.c's input hook: calls conn.c and yamux.c below it, bans.c and
- * engine.c (keyd's DH, our payload), and tells ops.c, relay_client.c,
- * connmgr.c and proto_identify.c when a connection is up.
+ * conn.c's input hook: calls conn.c and yamux.c below it and bans.c,
+ * asks keyd for our static DH, reads our payload from state.c, and tells
+ * ops.c, relay_client.c, connmgr.c and proto_identify.c when a
+ * connection is up.
  */
 #include <sys/types.h>
 
@@ -19,6 +20,7 @@
 #include "multistream.h"
 #include "noisepb.h"
 #include "peerd.h"
+#include "proc.h"
 
 #define PROTO_NOISE	"/noise"
 #define PROTO_YAMUX	"/yamux/1.0.0"
@@ -222,6 +224,18 @@ secured(struct conn *c)
 	conn_flush(c);
 }
 
+/* Ask keyd for DH(s, re); it answers through upgrade_static_dh(). */
+static void
+key_dh(uint32_t id, const uint8_t *re)
+{
+	struct key_dh	 req;
+
+	memcpy(req.pub, re, sizeof(req.pub));
+	if (child_compose(PROC_KEYD, IMSG_KEY_DH, id, -1, &req,
+	    sizeof(req)) == -1)
+		upgrade_static_dh(id, NULL);
+}
+
 /* A handshake message has come in. */
 static void
 hs_message(struct conn *c, const uint8_t *msg, size_t len)
@@ -241,7 +255,7 @@ hs_message(struct conn *c, const uint8_t *msg, size_t len)
 	if (c->dir == CONN_OUTBOUND && verify_payload(c, pl, plen) == -1)
 		return;
 	/* our next message needs DH(s, re): keyd has s */
-	engine_key_dh(c->id, noise_hs_remote_ephemeral(c->hs));
+	key_dh(c->id, noise_hs_remote_ephemeral(c->hs));
 }
 
 /* keyd's answer: write the message that needed it. */
@@ -249,8 +263,6 @@ void
 upgrade_static_dh(uint32_t id, const uint8_t *dh)
 {
 	struct conn	*c;
-	const uint8_t	*pl;
-	size_t		 plen;
 
 	if ((c = conn_find(id)) == NULL || c->state != CS_NOISE ||
 	    c->hs == NULL)
@@ -260,8 +272,7 @@ upgrade_static_dh(uint32_t id, const uint8_t *dh)
 		return;
 	}
 	noise_hs_set_static_dh(c->hs, dh);
-	pl = engine_noise_payload(&plen);
-	if (hs_send(c, pl, plen) == -1) {
+	if (hs_send(c, ident.payload, ident.payloadlen) == -1) {
 		conn_fail(c, "noise: cannot write handshake message");
 		return;
 	}

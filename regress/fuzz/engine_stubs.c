@@ -55,7 +55,7 @@ char			 stub_ping_err[256];
 static struct conn	*cur;
 static uint32_t		 next_id = 1;
 static struct event_base *base;
-static struct multiaddr	 listen_ma, announce_ma;
+static struct multiaddr	 listen_ma;
 
 /* Deterministic randomness: ping payloads and keepalive values. */
 static const char *
@@ -112,12 +112,13 @@ stub_init(void)
 		abort();
 	if (maddr_parse("/ip4/192.0.2.1/tcp/4001", &listen_ma, err,
 	    sizeof(err)) == -1 ||
-	    maddr_parse("/dns4/peer.example/tcp/4001", &announce_ma, err,
-	    sizeof(err)) == -1)
+	    maddr_parse("/dns4/peer.example/tcp/4001", &ident.announce[0],
+	    err, sizeof(err)) == -1)
 		abort();
 	memcpy(ident.pubkey, stub_pubkey, sizeof(ident.pubkey));
 	ident.record = stub_record;
 	ident.recordlen = sizeof(stub_record) - 1;
+	ident.nannounce = 1;
 	ident.ready = 1;
 }
 
@@ -298,16 +299,7 @@ conn_congested(const struct conn *c)
 	return stub_congested || stub_out.len >= stub_out_max / 2;
 }
 
-/* engine.c, listen.c */
-
-size_t
-engine_announce(struct multiaddr *out, size_t max)
-{
-	if (max == 0)
-		return 0;
-	out[0] = announce_ma;
-	return 1;
-}
+/* listen.c */
 
 size_t
 listen_addrs(struct multiaddr *out, size_t max,
