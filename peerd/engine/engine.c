@@ -374,6 +374,16 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	listen_resume();
 }
 
+/* A connection is up: those who wait for it hear, in this order. */
+static void
+engine_conn_up(struct conn *c)
+{
+	identify_start(c);
+	ops_conn_ready(c);
+	client_conn_ready(c);
+	connmgr_conn_up(c);
+}
+
 /*
  * A connection goes: those who hold it let go, in this order; its
  * streams last, and then what identify said.
@@ -484,6 +494,10 @@ engine_main(int argc, char *argv[])
 		.freed = listen_resume,
 		.push = carrier_push,
 	};
+	static const struct upgrade_hooks upgrade_hooks = {
+		.up = engine_conn_up,
+		.heard = ops_conn_heard,
+	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
@@ -491,6 +505,7 @@ engine_main(int argc, char *argv[])
 		fatalx("sodium_init");
 	stream_init();
 	conn_set_hooks(&hooks);
+	upgrade_set_hooks(&upgrade_hooks);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

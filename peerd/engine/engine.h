@@ -2,9 +2,10 @@
  * The network engine: connections, the security and muxer upgrade,
  * yamux sessions, streams and the protocol table.  Layers, lowest first:
  * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
- * that use connections; engine.c at the top.  conn.c, yamux.c and
- * stream.c reach the layers above them only through the hooks below
- * (struct conn_hooks, struct stream_upcalls), set at start.
+ * that use connections; engine.c at the top.  conn.c, upgrade.c, yamux.c
+ * and stream.c reach the layers above them only through the hooks below
+ * (struct conn_hooks, struct upgrade_hooks, struct stream_upcalls), set
+ * at start.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -192,6 +193,15 @@ struct conn_hooks {
 	void	(*freed)(void);			/* its slot is free */
 };
 
+/*
+ * What upgrade.c tells the layers above it, set by the engine at start:
+ * upgrade.c calls no file above it by name.
+ */
+struct upgrade_hooks {
+	void	(*up)(struct conn *);		/* secured and multiplexed */
+	void	(*heard)(struct conn *);	/* its first frame after that */
+};
+
 /* The bounds of the configuration: the engine sets them at each load. */
 struct conn_limits {
 	int		 max_connections;
@@ -276,10 +286,10 @@ void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
+void		 upgrade_set_hooks(const struct upgrade_hooks *);
 void		 upgrade_start(struct conn *);
 void		 upgrade_input(struct conn *, uint8_t *, size_t, size_t *);
 void		 upgrade_static_dh(uint32_t, const uint8_t *);
-void		 upgrade_open(struct conn *);
 
 /* yamux.c */
 void		 yamux_set_upcalls(const struct stream_upcalls *);

@@ -4,9 +4,9 @@
  * chosen inside the handshake when both sides offer it (the stream-muxer
  * extension) or by multistream-select over the encrypted channel.
  * conn.c's input hook: calls conn.c and yamux.c below it and bans.c,
- * asks keyd for our static DH, reads our payload from state.c, and tells
- * ops.c, relay_client.c, connmgr.c and proto_identify.c when a
- * connection is up.
+ * asks keyd for our static DH, reads our payload from state.c; tells the
+ * layers above it that a connection is up, or heard from, only through
+ * the hooks the engine sets.
  */
 #include <sys/types.h>
 
@@ -29,6 +29,14 @@
 #define MS_MAXTRIES	8		/* proposals we answer with na */
 
 static void	 conn_heard(struct conn *);
+
+static struct upgrade_hooks	 hooks;
+
+void
+upgrade_set_hooks(const struct upgrade_hooks *h)
+{
+	hooks = *h;
+}
 
 static int
 ms_send(struct conn *c, const char *msg, int encrypted)
@@ -183,7 +191,7 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 }
 
 /* Secured and multiplexed: the connection is up. */
-void
+static void
 upgrade_open(struct conn *c)
 {
 	char	 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
@@ -199,10 +207,7 @@ upgrade_open(struct conn *c)
 		sockaddr_fmt(&c->ss, addr, sizeof(addr));
 	log_info("connection %u %s %s, peer %s", c->id,
 	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
-	identify_start(c);
-	ops_conn_ready(c);
-	client_conn_ready(c);
-	connmgr_conn_up(c);
+	hooks.up(c);
 	conn_flush(c);
 }
 
@@ -346,7 +351,7 @@ conn_heard(struct conn *c)
 	if (c->heard)
 		return;
 	c->heard = 1;
-	ops_conn_heard(c);
+	hooks.heard(c);
 }
 
 /*
