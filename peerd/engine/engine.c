@@ -494,6 +494,11 @@ engine_main(int argc, char *argv[])
 		.freed = listen_resume,
 		.push = carrier_push,
 	};
+	/* the order ls lists them in */
+	static const struct proto *const protocols[] = {
+		&proto_identify, &proto_identify_push, &proto_ping,
+		&proto_hop, &proto_stop, NULL
+	};
 	static const struct upgrade_hooks upgrade_hooks = {
 		.up = engine_conn_up,
 		.heard = ops_conn_heard,
@@ -503,7 +508,7 @@ engine_main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
-	stream_init();
+	stream_init(protocols);
 	conn_set_hooks(&hooks);
 	upgrade_set_hooks(&upgrade_hooks);
 	child_start(&c, argc, argv);

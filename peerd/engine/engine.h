@@ -308,15 +308,14 @@ void		 yamux_keepalive(struct conn *, time_t);
 void		 yamux_send_pending(struct conn *);
 
 /* stream.c */
-extern const struct proto	*protocols[];
+const struct proto *proto_find(const char *);
 const struct proto *proto_lookup(const char *);
-void		 stream_init(void);
+void		 stream_init(const struct proto *const *);
 size_t		 proto_names(const char **, size_t);
 
 /* proto_identify.c, proto_ping.c, relay.c */
 extern const struct proto	 proto_identify, proto_identify_push,
 				 proto_ping, proto_hop, proto_stop;
-const struct proto *proto_find(const char *);
 void		 identify_start(struct conn *);
 void		 identify_push_all(void);
 void		 peer_info_free(struct peer_info *);

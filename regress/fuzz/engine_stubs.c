@@ -99,11 +99,15 @@ static randombytes_implementation zero_rng = {
 void
 stub_init(void)
 {
+	static const struct proto *const protocols[] = {
+		&proto_identify, &proto_identify_push, &proto_ping,
+		&proto_hop, &proto_stop, NULL
+	};
 	char	 err[128];
 
 	if (base != NULL)
 		return;
-	stream_init();
+	stream_init(protocols);
 	randombytes_set_implementation(&zero_rng);
 	if (sodium_init() == -1)
 		abort();
