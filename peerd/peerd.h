@@ -21,17 +21,5 @@ __attribute__((__noreturn__))
 void	 engine_main(int, char *[]);
 const char *engine_peerid(void);
 int64_t	 engine_uptime(void);
-void	 engine_show_status(uint32_t);
-
-/* restore.c */
-
-/* control.c */
-void	 control_init(int, int);
-void	 control_reply(uint32_t, uint32_t, const void *, size_t);
-void	 control_end(uint32_t);
-void	 control_result(uint32_t, int, const char *);
-void	 control_pending_done(uint32_t);
-void	 control_set_pending(uint32_t, int);
-void	 control_shutdown(void);
 
 #endif /* PEERD_PEERD_H */

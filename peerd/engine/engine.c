@@ -55,8 +55,8 @@ engine_announce(struct multiaddr *out, size_t max)
 }
 
 /* Answer what the engine knows and ask every other process for its part. */
-void
-engine_show_status(uint32_t ctl)
+int
+engine_show_status(uint32_t ctl, struct imsg *imsg)
 {
 	static const enum proc_id others[] = {
 		PROC_PARENT, PROC_KEYD, PROC_STORED, PROC_RELAYD
@@ -93,6 +93,7 @@ engine_show_status(uint32_t ctl)
 		    NULL, 0) == 0)
 			asked++;
 	control_set_pending(ctl, asked);
+	return 0;
 }
 
 /* Ask keyd to sign our peer record: announce and listen addresses. */
@@ -499,6 +500,27 @@ engine_main(int argc, char *argv[])
 		&proto_identify, &proto_identify_push, &proto_ping,
 		&proto_hop, &proto_stop, NULL
 	};
+	/* every control request, with the file that serves it */
+	static const struct ctl_request requests[] = {
+		{ IMSG_CTL_SHOW_STATUS,		engine_show_status },
+		{ IMSG_CTL_SHOW_CONNS,		ops_show_connections },
+		{ IMSG_CTL_SHOW_CIRCUITS,	relay_show_circuits },
+		{ IMSG_CTL_SHOW_RSVPS,		control_to_relayd },
+		{ IMSG_CTL_SHOW_BANS,		bans_show },
+		{ IMSG_CTL_SHOW_PEERS,		control_to_stored },
+		{ IMSG_CTL_SHOW_ACCT,		control_to_stored },
+		{ IMSG_CTL_SHOW_STORE,		control_to_stored },
+		{ IMSG_CTL_VERIFY,		control_to_stored },
+		{ IMSG_CTL_BACKUP,		control_to_stored },
+		{ IMSG_CTL_BLOCK,		bans_request },
+		{ IMSG_CTL_UNBLOCK,		bans_request },
+		{ IMSG_CTL_CONNECT,		ops_request },
+		{ IMSG_CTL_PING,		ops_request },
+		{ IMSG_CTL_DISCONNECT,		ops_request },
+		{ IMSG_CTL_RELOAD,		control_to_parent },
+		{ IMSG_CTL_LOG_VERBOSE,		control_log_verbose },
+		{ 0,				NULL }
+	};
 	static const struct upgrade_hooks upgrade_hooks = {
 		.up = engine_conn_up,
 		.heard = ops_conn_heard,
@@ -511,6 +533,7 @@ engine_main(int argc, char *argv[])
 	stream_init(protocols);
 	conn_set_hooks(&hooks);
 	upgrade_set_hooks(&upgrade_hooks);
+	control_set_requests(requests);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

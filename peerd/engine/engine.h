@@ -202,6 +202,13 @@ struct upgrade_hooks {
 	void	(*heard)(struct conn *);	/* its first frame after that */
 };
 
+/* One row of the request table the engine gives control.c. */
+struct ctl_request {
+	uint32_t	 type;
+	/* for the client of that id: 0 once served, -1 to drop the client */
+	int		(*serve)(uint32_t, struct imsg *);
+};
+
 /* The bounds of the configuration: the engine sets them at each load. */
 struct conn_limits {
 	int		 max_connections;
@@ -330,13 +337,27 @@ size_t		 listen_addrs(struct multiaddr *, size_t,
 void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
 
+/* control.c: the control sockets, and the answers to their clients */
+void		 control_set_requests(const struct ctl_request *);
+void		 control_init(int, int);
+void		 control_reply(uint32_t, uint32_t, const void *, size_t);
+void		 control_end(uint32_t);
+void		 control_result(uint32_t, int, const char *);
+void		 control_pending_done(uint32_t);
+void		 control_set_pending(uint32_t, int);
+void		 control_shutdown(void);
+int		 control_to_stored(uint32_t, struct imsg *);
+int		 control_to_relayd(uint32_t, struct imsg *);
+int		 control_to_parent(uint32_t, struct imsg *);
+int		 control_log_verbose(uint32_t, struct imsg *);
+
 /* relay.c: the relay service */
 int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
 void		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
 void		 relay_sweep(time_t);
-void		 relay_show_circuits(uint32_t);
+int		 relay_show_circuits(uint32_t, struct imsg *);
 int		 relay_conn_busy(const struct conn *);
 int		 relay_circuit_count(void);
 
@@ -361,16 +382,12 @@ struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
 void		 dial_resolved(uint32_t, const struct resolve_res *);
 
 /* ops.c: control requests that need the network */
-void		 ops_connect(uint32_t, const char *);
-void		 ops_ping(uint32_t, const char *, int);
-void		 ops_disconnect(uint32_t, const char *);
-void		 ops_show_connections(uint32_t);
+int		 ops_request(uint32_t, struct imsg *);
+int		 ops_show_connections(uint32_t, struct imsg *);
 void		 ops_conn_ready(struct conn *);
 void		 ops_conn_heard(struct conn *);
 void		 ops_conn_failed(struct conn *, const char *);
 void		 ops_conn_closed(struct conn *);
-void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);
-void		 ops_ping_done(uint32_t, const char *);
 void		 ops_lookup_result(uint32_t, const struct store_cand *);
 
 /* bans.c */
@@ -380,10 +397,8 @@ int		 bans_check_peer(const struct peerid *);
 int		 bans_count(void);
 void		 bans_load(const struct store_ban_op *);
 void		 bans_loaded(void);
-int		 bans_block(uint32_t, const struct ctl_block *, char *,
-		    size_t);
-int		 bans_unblock(uint32_t, const char *, char *, size_t);
-void		 bans_walk(void (*)(const struct ctl_ban *, void *), void *);
+int		 bans_request(uint32_t, struct imsg *);
+int		 bans_show(uint32_t, struct imsg *);
 void		 bans_sweep(void);
 
 /* known.c: what the store learns */
@@ -406,6 +421,7 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
+int		 engine_show_status(uint32_t, struct imsg *);
 void		 engine_addrs_changed(void);
 
 #endif /* PEERD_ENGINE_H */

@@ -675,8 +675,8 @@ relay_sweep(time_t now)
 	}
 }
 
-void
-relay_show_circuits(uint32_t ctl)
+int
+relay_show_circuits(uint32_t ctl, struct imsg *imsg)
 {
 	struct ctl_circuit	 cc;
 	struct ctl_result	 res;
@@ -701,6 +701,7 @@ relay_show_circuits(uint32_t ctl)
 	if (msg_list_more(&res, n, CIRCUIT_LIST_MAX, "circuits"))
 		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
 	control_end(ctl);
+	return 0;
 }
 
 int

@@ -342,21 +342,28 @@ client_addrs(struct multiaddr *out, size_t max)
 	return 0;
 }
 
-/* ops.c */
+/* control.c: what ping answers its control client */
 
 void
-ops_ping_reply(uint32_t ctl, struct conn *c, int seq, int64_t rtt_us)
+control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 {
-	if (c != cur)
+	if (type != IMSG_CTL_PING_REPLY || len != sizeof(struct ctl_ping))
 		abort();
 	stub_ping_replies++;
 }
 
 void
-ops_ping_done(uint32_t ctl, const char *err)
+control_result(uint32_t id, int ok, const char *msg)
 {
 	stub_ping_done++;
-	strlcpy(stub_ping_err, err != NULL ? err : "", sizeof(stub_ping_err));
+	strlcpy(stub_ping_err, msg, sizeof(stub_ping_err));
+}
+
+void
+control_end(uint32_t id)
+{
+	stub_ping_done++;
+	stub_ping_err[0] = '\0';
 }
 
 /* known.c: what identify said goes nowhere here */
