@@ -525,6 +525,12 @@ engine_main(int argc, char *argv[])
 		.up = engine_conn_up,
 		.heard = ops_conn_heard,
 	};
+	static const struct dial_hooks dial_hooks = {
+		.relayed = client_dial,
+	};
+	static const struct client_hooks client_hooks = {
+		.addrs_changed = engine_addrs_changed,
+	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
@@ -534,6 +540,8 @@ engine_main(int argc, char *argv[])
 	conn_set_hooks(&hooks);
 	upgrade_set_hooks(&upgrade_hooks);
 	control_set_requests(requests);
+	dial_set_hooks(&dial_hooks);
+	client_set_hooks(&client_hooks);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

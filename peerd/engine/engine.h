@@ -1,11 +1,32 @@
 /*
  * The network engine: connections, the security and muxer upgrade,
- * yamux sessions, streams and the protocol table.  Layers, lowest first:
- * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
- * that use connections; engine.c at the top.  conn.c, upgrade.c, yamux.c
- * and stream.c reach the layers above them only through the hooks below
- * (struct conn_hooks, struct upgrade_hooks, struct stream_upcalls), set
- * at start.
+ * yamux sessions, streams, the protocols and the modules that use them,
+ * and the control sockets.  Its files, lowest first; each calls only the
+ * files above it in this list (and common/):
+ *
+ *	state.c		 the counters, the bounds, our identity: data only
+ *	conn.c		 connections: sockets, framing, output queues
+ *	control.c	 the control sockets, the answers to their clients
+ *	yamux.c		 yamux sessions
+ *	stream.c	 multistream-select on streams, the protocol table
+ *	bans.c		 bans, and the control requests on them
+ *	known.c		 what the store learns about peers
+ *	upgrade.c	 multistream, Noise and the muxer on a connection
+ *	listen.c	 listening sockets and the accept bounds
+ *	dial.c		 TCP and DNS dials
+ *	proto_ping.c	 ping
+ *	relay_client.c	 reservations on relays, relayed connections
+ *	proto_identify.c identify and identify-push
+ *	relay.c		 the relay service, and both sides of hop and stop
+ *	ops.c		 control requests that need the network
+ *	connmgr.c	 the connection manager
+ *	engine.c	 the top: dispatch, configuration, the sweep
+ *
+ * A lower file tells a higher one only through what engine.c sets at
+ * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
+ * dial_hooks, client_hooks), the protocol table stream.c is given and
+ * the request table control.c is given.  The values of the configuration
+ * come down in conn_limits and ident, which the engine fills.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -202,6 +223,19 @@ struct upgrade_hooks {
 	void	(*heard)(struct conn *);	/* its first frame after that */
 };
 
+/*
+ * What dial.c and relay_client.c ask of the layers above them, set by
+ * the engine at start, as for conn.c and upgrade.c.
+ */
+struct dial_hooks {
+	/* a /p2p-circuit address: the relay client dials it */
+	struct conn	*(*relayed)(const struct multiaddr *, char *, size_t);
+};
+
+struct client_hooks {
+	void	(*addrs_changed)(void);		/* our circuit addresses */
+};
+
 /* One row of the request table the engine gives control.c. */
 struct ctl_request {
 	uint32_t	 type;
@@ -216,7 +250,7 @@ struct conn_limits {
 	int		 max_streams;		/* per connection */
 	time_t		 upgrade_timeout;	/* seconds */
 	int		 max_per_ip;		/* accepted from one address */
-	int64_t		 conns_per_minute;	/* accepted, per address; 0: any */
+	int64_t		 conns_per_minute;	/* per address; 0: no limit */
 };
 
 struct engine_counters {
@@ -245,7 +279,7 @@ struct engine_identity {
 	char		 peerid_str[64];
 	uint8_t		 noise_pub[32];
 	uint8_t		 noise_sig[64];
-	uint8_t		 payload[256];		/* our Noise handshake payload */
+	uint8_t		 payload[256];		/* Noise handshake payload */
 	size_t		 payloadlen;
 	uint8_t		*record;		/* signed peer record */
 	size_t		 recordlen;
@@ -352,7 +386,6 @@ int		 control_to_parent(uint32_t, struct imsg *);
 int		 control_log_verbose(uint32_t, struct imsg *);
 
 /* relay.c: the relay service */
-int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
 void		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
@@ -362,6 +395,7 @@ int		 relay_conn_busy(const struct conn *);
 int		 relay_circuit_count(void);
 
 /* relay_client.c: reservations on relays, relayed connections */
+void		 client_set_hooks(const struct client_hooks *);
 int		 client_enabled(void);
 void		 client_input(struct stream *);
 void		 client_writable(struct stream *);
@@ -378,6 +412,7 @@ void		 carrier_push(struct conn *);
 void		 carrier_release(struct conn *);
 
 /* dial.c */
+void		 dial_set_hooks(const struct dial_hooks *);
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
 void		 dial_resolved(uint32_t, const struct resolve_res *);
 

@@ -93,7 +93,7 @@ is_src(const struct circuit *c, const struct stream *s)
 }
 
 /* One length-prefixed relay message on a stream. */
-int
+static int
 relay_send_msg(struct stream *s, const uint8_t *msg, size_t len)
 {
 	uint8_t	 buf[CIRCUIT_MAXMSG + 10];

@@ -5,8 +5,8 @@
  * A relayed connection runs multistream, Noise and yamux over a stream
  * of the connection to the relay: its carrier, onto which its sealed
  * output is pushed here (conn.c asks through the engine's push hook).
- * Calls conn.c, yamux.c, upgrade.c, dial.c, relay.c (relay_send_msg)
- * and engine.c (our addresses changed).
+ * Calls conn.c, yamux.c, upgrade.c and dial.c; tells the engine that
+ * our circuit addresses changed through the hook it sets.
  */
 #include <sys/types.h>
 
@@ -59,6 +59,7 @@ struct cstream {
 	uint32_t	 rconn;		/* the relayed connection */
 };
 
+static struct client_hooks hooks;
 static struct slot	 slots[MAX_RELAYS];
 static size_t		 nslots, nconfigured, ntexts;
 static char		*relay_text[MAX_RELAYS];
@@ -73,6 +74,12 @@ struct pending_dial {
 };
 #define MAX_DIALS	64
 static struct pending_dial dials[MAX_DIALS];
+
+void
+client_set_hooks(const struct client_hooks *h)
+{
+	hooks = *h;
+}
 
 int
 client_enabled(void)
@@ -90,6 +97,18 @@ is_our_relay(const struct conn *c)
 		if (c->have_peer && peerid_equal(&slots[i].id, &c->peer))
 			return 1;
 	return 0;
+}
+
+/* One length-prefixed relay message on a stream, as relay.c sends its own. */
+static int
+send_msg(struct stream *s, const uint8_t *msg, size_t len)
+{
+	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
+	size_t	 n;
+
+	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
+		return -1;
+	return stream_write(s, buf, n);
 }
 
 static struct cstream *
@@ -112,7 +131,7 @@ slot_retry(struct slot *sl, const char *why)
 
 	maddr_format(&sl->ma, addr, sizeof(addr));
 	if (sl->naddrs > 0)
-		engine_addrs_changed();
+		hooks.addrs_changed();
 	if (sl->state == SLOT_RESERVED)
 		log_info("reservation on %s lost: %s", addr, why);
 	else
@@ -148,7 +167,7 @@ slot_reserve(int i, struct conn *c)
 	m.type = HOP_RESERVE;
 	m.has_type = 1;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == 0)
-		relay_send_msg(s, buf, len);
+		send_msg(s, buf, len);
 	slots[i].state = SLOT_RESERVING;
 	slots[i].conn = c->id;
 	conn_flush(c);
@@ -230,7 +249,7 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 		if (!maddr_equal(&old[i], &sl->addrs[i]))
 			break;
 	if (oldn != sl->naddrs || i < oldn)
-		engine_addrs_changed();
+		hooks.addrs_changed();
 }
 
 /* The relay stream is up: the upgrade runs over it. */
@@ -366,7 +385,7 @@ stop_request(struct stream *s, struct cstream *cs)
 	m.status = status;
 	m.has_status = 1;
 	if (stop_encode(&m, buf, sizeof(buf), &len) == 0)
-		relay_send_msg(s, buf, len);
+		send_msg(s, buf, len);
 	if (status != CIRCUIT_OK) {
 		stream_close(s);
 		return;
@@ -493,7 +512,7 @@ dial_hop(struct conn *relay, struct pending_dial *d)
 	m.peer.present = 1;
 	m.peer.id = rc->peer;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    relay_send_msg(s, buf, len) == -1) {
+	    send_msg(s, buf, len) == -1) {
 		stream_reset(s);
 		return;
 	}
@@ -627,7 +646,7 @@ client_configure(const struct peerd_conf *conf)
 	for (ntexts = 0; ntexts < conf->relays.n && ntexts < MAX_RELAYS;
 	    ntexts++)
 		relay_text[ntexts] = strdup(conf->relays.v[ntexts]);
-	engine_addrs_changed();
+	hooks.addrs_changed();
 }
 
 /* Once a second: dial, retry and refresh. */
