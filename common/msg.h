@@ -19,6 +19,7 @@
 #define CTL_USERLEN	33
 #define CTL_DETAILLEN	256
 #define CTL_MSGLEN	512
+#define CTL_MAXCONNS	32	/* control clients at once */
 
 enum proc_id {
 	PROC_PARENT,

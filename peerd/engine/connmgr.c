@@ -16,7 +16,6 @@
 
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
 #include "proc.h"
 
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */

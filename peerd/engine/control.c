@@ -20,7 +20,6 @@
 
 #include "imsgev.h"
 #include "log.h"
-#include "peerd.h"
 #include "proc.h"
 #include "engine.h"
 

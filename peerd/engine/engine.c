@@ -21,7 +21,6 @@
 #include "envelope.h"
 #include "log.h"
 #include "noisepb.h"
-#include "peerd.h"
 #include "proc.h"
 
 static struct {
@@ -29,13 +28,13 @@ static struct {
 	struct event		 ev_sweep;
 } engine;
 
-const char *
+static const char *
 engine_peerid(void)
 {
 	return ident.ready ? ident.peerid_str : "";
 }
 
-int64_t
+static int64_t
 engine_uptime(void)
 {
 	struct timespec	 now;

@@ -63,6 +63,8 @@
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
 
+#define CTL_MAXPINGS		1000		/* in one ping request */
+
 enum conn_dir {
 	CONN_INBOUND,
 	CONN_OUTBOUND
@@ -456,6 +458,8 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
+__attribute__((__noreturn__))
+void		 engine_main(int, char *[]);
 int		 engine_show_status(uint32_t, struct imsg *);
 void		 engine_addrs_changed(void);
 

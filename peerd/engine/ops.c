@@ -13,7 +13,6 @@
 #include "engine.h"
 #include "log.h"
 #include "msg.h"
-#include "peerd.h"
 #include "proc.h"
 
 enum op_kind {

@@ -16,7 +16,6 @@
 #include "circuit.h"
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
 #include "proc.h"
 
 #define RELAY_PUMP_MAX		(64 * 1024)

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "multistream.h"
 #include "noisepb.h"
-#include "peerd.h"
 #include "proc.h"
 
 #define PROTO_NOISE	"/noise"
