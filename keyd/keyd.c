@@ -13,12 +13,12 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "envelope.h"
 #include "keyd.h"
 #include "log.h"
 #include "peerid.h"
-#include "proc.h"
 
 #define NOISE_SIG_PREFIX	"noise-libp2p-static-key:"
 #define VOUCHER_MAXTTL		(7 * 24 * 3600)	/* seconds */

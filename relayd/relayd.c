@@ -18,11 +18,11 @@
 
 #include <event.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "log.h"
 #include "peerid.h"
 #include "policy.h"
-#include "proc.h"
 
 #define PENDING_MAX		64	/* reservations waiting for keyd */
 #define PENDING_TIMEOUT		10000	/* ms */

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
-#include "proc.h"
 #include "store.h"
 
 static int	 bans_sent;

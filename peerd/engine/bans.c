@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "pb.h"
-#include "proc.h"
 
 #define BANS_MAX	16384
 

@@ -14,9 +14,9 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
 
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */
 #define CM_MAX_BOOTSTRAP	32

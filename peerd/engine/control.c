@@ -20,7 +20,7 @@
 
 #include "imsgev.h"
 #include "log.h"
-#include "proc.h"
+#include "child.h"
 #include "engine.h"
 
 #define CTL_MAXQUEUE	(2 * 1024 * 1024)

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
 
 static struct dial_hooks	 hooks;
 

@@ -17,11 +17,11 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "envelope.h"
 #include "log.h"
 #include "noisepb.h"
-#include "proc.h"
 
 static struct {
 	struct timespec		 started;

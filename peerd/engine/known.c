@@ -8,11 +8,11 @@
 
 #include <string.h>
 
+#include "child.h"
 #include "engine.h"
 #include "identify.h"
 #include "log.h"
 #include "pb.h"
-#include "proc.h"
 
 static struct peer_rec	 upd;
 

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "msg.h"
-#include "proc.h"
 
 enum op_kind {
 	OP_CONNECT,

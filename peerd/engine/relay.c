@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
 
 #define RELAY_PUMP_MAX		(64 * 1024)
 #define RELAY_SETUP_TIMEOUT	30	/* seconds to open a circuit */

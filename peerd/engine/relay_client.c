@@ -16,10 +16,10 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
 
 #define MAX_RELAYS		16
 #define RELAY_ADDRS		4	/* circuit addresses kept per relay */

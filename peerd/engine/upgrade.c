@@ -15,11 +15,11 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "multistream.h"
 #include "noisepb.h"
-#include "proc.h"
 
 #define PROTO_NOISE	"/noise"
 #define PROTO_YAMUX	"/yamux/1.0.0"

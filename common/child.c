@@ -12,8 +12,8 @@
 
 #include <event.h>
 
+#include "child.h"
 #include "log.h"
-#include "proc.h"
 
 #define RECONF_MAX	(16 * 1024 * 1024)
 
