@@ -257,7 +257,7 @@ cm_protected(const struct conn *c)
 
 	/* a reservation protects until it expires (relayd's TTL) */
 	if (c->reserved > time(NULL) || relay_conn_busy(c) ||
-	    client_is_relay(c))
+	    rclient_is_relay(c))
 		return 1;
 	if (!c->have_peer)
 		return 0;

@@ -79,7 +79,7 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
-	n += client_addrs(ma + n, ID_MAXADDRS - n);
+	n += rclient_addrs(ma + n, ID_MAXADDRS - n);
 	for (i = 0; i < n; i++)
 		if (maddr_format(&ma[i], addr, sizeof(addr)) == 0 &&
 		    strlen(addr) < IMSG_MAXSIZE - IMSG_HEADER_SIZE)
@@ -113,7 +113,7 @@ engine_sign_record(void)
 	rec.naddrs = engine_announce(rec.addrs, ID_MAXADDRS);
 	rec.naddrs += listen_addrs(rec.addrs + rec.naddrs,
 	    ID_MAXADDRS - rec.naddrs, NULL);
-	rec.naddrs += client_addrs(rec.addrs + rec.naddrs,
+	rec.naddrs += rclient_addrs(rec.addrs + rec.naddrs,
 	    ID_MAXADDRS - rec.naddrs);
 	for (i = j = 0; i < rec.naddrs; i++)
 		if (maddr_to_sockaddr(&rec.addrs[i], &ss, &sslen) == -1 ||
@@ -369,7 +369,7 @@ engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 	}
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
-	client_configure(nconf);
+	rclient_configure(nconf);
 	connmgr_configure(nconf);
 	listen_resume();
 }
@@ -380,7 +380,7 @@ engine_conn_up(struct conn *c)
 {
 	identify_start(c);
 	ops_conn_ready(c);
-	client_conn_ready(c);
+	rclient_conn_ready(c);
 	connmgr_conn_up(c);
 }
 
@@ -396,10 +396,10 @@ engine_conn_closing(struct conn *c, const char *reason)
 	else
 		ops_conn_closed(c);
 	relay_conn_closed(c);
-	client_conn_closed(c);
+	rclient_conn_closed(c);
 	connmgr_conn_closed(c);
 	yamux_free(c);
-	carrier_release(c);
+	rclient_carrier_release(c);
 	peer_info_free(c->info);
 	c->info = NULL;
 }
@@ -436,7 +436,7 @@ engine_sweep(int fd, short event, void *arg)
 	bans_sweep();
 	connmgr_sweep();
 	relay_sweep(now);
-	client_sweep(now);
+	rclient_sweep(now);
 	conn_walk(engine_flush, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);
 }
@@ -492,7 +492,7 @@ engine_main(int argc, char *argv[])
 		.drained = yamux_send_pending,
 		.closing = engine_conn_closing,
 		.freed = listen_resume,
-		.push = carrier_push,
+		.push = rclient_carrier_push,
 	};
 	/* the order ls lists them in */
 	static const struct proto *const protocols[] = {
@@ -525,9 +525,9 @@ engine_main(int argc, char *argv[])
 		.heard = ops_conn_heard,
 	};
 	static const struct dial_hooks dial_hooks = {
-		.relayed = client_dial,
+		.relayed = rclient_dial,
 	};
-	static const struct client_hooks client_hooks = {
+	static const struct rclient_hooks rclient_hooks = {
 		.addrs_changed = engine_addrs_changed,
 	};
 	struct timeval	 tv = { 1, 0 };
@@ -540,7 +540,7 @@ engine_main(int argc, char *argv[])
 	upgrade_set_hooks(&upgrade_hooks);
 	control_set_requests(requests);
 	dial_set_hooks(&dial_hooks);
-	client_set_hooks(&client_hooks);
+	rclient_set_hooks(&rclient_hooks);
 	child_start(&c, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

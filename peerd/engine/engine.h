@@ -24,7 +24,7 @@
  *
  * A lower file tells a higher one only through what engine.c sets at
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
- * dial_hooks, client_hooks), the protocol table stream.c is given and
+ * dial_hooks, rclient_hooks), the protocol table stream.c is given and
  * the request table control.c is given.  The values of the configuration
  * come down in conn_limits and ident, which the engine fills.
  */
@@ -234,7 +234,7 @@ struct dial_hooks {
 	struct conn	*(*relayed)(const struct multiaddr *, char *, size_t);
 };
 
-struct client_hooks {
+struct rclient_hooks {
 	void	(*addrs_changed)(void);		/* our circuit addresses */
 };
 
@@ -397,21 +397,21 @@ int		 relay_conn_busy(const struct conn *);
 int		 relay_circuit_count(void);
 
 /* relay_client.c: reservations on relays, relayed connections */
-void		 client_set_hooks(const struct client_hooks *);
-int		 client_enabled(void);
-void		 client_input(struct stream *);
-void		 client_writable(struct stream *);
-void		 client_closed(struct stream *);
-void		 client_free(struct stream *);
-void		 client_configure(const struct peerd_conf *);
-void		 client_sweep(time_t);
-void		 client_conn_ready(struct conn *);
-void		 client_conn_closed(struct conn *);
-size_t		 client_addrs(struct multiaddr *, size_t);
-int		 client_is_relay(const struct conn *);
-struct conn	*client_dial(const struct multiaddr *, char *, size_t);
-void		 carrier_push(struct conn *);
-void		 carrier_release(struct conn *);
+void		 rclient_set_hooks(const struct rclient_hooks *);
+int		 rclient_enabled(void);
+void		 rclient_input(struct stream *);
+void		 rclient_writable(struct stream *);
+void		 rclient_closed(struct stream *);
+void		 rclient_free(struct stream *);
+void		 rclient_configure(const struct peerd_conf *);
+void		 rclient_sweep(time_t);
+void		 rclient_conn_ready(struct conn *);
+void		 rclient_conn_closed(struct conn *);
+size_t		 rclient_addrs(struct multiaddr *, size_t);
+int		 rclient_is_relay(const struct conn *);
+struct conn	*rclient_dial(const struct multiaddr *, char *, size_t);
+void		 rclient_carrier_push(struct conn *);
+void		 rclient_carrier_release(struct conn *);
 
 /* dial.c */
 void		 dial_set_hooks(const struct dial_hooks *);

@@ -29,7 +29,7 @@ add_addrs(struct identify_msg *m, const struct conn *c)
 	n = listen_addrs(ma, ID_MAXADDRS, &c->lss);
 	for (i = 0; i < n; i++)
 		identify_add_addr(m, &ma[i]);
-	n = client_addrs(ma, ID_MAXADDRS);
+	n = rclient_addrs(ma, ID_MAXADDRS);
 	for (i = 0; i < n; i++)
 		identify_add_addr(m, &ma[i]);
 }

@@ -414,7 +414,7 @@ hop_input(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s)) {
-		client_input(s);
+		rclient_input(s);
 		return;
 	}
 	if (c == NULL)
@@ -430,7 +430,7 @@ relay_writable(struct stream *s)
 	struct stream	*from;
 
 	if (!server_side(s)) {
-		client_writable(s);
+		rclient_writable(s);
 		return;
 	}
 	if (c == NULL || c->state != C_SPLICED)
@@ -447,7 +447,7 @@ relay_closed(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s))
-		client_closed(s);
+		rclient_closed(s);
 	else if (c != NULL && c->state == C_SPLICED)
 		pump(c, s);
 	else if (c == NULL)
@@ -460,7 +460,7 @@ relay_free(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s))
-		client_free(s);
+		rclient_free(s);
 	else if (c != NULL)
 		circuit_detach(c, s);
 }
@@ -628,7 +628,7 @@ stop_input(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s)) {
-		client_input(s);
+		rclient_input(s);
 		return;
 	}
 	if (c == NULL)
@@ -728,7 +728,7 @@ const struct proto proto_hop = {
 const struct proto proto_stop = {
 	.name = CIRCUIT_STOP,
 	.direct = relay_direct,
-	.enabled = client_enabled,
+	.enabled = rclient_enabled,
 	.open = stop_open,
 	.input = stop_input,
 	.writable = relay_writable,

@@ -59,7 +59,7 @@ struct cstream {
 	uint32_t	 rconn;		/* the relayed connection */
 };
 
-static struct client_hooks hooks;
+static struct rclient_hooks hooks;
 static struct slot	 slots[MAX_RELAYS];
 static size_t		 nslots, nconfigured, ntexts;
 static char		*relay_text[MAX_RELAYS];
@@ -76,13 +76,13 @@ struct pending_dial {
 static struct pending_dial dials[MAX_DIALS];
 
 void
-client_set_hooks(const struct client_hooks *h)
+rclient_set_hooks(const struct rclient_hooks *h)
 {
 	hooks = *h;
 }
 
 int
-client_enabled(void)
+rclient_enabled(void)
 {
 	return nslots > 0;
 }
@@ -276,7 +276,7 @@ carrier(const struct conn *c)
 
 /* Hand sealed output to the relay stream, as far as it takes it. */
 void
-carrier_push(struct conn *c)
+rclient_carrier_push(struct conn *c)
 {
 	struct stream	*s;
 	size_t		 n;
@@ -297,7 +297,7 @@ carrier_push(struct conn *c)
 
 /* The relayed connection goes: so does its stream, with a reset. */
 void
-carrier_release(struct conn *c)
+rclient_carrier_release(struct conn *c)
 {
 	struct stream	*s;
 
@@ -397,7 +397,7 @@ stop_request(struct stream *s, struct cstream *cs)
 
 /* Bytes of a relayed connection, or a protocol message. */
 void
-client_input(struct stream *s)
+rclient_input(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -437,18 +437,18 @@ client_input(struct stream *s)
 }
 
 void
-client_writable(struct stream *s)
+rclient_writable(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
 
 	if (cs != NULL && cs->kind == CK_CARRIER &&
 	    (rc = conn_find(cs->rconn)) != NULL)
-		carrier_push(rc);
+		rclient_carrier_push(rc);
 }
 
 void
-client_closed(struct stream *s)
+rclient_closed(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -462,7 +462,7 @@ client_closed(struct stream *s)
 }
 
 void
-client_free(struct stream *s)
+rclient_free(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -521,7 +521,7 @@ dial_hop(struct conn *relay, struct pending_dial *d)
 
 /* Dial /relay.../p2p/<relay>/p2p-circuit/p2p/<target>. */
 struct conn *
-client_dial(const struct multiaddr *ma, char *err, size_t errlen)
+rclient_dial(const struct multiaddr *ma, char *err, size_t errlen)
 {
 	struct multiaddr	 relay, dest;
 	struct peerid		 dst;
@@ -564,7 +564,7 @@ client_dial(const struct multiaddr *ma, char *err, size_t errlen)
 
 /* A connection came up: a relay to reserve on, or to dial through. */
 void
-client_conn_ready(struct conn *c)
+rclient_conn_ready(struct conn *c)
 {
 	size_t	 i;
 
@@ -577,7 +577,7 @@ client_conn_ready(struct conn *c)
 }
 
 void
-client_conn_closed(struct conn *c)
+rclient_conn_closed(struct conn *c)
 {
 	struct conn	*rc;
 	size_t		 i;
@@ -613,7 +613,7 @@ same_relays(const struct peerd_conf *conf)
 
 /* Take the relays of the configuration; unchanged, they keep running. */
 void
-client_configure(const struct peerd_conf *conf)
+rclient_configure(const struct peerd_conf *conf)
 {
 	char	 err[256];
 	size_t	 i;
@@ -651,7 +651,7 @@ client_configure(const struct peerd_conf *conf)
 
 /* Once a second: dial, retry and refresh. */
 void
-client_sweep(time_t now)
+rclient_sweep(time_t now)
 {
 	struct conn	*c;
 	size_t		 i;
@@ -674,7 +674,7 @@ client_sweep(time_t now)
 }
 
 size_t
-client_addrs(struct multiaddr *out, size_t max)
+rclient_addrs(struct multiaddr *out, size_t max)
 {
 	size_t	 i, j, n = 0;
 
@@ -685,7 +685,7 @@ client_addrs(struct multiaddr *out, size_t max)
 }
 
 int
-client_is_relay(const struct conn *c)
+rclient_is_relay(const struct conn *c)
 {
 	return is_our_relay(c);
 }

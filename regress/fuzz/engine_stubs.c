@@ -337,7 +337,7 @@ const struct proto proto_stop = {
 };
 
 size_t
-client_addrs(struct multiaddr *out, size_t max)
+rclient_addrs(struct multiaddr *out, size_t max)
 {
 	return 0;
 }

@@ -4,7 +4,7 @@
  * in clear in stub_out instead of being sealed into Noise frames; a
  * clock that moves only when told; randomness that is all zeros.  The
  * relay (relay.c, relay_client.c) is not linked: proto_hop and
- * proto_stop are here, disabled, and client_addrs() has none.
+ * proto_stop are here, disabled, and rclient_addrs() has none.
  */
 #ifndef PEERD_ENGINE_STUBS_H
 #define PEERD_ENGINE_STUBS_H
