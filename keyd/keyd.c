@@ -96,7 +96,7 @@ keyd_dh(enum proc_id from, struct imsg *imsg)
 		log_info("refused a DH with a low-order point");
 	}
 	ndh++;
-	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_peerid(imsg), -1,
+	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_id(imsg), -1,
 	    &res, sizeof(res));
 	sodium_memzero(&res, sizeof(res));
 }
@@ -181,12 +181,12 @@ keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
 		nrefused++;
 		log_warnx("refused to sign a reservation voucher from %s",
 		    proc_name(from));
-		child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+		child_compose(from, IMSG_KEY_VOUCHER, imsg_get_id(imsg), -1,
 		    NULL, 0);
 		return;
 	}
 	nsigned++;
-	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_id(imsg), -1,
 	    out, n);
 }
 
@@ -204,7 +204,7 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		keyd_sign_voucher(from, imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
-		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_peerid(imsg), -1,
+		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
 		    &pub, sizeof(pub));
 		return 0;
 	default:

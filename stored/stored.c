@@ -92,10 +92,10 @@ stored_ban(struct imsg *imsg)
 	size_t			 klen;
 
 	imsg_get_data(imsg, &op, sizeof(op));
-	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_peerid(
+	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_id(
 	    imsg) == 0)
 		return -1;
-	store_queue(OP_BAN, &op, sizeof(op), imsg_get_peerid(imsg));
+	store_queue(OP_BAN, &op, sizeof(op), imsg_get_id(imsg));
 	return 0;
 }
 
@@ -184,7 +184,7 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	struct store_cand_req	 req;
 	struct peerid		 peer;
-	uint32_t		 ctl = imsg_get_peerid(imsg);
+	uint32_t		 ctl = imsg_get_id(imsg);
 	int			 fd;
 
 	if (env == NULL)

@@ -208,7 +208,7 @@ engine_peer_row(struct imsg *imsg)
 	imsg_get_data(imsg, &p, sizeof(p));
 	p.connected = peerid_parse(p.peer, &id) == 0 &&
 	    conn_find_peer(&id) != NULL;
-	control_reply(imsg_get_peerid(imsg), IMSG_CTL_PEER, &p, sizeof(p));
+	control_reply(imsg_get_id(imsg), IMSG_CTL_PEER, &p, sizeof(p));
 }
 
 static int
@@ -231,19 +231,19 @@ engine_from_stored(struct imsg *imsg)
 	case IMSG_STORE_BAN_RES:
 		/* the answer to a block or unblock */
 		imsg_get_data(imsg, &res, sizeof(res));
-		control_result(imsg_get_peerid(imsg), res.ok, res.msg);
+		control_result(imsg_get_id(imsg), res.ok, res.msg);
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));
 		/* an answer to a lookup carries the control client */
-		if (imsg_get_peerid(imsg) != 0)
-			ops_lookup_result(imsg_get_peerid(imsg), &sc);
+		if (imsg_get_id(imsg) != 0)
+			ops_lookup_result(imsg_get_id(imsg), &sc);
 		else
 			connmgr_candidate(&sc);
 		return 0;
 	case IMSG_STORE_CANDIDATES_END:
-		if (imsg_get_peerid(imsg) != 0)
-			ops_lookup_result(imsg_get_peerid(imsg), NULL);
+		if (imsg_get_id(imsg) != 0)
+			ops_lookup_result(imsg_get_id(imsg), NULL);
 		else
 			connmgr_candidates_end();
 		return 0;
@@ -252,7 +252,7 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_CTL_ACCT:
 	case IMSG_CTL_STORE:
-		control_reply(imsg_get_peerid(imsg), imsg_get_type(imsg),
+		control_reply(imsg_get_id(imsg), imsg_get_type(imsg),
 		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	default:
@@ -283,7 +283,7 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_KEY_DH_RESULT:
 		imsg_get_data(imsg, &dh, sizeof(dh));
-		upgrade_static_dh(imsg_get_peerid(imsg), dh.ok ? dh.shared :
+		upgrade_static_dh(imsg_get_id(imsg), dh.ok ? dh.shared :
 		    NULL);
 		sodium_memzero(&dh, sizeof(dh));
 		return 0;
@@ -291,13 +291,13 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		engine_record(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_PROC, imsg->data,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_PROC, imsg->data,
 		    imsg_get_len(imsg));
-		control_pending_done(imsg_get_peerid(imsg));
+		control_pending_done(imsg_get_id(imsg));
 		return 0;
 	case IMSG_RESOLVE_RES:
 		imsg_get_data(imsg, &rr, sizeof(rr));
-		dial_resolved(imsg_get_peerid(imsg), &rr);
+		dial_resolved(imsg_get_id(imsg), &rr);
 		return 0;
 	case IMSG_RELAY_RESERVE_RES:
 		relay_reserve_result(imsg);
@@ -306,19 +306,19 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		relay_connect_result(imsg);
 		return 0;
 	case IMSG_CTL_RSVP:
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RSVP, imsg->data,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_RSVP, imsg->data,
 		    imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
-		control_end(imsg_get_peerid(imsg));
+		control_end(imsg_get_id(imsg));
 		return 0;
 	case IMSG_CTL_RESULT:
 		imsg_get_data(imsg, &res, sizeof(res));
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RESULT, &res,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_RESULT, &res,
 		    sizeof(res));
 		/* a child's note ends nothing: its IMSG_CTL_END follows */
 		if (from == PROC_PARENT)
-			control_end(imsg_get_peerid(imsg));
+			control_end(imsg_get_id(imsg));
 		return 0;
 	default:
 		/* the rest come from stored: the table says so */

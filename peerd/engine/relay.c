@@ -477,7 +477,7 @@ relay_reserve_result(struct imsg *imsg)
 	imsg_get_data(imsg, &rr, sizeof(rr));
 	if (rr.voucherlen > sizeof(rr.voucher))
 		fatalx("relayd sent an oversized voucher");
-	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL)
+	if ((c = circuit_by_token(imsg_get_id(imsg))) == NULL)
 		return;
 	s = side_stream(c->src_conn, c->src_stream);
 	if (s != NULL)
@@ -505,7 +505,7 @@ relay_connect_result(struct imsg *imsg)
 	struct conn			*dst;
 
 	imsg_get_data(imsg, &cr, sizeof(cr));
-	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL) {
+	if ((c = circuit_by_token(imsg_get_id(imsg))) == NULL) {
 		if (cr.status == CIRCUIT_OK) {
 			struct relay_circuit_end e;
 
