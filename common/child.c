@@ -1,5 +1,8 @@
 /*
- * Event loop and common message handling of the child processes.
+ * The frame of every child process (child.h): its start, its event loop,
+ * its channels to the parent and its siblings, and the messages every
+ * child handles alike: channels, configuration, verbosity, status.
+ * Calls privsep.c, imsg.c and imsgev.c, msg.c, log.c and conf/.
  */
 #include <sys/types.h>
 

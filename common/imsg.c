@@ -1,6 +1,6 @@
 /*
  * Framed messages over local stream sockets, with optional descriptor
- * passing.  See imsg.h for the frame layout.
+ * passing.  See imsg.h for the frame layout.  Calls libc only.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

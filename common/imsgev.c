@@ -1,5 +1,6 @@
 /*
- * libevent integration for imsg channels.
+ * libevent integration for imsg channels.  Calls imsg.c, log.c and
+ * libevent.
  */
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /*
  * The one table of messages the processes exchange, with the exact
- * payload size each must have (MSG_VAR: variable, checked by its reader).
+ * payload size each must have (MSG_VAR: variable, checked by its reader),
+ * their payloads, and the bounds that the processes and peerctl share.
  */
 #ifndef PEERD_MSG_H
 #define PEERD_MSG_H

@@ -1,6 +1,7 @@
 /*
  * keyd: the only process that ever holds private key bytes.  It answers
  * narrow questions about the key and never signs what it cannot check.
+ * Calls keyfile.c and common/.
  */
 #include <sys/types.h>
 

@@ -1,7 +1,8 @@
 /*
  * The parent: owns the configuration and the control sockets, starts the
  * children, hands out the channels between them, reloads, and takes the
- * whole suite down when any part of it dies.
+ * whole suite down when any part of it dies.  Calls common/ only: the
+ * engine is a child like the others (peerd -E), reached by messages.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -1,7 +1,8 @@
 /*
  * relayd: the relay's control plane.  The engine asks about each
  * reservation and circuit; relayd decides (policy.c), has keyd sign the
- * voucher of each reservation it grants, and logs what happens.
+ * voucher of each reservation it grants, and logs what happens.  Calls
+ * policy.c and common/.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

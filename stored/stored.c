@@ -2,7 +2,8 @@
  * stored: owns the LMDB environment in the state directory.  Dispatches
  * to store.c (the environment and its batches) and records.c (what is
  * in it), and joins the two: store.c reaches records.c only through the
- * hooks given here.
+ * hooks given here.  Calls store.c, records.c, verify.c, restore.c and
+ * common/.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

@@ -2,9 +2,9 @@
  * Connections: the socket, one event each, input framing and the output
  * queue.  Plaintext is written straight into the output queue and sealed
  * there in place, so an outgoing byte is copied once and encrypted once.
- * The lowest layer of the engine: what lies above it (the upgrade, yamux,
- * a relayed connection's carrier, those who must hear of a close) is
- * reached through the hooks the engine sets.  Calls common/ only, and
+ * The lowest layer of the network: what lies above it (the upgrade,
+ * yamux, a relayed connection's carrier, those who must hear of a close)
+ * is reached through the hooks the engine sets.  Calls common/ only, and
  * reads the counters and bounds of state.c.
  */
 #include <sys/types.h>

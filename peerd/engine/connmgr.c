@@ -3,7 +3,9 @@
  * outgoing target, with a jittered exponential backoff between rounds;
  * notice a partition (open connections below the minimum after having
  * reached it) and its end; trim above the maximum, sparing the
- * connections that matter.
+ * connections that matter.  Calls conn.c, yamux.c, bans.c, known.c,
+ * dial.c, relay_client.c and relay.c (what a trim must spare); reads
+ * the configuration and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

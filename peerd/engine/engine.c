@@ -2,9 +2,11 @@
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
  * peer record.  The top of the engine: it dispatches what the other
- * processes send, runs the sweep, sets the hooks through which conn.c
- * reaches the layers above it (so a close fans out from here, in order),
- * and calls every other file of the engine.
+ * processes send, puts each configuration into conn_limits and ident,
+ * runs the sweep, and at start wires the files below it together: the
+ * hooks through which they tell of a connection up or closing (which
+ * fan out from here, in order), the protocol table and the table of who
+ * serves each control request.  Calls every other file of the engine.
  */
 #include <sys/types.h>
 

@@ -1,7 +1,9 @@
 /*
  * Control requests that need the network: connect, ping, disconnect and
- * the connection list.  A request waits for its connection to come up;
- * if the control client has gone by then, the answer is dropped.
+ * the connection list, served from the engine's request table.  A
+ * request waits for its connection to come up (the engine tells of it);
+ * if the control client has gone by then, the answer is dropped.  Calls
+ * conn.c, control.c, yamux.c, known.c, dial.c and proto_ping.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

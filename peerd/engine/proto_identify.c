@@ -1,6 +1,9 @@
 /*
  * /ipfs/id/1.0.0 and /ipfs/id/push/1.0.0: tell peers who we are and where
- * we listen, and keep what they tell us about themselves.
+ * we listen, and keep what they tell us about themselves.  Calls conn.c,
+ * yamux.c, stream.c (the protocols we speak), known.c, listen.c and
+ * relay_client.c (the addresses we listen on and have on relays); reads
+ * the identity of state.c.
  */
 #include <sys/types.h>
 

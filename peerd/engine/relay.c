@@ -3,6 +3,9 @@
  * CONNECT), the stop stream to the target, and the splice between the two
  * streams.  relayd decides every admission; relayed bytes stay here and
  * move under both streams' flow control, within the circuit's limits.
+ * Our side of hop and stop as a client is relay_client.c's, which the
+ * two protocols pass it to.  Calls conn.c, yamux.c, control.c, listen.c
+ * and relay_client.c; reads the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

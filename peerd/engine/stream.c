@@ -4,6 +4,7 @@
  * yamux.c: stream_init() registers the upcalls through which yamux.c
  * hands streams up, and yamux.c is called to write, consume, close and
  * reset.  The protocols are reached only through their struct proto.
+ * Calls yamux.c only.
  */
 #include <sys/types.h>
 
