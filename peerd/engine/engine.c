@@ -477,73 +477,81 @@ engine_shutdown(void)
 	ident.record = NULL;
 }
 
+/* What engine_main wires together: the frame, the hooks, the tables. */
+static struct child engine_child = {
+	.id = PROC_ENGINE,
+	.dispatch = engine_dispatch,
+	.peer_up = engine_peer_up,
+	.configure = engine_configure,
+	.status = engine_status,
+	.shutdown = engine_shutdown,
+};
+
+static const struct conn_hooks conn_hooks = {
+	.start = upgrade_start,
+	.input = upgrade_input,
+	.drained = yamux_send_pending,
+	.closing = engine_conn_closing,
+	.freed = listen_resume,
+	.push = rclient_carrier_push,
+};
+
+/* The protocols, in the order ls lists them. */
+static const struct proto *const protocols[] = {
+	&proto_identify, &proto_identify_push, &proto_ping,
+	&proto_hop, &proto_stop, NULL
+};
+
+/* Every control request, with the file that serves it. */
+static const struct ctl_request requests[] = {
+	{ IMSG_CTL_SHOW_STATUS,		engine_show_status },
+	{ IMSG_CTL_SHOW_CONNS,		ops_show_connections },
+	{ IMSG_CTL_SHOW_CIRCUITS,	relay_show_circuits },
+	{ IMSG_CTL_SHOW_RSVPS,		control_to_relayd },
+	{ IMSG_CTL_SHOW_BANS,		bans_show },
+	{ IMSG_CTL_SHOW_PEERS,		control_to_stored },
+	{ IMSG_CTL_SHOW_ACCT,		control_to_stored },
+	{ IMSG_CTL_SHOW_STORE,		control_to_stored },
+	{ IMSG_CTL_VERIFY,		control_to_stored },
+	{ IMSG_CTL_BACKUP,		control_to_stored },
+	{ IMSG_CTL_BLOCK,		bans_request },
+	{ IMSG_CTL_UNBLOCK,		bans_request },
+	{ IMSG_CTL_CONNECT,		ops_request },
+	{ IMSG_CTL_PING,		ops_request },
+	{ IMSG_CTL_DISCONNECT,		ops_request },
+	{ IMSG_CTL_RELOAD,		control_to_parent },
+	{ IMSG_CTL_LOG_VERBOSE,		control_log_verbose },
+	{ 0,				NULL }
+};
+
+static const struct upgrade_hooks upgrade_hooks = {
+	.up = engine_conn_up,
+	.heard = ops_conn_heard,
+};
+
+static const struct dial_hooks dial_hooks = {
+	.relayed = rclient_dial,
+};
+
+static const struct rclient_hooks rclient_hooks = {
+	.addrs_changed = engine_addrs_changed,
+};
+
 void
 engine_main(int argc, char *argv[])
 {
-	static struct child c = {
-		.id = PROC_ENGINE,
-		.dispatch = engine_dispatch,
-		.peer_up = engine_peer_up,
-		.configure = engine_configure,
-		.status = engine_status,
-		.shutdown = engine_shutdown,
-	};
-	static const struct conn_hooks hooks = {
-		.start = upgrade_start,
-		.input = upgrade_input,
-		.drained = yamux_send_pending,
-		.closing = engine_conn_closing,
-		.freed = listen_resume,
-		.push = rclient_carrier_push,
-	};
-	/* the order ls lists them in */
-	static const struct proto *const protocols[] = {
-		&proto_identify, &proto_identify_push, &proto_ping,
-		&proto_hop, &proto_stop, NULL
-	};
-	/* every control request, with the file that serves it */
-	static const struct ctl_request requests[] = {
-		{ IMSG_CTL_SHOW_STATUS,		engine_show_status },
-		{ IMSG_CTL_SHOW_CONNS,		ops_show_connections },
-		{ IMSG_CTL_SHOW_CIRCUITS,	relay_show_circuits },
-		{ IMSG_CTL_SHOW_RSVPS,		control_to_relayd },
-		{ IMSG_CTL_SHOW_BANS,		bans_show },
-		{ IMSG_CTL_SHOW_PEERS,		control_to_stored },
-		{ IMSG_CTL_SHOW_ACCT,		control_to_stored },
-		{ IMSG_CTL_SHOW_STORE,		control_to_stored },
-		{ IMSG_CTL_VERIFY,		control_to_stored },
-		{ IMSG_CTL_BACKUP,		control_to_stored },
-		{ IMSG_CTL_BLOCK,		bans_request },
-		{ IMSG_CTL_UNBLOCK,		bans_request },
-		{ IMSG_CTL_CONNECT,		ops_request },
-		{ IMSG_CTL_PING,		ops_request },
-		{ IMSG_CTL_DISCONNECT,		ops_request },
-		{ IMSG_CTL_RELOAD,		control_to_parent },
-		{ IMSG_CTL_LOG_VERBOSE,		control_log_verbose },
-		{ 0,				NULL }
-	};
-	static const struct upgrade_hooks upgrade_hooks = {
-		.up = engine_conn_up,
-		.heard = ops_conn_heard,
-	};
-	static const struct dial_hooks dial_hooks = {
-		.relayed = rclient_dial,
-	};
-	static const struct rclient_hooks rclient_hooks = {
-		.addrs_changed = engine_addrs_changed,
-	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
 	stream_init(protocols);
-	conn_set_hooks(&hooks);
+	conn_set_hooks(&conn_hooks);
 	upgrade_set_hooks(&upgrade_hooks);
 	control_set_requests(requests);
 	dial_set_hooks(&dial_hooks);
 	rclient_set_hooks(&rclient_hooks);
-	child_start(&c, argc, argv);
+	child_start(&engine_child, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);
 	child_loop();
