@@ -1,6 +1,6 @@
 /*
  * Framed messages over local stream sockets, with optional descriptor
- * passing.  See imsg.h for the frame layout.
+ * passing.  See imsg.h for the frame layout.  Calls libc only.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -205,7 +205,7 @@ imsgbuf_queued(const struct imsgbuf *ibuf)
 }
 
 int
-imsg_compose(struct imsgbuf *ibuf, uint32_t type, uint32_t peerid, pid_t pid,
+imsg_compose(struct imsgbuf *ibuf, uint32_t type, uint32_t id, pid_t pid,
     int fd, const void *data, size_t len)
 {
 	struct imsg_out	*out;
@@ -232,7 +232,7 @@ imsg_compose(struct imsgbuf *ibuf, uint32_t type, uint32_t peerid, pid_t pid,
 	hdr.type = type;
 	hdr.len = (uint16_t)framelen;
 	hdr.flags = fd >= 0 ? IMSGF_HASFD : 0;
-	hdr.peerid = peerid;
+	hdr.id = id;
 	hdr.pid = pid != 0 ? pid : ibuf->pid;
 	memcpy(out->buf, &hdr, sizeof(hdr));
 	if (len > 0)
@@ -305,9 +305,9 @@ imsg_get_type(const struct imsg *imsg)
 }
 
 uint32_t
-imsg_get_peerid(const struct imsg *imsg)
+imsg_get_id(const struct imsg *imsg)
 {
-	return imsg->hdr.peerid;
+	return imsg->hdr.id;
 }
 
 pid_t

@@ -2,11 +2,13 @@
  * imsg-style framed messages between the processes of the suite, and
  * between peerctl and the control socket.
  *
- * A frame is a 16-byte header (type, total length, flags, peer id, pid)
- * followed by at most IMSG_MAXSIZE - header bytes of payload.  A frame may
- * carry one file descriptor (SCM_RIGHTS), attached to its first byte.
- * Write queues are bounded: imsg_compose fails with ENOBUFS rather than
- * grow without limit.
+ * A frame is a 16-byte header (type, total length, flags, id, pid)
+ * followed by at most IMSG_MAXSIZE - header bytes of payload.  The id
+ * names the owner of a request, and the answer carries it back: a
+ * control client, a connection, or a request the sender keeps pending
+ * (0: none).  A frame may carry one file descriptor (SCM_RIGHTS),
+ * attached to its first byte.  Write queues are bounded: imsg_compose
+ * fails with ENOBUFS rather than grow without limit.
  */
 #ifndef PEERD_IMSG_H
 #define PEERD_IMSG_H
@@ -26,7 +28,7 @@ struct imsg_hdr {
 	uint32_t	 type;
 	uint16_t	 len;
 	uint16_t	 flags;
-	uint32_t	 peerid;
+	uint32_t	 id;		/* the request's owner */
 	uint32_t	 pid;
 };
 #define IMSG_HEADER_SIZE	sizeof(struct imsg_hdr)
@@ -71,7 +73,8 @@ ssize_t	 imsg_get(struct imsgbuf *, struct imsg *);
 void	 imsg_free(struct imsg *);
 
 uint32_t imsg_get_type(const struct imsg *);
-uint32_t imsg_get_peerid(const struct imsg *);
+/* the owner of the request: a control client, a connection, ... */
+uint32_t imsg_get_id(const struct imsg *);
 pid_t	 imsg_get_pid(const struct imsg *);
 size_t	 imsg_get_len(const struct imsg *);
 int	 imsg_get_fd(struct imsg *);

@@ -1,5 +1,6 @@
 /*
- * libevent integration for imsg channels.
+ * libevent integration for imsg channels.  Calls imsg.c, log.c and
+ * libevent.
  */
 #include <errno.h>
 #include <string.h>
@@ -58,7 +59,7 @@ imsgev_clear(struct imsgev *iev)
 }
 
 int
-imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, pid_t pid,
+imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t id, pid_t pid,
     int fd, const void *data, size_t len)
 {
 	int	 r;
@@ -67,7 +68,7 @@ imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, pid_t pid,
 		errno = EPIPE;
 		return -1;
 	}
-	if ((r = imsg_compose(&iev->ibuf, type, peerid, pid, fd, data,
+	if ((r = imsg_compose(&iev->ibuf, type, id, pid, fd, data,
 	    len)) != -1)
 		imsgev_add(iev);
 	return r;

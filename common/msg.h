@@ -1,6 +1,7 @@
 /*
  * The one table of messages the processes exchange, with the exact
- * payload size each must have (MSG_VAR: variable, checked by its reader).
+ * payload size each must have (MSG_VAR: variable, checked by its reader),
+ * their payloads, and the bounds that the processes and peerctl share.
  */
 #ifndef PEERD_MSG_H
 #define PEERD_MSG_H
@@ -19,6 +20,7 @@
 #define CTL_USERLEN	33
 #define CTL_DETAILLEN	256
 #define CTL_MSGLEN	512
+#define CTL_MAXCONNS	32	/* control clients at once */
 
 enum proc_id {
 	PROC_PARENT,

@@ -1,6 +1,7 @@
 /*
  * keyd: the only process that ever holds private key bytes.  It answers
  * narrow questions about the key and never signs what it cannot check.
+ * Calls keyfile.c and common/.
  */
 #include <sys/types.h>
 
@@ -13,12 +14,12 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "envelope.h"
 #include "keyd.h"
 #include "log.h"
 #include "peerid.h"
-#include "proc.h"
 
 #define NOISE_SIG_PREFIX	"noise-libp2p-static-key:"
 #define VOUCHER_MAXTTL		(7 * 24 * 3600)	/* seconds */
@@ -96,7 +97,7 @@ keyd_dh(enum proc_id from, struct imsg *imsg)
 		log_info("refused a DH with a low-order point");
 	}
 	ndh++;
-	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_peerid(imsg), -1,
+	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_id(imsg), -1,
 	    &res, sizeof(res));
 	sodium_memzero(&res, sizeof(res));
 }
@@ -181,12 +182,12 @@ keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
 		nrefused++;
 		log_warnx("refused to sign a reservation voucher from %s",
 		    proc_name(from));
-		child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+		child_compose(from, IMSG_KEY_VOUCHER, imsg_get_id(imsg), -1,
 		    NULL, 0);
 		return;
 	}
 	nsigned++;
-	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_peerid(imsg), -1,
+	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_id(imsg), -1,
 	    out, n);
 }
 
@@ -204,7 +205,7 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		keyd_sign_voucher(from, imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
-		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_peerid(imsg), -1,
+		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
 		    &pub, sizeof(pub));
 		return 0;
 	default:

@@ -1,7 +1,8 @@
 /*
  * The parent: owns the configuration and the control sockets, starts the
  * children, hands out the channels between them, reloads, and takes the
- * whole suite down when any part of it dies.
+ * whole suite down when any part of it dies.  Calls common/ only: the
+ * engine is a child like the others (peerd -E), reached by messages.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -240,12 +241,12 @@ start_child(enum proc_id id, const char *path, const char *role,
 }
 
 static void
-send_to(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
+send_to(enum proc_id to, uint32_t type, uint32_t id, int fd,
     const void *data, size_t len)
 {
-	if (imsgev_compose(&parent.procs[id].iev, type, peerid, 0, fd, data,
+	if (imsgev_compose(&parent.procs[to].iev, type, id, 0, fd, data,
 	    len) == -1)
-		fatal("message %s to %s", msg_name(type), proc_name(id));
+		fatal("message %s to %s", msg_name(type), proc_name(to));
 }
 
 static void
@@ -317,7 +318,7 @@ parent_reload(char *err, size_t errlen)
 }
 
 static void
-parent_status(uint32_t peerid)
+parent_status(uint32_t ctl)
 {
 	struct ctl_proc	 p;
 
@@ -332,7 +333,7 @@ parent_status(uint32_t peerid)
 	snprintf(p.detail, sizeof(p.detail), "config %s%s", parent.file,
 	    parent.file_explicit || access(parent.file, F_OK) == 0 ? "" :
 	    " (absent: built-in defaults)");
-	send_to(PROC_ENGINE, IMSG_CTL_PROC, peerid, -1, &p, sizeof(p));
+	send_to(PROC_ENGINE, IMSG_CTL_PROC, ctl, -1, &p, sizeof(p));
 }
 
 static void
@@ -385,12 +386,12 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_SHOW_STATUS:
-		parent_status(imsg_get_peerid(imsg));
+		parent_status(imsg_get_id(imsg));
 		return 0;
 	case IMSG_CTL_RELOAD:
 		memset(&res, 0, sizeof(res));
 		res.ok = parent_reload(res.msg, sizeof(res.msg)) == 0;
-		send_to(PROC_ENGINE, IMSG_CTL_RESULT, imsg_get_peerid(imsg), -1,
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, imsg_get_id(imsg), -1,
 		    &res, sizeof(res));
 		return 0;
 	case IMSG_CTL_LOG_VERBOSE:
@@ -398,7 +399,7 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 		parent_verbose(v);
 		return 0;
 	case IMSG_RESOLVE:
-		parent_resolve(imsg_get_peerid(imsg), imsg);
+		parent_resolve(imsg_get_id(imsg), imsg);
 		return 0;
 	default:
 		return -1;

@@ -1,37 +1,22 @@
+/*
+ * The root parent of the suite (peerd.c, parent.c).  Of the engine it
+ * re-executes (peerd -E) only the entry is here: the engine's own
+ * header is engine/engine.h, which no file of the parent includes.
+ */
 #ifndef PEERD_PEERD_H
 #define PEERD_PEERD_H
 
-#include <stdint.h>
-
 #include "config.h"
-#include "imsg.h"
-#include "msg.h"
 
 #define PEERD_SHUTDOWN_WAIT	5	/* seconds before SIGKILL */
-#define CTL_MAXCONNS		32
 #define LISTEN_BACKLOG		512
-#define CTL_MAXPINGS		1000
 
 /* parent.c */
 __attribute__((__noreturn__))
 void	 parent_main(struct peerd_conf *, const char *, int, int, int);
 
-/* engine.c */
+/* engine/engine.c */
 __attribute__((__noreturn__))
 void	 engine_main(int, char *[]);
-const char *engine_peerid(void);
-int64_t	 engine_uptime(void);
-void	 engine_show_status(uint32_t);
-
-/* restore.c */
-
-/* control.c */
-void	 control_init(int, int);
-void	 control_reply(uint32_t, uint32_t, const void *, size_t);
-void	 control_end(uint32_t);
-void	 control_result(uint32_t, int, const char *);
-void	 control_pending_done(uint32_t);
-void	 control_set_pending(uint32_t, int);
-void	 control_shutdown(void);
 
 #endif /* PEERD_PEERD_H */

@@ -103,7 +103,7 @@ test_roundtrip(void)
 		ok(get_one(&imsg) == (ssize_t)(IMSG_HEADER_SIZE + lens[i]),
 		    "get frame %zu", i);
 		ok(imsg_get_type(&imsg) == 10 + i &&
-		    imsg_get_peerid(&imsg) == 100 + i, "type, peerid %zu", i);
+		    imsg_get_id(&imsg) == 100 + i, "type, id %zu", i);
 		ok(imsg_get_pid(&imsg) == (i == 2 ? getpid() : 4242),
 		    "pid %zu", i);
 		ok(imsg_get_len(&imsg) == lens[i] && imsg.fd == -1 &&
@@ -161,7 +161,7 @@ test_queue_bound(void)
 		if (imsgbuf_write(&ia) == -1 || imsgbuf_read(&ib) <= 0)
 			break;
 		while ((n = imsg_get(&ib, &imsg)) > 0) {
-			if (imsg_get_peerid(&imsg) != (uint32_t)got++ ||
+			if (imsg_get_id(&imsg) != (uint32_t)got++ ||
 			    memcmp(imsg.data, big, MAXPAYLOAD) != 0)
 				bad++;
 			imsg_free(&imsg);

@@ -1,7 +1,8 @@
 /*
  * relayd: the relay's control plane.  The engine asks about each
  * reservation and circuit; relayd decides (policy.c), has keyd sign the
- * voucher of each reservation it grants, and logs what happens.
+ * voucher of each reservation it grants, and logs what happens.  Calls
+ * policy.c and common/.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -18,11 +19,11 @@
 
 #include <event.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "log.h"
 #include "peerid.h"
 #include "policy.h"
-#include "proc.h"
 
 #define PENDING_MAX		64	/* reservations waiting for keyd */
 #define PENDING_TIMEOUT		10000	/* ms */
@@ -280,7 +281,7 @@ relayd_reserve(struct imsg *imsg)
 	else
 		policy_reserve(&rd.pol, &req.peer, req.ip, &now, &res, &why);
 	if (res.status == CIRCUIT_OK) {
-		if (pending_start(pd, imsg_get_peerid(imsg), &req, &res,
+		if (pending_start(pd, imsg_get_id(imsg), &req, &res,
 		    &now) == 0)
 			return 0;
 		policy_unreserve(&rd.pol, &req.peer);
@@ -292,7 +293,7 @@ relayd_reserve(struct imsg *imsg)
 	}
 	log_rsvp_refused(pri, &req.peer, req.ip, why, res.status);
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES,
-	    imsg_get_peerid(imsg), -1, &res, sizeof(res));
+	    imsg_get_id(imsg), -1, &res, sizeof(res));
 	return 0;
 }
 
@@ -302,9 +303,9 @@ relayd_voucher(struct imsg *imsg)
 	struct pending	*pd;
 	size_t		 len = imsg_get_len(imsg);
 
-	if ((pd = pending_find(imsg_get_peerid(imsg))) == NULL) {
+	if ((pd = pending_find(imsg_get_id(imsg))) == NULL) {
 		log_warnx("voucher %u from keyd is not awaited",
-		    imsg_get_peerid(imsg));
+		    imsg_get_id(imsg));
 		return 0;
 	}
 	if (len == 0 || len > sizeof(pd->res.voucher)) {
@@ -381,7 +382,7 @@ relayd_connect(struct imsg *imsg)
 		    fmt_peer(&req.dst, d, sizeof(d)), why,
 		    circuit_status_name(res.status));
 	child_compose(PROC_ENGINE, IMSG_RELAY_CONNECT_RES,
-	    imsg_get_peerid(imsg), -1, &res, sizeof(res));
+	    imsg_get_id(imsg), -1, &res, sizeof(res));
 	return 0;
 }
 
@@ -449,7 +450,7 @@ relayd_show_rsvps(struct imsg *imsg)
 	struct rsvp_list	 l;
 	struct ctl_result	 res;
 
-	l.id = imsg_get_peerid(imsg);
+	l.id = imsg_get_id(imsg);
 	l.n = 0;
 	policy_expire(&rd.pol, &now);
 	policy_rsvp_foreach(&rd.pol, relayd_show_rsvp, &l);

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "child.h"
 #include "log.h"
 #include "multiaddr.h"
-#include "proc.h"
 #include "store.h"
 
 #define DAY		86400

@@ -20,8 +20,8 @@
 
 #include <event.h>
 
+#include "child.h"
 #include "log.h"
-#include "proc.h"
 #include "store.h"
 
 #define STORE_MAPMAX	(1ULL << 40)

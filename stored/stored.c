@@ -2,7 +2,8 @@
  * stored: owns the LMDB environment in the state directory.  Dispatches
  * to store.c (the environment and its batches) and records.c (what is
  * in it), and joins the two: store.c reaches records.c only through the
- * hooks given here.
+ * hooks given here.  Calls store.c, records.c, verify.c, restore.c and
+ * common/.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -16,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
-#include "proc.h"
 #include "store.h"
 
 static int	 bans_sent;
@@ -92,10 +93,10 @@ stored_ban(struct imsg *imsg)
 	size_t			 klen;
 
 	imsg_get_data(imsg, &op, sizeof(op));
-	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_peerid(
+	if (ban_key_encode(&op.ban, key, &klen) == -1 || imsg_get_id(
 	    imsg) == 0)
 		return -1;
-	store_queue(OP_BAN, &op, sizeof(op), imsg_get_peerid(imsg));
+	store_queue(OP_BAN, &op, sizeof(op), imsg_get_id(imsg));
 	return 0;
 }
 
@@ -184,7 +185,7 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	struct store_cand_req	 req;
 	struct peerid		 peer;
-	uint32_t		 ctl = imsg_get_peerid(imsg);
+	uint32_t		 ctl = imsg_get_id(imsg);
 	int			 fd;
 
 	if (env == NULL)

@@ -1,9 +1,9 @@
 /*
  * Bans: peer IDs and networks refused at accept, after the handshake
  * and at dial.  stored keeps them; the engine holds the ones in force.
- * Requests return their answer to the caller (control.c); a change the
- * store takes is answered by stored, through the engine.  Calls conn.c
- * (to close what a new ban covers) and common/.
+ * Serves the control requests on bans, answering through control.c; a
+ * change the store takes is answered by stored, through the engine.
+ * Calls conn.c (to close what a new ban covers), control.c and common/.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,9 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
+#include "pb.h"
 
 #define BANS_MAX	16384
 
@@ -169,7 +170,7 @@ bans_store(uint32_t ctl, int add, const struct ban *b, char *err,
  * 0: in force, and stored will answer ctl; -1: err is the answer, and
  * the ban is in force only if it got as far as the store.
  */
-int
+static int
 bans_block(uint32_t ctl, const struct ctl_block *req, char *err,
     size_t errlen)
 {
@@ -205,7 +206,7 @@ bans_block(uint32_t ctl, const struct ctl_block *req, char *err,
 }
 
 /* As bans_block. */
-int
+static int
 bans_unblock(uint32_t ctl, const char *target, char *err, size_t errlen)
 {
 	struct eban	*e;
@@ -222,9 +223,36 @@ bans_unblock(uint32_t ctl, const char *target, char *err, size_t errlen)
 	return bans_store(ctl, 0, &b, err, errlen);
 }
 
-/* Every ban in force, as a listing row. */
-void
-bans_walk(void (*fn)(const struct ctl_ban *, void *), void *arg)
+/*
+ * block and unblock: a refusal is answered here, the rest by stored
+ * through the engine; -1 for a request out of bounds.
+ */
+int
+bans_request(uint32_t ctl, struct imsg *imsg)
+{
+	struct ctl_block	 b;
+	struct ctl_target	 t;
+	char			 err[CTL_MSGLEN];
+	int			 r;
+
+	if (imsg_get_type(imsg) == IMSG_CTL_UNBLOCK) {
+		imsg_get_data(imsg, &t, sizeof(t));
+		r = bans_unblock(ctl, t.target, err, sizeof(err));
+	} else {
+		imsg_get_data(imsg, &b, sizeof(b));
+		if (b.duration < 0 || b.duration > CTL_MAXBAN ||
+		    !pb_utf8_valid((uint8_t *)b.reason, strlen(b.reason)))
+			return -1;
+		r = bans_block(ctl, &b, err, sizeof(err));
+	}
+	if (r == -1)
+		control_result(ctl, 0, err);
+	return 0;
+}
+
+/* Every ban in force, as a listing. */
+int
+bans_show(uint32_t ctl, struct imsg *imsg)
 {
 	struct eban	*e;
 	struct ctl_ban	 row;
@@ -237,8 +265,10 @@ bans_walk(void (*fn)(const struct ctl_ban *, void *), void *arg)
 		row.until = e->ban.until;
 		row.created = e->ban.created;
 		strlcpy(row.reason, e->ban.reason, sizeof(row.reason));
-		fn(&row, arg);
+		control_reply(ctl, IMSG_CTL_BAN, &row, sizeof(row));
 	}
+	control_end(ctl);
+	return 0;
 }
 
 void

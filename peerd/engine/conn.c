@@ -2,9 +2,10 @@
  * Connections: the socket, one event each, input framing and the output
  * queue.  Plaintext is written straight into the output queue and sealed
  * there in place, so an outgoing byte is copied once and encrypted once.
- * The lowest layer of the engine: what lies above it (the upgrade, yamux,
- * a relayed connection's carrier, those who must hear of a close) is
- * reached through the hooks the engine sets.  Calls common/ only.
+ * The lowest layer of the network: what lies above it (the upgrade,
+ * yamux, a relayed connection's carrier, those who must hear of a close)
+ * is reached through the hooks the engine sets.  Calls common/ only, and
+ * reads the counters and bounds of state.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -30,12 +31,6 @@
 
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
-struct engine_counters	 counters;
-/* as the engine has them before the first configuration */
-struct conn_limits	 conn_limits = {
-	.max_streams = 256,
-	.upgrade_timeout = 10
-};
 static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
 static uint64_t		 ncloses;

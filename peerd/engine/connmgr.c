@@ -3,7 +3,9 @@
  * outgoing target, with a jittered exponential backoff between rounds;
  * notice a partition (open connections below the minimum after having
  * reached it) and its end; trim above the maximum, sparing the
- * connections that matter.
+ * connections that matter.  Calls conn.c, yamux.c, bans.c, known.c,
+ * dial.c, relay_client.c and relay.c (what a trim must spare); reads
+ * the configuration and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,10 +16,9 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
-#include "proc.h"
 
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */
 #define CM_WANT_MAX		16	/* candidates asked for at once */
@@ -255,7 +256,7 @@ cm_protected(const struct conn *c)
 
 	/* a reservation protects until it expires (relayd's TTL) */
 	if (c->reserved > time(NULL) || relay_conn_busy(c) ||
-	    client_is_relay(c))
+	    rclient_is_relay(c))
 		return 1;
 	if (!c->have_peer)
 		return 0;

@@ -1,10 +1,11 @@
 /*
- * The control sockets, served by the engine: requests from peerctl,
- * answered here or passed on to the process that knows.  A client that
- * sends anything malformed is disconnected; it cannot hurt the suite.
- * Calls the modules that serve requests (bans.c, ops.c, relay.c,
- * engine.c), which answer through control_reply and control_end, except
- * bans.c, which returns its answer here.
+ * The control sockets, served by the engine: requests from peerctl, one
+ * at a time per client, each served as the request table the engine
+ * sets says: by a module of the engine, or passed on from here to the
+ * process that knows.  A client that sends anything malformed is
+ * disconnected; it cannot hurt the suite.  The modules answer through
+ * control_reply, control_result and control_end; control.c calls no
+ * other file of the engine, only common/.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -19,9 +20,7 @@
 
 #include "imsgev.h"
 #include "log.h"
-#include "pb.h"
-#include "peerd.h"
-#include "proc.h"
+#include "child.h"
 #include "engine.h"
 
 #define CTL_MAXQUEUE	(2 * 1024 * 1024)
@@ -49,11 +48,19 @@ static struct ctl_listener	 listeners[2];
 static int			 nlisteners, nclients;
 static uint32_t			 next_id = 1;
 static struct ctl_client		*dispatching;
+static const struct ctl_request	*requests;	/* the engine's table */
 
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
 static void	 control_process(struct ctl_client *);
 static void	 control_next(int, short, void *);
+
+/* Who serves which request: the engine's table, ended by a NULL serve. */
+void
+control_set_requests(const struct ctl_request *table)
+{
+	requests = table;
+}
 
 void
 control_init(int fd, int restricted)
@@ -195,127 +202,65 @@ control_pending_done(uint32_t id)
 		control_end(id);
 }
 
-static int
-control_target(struct ctl_client *c, struct imsg *imsg)
-{
-	struct ctl_target	 t;
-
-	imsg_get_data(imsg, &t, sizeof(t));
-	switch (imsg_get_type(imsg)) {
-	case IMSG_CTL_CONNECT:
-		ops_connect(c->id, t.target);
-		break;
-	case IMSG_CTL_PING:
-		if (t.count < 1 || t.count > CTL_MAXPINGS)
-			return -1;
-		ops_ping(c->id, t.target, t.count);
-		break;
-	default:
-		ops_disconnect(c->id, t.target);
-		break;
-	}
-	return 0;
-}
-
 /* Asked of stored, which answers and ends. */
-static void
-control_to_stored(struct ctl_client *c, uint32_t type, int fd)
+int
+control_to_stored(uint32_t id, struct imsg *imsg)
 {
-	if (child_compose(PROC_STORED, type, c->id, fd, NULL, 0) == -1) {
+	int	 fd = imsg_get_fd(imsg);
+
+	if (child_compose(PROC_STORED, imsg_get_type(imsg), id, fd, NULL,
+	    0) == -1) {
 		if (fd != -1)
 			close(fd);
-		control_result(c->id, 0, "stored is gone");
+		control_result(id, 0, "stored is gone");
 	}
-}
-
-/* A refusal is answered here; stored answers the rest, via the engine. */
-static int
-control_block(struct ctl_client *c, struct imsg *imsg)
-{
-	struct ctl_block	 b;
-	struct ctl_target	 t;
-	char			 err[CTL_MSGLEN];
-	int			 r;
-
-	if (imsg_get_type(imsg) == IMSG_CTL_UNBLOCK) {
-		imsg_get_data(imsg, &t, sizeof(t));
-		r = bans_unblock(c->id, t.target, err, sizeof(err));
-	} else {
-		imsg_get_data(imsg, &b, sizeof(b));
-		if (b.duration < 0 || b.duration > CTL_MAXBAN ||
-		    !pb_utf8_valid((uint8_t *)b.reason, strlen(b.reason)))
-			return -1;
-		r = bans_block(c->id, &b, err, sizeof(err));
-	}
-	if (r == -1)
-		control_result(c->id, 0, err);
 	return 0;
 }
 
-static void
-control_ban_row(const struct ctl_ban *row, void *arg)
+/* Asked of relayd, which answers and ends. */
+int
+control_to_relayd(uint32_t id, struct imsg *imsg)
 {
-	control_reply(*(uint32_t *)arg, IMSG_CTL_BAN, row, sizeof(*row));
+	if (child_compose(PROC_RELAYD, imsg_get_type(imsg), id, -1, NULL,
+	    0) == -1)
+		control_result(id, 0, "relayd is gone");
+	return 0;
+}
+
+/* Asked of the parent, which answers and ends. */
+int
+control_to_parent(uint32_t id, struct imsg *imsg)
+{
+	if (child_compose(PROC_PARENT, imsg_get_type(imsg), id, -1, NULL,
+	    0) == -1)
+		control_result(id, 0, "parent is gone");
+	return 0;
+}
+
+/* Here, and in the parent, which passes it on to the other children. */
+int
+control_log_verbose(uint32_t id, struct imsg *imsg)
+{
+	int32_t	 v;
+
+	imsg_get_data(imsg, &v, sizeof(v));
+	if (v < 0 || v > 3)
+		return -1;
+	log_setverbose(v);
+	child_compose(PROC_PARENT, IMSG_CTL_LOG_VERBOSE, 0, -1, &v, sizeof(v));
+	control_result(id, 1, v ? "logging verbose" : "logging brief");
+	return 0;
 }
 
 static int
 control_request(struct ctl_client *c, struct imsg *imsg)
 {
-	int32_t	 v;
+	const struct ctl_request	*r;
 
-	switch (imsg_get_type(imsg)) {
-	case IMSG_CTL_SHOW_STATUS:
-		engine_show_status(c->id);
-		return 0;
-	case IMSG_CTL_SHOW_CONNS:
-		ops_show_connections(c->id);
-		return 0;
-	case IMSG_CTL_SHOW_CIRCUITS:
-		relay_show_circuits(c->id);
-		return 0;
-	case IMSG_CTL_SHOW_RSVPS:
-		if (child_compose(PROC_RELAYD, IMSG_CTL_SHOW_RSVPS, c->id, -1,
-		    NULL, 0) == -1)
-			control_result(c->id, 0, "relayd is gone");
-		return 0;
-	case IMSG_CTL_SHOW_BANS:
-		bans_walk(control_ban_row, &c->id);
-		control_end(c->id);
-		return 0;
-	case IMSG_CTL_SHOW_PEERS:
-	case IMSG_CTL_SHOW_ACCT:
-	case IMSG_CTL_SHOW_STORE:
-		control_to_stored(c, imsg_get_type(imsg), -1);
-		return 0;
-	case IMSG_CTL_VERIFY:
-	case IMSG_CTL_BACKUP:
-		control_to_stored(c, imsg_get_type(imsg), imsg_get_fd(imsg));
-		return 0;
-	case IMSG_CTL_BLOCK:
-	case IMSG_CTL_UNBLOCK:
-		return control_block(c, imsg);
-	case IMSG_CTL_CONNECT:
-	case IMSG_CTL_PING:
-	case IMSG_CTL_DISCONNECT:
-		return control_target(c, imsg);
-	case IMSG_CTL_RELOAD:
-		if (child_compose(PROC_PARENT, IMSG_CTL_RELOAD, c->id, -1,
-		    NULL, 0) == -1)
-			control_result(c->id, 0, "parent is gone");
-		return 0;
-	case IMSG_CTL_LOG_VERBOSE:
-		imsg_get_data(imsg, &v, sizeof(v));
-		if (v < 0 || v > 3)
-			return -1;
-		log_setverbose(v);
-		child_compose(PROC_PARENT, IMSG_CTL_LOG_VERBOSE, 0, -1, &v,
-		    sizeof(v));
-		control_result(c->id, 1, v ? "logging verbose" :
-		    "logging brief");
-		return 0;
-	default:
-		return -1;
-	}
+	for (r = requests; r != NULL && r->serve != NULL; r++)
+		if (r->type == imsg_get_type(imsg))
+			return r->serve(c->id, imsg);
+	return -1;
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * Dialing: a TCP connection to an ip4, ip6 or DNS multiaddr, with the
  * peer ID of its /p2p part checked in the handshake.  A live connection
- * to the same peer is reused.
+ * to the same peer is reused.  Calls conn.c and bans.c; a /p2p-circuit
+ * address goes to the relay client through the hook the engine sets.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -14,9 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
+
+static struct dial_hooks	 hooks;
+
+void
+dial_set_hooks(const struct dial_hooks *h)
+{
+	hooks = *h;
+}
 
 static int
 dial_socket(struct conn *c, const struct sockaddr_storage *ss, socklen_t len,
@@ -121,7 +130,7 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 	int			 have_id;
 
 	if (maddr_has(ma, MADDR_P2P_CIRCUIT))
-		return client_dial(ma, err, errlen);
+		return hooks.relayed(ma, err, errlen);
 	have_id = maddr_get_peerid(ma, &id) == 0;
 	if (have_id && (c = conn_find_peer(&id)) != NULL)
 		return c;

@@ -2,9 +2,11 @@
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
  * peer record.  The top of the engine: it dispatches what the other
- * processes send, runs the sweep, sets the hooks through which conn.c
- * reaches the layers above it (so a close fans out from here, in order),
- * and calls every other file of the engine.
+ * processes send, puts each configuration into conn_limits and ident,
+ * runs the sweep, and at start wires the files below it together: the
+ * hooks through which they tell of a connection up or closing (which
+ * fan out from here, in order), the protocol table and the table of who
+ * serves each control request.  Calls every other file of the engine.
  */
 #include <sys/types.h>
 
@@ -17,29 +19,24 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "envelope.h"
 #include "log.h"
 #include "noisepb.h"
-#include "peerd.h"
-#include "proc.h"
-
-struct engine_identity	 ident;
 
 static struct {
 	struct timespec		 started;
 	struct event		 ev_sweep;
-	uint8_t			 payload[256];	/* our Noise handshake payload */
-	size_t			 payloadlen;
 } engine;
 
-const char *
+static const char *
 engine_peerid(void)
 {
 	return ident.ready ? ident.peerid_str : "";
 }
 
-int64_t
+static int64_t
 engine_uptime(void)
 {
 	struct timespec	 now;
@@ -48,52 +45,19 @@ engine_uptime(void)
 	return now.tv_sec - engine.started.tv_sec;
 }
 
-int
-engine_max_per_ip(void)
-{
-	return child->conf ? child->conf->max_per_ip : 0;
-}
-
-int64_t
-engine_conns_per_minute(void)
-{
-	return child->conf ? child->conf->relay.conns_per_minute : 0;
-}
-
-const uint8_t *
-engine_noise_payload(size_t *len)
-{
-	*len = engine.payloadlen;
-	return engine.payload;
-}
-
-/* The announce addresses of the configuration, at most max. */
-size_t
+static size_t
 engine_announce(struct multiaddr *out, size_t max)
 {
 	size_t	 i;
 
-	if (child->conf == NULL)
-		return 0;
-	for (i = 0; i < child->conf->announce.text.n && i < max; i++)
-		out[i] = child->conf->announce.ma[i];
+	for (i = 0; i < ident.nannounce && i < max; i++)
+		out[i] = ident.announce[i];
 	return i;
 }
 
-void
-engine_key_dh(uint32_t conn, const uint8_t *re)
-{
-	struct key_dh	 req;
-
-	memcpy(req.pub, re, sizeof(req.pub));
-	if (child_compose(PROC_KEYD, IMSG_KEY_DH, conn, -1, &req,
-	    sizeof(req)) == -1)
-		upgrade_static_dh(conn, NULL);
-}
-
 /* Answer what the engine knows and ask every other process for its part. */
-void
-engine_show_status(uint32_t ctl)
+int
+engine_show_status(uint32_t ctl, struct imsg *imsg)
 {
 	static const enum proc_id others[] = {
 		PROC_PARENT, PROC_KEYD, PROC_STORED, PROC_RELAYD
@@ -117,7 +81,7 @@ engine_show_status(uint32_t ctl)
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
-	n += client_addrs(ma + n, ID_MAXADDRS - n);
+	n += rclient_addrs(ma + n, ID_MAXADDRS - n);
 	for (i = 0; i < n; i++)
 		if (maddr_format(&ma[i], addr, sizeof(addr)) == 0 &&
 		    strlen(addr) < IMSG_MAXSIZE - IMSG_HEADER_SIZE)
@@ -130,6 +94,7 @@ engine_show_status(uint32_t ctl)
 		    NULL, 0) == 0)
 			asked++;
 	control_set_pending(ctl, asked);
+	return 0;
 }
 
 /* Ask keyd to sign our peer record: announce and listen addresses. */
@@ -150,7 +115,7 @@ engine_sign_record(void)
 	rec.naddrs = engine_announce(rec.addrs, ID_MAXADDRS);
 	rec.naddrs += listen_addrs(rec.addrs + rec.naddrs,
 	    ID_MAXADDRS - rec.naddrs, NULL);
-	rec.naddrs += client_addrs(rec.addrs + rec.naddrs,
+	rec.naddrs += rclient_addrs(rec.addrs + rec.naddrs,
 	    ID_MAXADDRS - rec.naddrs);
 	for (i = j = 0; i < rec.naddrs; i++)
 		if (maddr_to_sockaddr(&rec.addrs[i], &ss, &sslen) == -1 ||
@@ -195,8 +160,8 @@ engine_identity(struct imsg *imsg)
 	strlcpy(p.muxers[0], "/yamux/1.0.0", sizeof(p.muxers[0]));
 	p.nmuxers = 1;
 	p.has_ext = 1;
-	if (noise_payload_encode(&p, engine.payload, sizeof(engine.payload),
-	    &engine.payloadlen) == -1)
+	if (noise_payload_encode(&p, ident.payload, sizeof(ident.payload),
+	    &ident.payloadlen) == -1)
 		fatalx("noise payload does not encode");
 	ident.ready = 1;
 	engine_sign_record();
@@ -245,7 +210,7 @@ engine_peer_row(struct imsg *imsg)
 	imsg_get_data(imsg, &p, sizeof(p));
 	p.connected = peerid_parse(p.peer, &id) == 0 &&
 	    conn_find_peer(&id) != NULL;
-	control_reply(imsg_get_peerid(imsg), IMSG_CTL_PEER, &p, sizeof(p));
+	control_reply(imsg_get_id(imsg), IMSG_CTL_PEER, &p, sizeof(p));
 }
 
 static int
@@ -268,19 +233,19 @@ engine_from_stored(struct imsg *imsg)
 	case IMSG_STORE_BAN_RES:
 		/* the answer to a block or unblock */
 		imsg_get_data(imsg, &res, sizeof(res));
-		control_result(imsg_get_peerid(imsg), res.ok, res.msg);
+		control_result(imsg_get_id(imsg), res.ok, res.msg);
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));
 		/* an answer to a lookup carries the control client */
-		if (imsg_get_peerid(imsg) != 0)
-			ops_lookup_result(imsg_get_peerid(imsg), &sc);
+		if (imsg_get_id(imsg) != 0)
+			ops_lookup_result(imsg_get_id(imsg), &sc);
 		else
 			connmgr_candidate(&sc);
 		return 0;
 	case IMSG_STORE_CANDIDATES_END:
-		if (imsg_get_peerid(imsg) != 0)
-			ops_lookup_result(imsg_get_peerid(imsg), NULL);
+		if (imsg_get_id(imsg) != 0)
+			ops_lookup_result(imsg_get_id(imsg), NULL);
 		else
 			connmgr_candidates_end();
 		return 0;
@@ -289,7 +254,7 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_CTL_ACCT:
 	case IMSG_CTL_STORE:
-		control_reply(imsg_get_peerid(imsg), imsg_get_type(imsg),
+		control_reply(imsg_get_id(imsg), imsg_get_type(imsg),
 		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	default:
@@ -320,7 +285,7 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_KEY_DH_RESULT:
 		imsg_get_data(imsg, &dh, sizeof(dh));
-		upgrade_static_dh(imsg_get_peerid(imsg), dh.ok ? dh.shared :
+		upgrade_static_dh(imsg_get_id(imsg), dh.ok ? dh.shared :
 		    NULL);
 		sodium_memzero(&dh, sizeof(dh));
 		return 0;
@@ -328,13 +293,13 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		engine_record(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_PROC, imsg->data,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_PROC, imsg->data,
 		    imsg_get_len(imsg));
-		control_pending_done(imsg_get_peerid(imsg));
+		control_pending_done(imsg_get_id(imsg));
 		return 0;
 	case IMSG_RESOLVE_RES:
 		imsg_get_data(imsg, &rr, sizeof(rr));
-		dial_resolved(imsg_get_peerid(imsg), &rr);
+		dial_resolved(imsg_get_id(imsg), &rr);
 		return 0;
 	case IMSG_RELAY_RESERVE_RES:
 		relay_reserve_result(imsg);
@@ -343,19 +308,19 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		relay_connect_result(imsg);
 		return 0;
 	case IMSG_CTL_RSVP:
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RSVP, imsg->data,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_RSVP, imsg->data,
 		    imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
-		control_end(imsg_get_peerid(imsg));
+		control_end(imsg_get_id(imsg));
 		return 0;
 	case IMSG_CTL_RESULT:
 		imsg_get_data(imsg, &res, sizeof(res));
-		control_reply(imsg_get_peerid(imsg), IMSG_CTL_RESULT, &res,
+		control_reply(imsg_get_id(imsg), IMSG_CTL_RESULT, &res,
 		    sizeof(res));
 		/* a child's note ends nothing: its IMSG_CTL_END follows */
 		if (from == PROC_PARENT)
-			control_end(imsg_get_peerid(imsg));
+			control_end(imsg_get_id(imsg));
 		return 0;
 	default:
 		/* the rest come from stored: the table says so */
@@ -377,17 +342,36 @@ engine_limits(const struct peerd_conf *conf)
 	conn_limits.max_pending = conf->max_pending;
 	conn_limits.max_streams = conf->max_streams;
 	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
+	conn_limits.max_per_ip = conf->max_per_ip;
+	conn_limits.conns_per_minute = conf->relay.conns_per_minute;
 }
 
 static void
 engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
+	size_t	 i;
+
 	engine_limits(nconf);
+	/* parsed and bounded (CONF_MAX_ANNOUNCE) when the file was read */
+	ident.nannounce = 0;
+	for (i = 0; i < nconf->announce.text.n &&
+	    i < ENGINE_MAXANNOUNCE; i++)
+		ident.announce[ident.nannounce++] = nconf->announce.ma[i];
 	if (oconf != NULL && ident.ready)
 		engine_sign_record();
-	client_configure(nconf);
+	rclient_configure(nconf);
 	connmgr_configure(nconf);
 	listen_resume();
+}
+
+/* A connection is up: those who wait for it hear, in this order. */
+static void
+engine_conn_up(struct conn *c)
+{
+	identify_start(c);
+	ops_conn_ready(c);
+	rclient_conn_ready(c);
+	connmgr_conn_up(c);
 }
 
 /*
@@ -402,10 +386,10 @@ engine_conn_closing(struct conn *c, const char *reason)
 	else
 		ops_conn_closed(c);
 	relay_conn_closed(c);
-	client_conn_closed(c);
+	rclient_conn_closed(c);
 	connmgr_conn_closed(c);
 	yamux_free(c);
-	carrier_release(c);
+	rclient_carrier_release(c);
 	peer_info_free(c->info);
 	c->info = NULL;
 }
@@ -442,7 +426,7 @@ engine_sweep(int fd, short event, void *arg)
 	bans_sweep();
 	connmgr_sweep();
 	relay_sweep(now);
-	client_sweep(now);
+	rclient_sweep(now);
 	conn_walk(engine_flush, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);
 }
@@ -481,33 +465,81 @@ engine_shutdown(void)
 	ident.record = NULL;
 }
 
+/* What engine_main wires together: the frame, the hooks, the tables. */
+static struct child engine_child = {
+	.id = PROC_ENGINE,
+	.dispatch = engine_dispatch,
+	.peer_up = engine_peer_up,
+	.configure = engine_configure,
+	.status = engine_status,
+	.shutdown = engine_shutdown,
+};
+
+static const struct conn_hooks conn_hooks = {
+	.start = upgrade_start,
+	.input = upgrade_input,
+	.drained = yamux_send_pending,
+	.closing = engine_conn_closing,
+	.freed = listen_resume,
+	.push = rclient_carrier_push,
+};
+
+/* The protocols, in the order ls lists them. */
+static const struct proto *const protocols[] = {
+	&proto_identify, &proto_identify_push, &proto_ping,
+	&proto_hop, &proto_stop, NULL
+};
+
+/* Every control request, with the file that serves it. */
+static const struct ctl_request requests[] = {
+	{ IMSG_CTL_SHOW_STATUS,		engine_show_status },
+	{ IMSG_CTL_SHOW_CONNS,		ops_show_connections },
+	{ IMSG_CTL_SHOW_CIRCUITS,	relay_show_circuits },
+	{ IMSG_CTL_SHOW_RSVPS,		control_to_relayd },
+	{ IMSG_CTL_SHOW_BANS,		bans_show },
+	{ IMSG_CTL_SHOW_PEERS,		control_to_stored },
+	{ IMSG_CTL_SHOW_ACCT,		control_to_stored },
+	{ IMSG_CTL_SHOW_STORE,		control_to_stored },
+	{ IMSG_CTL_VERIFY,		control_to_stored },
+	{ IMSG_CTL_BACKUP,		control_to_stored },
+	{ IMSG_CTL_BLOCK,		bans_request },
+	{ IMSG_CTL_UNBLOCK,		bans_request },
+	{ IMSG_CTL_CONNECT,		ops_request },
+	{ IMSG_CTL_PING,		ops_request },
+	{ IMSG_CTL_DISCONNECT,		ops_request },
+	{ IMSG_CTL_RELOAD,		control_to_parent },
+	{ IMSG_CTL_LOG_VERBOSE,		control_log_verbose },
+	{ 0,				NULL }
+};
+
+static const struct upgrade_hooks upgrade_hooks = {
+	.up = engine_conn_up,
+	.heard = ops_conn_heard,
+};
+
+static const struct dial_hooks dial_hooks = {
+	.relayed = rclient_dial,
+};
+
+static const struct rclient_hooks rclient_hooks = {
+	.addrs_changed = engine_addrs_changed,
+};
+
 void
 engine_main(int argc, char *argv[])
 {
-	static struct child c = {
-		.id = PROC_ENGINE,
-		.dispatch = engine_dispatch,
-		.peer_up = engine_peer_up,
-		.configure = engine_configure,
-		.status = engine_status,
-		.shutdown = engine_shutdown,
-	};
-	static const struct conn_hooks hooks = {
-		.start = upgrade_start,
-		.input = upgrade_input,
-		.drained = yamux_send_pending,
-		.closing = engine_conn_closing,
-		.freed = listen_resume,
-		.push = carrier_push,
-	};
 	struct timeval	 tv = { 1, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &engine.started);
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
-	stream_init();
-	conn_set_hooks(&hooks);
-	child_start(&c, argc, argv);
+	stream_init(protocols);
+	conn_set_hooks(&conn_hooks);
+	upgrade_set_hooks(&upgrade_hooks);
+	control_set_requests(requests);
+	dial_set_hooks(&dial_hooks);
+	rclient_set_hooks(&rclient_hooks);
+	child_start(&engine_child, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);
 	child_loop();

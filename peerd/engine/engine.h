@@ -1,10 +1,32 @@
 /*
  * The network engine: connections, the security and muxer upgrade,
- * yamux sessions, streams and the protocol table.  Layers, lowest first:
- * conn.c; upgrade.c and yamux.c; stream.c; the protocols and the modules
- * that use connections; engine.c at the top.  conn.c, yamux.c and
- * stream.c reach the layers above them only through the hooks below
- * (struct conn_hooks, struct stream_upcalls), set at start.
+ * yamux sessions, streams, the protocols and the modules that use them,
+ * and the control sockets.  Its files, lowest first; each calls only the
+ * files above it in this list (and common/):
+ *
+ *	state.c		 the counters, the bounds, our identity: data only
+ *	conn.c		 connections: sockets, framing, output queues
+ *	control.c	 the control sockets, the answers to their clients
+ *	yamux.c		 yamux sessions
+ *	stream.c	 multistream-select on streams, the protocol table
+ *	bans.c		 bans, and the control requests on them
+ *	known.c		 what the store learns about peers
+ *	upgrade.c	 multistream, Noise and the muxer on a connection
+ *	listen.c	 listening sockets and the accept bounds
+ *	dial.c		 TCP and DNS dials
+ *	proto_ping.c	 ping
+ *	relay_client.c	 reservations on relays, relayed connections
+ *	proto_identify.c identify and identify-push
+ *	relay.c		 the relay service, and both sides of hop and stop
+ *	ops.c		 control requests that need the network
+ *	connmgr.c	 the connection manager
+ *	engine.c	 the top: dispatch, configuration, the sweep
+ *
+ * A lower file tells a higher one only through what engine.c sets at
+ * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
+ * dial_hooks, rclient_hooks), the protocol table stream.c is given and
+ * the request table control.c is given.  The values of the configuration
+ * come down in conn_limits and ident, which the engine fills.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -28,6 +50,7 @@
 
 #define ENGINE_AGENT		"peerd/" PEERD_VERSION
 #define ENGINE_PROTOVER		"ipfs/0.1.0"
+#define ENGINE_MAXANNOUNCE	16		/* announce addresses used */
 
 #define CONN_MAX_OUT		(4 * 1024 * 1024)  /* queued ciphertext */
 #define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
@@ -39,6 +62,8 @@
 #define YAMUX_KEEPALIVE		30		/* seconds idle */
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
+
+#define CTL_MAXPINGS		1000		/* in one ping request */
 
 enum conn_dir {
 	CONN_INBOUND,
@@ -191,12 +216,43 @@ struct conn_hooks {
 	void	(*freed)(void);			/* its slot is free */
 };
 
+/*
+ * What upgrade.c tells the layers above it, set by the engine at start:
+ * upgrade.c calls no file above it by name.
+ */
+struct upgrade_hooks {
+	void	(*up)(struct conn *);		/* secured and multiplexed */
+	void	(*heard)(struct conn *);	/* its first frame after that */
+};
+
+/*
+ * What dial.c and relay_client.c ask of the layers above them, set by
+ * the engine at start, as for conn.c and upgrade.c.
+ */
+struct dial_hooks {
+	/* a /p2p-circuit address: the relay client dials it */
+	struct conn	*(*relayed)(const struct multiaddr *, char *, size_t);
+};
+
+struct rclient_hooks {
+	void	(*addrs_changed)(void);		/* our circuit addresses */
+};
+
+/* One row of the request table the engine gives control.c. */
+struct ctl_request {
+	uint32_t	 type;
+	/* for the client of that id: 0 once served, -1 to drop the client */
+	int		(*serve)(uint32_t, struct imsg *);
+};
+
 /* The bounds of the configuration: the engine sets them at each load. */
 struct conn_limits {
 	int		 max_connections;
 	int		 max_pending;		/* upgrading */
 	int		 max_streams;		/* per connection */
 	time_t		 upgrade_timeout;	/* seconds */
+	int		 max_per_ip;		/* accepted from one address */
+	int64_t		 conns_per_minute;	/* per address; 0: no limit */
 };
 
 struct engine_counters {
@@ -214,6 +270,10 @@ struct engine_counters {
 	uint64_t	 store_dropped;	/* updates the store had no room for */
 };
 
+/*
+ * Who we are, as keyd told it (ready once it has), and where we say we
+ * are, from the configuration: the engine fills it, the layers read it.
+ */
 struct engine_identity {
 	int		 ready;
 	uint8_t		 pubkey[32];
@@ -221,8 +281,12 @@ struct engine_identity {
 	char		 peerid_str[64];
 	uint8_t		 noise_pub[32];
 	uint8_t		 noise_sig[64];
+	uint8_t		 payload[256];		/* Noise handshake payload */
+	size_t		 payloadlen;
 	uint8_t		*record;		/* signed peer record */
 	size_t		 recordlen;
+	struct multiaddr announce[ENGINE_MAXANNOUNCE];
+	size_t		 nannounce;
 };
 
 extern struct connlist		 conns;
@@ -265,10 +329,10 @@ void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
+void		 upgrade_set_hooks(const struct upgrade_hooks *);
 void		 upgrade_start(struct conn *);
 void		 upgrade_input(struct conn *, uint8_t *, size_t, size_t *);
 void		 upgrade_static_dh(uint32_t, const uint8_t *);
-void		 upgrade_open(struct conn *);
 
 /* yamux.c */
 void		 yamux_set_upcalls(const struct stream_upcalls *);
@@ -287,15 +351,14 @@ void		 yamux_keepalive(struct conn *, time_t);
 void		 yamux_send_pending(struct conn *);
 
 /* stream.c */
-extern const struct proto	*protocols[];
+const struct proto *proto_find(const char *);
 const struct proto *proto_lookup(const char *);
-void		 stream_init(void);
+void		 stream_init(const struct proto *const *);
 size_t		 proto_names(const char **, size_t);
 
 /* proto_identify.c, proto_ping.c, relay.c */
 extern const struct proto	 proto_identify, proto_identify_push,
 				 proto_ping, proto_hop, proto_stop;
-const struct proto *proto_find(const char *);
 void		 identify_start(struct conn *);
 void		 identify_push_all(void);
 void		 peer_info_free(struct peer_info *);
@@ -310,47 +373,58 @@ size_t		 listen_addrs(struct multiaddr *, size_t,
 void		 listen_close_all(void);
 int		 sockaddr_unspecified(const struct sockaddr_storage *);
 
+/* control.c: the control sockets, and the answers to their clients */
+void		 control_set_requests(const struct ctl_request *);
+void		 control_init(int, int);
+void		 control_reply(uint32_t, uint32_t, const void *, size_t);
+void		 control_end(uint32_t);
+void		 control_result(uint32_t, int, const char *);
+void		 control_pending_done(uint32_t);
+void		 control_set_pending(uint32_t, int);
+void		 control_shutdown(void);
+int		 control_to_stored(uint32_t, struct imsg *);
+int		 control_to_relayd(uint32_t, struct imsg *);
+int		 control_to_parent(uint32_t, struct imsg *);
+int		 control_log_verbose(uint32_t, struct imsg *);
+
 /* relay.c: the relay service */
-int		 relay_send_msg(struct stream *, const uint8_t *, size_t);
 void		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
 void		 relay_sweep(time_t);
-void		 relay_show_circuits(uint32_t);
+int		 relay_show_circuits(uint32_t, struct imsg *);
 int		 relay_conn_busy(const struct conn *);
 int		 relay_circuit_count(void);
 
 /* relay_client.c: reservations on relays, relayed connections */
-int		 client_enabled(void);
-void		 client_input(struct stream *);
-void		 client_writable(struct stream *);
-void		 client_closed(struct stream *);
-void		 client_free(struct stream *);
-void		 client_configure(const struct peerd_conf *);
-void		 client_sweep(time_t);
-void		 client_conn_ready(struct conn *);
-void		 client_conn_closed(struct conn *);
-size_t		 client_addrs(struct multiaddr *, size_t);
-int		 client_is_relay(const struct conn *);
-struct conn	*client_dial(const struct multiaddr *, char *, size_t);
-void		 carrier_push(struct conn *);
-void		 carrier_release(struct conn *);
+void		 rclient_set_hooks(const struct rclient_hooks *);
+int		 rclient_enabled(void);
+void		 rclient_input(struct stream *);
+void		 rclient_writable(struct stream *);
+void		 rclient_closed(struct stream *);
+void		 rclient_free(struct stream *);
+void		 rclient_configure(const struct peerd_conf *);
+void		 rclient_sweep(time_t);
+void		 rclient_conn_ready(struct conn *);
+void		 rclient_conn_closed(struct conn *);
+size_t		 rclient_addrs(struct multiaddr *, size_t);
+int		 rclient_is_relay(const struct conn *);
+struct conn	*rclient_dial(const struct multiaddr *, char *, size_t);
+void		 rclient_carrier_push(struct conn *);
+void		 rclient_carrier_release(struct conn *);
 
 /* dial.c */
+void		 dial_set_hooks(const struct dial_hooks *);
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
 void		 dial_resolved(uint32_t, const struct resolve_res *);
 
 /* ops.c: control requests that need the network */
-void		 ops_connect(uint32_t, const char *);
-void		 ops_ping(uint32_t, const char *, int);
-void		 ops_disconnect(uint32_t, const char *);
-void		 ops_show_connections(uint32_t);
+int		 ops_request(uint32_t, struct imsg *);
+int		 ops_show_connections(uint32_t, struct imsg *);
 void		 ops_conn_ready(struct conn *);
 void		 ops_conn_heard(struct conn *);
 void		 ops_conn_failed(struct conn *, const char *);
 void		 ops_conn_closed(struct conn *);
-void		 ops_ping_reply(uint32_t, struct conn *, int, int64_t);
-void		 ops_ping_done(uint32_t, const char *);
 void		 ops_lookup_result(uint32_t, const struct store_cand *);
 
 /* bans.c */
@@ -360,10 +434,8 @@ int		 bans_check_peer(const struct peerid *);
 int		 bans_count(void);
 void		 bans_load(const struct store_ban_op *);
 void		 bans_loaded(void);
-int		 bans_block(uint32_t, const struct ctl_block *, char *,
-		    size_t);
-int		 bans_unblock(uint32_t, const char *, char *, size_t);
-void		 bans_walk(void (*)(const struct ctl_ban *, void *), void *);
+int		 bans_request(uint32_t, struct imsg *);
+int		 bans_show(uint32_t, struct imsg *);
 void		 bans_sweep(void);
 
 /* known.c: what the store learns */
@@ -386,11 +458,9 @@ void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
 
 /* engine.c */
-int		 engine_max_per_ip(void);
-int64_t		 engine_conns_per_minute(void);
-void		 engine_key_dh(uint32_t, const uint8_t *);
-const uint8_t	*engine_noise_payload(size_t *);
-size_t		 engine_announce(struct multiaddr *, size_t);
+__attribute__((__noreturn__))
+void		 engine_main(int, char *[]);
+int		 engine_show_status(uint32_t, struct imsg *);
 void		 engine_addrs_changed(void);
 
 #endif /* PEERD_ENGINE_H */

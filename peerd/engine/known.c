@@ -2,17 +2,18 @@
  * What the engine learns about peers goes to stored: connections that
  * came up, dials that failed, what identify said, addresses from the
  * configuration.  Best effort: nothing here waits for an answer.
+ * Calls common/ only; reads the counters and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <string.h>
 
+#include "child.h"
 #include "engine.h"
 #include "identify.h"
 #include "log.h"
 #include "pb.h"
-#include "proc.h"
 
 static struct peer_rec	 upd;
 

@@ -1,8 +1,8 @@
 /*
  * Listening sockets, bound by the parent and passed down.  Accepting
  * obeys the bounds: pending handshakes, connections per IP, the total.
- * Calls conn.c, bans.c, upgrade.c (to start the upgrade of an accepted
- * connection) and engine.c (the bounds conn.c does not keep).
+ * Calls conn.c, bans.c and upgrade.c (to start the upgrade of an
+ * accepted connection); reads the bounds and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -133,7 +133,7 @@ refused(const char *why, const struct sockaddr_storage *ss)
 static int
 rate_allow(const struct sockaddr_storage *ss)
 {
-	int64_t		 limit = engine_conns_per_minute(), now = mono_ms();
+	int64_t		 limit = conn_limits.conns_per_minute, now = mono_ms();
 	struct rate	*r = NULL, *lru = &rates[0];
 	uint8_t		 ip[16];
 	size_t		 i;
@@ -211,7 +211,7 @@ listen_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (conn_count_ip(&ss) >= engine_max_per_ip()) {
+	if (conn_count_ip(&ss) >= conn_limits.max_per_ip) {
 		counters.refused_per_ip++;
 		refused("too many connections from this address", &ss);
 		close(s);

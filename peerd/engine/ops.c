@@ -1,7 +1,9 @@
 /*
  * Control requests that need the network: connect, ping, disconnect and
- * the connection list.  A request waits for its connection to come up;
- * if the control client has gone by then, the answer is dropped.
+ * the connection list, served from the engine's request table.  A
+ * request waits for its connection to come up (the engine tells of it);
+ * if the control client has gone by then, the answer is dropped.  Calls
+ * conn.c, control.c, yamux.c, known.c, dial.c and proto_ping.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -10,11 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "msg.h"
-#include "peerd.h"
-#include "proc.h"
 
 enum op_kind {
 	OP_CONNECT,
@@ -155,18 +156,6 @@ op_start(enum op_kind kind, uint32_t ctl, const char *target, int count)
 		conn_flush(c);
 }
 
-void
-ops_connect(uint32_t ctl, const char *target)
-{
-	op_start(OP_CONNECT, ctl, target, 0);
-}
-
-void
-ops_ping(uint32_t ctl, const char *target, int count)
-{
-	op_start(OP_PING, ctl, target, count);
-}
-
 /* Requests wait until the peer has been heard from after the upgrade. */
 void
 ops_conn_ready(struct conn *c)
@@ -211,27 +200,6 @@ ops_conn_closed(struct conn *c)
 	ops_conn_failed(c, "closed");
 }
 
-void
-ops_ping_reply(uint32_t ctl, struct conn *c, int seq, int64_t rtt_us)
-{
-	struct ctl_ping	 p;
-
-	memset(&p, 0, sizeof(p));
-	peerid_format(&c->peer, p.peer, sizeof(p.peer));
-	p.seq = seq;
-	p.rtt_us = rtt_us;
-	control_reply(ctl, IMSG_CTL_PING_REPLY, &p, sizeof(p));
-}
-
-void
-ops_ping_done(uint32_t ctl, const char *err)
-{
-	if (err != NULL)
-		control_result(ctl, 0, err);
-	else
-		control_end(ctl);
-}
-
 struct disconnect {
 	struct peerid	 id;
 	int		 n;
@@ -250,11 +218,12 @@ disconnect_one(struct conn *c, void *arg)
 	d->n++;
 }
 
-void
+static void
 ops_disconnect(uint32_t ctl, const char *target)
 {
 	struct disconnect	 d;
-	char			 msg[CTL_MSGLEN];
+	/* the whole target: control_result cuts the answer to fit */
+	char			 msg[CTL_TARGETLEN + 64];
 	int			 n;
 
 	memset(&d, 0, sizeof(d));
@@ -273,8 +242,31 @@ ops_disconnect(uint32_t ctl, const char *target)
 	control_result(ctl, 1, msg);
 }
 
-void
-ops_show_connections(uint32_t ctl)
+/* connect, ping and disconnect: -1 for a request out of bounds */
+int
+ops_request(uint32_t ctl, struct imsg *imsg)
+{
+	struct ctl_target	 t;
+
+	imsg_get_data(imsg, &t, sizeof(t));
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_CONNECT:
+		op_start(OP_CONNECT, ctl, t.target, 0);
+		break;
+	case IMSG_CTL_PING:
+		if (t.count < 1 || t.count > CTL_MAXPINGS)
+			return -1;
+		op_start(OP_PING, ctl, t.target, t.count);
+		break;
+	default:
+		ops_disconnect(ctl, t.target);
+		break;
+	}
+	return 0;
+}
+
+int
+ops_show_connections(uint32_t ctl, struct imsg *imsg)
 {
 	struct ctl_conn	 cc;
 	struct conn	*c;
@@ -304,4 +296,5 @@ ops_show_connections(uint32_t ctl)
 	if (msg_list_more(&res, n, CONN_LIST_MAX, "connections"))
 		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
 	control_end(ctl);
+	return 0;
 }

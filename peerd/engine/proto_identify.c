@@ -1,6 +1,9 @@
 /*
  * /ipfs/id/1.0.0 and /ipfs/id/push/1.0.0: tell peers who we are and where
- * we listen, and keep what they tell us about themselves.
+ * we listen, and keep what they tell us about themselves.  Calls conn.c,
+ * yamux.c, stream.c (the protocols we speak), known.c, listen.c and
+ * relay_client.c (the addresses we listen on and have on relays); reads
+ * the identity of state.c.
  */
 #include <sys/types.h>
 
@@ -24,13 +27,12 @@ add_addrs(struct identify_msg *m, const struct conn *c)
 	struct multiaddr	 ma[ID_MAXADDRS];
 	size_t			 i, n;
 
-	n = engine_announce(ma, ID_MAXADDRS);
-	for (i = 0; i < n; i++)
-		identify_add_addr(m, &ma[i]);
+	for (i = 0; i < ident.nannounce; i++)
+		identify_add_addr(m, &ident.announce[i]);
 	n = listen_addrs(ma, ID_MAXADDRS, &c->lss);
 	for (i = 0; i < n; i++)
 		identify_add_addr(m, &ma[i]);
-	n = client_addrs(ma, ID_MAXADDRS);
+	n = rclient_addrs(ma, ID_MAXADDRS);
 	for (i = 0; i < n; i++)
 		identify_add_addr(m, &ma[i]);
 }

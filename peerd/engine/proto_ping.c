@@ -1,6 +1,7 @@
 /*
  * /ipfs/ping/1.0.0: echo every 32-byte block; and pings of our own for
- * peerctl, one a second, each with its round-trip time.
+ * peerctl, one a second, each with its round-trip time, answered to the
+ * control client through control.c.  Calls conn.c, yamux.c, control.c.
  */
 #include <sys/types.h>
 
@@ -32,6 +33,29 @@ struct ping_ctx {
 };
 
 static void	 ping_send(struct ping_ctx *);
+
+/* One round trip, to the control client that asked. */
+static void
+ping_reply(uint32_t ctl, struct conn *c, int seq, int64_t rtt_us)
+{
+	struct ctl_ping	 p;
+
+	memset(&p, 0, sizeof(p));
+	peerid_format(&c->peer, p.peer, sizeof(p.peer));
+	p.seq = seq;
+	p.rtt_us = rtt_us;
+	control_reply(ctl, IMSG_CTL_PING_REPLY, &p, sizeof(p));
+}
+
+/* The answer ends: with err, or after the last reply. */
+static void
+ping_done(uint32_t ctl, const char *err)
+{
+	if (err != NULL)
+		control_result(ctl, 0, err);
+	else
+		control_end(ctl);
+}
 
 /* Server side: echo what has come, as far as the peer reads it. */
 static void
@@ -66,7 +90,7 @@ ping_input(struct stream *s)
 		return;
 	if (memcmp(bq_ptr(&s->in), p->payload, PING_LEN) != 0) {
 		p->done = 1;
-		ops_ping_done(p->ctl, "ping: the answer does not match");
+		ping_done(p->ctl, "ping: the answer does not match");
 		stream_reset(s);
 		return;
 	}
@@ -75,11 +99,11 @@ ping_input(struct stream *s)
 	us = (now.tv_sec - p->sent.tv_sec) * 1000000LL +
 	    (now.tv_nsec - p->sent.tv_nsec) / 1000;
 	p->waiting = 0;
-	ops_ping_reply(p->ctl, s->conn, p->seq, us);
+	ping_reply(p->ctl, s->conn, p->seq, us);
 	evtimer_del(&p->timer);
 	if (p->seq >= p->count) {
 		p->done = 1;
-		ops_ping_done(p->ctl, NULL);
+		ping_done(p->ctl, NULL);
 		stream_close(s);
 		return;
 	}
@@ -117,7 +141,7 @@ ping_timer(int fd, short event, void *arg)
 		return;
 	if (p->waiting) {
 		p->done = 1;
-		ops_ping_done(p->ctl, "ping: no answer within 10 seconds");
+		ping_done(p->ctl, "ping: no answer within 10 seconds");
 		stream_reset(s);
 		return;
 	}
@@ -158,7 +182,7 @@ ping_free(struct stream *s)
 		return;
 	evtimer_del(&p->timer);
 	if (!p->done)
-		ops_ping_done(p->ctl, s->flags & ST_NEGOTIATED ?
+		ping_done(p->ctl, s->flags & ST_NEGOTIATED ?
 		    "ping: stream closed" : "ping: the peer does not speak "
 		    "/ipfs/ping/1.0.0");
 	free(p);
@@ -172,12 +196,12 @@ ping_start(struct conn *c, uint32_t ctl, int count)
 	struct stream	*s;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		ops_ping_done(ctl, "out of memory");
+		ping_done(ctl, "out of memory");
 		return;
 	}
 	if ((s = yamux_open(c, proto_ping.name)) == NULL) {
 		free(p);
-		ops_ping_done(ctl, "cannot open a stream");
+		ping_done(ctl, "cannot open a stream");
 		return;
 	}
 	p->ctl = ctl;

@@ -3,6 +3,9 @@
  * CONNECT), the stop stream to the target, and the splice between the two
  * streams.  relayd decides every admission; relayed bytes stay here and
  * move under both streams' flow control, within the circuit's limits.
+ * Our side of hop and stop as a client is relay_client.c's, which the
+ * two protocols pass it to.  Calls conn.c, yamux.c, control.c, listen.c
+ * and relay_client.c; reads the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -13,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "engine.h"
 #include "log.h"
-#include "peerd.h"
-#include "proc.h"
 
 #define RELAY_PUMP_MAX		(64 * 1024)
 #define RELAY_SETUP_TIMEOUT	30	/* seconds to open a circuit */
@@ -93,7 +95,7 @@ is_src(const struct circuit *c, const struct stream *s)
 }
 
 /* One length-prefixed relay message on a stream. */
-int
+static int
 relay_send_msg(struct stream *s, const uint8_t *msg, size_t len)
 {
 	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
@@ -124,7 +126,8 @@ rsvp_addrs(struct hop_msg *m, const struct conn *c)
 	struct multiaddr	 ma[CIRCUIT_MAXADDRS];
 	size_t			 i, n;
 
-	n = engine_announce(ma, CIRCUIT_MAXADDRS);
+	for (n = 0; n < ident.nannounce && n < CIRCUIT_MAXADDRS; n++)
+		ma[n] = ident.announce[n];
 	if (n == 0)
 		n = listen_addrs(ma, CIRCUIT_MAXADDRS, &c->lss);
 	for (i = 0; i < n; i++)
@@ -414,7 +417,7 @@ hop_input(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s)) {
-		client_input(s);
+		rclient_input(s);
 		return;
 	}
 	if (c == NULL)
@@ -430,7 +433,7 @@ relay_writable(struct stream *s)
 	struct stream	*from;
 
 	if (!server_side(s)) {
-		client_writable(s);
+		rclient_writable(s);
 		return;
 	}
 	if (c == NULL || c->state != C_SPLICED)
@@ -447,7 +450,7 @@ relay_closed(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s))
-		client_closed(s);
+		rclient_closed(s);
 	else if (c != NULL && c->state == C_SPLICED)
 		pump(c, s);
 	else if (c == NULL)
@@ -460,7 +463,7 @@ relay_free(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s))
-		client_free(s);
+		rclient_free(s);
 	else if (c != NULL)
 		circuit_detach(c, s);
 }
@@ -477,7 +480,7 @@ relay_reserve_result(struct imsg *imsg)
 	imsg_get_data(imsg, &rr, sizeof(rr));
 	if (rr.voucherlen > sizeof(rr.voucher))
 		fatalx("relayd sent an oversized voucher");
-	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL)
+	if ((c = circuit_by_token(imsg_get_id(imsg))) == NULL)
 		return;
 	s = side_stream(c->src_conn, c->src_stream);
 	if (s != NULL)
@@ -505,7 +508,7 @@ relay_connect_result(struct imsg *imsg)
 	struct conn			*dst;
 
 	imsg_get_data(imsg, &cr, sizeof(cr));
-	if ((c = circuit_by_token(imsg_get_peerid(imsg))) == NULL) {
+	if ((c = circuit_by_token(imsg_get_id(imsg))) == NULL) {
 		if (cr.status == CIRCUIT_OK) {
 			struct relay_circuit_end e;
 
@@ -628,7 +631,7 @@ stop_input(struct stream *s)
 	struct circuit	*c = s->ctx;
 
 	if (!server_side(s)) {
-		client_input(s);
+		rclient_input(s);
 		return;
 	}
 	if (c == NULL)
@@ -674,8 +677,8 @@ relay_sweep(time_t now)
 	}
 }
 
-void
-relay_show_circuits(uint32_t ctl)
+int
+relay_show_circuits(uint32_t ctl, struct imsg *imsg)
 {
 	struct ctl_circuit	 cc;
 	struct ctl_result	 res;
@@ -700,6 +703,7 @@ relay_show_circuits(uint32_t ctl)
 	if (msg_list_more(&res, n, CIRCUIT_LIST_MAX, "circuits"))
 		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
 	control_end(ctl);
+	return 0;
 }
 
 int
@@ -727,7 +731,7 @@ const struct proto proto_hop = {
 const struct proto proto_stop = {
 	.name = CIRCUIT_STOP,
 	.direct = relay_direct,
-	.enabled = client_enabled,
+	.enabled = rclient_enabled,
 	.open = stop_open,
 	.input = stop_input,
 	.writable = relay_writable,

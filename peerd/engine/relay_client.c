@@ -5,8 +5,8 @@
  * A relayed connection runs multistream, Noise and yamux over a stream
  * of the connection to the relay: its carrier, onto which its sealed
  * output is pushed here (conn.c asks through the engine's push hook).
- * Calls conn.c, yamux.c, upgrade.c, dial.c, relay.c (relay_send_msg)
- * and engine.c (our addresses changed).
+ * Calls conn.c, yamux.c, upgrade.c and dial.c; tells the engine that
+ * our circuit addresses changed through the hook it sets.
  */
 #include <sys/types.h>
 
@@ -16,10 +16,10 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "circuit.h"
 #include "engine.h"
 #include "log.h"
-#include "proc.h"
 
 #define RELAY_ADDRS		4	/* circuit addresses kept per relay */
 #define BACKOFF_MIN		1
@@ -58,6 +58,7 @@ struct cstream {
 	uint32_t	 rconn;		/* the relayed connection */
 };
 
+static struct rclient_hooks hooks;
 static struct slot	 slots[CONF_MAX_RELAYS];
 static size_t		 nslots;
 static int		 configured;
@@ -72,8 +73,14 @@ struct pending_dial {
 #define MAX_DIALS	64
 static struct pending_dial dials[MAX_DIALS];
 
+void
+rclient_set_hooks(const struct rclient_hooks *h)
+{
+	hooks = *h;
+}
+
 int
-client_enabled(void)
+rclient_enabled(void)
 {
 	return nslots > 0;
 }
@@ -88,6 +95,18 @@ is_our_relay(const struct conn *c)
 		if (c->have_peer && peerid_equal(&slots[i].id, &c->peer))
 			return 1;
 	return 0;
+}
+
+/* One length-prefixed relay message on a stream, as relay.c sends its own. */
+static int
+send_msg(struct stream *s, const uint8_t *msg, size_t len)
+{
+	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
+	size_t	 n;
+
+	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
+		return -1;
+	return stream_write(s, buf, n);
 }
 
 static struct cstream *
@@ -110,7 +129,7 @@ slot_retry(struct slot *sl, const char *why)
 
 	maddr_format(&sl->ma, addr, sizeof(addr));
 	if (sl->naddrs > 0)
-		engine_addrs_changed();
+		hooks.addrs_changed();
 	if (sl->state == SLOT_RESERVED)
 		log_info("reservation on %s lost: %s", addr, why);
 	else
@@ -146,7 +165,7 @@ slot_reserve(int i, struct conn *c)
 	m.type = HOP_RESERVE;
 	m.has_type = 1;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == 0)
-		relay_send_msg(s, buf, len);
+		send_msg(s, buf, len);
 	slots[i].state = SLOT_RESERVING;
 	slots[i].conn = c->id;
 	conn_flush(c);
@@ -228,7 +247,7 @@ reserve_answer(struct stream *s, struct cstream *cs, const struct hop_msg *m)
 		if (!maddr_equal(&old[i], &sl->addrs[i]))
 			break;
 	if (oldn != sl->naddrs || i < oldn)
-		engine_addrs_changed();
+		hooks.addrs_changed();
 }
 
 /* The relay stream is up: the upgrade runs over it. */
@@ -255,7 +274,7 @@ carrier(const struct conn *c)
 
 /* Hand sealed output to the relay stream, as far as it takes it. */
 void
-carrier_push(struct conn *c)
+rclient_carrier_push(struct conn *c)
 {
 	struct stream	*s;
 	size_t		 n;
@@ -276,7 +295,7 @@ carrier_push(struct conn *c)
 
 /* The relayed connection goes: so does its stream, with a reset. */
 void
-carrier_release(struct conn *c)
+rclient_carrier_release(struct conn *c)
 {
 	struct stream	*s;
 
@@ -364,7 +383,7 @@ stop_request(struct stream *s, struct cstream *cs)
 	m.status = status;
 	m.has_status = 1;
 	if (stop_encode(&m, buf, sizeof(buf), &len) == 0)
-		relay_send_msg(s, buf, len);
+		send_msg(s, buf, len);
 	if (status != CIRCUIT_OK) {
 		stream_close(s);
 		return;
@@ -376,7 +395,7 @@ stop_request(struct stream *s, struct cstream *cs)
 
 /* Bytes of a relayed connection, or a protocol message. */
 void
-client_input(struct stream *s)
+rclient_input(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -416,18 +435,18 @@ client_input(struct stream *s)
 }
 
 void
-client_writable(struct stream *s)
+rclient_writable(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
 
 	if (cs != NULL && cs->kind == CK_CARRIER &&
 	    (rc = conn_find(cs->rconn)) != NULL)
-		carrier_push(rc);
+		rclient_carrier_push(rc);
 }
 
 void
-client_closed(struct stream *s)
+rclient_closed(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -441,7 +460,7 @@ client_closed(struct stream *s)
 }
 
 void
-client_free(struct stream *s)
+rclient_free(struct stream *s)
 {
 	struct cstream	*cs = s->ctx;
 	struct conn	*rc;
@@ -491,7 +510,7 @@ dial_hop(struct conn *relay, struct pending_dial *d)
 	m.peer.present = 1;
 	m.peer.id = rc->peer;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    relay_send_msg(s, buf, len) == -1) {
+	    send_msg(s, buf, len) == -1) {
 		stream_reset(s);
 		return;
 	}
@@ -500,7 +519,7 @@ dial_hop(struct conn *relay, struct pending_dial *d)
 
 /* Dial /relay.../p2p/<relay>/p2p-circuit/p2p/<target>. */
 struct conn *
-client_dial(const struct multiaddr *ma, char *err, size_t errlen)
+rclient_dial(const struct multiaddr *ma, char *err, size_t errlen)
 {
 	struct multiaddr	 relay, dest;
 	struct peerid		 dst;
@@ -543,7 +562,7 @@ client_dial(const struct multiaddr *ma, char *err, size_t errlen)
 
 /* A connection came up: a relay to reserve on, or to dial through. */
 void
-client_conn_ready(struct conn *c)
+rclient_conn_ready(struct conn *c)
 {
 	size_t	 i;
 
@@ -556,7 +575,7 @@ client_conn_ready(struct conn *c)
 }
 
 void
-client_conn_closed(struct conn *c)
+rclient_conn_closed(struct conn *c)
 {
 	struct conn	*rc;
 	size_t		 i;
@@ -594,7 +613,7 @@ same_relays(const struct maddrlist *l)
  * CONF_MAX_RELAYS, each with its peer ID; unchanged, they keep running.
  */
 void
-client_configure(const struct peerd_conf *conf)
+rclient_configure(const struct peerd_conf *conf)
 {
 	const struct maddrlist	*l = &conf->relays;
 	size_t			 i;
@@ -612,12 +631,12 @@ client_configure(const struct peerd_conf *conf)
 		slots[nslots].backoff = BACKOFF_MIN;
 		nslots++;
 	}
-	engine_addrs_changed();
+	hooks.addrs_changed();
 }
 
 /* Once a second: dial, retry and refresh. */
 void
-client_sweep(time_t now)
+rclient_sweep(time_t now)
 {
 	struct conn	*c;
 	size_t		 i;
@@ -640,7 +659,7 @@ client_sweep(time_t now)
 }
 
 size_t
-client_addrs(struct multiaddr *out, size_t max)
+rclient_addrs(struct multiaddr *out, size_t max)
 {
 	size_t	 i, j, n = 0;
 
@@ -651,7 +670,7 @@ client_addrs(struct multiaddr *out, size_t max)
 }
 
 int
-client_is_relay(const struct conn *c)
+rclient_is_relay(const struct conn *c)
 {
 	return is_our_relay(c);
 }

@@ -1,9 +1,10 @@
 /*
  * Streams: multistream-select on each stream, then the protocol from the
- * one protocol table of the engine.  Above yamux.c: stream_init()
- * registers the upcalls through which yamux.c hands streams up, and
- * yamux.c is called to write, consume, close and reset.  The protocols
- * of the table are reached through their struct proto.
+ * one protocol table of the engine, which stream_init() is given.  Above
+ * yamux.c: stream_init() registers the upcalls through which yamux.c
+ * hands streams up, and yamux.c is called to write, consume, close and
+ * reset.  The protocols are reached only through their struct proto.
+ * Calls yamux.c only.
  */
 #include <sys/types.h>
 
@@ -16,14 +17,7 @@
 
 #define MS_MAXTRIES	8	/* proposals a remote may make per stream */
 
-const struct proto *protocols[] = {
-	&proto_identify,
-	&proto_identify_push,
-	&proto_ping,
-	&proto_hop,
-	&proto_stop,
-	NULL
-};
+static const struct proto *const *protocols;	/* the engine's table */
 
 /* Any protocol of the table, enabled or not: for streams we open. */
 const struct proto *
@@ -211,8 +205,9 @@ proto_names(const char **names, size_t max)
 	return n;
 }
 
+/* The protocol table, NULL-terminated, in the order ls lists it. */
 void
-stream_init(void)
+stream_init(const struct proto *const *table)
 {
 	static const struct stream_upcalls	 upcalls = {
 		.opened = stream_opened,
@@ -222,5 +217,6 @@ stream_init(void)
 		.freed = stream_free_proto,
 	};
 
+	protocols = table;
 	yamux_set_upcalls(&upcalls);
 }

@@ -3,9 +3,10 @@
  * the Noise XX handshake with keyd doing our static DH, then yamux,
  * chosen inside the handshake when both sides offer it (the stream-muxer
  * extension) or by multistream-select over the encrypted channel.
- * conn.c's input hook: calls conn.c and yamux.c below it, bans.c and
- * engine.c (keyd's DH, our payload), and tells ops.c, relay_client.c,
- * connmgr.c and proto_identify.c when a connection is up.
+ * conn.c's input hook: calls conn.c and yamux.c below it and bans.c,
+ * asks keyd for our static DH, reads our payload from state.c; tells the
+ * layers above it that a connection is up, or heard from, only through
+ * the hooks the engine sets.
  */
 #include <sys/types.h>
 
@@ -14,11 +15,11 @@
 
 #include <sodium.h>
 
+#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "multistream.h"
 #include "noisepb.h"
-#include "peerd.h"
 
 #define PROTO_NOISE	"/noise"
 #define PROTO_YAMUX	"/yamux/1.0.0"
@@ -27,6 +28,14 @@
 #define MS_MAXTRIES	8		/* proposals we answer with na */
 
 static void	 conn_heard(struct conn *);
+
+static struct upgrade_hooks	 hooks;
+
+void
+upgrade_set_hooks(const struct upgrade_hooks *h)
+{
+	hooks = *h;
+}
 
 static int
 ms_send(struct conn *c, const char *msg, int encrypted)
@@ -181,7 +190,7 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 }
 
 /* Secured and multiplexed: the connection is up. */
-void
+static void
 upgrade_open(struct conn *c)
 {
 	char	 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
@@ -197,10 +206,7 @@ upgrade_open(struct conn *c)
 		sockaddr_fmt(&c->ss, addr, sizeof(addr));
 	log_info("connection %u %s %s, peer %s", c->id,
 	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
-	identify_start(c);
-	ops_conn_ready(c);
-	client_conn_ready(c);
-	connmgr_conn_up(c);
+	hooks.up(c);
 	conn_flush(c);
 }
 
@@ -222,6 +228,18 @@ secured(struct conn *c)
 	conn_flush(c);
 }
 
+/* Ask keyd for DH(s, re); it answers through upgrade_static_dh(). */
+static void
+key_dh(uint32_t id, const uint8_t *re)
+{
+	struct key_dh	 req;
+
+	memcpy(req.pub, re, sizeof(req.pub));
+	if (child_compose(PROC_KEYD, IMSG_KEY_DH, id, -1, &req,
+	    sizeof(req)) == -1)
+		upgrade_static_dh(id, NULL);
+}
+
 /* A handshake message has come in. */
 static void
 hs_message(struct conn *c, const uint8_t *msg, size_t len)
@@ -241,7 +259,7 @@ hs_message(struct conn *c, const uint8_t *msg, size_t len)
 	if (c->dir == CONN_OUTBOUND && verify_payload(c, pl, plen) == -1)
 		return;
 	/* our next message needs DH(s, re): keyd has s */
-	engine_key_dh(c->id, noise_hs_remote_ephemeral(c->hs));
+	key_dh(c->id, noise_hs_remote_ephemeral(c->hs));
 }
 
 /* keyd's answer: write the message that needed it. */
@@ -249,8 +267,6 @@ void
 upgrade_static_dh(uint32_t id, const uint8_t *dh)
 {
 	struct conn	*c;
-	const uint8_t	*pl;
-	size_t		 plen;
 
 	if ((c = conn_find(id)) == NULL || c->state != CS_NOISE ||
 	    c->hs == NULL)
@@ -260,8 +276,7 @@ upgrade_static_dh(uint32_t id, const uint8_t *dh)
 		return;
 	}
 	noise_hs_set_static_dh(c->hs, dh);
-	pl = engine_noise_payload(&plen);
-	if (hs_send(c, pl, plen) == -1) {
+	if (hs_send(c, ident.payload, ident.payloadlen) == -1) {
 		conn_fail(c, "noise: cannot write handshake message");
 		return;
 	}
@@ -335,7 +350,7 @@ conn_heard(struct conn *c)
 	if (c->heard)
 		return;
 	c->heard = 1;
-	ops_conn_heard(c);
+	hooks.heard(c);
 }
 
 /*

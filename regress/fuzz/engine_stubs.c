@@ -55,7 +55,7 @@ char			 stub_ping_err[256];
 static struct conn	*cur;
 static uint32_t		 next_id = 1;
 static struct event_base *base;
-static struct multiaddr	 listen_ma, announce_ma;
+static struct multiaddr	 listen_ma;
 
 /* Deterministic randomness: ping payloads and keepalive values. */
 static const char *
@@ -99,11 +99,15 @@ static randombytes_implementation zero_rng = {
 void
 stub_init(void)
 {
+	static const struct proto *const protocols[] = {
+		&proto_identify, &proto_identify_push, &proto_ping,
+		&proto_hop, &proto_stop, NULL
+	};
 	char	 err[128];
 
 	if (base != NULL)
 		return;
-	stream_init();
+	stream_init(protocols);
 	randombytes_set_implementation(&zero_rng);
 	if (sodium_init() == -1)
 		abort();
@@ -112,12 +116,13 @@ stub_init(void)
 		abort();
 	if (maddr_parse("/ip4/192.0.2.1/tcp/4001", &listen_ma, err,
 	    sizeof(err)) == -1 ||
-	    maddr_parse("/dns4/peer.example/tcp/4001", &announce_ma, err,
-	    sizeof(err)) == -1)
+	    maddr_parse("/dns4/peer.example/tcp/4001", &ident.announce[0],
+	    err, sizeof(err)) == -1)
 		abort();
 	memcpy(ident.pubkey, stub_pubkey, sizeof(ident.pubkey));
 	ident.record = stub_record;
 	ident.recordlen = sizeof(stub_record) - 1;
+	ident.nannounce = 1;
 	ident.ready = 1;
 }
 
@@ -298,16 +303,7 @@ conn_congested(const struct conn *c)
 	return stub_congested || stub_out.len >= stub_out_max / 2;
 }
 
-/* engine.c, listen.c */
-
-size_t
-engine_announce(struct multiaddr *out, size_t max)
-{
-	if (max == 0)
-		return 0;
-	out[0] = announce_ma;
-	return 1;
-}
+/* listen.c */
 
 size_t
 listen_addrs(struct multiaddr *out, size_t max,
@@ -341,26 +337,33 @@ const struct proto proto_stop = {
 };
 
 size_t
-client_addrs(struct multiaddr *out, size_t max)
+rclient_addrs(struct multiaddr *out, size_t max)
 {
 	return 0;
 }
 
-/* ops.c */
+/* control.c: what ping answers its control client */
 
 void
-ops_ping_reply(uint32_t ctl, struct conn *c, int seq, int64_t rtt_us)
+control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 {
-	if (c != cur)
+	if (type != IMSG_CTL_PING_REPLY || len != sizeof(struct ctl_ping))
 		abort();
 	stub_ping_replies++;
 }
 
 void
-ops_ping_done(uint32_t ctl, const char *err)
+control_result(uint32_t id, int ok, const char *msg)
 {
 	stub_ping_done++;
-	strlcpy(stub_ping_err, err != NULL ? err : "", sizeof(stub_ping_err));
+	strlcpy(stub_ping_err, msg, sizeof(stub_ping_err));
+}
+
+void
+control_end(uint32_t id)
+{
+	stub_ping_done++;
+	stub_ping_err[0] = '\0';
 }
 
 /* known.c: what identify said goes nowhere here */

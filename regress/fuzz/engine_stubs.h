@@ -4,7 +4,7 @@
  * in clear in stub_out instead of being sealed into Noise frames; a
  * clock that moves only when told; randomness that is all zeros.  The
  * relay (relay.c, relay_client.c) is not linked: proto_hop and
- * proto_stop are here, disabled, and client_addrs() has none.
+ * proto_stop are here, disabled, and rclient_addrs() has none.
  */
 #ifndef PEERD_ENGINE_STUBS_H
 #define PEERD_ENGINE_STUBS_H
@@ -22,8 +22,8 @@ extern size_t		 stub_out_max;	/* CONN_MAX_OUT, or smaller */
 extern struct bq	 stub_out;	/* everything conn_write() took */
 extern int		 stub_closed;	/* connections closed */
 extern char		 stub_close_reason[256];
-extern int		 stub_ping_replies;	/* ops_ping_reply() */
-extern int		 stub_ping_done;	/* ops_ping_done() */
+extern int		 stub_ping_replies;	/* IMSG_CTL_PING_REPLY sent */
+extern int		 stub_ping_done;	/* control_result(), _end() */
 extern char		 stub_ping_err[256];	/* its last error, or "" */
 
 /* Once per process: stream.c's upcalls, event base, RNG, addresses. */

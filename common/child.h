@@ -2,8 +2,8 @@
  * The frame every child shares: its channels to the parent and to its
  * siblings, configuration updates, verbosity, status, and shutdown.
  */
-#ifndef PEERD_PROC_H
-#define PEERD_PROC_H
+#ifndef PEERD_CHILD_H
+#define PEERD_CHILD_H
 
 #include "config.h"
 #include "imsgev.h"
@@ -35,4 +35,4 @@ void	 child_fill_proc(struct ctl_proc *);
 int	 child_connected(enum proc_id);
 int	 child_has_room(enum proc_id);
 
-#endif /* PEERD_PROC_H */
+#endif /* PEERD_CHILD_H */

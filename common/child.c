@@ -1,5 +1,8 @@
 /*
- * Event loop and common message handling of the child processes.
+ * The frame of every child process (child.h): its start, its event loop,
+ * its channels to the parent and its siblings, and the messages every
+ * child handles alike: channels, configuration, verbosity, status.
+ * Calls privsep.c, imsg.c and imsgev.c, msg.c, log.c and conf/.
  */
 #include <sys/types.h>
 
@@ -12,8 +15,8 @@
 
 #include <event.h>
 
+#include "child.h"
 #include "log.h"
-#include "proc.h"
 
 #define RECONF_MAX	(16 * 1024 * 1024)
 
@@ -90,12 +93,12 @@ child_has_room(enum proc_id id)
 
 /* Queue a message; a full queue to another process of the suite is fatal. */
 int
-child_compose(enum proc_id to, uint32_t type, uint32_t peerid, int fd,
+child_compose(enum proc_id to, uint32_t type, uint32_t id, int fd,
     const void *data, size_t len)
 {
 	if (!child->iev[to].active)
 		return -1;
-	if (imsgev_compose(&child->iev[to], type, peerid, 0, fd, data,
+	if (imsgev_compose(&child->iev[to], type, id, 0, fd, data,
 	    len) == -1)
 		fatal("message %s to %s", msg_name(type), proc_name(to));
 	return 0;
@@ -187,7 +190,7 @@ child_common(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_CTL_SHOW_STATUS:
 		child_fill_proc(&p);
-		child_compose(from, IMSG_CTL_PROC, imsg_get_peerid(imsg), -1,
+		child_compose(from, IMSG_CTL_PROC, imsg_get_id(imsg), -1,
 		    &p, sizeof(p));
 		return 0;
 	default:
