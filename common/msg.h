@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
+#include "multiaddr.h"
 #include "peerid.h"
 #include "storerec.h"
 
@@ -272,6 +273,73 @@ struct resolve_res {
 	int32_t		 family;
 	uint8_t		 addr[16];
 	char		 err[128];
+};
+
+/*
+ * The configuration, each process its part, typed: the parent sends
+ * every child IMSG_RECONF_LOG, the engine IMSG_RECONF_ENGINE and its
+ * lists, relayd IMSG_RECONF_RELAY and its access lists, stored
+ * IMSG_RECONF_STORE, then each child IMSG_RECONF_DONE, at which it
+ * applies all it got at once.  No child parses the configuration file.
+ */
+#define CONF_MAX_ANNOUNCE	16	/* entries of each list */
+#define CONF_MAX_BOOTSTRAP	32
+#define CONF_MAX_RELAYS		16
+#define CONF_MAX_PROTECTED	256
+#define CONF_LIST_MAX		65536
+
+struct reconf_log {
+	int32_t		 format;		/* LOG_FORMAT_* */
+};
+
+struct reconf_engine {
+	int32_t		 mode;			/* MODE_* of config.h */
+	int32_t		 relay_enabled;		/* relay.enabled */
+	int32_t		 hop_enabled;		/* relay.hop.enabled */
+	int64_t		 conns_per_minute;	/* 0: no limit */
+	int64_t		 max_connections;
+	int64_t		 min_connections;
+	int64_t		 max_outgoing;
+	int64_t		 max_pending;		/* upgrading inbound */
+	int64_t		 upgrade_timeout;	/* ms */
+	int64_t		 max_per_ip;
+	int64_t		 max_streams;		/* per connection */
+	int64_t		 dial_backoff_min;	/* ms */
+	int64_t		 dial_backoff_max;	/* ms */
+};
+
+struct reconf_relay {
+	int32_t		 enabled;
+	int32_t		 hop_enabled;
+	int64_t		 reservations_max;
+	int64_t		 reservations_ttl;	/* ms */
+	int64_t		 reservations_per_ip;
+	int64_t		 limit_duration;	/* ms, 0: none */
+	int64_t		 limit_data;		/* bytes, 0: none */
+	int64_t		 rsvp_per_hour;		/* 0: no limit */
+};
+
+struct reconf_store {
+	int64_t		 map_size;		/* bytes */
+	int64_t		 max_peers;
+};
+
+/* The lists, an entry a message, in the order of the file. */
+#define RECONF_ANNOUNCE		1	/* to the engine */
+#define RECONF_BOOTSTRAP	2	/* to the engine */
+#define RECONF_RELAYS		3	/* to the engine, each with its ID */
+#define RECONF_PROTECTED	4	/* to the engine */
+#define RECONF_ALLOW		5	/* to relayd */
+#define RECONF_BLOCK		6	/* to relayd */
+
+struct reconf_maddr {
+	int32_t			 list;
+	struct multiaddr	 ma;
+};
+
+struct reconf_peerid {
+	int32_t			 list;
+	struct peerid		 id;
 };
 
 /*
