@@ -484,8 +484,15 @@ static void
 relayd_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
 	const struct policy	*pol = &rd.pol;
+	struct relayd_conf	 rc;
 
-	if (policy_configure(&rd.pol, &nconf->relay) == -1)
+	memset(&rc, 0, sizeof(rc));
+	config_part_relay(nconf, &rc.lim);
+	rc.allow = nconf->relay.allowlist.id;
+	rc.nallow = nconf->relay.allowlist.text.n;
+	rc.block = nconf->relay.blocklist.id;
+	rc.nblock = nconf->relay.blocklist.text.n;
+	if (policy_configure(&rd.pol, &rc) == -1)
 		fatal("relay policy");
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
 	    "%zu allowed, %zu blocked", pol->enabled ? "on" : "off",
