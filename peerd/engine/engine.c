@@ -30,6 +30,8 @@ static struct {
 	struct event		 ev_sweep;
 } engine;
 
+static struct engine_conf	 econf;		/* in force */
+
 static const char *
 engine_peerid(void)
 {
@@ -71,8 +73,8 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 
 	memset(&st, 0, sizeof(st));
 	strlcpy(st.version, PEERD_VERSION, sizeof(st.version));
-	strlcpy(st.mode, child->conf ? config_mode_name(child->conf->mode) :
-	    "", sizeof(st.mode));
+	strlcpy(st.mode, child->conf ? config_mode_name(econf.lim.mode) : "",
+	    sizeof(st.mode));
 	st.uptime = engine_uptime();
 	strlcpy(st.peerid, engine_peerid(), sizeof(st.peerid));
 	st.connections = conn_count() - conn_pending();
@@ -336,32 +338,62 @@ engine_peer_up(enum proc_id id)
 }
 
 static void
-engine_limits(const struct peerd_conf *conf)
+engine_limits(const struct reconf_engine *lim)
 {
-	conn_limits.max_connections = conf->max_connections;
-	conn_limits.max_pending = conf->max_pending;
-	conn_limits.max_streams = conf->max_streams;
-	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
-	conn_limits.max_per_ip = conf->max_per_ip;
-	conn_limits.conns_per_minute = conf->relay.conns_per_minute;
+	conn_limits.max_connections = lim->max_connections;
+	conn_limits.max_pending = lim->max_pending;
+	conn_limits.max_streams = lim->max_streams;
+	conn_limits.upgrade_timeout = lim->upgrade_timeout / 1000;
+	conn_limits.max_per_ip = lim->max_per_ip;
+	conn_limits.conns_per_minute = lim->conns_per_minute;
+	conn_limits.relay_hop = lim->relay_enabled && lim->hop_enabled;
+}
+
+/* For now made here from the parsed file, as the parent will send it. */
+static void
+engine_part(const struct peerd_conf *c, struct engine_conf *ec)
+{
+	size_t	 i;
+
+	memset(ec, 0, sizeof(*ec));
+	config_part_engine(c, &ec->lim);
+	for (i = 0; i < c->announce.text.n && i < CONF_MAX_ANNOUNCE; i++)
+		ec->announce[ec->nannounce++] = c->announce.ma[i];
+	for (i = 0; i < c->bootstrap_peers.text.n &&
+	    i < CONF_MAX_BOOTSTRAP; i++)
+		ec->bootstrap[ec->nbootstrap++] = c->bootstrap_peers.ma[i];
+	for (i = 0; i < c->relays.text.n && i < CONF_MAX_RELAYS; i++)
+		ec->relays[ec->nrelays++] = c->relays.ma[i];
+	for (i = 0; i < c->protected_peers.text.n &&
+	    i < CONF_MAX_PROTECTED; i++)
+		ec->protected[ec->nprotected++] = c->protected_peers.id[i];
+}
+
+/*
+ * The engine's part applies: the bounds and our addresses into
+ * conn_limits and ident, the rest to the relay client and the manager.
+ */
+static void
+engine_apply(int reload)
+{
+	size_t	 i;
+
+	engine_limits(&econf.lim);
+	ident.nannounce = 0;
+	for (i = 0; i < econf.nannounce && i < ENGINE_MAXANNOUNCE; i++)
+		ident.announce[ident.nannounce++] = econf.announce[i];
+	if (reload && ident.ready)
+		engine_sign_record();
+	rclient_configure(&econf);
+	connmgr_configure(&econf);
+	listen_resume();
 }
 
 static void
 engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
 {
-	size_t	 i;
-
-	engine_limits(nconf);
-	/* parsed and bounded (CONF_MAX_ANNOUNCE) when the file was read */
-	ident.nannounce = 0;
-	for (i = 0; i < nconf->announce.text.n &&
-	    i < ENGINE_MAXANNOUNCE; i++)
-		ident.announce[ident.nannounce++] = nconf->announce.ma[i];
-	if (oconf != NULL && ident.ready)
-		engine_sign_record();
-	rclient_configure(nconf);
-	connmgr_configure(nconf);
-	listen_resume();
+	engine_part(nconf, &econf);
+	engine_apply(oconf != NULL);
 }
 
 /* A connection is up: those who wait for it hear, in this order. */
