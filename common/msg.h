@@ -363,7 +363,18 @@ struct reconf_peerid {
 	    P_PARENT, P_CHILDREN, MSG_FD)				\
 	MSG(IMSG_CTL_SOCKET,	sizeof(int32_t),			\
 	    P_PARENT, P_ENGINE, MSG_FD)					\
-	MSG(IMSG_RECONF_CHUNK,	MSG_VAR, P_PARENT, P_CHILDREN, 0)	\
+	MSG(IMSG_RECONF_LOG,	sizeof(struct reconf_log),		\
+	    P_PARENT, P_CHILDREN, 0)					\
+	MSG(IMSG_RECONF_ENGINE,	sizeof(struct reconf_engine),		\
+	    P_PARENT, P_ENGINE, 0)					\
+	MSG(IMSG_RECONF_RELAY,	sizeof(struct reconf_relay),		\
+	    P_PARENT, P_RELAYD, 0)					\
+	MSG(IMSG_RECONF_STORE,	sizeof(struct reconf_store),		\
+	    P_PARENT, P_STORED, 0)					\
+	MSG(IMSG_RECONF_MADDR,	sizeof(struct reconf_maddr),		\
+	    P_PARENT, P_ENGINE, 0)					\
+	MSG(IMSG_RECONF_PEERID,	sizeof(struct reconf_peerid),		\
+	    P_PARENT, P_ENGINE | P_RELAYD, 0)				\
 	MSG(IMSG_RECONF_DONE,	0, P_PARENT, P_CHILDREN, 0)		\
 	/* status: each process adds its line */			\
 	MSG(IMSG_CTL_SHOW_STATUS, 0, P_CTL | P_ENGINE,			\

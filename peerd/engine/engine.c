@@ -2,11 +2,12 @@
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
  * peer record.  The top of the engine: it dispatches what the other
- * processes send, puts each configuration into conn_limits and ident,
- * runs the sweep, and at start wires the files below it together: the
- * hooks through which they tell of a connection up or closing (which
- * fan out from here, in order), the protocol table and the table of who
- * serves each control request.  Calls every other file of the engine.
+ * processes send, gathers its part of each configuration as the parent
+ * sends it and puts it into conn_limits and ident, runs the sweep, and
+ * at start wires the files below it together: the hooks through which
+ * they tell of a connection up or closing (which fan out from here, in
+ * order), the protocol table and the table of who serves each control
+ * request.  Calls every other file of the engine.
  */
 #include <sys/types.h>
 
@@ -20,6 +21,7 @@
 #include <sodium.h>
 
 #include "child.h"
+#include "config.h"
 #include "engine.h"
 #include "envelope.h"
 #include "log.h"
@@ -31,6 +33,8 @@ static struct {
 } engine;
 
 static struct engine_conf	 econf;		/* in force */
+static struct engine_conf	 pending;	/* being received */
+static int			 have_lim;	/* pending has its limits */
 
 static const char *
 engine_peerid(void)
@@ -73,8 +77,8 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 
 	memset(&st, 0, sizeof(st));
 	strlcpy(st.version, PEERD_VERSION, sizeof(st.version));
-	strlcpy(st.mode, child->conf ? config_mode_name(econf.lim.mode) : "",
-	    sizeof(st.mode));
+	strlcpy(st.mode, child->configured ? config_mode_name(econf.lim.mode) :
+	    "", sizeof(st.mode));
 	st.uptime = engine_uptime();
 	strlcpy(st.peerid, engine_peerid(), sizeof(st.peerid));
 	st.connections = conn_count() - conn_pending();
@@ -349,51 +353,102 @@ engine_limits(const struct reconf_engine *lim)
 	conn_limits.relay_hop = lim->relay_enabled && lim->hop_enabled;
 }
 
-/* For now made here from the parsed file, as the parent will send it. */
+/* An entry of a list: into the array of the pending configuration. */
 static void
-engine_part(const struct peerd_conf *c, struct engine_conf *ec)
+engine_reconf_maddr(struct imsg *imsg)
 {
-	size_t	 i;
+	struct reconf_maddr	 m;
+	struct peerid		 id;
+	struct multiaddr	*v;
+	size_t			*n, max;
 
-	memset(ec, 0, sizeof(*ec));
-	config_part_engine(c, &ec->lim);
-	for (i = 0; i < c->announce.text.n && i < CONF_MAX_ANNOUNCE; i++)
-		ec->announce[ec->nannounce++] = c->announce.ma[i];
-	for (i = 0; i < c->bootstrap_peers.text.n &&
-	    i < CONF_MAX_BOOTSTRAP; i++)
-		ec->bootstrap[ec->nbootstrap++] = c->bootstrap_peers.ma[i];
-	for (i = 0; i < c->relays.text.n && i < CONF_MAX_RELAYS; i++)
-		ec->relays[ec->nrelays++] = c->relays.ma[i];
-	for (i = 0; i < c->protected_peers.text.n &&
-	    i < CONF_MAX_PROTECTED; i++)
-		ec->protected[ec->nprotected++] = c->protected_peers.id[i];
+	if (child_reconf_maddr(imsg, &m) == -1)
+		fatalx("configuration from parent: a bad multiaddr");
+	switch (m.list) {
+	case RECONF_ANNOUNCE:
+		v = pending.announce;
+		n = &pending.nannounce;
+		max = CONF_MAX_ANNOUNCE;
+		break;
+	case RECONF_BOOTSTRAP:
+		v = pending.bootstrap;
+		n = &pending.nbootstrap;
+		max = CONF_MAX_BOOTSTRAP;
+		break;
+	case RECONF_RELAYS:
+		if (maddr_get_peerid(&m.ma, &id) == -1)
+			fatalx("configuration from parent: a relay without "
+			    "its peer ID");
+		v = pending.relays;
+		n = &pending.nrelays;
+		max = CONF_MAX_RELAYS;
+		break;
+	default:
+		fatalx("configuration from parent: multiaddr list %d",
+		    (int)m.list);
+	}
+	if (*n >= max)
+		fatalx("configuration from parent: list %d too long",
+		    (int)m.list);
+	v[(*n)++] = m.ma;
+}
+
+static void
+engine_reconf_peerid(struct imsg *imsg)
+{
+	struct reconf_peerid	 p;
+
+	if (child_reconf_peerid(imsg, &p) == -1 || p.list != RECONF_PROTECTED)
+		fatalx("configuration from parent: a bad protected peer");
+	if (pending.nprotected >= CONF_MAX_PROTECTED)
+		fatalx("configuration from parent: too many protected peers");
+	pending.protected[pending.nprotected++] = p.id;
+}
+
+/* The parts of a configuration, until IMSG_RECONF_DONE. */
+static int
+engine_reconf(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RECONF_ENGINE:
+		imsg_get_data(imsg, &pending.lim, sizeof(pending.lim));
+		have_lim = 1;
+		return 0;
+	case IMSG_RECONF_MADDR:
+		engine_reconf_maddr(imsg);
+		return 0;
+	case IMSG_RECONF_PEERID:
+		engine_reconf_peerid(imsg);
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 /*
- * The engine's part applies: the bounds and our addresses into
- * conn_limits and ident, the rest to the relay client and the manager.
+ * IMSG_RECONF_DONE: what came applies at once, the bounds and our
+ * addresses into conn_limits and ident, the rest to the relay client
+ * and the manager.
  */
 static void
-engine_apply(int reload)
+engine_configure(void)
 {
 	size_t	 i;
 
+	if (!have_lim)
+		fatalx("configuration from parent without the engine's part");
+	econf = pending;
+	memset(&pending, 0, sizeof(pending));
+	have_lim = 0;
 	engine_limits(&econf.lim);
 	ident.nannounce = 0;
 	for (i = 0; i < econf.nannounce && i < ENGINE_MAXANNOUNCE; i++)
 		ident.announce[ident.nannounce++] = econf.announce[i];
-	if (reload && ident.ready)
+	if (child->configured && ident.ready)
 		engine_sign_record();
 	rclient_configure(&econf);
 	connmgr_configure(&econf);
 	listen_resume();
-}
-
-static void
-engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
-{
-	engine_part(nconf, &econf);
-	engine_apply(oconf != NULL);
 }
 
 /* A connection is up: those who wait for it hear, in this order. */
@@ -502,6 +557,7 @@ static struct child engine_child = {
 	.id = PROC_ENGINE,
 	.dispatch = engine_dispatch,
 	.peer_up = engine_peer_up,
+	.reconf = engine_reconf,
 	.configure = engine_configure,
 	.status = engine_status,
 	.shutdown = engine_shutdown,

@@ -41,7 +41,6 @@
 #include <event.h>
 
 #include "buf.h"
-#include "config.h"
 #include "imsg.h"
 #include "msg.h"
 #include "multiaddr.h"
