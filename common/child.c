@@ -1,8 +1,11 @@
 /*
  * The frame of every child process (child.h): its start, its event loop,
  * its channels to the parent and its siblings, and the messages every
- * child handles alike: channels, configuration, verbosity, status.
- * Calls privsep.c, imsg.c and imsgev.c, msg.c, log.c and conf/.
+ * child handles alike: channels, configuration, verbosity, status.  Of
+ * the configuration it takes the log format and the end, and checks the
+ * list entries for the child; the child takes its own part.  Calls
+ * privsep.c, imsg.c and imsgev.c, msg.c, log.c, and wire/ to check
+ * those entries.
  */
 #include <sys/types.h>
 
@@ -17,8 +20,8 @@
 
 #include "child.h"
 #include "log.h"
-
-#define RECONF_MAX	(16 * 1024 * 1024)
+#include "multiaddr.h"
+#include "peerid.h"
 
 struct child		*child;
 
@@ -72,7 +75,6 @@ child_loop(void)
 	event_dispatch();
 	if (child->shutdown != NULL)
 		child->shutdown();
-	config_free(child->conf);
 	log_debug("exiting");
 	exit(0);
 }
@@ -123,41 +125,57 @@ child_fill_proc(struct ctl_proc *p)
 		child->status(p);
 }
 
-static void
-child_reconf_chunk(struct imsg *imsg)
+/* A list entry of the configuration: a multiaddr that decodes. */
+int
+child_reconf_maddr(struct imsg *imsg, struct reconf_maddr *m)
 {
-	size_t	 len = imsg_get_len(imsg);
-	char	*p;
+	struct multiaddr	 chk;
 
-	if (len == 0 || child->reconf_len + len + 1 > RECONF_MAX)
-		fatalx("configuration from parent too large");
-	if ((p = realloc(child->reconf, child->reconf_len + len + 1)) == NULL)
-		fatal("realloc");
-	memcpy(p + child->reconf_len, imsg->data, len);
-	child->reconf = p;
-	child->reconf_len += len;
-	p[child->reconf_len] = '\0';
+	if (imsg_get_data(imsg, m, sizeof(*m)) == -1 ||
+	    m->ma.len > MADDR_MAXLEN ||
+	    maddr_decode(m->ma.b, m->ma.len, &chk) == -1)
+		return -1;
+	return 0;
+}
+
+/* A list entry of the configuration: a peer ID that reads as one. */
+int
+child_reconf_peerid(struct imsg *imsg, struct reconf_peerid *p)
+{
+	struct peerid	 chk;
+
+	if (imsg_get_data(imsg, p, sizeof(*p)) == -1 ||
+	    p->id.len > PEERID_MAXLEN ||
+	    peerid_from_mh(p->id.mh, p->id.len, &chk) == -1)
+		return -1;
+	return 0;
 }
 
 static void
+child_reconf_log(struct imsg *imsg)
+{
+	struct reconf_log	 l;
+
+	imsg_get_data(imsg, &l, sizeof(l));
+	if (l.format != LOG_FORMAT_TEXT && l.format != LOG_FORMAT_JSON)
+		fatalx("configuration from parent: log format %d",
+		    (int)l.format);
+	child->logformat = l.format;
+	child->have_log = 1;
+}
+
+/* What came since the last IMSG_RECONF_DONE applies, all at once. */
+static void
 child_reconf_done(void)
 {
-	struct peerd_conf	*nconf, *oconf;
-	char			 err[CONF_ERRLEN];
-
-	nconf = config_parse(child->reconf ? child->reconf : "",
-	    child->reconf_len, "parent", err, sizeof(err));
-	if (nconf == NULL)
-		fatalx("configuration from parent: %s", err);
-	free(child->reconf);
-	child->reconf = NULL;
-	child->reconf_len = 0;
-	oconf = child->conf;
-	child->conf = nconf;
-	log_setformat(nconf->log_format);
+	if (!child->have_log)
+		fatalx("configuration from parent without its log format");
+	child->have_log = 0;
+	log_setformat(child->logformat);
 	if (child->configure != NULL)
-		child->configure(nconf, oconf);
-	config_free(oconf);
+		child->configure();
+	child->configured = 1;
+	log_debug("configuration applied");
 }
 
 static int
@@ -178,9 +196,15 @@ child_common(enum proc_id from, struct imsg *imsg)
 		if (child->peer_up != NULL)
 			child->peer_up(peer);
 		return 0;
-	case IMSG_RECONF_CHUNK:
-		child_reconf_chunk(imsg);
+	case IMSG_RECONF_LOG:
+		child_reconf_log(imsg);
 		return 0;
+	case IMSG_RECONF_ENGINE:
+	case IMSG_RECONF_RELAY:
+	case IMSG_RECONF_STORE:
+	case IMSG_RECONF_MADDR:
+	case IMSG_RECONF_PEERID:
+		return child->reconf != NULL ? child->reconf(imsg) : -1;
 	case IMSG_RECONF_DONE:
 		child_reconf_done();
 		return 0;

@@ -5,7 +5,6 @@
 #ifndef PEERD_CHILD_H
 #define PEERD_CHILD_H
 
-#include "config.h"
 #include "imsgev.h"
 #include "msg.h"
 #include "privsep.h"
@@ -14,13 +13,18 @@ struct child {
 	enum proc_id		 id;
 	struct privsep_opts	 opts;
 	struct imsgev		 iev[PROC_MAX];
-	struct peerd_conf	*conf;
-	char			*reconf;
-	size_t			 reconf_len;
-	/* process specific; dispatch returns -1 for a message it refuses */
+	int			 configured;	/* a configuration applies */
+	int			 logformat;	/* of the one being received */
+	int			 have_log;
+	/*
+	 * process specific; dispatch and reconf return -1 for a message
+	 * they refuse.  reconf takes the parts of a configuration (msg.h)
+	 * as they come, configure applies them at IMSG_RECONF_DONE.
+	 */
 	int	(*dispatch)(enum proc_id, struct imsg *);
 	void	(*peer_up)(enum proc_id);
-	void	(*configure)(struct peerd_conf *, struct peerd_conf *);
+	int	(*reconf)(struct imsg *);
+	void	(*configure)(void);
 	void	(*status)(struct ctl_proc *);
 	void	(*shutdown)(void);
 };
@@ -34,5 +38,7 @@ int	 child_compose(enum proc_id, uint32_t, uint32_t, int, const void *,
 void	 child_fill_proc(struct ctl_proc *);
 int	 child_connected(enum proc_id);
 int	 child_has_room(enum proc_id);
+int	 child_reconf_maddr(struct imsg *, struct reconf_maddr *);
+int	 child_reconf_peerid(struct imsg *, struct reconf_peerid *);
 
 #endif /* PEERD_CHILD_H */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
+#include "multiaddr.h"
 #include "peerid.h"
 #include "storerec.h"
 
@@ -275,6 +276,73 @@ struct resolve_res {
 };
 
 /*
+ * The configuration, each process its part, typed: the parent sends
+ * every child IMSG_RECONF_LOG, the engine IMSG_RECONF_ENGINE and its
+ * lists, relayd IMSG_RECONF_RELAY and its access lists, stored
+ * IMSG_RECONF_STORE, then each child IMSG_RECONF_DONE, at which it
+ * applies all it got at once.  No child parses the configuration file.
+ */
+#define CONF_MAX_ANNOUNCE	16	/* entries of each list */
+#define CONF_MAX_BOOTSTRAP	32
+#define CONF_MAX_RELAYS		16
+#define CONF_MAX_PROTECTED	256
+#define CONF_LIST_MAX		65536
+
+struct reconf_log {
+	int32_t		 format;		/* LOG_FORMAT_* */
+};
+
+struct reconf_engine {
+	int32_t		 mode;			/* MODE_* of config.h */
+	int32_t		 relay_enabled;		/* relay.enabled */
+	int32_t		 hop_enabled;		/* relay.hop.enabled */
+	int64_t		 conns_per_minute;	/* 0: no limit */
+	int64_t		 max_connections;
+	int64_t		 min_connections;
+	int64_t		 max_outgoing;
+	int64_t		 max_pending;		/* upgrading inbound */
+	int64_t		 upgrade_timeout;	/* ms */
+	int64_t		 max_per_ip;
+	int64_t		 max_streams;		/* per connection */
+	int64_t		 dial_backoff_min;	/* ms */
+	int64_t		 dial_backoff_max;	/* ms */
+};
+
+struct reconf_relay {
+	int32_t		 enabled;
+	int32_t		 hop_enabled;
+	int64_t		 reservations_max;
+	int64_t		 reservations_ttl;	/* ms */
+	int64_t		 reservations_per_ip;
+	int64_t		 limit_duration;	/* ms, 0: none */
+	int64_t		 limit_data;		/* bytes, 0: none */
+	int64_t		 rsvp_per_hour;		/* 0: no limit */
+};
+
+struct reconf_store {
+	int64_t		 map_size;		/* bytes */
+	int64_t		 max_peers;
+};
+
+/* The lists, an entry a message, in the order of the file. */
+#define RECONF_ANNOUNCE		1	/* to the engine */
+#define RECONF_BOOTSTRAP	2	/* to the engine */
+#define RECONF_RELAYS		3	/* to the engine, each with its ID */
+#define RECONF_PROTECTED	4	/* to the engine */
+#define RECONF_ALLOW		5	/* to relayd */
+#define RECONF_BLOCK		6	/* to relayd */
+
+struct reconf_maddr {
+	int32_t			 list;
+	struct multiaddr	 ma;
+};
+
+struct reconf_peerid {
+	int32_t			 list;
+	struct peerid		 id;
+};
+
+/*
  * The protocol between the processes, one message a row: its payload
  * size (exact, or MSG_VAR for one its reader checks), who may send it,
  * who may receive it, and flags.  The receiver checks every message
@@ -295,7 +363,18 @@ struct resolve_res {
 	    P_PARENT, P_CHILDREN, MSG_FD)				\
 	MSG(IMSG_CTL_SOCKET,	sizeof(int32_t),			\
 	    P_PARENT, P_ENGINE, MSG_FD)					\
-	MSG(IMSG_RECONF_CHUNK,	MSG_VAR, P_PARENT, P_CHILDREN, 0)	\
+	MSG(IMSG_RECONF_LOG,	sizeof(struct reconf_log),		\
+	    P_PARENT, P_CHILDREN, 0)					\
+	MSG(IMSG_RECONF_ENGINE,	sizeof(struct reconf_engine),		\
+	    P_PARENT, P_ENGINE, 0)					\
+	MSG(IMSG_RECONF_RELAY,	sizeof(struct reconf_relay),		\
+	    P_PARENT, P_RELAYD, 0)					\
+	MSG(IMSG_RECONF_STORE,	sizeof(struct reconf_store),		\
+	    P_PARENT, P_STORED, 0)					\
+	MSG(IMSG_RECONF_MADDR,	sizeof(struct reconf_maddr),		\
+	    P_PARENT, P_ENGINE, 0)					\
+	MSG(IMSG_RECONF_PEERID,	sizeof(struct reconf_peerid),		\
+	    P_PARENT, P_ENGINE | P_RELAYD, 0)				\
 	MSG(IMSG_RECONF_DONE,	0, P_PARENT, P_CHILDREN, 0)		\
 	/* status: each process adds its line */			\
 	MSG(IMSG_CTL_SHOW_STATUS, 0, P_CTL | P_ENGINE,			\

@@ -33,6 +33,9 @@
 #include "peerd.h"
 #include "privsep.h"
 
+/* A configuration queued at once: its lists may hold 65536 entries each. */
+#define RECONF_QUEUE	(32 * 1024 * 1024)
+
 struct child_proc {
 	pid_t		 pid;
 	struct imsgev	 iev;
@@ -237,6 +240,7 @@ start_child(enum proc_id id, const char *path, const char *role,
 	parent.procs[id].root = root;
 	imsgev_init(&parent.procs[id].iev, sp[0], parent_dispatch,
 	    &parent.procs[id]);
+	imsgbuf_set_maxqueue(&parent.procs[id].iev.ibuf, RECONF_QUEUE);
 	log_debug("started %s, pid %d", proc_name(id), pid);
 }
 
@@ -270,22 +274,64 @@ connect_children(void)
 }
 
 static void
+send_maddrs(enum proc_id id, int32_t list, const struct maddrlist *l)
+{
+	struct reconf_maddr	 m;
+	size_t			 i;
+
+	for (i = 0; i < l->text.n; i++) {
+		memset(&m, 0, sizeof(m));
+		m.list = list;
+		m.ma = l->ma[i];
+		send_to(id, IMSG_RECONF_MADDR, 0, -1, &m, sizeof(m));
+	}
+}
+
+static void
+send_peerids(enum proc_id id, int32_t list, const struct peeridlist *l)
+{
+	struct reconf_peerid	 p;
+	size_t			 i;
+
+	for (i = 0; i < l->text.n; i++) {
+		memset(&p, 0, sizeof(p));
+		p.list = list;
+		p.id = l->id[i];
+		send_to(id, IMSG_RECONF_PEERID, 0, -1, &p, sizeof(p));
+	}
+}
+
+/*
+ * Each child gets the part of the configuration it uses, typed, and
+ * applies it at IMSG_RECONF_DONE; none of them parses the file.
+ */
+static void
 send_config(const struct peerd_conf *conf)
 {
-	char		*text;
-	size_t		 len, off, n, max = IMSG_MAXSIZE - IMSG_HEADER_SIZE;
-	enum proc_id	 id;
+	struct reconf_log	 log;
+	struct reconf_engine	 e;
+	struct reconf_relay	 r;
+	struct reconf_store	 st;
+	enum proc_id		 id;
 
-	if ((text = config_emit(conf, &len)) == NULL)
-		fatal("config_emit");
-	for (id = PROC_ENGINE; id < PROC_MAX; id++) {
-		for (off = 0; off < len; off += n) {
-			n = len - off < max ? len - off : max;
-			send_to(id, IMSG_RECONF_CHUNK, 0, -1, text + off, n);
-		}
+	memset(&log, 0, sizeof(log));
+	log.format = conf->log_format;
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
+		send_to(id, IMSG_RECONF_LOG, 0, -1, &log, sizeof(log));
+	config_part_engine(conf, &e);
+	send_to(PROC_ENGINE, IMSG_RECONF_ENGINE, 0, -1, &e, sizeof(e));
+	send_maddrs(PROC_ENGINE, RECONF_ANNOUNCE, &conf->announce);
+	send_maddrs(PROC_ENGINE, RECONF_BOOTSTRAP, &conf->bootstrap_peers);
+	send_maddrs(PROC_ENGINE, RECONF_RELAYS, &conf->relays);
+	send_peerids(PROC_ENGINE, RECONF_PROTECTED, &conf->protected_peers);
+	config_part_relay(conf, &r);
+	send_to(PROC_RELAYD, IMSG_RECONF_RELAY, 0, -1, &r, sizeof(r));
+	send_peerids(PROC_RELAYD, RECONF_ALLOW, &conf->relay.allowlist);
+	send_peerids(PROC_RELAYD, RECONF_BLOCK, &conf->relay.blocklist);
+	config_part_store(conf, &st);
+	send_to(PROC_STORED, IMSG_RECONF_STORE, 0, -1, &st, sizeof(st));
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
 		send_to(id, IMSG_RECONF_DONE, 0, -1, NULL, 0);
-	}
-	free(text);
 }
 
 static void

@@ -368,7 +368,61 @@ def test_reload(s):
     st = s.status_json()
     stored = [p for p in st["processes"] if p["name"] == "stored"][0]
     t.ok(stored["root"] == s.state, "stateDir keeps its running value")
+    test_reload_parts(s)
     s.write_conf()
+
+
+def applied_json(s, since):
+    """The processes that logged, in JSON, that they applied a
+    configuration after offset since of the log."""
+    names = set()
+    for line in s.log()[since:].splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(d, dict) and d.get("message") == \
+                "configuration applied":
+            names.add(d.get("process"))
+    return names
+
+
+def test_reload_parts(s):
+    """A reload that changes the part of every process: each applies its
+    own, typed, as the parent sends it (keyd gets the log format)."""
+    blocked = ["12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA",
+               "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N"]
+    s.ctl("log", "verbose")
+    since = len(s.log())
+    s.write_conf(extra=(
+        'announce: ["/ip4/127.0.0.9/tcp/4009"]\n'
+        'connectionManager:\n  maxOutgoing: 7\n  minConnections: 3\n'
+        'relay:\n  reservations:\n    max: 66\n'
+        '  blocklist: ["%s", "%s"]\n'
+        'store:\n  maxPeers: 99\n'
+        'log:\n  format: json\n' % tuple(blocked)))
+    r = s.ctl("reload")
+    t.ok(r.returncode == 0, "reload changing every part: %s"
+         % (r.stdout + r.stderr).strip())
+    t.ok(wait_for(lambda: applied_json(s, since) >=
+                  {"engine", "keyd", "stored", "relayd"}),
+         "every child applied it, logging in the new format: %s"
+         % sorted(applied_json(s, since)))
+    st = s.status_json()
+    net = st.get("network", {})
+    t.ok(net.get("outboundTarget") == 7 and net.get("minConnections") == 3
+         and "/ip4/127.0.0.9/tcp/4009" in st.get("listenAddrs", []),
+         "the engine runs its part: network %s, addresses %s"
+         % (net, st.get("listenAddrs")))
+    d = s.detail("relayd")
+    t.ok("0/66 reservations" in d and "2 blocked" in d,
+         "relayd runs its part: %s" % d)
+    s.write_conf()
+    r = s.ctl("reload")
+    t.ok(r.returncode == 0 and wait_for(
+        lambda: "0/1000 reservations" in s.detail("relayd")),
+         "back to the defaults: %s" % s.detail("relayd"))
+    s.ctl("log", "brief")
 
 
 def test_sigterm(s):

@@ -591,6 +591,39 @@ test_full(void)
 	config_free(c);
 }
 
+/* The typed parts the parent sends the children carry what was parsed. */
+static void
+test_parts(void)
+{
+	struct peerd_conf	*c;
+	struct reconf_engine	 e;
+	struct reconf_relay	 r;
+	struct reconf_store	 st;
+	char			 err[CONF_ERRLEN];
+
+	if ((c = parse(full_yaml, err)) == NULL) {
+		ok(0, "full YAML parses for the parts: %s", err);
+		return;
+	}
+	config_part_engine(c, &e);
+	ok(e.mode == MODE_PEER && !e.relay_enabled && !e.hop_enabled &&
+	    e.conns_per_minute == 0 && e.max_connections == 100 &&
+	    e.min_connections == 100 && e.max_outgoing == 0 &&
+	    e.max_pending == c->max_pending &&
+	    e.upgrade_timeout == c->upgrade_timeout &&
+	    e.max_per_ip == c->max_per_ip && e.max_streams == c->max_streams &&
+	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000,
+	    "the engine's part: mode, relay switches, limits, backoff");
+	config_part_relay(c, &r);
+	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
+	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&
+	    r.limit_duration == 0 && r.limit_data == 1099511627776LL &&
+	    r.rsvp_per_hour == 7, "relayd's part: the relay settings");
+	config_part_store(c, &st);
+	ok(st.map_size == 1048576 && st.max_peers == 16, "stored's part");
+	config_free(c);
+}
+
 /* A file of regress/conf with each placeholder replaced by a value. */
 static struct peerd_conf *
 load_filled(const char *file, const char *const *subst, char *err)
@@ -1147,6 +1180,7 @@ main(int argc, char *argv[])
 	confdir = argc > 1 ? argv[1] : "regress/conf";
 	test_defaults();
 	test_full();
+	test_parts();
 	test_guide();
 	test_alias();
 	test_errors();

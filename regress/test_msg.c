@@ -220,10 +220,52 @@ test_refusals(void)
 	    msg_accept(&m, PROC_ENGINE, PROC_CTL + 1, why, sizeof(why)) == -1,
 	    "a process beyond the table sends and receives nothing");
 	test_strings();
-	m = message(IMSG_RECONF_CHUNK, 0, -1);
-	ok(msg_accept(&m, PROC_PARENT, PROC_STORED, why, sizeof(why)) == 0,
+	m = message(IMSG_KEY_SIGN_RECORD, 0, -1);
+	ok(msg_accept(&m, PROC_ENGINE, PROC_KEYD, why, sizeof(why)) == 0,
 	    "a variable-length message may be empty at the gate: its "
 	    "reader checks it");
+}
+
+/*
+ * The configuration travels typed, from the parent alone; keyd gets the
+ * log format and the end of a configuration, nothing else of it.
+ */
+static void
+test_reconf(void)
+{
+	const struct msg_row	*m;
+	uint32_t		 t;
+	int			 n = 0, bad = 0;
+
+	for (t = 0; t < IMSG_MAX; t++) {
+		m = msg_row(t);
+		if (strncmp(m->name, "IMSG_RECONF_", 12) != 0)
+			continue;
+		n++;
+		if (m->from != P_PARENT || m->size == MSG_VAR ||
+		    (m->to & ~P_CHILDREN) != 0 || m->flags != 0)
+			bad++;
+		if ((m->to & P_KEYD) != 0 && t != IMSG_RECONF_LOG &&
+		    t != IMSG_RECONF_DONE)
+			bad++;
+	}
+	ok(n == 7 && bad == 0, "%d configuration messages, each of a fixed "
+	    "size from the parent to children; keyd gets only the log format "
+	    "and the end (%d wrong)", n, bad);
+	ok((msg_row(IMSG_RECONF_LOG)->to & P_CHILDREN) == P_CHILDREN &&
+	    (msg_row(IMSG_RECONF_DONE)->to & P_CHILDREN) == P_CHILDREN,
+	    "every child gets the log format and the end of a configuration");
+	ok(msg_row(IMSG_RECONF_ENGINE)->to == P_ENGINE &&
+	    msg_row(IMSG_RECONF_MADDR)->to == P_ENGINE &&
+	    msg_row(IMSG_RECONF_RELAY)->to == P_RELAYD &&
+	    msg_row(IMSG_RECONF_STORE)->to == P_STORED &&
+	    msg_row(IMSG_RECONF_PEERID)->to == (P_ENGINE | P_RELAYD),
+	    "each part goes to the process that uses it");
+	ok(msg_row(IMSG_RECONF_MADDR)->size == sizeof(struct reconf_maddr) &&
+	    msg_row(IMSG_RECONF_PEERID)->size == sizeof(struct reconf_peerid) &&
+	    sizeof(struct reconf_maddr) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE &&
+	    sizeof(struct reconf_peerid) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE,
+	    "a list entry fits a message");
 }
 
 /* msg_check in a process of the suite: fatal, naming all three. */
@@ -287,6 +329,7 @@ main(int argc, char *argv[])
 	test_channels();
 	test_readonly();
 	test_refusals();
+	test_reconf();
 	test_fatal();
 	return tap_done();
 }

@@ -72,19 +72,17 @@ on_removed(const struct rsvp *r, const char *why, void *arg)
 }
 
 static void
-conf_default(struct relay_conf *rc)
+conf_default(struct relayd_conf *rc)
 {
 	memset(rc, 0, sizeof(*rc));
-	rc->enabled = 1;
-	rc->hop_enabled = 1;
-	rc->hop_active = 1;
-	rc->reservations_max = 1000;
-	rc->reservations_ttl = 3600000;
-	rc->reservations_per_ip = 8;
-	rc->limit_duration = 120000;
-	rc->limit_data = 131072;
-	rc->conns_per_minute = 60;
-	rc->rsvp_per_hour = 0;
+	rc->lim.enabled = 1;
+	rc->lim.hop_enabled = 1;
+	rc->lim.reservations_max = 1000;
+	rc->lim.reservations_ttl = 3600000;
+	rc->lim.reservations_per_ip = 8;
+	rc->lim.limit_duration = 120000;
+	rc->lim.limit_data = 131072;
+	rc->lim.rsvp_per_hour = 0;
 }
 
 static struct policy_time
@@ -98,7 +96,7 @@ at(int64_t ms)
 }
 
 static void
-setup(struct policy *p, const struct relay_conf *rc, struct removal *rm)
+setup(struct policy *p, const struct relayd_conf *rc, struct removal *rm)
 {
 	policy_init(p);
 	memset(rm, 0, sizeof(*rm));
@@ -139,7 +137,7 @@ static void
 test_grant(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct relay_rsvp_res	 res;
 	struct policy_time	 t = at(0);
@@ -147,7 +145,7 @@ test_grant(void)
 	const char		*why = "x";
 
 	conf_default(&rc);
-	rc.limit_duration = 1500;
+	rc.lim.limit_duration = 1500;
 	setup(&p, &rc, &rm);
 	ok(policy_reserve(&p, &peers[0], ip1, &t, &res, &why) == CIRCUIT_OK &&
 	    res.status == CIRCUIT_OK && why == NULL,
@@ -166,8 +164,8 @@ test_grant(void)
 	ok(p.nrsvps == 1 && (r = policy_rsvp(&p, &peers[0])) != NULL &&
 	    r->created == T0_WALL && r->expire == T0_WALL + 4200,
 	    "still one per peer, created kept, expiry moved");
-	rc.limit_duration = 0;
-	rc.limit_data = 0;
+	rc.lim.limit_duration = 0;
+	rc.lim.limit_data = 0;
 	policy_configure(&p, &rc);
 	ok(policy_reserve(&p, &peers[1], ip1, &t, &res, &why) == CIRCUIT_OK &&
 	    res.limit_duration == 0 && res.limit_data == 0,
@@ -180,18 +178,18 @@ static void
 test_disabled(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	const char		*why;
 
 	conf_default(&rc);
-	rc.enabled = 0;
+	rc.lim.enabled = 0;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 0, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "relay_disabled") == 0,
 	    "relay disabled: PERMISSION_DENIED");
-	rc.enabled = 1;
-	rc.hop_enabled = 0;
+	rc.lim.enabled = 1;
+	rc.lim.hop_enabled = 0;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 0, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "hop_disabled") == 0,
@@ -199,10 +197,10 @@ test_disabled(void)
 	ok(connect_(&p, 1, 0, 0, NULL, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "hop_disabled") == 0,
 	    "hop disabled: connect PERMISSION_DENIED");
-	rc.hop_enabled = 1;
+	rc.lim.hop_enabled = 1;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 0, ip1, 0, NULL) == CIRCUIT_OK, "enabled again");
-	rc.enabled = 0;
+	rc.lim.enabled = 0;
 	policy_configure(&p, &rc);
 	ok(p.nrsvps == 0 && rm.n == 1 && strcmp(rm.why, "relay_disabled") == 0,
 	    "turning the relay off drops the reservations");
@@ -213,26 +211,22 @@ static void
 test_lists(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
-	char			*allow[] = { peerstr[0], peerstr[1] };
-	char			*block[] = { peerstr[2] };
 	struct peerid		 allowid[] = { peers[0], peers[1] };
 	struct peerid		 blockid[] = { peers[2] };
 	const char		*why;
 
 	conf_default(&rc);
-	rc.blocklist.text.v = block;
-	rc.blocklist.text.n = 1;
-	rc.blocklist.id = blockid;
+	rc.block = blockid;
+	rc.nblock = 1;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 2, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "blocked") == 0, "blocked peer: PERMISSION_DENIED");
 	ok(reserve(&p, 3, ip1, 0, NULL) == CIRCUIT_OK,
 	    "empty allowlist: anyone else may reserve");
-	rc.allowlist.text.v = allow;
-	rc.allowlist.text.n = 2;
-	rc.allowlist.id = allowid;
+	rc.allow = allowid;
+	rc.nallow = 2;
 	policy_configure(&p, &rc);
 	ok(rm.n == 1 && strcmp(rm.why, "not_allowed") == 0 &&
 	    peerid_equal(&rm.last, &peers[3]) && p.nrsvps == 0,
@@ -243,7 +237,6 @@ test_lists(void)
 	ok(reserve(&p, 0, ip1, 0, NULL) == CIRCUIT_OK &&
 	    reserve(&p, 1, ip1, 0, NULL) == CIRCUIT_OK,
 	    "on the allowlist: granted");
-	block[0] = peerstr[1];
 	blockid[0] = peers[1];
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 1, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
@@ -258,7 +251,7 @@ test_lists(void)
 	ok(connect_(&p, 3, 0, 0, NULL, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "not_allowed") == 0,
 	    "connect from a peer not on the allowlist");
-	rc.allowlist.text.n = 0;
+	rc.nallow = 0;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 3, ip1, 0, NULL) == CIRCUIT_OK,
 	    "allowlist emptied on reload: open again");
@@ -267,13 +260,17 @@ test_lists(void)
 	policy_free(&p);
 }
 
-/* The operator guide's relay.blockTrustedlist, through the parser. */
+/*
+ * The operator guide's relay.blockTrustedlist, through the parser and
+ * the part of the configuration the parent sends relayd.
+ */
 static void
 test_alias(void)
 {
 	struct policy		 p;
 	struct removal		 rm;
 	struct peerd_conf	*conf;
+	struct relayd_conf	 rc;
 	char			 buf[1024], err[CONF_ERRLEN];
 	const char		*why;
 	int			 n;
@@ -286,7 +283,16 @@ test_alias(void)
 		printf("# %s\n", err);
 		return;
 	}
-	setup(&p, &conf->relay, &rm);
+	memset(&rc, 0, sizeof(rc));
+	config_part_relay(conf, &rc.lim);
+	rc.allow = conf->relay.allowlist.id;
+	rc.nallow = conf->relay.allowlist.text.n;
+	rc.block = conf->relay.blocklist.id;
+	rc.nblock = conf->relay.blocklist.text.n;
+	ok(rc.lim.enabled && rc.lim.hop_enabled &&
+	    rc.lim.reservations_max == 1000 && rc.nallow == 0 &&
+	    rc.nblock == 2, "relayd's part: the defaults, two blocked");
+	setup(&p, &rc, &rm);
 	ok(reserve(&p, 4, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
 	    strcmp(why, "blocked") == 0, "blockTrustedlist blocks");
 	ok(reserve(&p, 5, ip1, 0, &why) == CIRCUIT_PERMISSION_DENIED &&
@@ -300,12 +306,12 @@ static void
 test_max(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	const char		*why;
 
 	conf_default(&rc);
-	rc.reservations_max = 2;
+	rc.lim.reservations_max = 2;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 0, ip1, 0, NULL) == CIRCUIT_OK &&
 	    reserve(&p, 1, ip2, 0, NULL) == CIRCUIT_OK, "two of two");
@@ -315,14 +321,14 @@ test_max(void)
 	ok(reserve(&p, 0, ip1, 1000, NULL) == CIRCUIT_OK,
 	    "a refresh does not count against the maximum");
 	ok(p.nrsvps == 2, "the table holds at most reservations.max");
-	rc.reservations_max = 1;
+	rc.lim.reservations_max = 1;
 	policy_configure(&p, &rc);
 	ok(p.nrsvps == 2 && reserve(&p, 1, ip2, 0, NULL) == CIRCUIT_OK,
 	    "a lower maximum keeps what is held; refreshes still pass");
 	ok(policy_unreserve(&p, &peers[1]) == 0 &&
 	    reserve(&p, 1, ip2, 0, NULL) == CIRCUIT_RESERVATION_REFUSED,
 	    "but a new one waits until below it");
-	rc.reservations_max = 0;
+	rc.lim.reservations_max = 0;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 2, ip1, 0, NULL) == CIRCUIT_RESERVATION_REFUSED,
 	    "max 0 grants none");
@@ -333,12 +339,12 @@ static void
 test_per_ip(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	const char		*why;
 
 	conf_default(&rc);
-	rc.reservations_per_ip = 2;
+	rc.lim.reservations_per_ip = 2;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 0, ip1, 0, NULL) == CIRCUIT_OK &&
 	    reserve(&p, 1, ip1, 0, NULL) == CIRCUIT_OK, "two from one IP");
@@ -366,14 +372,14 @@ static void
 test_rate(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct policy_time	 t;
 	const char		*why;
 	int			 i, okn = 0;
 
 	conf_default(&rc);
-	rc.rsvp_per_hour = 3;
+	rc.lim.rsvp_per_hour = 3;
 	setup(&p, &rc, &rm);
 	for (i = 0; i < 3; i++)
 		okn += reserve(&p, 0, ip1, 0, NULL) == CIRCUIT_OK;
@@ -401,7 +407,7 @@ test_rate(void)
 	policy_sweep(&p, &t);
 	ok(p.nrates == 0 && TAILQ_EMPTY(&p.rate_lru),
 	    "full buckets are swept");
-	rc.rsvp_per_hour = 0;
+	rc.lim.rsvp_per_hour = 0;
 	policy_configure(&p, &rc);
 	okn = 0;
 	for (i = 0; i < 50; i++)
@@ -414,13 +420,13 @@ static void
 test_expiry(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct policy_time	 t;
 	const char		*why;
 
 	conf_default(&rc);
-	rc.reservations_ttl = 5000;
+	rc.lim.reservations_ttl = 5000;
 	setup(&p, &rc, &rm);
 	ok(reserve(&p, 0, ip1, 1000, NULL) == CIRCUIT_OK &&
 	    reserve(&p, 1, ip1, 3000, NULL) == CIRCUIT_OK, "two, 2 s apart");
@@ -447,7 +453,7 @@ test_expiry(void)
 	t = at(17000);
 	policy_expire(&p, &t);
 	ok(p.nrsvps == 0 && rm.n == 3, "to ttl after the refresh");
-	rc.reservations_ttl = 2000;
+	rc.lim.reservations_ttl = 2000;
 	policy_configure(&p, &rc);
 	ok(reserve(&p, 0, ip1, 20000, NULL) == CIRCUIT_OK &&
 	    reserve(&p, 1, ip1, 19000, NULL) == CIRCUIT_OK, "new ttl");
@@ -462,7 +468,7 @@ static void
 test_connect(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct relay_connect_res res;
 	struct policy_time	 t = at(0);
@@ -511,7 +517,7 @@ static void
 test_caps(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct policy_time	 t = at(0);
 	struct circuit		 c;
@@ -542,7 +548,7 @@ test_caps(void)
 	policy_free(&p);
 
 	conf_default(&rc);
-	rc.reservations_max = 1;
+	rc.lim.reservations_max = 1;
 	setup(&p, &rc, &rm);
 	reserve(&p, 0, ip1, 0, NULL);
 	ok(policy_circuit_cap(&p) == RELAY_CIRCUITS_PER_RSVP,
@@ -555,7 +561,7 @@ test_caps(void)
 	    CIRCUIT_RESOURCE_LIMIT_EXCEEDED &&
 	    strcmp(why, "too_many_circuits") == 0,
 	    "past the global cap: RESOURCE_LIMIT_EXCEEDED");
-	rc.reservations_max = 1000000;
+	rc.lim.reservations_max = 1000000;
 	policy_configure(&p, &rc);
 	ok(policy_circuit_cap(&p) == RELAY_MAX_CIRCUITS,
 	    "and never more than RELAY_MAX_CIRCUITS");
@@ -566,7 +572,7 @@ static void
 test_gone(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 
 	conf_default(&rc);
@@ -591,7 +597,7 @@ static void
 test_bounds(void)
 {
 	struct policy		 p;
-	struct relay_conf	 rc;
+	struct relayd_conf	 rc;
 	struct removal		 rm;
 	struct relay_rsvp_res	 res;
 	struct relay_connect_res cres;
@@ -604,9 +610,9 @@ test_bounds(void)
 	int			 n = 0, okn = 0;
 
 	conf_default(&rc);
-	rc.reservations_max = 20000;
-	rc.reservations_per_ip = 1000000;
-	rc.rsvp_per_hour = 5;
+	rc.lim.reservations_max = 20000;
+	rc.lim.reservations_per_ip = 1000000;
+	rc.lim.rsvp_per_hour = 5;
 	setup(&p, &rc, &rm);
 	memcpy(ip, ip1, sizeof(ip));
 	for (i = 0; i < RELAY_RATE_MAX + 100; i++) {

@@ -143,20 +143,21 @@ policy_seconds(int64_t ms)
 
 /* A sorted copy of the peer IDs of the configuration, for bsearch. */
 static int
-peerlist_sorted(const struct peeridlist *l, struct peerid **out, size_t *n)
+peerlist_sorted(const struct peerid *l, size_t n, struct peerid **out,
+    size_t *nout)
 {
 	struct peerid	*v;
 
 	*out = NULL;
-	*n = 0;
-	if (l->text.n == 0)
+	*nout = 0;
+	if (n == 0)
 		return 0;
-	if ((v = calloc(l->text.n, sizeof(*v))) == NULL)
+	if ((v = calloc(n, sizeof(*v))) == NULL)
 		return -1;
-	memcpy(v, l->id, l->text.n * sizeof(*v));
-	qsort(v, l->text.n, sizeof(*v), peerid_qcmp);
+	memcpy(v, l, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), peerid_qcmp);
 	*out = v;
-	*n = l->text.n;
+	*nout = n;
 	return 0;
 }
 
@@ -726,14 +727,15 @@ policy_prune(struct policy *p)
  * without memory.
  */
 int
-policy_configure(struct policy *p, const struct relay_conf *rc)
+policy_configure(struct policy *p, const struct relayd_conf *rc)
 {
-	struct peerid	*allow, *block;
-	size_t		 nallow, nblock;
+	const struct reconf_relay	*lim = &rc->lim;
+	struct peerid			*allow, *block;
+	size_t				 nallow, nblock;
 
-	if (peerlist_sorted(&rc->allowlist, &allow, &nallow) == -1)
+	if (peerlist_sorted(rc->allow, rc->nallow, &allow, &nallow) == -1)
 		return -1;
-	if (peerlist_sorted(&rc->blocklist, &block, &nblock) == -1) {
+	if (peerlist_sorted(rc->block, rc->nblock, &block, &nblock) == -1) {
 		free(allow);
 		return -1;
 	}
@@ -743,14 +745,14 @@ policy_configure(struct policy *p, const struct relay_conf *rc)
 	p->nallow = nallow;
 	p->block = block;
 	p->nblock = nblock;
-	p->enabled = rc->enabled;
-	p->hop = rc->hop_enabled;
-	p->rsvp_max = rc->reservations_max;
-	p->rsvp_ttl = rc->reservations_ttl;
-	p->rsvp_per_ip = rc->reservations_per_ip;
-	p->rsvp_per_hour = rc->rsvp_per_hour;
-	p->limit_duration = rc->limit_duration;
-	p->limit_data = rc->limit_data;
+	p->enabled = lim->enabled;
+	p->hop = lim->hop_enabled;
+	p->rsvp_max = lim->reservations_max;
+	p->rsvp_ttl = lim->reservations_ttl;
+	p->rsvp_per_ip = lim->reservations_per_ip;
+	p->rsvp_per_hour = lim->rsvp_per_hour;
+	p->limit_duration = lim->limit_duration;
+	p->limit_data = lim->limit_data;
 	policy_prune(p);
 	return 0;
 }

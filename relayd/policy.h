@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "msg.h"
 #include "peerid.h"
 
@@ -21,6 +20,15 @@
 #define RELAY_MAX_CIRCUITS		65536	/* and never more than this */
 #define RELAY_RATE_MAX			8192	/* rate limit entries */
 #define RELAY_ACCT_MAX			1024	/* peer-day accounting entries */
+
+/* relayd's part of the configuration, as the parent sends it. */
+struct relayd_conf {
+	struct reconf_relay	 lim;
+	struct peerid		*allow;		/* in the order given */
+	size_t			 nallow;
+	struct peerid		*block;
+	size_t			 nblock;
+};
 
 struct policy_time {
 	int64_t		 ms;		/* CLOCK_MONOTONIC, milliseconds */
@@ -103,7 +111,7 @@ struct policy {
 
 void	 policy_init(struct policy *);
 void	 policy_free(struct policy *);
-int	 policy_configure(struct policy *, const struct relay_conf *);
+int	 policy_configure(struct policy *, const struct relayd_conf *);
 void	 policy_expire(struct policy *, const struct policy_time *);
 void	 policy_sweep(struct policy *, const struct policy_time *);
 

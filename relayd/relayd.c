@@ -46,6 +46,9 @@ static struct {
 	struct pending		 pending[PENDING_MAX];
 	uint32_t		 next_id;
 	struct event		 ev_tick;
+	struct relayd_conf	 conf;		/* being received */
+	int			 have_conf;
+	size_t			 allowcap, blockcap;
 } rd;
 
 static struct policy_time
@@ -480,13 +483,82 @@ relayd_peer_up(enum proc_id id)
 		child_compose(PROC_KEYD, IMSG_KEY_GET_PUBLIC, 0, -1, NULL, 0);
 }
 
+/* Append a peer ID to an access list being received. */
 static void
-relayd_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
+peerlist_push(struct peerid **v, size_t *n, size_t *cap,
+    const struct peerid *id)
+{
+	struct peerid	*nv;
+	size_t		 ncap;
+
+	if (*n >= CONF_LIST_MAX)
+		fatalx("configuration from parent: an access list too long");
+	if (*n == *cap) {
+		ncap = *cap ? *cap * 2 : 64;
+		if ((nv = reallocarray(*v, ncap, sizeof(*nv))) == NULL)
+			fatal("configuration");
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = *id;
+}
+
+static void
+relayd_reconf_peerid(struct imsg *imsg)
+{
+	struct reconf_peerid	 p;
+
+	if (child_reconf_peerid(imsg, &p) == -1)
+		fatalx("configuration from parent: a bad peer ID");
+	if (p.list == RECONF_ALLOW)
+		peerlist_push(&rd.conf.allow, &rd.conf.nallow, &rd.allowcap,
+		    &p.id);
+	else if (p.list == RECONF_BLOCK)
+		peerlist_push(&rd.conf.block, &rd.conf.nblock, &rd.blockcap,
+		    &p.id);
+	else
+		fatalx("configuration from parent: peer ID list %d",
+		    (int)p.list);
+}
+
+/* The parts of a configuration, until IMSG_RECONF_DONE. */
+static int
+relayd_reconf(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RECONF_RELAY:
+		imsg_get_data(imsg, &rd.conf.lim, sizeof(rd.conf.lim));
+		rd.have_conf = 1;
+		return 0;
+	case IMSG_RECONF_PEERID:
+		relayd_reconf_peerid(imsg);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void
+relayd_conf_clear(void)
+{
+	free(rd.conf.allow);
+	free(rd.conf.block);
+	memset(&rd.conf, 0, sizeof(rd.conf));
+	rd.have_conf = 0;
+	rd.allowcap = rd.blockcap = 0;
+}
+
+/* IMSG_RECONF_DONE: the policy takes what came, at once. */
+static void
+relayd_configure(void)
 {
 	const struct policy	*pol = &rd.pol;
 
-	if (policy_configure(&rd.pol, &nconf->relay) == -1)
+	if (!rd.have_conf)
+		fatalx("configuration from parent without relayd's part");
+	if (policy_configure(&rd.pol, &rd.conf) == -1)
 		fatal("relay policy");
+	relayd_conf_clear();
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
 	    "%zu allowed, %zu blocked", pol->enabled ? "on" : "off",
 	    pol->hop ? "on" : "off", (long long)pol->rsvp_max,
@@ -499,7 +571,7 @@ relayd_status(struct ctl_proc *p)
 {
 	const struct policy	*pol = &rd.pol;
 
-	if (child->conf == NULL) {
+	if (!child->configured) {
 		strlcpy(p->state, "starting", sizeof(p->state));
 		return;
 	}
@@ -538,6 +610,7 @@ static void
 relayd_shutdown(void)
 {
 	policy_free(&rd.pol);
+	relayd_conf_clear();
 }
 
 int
@@ -547,6 +620,7 @@ main(int argc, char *argv[])
 		.id = PROC_RELAYD,
 		.dispatch = relayd_dispatch,
 		.peer_up = relayd_peer_up,
+		.reconf = relayd_reconf,
 		.configure = relayd_configure,
 		.status = relayd_status,
 		.shutdown = relayd_shutdown,

@@ -21,7 +21,9 @@
 #include "log.h"
 #include "store.h"
 
-static int	 bans_sent;
+static int			 bans_sent;
+static struct reconf_store	 sconf;		/* being received */
+static int			 have_sconf;
 static const struct store_hooks rec_hooks = {
 	.apply = rec_apply,
 	.prune = rec_prune,
@@ -36,13 +38,26 @@ stored_engine_ready(void)
 	rec_send_bans();
 }
 
-static void
-stored_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
+static int
+stored_reconf(struct imsg *imsg)
 {
-	store_set_max_peers(nconf->store_max_peers);
+	if (imsg_get_type(imsg) != IMSG_RECONF_STORE)
+		return -1;
+	imsg_get_data(imsg, &sconf, sizeof(sconf));
+	have_sconf = 1;
+	return 0;
+}
+
+/* IMSG_RECONF_DONE: the map size counts at the first only. */
+static void
+stored_configure(void)
+{
+	if (!have_sconf)
+		fatalx("configuration from parent without stored's part");
+	have_sconf = 0;
+	store_set_max_peers(sconf.max_peers);
 	if (env == NULL) {
-		store_open(nconf->store_map_size, child->opts.root,
-		    &rec_hooks);
+		store_open(sconf.map_size, child->opts.root, &rec_hooks);
 		stored_engine_ready();
 	}
 }
@@ -237,6 +252,7 @@ main(int argc, char *argv[])
 	static struct child c = {
 		.id = PROC_STORED,
 		.dispatch = stored_dispatch,
+		.reconf = stored_reconf,
 		.configure = stored_configure,
 		.status = stored_status,
 		.peer_up = stored_peer_up,

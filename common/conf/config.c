@@ -1,6 +1,7 @@
 /*
  * Configuration file parsing, defaults, emitting and comparison, all
- * driven by one table of keys.  The file is read with the libyaml event
+ * driven by one table of keys, and the typed parts of it the parent
+ * sends the children (msg.h).  The file is read with the libyaml event
  * API so that positions, duplicate keys and aliases can be reported.
  */
 #include <sys/types.h>
@@ -27,7 +28,7 @@
 #include "log.h"
 
 #define CONF_MAXFILE	(4 * 1024 * 1024)
-#define LIST_MAX	65536
+#define LIST_MAX	CONF_LIST_MAX
 #define KEY_MAX		128
 #define MADDR_MAX	1024
 #define PEERID_MAX	128
@@ -1342,6 +1343,48 @@ config_keep_static(struct peerd_conf *nconf, struct peerd_conf *oconf)
 		memcpy(kptr(nconf, &keys[i]), kptr(oconf, &keys[i]), sz);
 		memcpy(kptr(oconf, &keys[i]), &tmp, sz);
 	}
+}
+
+/* The parts of the configuration the children get (msg.h). */
+void
+config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->mode = c->mode;
+	e->relay_enabled = c->relay.enabled;
+	e->hop_enabled = c->relay.hop_enabled;
+	e->conns_per_minute = c->relay.conns_per_minute;
+	e->max_connections = c->max_connections;
+	e->min_connections = c->min_connections;
+	e->max_outgoing = c->max_outgoing;
+	e->max_pending = c->max_pending;
+	e->upgrade_timeout = c->upgrade_timeout;
+	e->max_per_ip = c->max_per_ip;
+	e->max_streams = c->max_streams;
+	e->dial_backoff_min = c->dial_backoff_min;
+	e->dial_backoff_max = c->dial_backoff_max;
+}
+
+void
+config_part_relay(const struct peerd_conf *c, struct reconf_relay *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->enabled = c->relay.enabled;
+	r->hop_enabled = c->relay.hop_enabled;
+	r->reservations_max = c->relay.reservations_max;
+	r->reservations_ttl = c->relay.reservations_ttl;
+	r->reservations_per_ip = c->relay.reservations_per_ip;
+	r->limit_duration = c->relay.limit_duration;
+	r->limit_data = c->relay.limit_data;
+	r->rsvp_per_hour = c->relay.rsvp_per_hour;
+}
+
+void
+config_part_store(const struct peerd_conf *c, struct reconf_store *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->map_size = c->store_map_size;
+	s->max_peers = c->store_max_peers;
 }
 
 const char *

@@ -8,18 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
 #include "multiaddr.h"
 #include "peerid.h"
 
 #define PEERD_CONF_FILE		"/etc/peerd.conf"
 #define PEERD_SOCKET		"/run/peerd.sock"	/* controlSocket */
 #define CONF_ERRLEN		512
-
-/* The most entries of the lists the engine keeps in arrays of its own */
-#define CONF_MAX_ANNOUNCE	16
-#define CONF_MAX_BOOTSTRAP	32
-#define CONF_MAX_RELAYS		16
-#define CONF_MAX_PROTECTED	256
 
 enum peerd_mode {
 	MODE_RELAY,
@@ -107,5 +102,8 @@ void	 config_diff_static(const struct peerd_conf *,
 	    const struct peerd_conf *, void (*)(const char *));
 void	 config_keep_static(struct peerd_conf *, struct peerd_conf *);
 const char *config_mode_name(int);
+void	 config_part_engine(const struct peerd_conf *, struct reconf_engine *);
+void	 config_part_relay(const struct peerd_conf *, struct reconf_relay *);
+void	 config_part_store(const struct peerd_conf *, struct reconf_store *);
 
 #endif /* PEERD_CONFIG_H */

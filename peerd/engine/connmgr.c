@@ -5,7 +5,8 @@
  * reached it) and its end; trim above the maximum, sparing the
  * connections that matter.  Calls conn.c, yamux.c, bans.c, known.c,
  * dial.c, relay_client.c and relay.c (what a trim must spare); reads
- * the configuration and the identity of state.c.
+ * the engine's part of the configuration that the engine hands it, and
+ * the bounds and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -39,6 +40,7 @@ struct boot {
 };
 
 static struct {
+	const struct engine_conf *conf;		/* the engine's, until the next */
 	enum net_state		 state;
 	time_t			 since;		/* monotonic */
 	struct boot		 boot[CONF_MAX_BOOTSTRAP];
@@ -56,8 +58,7 @@ static struct {
 static int
 cm_ready(void)
 {
-	return ident.ready && bans_ready && child->conf != NULL &&
-	    !cm.stopping;
+	return ident.ready && bans_ready && cm.conf != NULL && !cm.stopping;
 }
 
 static int
@@ -82,13 +83,13 @@ cm_outbound(void)
 static int
 cm_need(void)
 {
-	const struct peerd_conf	*conf = child->conf;
+	const struct reconf_engine	*lim = &cm.conf->lim;
 
 	if (conn_count() >= conn_limits.max_connections)
 		return 0;
 	/* cut off: the bootstrap peers are dialled whatever the targets */
-	return cm_outbound() < conf->max_outgoing ||
-	    cm_open() < conf->min_connections ||
+	return cm_outbound() < lim->max_outgoing ||
+	    cm_open() < lim->min_connections ||
 	    (cm.nboot > 0 && cm_open() == 0);
 }
 
@@ -192,23 +193,24 @@ cm_learn_bootstrap(const struct conn *c)
 static void
 cm_round(int fd, short event, void *arg)
 {
-	const struct peerd_conf	*conf = child->conf;
-	struct store_cand_req	 req;
-	int			 open, want;
+	const struct reconf_engine	*lim;
+	struct store_cand_req		 req;
+	int				 open, want;
 
 	if (!cm_ready())
 		return;
+	lim = &cm.conf->lim;
 	open = cm_open();
 	if (cm.nboot > 0 && (!cm.booted || open == 0 ||
-	    open < conf->min_connections))
+	    open < lim->min_connections))
 		cm_dial_bootstrap();
-	want = (int)conf->max_outgoing - cm_outbound();
+	want = (int)lim->max_outgoing - cm_outbound();
 	if (want > CM_WANT_MAX)
 		want = CM_WANT_MAX;
 	if (want > 0 && !cm.asking) {
 		memset(&req, 0, sizeof(req));
 		req.want = want;
-		req.backoff_max = conf->dial_backoff_max / 1000;
+		req.backoff_max = lim->dial_backoff_max / 1000;
 		if (child_compose(PROC_STORED, IMSG_STORE_CANDIDATES, 0, -1,
 		    &req, sizeof(req)) == 0)
 			cm.asking = 1;
@@ -216,8 +218,8 @@ cm_round(int fd, short event, void *arg)
 	if (cm_need()) {
 		cm_schedule();
 		cm.backoff *= 2;
-		if (cm.backoff > conf->dial_backoff_max)
-			cm.backoff = conf->dial_backoff_max;
+		if (cm.backoff > lim->dial_backoff_max)
+			cm.backoff = lim->dial_backoff_max;
 	}
 }
 
@@ -251,8 +253,7 @@ connmgr_candidates_end(void)
 static int
 cm_protected(const struct conn *c)
 {
-	const struct peeridlist	*prot = &child->conf->protected_peers;
-	size_t			 i;
+	size_t	 i;
 
 	/* a reservation protects until it expires (relayd's TTL) */
 	if (c->reserved > time(NULL) || relay_conn_busy(c) ||
@@ -264,8 +265,8 @@ cm_protected(const struct conn *c)
 		if (cm.boot[i].have_id && peerid_equal(&cm.boot[i].id,
 		    &c->peer))
 			return 1;
-	for (i = 0; i < prot->text.n; i++)
-		if (peerid_equal(&prot->id[i], &c->peer))
+	for (i = 0; i < cm.conf->nprotected; i++)
+		if (peerid_equal(&cm.conf->protected[i], &c->peer))
 			return 1;
 	return 0;
 }
@@ -345,12 +346,11 @@ cm_partition(int open, int min)
 static void
 cm_check(int fd, short event, void *arg)
 {
-	const struct peerd_conf	*conf = child->conf;
-	int			 open = cm_open();
+	int	 open = cm_open();
 
 	if (!cm_ready())
 		return;
-	cm_partition(open, (int)conf->min_connections);
+	cm_partition(open, (int)cm.conf->lim.min_connections);
 	if (open > conn_limits.max_connections)
 		cm_trim(open - conn_limits.max_connections);
 	if (cm_need())
@@ -376,8 +376,8 @@ connmgr_conn_up(struct conn *c)
 	for (i = 0; i < cm.ndials; i++)
 		if (cm.dials[i] == c->id) {
 			cm_forget_dial(c->id);
-			if (child->conf != NULL)
-				cm.backoff = child->conf->dial_backoff_min;
+			if (cm.conf != NULL)
+				cm.backoff = cm.conf->lim.dial_backoff_min;
 			break;
 		}
 	cm_learn_bootstrap(c);
@@ -402,8 +402,8 @@ cm_discover(void)
 
 	for (i = 0; i < cm.nboot; i++)
 		known_discovered(&cm.boot[i].ma, SRC_BOOTSTRAP);
-	for (i = 0; i < child->conf->relays.text.n; i++)
-		known_discovered(&child->conf->relays.ma[i], SRC_RELAY);
+	for (i = 0; i < cm.conf->nrelays; i++)
+		known_discovered(&cm.conf->relays[i], SRC_RELAY);
 }
 
 /* The identity and the bans are in: the first round. */
@@ -421,30 +421,35 @@ connmgr_start(void)
 
 /* The configuration holds at most CONF_MAX_BOOTSTRAP of them. */
 static void
-cm_bootstrap(const struct maddrlist *l)
+cm_bootstrap(const struct engine_conf *ec)
 {
 	struct boot	*b;
 	size_t		 i;
 
 	cm.nboot = 0;
-	for (i = 0; i < l->text.n && i < CONF_MAX_BOOTSTRAP; i++) {
+	for (i = 0; i < ec->nbootstrap && i < CONF_MAX_BOOTSTRAP; i++) {
 		b = &cm.boot[cm.nboot++];
-		b->ma = l->ma[i];
+		b->ma = ec->bootstrap[i];
 		b->have_id = maddr_get_peerid(&b->ma, &b->id) == 0;
 		b->conn = 0;
 	}
 }
 
+/*
+ * The engine's part of the configuration: the engine keeps it as it is
+ * until it hands over the next.
+ */
 void
-connmgr_configure(const struct peerd_conf *conf)
+connmgr_configure(const struct engine_conf *ec)
 {
 	if (!evtimer_initialized(&cm.ev_round)) {
 		evtimer_set(&cm.ev_round, cm_round, NULL);
 		evtimer_set(&cm.ev_check, cm_check, NULL);
 		cm.since = mono_now();
 	}
-	cm_bootstrap(&conf->bootstrap_peers);
-	cm.backoff = conf->dial_backoff_min;
+	cm.conf = ec;
+	cm_bootstrap(ec);
+	cm.backoff = ec->lim.dial_backoff_min;
 	cm.booted = 0;
 	evtimer_del(&cm.ev_round);
 	connmgr_start();
@@ -476,9 +481,9 @@ connmgr_status(struct ctl_status *st)
 	strlcpy(st->network, net_names[cm.state], sizeof(st->network));
 	st->network_since = mono_now() - cm.since;
 	st->outbound = cm_outbound();
-	if (child->conf != NULL) {
-		st->outbound_target = child->conf->max_outgoing;
-		st->min_connections = child->conf->min_connections;
+	if (cm.conf != NULL) {
+		st->outbound_target = cm.conf->lim.max_outgoing;
+		st->min_connections = cm.conf->lim.min_connections;
 	}
 	st->bans = bans_count();
 }

@@ -2,11 +2,12 @@
  * The engine: every socket to the outside world.  It holds no private
  * key: keyd answers for the static DH of each handshake and signs the
  * peer record.  The top of the engine: it dispatches what the other
- * processes send, puts each configuration into conn_limits and ident,
- * runs the sweep, and at start wires the files below it together: the
- * hooks through which they tell of a connection up or closing (which
- * fan out from here, in order), the protocol table and the table of who
- * serves each control request.  Calls every other file of the engine.
+ * processes send, gathers its part of each configuration as the parent
+ * sends it and puts it into conn_limits and ident, runs the sweep, and
+ * at start wires the files below it together: the hooks through which
+ * they tell of a connection up or closing (which fan out from here, in
+ * order), the protocol table and the table of who serves each control
+ * request.  Calls every other file of the engine.
  */
 #include <sys/types.h>
 
@@ -20,6 +21,7 @@
 #include <sodium.h>
 
 #include "child.h"
+#include "config.h"
 #include "engine.h"
 #include "envelope.h"
 #include "log.h"
@@ -29,6 +31,10 @@ static struct {
 	struct timespec		 started;
 	struct event		 ev_sweep;
 } engine;
+
+static struct engine_conf	 econf;		/* in force */
+static struct engine_conf	 pending;	/* being received */
+static int			 have_lim;	/* pending has its limits */
 
 static const char *
 engine_peerid(void)
@@ -71,7 +77,7 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 
 	memset(&st, 0, sizeof(st));
 	strlcpy(st.version, PEERD_VERSION, sizeof(st.version));
-	strlcpy(st.mode, child->conf ? config_mode_name(child->conf->mode) :
+	strlcpy(st.mode, child->configured ? config_mode_name(econf.lim.mode) :
 	    "", sizeof(st.mode));
 	st.uptime = engine_uptime();
 	strlcpy(st.peerid, engine_peerid(), sizeof(st.peerid));
@@ -336,31 +342,112 @@ engine_peer_up(enum proc_id id)
 }
 
 static void
-engine_limits(const struct peerd_conf *conf)
+engine_limits(const struct reconf_engine *lim)
 {
-	conn_limits.max_connections = conf->max_connections;
-	conn_limits.max_pending = conf->max_pending;
-	conn_limits.max_streams = conf->max_streams;
-	conn_limits.upgrade_timeout = conf->upgrade_timeout / 1000;
-	conn_limits.max_per_ip = conf->max_per_ip;
-	conn_limits.conns_per_minute = conf->relay.conns_per_minute;
+	conn_limits.max_connections = lim->max_connections;
+	conn_limits.max_pending = lim->max_pending;
+	conn_limits.max_streams = lim->max_streams;
+	conn_limits.upgrade_timeout = lim->upgrade_timeout / 1000;
+	conn_limits.max_per_ip = lim->max_per_ip;
+	conn_limits.conns_per_minute = lim->conns_per_minute;
+	conn_limits.relay_hop = lim->relay_enabled && lim->hop_enabled;
+}
+
+/* An entry of a list: into the array of the pending configuration. */
+static void
+engine_reconf_maddr(struct imsg *imsg)
+{
+	struct reconf_maddr	 m;
+	struct peerid		 id;
+	struct multiaddr	*v;
+	size_t			*n, max;
+
+	if (child_reconf_maddr(imsg, &m) == -1)
+		fatalx("configuration from parent: a bad multiaddr");
+	switch (m.list) {
+	case RECONF_ANNOUNCE:
+		v = pending.announce;
+		n = &pending.nannounce;
+		max = CONF_MAX_ANNOUNCE;
+		break;
+	case RECONF_BOOTSTRAP:
+		v = pending.bootstrap;
+		n = &pending.nbootstrap;
+		max = CONF_MAX_BOOTSTRAP;
+		break;
+	case RECONF_RELAYS:
+		if (maddr_get_peerid(&m.ma, &id) == -1)
+			fatalx("configuration from parent: a relay without "
+			    "its peer ID");
+		v = pending.relays;
+		n = &pending.nrelays;
+		max = CONF_MAX_RELAYS;
+		break;
+	default:
+		fatalx("configuration from parent: multiaddr list %d",
+		    (int)m.list);
+	}
+	if (*n >= max)
+		fatalx("configuration from parent: list %d too long",
+		    (int)m.list);
+	v[(*n)++] = m.ma;
 }
 
 static void
-engine_configure(struct peerd_conf *nconf, struct peerd_conf *oconf)
+engine_reconf_peerid(struct imsg *imsg)
+{
+	struct reconf_peerid	 p;
+
+	if (child_reconf_peerid(imsg, &p) == -1 || p.list != RECONF_PROTECTED)
+		fatalx("configuration from parent: a bad protected peer");
+	if (pending.nprotected >= CONF_MAX_PROTECTED)
+		fatalx("configuration from parent: too many protected peers");
+	pending.protected[pending.nprotected++] = p.id;
+}
+
+/* The parts of a configuration, until IMSG_RECONF_DONE. */
+static int
+engine_reconf(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RECONF_ENGINE:
+		imsg_get_data(imsg, &pending.lim, sizeof(pending.lim));
+		have_lim = 1;
+		return 0;
+	case IMSG_RECONF_MADDR:
+		engine_reconf_maddr(imsg);
+		return 0;
+	case IMSG_RECONF_PEERID:
+		engine_reconf_peerid(imsg);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * IMSG_RECONF_DONE: what came applies at once, the bounds and our
+ * addresses into conn_limits and ident, the rest to the relay client
+ * and the manager.
+ */
+static void
+engine_configure(void)
 {
 	size_t	 i;
 
-	engine_limits(nconf);
-	/* parsed and bounded (CONF_MAX_ANNOUNCE) when the file was read */
+	if (!have_lim)
+		fatalx("configuration from parent without the engine's part");
+	econf = pending;
+	memset(&pending, 0, sizeof(pending));
+	have_lim = 0;
+	engine_limits(&econf.lim);
 	ident.nannounce = 0;
-	for (i = 0; i < nconf->announce.text.n &&
-	    i < ENGINE_MAXANNOUNCE; i++)
-		ident.announce[ident.nannounce++] = nconf->announce.ma[i];
-	if (oconf != NULL && ident.ready)
+	for (i = 0; i < econf.nannounce && i < ENGINE_MAXANNOUNCE; i++)
+		ident.announce[ident.nannounce++] = econf.announce[i];
+	if (child->configured && ident.ready)
 		engine_sign_record();
-	rclient_configure(nconf);
-	connmgr_configure(nconf);
+	rclient_configure(&econf);
+	connmgr_configure(&econf);
 	listen_resume();
 }
 
@@ -470,6 +557,7 @@ static struct child engine_child = {
 	.id = PROC_ENGINE,
 	.dispatch = engine_dispatch,
 	.peer_up = engine_peer_up,
+	.reconf = engine_reconf,
 	.configure = engine_configure,
 	.status = engine_status,
 	.shutdown = engine_shutdown,

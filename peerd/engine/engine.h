@@ -26,7 +26,9 @@
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
  * dial_hooks, rclient_hooks), the protocol table stream.c is given and
  * the request table control.c is given.  The values of the configuration
- * come down in conn_limits and ident, which the engine fills.
+ * come down in conn_limits and ident, which the engine fills, and in the
+ * engine's part of it (struct engine_conf), which it hands the relay
+ * client and the connection manager.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
@@ -41,7 +43,6 @@
 #include <event.h>
 
 #include "buf.h"
-#include "config.h"
 #include "imsg.h"
 #include "msg.h"
 #include "multiaddr.h"
@@ -245,7 +246,10 @@ struct ctl_request {
 	int		(*serve)(uint32_t, struct imsg *);
 };
 
-/* The bounds of the configuration: the engine sets them at each load. */
+/*
+ * The bounds and switches of the configuration: the engine sets them at
+ * each load.
+ */
 struct conn_limits {
 	int		 max_connections;
 	int		 max_pending;		/* upgrading */
@@ -253,6 +257,25 @@ struct conn_limits {
 	time_t		 upgrade_timeout;	/* seconds */
 	int		 max_per_ip;		/* accepted from one address */
 	int64_t		 conns_per_minute;	/* per address; 0: no limit */
+	int		 relay_hop;		/* relay.enabled, hop.enabled */
+};
+
+/*
+ * The engine's part of the configuration, as the parent sends it
+ * (msg.h): engine.c gathers it, fills conn_limits and ident from it and
+ * hands it to the relay client and the connection manager, which read
+ * it until the next.
+ */
+struct engine_conf {
+	struct reconf_engine	 lim;
+	struct multiaddr	 announce[CONF_MAX_ANNOUNCE];
+	size_t			 nannounce;
+	struct multiaddr	 bootstrap[CONF_MAX_BOOTSTRAP];
+	size_t			 nbootstrap;
+	struct multiaddr	 relays[CONF_MAX_RELAYS];	/* with an ID */
+	size_t			 nrelays;
+	struct peerid		 protected[CONF_MAX_PROTECTED];
+	size_t			 nprotected;
 };
 
 struct engine_counters {
@@ -403,7 +426,7 @@ void		 rclient_input(struct stream *);
 void		 rclient_writable(struct stream *);
 void		 rclient_closed(struct stream *);
 void		 rclient_free(struct stream *);
-void		 rclient_configure(const struct peerd_conf *);
+void		 rclient_configure(const struct engine_conf *);
 void		 rclient_sweep(time_t);
 void		 rclient_conn_ready(struct conn *);
 void		 rclient_conn_closed(struct conn *);
@@ -452,7 +475,7 @@ void		 connmgr_candidates_end(void);
 void		 connmgr_conn_up(struct conn *);
 void		 connmgr_conn_closed(struct conn *);
 void		 connmgr_start(void);
-void		 connmgr_configure(const struct peerd_conf *);
+void		 connmgr_configure(const struct engine_conf *);
 void		 connmgr_stop(void);
 void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);

@@ -5,7 +5,8 @@
  * move under both streams' flow control, within the circuit's limits.
  * Our side of hop and stop as a client is relay_client.c's, which the
  * two protocols pass it to.  Calls conn.c, yamux.c, control.c, listen.c
- * and relay_client.c; reads the identity of state.c.
+ * and relay_client.c; reads the identity and the switches (conn_limits)
+ * of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,11 +54,11 @@ static TAILQ_HEAD(, circuit)	 circuits = TAILQ_HEAD_INITIALIZER(circuits);
 static uint32_t			 next_token = 1;
 static int			 npending;
 
+/* relay.enabled and relay.hop.enabled: we serve hop */
 static int
 hop_enabled(void)
 {
-	return child->conf != NULL && child->conf->relay.enabled &&
-	    child->conf->relay.hop_enabled;
+	return conn_limits.relay_hop;
 }
 
 static struct stream *

@@ -596,38 +596,38 @@ rclient_conn_closed(struct conn *c)
 }
 
 static int
-same_relays(const struct maddrlist *l)
+same_relays(const struct engine_conf *ec)
 {
 	size_t	 i;
 
-	if (!configured || l->text.n != nslots)
+	if (!configured || ec->nrelays != nslots)
 		return 0;
 	for (i = 0; i < nslots; i++)
-		if (!maddr_equal(&l->ma[i], &slots[i].ma))
+		if (!maddr_equal(&ec->relays[i], &slots[i].ma))
 			return 0;
 	return 1;
 }
 
 /*
- * Take the relays of the configuration, which holds at most
- * CONF_MAX_RELAYS, each with its peer ID; unchanged, they keep running.
+ * Take the relays of the configuration, at most CONF_MAX_RELAYS, each
+ * with its peer ID (the engine checked it as it came); unchanged, they
+ * keep running.
  */
 void
-rclient_configure(const struct peerd_conf *conf)
+rclient_configure(const struct engine_conf *ec)
 {
-	const struct maddrlist	*l = &conf->relays;
-	size_t			 i;
+	size_t	 i;
 
-	if (same_relays(l))
+	if (same_relays(ec))
 		return;
 	configured = 1;
 	generation++;
 	nslots = 0;
 	memset(slots, 0, sizeof(slots));
-	for (i = 0; i < l->text.n && i < CONF_MAX_RELAYS; i++) {
-		slots[nslots].ma = l->ma[i];
-		if (maddr_get_peerid(&l->ma[i], &slots[nslots].id) == -1)
-			fatalx("relay %s: no peer ID", l->text.v[i]);
+	for (i = 0; i < ec->nrelays && i < CONF_MAX_RELAYS; i++) {
+		slots[nslots].ma = ec->relays[i];
+		if (maddr_get_peerid(&ec->relays[i], &slots[nslots].id) == -1)
+			fatalx("a relay without its peer ID");
 		slots[nslots].backoff = BACKOFF_MIN;
 		nslots++;
 	}
