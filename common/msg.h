@@ -22,6 +22,7 @@
 #define CTL_DETAILLEN	256
 #define CTL_MSGLEN	512
 #define CTL_MAXCONNS	32	/* control clients at once */
+#define CTL_MAXPINGS	1000	/* pings in one ping request */
 
 enum proc_id {
 	PROC_PARENT,

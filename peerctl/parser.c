@@ -10,7 +10,6 @@
 #include "parser.h"
 
 #define PING_DEFAULT	3
-#define PING_MAX	1000
 
 enum token_type {
 	ENDTOKEN,
@@ -105,10 +104,10 @@ match_arg(const char *word, const struct token *t)
 		}
 		return 1;
 	}
-	res.count = strtonum(word, 1, PING_MAX, &errstr);
+	res.count = strtonum(word, 1, CTL_MAXPINGS, &errstr);
 	if (errstr != NULL) {
 		fprintf(stderr, "count %s: %s (1 to %d)\n", word, errstr,
-		    PING_MAX);
+		    CTL_MAXPINGS);
 		return 0;
 	}
 	return 1;
