@@ -57,6 +57,7 @@
 #define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
 #define NOISE_MAXPT		(NOISE_MAXMSG - NOISE_TAGLEN)
 
+#define STREAM_MAXMSG		4096	/* a length-prefixed message */
 #define YAMUX_WINDOW		(256 * 1024)
 #define YAMUX_HDRLEN		12
 #define YAMUX_MAX_OUTBUF	(256 * 1024)	/* per stream, waiting */
@@ -64,7 +65,6 @@
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
 
-#define CTL_MAXPINGS		1000		/* in one ping request */
 
 enum conn_dir {
 	CONN_INBOUND,
@@ -364,6 +364,7 @@ int		 yamux_input(struct conn *, const uint8_t *, size_t);
 struct stream	*yamux_open(struct conn *, const char *);
 struct stream	*stream_lookup(struct conn *, uint32_t);
 int		 stream_write(struct stream *, const void *, size_t);
+int		 stream_write_msg(struct stream *, const uint8_t *, size_t);
 void		 stream_consume(struct stream *, size_t);
 void		 stream_close(struct stream *);
 void		 stream_reset(struct stream *);

@@ -27,6 +27,9 @@
 #define RELAY_MAX_PENDING	1024	/* requests waiting for relayd */
 #define CIRCUIT_LIST_MAX	4000	/* in one listing */
 
+_Static_assert(CIRCUIT_MAXMSG <= STREAM_MAXMSG,
+    "a relay message fits stream_write_msg");
+
 enum circuit_state {
 	C_RESERVE,		/* RESERVE sent to relayd */
 	C_ADMIT,		/* CONNECT sent to relayd */
@@ -95,18 +98,6 @@ is_src(const struct circuit *c, const struct stream *s)
 	return s->conn->id == c->src_conn && s->id == c->src_stream;
 }
 
-/* One length-prefixed relay message on a stream. */
-static int
-relay_send_msg(struct stream *s, const uint8_t *msg, size_t len)
-{
-	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
-	size_t	 n;
-
-	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
-		return -1;
-	return stream_write(s, buf, n);
-}
-
 static void
 ip_of(const struct conn *c, uint8_t ip[16])
 {
@@ -162,7 +153,7 @@ hop_status(struct stream *s, int status, const struct relay_rsvp_res *rr,
 		m.limit.data = rr ? rr->limit_data : cr->limit_data;
 	}
 	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    relay_send_msg(s, buf, len) == -1) {
+	    stream_write_msg(s, buf, len) == -1) {
 		stream_reset(s);
 		return;
 	}
@@ -622,7 +613,7 @@ stop_open(struct stream *s)
 		m.limit.data = c->limit_data;
 	}
 	if (stop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    relay_send_msg(s, buf, len) == -1)
+	    stream_write_msg(s, buf, len) == -1)
 		stream_reset(s);
 }
 

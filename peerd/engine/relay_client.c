@@ -97,18 +97,6 @@ is_our_relay(const struct conn *c)
 	return 0;
 }
 
-/* One length-prefixed relay message on a stream, as relay.c sends its own. */
-static int
-send_msg(struct stream *s, const uint8_t *msg, size_t len)
-{
-	uint8_t	 buf[CIRCUIT_MAXMSG + 10];
-	size_t	 n;
-
-	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
-		return -1;
-	return stream_write(s, buf, n);
-}
-
 static struct cstream *
 cstream_new(struct stream *s, enum ckind kind)
 {
@@ -165,7 +153,7 @@ slot_reserve(int i, struct conn *c)
 	m.type = HOP_RESERVE;
 	m.has_type = 1;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == 0)
-		send_msg(s, buf, len);
+		stream_write_msg(s, buf, len);
 	slots[i].state = SLOT_RESERVING;
 	slots[i].conn = c->id;
 	conn_flush(c);
@@ -383,7 +371,7 @@ stop_request(struct stream *s, struct cstream *cs)
 	m.status = status;
 	m.has_status = 1;
 	if (stop_encode(&m, buf, sizeof(buf), &len) == 0)
-		send_msg(s, buf, len);
+		stream_write_msg(s, buf, len);
 	if (status != CIRCUIT_OK) {
 		stream_close(s);
 		return;
@@ -510,7 +498,7 @@ dial_hop(struct conn *relay, struct pending_dial *d)
 	m.peer.present = 1;
 	m.peer.id = rc->peer;
 	if (hop_encode(&m, buf, sizeof(buf), &len) == -1 ||
-	    send_msg(s, buf, len) == -1) {
+	    stream_write_msg(s, buf, len) == -1) {
 		stream_reset(s);
 		return;
 	}

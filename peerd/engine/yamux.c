@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "varint.h"
 
 #define Y_DATA		0
 #define Y_WINDOW	1
@@ -199,6 +200,20 @@ stream_write(struct stream *s, const void *data, size_t len)
 		len -= n;
 	}
 	return bq_append(&s->out, d, len, YAMUX_MAX_OUTBUF);
+}
+
+/* One uvarint-length-prefixed message, as libp2p protocols frame them. */
+int
+stream_write_msg(struct stream *s, const uint8_t *msg, size_t len)
+{
+	uint8_t	 buf[UVARINT_MAXLEN + STREAM_MAXMSG];
+	size_t	 hl;
+
+	if (len > STREAM_MAXMSG)
+		return -1;
+	hl = uvarint_encode(len, buf);
+	memcpy(buf + hl, msg, len);
+	return stream_write(s, buf, hl + len);
 }
 
 static void
