@@ -204,7 +204,7 @@ child_common(enum proc_id from, struct imsg *imsg)
 	case IMSG_RECONF_STORE:
 	case IMSG_RECONF_MADDR:
 	case IMSG_RECONF_PEERID:
-		return child->reconf != NULL ? child->reconf(imsg) : -1;
+		return child->reconf != NULL ? child->reconf(imsg) : 1;
 	case IMSG_RECONF_DONE:
 		child_reconf_done();
 		return 0;
@@ -222,6 +222,27 @@ child_common(enum proc_id from, struct imsg *imsg)
 	}
 }
 
+/*
+ * One message from another process: the table's check, then what every
+ * child handles alike, then the child's own dispatcher, which returns 1
+ * for a type it does not handle and -1 for one whose content it refuses.
+ */
+void
+child_receive(enum proc_id from, struct imsg *imsg)
+{
+	int	 r;
+
+	msg_check(imsg, from, child->id);
+	if ((r = child_common(from, imsg)) == 1)
+		r = child->dispatch != NULL ? child->dispatch(from, imsg) : -1;
+	if (r == 1)
+		fatalx("unhandled message %s from %s",
+		    msg_name(imsg_get_type(imsg)), proc_name(from));
+	if (r == -1)
+		fatalx("bad message %s from %s",
+		    msg_name(imsg_get_type(imsg)), proc_name(from));
+}
+
 static void
 child_dispatch(int fd, short event, void *arg)
 {
@@ -229,7 +250,6 @@ child_dispatch(int fd, short event, void *arg)
 	enum proc_id	 from = iev - child->iev;
 	struct imsg	 imsg;
 	ssize_t		 n;
-	int		 r;
 
 	if (imsgev_io(iev, event, proc_name(from)) == -1) {
 		if (from == PROC_PARENT) {
@@ -244,13 +264,7 @@ child_dispatch(int fd, short event, void *arg)
 			fatal("message from %s", proc_name(from));
 		if (n == 0)
 			break;
-		msg_check(&imsg, from, child->id);
-		if ((r = child_common(from, &imsg)) == 1)
-			r = child->dispatch != NULL ?
-			    child->dispatch(from, &imsg) : -1;
-		if (r == -1)
-			fatalx("unexpected message %s from %s",
-			    msg_name(imsg_get_type(&imsg)), proc_name(from));
+		child_receive(from, &imsg);
 		imsg_free(&imsg);
 	}
 	imsgev_add(iev);

@@ -33,6 +33,7 @@ extern struct child	*child;
 
 void	 child_start(struct child *, int, char *[]);
 void	 child_loop(void);
+void	 child_receive(enum proc_id, struct imsg *);
 int	 child_compose(enum proc_id, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	 child_fill_proc(struct ctl_proc *);

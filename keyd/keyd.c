@@ -209,7 +209,7 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		    &pub, sizeof(pub));
 		return 0;
 	default:
-		return -1;
+		return 1;
 	}
 }
 
@@ -229,19 +229,19 @@ keyd_shutdown(void)
 	keys = NULL;
 }
 
+static struct child keyd_child = {
+	.id = PROC_KEYD,
+	.dispatch = keyd_dispatch,
+	.status = keyd_status,
+	.shutdown = keyd_shutdown,
+};
+
 int
 main(int argc, char *argv[])
 {
-	static struct child c = {
-		.id = PROC_KEYD,
-		.dispatch = keyd_dispatch,
-		.status = keyd_status,
-		.shutdown = keyd_shutdown,
-	};
-
 	if (sodium_init() == -1)
 		errx(1, "sodium_init");
-	child_start(&c, argc, argv);
+	child_start(&keyd_child, argc, argv);
 	keyd_load();
 	child_loop();
 	return 0;

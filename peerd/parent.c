@@ -472,6 +472,27 @@ hangup_check(int fd, short event, void *arg)
 		}
 }
 
+/*
+ * One message from a child: the table's check, then the parent's
+ * handler; -1, said in the log, when the suite must stop.
+ */
+static int
+parent_receive(enum proc_id from, struct imsg *imsg)
+{
+	char	 why[160];
+
+	if (msg_accept(imsg, from, PROC_PARENT, why, sizeof(why)) == -1) {
+		log_warnx("%s, shutting down", why);
+		return -1;
+	}
+	if (parent_handle(from, imsg) == -1) {
+		log_warnx("unhandled message %s from %s, shutting down",
+		    msg_name(imsg_get_type(imsg)), proc_name(from));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 parent_dispatch(int fd, short event, void *arg)
 {
@@ -479,7 +500,6 @@ parent_dispatch(int fd, short event, void *arg)
 	enum proc_id		 from = cp - parent.procs;
 	struct timeval		 tv = { 1, 0 };
 	struct imsg		 imsg;
-	char			 why[160];
 	ssize_t			 n;
 
 	if (imsgev_io(&cp->iev, event, proc_name(from)) == -1) {
@@ -489,16 +509,7 @@ parent_dispatch(int fd, short event, void *arg)
 		return;
 	}
 	while ((n = imsg_get(&cp->iev.ibuf, &imsg)) > 0) {
-		if (msg_accept(&imsg, from, PROC_PARENT, why,
-		    sizeof(why)) == -1) {
-			log_warnx("%s, shutting down", why);
-			imsg_free(&imsg);
-			parent_shutdown(1);
-			return;
-		}
-		if (parent_handle(from, &imsg) == -1) {
-			log_warnx("unhandled message %s from %s, shutting down",
-			    msg_name(imsg_get_type(&imsg)), proc_name(from));
+		if (parent_receive(from, &imsg) == -1) {
 			imsg_free(&imsg);
 			parent_shutdown(1);
 			return;

@@ -534,7 +534,7 @@ relayd_reconf(struct imsg *imsg)
 		relayd_reconf_peerid(imsg);
 		return 0;
 	default:
-		return -1;
+		return 1;
 	}
 }
 
@@ -602,7 +602,7 @@ relayd_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_KEY_VOUCHER:
 		return relayd_voucher(imsg);
 	default:
-		return -1;
+		return 1;
 	}
 }
 
@@ -613,23 +613,24 @@ relayd_shutdown(void)
 	relayd_conf_clear();
 }
 
+static struct child relayd_child = {
+	.id = PROC_RELAYD,
+	.dispatch = relayd_dispatch,
+	.peer_up = relayd_peer_up,
+	.reconf = relayd_reconf,
+	.configure = relayd_configure,
+	.status = relayd_status,
+	.shutdown = relayd_shutdown,
+};
+
 int
 main(int argc, char *argv[])
 {
-	static struct child c = {
-		.id = PROC_RELAYD,
-		.dispatch = relayd_dispatch,
-		.peer_up = relayd_peer_up,
-		.reconf = relayd_reconf,
-		.configure = relayd_configure,
-		.status = relayd_status,
-		.shutdown = relayd_shutdown,
-	};
 	struct timeval	 tv = { 1, 0 };
 
 	if (argc < 1)
 		errx(1, "no arguments");
-	child_start(&c, argc, argv);
+	child_start(&relayd_child, argc, argv);
 	policy_init(&rd.pol);
 	rd.pol.removed = relayd_removed;
 	evtimer_set(&rd.ev_tick, relayd_tick, NULL);

@@ -42,7 +42,7 @@ static int
 stored_reconf(struct imsg *imsg)
 {
 	if (imsg_get_type(imsg) != IMSG_RECONF_STORE)
-		return -1;
+		return 1;
 	imsg_get_data(imsg, &sconf, sizeof(sconf));
 	have_sconf = 1;
 	return 0;
@@ -242,29 +242,29 @@ stored_dispatch(enum proc_id from, struct imsg *imsg)
 		stored_backup(ctl, fd);
 		return 0;
 	default:
-		return -1;
+		return 1;
 	}
 }
+
+static struct child stored_child = {
+	.id = PROC_STORED,
+	.dispatch = stored_dispatch,
+	.reconf = stored_reconf,
+	.configure = stored_configure,
+	.status = stored_status,
+	.peer_up = stored_peer_up,
+	.shutdown = store_close,
+};
 
 int
 main(int argc, char *argv[])
 {
-	static struct child c = {
-		.id = PROC_STORED,
-		.dispatch = stored_dispatch,
-		.reconf = stored_reconf,
-		.configure = stored_configure,
-		.status = stored_status,
-		.peer_up = stored_peer_up,
-		.shutdown = store_close,
-	};
-
 	if (argc < 1)
 		errx(1, "no arguments");
 	/* stored -R backup stateDir user: the offline restore of peerd -r */
 	if (argc == 5 && strcmp(argv[1], "-R") == 0)
 		return restore_main(argv[2], argv[3], argv[4]);
-	child_start(&c, argc, argv);
+	child_start(&stored_child, argc, argv);
 	child_loop();
 	return 0;
 }

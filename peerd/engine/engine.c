@@ -264,7 +264,7 @@ engine_from_stored(struct imsg *imsg)
 		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	default:
-		return -1;
+		return 1;
 	}
 }
 
@@ -421,7 +421,7 @@ engine_reconf(struct imsg *imsg)
 		engine_reconf_peerid(imsg);
 		return 0;
 	default:
-		return -1;
+		return 1;
 	}
 }
 
