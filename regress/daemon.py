@@ -263,6 +263,86 @@ def test_control_table(s):
     t.ok(all(pids_alive(s.pids())), "every process lives after them")
 
 
+def held_by(uid, path, n, hold):
+    """A process of uid that connects n clients to path and holds them
+    hold seconds; how many the engine left open after a moment, read
+    through a pipe, and the process."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            socks = []
+            for _ in range(n):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(path)
+                socks.append(c)
+            time.sleep(1)
+            open_ = 0
+            for c in socks:
+                c.setblocking(False)
+                try:
+                    open_ += c.recv(1) != b""
+                except BlockingIOError:
+                    open_ += 1
+                except OSError:
+                    pass
+            os.write(w, b"%d\n" % open_)
+            time.sleep(hold)
+        except Exception:
+            code = 1
+        os._exit(code)
+    os.close(w)
+    with os.fdopen(r) as f:
+        line = f.readline().strip()
+    return (int(line) if line.isdigit() else None), pid
+
+
+def test_control_slots(s):
+    """A local user cannot lock root out: the read-only socket has its
+    own pool, a user a few clients on it, and idle ones are closed."""
+    nobody = pwd.getpwnam("nobody").pw_uid
+    mark = len(s.log())
+    kept, pid = held_by(nobody, s.rosock, 40, 30)
+    t.ok(kept is not None and 1 <= kept <= 4,
+         "40 clients of nobody on the read-only socket: at most 4 kept "
+         "(%s)" % kept)
+    kept0, pid0 = held_by(0, s.rosock, 40, 30)
+    t.ok(kept0 is not None and kept0 + (kept or 0) <= 32,
+         "40 more of root there: the pool of 32 is full (%s kept)" % kept0)
+    r = s.ctl("show", "status")
+    t.ok(r.returncode == 0 and "peer ID" in r.stdout,
+         "root's show status on the control socket while the read-only "
+         "pool is full: exit %s %s" % (r.returncode, r.stderr.strip()))
+    r = s.ctl("block", "198.51.100.1", "1m", "slots")
+    t.ok(r.returncode == 0, "and root's block: exit %s %s"
+         % (r.returncode, (r.stdout + r.stderr).strip()))
+    s.ctl("unblock", "198.51.100.1")
+    lines = [ln for ln in s.log()[mark:].splitlines()
+             if "refusing a client" in ln]
+    t.ok(1 <= len(lines) <= 2 and "uid %d" % nobody in s.log()[mark:],
+         "the refusals are logged once, with the count: %s" % lines[:3])
+    for p in (pid, pid0):
+        os.kill(p, signal.SIGKILL)
+        os.waitpid(p, 0)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(s.rosock)
+    c.settimeout(30)
+    t0 = time.monotonic()
+    try:
+        closed = c.recv(1) == b""
+    except OSError:
+        closed = False
+    waited = time.monotonic() - t0
+    c.close()
+    t.ok(closed and waited >= 5, "an idle read-only client is closed "
+         "after its idle time: closed %s after %.1f s" % (closed, waited))
+
+
 def test_control_garbage(s):
     status = MSG["IMSG_CTL_SHOW_STATUS"]
     verbose = MSG["IMSG_CTL_LOG_VERBOSE"]
@@ -737,6 +817,7 @@ def main():
             test_peerctl(s)
             test_control_garbage(s)
             test_control_table(s)
+            test_control_slots(s)
             test_reload(s)
             test_sigterm(s)
             s.stop()

@@ -3,7 +3,10 @@
  * at a time per client, each served as the request table the engine
  * sets says: by a module of the engine, or passed on from here to the
  * process that knows.  A client that sends anything malformed is
- * disconnected; it cannot hurt the suite.  The modules answer through
+ * disconnected; it cannot hurt the suite.  Each socket has its own pool
+ * of clients, so the world-writable read-only socket can never take the
+ * slots of root's; there a user has at most a few clients, and one idle
+ * between requests is closed.  The modules answer through
  * control_reply, control_result and control_end; control.c calls no
  * other file of the engine, only common/.
  */
@@ -14,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event.h>
@@ -25,27 +29,39 @@
 
 #define CTL_MAXQUEUE	(2 * 1024 * 1024)
 #define CTL_RESUME	(CTL_MAXQUEUE / 8)	/* read on below this */
+#define CTL_MAXPERUID	4	/* read-only clients of one user */
+#define CTL_IDLE	10	/* seconds a read-only client may wait idle */
+#define CTL_LOGEVERY	10	/* seconds between two "refusing" lines */
+
+struct ctl_listener;
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
+	struct ctl_listener	*listener;
 	uint32_t		 id;
+	uid_t			 uid;
 	int			 restricted;
 	int			 pending;
 	int			 closing;
 	int			 busy;		/* a request is being answered */
 	struct event		 ev_next;	/* the next request, later */
+	struct event		 ev_idle;	/* read-only: closed when idle */
 	struct imsgev		 iev;
 };
 
+/* Each socket has its own pool of clients: root's is never taken. */
 struct ctl_listener {
 	struct event	 ev;
 	int		 fd;
 	int		 restricted;
+	int		 nclients;
+	uint64_t	 refused;
+	time_t		 logged;	/* the last "refusing" line */
 };
 
 static TAILQ_HEAD(, ctl_client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct ctl_listener	 listeners[2];
-static int			 nlisteners, nclients;
+static int			 nlisteners;
 static uint32_t			 next_id = 1;
 static struct ctl_client		*dispatching;
 static const struct ctl_request	*requests;	/* the engine's table */
@@ -54,6 +70,7 @@ static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
 static void	 control_process(struct ctl_client *);
 static void	 control_next(int, short, void *);
+static void	 control_idle(int, short, void *);
 
 /* Who serves which request: the engine's table, ended by a NULL serve. */
 void
@@ -92,16 +109,94 @@ control_close(struct ctl_client *c)
 {
 	TAILQ_REMOVE(&clients, c, entry);
 	evtimer_del(&c->ev_next);
+	evtimer_del(&c->ev_idle);
 	imsgev_clear(&c->iev);
+	c->listener->nclients--;
 	free(c);
-	nclients--;
+}
+
+/* A read-only client may wait this long between its requests. */
+static void
+control_idle_arm(struct ctl_client *c)
+{
+	struct timeval	 tv = { CTL_IDLE, 0 };
+
+	if (c->restricted)
+		evtimer_add(&c->ev_idle, &tv);
+}
+
+static void
+control_idle(int fd, short event, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (c->busy) {
+		control_idle_arm(c);
+		return;
+	}
+	log_debug("control: read-only client %u idle for %d s, closed",
+	    c->id, CTL_IDLE);
+	control_close(c);
+}
+
+/* Clients of one user on the read-only socket. */
+static int
+control_uid_count(const struct ctl_listener *l, uid_t uid)
+{
+	struct ctl_client	*c;
+	int			 n = 0;
+
+	TAILQ_FOREACH(c, &clients, entry)
+		n += c->listener == l && c->uid == uid;
+	return n;
+}
+
+/* Why a new client of l with uid cannot have a slot, or NULL. */
+static const char *
+control_full(const struct ctl_listener *l, uid_t uid)
+{
+	if (l->nclients >= CTL_MAXCONNS)
+		return "its socket is full";
+	if (l->restricted && uid != 0 &&
+	    control_uid_count(l, uid) >= CTL_MAXPERUID)
+		return "its user has the most it may";
+	return NULL;
+}
+
+/* A refusal, said at most once every CTL_LOGEVERY seconds. */
+static void
+control_refused(struct ctl_listener *l, uid_t uid, const char *why)
+{
+	time_t	 now = time(NULL);
+
+	l->refused++;
+	if (now - l->logged < CTL_LOGEVERY)
+		return;
+	l->logged = now;
+	log_warnx("control: refusing a client of uid %u on the %s socket: "
+	    "%s (%llu refused in all)", (unsigned)uid,
+	    l->restricted ? "read-only" : "control", why,
+	    (unsigned long long)l->refused);
+}
+
+static uid_t
+control_peer_uid(int s)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return (uid_t)-1;
+	return cred.uid;
 }
 
 static void
 control_accept(int fd, short event, void *arg)
 {
 	struct ctl_listener	*l = arg;
-	struct ctl_client		*c;
+	struct ctl_client	*c;
+	const char		*why;
+	uid_t			 uid;
 	int			 s;
 
 	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -111,20 +206,26 @@ control_accept(int fd, short event, void *arg)
 			log_warn("control accept");
 		return;
 	}
-	if (nclients >= CTL_MAXCONNS || (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("control: too many clients, refusing one");
+	uid = control_peer_uid(s);
+	if ((why = control_full(l, uid)) != NULL ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		control_refused(l, uid, why ? why : "out of memory");
 		close(s);
 		return;
 	}
 	c->id = next_id++;
 	if (next_id == 0)
 		next_id = 1;
+	c->listener = l;
+	c->uid = uid;
 	c->restricted = l->restricted;
 	imsgev_init(&c->iev, s, control_dispatch, c);
 	evtimer_set(&c->ev_next, control_next, c);
+	evtimer_set(&c->ev_idle, control_idle, c);
 	imsgbuf_set_maxqueue(&c->iev.ibuf, CTL_MAXQUEUE);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
-	nclients++;
+	l->nclients++;
+	control_idle_arm(c);
 }
 
 void
@@ -156,6 +257,7 @@ control_end(uint32_t id)
 	c->busy = 0;
 	c->iev.paused = 0;
 	imsgev_add(&c->iev);
+	control_idle_arm(c);
 	/* not from here: the caller may be in the middle of a close */
 	if (c != dispatching)
 		evtimer_add(&c->ev_next, &tv);
