@@ -57,7 +57,6 @@
 #define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
 #define NOISE_MAXPT		(NOISE_MAXMSG - NOISE_TAGLEN)
 
-#define STREAM_MAXMSG		4096	/* a length-prefixed message */
 #define YAMUX_WINDOW		(256 * 1024)
 #define YAMUX_HDRLEN		12
 #define YAMUX_MAX_OUTBUF	(256 * 1024)	/* per stream, waiting */

@@ -27,9 +27,6 @@
 #define RELAY_MAX_PENDING	1024	/* requests waiting for relayd */
 #define CIRCUIT_LIST_MAX	4000	/* in one listing */
 
-_Static_assert(CIRCUIT_MAXMSG <= STREAM_MAXMSG,
-    "a relay message fits stream_write_msg");
-
 enum circuit_state {
 	C_RESERVE,		/* RESERVE sent to relayd */
 	C_ADMIT,		/* CONNECT sent to relayd */

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "circuit.h"
 #include "engine.h"
 #include "log.h"
 #include "varint.h"
@@ -202,18 +203,16 @@ stream_write(struct stream *s, const void *data, size_t len)
 	return bq_append(&s->out, d, len, YAMUX_MAX_OUTBUF);
 }
 
-/* One uvarint-length-prefixed message, as libp2p protocols frame them. */
+/* One circuit relay message, framed by circuit.c, for relay and client. */
 int
 stream_write_msg(struct stream *s, const uint8_t *msg, size_t len)
 {
-	uint8_t	 buf[UVARINT_MAXLEN + STREAM_MAXMSG];
-	size_t	 hl;
+	uint8_t	 buf[UVARINT_MAXLEN + CIRCUIT_MAXMSG];
+	size_t	 n;
 
-	if (len > STREAM_MAXMSG)
+	if ((n = circuit_frame_write(msg, len, buf, sizeof(buf))) == 0)
 		return -1;
-	hl = uvarint_encode(len, buf);
-	memcpy(buf + hl, msg, len);
-	return stream_write(s, buf, hl + len);
+	return stream_write(s, buf, n);
 }
 
 static void
