@@ -25,7 +25,7 @@
 
 struct child		*child;
 
-static struct event	 ev_sigterm, ev_sigint, ev_sighup;
+static struct event	 ev_sigterm, ev_sigint, ev_sighup, ev_logsweep;
 
 static void	 child_dispatch(int, short, void *);
 
@@ -40,6 +40,16 @@ child_sig(int sig, short event, void *arg)
 	default:
 		break;
 	}
+}
+
+/* The summaries of suppressed log lines, once their window is over. */
+static void
+child_logsweep(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	log_limit_sweep();
+	evtimer_add(&ev_logsweep, &tv);
 }
 
 static void
@@ -66,6 +76,8 @@ child_start(struct child *c, int argc, char *argv[])
 	signal_add(&ev_sigint, NULL);
 	signal_add(&ev_sighup, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	evtimer_set(&ev_logsweep, child_logsweep, NULL);
+	child_logsweep(-1, 0, NULL);
 	child_channel(PROC_PARENT, PROC_PARENT_FD);
 }
 
@@ -160,7 +172,11 @@ child_reconf_log(struct imsg *imsg)
 	if (l.format != LOG_FORMAT_TEXT && l.format != LOG_FORMAT_JSON)
 		fatalx("configuration from parent: log format %d",
 		    (int)l.format);
+	if (l.rate_limit < 0)
+		fatalx("configuration from parent: log rate limit %d",
+		    (int)l.rate_limit);
 	child->logformat = l.format;
+	child->lograte = l.rate_limit;
 	child->have_log = 1;
 }
 
@@ -172,6 +188,7 @@ child_reconf_done(void)
 		fatalx("configuration from parent without its log format");
 	child->have_log = 0;
 	log_setformat(child->logformat);
+	log_setlimit(child->lograte);
 	if (child->configure != NULL)
 		child->configure();
 	child->configured = 1;

@@ -15,6 +15,7 @@ struct child {
 	struct imsgev		 iev[PROC_MAX];
 	int			 configured;	/* a configuration applies */
 	int			 logformat;	/* of the one being received */
+	int			 lograte;	/* log.rateLimit */
 	int			 have_log;
 	/*
 	 * process specific; dispatch and reconf return -1 for a message

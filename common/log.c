@@ -245,3 +245,85 @@ fatalx(const char *fmt, ...)
 	vfatal(0, fmt, ap);
 	va_end(ap);
 }
+
+static struct log_limit	*log_limits;
+static int		 log_limit_burst = LOG_LIMIT_BURST;
+static uint64_t		 log_limit_dropped;
+
+/* Lines of one kind shown per window; 0 shows them all. */
+void
+log_setlimit(int burst)
+{
+	log_limit_burst = burst;
+}
+
+/* Every line suppressed so far, of all kinds. */
+uint64_t
+log_suppressed(void)
+{
+	return log_limit_dropped;
+}
+
+static time_t
+log_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The window of l is over: say what it held back, start a new one. */
+static void
+log_limit_close(struct log_limit *l, time_t now)
+{
+	if (l->held > 0)
+		logit(LOG_NOTICE, "%llu similar lines suppressed in %lld "
+		    "seconds: %s", (unsigned long long)l->held,
+		    (long long)(now - l->start), l->kind);
+	l->held = 0;
+	l->shown = 0;
+	l->start = now;
+}
+
+void
+log_limited(struct log_limit *l, int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+	time_t	 now;
+
+	if (pri == LOG_DEBUG && log_verbose < 1)
+		return;
+	now = log_now();
+	if (!l->linked) {
+		l->next = log_limits;
+		log_limits = l;
+		l->linked = 1;
+		l->start = now;
+	}
+	if (now - l->start >= LOG_LIMIT_WINDOW)
+		log_limit_close(l, now);
+	l->total++;
+	if (log_limit_burst > 0 && l->shown >= (unsigned int)log_limit_burst) {
+		l->held++;
+		l->suppressed++;
+		log_limit_dropped++;
+		return;
+	}
+	l->shown++;
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+/* From a periodic timer: the summaries of windows that have ended. */
+void
+log_limit_sweep(void)
+{
+	struct log_limit	*l;
+	time_t			 now = log_now();
+
+	for (l = log_limits; l != NULL; l = l->next)
+		if (l->held > 0 && now - l->start >= LOG_LIMIT_WINDOW)
+			log_limit_close(l, now);
+}

@@ -15,9 +15,34 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <syslog.h>
+#include <time.h>
 
 #define LOG_FORMAT_TEXT	0
 #define LOG_FORMAT_JSON	1
+
+#define LOG_LIMIT_WINDOW	10	/* seconds */
+#define LOG_LIMIT_BURST		5	/* lines of a kind per window */
+
+/*
+ * A line that a peer or a local user can cause at will goes through the
+ * limiter of its kind, one static struct per call site: at most the
+ * burst in each window, and when the window ends one line saying how
+ * many similar lines were suppressed.  The counts stay whole.
+ */
+struct log_limit {
+	const char		*kind;		/* what the lines say */
+	time_t			 start;		/* of the window, monotonic */
+	unsigned int		 shown;
+	uint64_t		 held;		/* suppressed in this window */
+	uint64_t		 total;		/* lines asked for, ever */
+	uint64_t		 suppressed;	/* of those, not shown */
+	struct log_limit	*next;		/* the limiters used so far */
+	int			 linked;
+};
+
+#define LOG_LIMIT(kind)	{ (kind), 0, 0, 0, 0, 0, NULL, 0 }
 
 void	 log_init(int, int);
 void	 log_procinit(const char *);
@@ -40,6 +65,11 @@ void	 log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	 log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+void	 log_limited(struct log_limit *, int, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
+void	 log_limit_sweep(void);
+void	 log_setlimit(int);
+uint64_t log_suppressed(void);
 void	 fatal(const char *, ...)
 	    __attribute__((__noreturn__, __format__ (printf, 1, 2)));
 void	 fatalx(const char *, ...)

@@ -291,6 +291,7 @@ struct resolve_res {
 
 struct reconf_log {
 	int32_t		 format;		/* LOG_FORMAT_* */
+	int32_t		 rate_limit;		/* log.rateLimit */
 };
 
 struct reconf_engine {

@@ -84,6 +84,7 @@ keyd_load(void)
 static void
 keyd_dh(enum proc_id from, struct imsg *imsg)
 {
+	static struct log_limit	 ll = LOG_LIMIT("low-order DH point");
 	struct key_dh		 req;
 	struct key_dh_result	 res;
 
@@ -94,7 +95,8 @@ keyd_dh(enum proc_id from, struct imsg *imsg)
 	sodium_mprotect_noaccess(keys);
 	if (!res.ok) {
 		memset(res.shared, 0, sizeof(res.shared));
-		log_info("refused a DH with a low-order point");
+		log_limited(&ll, LOG_INFO,
+		    "refused a DH with a low-order point");
 	}
 	ndh++;
 	child_compose(from, IMSG_KEY_DH_RESULT, imsg_get_id(imsg), -1,

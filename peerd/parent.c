@@ -316,6 +316,7 @@ send_config(const struct peerd_conf *conf)
 
 	memset(&log, 0, sizeof(log));
 	log.format = conf->log_format;
+	log.rate_limit = conf->log_rate_limit;
 	for (id = PROC_ENGINE; id < PROC_MAX; id++)
 		send_to(id, IMSG_RECONF_LOG, 0, -1, &log, sizeof(log));
 	config_part_engine(conf, &e);
@@ -357,6 +358,7 @@ parent_reload(char *err, size_t errlen)
 	config_free(parent.conf);
 	parent.conf = nconf;
 	log_setformat(nconf->log_format);
+	log_setlimit(nconf->log_rate_limit);
 	send_config(nconf);
 	log_info("configuration reloaded from %s", parent.file);
 	snprintf(err, errlen, "configuration reloaded");
@@ -709,6 +711,7 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	log_procinit("parent");
 	log_setverbose(verbose);
 	log_setformat(conf->log_format);
+	log_setlimit(conf->log_rate_limit);
 
 	prepare(conf);
 	if (!debug) {

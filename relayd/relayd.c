@@ -113,9 +113,10 @@ static void
 log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
     const char *why, int status)
 {
-	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
+	static struct log_limit	 ll = LOG_LIMIT("reservation_refused");
+	char			 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
-	logit(pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
+	log_limited(&ll, pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
 	    fmt_peer(peer, p, sizeof(p)), fmt_ip(ip, a, sizeof(a)), why,
 	    circuit_status_name(status));
 }
@@ -184,10 +185,12 @@ static void
 account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
     uint64_t bytes_in, uint64_t bytes_out)
 {
+	static struct log_limit	 ll = LOG_LIMIT("accounting update dropped");
 	struct store_acct	 a;
 
 	if (!child_has_room(PROC_STORED)) {
-		log_warnx("accounting update dropped: stored is behind");
+		log_limited(&ll, LOG_WARNING,
+		    "accounting update dropped: stored is behind");
 		return;
 	}
 	memset(&a, 0, sizeof(a));
@@ -363,6 +366,7 @@ static int
 relayd_connect(struct imsg *imsg)
 {
 	struct relay_connect_req req;
+	static struct log_limit	 ll = LOG_LIMIT("circuit_refused");
 	struct relay_connect_res res;
 	struct policy_time	 now = relayd_now();
 	char			 s[PEERID_STRMAX], d[PEERID_STRMAX];
@@ -380,7 +384,7 @@ relayd_connect(struct imsg *imsg)
 		    fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)));
 	else
-		log_info("circuit_refused src=%s dst=%s reason=%s status=%s",
+		log_limited(&ll, LOG_INFO, "circuit_refused src=%s dst=%s reason=%s status=%s",
 		    fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)), why,
 		    circuit_status_name(res.status));

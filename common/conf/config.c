@@ -162,6 +162,7 @@ static const struct ckey keys[] = {
 	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
 	    K_STATIC),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
+	KINT("log.rateLimit", log_rate_limit, 0, 1000000, LOG_LIMIT_BURST, 0),
 	KENUM("log.facility", log_facility, facilities, LOG_DAEMON, K_STATIC),
 	KSTR("user", user, check_user, "_peerd", K_STATIC),
 	KSTR("keyUser", key_user, check_user, "_peerkey", K_STATIC),

@@ -69,6 +69,7 @@ struct peerd_conf {
 	char		*control_socket_ro;	/* "" when not wanted */
 	char		*admin_listen;
 	int		 log_format;		/* LOG_FORMAT_* */
+	int64_t		 log_rate_limit;	/* lines of a kind per window */
 	int		 log_facility;		/* LOG_DAEMON ... */
 	char		*user;
 	char		*key_user;

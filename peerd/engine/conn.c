@@ -36,6 +36,9 @@ static int		 nconns, npending;
 static uint64_t		 ncloses;
 static uint8_t		 scratch[READ_CHUNK];
 static struct conn_hooks hooks;
+static struct log_limit	 ll_closed = LOG_LIMIT("connections closed");
+static struct log_limit	 ll_fail = LOG_LIMIT("connection errors");
+static struct log_limit	 ll_timeout = LOG_LIMIT("handshake timeouts");
 
 static void	 conn_io(int, short, void *);
 static int	 conn_seal(struct conn *);
@@ -264,7 +267,8 @@ conn_close(struct conn *c, const char *reason)
 	if (c->have_peer)
 		peerid_format(&c->peer, peer, sizeof(peer));
 	if (!c->in_upgrade) {
-		log_info("connection %u %s %s closed: %s", c->id,
+		log_limited(&ll_closed, LOG_INFO,
+		    "connection %u %s %s closed: %s", c->id,
 		    c->dir == CONN_INBOUND ? "from" : "to", peer, reason);
 	} else {
 		log_debug("connection %u closed during upgrade: %s", c->id,
@@ -307,7 +311,7 @@ conn_fail(struct conn *c, const char *fmt, ...)
 		counters.protocol_errors++;
 	else
 		counters.handshake_failures++;
-	log_info("connection %u: %s", c->id, msg);
+	log_limited(&ll_fail, LOG_INFO, "connection %u: %s", c->id, msg);
 	conn_close(c, msg);
 }
 
@@ -614,7 +618,8 @@ conn_sweep(time_t now)
 		if (now - c->started < limit)
 			break;
 		counters.handshake_timeouts++;
-		log_info("connection %u: handshake timed out", c->id);
+		log_limited(&ll_timeout, LOG_INFO,
+		    "connection %u: handshake timed out", c->id);
 		conn_close(c, "handshake timed out");
 	}
 }

@@ -31,7 +31,6 @@
 #define CTL_RESUME	(CTL_MAXQUEUE / 8)	/* read on below this */
 #define CTL_MAXPERUID	4	/* read-only clients of one user */
 #define CTL_IDLE	10	/* seconds a read-only client may wait idle */
-#define CTL_LOGEVERY	10	/* seconds between two "refusing" lines */
 
 struct ctl_listener;
 
@@ -56,7 +55,7 @@ struct ctl_listener {
 	int		 restricted;
 	int		 nclients;
 	uint64_t	 refused;
-	time_t		 logged;	/* the last "refusing" line */
+	struct log_limit ll;		/* of its "refusing" lines */
 };
 
 static TAILQ_HEAD(, ctl_client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -65,6 +64,9 @@ static int			 nlisteners;
 static uint32_t			 next_id = 1;
 static struct ctl_client		*dispatching;
 static const struct ctl_request	*requests;	/* the engine's table */
+static struct log_limit		 ll_slow = LOG_LIMIT("control clients "
+				    "not reading");
+static struct log_limit		 ll_bad = LOG_LIMIT("bad control requests");
 
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
@@ -89,6 +91,8 @@ control_init(int fd, int restricted)
 	l = &listeners[nlisteners++];
 	l->fd = fd;
 	l->restricted = restricted;
+	l->ll.kind = restricted ? "refusals on the read-only control socket" :
+	    "refusals on the control socket";
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, control_accept, l);
 	event_add(&l->ev, NULL);
 }
@@ -163,18 +167,12 @@ control_full(const struct ctl_listener *l, uid_t uid)
 	return NULL;
 }
 
-/* A refusal, said at most once every CTL_LOGEVERY seconds. */
 static void
 control_refused(struct ctl_listener *l, uid_t uid, const char *why)
 {
-	time_t	 now = time(NULL);
-
 	l->refused++;
-	if (now - l->logged < CTL_LOGEVERY)
-		return;
-	l->logged = now;
-	log_warnx("control: refusing a client of uid %u on the %s socket: "
-	    "%s (%llu refused in all)", (unsigned)uid,
+	log_limited(&l->ll, LOG_WARNING, "control: refusing a client of uid "
+	    "%u on the %s socket: %s (%llu refused in all)", (unsigned)uid,
 	    l->restricted ? "read-only" : "control", why,
 	    (unsigned long long)l->refused);
 }
@@ -236,7 +234,8 @@ control_reply(uint32_t id, uint32_t type, const void *data, size_t len)
 	if ((c = control_find(id)) == NULL || c->closing)
 		return;
 	if (imsgev_compose(&c->iev, type, 0, 0, -1, data, len) == -1) {
-		log_warnx("control: client %u is not reading, dropping it", id);
+		log_limited(&ll_slow, LOG_WARNING,
+		    "control: client %u is not reading, dropping it", id);
 		if (c == dispatching)
 			c->closing = 1;
 		else
@@ -375,7 +374,8 @@ control_admit(struct ctl_client *c, struct imsg *imsg)
 	char	 why[160];
 
 	if (msg_accept(imsg, PROC_CTL, PROC_ENGINE, why, sizeof(why)) == -1) {
-		log_warnx("control: %s, dropping the client", why);
+		log_limited(&ll_bad, LOG_WARNING,
+		    "control: %s, dropping the client", why);
 		return -1;
 	}
 	if (c->restricted && !msg_readonly(imsg_get_type(imsg))) {
@@ -383,7 +383,8 @@ control_admit(struct ctl_client *c, struct imsg *imsg)
 		return 0;
 	}
 	if (control_request(c, imsg) == -1) {
-		log_warnx("control: bad %s request, dropping the client",
+		log_limited(&ll_bad, LOG_WARNING,
+		    "control: bad %s request, dropping the client",
 		    msg_name(imsg_get_type(imsg)));
 		return -1;
 	}
@@ -415,7 +416,8 @@ control_process(struct ctl_client *c)
 		}
 	}
 	if (!c->busy && c->iev.ibuf.queued < CTL_RESUME && n == -1) {
-		log_warnx("control: malformed frame, dropping the client");
+		log_limited(&ll_bad, LOG_WARNING,
+		    "control: malformed frame, dropping the client");
 		control_close(c);
 		return;
 	}

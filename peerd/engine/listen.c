@@ -44,7 +44,6 @@ static TAILQ_HEAD(, listener)	 listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static struct event		 ev_resume;
 static int			 paused = 1;
-static time_t			 last_refusal_log;
 
 static void	 listen_accept(int, short, void *);
 
@@ -115,14 +114,12 @@ listen_pause(void)
 static void
 refused(const char *why, const struct sockaddr_storage *ss)
 {
-	char	 addr[128];
-	time_t	 now = mono_now();
+	static struct log_limit	 ll = LOG_LIMIT("connections refused");
+	char			 addr[128];
 
-	if (now == last_refusal_log)
-		return;
-	last_refusal_log = now;
 	sockaddr_fmt(ss, addr, sizeof(addr));
-	log_info("refused a connection from %s: %s", addr, why);
+	log_limited(&ll, LOG_INFO, "refused a connection from %s: %s", addr,
+	    why);
 }
 
 /*

@@ -124,6 +124,7 @@ info_store(struct conn *c, const struct identify_msg *m)
 static void
 identify_read(struct stream *s)
 {
+	static struct log_limit	 ll = LOG_LIMIT("malformed identify messages");
 	uint64_t	 n;
 	size_t		 vl;
 	int		 r;
@@ -139,7 +140,8 @@ identify_read(struct stream *s)
 	if (s->in.len - vl < n)
 		return;
 	if (identify_decode(bq_ptr(&s->in) + vl, n, &idmsg) == -1) {
-		log_info("connection %u: malformed identify message",
+		log_limited(&ll, LOG_INFO,
+		    "connection %u: malformed identify message",
 		    s->conn->id);
 		stream_reset(s);
 		return;

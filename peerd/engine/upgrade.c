@@ -193,7 +193,8 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 static void
 upgrade_open(struct conn *c)
 {
-	char	 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
+	static struct log_limit	 ll = LOG_LIMIT("connections up");
+	char			 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
 
 	c->state = CS_OPEN;
 	conn_upgraded(c);
@@ -204,7 +205,7 @@ upgrade_open(struct conn *c)
 		peerid_format(&c->via, addr + 6, sizeof(addr) - 6);
 	} else
 		sockaddr_fmt(&c->ss, addr, sizeof(addr));
-	log_info("connection %u %s %s, peer %s", c->id,
+	log_limited(&ll, LOG_INFO, "connection %u %s %s, peer %s", c->id,
 	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
 	hooks.up(c);
 	conn_flush(c);

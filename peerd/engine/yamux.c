@@ -277,12 +277,13 @@ apply_flags(struct conn *c, uint32_t id, int flags)
 static int
 y_error(struct conn *c, const char *what)
 {
-	char	 msg[128];
+	static struct log_limit	 ll = LOG_LIMIT("yamux errors");
+	char			 msg[128];
 
 	y_send(c, Y_GOAWAY, 0, 0, 1);
 	snprintf(msg, sizeof(msg), "yamux: %s", what);
 	counters.protocol_errors++;
-	log_info("connection %u: %s", c->id, msg);
+	log_limited(&ll, LOG_INFO, "connection %u: %s", c->id, msg);
 	conn_abort(c, msg);
 	return -1;
 }
