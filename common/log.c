@@ -153,7 +153,7 @@ logit(int pri, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static __attribute__((__format__ (printf, 3, 0))) void
 vlog_errno(int pri, int code, const char *fmt, va_list ap)
 {
 	char	 msg[1024];
@@ -211,7 +211,7 @@ log_debug(const char *fmt, ...)
 }
 
 /* As OpenBSD's log.c: "fatal in <process>: <why>[: <errno text>]". */
-static __attribute__((__noreturn__)) void
+static __attribute__((__noreturn__, __format__ (printf, 2, 0))) void
 vfatal(int code, const char *fmt, va_list ap)
 {
 	char	 msg[1024];

@@ -308,6 +308,10 @@ struct reconf_engine {
 	int64_t		 max_streams;		/* per connection */
 	int64_t		 dial_backoff_min;	/* ms */
 	int64_t		 dial_backoff_max;	/* ms */
+	int64_t		 stream_buffer;		/* bytes a stream may queue */
+	int64_t		 conn_buffer;		/* bytes a connection holds */
+	int64_t		 total_buffer;		/* bytes all of them hold */
+	int64_t		 stalled_timeout;	/* ms congested before close */
 };
 
 struct reconf_relay {

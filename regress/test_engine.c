@@ -520,7 +520,7 @@ test_window(void)
 	struct conn	*c;
 	struct stream	*s;
 	uint32_t	 want;
-	size_t		 i, sw;
+	size_t		 i, sw, left;
 	int		 n;
 
 	for (i = 0; i < sizeof(block); i++)
@@ -555,32 +555,42 @@ test_window(void)
 	    "receive window whole again");
 	clear_out();
 
-	/* our send window: 256 KiB in all, then the rest waits */
+	/*
+	 * our send window: 256 KiB in all, echoed in whole 32-byte pings,
+	 * then the rest waits unread
+	 */
 	sw = 256 * 1024 - strlen(MSH) - strlen(MSPING) - 8 * sizeof(block);
+	left = sw % 32;
+	sw -= left;
 	for (i = 0; i < 9; i++)
 		in_data(0, 1, block, sizeof(block));
 	parse_out();
 	ok(data_of(1, echo, sizeof(echo)) == sw,
-	    "echo stops at our send window (%zu)", sw);
+	    "echo stops at our send window, in whole pings (%zu)", sw);
 	s = stream_lookup(c, 1);
-	ok(s != NULL && s->send_window == 0 &&
-	    s->out.len == 9 * sizeof(block) - sw, "the rest waits");
+	ok(s != NULL && s->send_window == left && s->out.len == 0 &&
+	    s->in.len == 9 * sizeof(block) - sw,
+	    "the rest waits unread, not as echoes (in %zu, out %zu)",
+	    s == NULL ? 0 : s->in.len, s == NULL ? 0 : s->out.len);
 	clear_out();
 	in_frame(T_WINDOW, 0, 1, 10000, NULL, 0);
 	parse_out();
 	n = data_of(1, echo, sizeof(echo));
-	for (i = 0; i < 10000; i++)
+	want = (left + 10000) / 32 * 32;
+	for (i = 0; i < want; i++)
 		if (echo[i] != block[(sw + i) % sizeof(block)])
 			break;
-	ok(n == 10000 && i == 10000,
-	    "a window update of 10000 lets the next 10000 go");
+	ok(n == (int)want && i == want,
+	    "a window update of 10000 lets the next %u go (%d)", want, n);
 	clear_out();
 	stub_reset();
 }
 
 /*
- * A peer that sends pings and never reads the echoes: they wait, up to
- * what a stream may hold, then the stream is reset.
+ * A peer that sends pings and never reads the echoes: once our send
+ * window is used up, the echo stops reading, no window update is sent,
+ * and the peer cannot send more than its window without breaking the
+ * protocol.  Nothing waits as output.
  */
 static void
 test_ping_flood(void)
@@ -588,26 +598,135 @@ test_ping_flood(void)
 	static uint8_t	 block[16384];
 	struct conn	*c;
 	struct stream	*s;
-	size_t		 most = 0;
-	int		 i, reset = 0;
+	size_t		 most_in = 0, most_out = 0, sent = 0;
+	int		 i, updates = 0;
 
 	memset(block, 0x5a, sizeof(block));
 	stub_reset();
 	c = stub_conn_open(CONN_INBOUND);
 	open_ping(1);
-	for (i = 0; i < 64 && !reset; i++) {
+	for (i = 0; i < 64 && (s = stream_lookup(c, 1)) != NULL &&
+	    s->recv_window >= sizeof(block); i++) {
 		clear_out();
 		in_data(0, 1, block, sizeof(block));
+		sent += sizeof(block);
 		parse_out();
-		if ((s = stream_lookup(c, 1)) != NULL && s->out.len > most)
-			most = s->out.len;
-		reset = count_frames(T_WINDOW, F_RST, 1) == 1;
+		updates += count_frames(T_WINDOW, 0, 1);
+		if ((s = stream_lookup(c, 1)) != NULL) {
+			if (s->in.len > most_in)
+				most_in = s->in.len;
+			if (s->out.len > most_out)
+				most_out = s->out.len;
+		}
 	}
-	ok(reset && stream_lookup(c, 1) == NULL,
-	    "pings never read: the stream is reset (after %d frames)", i);
-	ok(most > 0 && most <= YAMUX_MAX_OUTBUF,
-	    "what waits stays within a stream's bound (%zu)", most);
-	ok(stub_conn() == c, "the connection stays");
+	s = stream_lookup(c, 1);
+	ok(s != NULL && s->send_window < 32 && s->recv_window < sizeof(block),
+	    "pings never read: both windows closed after %zu KiB sent",
+	    sent >> 10);
+	ok(sent <= 2 * YAMUX_WINDOW && updates <= 2,
+	    "the peer could send at most our send window plus its own "
+	    "(%zu KiB, %d window updates)", sent >> 10, updates);
+	ok(most_out == 0 && most_in <= YAMUX_WINDOW,
+	    "no echo waits as output (%zu), the input stays within the "
+	    "window (%zu)", most_out, most_in);
+	ok(c->mem.held <= YAMUX_WINDOW && c->mem.held == mem_total.held,
+	    "the connection's budget counts what it holds (%zu KiB, engine "
+	    "%zu KiB)", c->mem.held >> 10, mem_total.held >> 10);
+	clear_out();
+	in_data(0, 1, block, sizeof(block));
+	ok(stub_conn() == NULL || stub_closed > 0,
+	    "data beyond the window closes the connection");
+	ok(mem_total.held == 0, "and its memory is given back (%zu)",
+	    mem_total.held);
+	stub_reset();
+}
+
+/*
+ * The connection's budget: data that would put it over resets the stream
+ * it is for, and the others carry on.
+ */
+static void
+test_conn_budget(void)
+{
+	static uint8_t	 block[16384], echo[1024 * 1024];
+	struct conn	*c;
+	uint32_t	 id, reset = 0;
+	int		 i;
+
+	memset(block, 0x33, sizeof(block));
+	stub_reset();
+	stub_conn_buffer = 128 * 1024;
+	c = stub_conn_open(CONN_INBOUND);
+	open_ping(1);
+	open_ping(3);
+	stub_congested = 1;		/* no echo can go out: input waits */
+	for (i = 0; i < 32 && reset == 0; i++) {
+		id = i % 2 ? 3 : 1;
+		clear_out();
+		in_data(0, id, block, sizeof(block));
+		parse_out();
+		if (count_frames(T_WINDOW, F_RST, id) == 1)
+			reset = id;
+	}
+	ok(reset != 0 && stream_lookup(c, reset) == NULL &&
+	    counters.mem_streams_reset == 1,
+	    "data over the connection's budget of 128 KiB resets its stream "
+	    "(stream %u, after %d KiB)", reset, i * 16);
+	ok(stream_lookup(c, reset == 1 ? 3 : 1) != NULL && stub_conn() == c,
+	    "the other stream and the connection stay");
+	ok(c->mem.held <= stub_conn_buffer, "the connection holds %zu KiB",
+	    c->mem.held >> 10);
+	stub_congested = 0;
+	clear_out();
+	yamux_send_pending(c);
+	parse_out();
+	ok(data_of(reset == 1 ? 3 : 1, echo, sizeof(echo)) > 0,
+	    "and its pings are echoed once the output has room");
+	stub_reset();
+	ok(mem_total.held == 0, "all given back when the connection goes "
+	    "(%zu)", mem_total.held);
+}
+
+/*
+ * The engine's budget: while it is over, window updates are held back;
+ * once under, they go.
+ */
+static void
+test_window_held(void)
+{
+	static uint8_t	 block[16384], echo[1024 * 1024];
+	struct conn	*c;
+	size_t		 other = 40 * 1024 * 1024;
+	int		 i;
+
+	memset(block, 0x44, sizeof(block));
+	stub_reset();
+	c = stub_conn_open(CONN_INBOUND);
+	open_ping(1);
+	stub_congested = 1;		/* the input waits */
+	for (i = 0; i < 10; i++)
+		in_data(0, 1, block, sizeof(block));
+	mem_total.held += other;	/* what other connections hold */
+	stub_congested = 0;
+	clear_out();
+	yamux_send_pending(c);
+	parse_out();
+	ok(data_of(1, echo, sizeof(echo)) == 10 * sizeof(block),
+	    "what waited is echoed");
+	ok(count_frames(T_WINDOW, 0, 1) == 0 && counters.mem_windows_held == 1,
+	    "the engine over its budget: no window update (%d), counted %llu",
+	    count_frames(T_WINDOW, 0, 1),
+	    (unsigned long long)counters.mem_windows_held);
+	clear_out();
+	yamux_regrant(c);
+	parse_out();
+	ok(count_frames(T_WINDOW, 0, 1) == 0, "still over: still held");
+	mem_total.held -= other;
+	clear_out();
+	yamux_regrant(c);
+	parse_out();
+	ok(count_frames(T_WINDOW, 0, 1) == 1,
+	    "under again: the update goes out");
 	stub_reset();
 }
 
@@ -1068,6 +1187,8 @@ main(void)
 	test_limits();
 	test_window();
 	test_ping_flood();
+	test_conn_budget();
+	test_window_held();
 	test_goaway();
 	test_identify();
 	test_ping_out();

@@ -203,6 +203,14 @@ static const struct ckey keys[] = {
 	    1, 1000000, 16, 0),
 	KINT("connectionManager.maxStreamsPerConnection", max_streams,
 	    1, 65536, 256, 0),
+	KINT("connectionManager.maxStreamBuffer", stream_buffer,
+	    4096, 16777216, 262144, 0),
+	KINT("connectionManager.maxConnectionBuffer", conn_buffer,
+	    65536, 1073741824, 4194304, 0),
+	KINT("connectionManager.maxBuffer", total_buffer,
+	    1048576, 68719476736LL, 33554432, 0),
+	KINT("connectionManager.stalledTimeout", stalled_timeout,
+	    1000, 3600000, 30000, 0),
 	KPEERIDS("connectionManager.protected", protected_peers,
 	    CONF_MAX_PROTECTED, 0),
 	KINT("connectionManager.dialBackoffMin", dial_backoff_min,
@@ -1083,6 +1091,10 @@ static const struct {
 	    "connectionManager.maxConnections" },
 	{ "connectionManager.dialBackoffMin",
 	    "connectionManager.dialBackoffMax" },
+	{ "connectionManager.maxStreamBuffer",
+	    "connectionManager.maxConnectionBuffer" },
+	{ "connectionManager.maxConnectionBuffer",
+	    "connectionManager.maxBuffer" },
 };
 
 static int
@@ -1364,6 +1376,10 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->max_streams = c->max_streams;
 	e->dial_backoff_min = c->dial_backoff_min;
 	e->dial_backoff_max = c->dial_backoff_max;
+	e->stream_buffer = c->stream_buffer;
+	e->conn_buffer = c->conn_buffer;
+	e->total_buffer = c->total_buffer;
+	e->stalled_timeout = c->stalled_timeout;
 }
 
 void

@@ -81,6 +81,10 @@ struct peerd_conf {
 	int64_t		 upgrade_timeout;	/* ms */
 	int64_t		 max_per_ip;
 	int64_t		 max_streams;		/* per connection */
+	int64_t		 stream_buffer;		/* bytes */
+	int64_t		 conn_buffer;		/* bytes */
+	int64_t		 total_buffer;		/* bytes */
+	int64_t		 stalled_timeout;	/* ms */
 	struct peeridlist protected_peers;
 	int64_t		 dial_backoff_min;	/* ms */
 	int64_t		 dial_backoff_max;	/* ms */

@@ -3,20 +3,33 @@
  * released as soon as the queue is empty, so idle connections cost
  * nothing here.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 
-/* Room for n more bytes, holding at most max in all; NULL when over. */
+static void
+bq_account(struct bq_acct *a, size_t add, size_t sub)
+{
+	for (; a != NULL; a = a->up)
+		a->held = a->held + add - sub;
+}
+
+/*
+ * Room for n more bytes, holding at most max in all; NULL with errno
+ * EMSGSIZE when over, ENOMEM when there is no memory.
+ */
 uint8_t *
 bq_reserve(struct bq *q, size_t n, size_t max)
 {
 	size_t	 need, ncap;
 	uint8_t	*p;
 
-	if (q->len > max || n > max - q->len)
+	if (q->len > max || n > max - q->len) {
+		errno = EMSGSIZE;
 		return NULL;
+	}
 	need = q->len + n;
 	if (q->off + need <= q->cap)
 		return q->data + q->off + q->len;
@@ -34,8 +47,11 @@ bq_reserve(struct bq *q, size_t n, size_t max)
 		memmove(q->data, q->data + q->off, q->len);
 		q->off = 0;
 	}
-	if ((p = realloc(q->data, ncap)) == NULL)
+	if ((p = realloc(q->data, ncap)) == NULL) {
+		errno = ENOMEM;
 		return NULL;
+	}
+	bq_account(q->acct, ncap, q->cap);
 	q->data = p;
 	q->cap = ncap;
 	return q->data + q->len;
@@ -70,6 +86,10 @@ bq_consume(struct bq *q, size_t n)
 void
 bq_free(struct bq *q)
 {
+	struct bq_acct	*a = q->acct;
+
+	bq_account(a, 0, q->cap);
 	free(q->data);
 	memset(q, 0, sizeof(*q));
+	q->acct = a;
 }

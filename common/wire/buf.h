@@ -7,11 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A budget the queues pointing to it count their allocations in, and
+ * the larger budget it counts in (a connection's, then the engine's).
+ */
+struct bq_acct {
+	size_t		 held;		/* bytes allocated, over all levels */
+	struct bq_acct	*up;
+};
+
 struct bq {
 	uint8_t		*data;
 	size_t		 off;
 	size_t		 len;
 	size_t		 cap;
+	struct bq_acct	*acct;		/* NULL: counted nowhere */
 };
 
 int	 bq_append(struct bq *, const void *, size_t, size_t);

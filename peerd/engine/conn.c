@@ -39,9 +39,12 @@ static struct conn_hooks hooks;
 static struct log_limit	 ll_closed = LOG_LIMIT("connections closed");
 static struct log_limit	 ll_fail = LOG_LIMIT("connection errors");
 static struct log_limit	 ll_timeout = LOG_LIMIT("handshake timeouts");
+static struct log_limit	 ll_mem = LOG_LIMIT("connections over a memory "
+			    "budget");
 
 static void	 conn_io(int, short, void *);
 static int	 conn_seal(struct conn *);
+static void	 conn_mem_init(struct conn *);
 
 void
 conn_set_hooks(const struct conn_hooks *h)
@@ -67,6 +70,16 @@ mono_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Its queues count in its budget, which counts in the engine's. */
+static void
+conn_mem_init(struct conn *c)
+{
+	c->mem.up = &mem_total;
+	c->raw.acct = &c->mem;
+	c->out.acct = &c->mem;
+	c->mspt.acct = &c->mem;
+}
+
 struct conn *
 conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 {
@@ -88,6 +101,7 @@ conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 	getsockname(fd, (struct sockaddr *)&c->lss, &llen);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->started = c->last_io = mono_now();
+	conn_mem_init(c);
 	c->state = dir == CONN_OUTBOUND ? CS_CONNECTING : CS_MS_SECURITY;
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
@@ -115,6 +129,7 @@ conn_new_pending(enum conn_dir dir)
 	if (next_conn_id == 0)
 		next_conn_id = 1;
 	c->started = c->last_io = mono_now();
+	conn_mem_init(c);
 	c->state = CS_CONNECTING;
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
@@ -155,7 +170,7 @@ conn_new_relayed(enum conn_dir dir)
 void
 conn_update_events(struct conn *c)
 {
-	short	 events = EV_READ | EV_PERSIST;
+	short	 events = EV_PERSIST;
 
 	if (c->fd == -1) {
 		if (c->relayed && c->out.len > 0)
@@ -163,6 +178,14 @@ conn_update_events(struct conn *c)
 		return;
 	}
 
+	/* a peer that does not read what we send is not read either */
+	if (!conn_congested(c)) {
+		events |= EV_READ;
+		c->stalled = 0;
+	} else if (c->stalled == 0) {
+		c->stalled = mono_now();
+		counters.mem_reads_paused++;
+	}
 	if (c->state == CS_CONNECTING || c->out.len > 0)
 		events |= EV_WRITE;
 	if (events == c->events)
@@ -293,6 +316,11 @@ conn_close(struct conn *c, const char *reason)
 	bq_free(&c->raw);
 	bq_free(&c->out);
 	bq_free(&c->mspt);
+	if (c->mem.held != 0) {
+		log_warnx("connection %u: %zu bytes left in its budget",
+		    c->id, c->mem.held);
+		mem_total.held -= c->mem.held;
+	}
 	free(c);
 	hooks.freed();
 }
@@ -422,20 +450,44 @@ conn_write(struct conn *c, const void *data, size_t len)
 	return 0;
 }
 
+/* A queue could not take more: out of memory, or over its bound. */
+static void
+conn_nomem(struct conn *c, const char *over)
+{
+	if (errno == ENOMEM) {
+		counters.mem_alloc_failed++;
+		conn_fail(c, "out of memory");
+	} else
+		conn_fail(c, "%s", over);
+}
+
 void
 conn_flush(struct conn *c)
 {
 	if (conn_seal(c) == -1) {
-		conn_fail(c, "output queue full");
+		conn_nomem(c, "output queue full");
 		return;
 	}
 	conn_update_events(c);
 }
 
+/* Half its budget waits to be sent: the peer is not keeping up. */
 int
 conn_congested(const struct conn *c)
 {
-	return c->out.len >= CONN_MAX_OUT / 2;
+	size_t	 most = conn_limits.conn_buffer;
+
+	if (most > CONN_MAX_OUT)
+		most = CONN_MAX_OUT;
+	return c->out.len >= most / 2;
+}
+
+/* Whether taking n more bytes would put c or the engine over budget. */
+int
+conn_over_budget(const struct conn *c, size_t n)
+{
+	return c->mem.held + n > conn_limits.conn_buffer ||
+	    mem_total.held + n > conn_limits.total_buffer;
 }
 
 /* Bytes the current partial frame still needs; 0 if unknown. */
@@ -493,7 +545,7 @@ conn_read(struct conn *c)
 
 	if (c->raw.len > 0 && (need = frame_need(c)) > 0) {
 		if ((p = bq_reserve(&c->raw, need, CONN_MAX_RAW)) == NULL) {
-			conn_fail(c, "frame too large");
+			conn_nomem(c, "frame too large");
 			return -1;
 		}
 		if ((n = read(c->fd, p, need)) <= 0)
@@ -512,7 +564,7 @@ conn_read(struct conn *c)
 	c->last_io = mono_now();
 	if (c->raw.len > 0) {
 		if (bq_append(&c->raw, scratch, n, CONN_MAX_RAW) == -1) {
-			conn_fail(c, "frame too large");
+			conn_nomem(c, "frame too large");
 			return -1;
 		}
 		used = conn_input(c, c->raw.data + c->raw.off, c->raw.len,
@@ -524,7 +576,7 @@ conn_read(struct conn *c)
 		if (!gone && used < (size_t)n &&
 		    bq_append(&c->raw, scratch + used, n - used,
 		    CONN_MAX_RAW) == -1) {
-			conn_fail(c, "frame too large");
+			conn_nomem(c, "frame too large");
 			return -1;
 		}
 	}
@@ -545,7 +597,7 @@ conn_send(struct conn *c)
 	int	 was = conn_congested(c);
 
 	if (conn_seal(c) == -1) {
-		conn_fail(c, "output queue full");
+		conn_nomem(c, "output queue full");
 		return -1;
 	}
 	if ((len = c->out.len) == 0)
@@ -604,9 +656,52 @@ conn_io(int fd, short event, void *arg)
 		return;
 	}
 	conn_flush(c);
+	conn_reclaim();
 }
 
-/* Once a second: handshake deadlines. */
+/*
+ * Over the engine's budget: the connections holding the most are closed
+ * until it is under again.
+ */
+void
+conn_reclaim(void)
+{
+	struct conn	*c, *most;
+
+	if (mem_total.held > counters.mem_peak)
+		counters.mem_peak = mem_total.held;
+	while (mem_total.held > conn_limits.total_buffer) {
+		most = NULL;
+		TAILQ_FOREACH(c, &conns, entry)
+			if (most == NULL || c->mem.held > most->mem.held)
+				most = c;
+		if (most == NULL || most->mem.held == 0)
+			return;
+		counters.mem_reclaimed++;
+		log_limited(&ll_mem, LOG_INFO, "connection %u holds %zu KiB "
+		    "and the engine is over its budget of %zu KiB: closing it",
+		    most->id, most->mem.held >> 10,
+		    conn_limits.total_buffer >> 10);
+		conn_close(most, "over the engine's memory budget");
+	}
+}
+
+/* Congested for too long: the peer does not read what it asked for. */
+static void
+conn_stall_check(struct conn *c, void *arg)
+{
+	time_t	 now = *(time_t *)arg;
+
+	if (c->stalled == 0 || now - c->stalled < conn_limits.stalled_timeout)
+		return;
+	counters.mem_stalled++;
+	log_limited(&ll_mem, LOG_INFO, "connection %u has not read %zu KiB "
+	    "of output in %lld s: closing it", c->id, c->out.len >> 10,
+	    (long long)(now - c->stalled));
+	conn_close(c, "the peer does not read");
+}
+
+/* Once a second: handshake deadlines, peers not reading, the budget. */
 void
 conn_sweep(time_t now)
 {
@@ -622,6 +717,8 @@ conn_sweep(time_t now)
 		    "connection %u: handshake timed out", c->id);
 		conn_close(c, "handshake timed out");
 	}
+	conn_walk(conn_stall_check, &now);
+	conn_reclaim();
 }
 
 /*

@@ -11,6 +11,7 @@
  */
 #include <sys/types.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 #include "envelope.h"
 #include "log.h"
 #include "noisepb.h"
+
+#define ENGINE_TRIM_AFTER	(4 * 1024 * 1024)	/* bytes buffered */
+#define ENGINE_MMAP_THRESHOLD	(512 * 1024)
 
 static struct {
 	struct timespec		 started;
@@ -351,6 +355,10 @@ engine_limits(const struct reconf_engine *lim)
 	conn_limits.max_per_ip = lim->max_per_ip;
 	conn_limits.conns_per_minute = lim->conns_per_minute;
 	conn_limits.relay_hop = lim->relay_enabled && lim->hop_enabled;
+	conn_limits.stream_buffer = lim->stream_buffer;
+	conn_limits.conn_buffer = lim->conn_buffer;
+	conn_limits.total_buffer = lim->total_buffer;
+	conn_limits.stalled_timeout = lim->stalled_timeout / 1000;
 }
 
 /* An entry of a list: into the array of the pending configuration. */
@@ -498,8 +506,27 @@ engine_goaway(struct conn *c)
 static void
 engine_flush(struct conn *c, void *arg)
 {
+	if (c->state == CS_OPEN)
+		yamux_regrant(c);
 	if (c->framing || c->out.len > 0)
 		conn_flush(c);
+}
+
+/*
+ * After a peak of buffered data has gone, the heap is handed back to
+ * the system: freed buffers would otherwise stay in the process.
+ */
+static void
+engine_trim(void)
+{
+	static size_t	 high;
+
+	if (mem_total.held > high)
+		high = mem_total.held;
+	if (high >= ENGINE_TRIM_AFTER && mem_total.held < high / 8) {
+		malloc_trim(0);
+		high = mem_total.held;
+	}
 }
 
 static void
@@ -515,6 +542,7 @@ engine_sweep(int fd, short event, void *arg)
 	relay_sweep(now);
 	rclient_sweep(now);
 	conn_walk(engine_flush, NULL);
+	engine_trim();
 	evtimer_add(&engine.ev_sweep, &tv);
 }
 
@@ -536,6 +564,18 @@ engine_status(struct ctl_proc *p)
 		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 		    strlen(p->detail), "; %llu store updates dropped",
 		    (unsigned long long)counters.store_dropped);
+	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+	    strlen(p->detail), "; buffered %zu KiB, peak %zu, budget %zu",
+	    mem_total.held >> 10, counters.mem_peak >> 10,
+	    conn_limits.total_buffer >> 10);
+	if (counters.mem_streams_reset + counters.mem_stalled +
+	    counters.mem_reclaimed + counters.mem_alloc_failed > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; over budget: %llu streams reset, "
+		    "%llu closed", (unsigned long long)
+		    counters.mem_streams_reset, (unsigned long long)
+		    (counters.mem_stalled + counters.mem_reclaimed +
+		    counters.mem_alloc_failed));
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
@@ -627,6 +667,8 @@ engine_main(int argc, char *argv[])
 	control_set_requests(requests);
 	dial_set_hooks(&dial_hooks);
 	rclient_set_hooks(&rclient_hooks);
+	/* big output queues in their own mappings, returned when freed */
+	mallopt(M_MMAP_THRESHOLD, ENGINE_MMAP_THRESHOLD);
 	child_start(&engine_child, argc, argv);
 	evtimer_set(&engine.ev_sweep, engine_sweep, NULL);
 	evtimer_add(&engine.ev_sweep, &tv);

@@ -59,7 +59,6 @@
 
 #define YAMUX_WINDOW		(256 * 1024)
 #define YAMUX_HDRLEN		12
-#define YAMUX_MAX_OUTBUF	(256 * 1024)	/* per stream, waiting */
 #define YAMUX_KEEPALIVE		30		/* seconds idle */
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
@@ -143,6 +142,7 @@ struct yamux {
 	uint32_t		 body_left;
 	int			 body_type;
 	int			 goaway;
+	int			 held;		/* window updates held back */
 	uint32_t		 ping_out;
 	struct timespec		 ping_sent;
 };
@@ -197,6 +197,8 @@ struct conn {
 	uint16_t		 port;		/* while a name resolves */
 	uint32_t		 walk;		/* conn_walk that saw it */
 	int			 heard;		/* a frame came after the upgrade */
+	struct bq_acct		 mem;		/* its queues and its streams' */
+	time_t			 stalled;	/* congested since, or 0 */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -257,6 +259,10 @@ struct conn_limits {
 	int		 max_per_ip;		/* accepted from one address */
 	int64_t		 conns_per_minute;	/* per address; 0: no limit */
 	int		 relay_hop;		/* relay.enabled, hop.enabled */
+	size_t		 stream_buffer;		/* output a stream may queue */
+	size_t		 conn_buffer;		/* all a connection holds */
+	size_t		 total_buffer;		/* all connections together */
+	time_t		 stalled_timeout;	/* seconds congested */
 };
 
 /*
@@ -290,6 +296,13 @@ struct engine_counters {
 	uint64_t	 refused_banned;
 	uint64_t	 refused_limit;
 	uint64_t	 store_dropped;	/* updates the store had no room for */
+	uint64_t	 mem_streams_reset;	/* data over a budget */
+	uint64_t	 mem_windows_held;	/* window updates held back */
+	uint64_t	 mem_reads_paused;	/* peers not reading our output */
+	uint64_t	 mem_stalled;		/* closed: not reading in time */
+	uint64_t	 mem_reclaimed;		/* closed: the engine's budget */
+	uint64_t	 mem_alloc_failed;	/* closed: no memory */
+	size_t		 mem_peak;		/* most ever buffered */
 };
 
 /*
@@ -312,6 +325,7 @@ struct engine_identity {
 };
 
 extern struct connlist		 conns;
+extern struct bq_acct		 mem_total;	/* every connection's */
 extern struct conn_limits	 conn_limits;
 extern struct engine_counters	 counters;
 extern struct engine_identity	 ident;
@@ -330,6 +344,8 @@ int		 conn_write_raw(struct conn *, const void *, size_t);
 int		 conn_write(struct conn *, const void *, size_t);
 void		 conn_flush(struct conn *);
 int		 conn_congested(const struct conn *);
+int		 conn_over_budget(const struct conn *, size_t);
+void		 conn_reclaim(void);
 void		 conn_update_events(struct conn *);
 void		 conn_sweep(time_t);
 int		 conn_count(void);
@@ -372,6 +388,7 @@ void		 yamux_goaway(struct conn *, uint32_t);
 void		 yamux_free(struct conn *);
 void		 yamux_keepalive(struct conn *, time_t);
 void		 yamux_send_pending(struct conn *);
+void		 yamux_regrant(struct conn *);
 
 /* stream.c */
 const struct proto *proto_find(const char *);

@@ -57,15 +57,24 @@ ping_done(uint32_t ctl, const char *err)
 		control_end(ctl);
 }
 
-/* Server side: echo what has come, as far as the peer reads it. */
+/*
+ * Server side: echo what has come while the echo can go out at once.
+ * Otherwise the input is left unread, so the peer's window closes: an
+ * echo never waits in our memory for a peer that does not read.
+ */
 static void
 ping_echo(struct stream *s)
 {
 	size_t	 n;
 
-	while (s->in.len >= PING_LEN && stream_writable(s)) {
+	while (s->in.len >= PING_LEN && s->out.len == 0 &&
+	    stream_writable(s)) {
 		n = s->in.len < PING_ECHO_MAX ? s->in.len : PING_ECHO_MAX;
+		if (n > s->send_window)
+			n = s->send_window;
 		n -= n % PING_LEN;
+		if (n == 0)
+			return;
 		if (stream_write(s, bq_ptr(&s->in), n) == -1) {
 			stream_reset(s);
 			return;

@@ -12,6 +12,11 @@ struct engine_counters	 counters;
 /* as the engine has them before the first configuration */
 struct conn_limits	 conn_limits = {
 	.max_streams = 256,
-	.upgrade_timeout = 10
+	.upgrade_timeout = 10,
+	.stream_buffer = 256 * 1024,
+	.conn_buffer = 4 * 1024 * 1024,
+	.total_buffer = 32 * 1024 * 1024,
+	.stalled_timeout = 30
 };
+struct bq_acct		 mem_total;
 struct engine_identity	 ident;

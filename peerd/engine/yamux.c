@@ -95,6 +95,8 @@ stream_new(struct conn *c, uint32_t id)
 		return NULL;
 	s->conn = c;
 	s->id = id;
+	s->in.acct = &c->mem;
+	s->out.acct = &c->mem;
 	s->send_window = YAMUX_WINDOW;
 	s->recv_window = YAMUX_WINDOW;
 	s->opened = mono_now();
@@ -174,7 +176,8 @@ int
 stream_writable(const struct stream *s)
 {
 	return !(s->flags & (ST_LOCAL_FIN | ST_RESET)) &&
-	    s->out.len < YAMUX_MAX_OUTBUF && !conn_congested(s->conn);
+	    s->out.len < conn_limits.stream_buffer &&
+	    !conn_congested(s->conn);
 }
 
 /* Returns 0, or -1 when the stream is closed or its queue full. */
@@ -200,7 +203,7 @@ stream_write(struct stream *s, const void *data, size_t len)
 		d += n;
 		len -= n;
 	}
-	return bq_append(&s->out, d, len, YAMUX_MAX_OUTBUF);
+	return bq_append(&s->out, d, len, conn_limits.stream_buffer);
 }
 
 /* One circuit relay message, framed by circuit.c, for relay and client. */
@@ -216,15 +219,46 @@ stream_write_msg(struct stream *s, const uint8_t *msg, size_t len)
 }
 
 static void
+stream_grant(struct stream *s)
+{
+	y_send(s->conn, Y_WINDOW, 0, s->id, s->unacked);
+	s->recv_window += s->unacked;
+	s->unacked = 0;
+}
+
+/*
+ * Window updates are the only way a peer is slowed: while the
+ * connection or the engine is over budget they are held back.
+ */
+static void
 stream_credit(struct stream *s, size_t n)
 {
 	s->unacked += n;
-	if (s->unacked >= YAMUX_WINDOW / 2 &&
-	    !(s->flags & (ST_REMOTE_FIN | ST_RESET))) {
-		y_send(s->conn, Y_WINDOW, 0, s->id, s->unacked);
-		s->recv_window += s->unacked;
-		s->unacked = 0;
+	if (s->unacked < YAMUX_WINDOW / 2 ||
+	    (s->flags & (ST_REMOTE_FIN | ST_RESET)))
+		return;
+	if (conn_over_budget(s->conn, 0)) {
+		if (!s->conn->mux.held)
+			counters.mem_windows_held++;
+		s->conn->mux.held = 1;
+		return;
 	}
+	stream_grant(s);
+}
+
+/* The updates held back, once there is room again. */
+void
+yamux_regrant(struct conn *c)
+{
+	struct stream	*s;
+
+	if (!c->mux.held || c->state != CS_OPEN || conn_over_budget(c, 0))
+		return;
+	c->mux.held = 0;
+	TAILQ_FOREACH(s, &c->mux.streams, entry)
+		if (s->unacked >= YAMUX_WINDOW / 2 &&
+		    !(s->flags & (ST_REMOTE_FIN | ST_RESET)))
+			stream_grant(s);
 }
 
 /* The protocol has used n bytes of input: grant the window back. */
@@ -288,6 +322,31 @@ y_error(struct conn *c, const char *what)
 	return -1;
 }
 
+/* Whether data for s may have to wait in s->in rather than go on. */
+static int
+stream_must_hold(const struct stream *s)
+{
+	return s->in.len > 0 || !(s->flags & ST_NEGOTIATED) ||
+	    s->proto == NULL || s->proto->direct == NULL;
+}
+
+/* Data that would put the connection or the engine over budget. */
+static struct stream *
+stream_refuse(struct stream *s, size_t len)
+{
+	static struct log_limit	 ll = LOG_LIMIT("streams over a memory "
+				    "budget");
+	struct conn		*c = s->conn;
+
+	counters.mem_streams_reset++;
+	log_limited(&ll, LOG_INFO, "connection %u stream %u: %zu bytes "
+	    "would put it (%zu KiB) or the engine (%zu KiB) over its "
+	    "budget: resetting the stream", c->id, s->id, len,
+	    c->mem.held >> 10, mem_total.held >> 10);
+	stream_reset(s);
+	return NULL;
+}
+
 /* A SYN from the remote: a new inbound stream, if we take it. */
 static int
 stream_accept(struct conn *c, uint32_t id, struct stream **sp)
@@ -323,6 +382,9 @@ frame_data(struct conn *c, int flags, uint32_t id, uint32_t len)
 		s = stream_lookup(c, id);
 	if (s != NULL && len > s->recv_window)
 		return y_error(c, "data beyond the receive window");
+	if (s != NULL && len > 0 && stream_must_hold(s) &&
+	    conn_over_budget(c, len))
+		s = stream_refuse(s, len);
 	if (s == NULL && len > Y_DISCARD_MAX)
 		return y_error(c, "oversized data frame");
 	if (s != NULL)
@@ -409,9 +471,15 @@ frame_body(struct conn *c, const uint8_t *buf, size_t n)
 		buf += used;
 		n -= used;
 	}
-	if (n > 0 && !(s->flags & ST_REMOTE_FIN) &&
-	    bq_append(&s->in, buf, n, 2 * YAMUX_WINDOW) == 0)
+	if (n > 0 && !(s->flags & ST_REMOTE_FIN)) {
+		if (bq_append(&s->in, buf, n, YAMUX_WINDOW) == -1) {
+			counters.mem_alloc_failed++;
+			stream_reset(s);
+			c->mux.body_stream = NULL;
+			return;
+		}
 		up.input(s);
+	}
 	if (c->mux.body_left == 0) {
 		c->mux.body_stream = NULL;
 		apply_flags(c, id, c->mux.body_type);
@@ -465,6 +533,7 @@ yamux_send_pending(struct conn *c)
 		if (conn_congested(c))
 			break;
 	}
+	yamux_regrant(c);
 }
 
 void

@@ -39,12 +39,16 @@ static uint8_t		 stub_record[] = "a signed peer record";
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 struct engine_counters	 counters;
 struct conn_limits	 conn_limits;
+struct bq_acct		 mem_total;
 struct engine_identity	 ident;
 
 time_t			 stub_now = 1000;
 int			 stub_congested;
 int			 stub_max_streams = 16;
 size_t			 stub_out_max = CONN_MAX_OUT;
+size_t			 stub_stream_buffer = 256 * 1024;
+size_t			 stub_conn_buffer = 4 * 1024 * 1024;
+size_t			 stub_total_buffer = 32 * 1024 * 1024;
 struct bq		 stub_out;
 int			 stub_closed;
 char			 stub_close_reason[256];
@@ -152,7 +156,11 @@ stub_conn_open(enum conn_dir dir)
 	c->have_peer = 1;
 	c->started = c->last_io = stub_now;
 	c->state = CS_OPEN;
+	c->mem.up = &mem_total;
 	conn_limits.max_streams = stub_max_streams;
+	conn_limits.stream_buffer = stub_stream_buffer;
+	conn_limits.conn_buffer = stub_conn_buffer;
+	conn_limits.total_buffer = stub_total_buffer;
 	yamux_init(c);
 	cur = c;
 	return c;
@@ -174,6 +182,9 @@ stub_reset(void)
 	stub_congested = 0;
 	stub_max_streams = 16;
 	stub_out_max = CONN_MAX_OUT;
+	stub_stream_buffer = 256 * 1024;
+	stub_conn_buffer = 4 * 1024 * 1024;
+	stub_total_buffer = 32 * 1024 * 1024;
 	stub_closed = 0;
 	stub_close_reason[0] = '\0';
 	stub_ping_replies = 0;
@@ -301,6 +312,13 @@ int
 conn_congested(const struct conn *c)
 {
 	return stub_congested || stub_out.len >= stub_out_max / 2;
+}
+
+int
+conn_over_budget(const struct conn *c, size_t n)
+{
+	return c->mem.held + n > conn_limits.conn_buffer ||
+	    mem_total.held + n > conn_limits.total_buffer;
 }
 
 /* listen.c */

@@ -19,6 +19,7 @@ extern time_t		 stub_now;	/* mono_now() */
 extern int		 stub_congested;	/* conn_congested() forced */
 extern int		 stub_max_streams;	/* conn_limits, at open */
 extern size_t		 stub_out_max;	/* CONN_MAX_OUT, or smaller */
+extern size_t		 stub_stream_buffer, stub_conn_buffer, stub_total_buffer;
 extern struct bq	 stub_out;	/* everything conn_write() took */
 extern int		 stub_closed;	/* connections closed */
 extern char		 stub_close_reason[256];

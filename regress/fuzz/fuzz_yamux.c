@@ -5,7 +5,8 @@
  *
  * Input: one setup byte, then operations.  Bit 0 of the setup byte makes
  * the connection outbound, bit 1 starts identify as upgrade_open() does,
- * bits 2-3 pick the stream limit, bit 4 a small output queue.  An
+ * bits 2-3 pick the stream limit, bit 4 a small output queue, bit 5 a
+ * small connection budget, bit 6 a small engine budget.  An
  * operation byte below 0xc0 is followed by a chunk of yamux input of
  * (b + 1) bytes (b < 0x80) or ((b & 0x3f) + 1) * 128 bytes, so frames
  * are cut anywhere, as Noise frames would cut them; 0xc0 and up are
@@ -28,6 +29,7 @@
 #define OP_GOAWAY	0xc6	/* yamux_goaway(), as disconnect does */
 #define OP_TIMER	0xc7	/* fire pending timer number arg */
 #define OP_CLOCK	0xc8	/* +arg seconds */
+#define OP_REGRANT	0xc9	/* yamux_regrant(), as the sweep does */
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -46,6 +48,7 @@ invariants(struct conn *c)
 {
 	struct stream	*s;
 	uint32_t	 n = 0;
+	size_t		 held = c->raw.cap + c->out.cap + c->mspt.cap;
 	int		 body = c->mux.body_stream == NULL ||
 			    c->mux.body_left == 0;
 
@@ -53,7 +56,7 @@ invariants(struct conn *c)
 		n++;
 		check(s->conn == c, "stream of another connection");
 		check(stream_lookup(c, s->id) == s, "duplicate stream ID");
-		check(s->out.len <= YAMUX_MAX_OUTBUF, "output over bound");
+		check(s->out.len <= conn_limits.stream_buffer, "output over bound");
 		check((uint64_t)s->recv_window + s->unacked + s->in.len <=
 		    YAMUX_WINDOW, "receive window accounting");
 		check((s->flags & ST_OUTBOUND) ?
@@ -62,7 +65,10 @@ invariants(struct conn *c)
 		    "stream ID parity");
 		if (s == c->mux.body_stream)
 			body = 1;
+		held += s->in.cap + s->out.cap;
 	}
+	check(c->mem.held == held && mem_total.held == held,
+	    "memory accounting");
 	check(n == c->mux.nstreams, "stream count");
 	check(n <= (uint32_t)stub_max_streams, "stream limit");
 	check(body, "data frame body for a stream that is gone");
@@ -88,6 +94,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stub_max_streams = limits[(setup >> 2) & 3];
 	if (setup & 0x10)
 		stub_out_max = 64 * 1024;
+	if (setup & 0x20)
+		stub_conn_buffer = 64 * 1024;
+	if (setup & 0x40)
+		stub_total_buffer = 1024 * 1024;
 	c = stub_conn_open(setup & 1 ? CONN_OUTBOUND : CONN_INBOUND);
 	if (setup & 2)
 		identify_start(c);
@@ -137,6 +147,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case OP_DRAIN:
 				stub_drain();
 				break;
+			case OP_REGRANT:
+				yamux_regrant(c);
+				break;
 			case OP_GOAWAY:
 				yamux_goaway(c, 0);
 				break;
@@ -154,5 +167,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			invariants(c);
 	}
 	stub_reset();
+	check(mem_total.held == 0, "memory left after the connection");
 	return 0;
 }
