@@ -51,6 +51,13 @@ static struct {
 	size_t			 allowcap, blockcap;
 } rd;
 
+/* Whole counts of what the log may show only a sample of. */
+static struct {
+	uint64_t	 rsvps_refused;
+	uint64_t	 circuits_refused;
+	uint64_t	 acct_dropped;
+} counts;
+
 static struct policy_time
 relayd_now(void)
 {
@@ -116,6 +123,7 @@ log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
 	static struct log_limit	 ll = LOG_LIMIT("reservation_refused");
 	char			 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
+	counts.rsvps_refused++;
 	log_limited(&ll, pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
 	    fmt_peer(peer, p, sizeof(p)), fmt_ip(ip, a, sizeof(a)), why,
 	    circuit_status_name(status));
@@ -189,6 +197,7 @@ account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
 	struct store_acct	 a;
 
 	if (!child_has_room(PROC_STORED)) {
+		counts.acct_dropped++;
 		log_limited(&ll, LOG_WARNING,
 		    "accounting update dropped: stored is behind");
 		return;
@@ -383,11 +392,13 @@ relayd_connect(struct imsg *imsg)
 		log_info("circuit_opened id=%u src=%s dst=%s", res.circuit,
 		    fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)));
-	else
-		log_limited(&ll, LOG_INFO, "circuit_refused src=%s dst=%s reason=%s status=%s",
-		    fmt_peer(&req.src, s, sizeof(s)),
+	else {
+		counts.circuits_refused++;
+		log_limited(&ll, LOG_INFO, "circuit_refused src=%s dst=%s "
+		    "reason=%s status=%s", fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)), why,
 		    circuit_status_name(res.status));
+	}
 	child_compose(PROC_ENGINE, IMSG_RELAY_CONNECT_RES,
 	    imsg_get_id(imsg), -1, &res, sizeof(res));
 	return 0;
@@ -585,6 +596,14 @@ relayd_status(struct ctl_proc *p)
 	    pol->enabled ? "on" : "off", pol->hop ? "on" : "off",
 	    pol->nrsvps, (long long)pol->rsvp_max, pol->ncircuits,
 	    (long long)pol->rsvp_ttl, pol->nallow, pol->nblock);
+	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+	    strlen(p->detail), "; refused %llu reservations, %llu circuits",
+	    (unsigned long long)counts.rsvps_refused,
+	    (unsigned long long)counts.circuits_refused);
+	if (counts.acct_dropped > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; %llu accounting updates dropped",
+		    (unsigned long long)counts.acct_dropped);
 }
 
 static int

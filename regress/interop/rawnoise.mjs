@@ -36,6 +36,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import url from 'node:url';
 
 const TIMEOUT = 1000 * (Number(process.env.RAWNOISE_TIMEOUT) || 20);
 const PROTOCOL_NAME = 'Noise_XX_25519_ChaChaPoly_SHA256';
@@ -856,21 +857,32 @@ async function main() {
   return dial(mode, rest[0], Number(rest[1]), rest[2], opts);
 }
 
-// a last resort, should some wait not be bounded
-const guard = setTimeout(() => {
-  emit({ event: 'error', step: 'guard', message: 'still running after ' +
-    `${4 * TIMEOUT / 1000} s` });
-  process.exit(1);
-}, 4 * TIMEOUT);
-guard.unref();
+// The pieces regress/interop/attack.mjs builds its clients from.
+export {
+  Fail, NoiseXXInitiator, SecureChannel, SocketReader, Yamux, checkPayload,
+  connect, emit, frame, makeIdentity, makePayload, msEncode, msExpect,
+  msRead, pbBytes, pbParse, pbVarint, readFrame, uvarint, yHeader, base58,
+  MSS, NOISE, YAMUX, PING, Y_DATA, Y_WINDOW, Y_PING, Y_GOAWAY, F_SYN, F_ACK,
+  F_FIN, F_RST,
+};
 
-main().then(rc => {
-  process.exit(rc);
-}, e => {
-  const out = { event: 'error', step: e.step || 'internal',
-    message: e.message };
-  Object.assign(out, e.extra || {});
-  if (!(e instanceof Fail)) out.stack = String(e.stack);
-  emit(out);
-  process.exit(1);
-});
+if (import.meta.url === url.pathToFileURL(process.argv[1]).href) {
+  // a last resort, should some wait not be bounded
+  const guard = setTimeout(() => {
+    emit({ event: 'error', step: 'guard', message: 'still running after ' +
+      `${4 * TIMEOUT / 1000} s` });
+    process.exit(1);
+  }, 4 * TIMEOUT);
+  guard.unref();
+
+  main().then(rc => {
+    process.exit(rc);
+  }, e => {
+    const out = { event: 'error', step: e.step || 'internal',
+      message: e.message };
+    Object.assign(out, e.extra || {});
+    if (!(e instanceof Fail)) out.stack = String(e.stack);
+    emit(out);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""
+Fault tests: peerd under the attacks of issue 11, each followed by a
+check that a js-libp2p peer is still served.  Speaks TAP.
+
+  m  the memory attack: 16 connections from one address, each with 256
+     ping streams of 250,000 bytes, never reading an echo.  The engine's
+     resident memory stays under MEM_BOUND (the bound peerd(8) documents
+     for the default budgets), the budgets bite (streams reset,
+     connections closed), the log stays short, and once the attacker
+     is gone the engine is back near its idle size.
+  c  the CONNECT flood: one connection sends hop CONNECTs to fresh peer
+     IDs without reservations, 16 at a time, for 10 s: thousands are
+     refused, relayd logs at most log.rateLimit (5) of them a window
+     plus a summary, and its status keeps the whole count.
+
+Usage: fault.py BUILDDIR [m|c ...]   starts peerd as root (Suite)
+
+The attackers are regress/interop/attack.mjs (node:crypto, no npm
+package); the js-libp2p peer is regress/interop/node.mjs.  Every address
+is on 127.0.0.1.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+from suite import (Suite, TAP, wait_value, parse_events, kill,  # noqa: E402
+                   js_ready, exit_on_signals, need_root, temp_base,
+                   check_args, run_check, nothing_left, JSDIR)
+
+MEM_BOUND = 64 * 1024 * 1024	# peerd(8): the engine under this attack
+BUDGET = 32 * 1024 * 1024	# connectionManager.maxBuffer, the default
+CONN_BUDGET = 4 * 1024 * 1024	# connectionManager.maxConnectionBuffer
+STALLED = 10			# connectionManager.stalledTimeout here, s
+BURST = 5			# log.rateLimit, the default
+WINDOW = 10			# seconds of a rate-limit window
+
+t = TAP()
+PROCS = []
+
+
+def rss(pid):
+    """Resident memory of pid in bytes, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def engine_pid(s):
+    for p in s.status_json()["processes"]:
+        if p["name"] == "engine":
+            return p["pid"]
+    return None
+
+
+def spawn(args, node=("node",)):
+    p = subprocess.Popen(list(node) + list(args), cwd=JSDIR,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    PROCS.append(p)
+    return p
+
+
+def finish(p, timeout):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, err = p.communicate()
+        err += "\nfault.py: killed after %d s" % timeout
+    ev = [e for e in parse_events(out) if e.get("event") == "done"]
+    return (ev[-1] if ev else {}), err
+
+
+def served(s, peer_id, what):
+    """A js-libp2p node dials peerd and pings it."""
+    p = spawn(["node.mjs", "ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s"
+               % (s.port, peer_id), "2"],
+              node=("node", "--import", "./polyfill.mjs"))
+    try:
+        out, err = p.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, err = p.communicate()
+    pings = [e for e in parse_events(out) if e.get("event") == "ping"]
+    if not t.ok(p.returncode == 0 and pings,
+                "%s: a js-libp2p peer still dials and pings peerd "
+                "(exit %s, %d pings)" % (what, p.returncode, len(pings))):
+        for line in (out + err).strip().splitlines()[-10:]:
+            t.diag("js: " + line)
+
+
+def log_since(s, mark):
+    return s.log()[mark:].splitlines()
+
+
+def check_memory(s, peer_id):
+    pid = engine_pid(s)
+    idle = wait_value(lambda: rss(pid), lambda v: v is not None)[1] or 0
+    t.diag("engine pid %d, idle resident memory %d KiB" % (pid, idle >> 10))
+    mark = len(s.log())
+    p = spawn(["attack.mjs", "pingflood", "127.0.0.1", str(s.port),
+               peer_id, "16", "256", "250000", str(STALLED + 10)])
+    most = 0
+    while p.poll() is None:
+        v = rss(pid)
+        if v is None:
+            break
+        most = max(most, v)
+        time.sleep(0.05)
+    done, err = finish(p, 60)
+    t.diag("attacker: %s" % done)
+    if not t.ok(done.get("connected") == 16,
+                "the attacker had its 16 connections: %s" % done):
+        t.diag(err.strip()[-800:])
+    t.ok(done.get("sent", 0) >= 64 * 1024 * 1024,
+         "peerd took %d MiB from it (so without budgets it would have "
+         "held that much)" % (done.get("sent", 0) >> 20))
+    t.ok(rss(pid) is not None and s.proc.poll() is None,
+         "the engine (pid %d) is still running" % pid)
+    t.ok(0 < most <= MEM_BOUND,
+         "the engine's resident memory stayed within %d MiB: at most "
+         "%.1f MiB (idle %.1f)" % (MEM_BOUND >> 20, most / 1048576.0,
+                                   idle / 1048576.0))
+    detail = s.detail("engine")
+    m = re.search(r"peak (\d+), budget (\d+)", detail)
+    t.ok(m is not None and int(m.group(2)) == BUDGET >> 10 and
+         int(m.group(1)) <= (BUDGET + CONN_BUDGET) >> 10,
+         "what it buffered peaked within maxBuffer plus one connection's "
+         "budget: %s" % (m.group(0) if m else detail))
+    m = re.search(r"over budget: (\d+) streams reset, (\d+) closed", detail)
+    t.ok(m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0,
+         "the budgets bit: %s" % (m.group(0) if m else detail))
+    t.ok(done.get("closedByPeer", 0) > 0,
+         "peerd closed connections that did not read (%s of 16)"
+         % done.get("closedByPeer"))
+    ok, back = wait_value(lambda: rss(pid),
+                          lambda v: v is not None and
+                          v <= idle + 8 * 1048576, timeout=30)
+    t.ok(ok,
+         "after the attack the engine is back near its idle size: %s KiB "
+         "(idle %d KiB)" % (None if back is None else back >> 10,
+                            idle >> 10))
+    lines = log_since(s, mark)
+    t.ok(len(lines) <= 200,
+         "the log took %d lines for the whole attack" % len(lines))
+    t.ok(any("similar lines suppressed" in ln for ln in lines),
+         "and says how many it held back")
+    served(s, peer_id, "after the memory attack")
+
+
+def check_connect_flood(s, peer_id):
+    mark = len(s.log())
+    start = time.monotonic()
+    p = spawn(["attack.mjs", "connectflood", "127.0.0.1", str(s.port),
+               peer_id, "16", "10"])
+    done, err = finish(p, 60)
+    elapsed = time.monotonic() - start
+    t.diag("attacker: %s" % done)
+    refused = done.get("refused", 0)
+    if not t.ok(refused >= 1000,
+                "%d CONNECTs to peers without a reservation were refused "
+                "in %.0f s" % (refused, elapsed)):
+        t.diag(err.strip()[-800:])
+    windows = int(elapsed // WINDOW) + 2
+    lines = [ln for ln in log_since(s, mark) if "circuit_refused" in ln]
+    t.ok(0 < len(lines) <= BURST * windows,
+         "relayd logged %d of them, at most %d in each %d s" %
+         (len(lines), BURST, WINDOW))
+    _, summary = wait_value(
+        lambda: [ln for ln in log_since(s, mark)
+                 if re.search(r"\d+ similar lines suppressed in \d+ "
+                              r"seconds: circuit_refused", ln)],
+        lambda v: len(v) > 0, timeout=WINDOW + 5)
+    t.ok(summary, "and how many it held back: %s" % summary[:1])
+    m = re.search(r"refused \d+ reservations, (\d+) circuits",
+                  s.detail("relayd"))
+    t.ok(m is not None and int(m.group(1)) >= refused,
+         "relayd's status counts them all: %s (the attacker saw %d)"
+         % (m.group(0) if m else s.detail("relayd"), refused))
+    served(s, peer_id, "after the CONNECT flood")
+
+
+def main():
+    build, which = check_args(__doc__, "mc")
+    exit_on_signals()
+    need_root(t, "fault tests against peerd")
+    base = temp_base("peerd-fault-")
+    s = None
+    try:
+        if not js_ready(t, "fault tests with js-libp2p"):
+            return
+        s = Suite(build, os.path.join(base, "peerd"))
+        s.prepare()
+        s.write_conf("connectionManager:\n  stalledTimeout: %d\n"
+                     % (STALLED * 1000))
+        if not t.ok(s.start(), "peerd starts"):
+            return
+        peer_id = s.status_json()["peerId"]
+        if "m" in which:
+            run_check(t, "m", lambda: check_memory(s, peer_id))
+        if "c" in which:
+            run_check(t, "c", lambda: check_connect_flood(s, peer_id))
+        t.ok(s.proc.poll() is None, "peerd is still running")
+    finally:
+        for p in PROCS:
+            kill(p)
+        if s is not None:
+            if t.failed:
+                for line in s.log().strip().splitlines()[-30:]:
+                    t.diag("peerd: " + line)
+            s.stop()
+        Suite.cleanup_all()
+        nothing_left(t, PROCS)
+        shutil.rmtree(base, ignore_errors=True)
+        sys.exit(t.done())
+
+
+if __name__ == "__main__":
+    main()
