@@ -44,6 +44,7 @@ static const char full_yaml[] =
 	"  listen: \"[::1]:9000\"\n"
 	"log:\n"
 	"  format: json\n"
+	"  rateLimit: 0\n"
 	"  facility: local3\n"
 	"user: peerd_user\n"
 	"keyUser: peerkey-1\n"
@@ -75,6 +76,10 @@ static const char full_yaml[] =
 	"  protected: [" ID_GO "]\n"
 	"  dialBackoffMin: 100\n"
 	"  dialBackoffMax: 86400000\n"
+	"  maxStreamBuffer: 65536\n"
+	"  maxConnectionBuffer: 1048576\n"
+	"  maxBuffer: 8388608\n"
+	"  stalledTimeout: 5000\n"
 	"gossipSub:\n"
 	"  enabled: true\n"
 	"  topics:\n"
@@ -156,6 +161,18 @@ static const struct {
 	    "  dialBackoffMin: 60001\n", "t:2:19: ", "is greater than" },
 	{ "backoff max below range", "connectionManager:\n"
 	    "  dialBackoffMax: 999\n", "t:2:19: ", "from 1000 to 86400000" },
+	{ "connection budget above the engine's", "connectionManager:\n"
+	    "  maxConnectionBuffer: 67108864\n", "t:2:24: ",
+	    "maxConnectionBuffer (67108864) is greater than "
+	    "connectionManager.maxBuffer (33554432)" },
+	{ "stream budget above the connection's", "connectionManager:\n"
+	    "  maxStreamBuffer: 8388608\n", "t:2:20: ",
+	    "maxStreamBuffer (8388608) is greater than "
+	    "connectionManager.maxConnectionBuffer (4194304)" },
+	{ "stalled timeout below range", "connectionManager:\n"
+	    "  stalledTimeout: 999\n", "t:2:19: ", "from 1000 to 3600000" },
+	{ "log rate limit negative", "log:\n  rateLimit: -1\n", "t:2:14: ",
+	    "from 0 to 1000000" },
 	{ "maxPeers below range", "store:\n  maxPeers: 15\n", "t:2:13: ",
 	    "from 16 to 10000000" },
 	{ "bad protected peer ID", "connectionManager:\n"
@@ -480,6 +497,11 @@ test_defaults(void)
 	ok(!c->gossip_enabled && c->gossip_topics.n == 0, "default gossipSub");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
+	ok(c->stream_buffer == 262144 && c->conn_buffer == 4194304 &&
+	    c->total_buffer == 33554432 && c->stalled_timeout == 30000,
+	    "default memory budgets: 256 KiB a stream, 4 MiB a connection, "
+	    "32 MiB in all, 30 s stalled");
+	ok(c->log_rate_limit == 5, "default log.rateLimit");
 	ok(c->protected_peers.text.n == 0 && c->dial_backoff_min == 1000 &&
 	    c->dial_backoff_max == 60000,
 	    "default protected peers and dial backoff");
@@ -614,6 +636,10 @@ test_parts(void)
 	    e.max_per_ip == c->max_per_ip && e.max_streams == c->max_streams &&
 	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000,
 	    "the engine's part: mode, relay switches, limits, backoff");
+	ok(e.stream_buffer == 65536 && e.conn_buffer == 1048576 &&
+	    e.total_buffer == 8388608 && e.stalled_timeout == 5000,
+	    "the engine's part: the memory budgets");
+	ok(c->log_rate_limit == 0, "log.rateLimit 0 is taken");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&
