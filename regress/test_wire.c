@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+
+#include "buf.h"
 #include "envelope.h"
 #include "identify.h"
 #include "multiaddr.h"
@@ -978,6 +981,49 @@ test_envelope(void)
 	free(rec2);
 }
 
+/* Byte queues: their bounds, their errors, and the budgets they count in. */
+static void
+test_bq(void)
+{
+	struct bq_acct	 total = { 0, NULL }, conn = { 0, &total };
+	struct bq	 a, b;
+	uint8_t		 data[1000];
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(data, 7, sizeof(data));
+	a.acct = &conn;
+	b.acct = &conn;
+	ok(bq_append(&a, data, 300, 4096) == 0 && a.len == 300 &&
+	    conn.held == a.cap && total.held == a.cap && a.cap >= 300,
+	    "an append counts what the queue allocated, at both levels "
+	    "(%zu, %zu)", conn.held, total.held);
+	ok(bq_append(&b, data, 1000, 4096) == 0 &&
+	    conn.held == a.cap + b.cap && total.held == conn.held,
+	    "two queues in one budget");
+	errno = 0;
+	ok(bq_append(&a, data, 1000, 1200) == -1 && errno == EMSGSIZE &&
+	    a.len == 300, "over its bound: -1, EMSGSIZE, nothing taken");
+	errno = 0;
+	ok(bq_reserve(&a, SIZE_MAX / 2, SIZE_MAX) == NULL && errno == ENOMEM &&
+	    a.len == 300 && conn.held == a.cap + b.cap,
+	    "no memory: NULL, ENOMEM, the count unchanged");
+	bq_consume(&a, 100);
+	ok(a.len == 200 && conn.held == a.cap + b.cap,
+	    "a partial consume keeps the allocation");
+	bq_consume(&a, 200);
+	ok(a.data == NULL && a.cap == 0 && a.acct == &conn &&
+	    conn.held == b.cap && total.held == b.cap,
+	    "emptied: freed, uncounted, still in its budget");
+	bq_free(&b);
+	ok(conn.held == 0 && total.held == 0 && b.acct == &conn,
+	    "freed: the budgets are back to 0");
+	ok(bq_append(&b, data, 10, 4096) == 0 && conn.held == b.cap &&
+	    b.cap > 0, "and the queue counts again when it grows");
+	bq_free(&b);
+	ok(total.held == 0, "all given back");
+}
+
 int
 main(void)
 {
@@ -993,5 +1039,6 @@ main(void)
 	test_identify();
 	test_noise();
 	test_envelope();
+	test_bq();
 	return tap_done();
 }

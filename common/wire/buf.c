@@ -39,9 +39,9 @@ bq_reserve(struct bq *q, size_t n, size_t max)
 		return q->data + q->len;
 	}
 	ncap = q->cap ? q->cap : 256;
-	while (ncap < need)
+	while (ncap < need && ncap <= max / 2)
 		ncap *= 2;
-	if (ncap > max)
+	if (ncap < need || ncap > max)
 		ncap = max;
 	if (q->off != 0) {
 		memmove(q->data, q->data + q->off, q->len);
