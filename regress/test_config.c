@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addrscope.h"
 #include "config.h"
 #include "log.h"
 #include "multiaddr.h"
@@ -75,6 +76,7 @@ static const char full_yaml[] =
 	"  protected: [" ID_GO "]\n"
 	"  dialBackoffMin: 100\n"
 	"  dialBackoffMax: 86400000\n"
+	"  dialPrivateAddresses: false\n"
 	"gossipSub:\n"
 	"  enabled: true\n"
 	"  topics:\n"
@@ -162,6 +164,8 @@ static const struct {
 	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
 	{ "enum facility", "log:\n  facility: kern\n", "t:2:13: ", "local7" },
+	{ "enum dialPrivateAddresses", "connectionManager:\n"
+	    "  dialPrivateAddresses: yes\n", "t:2:25: ", "auto, true, false" },
 	{ "relative path", "stateDir: relative/path\n", "t:1:11: ",
 	    "absolute" },
 	{ "relative ro path", "controlSocketReadonly: tmp/x\n", "t:1:24: ",
@@ -483,6 +487,8 @@ test_defaults(void)
 	ok(c->protected_peers.text.n == 0 && c->dial_backoff_min == 1000 &&
 	    c->dial_backoff_max == 60000,
 	    "default protected peers and dial backoff");
+	ok(c->dial_private == DIALPRIV_AUTO,
+	    "default connectionManager.dialPrivateAddresses auto");
 	ok(strcmp(config_mode_name(MODE_RELAY), "relay") == 0 &&
 	    strcmp(config_mode_name(MODE_PEER), "peer") == 0, "mode names");
 
@@ -550,6 +556,8 @@ test_full(void)
 	    peerid_is(&c->protected_peers.id[0], ID_GO) &&
 	    c->dial_backoff_min == 100 && c->dial_backoff_max == 86400000,
 	    "full connectionManager protected (parsed) and backoff");
+	ok(c->dial_private == DIALPRIV_FALSE,
+	    "full connectionManager.dialPrivateAddresses");
 	ok(c->gossip_enabled &&
 	    list_is(&c->gossip_topics, 2, "chat", "news/v1"),
 	    "full gossipSub");
@@ -612,8 +620,10 @@ test_parts(void)
 	    e.max_pending == c->max_pending &&
 	    e.upgrade_timeout == c->upgrade_timeout &&
 	    e.max_per_ip == c->max_per_ip && e.max_streams == c->max_streams &&
-	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000,
-	    "the engine's part: mode, relay switches, limits, backoff");
+	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000 &&
+	    e.dial_private == DIALPRIV_FALSE,
+	    "the engine's part: mode, relay switches, limits, backoff, "
+	    "dialPrivateAddresses");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

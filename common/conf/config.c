@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "addrscope.h"
 #include "config.h"
 #include "errbuf.h"
 #include "log.h"
@@ -121,6 +122,13 @@ static const struct kenum facilities[] = {
 	{ NULL,		0 }
 };
 
+static const struct kenum dialprivs[] = {
+	{ "auto",	DIALPRIV_AUTO },
+	{ "true",	DIALPRIV_TRUE },
+	{ "false",	DIALPRIV_FALSE },
+	{ NULL,		0 }
+};
+
 static const char *const listen_def[] = { "/ip4/127.0.0.1/tcp/4001", NULL };
 
 #define OFF(f)	offsetof(struct peerd_conf, f)
@@ -209,6 +217,8 @@ static const struct ckey keys[] = {
 	    100, 3600000, 1000, 0),
 	KINT("connectionManager.dialBackoffMax", dial_backoff_max,
 	    1000, 86400000, 60000, 0),
+	KENUM("connectionManager.dialPrivateAddresses", dial_private,
+	    dialprivs, DIALPRIV_AUTO, 0),
 	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
 	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
@@ -1364,6 +1374,7 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->max_streams = c->max_streams;
 	e->dial_backoff_min = c->dial_backoff_min;
 	e->dial_backoff_max = c->dial_backoff_max;
+	e->dial_private = c->dial_private;
 }
 
 void
