@@ -71,10 +71,10 @@ backoff_find(const struct sockaddr_storage *ss)
 }
 
 /*
- * A dial of ss may start: the wait before the next is dialBackoffMin,
+ * A dial of ss may start (0): the wait before the next is dialBackoffMin,
  * doubled with each dial until one succeeds, at most dialBackoffMax.  A
  * new address takes the slot whose wait ended first; when every slot is
- * still waiting, the dial waits too rather than forget a backoff.
+ * still waiting (-2), the dial waits too rather than forget a backoff.
  */
 static int
 backoff_take(const struct sockaddr_storage *ss)
@@ -89,7 +89,7 @@ backoff_take(const struct sockaddr_storage *ss)
 			if (backoffs[i].until < b->until)
 				b = &backoffs[i];
 		if (b->until > now)
-			return -1;
+			return -2;
 		memset(b, 0, sizeof(*b));
 		sockaddr_ip16(ss, b->ip);
 		b->port = ss->ss_family == AF_INET ?
@@ -150,13 +150,20 @@ dial_backoff(const struct sockaddr_storage *ss, char *err, size_t errlen)
 {
 	static struct log_limit	 ll = LOG_LIMIT("dials in backoff");
 	char			 addr[INET6_ADDRSTRLEN + 8];
+	int			 r;
 
-	if (backoff_take(ss) == 0)
+	if ((r = backoff_take(ss)) == 0)
 		return 0;
 	counters.dials_backed_off++;
 	sockaddr_fmt(ss, addr, sizeof(addr));
-	log_limited(&ll, LOG_INFO, "dial_backoff address=%s", addr);
-	snprintf(err, errlen, "%s was dialled less than a backoff ago", addr);
+	log_limited(&ll, LOG_INFO, "dial_backoff address=%s table=%s", addr,
+	    r == -2 ? "full" : "ok");
+	if (r == -2)
+		snprintf(err, errlen, "%d addresses were dialled less than a "
+		    "backoff ago", DIAL_BACKOFF_SLOTS);
+	else
+		snprintf(err, errlen, "%s was dialled less than a backoff ago",
+		    addr);
 	return -1;
 }
 
@@ -349,7 +356,8 @@ dial_learned(const struct multiaddr *ma, char *err, size_t errlen)
 	    maddr_to_sockaddr(ma, &ss, &len) == 0 &&
 	    dial_backoff(&ss, err, errlen) == -1)
 		return NULL;
-	if ((c = dial_maddr(ma, err, errlen)) != NULL && !c->relayed)
+	if ((c = dial_maddr(ma, err, errlen)) != NULL && !c->relayed &&
+	    c->state == CS_CONNECTING)
 		c->learned = 1;
 	return c;
 }
