@@ -68,6 +68,9 @@ struct ctl_status {
 	int32_t		 outbound_target;
 	int32_t		 min_connections;
 	int32_t		 bans;
+	int64_t		 addrs_filtered;	/* from peers: by their scope */
+	int64_t		 addrs_dropped;		/* from peers: over the cap */
+	int64_t		 dials_backed_off;	/* an address dialled lately */
 };
 
 #define CTL_TARGETLEN	1024
@@ -312,6 +315,7 @@ struct reconf_engine {
 	int64_t		 conn_buffer;		/* bytes a connection holds */
 	int64_t		 total_buffer;		/* bytes all of them hold */
 	int64_t		 stalled_timeout;	/* ms congested before close */
+	int32_t		 dial_private;		/* DIALPRIV_* of addrscope.h */
 };
 
 struct reconf_relay {

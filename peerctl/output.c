@@ -43,6 +43,9 @@ show_status(const struct ctl_status *st)
 	    "connections\n", st->network, up, st->outbound,
 	    st->outbound_target, st->min_connections);
 	printf("bans: %d\n", st->bans);
+	printf("addresses from peers: %lld filtered, %lld over the cap; "
+	    "%lld dials in backoff\n", (long long)st->addrs_filtered,
+	    (long long)st->addrs_dropped, (long long)st->dials_backed_off);
 }
 
 static void

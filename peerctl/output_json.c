@@ -74,6 +74,10 @@ json_status(const struct ctl_status *st)
 	    st->outbound, st->outbound_target, st->min_connections);
 	member("bans");
 	printf("%d", st->bans);
+	member("peerAddrs");
+	printf("{\"filtered\":%lld,\"dropped\":%lld,\"dialsBackedOff\":%lld}",
+	    (long long)st->addrs_filtered, (long long)st->addrs_dropped,
+	    (long long)st->dials_backed_off);
 }
 
 static void

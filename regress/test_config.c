@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addrscope.h"
 #include "config.h"
 #include "log.h"
 #include "multiaddr.h"
@@ -80,6 +81,7 @@ static const char full_yaml[] =
 	"  maxConnectionBuffer: 1048576\n"
 	"  maxBuffer: 8388608\n"
 	"  stalledTimeout: 5000\n"
+	"  dialPrivateAddresses: false\n"
 	"gossipSub:\n"
 	"  enabled: true\n"
 	"  topics:\n"
@@ -179,6 +181,8 @@ static const struct {
 	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
 	{ "enum facility", "log:\n  facility: kern\n", "t:2:13: ", "local7" },
+	{ "enum dialPrivateAddresses", "connectionManager:\n"
+	    "  dialPrivateAddresses: yes\n", "t:2:25: ", "auto, true, false" },
 	{ "relative path", "stateDir: relative/path\n", "t:1:11: ",
 	    "absolute" },
 	{ "relative ro path", "controlSocketReadonly: tmp/x\n", "t:1:24: ",
@@ -505,6 +509,8 @@ test_defaults(void)
 	ok(c->protected_peers.text.n == 0 && c->dial_backoff_min == 1000 &&
 	    c->dial_backoff_max == 60000,
 	    "default protected peers and dial backoff");
+	ok(c->dial_private == DIALPRIV_AUTO,
+	    "default connectionManager.dialPrivateAddresses auto");
 	ok(strcmp(config_mode_name(MODE_RELAY), "relay") == 0 &&
 	    strcmp(config_mode_name(MODE_PEER), "peer") == 0, "mode names");
 
@@ -572,6 +578,8 @@ test_full(void)
 	    peerid_is(&c->protected_peers.id[0], ID_GO) &&
 	    c->dial_backoff_min == 100 && c->dial_backoff_max == 86400000,
 	    "full connectionManager protected (parsed) and backoff");
+	ok(c->dial_private == DIALPRIV_FALSE,
+	    "full connectionManager.dialPrivateAddresses");
 	ok(c->gossip_enabled &&
 	    list_is(&c->gossip_topics, 2, "chat", "news/v1"),
 	    "full gossipSub");
@@ -634,8 +642,10 @@ test_parts(void)
 	    e.max_pending == c->max_pending &&
 	    e.upgrade_timeout == c->upgrade_timeout &&
 	    e.max_per_ip == c->max_per_ip && e.max_streams == c->max_streams &&
-	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000,
-	    "the engine's part: mode, relay switches, limits, backoff");
+	    e.dial_backoff_min == 100 && e.dial_backoff_max == 86400000 &&
+	    e.dial_private == DIALPRIV_FALSE,
+	    "the engine's part: mode, relay switches, limits, backoff, "
+	    "dialPrivateAddresses");
 	ok(e.stream_buffer == 65536 && e.conn_buffer == 1048576 &&
 	    e.total_buffer == 8388608 && e.stalled_timeout == 5000,
 	    "the engine's part: the memory budgets");

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "addrscope.h"
 #include "config.h"
 #include "errbuf.h"
 #include "log.h"
@@ -118,6 +119,13 @@ static const struct kenum facilities[] = {
 	{ "local5",	LOG_LOCAL5 },
 	{ "local6",	LOG_LOCAL6 },
 	{ "local7",	LOG_LOCAL7 },
+	{ NULL,		0 }
+};
+
+static const struct kenum dialprivs[] = {
+	{ "auto",	DIALPRIV_AUTO },
+	{ "true",	DIALPRIV_TRUE },
+	{ "false",	DIALPRIV_FALSE },
 	{ NULL,		0 }
 };
 
@@ -217,6 +225,8 @@ static const struct ckey keys[] = {
 	    100, 3600000, 1000, 0),
 	KINT("connectionManager.dialBackoffMax", dial_backoff_max,
 	    1000, 86400000, 60000, 0),
+	KENUM("connectionManager.dialPrivateAddresses", dial_private,
+	    dialprivs, DIALPRIV_AUTO, 0),
 	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
 	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
@@ -1380,6 +1390,7 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->conn_buffer = c->conn_buffer;
 	e->total_buffer = c->total_buffer;
 	e->stalled_timeout = c->stalled_timeout;
+	e->dial_private = c->dial_private;
 }
 
 void

@@ -88,6 +88,7 @@ struct peerd_conf {
 	struct peeridlist protected_peers;
 	int64_t		 dial_backoff_min;	/* ms */
 	int64_t		 dial_backoff_max;	/* ms */
+	int		 dial_private;		/* DIALPRIV_* of addrscope.h */
 	int		 gossip_enabled;
 	struct strlist	 gossip_topics;
 	struct maddrlist bootstrap_peers;

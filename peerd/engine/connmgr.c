@@ -3,10 +3,13 @@
  * outgoing target, with a jittered exponential backoff between rounds;
  * notice a partition (open connections below the minimum after having
  * reached it) and its end; trim above the maximum, sparing the
- * connections that matter.  Calls conn.c, yamux.c, bans.c, known.c,
- * dial.c, relay_client.c and relay.c (what a trim must spare); reads
- * the engine's part of the configuration that the engine hands it, and
- * the bounds and the identity of state.c.
+ * connections that matter.  The bootstrap peers are dialled as given;
+ * the addresses of known peers, which peers gave, through dial.c's
+ * filter and backoff.  Calls conn.c, yamux.c, bans.c, known.c, dial.c,
+ * relay_client.c and relay.c (what a trim must spare); reads the
+ * engine's part of the configuration that the engine hands it (and
+ * hands it on to known.c and dial.c), and the bounds and the identity
+ * of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -133,21 +136,28 @@ cm_forget_dial(uint32_t id)
 		}
 }
 
-/* *err set: the address cannot be dialled; NULL alone: no need. */
+/*
+ * *err set: the address cannot be dialled; NULL alone: no need.  learned:
+ * a peer gave it.
+ */
 static struct conn *
-cm_dial(const struct multiaddr *ma, const struct peerid *id, int *err)
+cm_dial(const struct multiaddr *ma, const struct peerid *id, int learned,
+    int *err)
 {
-	struct conn	*c;
-	char		 why[256], text[MADDR_STRMAX];
+	static struct log_limit	 ll = LOG_LIMIT("dials that cannot start");
+	struct conn		*c;
+	char			 why[256], text[MADDR_STRMAX];
 
 	*err = 0;
 	if (cm.ndials >= CM_MAX_DIALS || (id != NULL &&
 	    (conn_find_peer(id) != NULL || cm_dialling(id) ||
 	    bans_check_peer(id) || peerid_equal(id, &ident.peerid))))
 		return NULL;
-	if ((c = dial_maddr(ma, why, sizeof(why))) == NULL) {
+	if ((c = learned ? dial_learned(ma, why, sizeof(why)) :
+	    dial_maddr(ma, why, sizeof(why))) == NULL) {
 		if (maddr_format(ma, text, sizeof(text)) == 0)
-			log_debug("connmgr: cannot dial %s: %s", text, why);
+			log_limited(&ll, LOG_DEBUG, "connmgr: cannot dial "
+			    "%s: %s", text, why);
 		*err = 1;
 		return NULL;
 	}
@@ -170,7 +180,7 @@ cm_dial_bootstrap(void)
 		b = &cm.boot[i];
 		if (!b->have_id && b->conn != 0 && conn_find(b->conn) != NULL)
 			continue;
-		c = cm_dial(&b->ma, b->have_id ? &b->id : NULL, &err);
+		c = cm_dial(&b->ma, b->have_id ? &b->id : NULL, 0, &err);
 		if (c != NULL && !b->have_id)
 			b->conn = c->id;
 	}
@@ -238,7 +248,7 @@ connmgr_candidate(const struct store_cand *sc)
 		    maddr_decode(sc->addrs[i].b, sc->addrs[i].len, &ma) == -1 ||
 		    maddr_append_peerid(&ma, &sc->peer) == -1)
 			continue;
-		cm_dial(&ma, &sc->peer, &err);
+		cm_dial(&ma, &sc->peer, 1, &err);
 		if (!err)
 			return;
 	}
@@ -380,6 +390,7 @@ connmgr_conn_up(struct conn *c)
 				cm.backoff = cm.conf->lim.dial_backoff_min;
 			break;
 		}
+	dial_succeeded(c);
 	cm_learn_bootstrap(c);
 	known_conn_up(c, 0);
 	cm_kick();
@@ -448,6 +459,8 @@ connmgr_configure(const struct engine_conf *ec)
 		cm.since = mono_now();
 	}
 	cm.conf = ec;
+	known_configure(&ec->lim);
+	dial_configure(&ec->lim);
 	cm_bootstrap(ec);
 	cm.backoff = ec->lim.dial_backoff_min;
 	cm.booted = 0;
@@ -486,4 +499,7 @@ connmgr_status(struct ctl_status *st)
 		st->min_connections = cm.conf->lim.min_connections;
 	}
 	st->bans = bans_count();
+	st->addrs_filtered = counters.addrs_filtered;
+	st->addrs_dropped = counters.addrs_dropped;
+	st->dials_backed_off = counters.dials_backed_off;
 }

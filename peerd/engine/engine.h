@@ -10,10 +10,12 @@
  *	yamux.c		 yamux sessions
  *	stream.c	 multistream-select on streams, the protocol table
  *	bans.c		 bans, and the control requests on them
- *	known.c		 what the store learns about peers
+ *	known.c		 what the store learns about peers, and which of
+ *			 the addresses peers give it keeps
  *	upgrade.c	 multistream, Noise and the muxer on a connection
  *	listen.c	 listening sockets and the accept bounds
- *	dial.c		 TCP and DNS dials
+ *	dial.c		 TCP and DNS dials; the scope and the backoff of
+ *			 addresses peers gave
  *	proto_ping.c	 ping
  *	relay_client.c	 reservations on relays, relayed connections
  *	proto_identify.c identify and identify-push
@@ -52,6 +54,8 @@
 #define ENGINE_AGENT		"peerd/" PEERD_VERSION
 #define ENGINE_PROTOVER		"ipfs/0.1.0"
 #define ENGINE_MAXANNOUNCE	16		/* announce addresses used */
+#define KNOWN_MAXADDRS		PREC_MAXADDRS	/* kept from a peer's identify */
+#define DIAL_BACKOFF_SLOTS	1024		/* addresses in dial backoff */
 
 #define CONN_MAX_OUT		(4 * 1024 * 1024)  /* queued ciphertext */
 #define CONN_MAX_RAW		(2 + NOISE_MAXMSG)   /* one Noise frame */
@@ -199,6 +203,7 @@ struct conn {
 	int			 heard;		/* a frame came after the upgrade */
 	struct bq_acct		 mem;		/* its queues and its streams' */
 	time_t			 stalled;	/* congested since, or 0 */
+	int			 learned;	/* dialled at an address a peer gave */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -303,6 +308,9 @@ struct engine_counters {
 	uint64_t	 mem_reclaimed;		/* closed: the engine's budget */
 	uint64_t	 mem_alloc_failed;	/* closed: no memory */
 	size_t		 mem_peak;		/* most ever buffered */
+	uint64_t	 addrs_filtered;	/* from peers: dialPrivateAddresses */
+	uint64_t	 addrs_dropped;		/* from peers: over KNOWN_MAXADDRS */
+	uint64_t	 dials_backed_off;	/* address dialled too recently */
 };
 
 /*
@@ -456,7 +464,10 @@ void		 rclient_carrier_release(struct conn *);
 /* dial.c */
 void		 dial_set_hooks(const struct dial_hooks *);
 struct conn	*dial_maddr(const struct multiaddr *, char *, size_t);
+struct conn	*dial_learned(const struct multiaddr *, char *, size_t);
 void		 dial_resolved(uint32_t, const struct resolve_res *);
+void		 dial_configure(const struct reconf_engine *);
+void		 dial_succeeded(const struct conn *);
 
 /* ops.c: control requests that need the network */
 int		 ops_request(uint32_t, struct imsg *);
@@ -485,6 +496,7 @@ void		 known_dial_failed(const struct conn *);
 void		 known_identified(const struct conn *,
 		    const struct identify_msg *);
 void		 known_discovered(const struct multiaddr *, uint32_t);
+void		 known_configure(const struct reconf_engine *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

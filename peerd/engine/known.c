@@ -1,14 +1,18 @@
 /*
  * What the engine learns about peers goes to stored: connections that
  * came up, dials that failed, what identify said, addresses from the
- * configuration.  Best effort: nothing here waits for an answer.
- * Calls common/ only; reads the counters and the identity of state.c.
+ * configuration.  Best effort: nothing here waits for an answer.  Of the
+ * addresses a peer gives, only those connectionManager.dialPrivateAddresses
+ * allows, and at most KNOWN_MAXADDRS, are kept; the operator's are kept
+ * as they are.  Calls conn.c (sockaddr_ip16) and common/; reads the
+ * counters and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <string.h>
 
+#include "addrscope.h"
 #include "child.h"
 #include "engine.h"
 #include "identify.h"
@@ -16,6 +20,13 @@
 #include "pb.h"
 
 static struct peer_rec	 upd;
+static int		 policy = DIALPRIV_AUTO;
+
+void
+known_configure(const struct reconf_engine *lim)
+{
+	policy = lim->dial_private;
+}
 
 static void
 known_send(const struct peerid *id, int kind)
@@ -48,21 +59,31 @@ known_reset(uint32_t sources)
 	upd.sources = sources;
 }
 
-/* Addresses without their /p2p part; relayed ones are not kept. */
-static void
+/*
+ * Addresses without their /p2p part; relayed ones are not kept.  -1: a
+ * new address over KNOWN_MAXADDRS, left out.
+ */
+static int
 known_addr(const struct multiaddr *ma)
 {
 	struct maddr_comp	 c;
-	size_t			 off = 0, end = 0;
+	size_t			 off = 0, end = 0, i;
 	int			 r;
 
 	if (maddr_has(ma, MADDR_P2P_CIRCUIT))
-		return;
+		return 0;
 	while ((r = maddr_next(ma, &off, &c)) == 1 && c.code != MADDR_P2P)
 		end = off;
 	if (r == -1 || end == 0 || end > PREC_ADDRMAX)
-		return;
+		return 0;
+	for (i = 0; i < upd.naddrs; i++)
+		if (upd.addrs[i].len == end &&
+		    memcmp(upd.addrs[i].b, ma->b, end) == 0)
+			return 0;
+	if (upd.naddrs >= KNOWN_MAXADDRS)
+		return -1;
 	peer_rec_add_addr(&upd, ma->b, end);
+	return 0;
 }
 
 static void
@@ -111,10 +132,59 @@ utf8_copy(char *dst, const char *src, size_t dstsz)
 		dst[--n] = '\0';
 }
 
+/* Where the connection came from: a relayed one, from anywhere. */
+static int
+known_from(const struct conn *c)
+{
+	uint8_t	 ip[16];
+
+	if (c->relayed || (c->ss.ss_family != AF_INET &&
+	    c->ss.ss_family != AF_INET6))
+		return SCOPE_PUBLIC;
+	sockaddr_ip16(&c->ss, ip);
+	return addr_scope_ip(ip);
+}
+
+/* The listen addresses identify gave, those the scope rule allows. */
+static void
+known_listen_addrs(const struct conn *c, const struct identify_msg *m)
+{
+	static struct log_limit	 llf = LOG_LIMIT("addresses from peers "
+				    "filtered");
+	static struct log_limit	 lld = LOG_LIMIT("addresses from peers over "
+				    "the cap");
+	struct multiaddr	 ma;
+	char			 peer[PEERID_STRMAX];
+	size_t			 i, filtered = 0, dropped = 0;
+	int			 from = known_from(c);
+
+	for (i = 0; i < m->naddrs; i++) {
+		if (identify_addr(m, i, &ma) == -1 ||
+		    maddr_has(&ma, MADDR_P2P_CIRCUIT))
+			continue;
+		if (!addr_scope_allowed(policy, addr_scope(&ma), from))
+			filtered++;
+		else if (known_addr(&ma) == -1)
+			dropped++;
+	}
+	counters.addrs_filtered += filtered;
+	counters.addrs_dropped += dropped;
+	if (filtered == 0 && dropped == 0)
+		return;
+	peerid_format(&c->peer, peer, sizeof(peer));
+	/* routine on a public node: peers list their LAN addresses */
+	if (filtered > 0)
+		log_limited(&llf, LOG_DEBUG, "peer_addrs_filtered peer=%s "
+		    "count=%zu from=%s", peer, filtered,
+		    addr_scope_name(from));
+	if (dropped > 0)
+		log_limited(&lld, LOG_INFO, "peer_addrs_dropped peer=%s "
+		    "count=%zu kept=%d", peer, dropped, KNOWN_MAXADDRS);
+}
+
 void
 known_identified(const struct conn *c, const struct identify_msg *m)
 {
-	struct multiaddr	 ma;
 	const char		*p;
 	size_t			 i;
 
@@ -127,9 +197,7 @@ known_identified(const struct conn *c, const struct identify_msg *m)
 		if (p[0] != '\0' && strlen(p) < PREC_PROTOLEN)
 			strlcpy(upd.protos[upd.nprotos++], p, PREC_PROTOLEN);
 	}
-	for (i = 0; i < m->naddrs; i++)
-		if (identify_addr(m, i, &ma) == 0)
-			known_addr(&ma);
+	known_listen_addrs(c, m);
 	known_send(&c->peer, UPD_IDENTIFIED);
 }
 

@@ -74,7 +74,10 @@ identify_send(struct stream *s)
 	stream_close(s);
 }
 
-/* Keep what identify said, compactly: this lives as long as the conn. */
+/*
+ * Keep what identify said, compactly: this lives as long as the conn.
+ * Of the listen addresses, the first KNOWN_MAXADDRS.
+ */
 static void
 info_store(struct conn *c, const struct identify_msg *m)
 {
@@ -97,11 +100,11 @@ info_store(struct conn *c, const struct identify_msg *m)
 		pi->protocols[off] = '\0';
 		pi->protocols_len = off;
 	}
-	for (i = 0, len = 0; i < m->naddrs; i++)
+	for (i = 0, len = 0; i < m->naddrs && i < KNOWN_MAXADDRS; i++)
 		if (identify_addr(m, i, &ma) == 0)
 			len += 2 + ma.len;
 	if (len > 0 && (pi->addrs = malloc(len)) != NULL) {
-		for (i = 0, off = 0; i < m->naddrs; i++) {
+		for (i = 0, off = 0; i < m->naddrs && i < KNOWN_MAXADDRS; i++) {
 			if (identify_addr(m, i, &ma) == -1)
 				continue;
 			pi->addrs[off] = ma.len >> 8;
