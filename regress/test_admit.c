@@ -51,7 +51,7 @@ test_no_false_negative(void)
 	for (i = 0; i < 1000; i++) {
 		source(i, 1, k);
 		for (j = 0; j < 2 * LIMIT; j++)
-			admitted += sketch_add(&sk, k, 16, LIMIT, now);
+			admitted += sketch_add(&sk, k, 16, 1, LIMIT, now);
 	}
 	ok(admitted <= 1000 * LIMIT, "1,000 sources trying %d times each: "
 	    "%u admitted, at most %d each", 2 * LIMIT, admitted, LIMIT);
@@ -59,12 +59,12 @@ test_no_false_negative(void)
 	 * would have forgotten the first */
 	for (i = 0; i < 200000; i++) {
 		source(i, 2, k);
-		sketch_add(&sk, k, 16, LIMIT, now + 1 + i / 10000);
+		sketch_add(&sk, k, 16, 1, LIMIT, now + 1 + i / 10000);
 	}
 	now += 30000;
 	for (i = 0; i < 1000; i++) {
 		source(i, 1, k);
-		let_through += sketch_add(&sk, k, 16, LIMIT, now);
+		let_through += sketch_add(&sk, k, 16, 1, LIMIT, now);
 		if (sketch_estimate(&sk, k, 16, now) < 2 * LIMIT * 1000)
 			lost++;
 	}
@@ -79,27 +79,31 @@ test_decay(void)
 {
 	uint8_t		 k[16];
 	uint64_t	 e1, e2, e3;
-	int		 i;
+	int		 i, in;
 
 	source(7, 3, k);
 	sketch_init(&sk, MIN, 0);
 	for (i = 0; i < 2 * LIMIT; i++)
-		sketch_add(&sk, k, 16, LIMIT, 50000);
+		sketch_add(&sk, k, 16, 1, LIMIT, 50000);
 	e1 = sketch_estimate(&sk, k, 16, 59999);
 	e2 = sketch_estimate(&sk, k, 16, 90000);	/* half the window */
 	ok(e1 == 2 * LIMIT * 1000 && e2 == LIMIT * 1000,
 	    "%d attempts: %llu thousandths within the minute, %llu half a "
 	    "minute into the next", 2 * LIMIT, (unsigned long long)e1,
 	    (unsigned long long)e2);
-	ok(!sketch_add(&sk, k, 16, LIMIT, 90000),
+	ok(!sketch_add(&sk, k, 16, 1, LIMIT, 90000),
 	    "still refused at half weight: the estimate is at the limit");
 	e3 = sketch_estimate(&sk, k, 16, 120000);
 	ok(e3 > 0 && e3 <= 1000, "the minute after that holds only the "
 	    "one attempt made in it: %llu thousandths",
 	    (unsigned long long)e3);
 	ok(sketch_estimate(&sk, k, 16, 240000) == 0 &&
-	    sketch_add(&sk, k, 16, LIMIT, 240000),
+	    sketch_add(&sk, k, 16, 1, LIMIT, 240000),
 	    "two idle minutes later the source starts afresh");
+	in = sketch_add(&sk, k, 16, 10, LIMIT, 240000);
+	e1 = sketch_estimate(&sk, k, 16, 240000);
+	ok(in && e1 == 11000, "ten more at once (a dropped handshake): 11 "
+	    "attempts counted, %llu thousandths", (unsigned long long)e1);
 }
 
 /*
@@ -117,11 +121,11 @@ false_positives(uint32_t attackers, uint32_t honest)
 	for (i = 0; i < attackers; i++) {
 		source(i, 4, k);
 		for (j = 0; j < LIMIT; j++)
-			sketch_add(&sk, k, 16, LIMIT, 0);
+			sketch_add(&sk, k, 16, 1, LIMIT, 0);
 	}
 	for (i = 0; i < honest; i++) {
 		source(i, 5, k);
-		refused += !sketch_add(&sk, k, 16, LIMIT, 0);
+		refused += !sketch_add(&sk, k, 16, 1, LIMIT, 0);
 	}
 	return (double)refused / honest;
 }

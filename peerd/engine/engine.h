@@ -358,8 +358,8 @@ extern struct engine_identity	 ident;
 void		 sketch_init(struct sketch *, int64_t, int64_t);
 uint64_t	 sketch_estimate(struct sketch *, const void *, size_t,
 		    int64_t);
-int		 sketch_add(struct sketch *, const void *, size_t, uint64_t,
-		    int64_t);
+int		 sketch_add(struct sketch *, const void *, size_t, uint32_t,
+		    uint64_t, int64_t);
 
 /* conn.c */
 void		 conn_set_hooks(const struct conn_hooks *);

@@ -33,6 +33,7 @@ struct listener {
 };
 
 #define RATE_WINDOW	60000	/* ms: connectionsPerMinute */
+#define DROP_COST	10	/* attempts a dropped handshake counts for */
 
 static struct sketch		 rates;
 static TAILQ_HEAD(, listener)	 listeners =
@@ -124,7 +125,7 @@ refused(const char *why, const struct sockaddr_storage *ss)
  * forgets no source however many others come.
  */
 static int
-rate_allow(const struct sockaddr_storage *ss)
+rate_count(const struct sockaddr_storage *ss, uint32_t n)
 {
 	int64_t		 limit = conn_limits.conns_per_minute, now = mono_ms();
 	uint8_t		 key[16];
@@ -134,17 +135,20 @@ rate_allow(const struct sockaddr_storage *ss)
 	if (!rates.ready)
 		sketch_init(&rates, RATE_WINDOW, now);
 	sockaddr_group(ss, key);
-	return sketch_add(&rates, key, sizeof(key), limit, now);
+	return sketch_add(&rates, key, sizeof(key), n, limit, now);
 }
 
 /*
  * connectionManager.maxIncomingPendingConnections, with the early drop:
  * at the bound, a newcomer takes the place of the oldest handshake of
  * the source with the most, if that source has more than its own; so a
- * storm from many addresses still leaves a newcomer a chance.
+ * storm from many addresses still leaves a newcomer a chance.  The
+ * dropped handshake counts as DROP_COST attempts of its source, so that
+ * sources that never finish theirs soon reach the rate, and the slots
+ * last long enough for those that do.
  */
 static int
-pending_room(const struct sockaddr_storage *ss, int n)
+pending_room(int n)
 {
 	static struct log_limit	 ll = LOG_LIMIT("handshakes dropped");
 	struct conn		*v;
@@ -155,6 +159,7 @@ pending_room(const struct sockaddr_storage *ss, int n)
 	if ((v = conn_pending_victim(n)) == NULL)
 		return 0;
 	counters.pending_dropped++;
+	rate_count(&v->ss, DROP_COST);
 	sockaddr_fmt(&v->ss, addr, sizeof(addr));
 	log_limited(&ll, LOG_INFO, "dropped the handshake of connection %u "
 	    "from %s for a newcomer: %d handshakes from its source", v->id,
@@ -196,7 +201,7 @@ listen_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (!rate_allow(&ss)) {
+	if (!rate_count(&ss, 1)) {
 		counters.refused_rate++;
 		refused("over relay.rateLimit.connectionsPerMinute", &ss);
 		close(s);
@@ -214,7 +219,7 @@ listen_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (!pending_room(&ss, n)) {
+	if (!pending_room(n)) {
 		counters.refused_pending++;
 		refused("too many pending handshakes", &ss);
 		close(s);

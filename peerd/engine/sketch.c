@@ -9,7 +9,8 @@
  * An estimate is never below the true count: a collision can make a
  * limit stricter, never looser, and no key is forgotten however many
  * others are seen.  Counters are raised conservatively (only those at
- * the minimum), which keeps that bound and lowers the error.  Calls
+ * the minimum, and only up to the new minimum), which keeps that bound
+and lowers the error.  Calls
  * libsodium only.
  */
 #include <sys/types.h>
@@ -105,14 +106,14 @@ sketch_estimate(struct sketch *sk, const void *k, size_t len, int64_t now)
 }
 
 /*
- * Count one more of key; say whether its count over the last window was
- * below limit before this one.
+ * Count n more of key; say whether its count over the last window was
+ * below limit before them.
  */
 int
-sketch_add(struct sketch *sk, const void *k, size_t len, uint64_t limit,
-    int64_t now)
+sketch_add(struct sketch *sk, const void *k, size_t len, uint32_t n,
+    uint64_t limit, int64_t now)
 {
-	uint32_t	 idx[SKETCH_ROWS], m;
+	uint32_t	 idx[SKETCH_ROWS], m, to;
 	uint64_t	 est;
 	size_t		 i;
 
@@ -120,9 +121,9 @@ sketch_add(struct sketch *sk, const void *k, size_t len, uint64_t limit,
 	sketch_index(sk, k, len, idx);
 	est = sketch_est(sk, idx, now);
 	m = sketch_min(sk, sk->cur, idx);
-	if (m < UINT32_MAX)
-		for (i = 0; i < SKETCH_ROWS; i++)
-			if (sk->cell[sk->cur][i][idx[i]] == m)
-				sk->cell[sk->cur][i][idx[i]]++;
+	to = m > UINT32_MAX - n ? UINT32_MAX : m + n;
+	for (i = 0; i < SKETCH_ROWS; i++)
+		if (sk->cell[sk->cur][i][idx[i]] < to)
+			sk->cell[sk->cur][i][idx[i]] = to;
 	return est < limit * 1000;
 }
