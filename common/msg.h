@@ -316,6 +316,9 @@ struct reconf_engine {
 	int64_t		 total_buffer;		/* bytes all of them hold */
 	int64_t		 stalled_timeout;	/* ms congested before close */
 	int32_t		 dial_private;		/* DIALPRIV_* of addrscope.h */
+	int64_t		 max_pending_per_ip;	/* upgrading, one source */
+	int64_t		 ipv4_prefix;		/* source grouping, bits */
+	int64_t		 ipv6_prefix;
 };
 
 struct reconf_relay {

@@ -694,7 +694,7 @@ def test_limits(base):
     t.ok(closed == 5, "every silent connection was closed (%d)" % closed)
     t.ok(re.search(r"handshake timed out", s.log()) is not None,
          "a handshake timeout is logged")
-    t.ok(re.search(r"too many connections from this address", s.log())
+    t.ok(re.search(r"too many connections from this source", s.log())
          is not None, "a per-IP refusal is logged")
     t.ok(s.ctl("show", "status").returncode == 0, "still serving")
     s.stop()

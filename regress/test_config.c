@@ -82,6 +82,9 @@ static const char full_yaml[] =
 	"  maxBuffer: 8388608\n"
 	"  stalledTimeout: 5000\n"
 	"  dialPrivateAddresses: false\n"
+	"  maxPendingPerIP: 3\n"
+	"  ipv4PrefixLength: 24\n"
+	"  ipv6PrefixLength: 48\n"
 	"gossipSub:\n"
 	"  enabled: true\n"
 	"  topics:\n"
@@ -177,6 +180,12 @@ static const struct {
 	    "from 0 to 1000000" },
 	{ "maxPeers below range", "store:\n  maxPeers: 15\n", "t:2:13: ",
 	    "from 16 to 10000000" },
+	{ "IPv6 prefix below range", "connectionManager:\n"
+	    "  ipv6PrefixLength: 31\n", "t:2:21: ", "from 32 to 128" },
+	{ "IPv4 prefix above range", "connectionManager:\n"
+	    "  ipv4PrefixLength: 33\n", "t:2:21: ", "from 8 to 32" },
+	{ "pending per IP 0", "connectionManager:\n"
+	    "  maxPendingPerIP: 0\n", "t:2:20: ", "from 1 to 1024" },
 	{ "bad protected peer ID", "connectionManager:\n"
 	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
@@ -511,6 +520,9 @@ test_defaults(void)
 	    "default protected peers and dial backoff");
 	ok(c->dial_private == DIALPRIV_AUTO,
 	    "default connectionManager.dialPrivateAddresses auto");
+	ok(c->max_pending_per_ip == 8 && c->ipv4_prefix == 32 &&
+	    c->ipv6_prefix == 64, "default admission: pending per source, "
+	    "source prefixes");
 	ok(strcmp(config_mode_name(MODE_RELAY), "relay") == 0 &&
 	    strcmp(config_mode_name(MODE_PEER), "peer") == 0, "mode names");
 
@@ -580,6 +592,8 @@ test_full(void)
 	    "full connectionManager protected (parsed) and backoff");
 	ok(c->dial_private == DIALPRIV_FALSE,
 	    "full connectionManager.dialPrivateAddresses");
+	ok(c->max_pending_per_ip == 3 && c->ipv4_prefix == 24 &&
+	    c->ipv6_prefix == 48, "full connectionManager admission");
 	ok(c->gossip_enabled &&
 	    list_is(&c->gossip_topics, 2, "chat", "news/v1"),
 	    "full gossipSub");
@@ -650,6 +664,8 @@ test_parts(void)
 	    e.total_buffer == 8388608 && e.stalled_timeout == 5000,
 	    "the engine's part: the memory budgets");
 	ok(c->log_rate_limit == 0, "log.rateLimit 0 is taken");
+	ok(e.max_pending_per_ip == 3 && e.ipv4_prefix == 24 &&
+	    e.ipv6_prefix == 48, "the engine's part: admission");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

@@ -219,6 +219,11 @@ static const struct ckey keys[] = {
 	    1048576, 68719476736LL, 33554432, 0),
 	KINT("connectionManager.stalledTimeout", stalled_timeout,
 	    1000, 3600000, 30000, 0),
+	KINT("connectionManager.maxPendingPerIP", max_pending_per_ip,
+	    1, 1024, 8, 0),
+	KINT("connectionManager.ipv4PrefixLength", ipv4_prefix, 8, 32, 32, 0),
+	KINT("connectionManager.ipv6PrefixLength", ipv6_prefix, 32, 128, 64,
+	    0),
 	KPEERIDS("connectionManager.protected", protected_peers,
 	    CONF_MAX_PROTECTED, 0),
 	KINT("connectionManager.dialBackoffMin", dial_backoff_min,
@@ -1391,6 +1396,9 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->total_buffer = c->total_buffer;
 	e->stalled_timeout = c->stalled_timeout;
 	e->dial_private = c->dial_private;
+	e->max_pending_per_ip = c->max_pending_per_ip;
+	e->ipv4_prefix = c->ipv4_prefix;
+	e->ipv6_prefix = c->ipv6_prefix;
 }
 
 void

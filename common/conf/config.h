@@ -85,6 +85,9 @@ struct peerd_conf {
 	int64_t		 conn_buffer;		/* bytes */
 	int64_t		 total_buffer;		/* bytes */
 	int64_t		 stalled_timeout;	/* ms */
+	int64_t		 max_pending_per_ip;	/* upgrading, one source */
+	int64_t		 ipv4_prefix;		/* source grouping, bits */
+	int64_t		 ipv6_prefix;
 	struct peeridlist protected_peers;
 	int64_t		 dial_backoff_min;	/* ms */
 	int64_t		 dial_backoff_max;	/* ms */

@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 #include <sys/uio.h>
 
 #include <netinet/in.h>
@@ -29,8 +30,28 @@
 
 #define READ_CHUNK	(256 * 1024)
 
+/*
+ * The inbound connections in their handshake from one source (an
+ * address, or a prefix: sockaddr_group), oldest first.  Each source is
+ * also in the list of those with as many, in the order they got there,
+ * so that the early drop finds the most represented in one step.
+ */
+struct srcgroup {
+	RB_ENTRY(srcgroup)	 node;
+	TAILQ_ENTRY(srcgroup)	 rank;
+	struct connlist		 conns;
+	uint8_t			 key[16];
+	int			 n;
+};
+
+RB_HEAD(srctree, srcgroup);
+TAILQ_HEAD(srcrank, srcgroup);
+
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
+static struct srctree	 srcs = RB_INITIALIZER(&srcs);
+static struct srcrank	 byrank[PENDING_SRC_MAX + 1];
+static int		 toprank;
 static uint32_t		 next_conn_id = 1;
 static int		 nconns, npending;
 static uint64_t		 ncloses;
@@ -45,6 +66,18 @@ static struct log_limit	 ll_mem = LOG_LIMIT("connections over a memory "
 static void	 conn_io(int, short, void *);
 static int	 conn_seal(struct conn *);
 static void	 conn_mem_init(struct conn *);
+static void	 src_add(struct conn *);
+static void	 src_remove(struct conn *);
+
+static int
+src_cmp(const struct srcgroup *a, const struct srcgroup *b)
+{
+	return memcmp(a->key, b->key, sizeof(a->key));
+}
+
+/* RB_GENERATE_STATIC wants __unused, which libbsd leaves undefined */
+RB_GENERATE_INTERNAL(srctree, srcgroup, node, src_cmp,
+    __attribute__((__unused__)) static)
 
 void
 conn_set_hooks(const struct conn_hooks *h)
@@ -108,6 +141,8 @@ conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 	c->in_upgrade = 1;
 	nconns++;
 	npending++;
+	if (dir == CONN_INBOUND)
+		src_add(c);
 	c->events = -1;
 	conn_update_events(c);
 	return c;
@@ -245,30 +280,110 @@ conn_pending(void)
 	return npending;
 }
 
-static int
-same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return 0;
-}
-
+/* Connections with an address of the source of ss (sockaddr_group). */
 int
 conn_count_ip(const struct sockaddr_storage *ss)
 {
 	struct conn	*c;
+	uint8_t		 key[16], k[16];
 	int		 n = 0;
 
-	TAILQ_FOREACH(c, &conns, entry)
-		if (same_ip(&c->ss, ss))
+	sockaddr_group(ss, key);
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (c->ss.ss_family != AF_INET && c->ss.ss_family != AF_INET6)
+			continue;
+		sockaddr_group(&c->ss, k);
+		if (memcmp(k, key, sizeof(k)) == 0)
 			n++;
+	}
 	return n;
+}
+
+/* Move a source to the list of those with n handshakes. */
+static void
+src_rank(struct srcgroup *g, int n)
+{
+	static int	 ready;
+	int		 i;
+
+	if (!ready) {
+		for (i = 0; i <= PENDING_SRC_MAX; i++)
+			TAILQ_INIT(&byrank[i]);
+		ready = 1;
+	}
+	if (g->n > 0)
+		TAILQ_REMOVE(&byrank[g->n], g, rank);
+	g->n = n > PENDING_SRC_MAX ? PENDING_SRC_MAX : n;
+	if (g->n > 0)
+		TAILQ_INSERT_TAIL(&byrank[g->n], g, rank);
+	if (g->n > toprank)
+		toprank = g->n;
+	while (toprank > 0 && TAILQ_EMPTY(&byrank[toprank]))
+		toprank--;
+}
+
+static struct srcgroup *
+src_find(const struct sockaddr_storage *ss)
+{
+	struct srcgroup	 key;
+
+	sockaddr_group(ss, key.key);
+	return RB_FIND(srctree, &srcs, &key);
+}
+
+/* An inbound connection starts its handshake: count it to its source. */
+static void
+src_add(struct conn *c)
+{
+	struct srcgroup	*g;
+
+	if ((g = src_find(&c->ss)) == NULL) {
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			return;		/* not counted; the handshake goes on */
+		sockaddr_group(&c->ss, g->key);
+		TAILQ_INIT(&g->conns);
+		RB_INSERT(srctree, &srcs, g);
+	}
+	TAILQ_INSERT_TAIL(&g->conns, c, src_entry);
+	c->src = g;
+	src_rank(g, g->n + 1);
+}
+
+static void
+src_remove(struct conn *c)
+{
+	struct srcgroup	*g = c->src;
+
+	if (g == NULL)
+		return;
+	c->src = NULL;
+	TAILQ_REMOVE(&g->conns, c, src_entry);
+	src_rank(g, g->n - 1);
+	if (g->n == 0) {
+		RB_REMOVE(srctree, &srcs, g);
+		free(g);
+	}
+}
+
+/* Inbound connections in their handshake from the source of ss. */
+int
+conn_pending_src(const struct sockaddr_storage *ss)
+{
+	struct srcgroup	*g;
+
+	return (g = src_find(ss)) == NULL ? 0 : g->n;
+}
+
+/*
+ * The handshake to drop for a newcomer whose source has n: the oldest of
+ * the source with the most, if that is more than n; else none.
+ */
+struct conn *
+conn_pending_victim(int n)
+{
+	if (toprank <= n)
+		return NULL;
+	return TAILQ_FIRST(&TAILQ_FIRST(&byrank[toprank])->conns);
 }
 
 /* The upgrade is over: the connection leaves the handshake list. */
@@ -277,6 +392,7 @@ conn_upgraded(struct conn *c)
 {
 	if (c->in_upgrade) {
 		TAILQ_REMOVE(&upgrading, c, hs_entry);
+		src_remove(c);
 		c->in_upgrade = 0;
 		npending--;
 	}
@@ -297,6 +413,7 @@ conn_close(struct conn *c, const char *reason)
 		log_debug("connection %u closed during upgrade: %s", c->id,
 		    reason);
 		TAILQ_REMOVE(&upgrading, c, hs_entry);
+		src_remove(c);
 		npending--;
 	}
 	hooks.closing(c, reason);
@@ -386,6 +503,26 @@ sockaddr_ip16(const struct sockaddr_storage *ss, uint8_t ip[16])
 		memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 	} else if (ss->ss_family == AF_INET6)
 		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/*
+ * The source an address belongs to, for the bounds per source: an IPv4
+ * address (or one mapped into IPv6) by its first ipv4_prefix bits, an
+ * IPv6 address by its first ipv6_prefix, as 16 bytes.
+ */
+void
+sockaddr_group(const struct sockaddr_storage *ss, uint8_t key[16])
+{
+	int	 bits, i;
+
+	sockaddr_ip16(ss, key);
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)key))
+		bits = 96 + conn_limits.ipv4_prefix;
+	else
+		bits = conn_limits.ipv6_prefix;
+	for (i = 0; i < 16; i++, bits -= 8)
+		if (bits < 8)
+			key[i] &= bits <= 0 ? 0 : 0xff << (8 - bits);
 }
 
 /* Bytes before the security handshake, as they are. */

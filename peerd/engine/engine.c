@@ -359,6 +359,9 @@ engine_limits(const struct reconf_engine *lim)
 	conn_limits.conn_buffer = lim->conn_buffer;
 	conn_limits.total_buffer = lim->total_buffer;
 	conn_limits.stalled_timeout = lim->stalled_timeout / 1000;
+	conn_limits.max_pending_per_ip = lim->max_pending_per_ip;
+	conn_limits.ipv4_prefix = lim->ipv4_prefix;
+	conn_limits.ipv6_prefix = lim->ipv6_prefix;
 }
 
 /* An entry of a list: into the array of the pending configuration. */
@@ -559,7 +562,12 @@ engine_status(struct ctl_proc *p)
 	    (unsigned long long)counters.handshake_timeouts,
 	    (unsigned long long)(counters.refused_pending +
 	    counters.refused_per_ip + counters.refused_rate +
-	    counters.refused_banned + counters.refused_limit));
+	    counters.refused_banned + counters.refused_limit +
+	    counters.refused_pending_ip));
+	if (counters.pending_dropped > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; %llu handshakes dropped",
+		    (unsigned long long)counters.pending_dropped);
 	if (counters.store_dropped > 0)
 		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 		    strlen(p->detail), "; %llu store updates dropped",

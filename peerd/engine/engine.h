@@ -5,6 +5,7 @@
  * files above it in this list (and common/):
  *
  *	state.c		 the counters, the bounds, our identity: data only
+ *	sketch.c	 counts per key over a sliding minute, in fixed memory
  *	conn.c		 connections: sockets, framing, output queues
  *	control.c	 the control sockets, the answers to their clients
  *	yamux.c		 yamux sessions
@@ -67,6 +68,11 @@
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
 
+#define SKETCH_ROWS		4
+#define SKETCH_BITS		14
+#define SKETCH_WIDTH		(1 << SKETCH_BITS)	/* counters a row */
+#define PENDING_SRC_MAX		1024	/* maxPendingPerIP at most */
+
 
 enum conn_dir {
 	CONN_INBOUND,
@@ -84,6 +90,7 @@ enum conn_state {
 
 struct conn;
 struct stream;
+struct srcgroup;
 
 /* One entry of the protocol table. */
 struct proto {
@@ -204,6 +211,8 @@ struct conn {
 	struct bq_acct		 mem;		/* its queues and its streams' */
 	time_t			 stalled;	/* congested since, or 0 */
 	int			 learned;	/* dialled at an address a peer gave */
+	struct srcgroup		*src;		/* inbound, while upgrading */
+	TAILQ_ENTRY(conn)	 src_entry;
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -262,12 +271,25 @@ struct conn_limits {
 	int		 max_streams;		/* per connection */
 	time_t		 upgrade_timeout;	/* seconds */
 	int		 max_per_ip;		/* accepted from one address */
-	int64_t		 conns_per_minute;	/* per address; 0: no limit */
+	int64_t		 conns_per_minute;	/* per source; 0: no limit */
 	int		 relay_hop;		/* relay.enabled, hop.enabled */
 	size_t		 stream_buffer;		/* output a stream may queue */
 	size_t		 conn_buffer;		/* all a connection holds */
 	size_t		 total_buffer;		/* all connections together */
 	time_t		 stalled_timeout;	/* seconds congested */
+	int		 max_pending_per_ip;	/* upgrading from one source */
+	int		 ipv4_prefix;		/* a source: bits of IPv4 */
+	int		 ipv6_prefix;		/* and of IPv6 */
+};
+
+/* A count-min sketch over a sliding window (sketch.c): 512 KiB. */
+struct sketch {
+	uint8_t		 key[16];		/* SipHash, random */
+	int64_t		 window;		/* ms */
+	int64_t		 start;			/* of the current, ms */
+	int		 cur;			/* cell[cur] is current */
+	int		 ready;
+	uint32_t	 cell[2][SKETCH_ROWS][SKETCH_WIDTH];
 };
 
 /*
@@ -294,6 +316,8 @@ struct engine_counters {
 	uint64_t	 refused_pending;
 	uint64_t	 refused_per_ip;
 	uint64_t	 refused_rate;
+	uint64_t	 refused_pending_ip;	/* maxPendingPerIP */
+	uint64_t	 pending_dropped;	/* early drop for a newcomer */
 	uint64_t	 handshake_timeouts;
 	uint64_t	 handshake_failures;
 	uint64_t	 protocol_errors;
@@ -338,6 +362,13 @@ extern struct conn_limits	 conn_limits;
 extern struct engine_counters	 counters;
 extern struct engine_identity	 ident;
 
+/* sketch.c */
+void		 sketch_init(struct sketch *, int64_t, int64_t);
+uint64_t	 sketch_estimate(struct sketch *, const void *, size_t,
+		    int64_t);
+int		 sketch_add(struct sketch *, const void *, size_t, uint32_t,
+		    uint64_t, int64_t);
+
 /* conn.c */
 void		 conn_set_hooks(const struct conn_hooks *);
 struct conn	*conn_new(int, enum conn_dir, const struct sockaddr *,
@@ -359,6 +390,8 @@ void		 conn_sweep(time_t);
 int		 conn_count(void);
 int		 conn_count_ip(const struct sockaddr_storage *);
 int		 conn_pending(void);
+int		 conn_pending_src(const struct sockaddr_storage *);
+struct conn	*conn_pending_victim(int);
 time_t		 mono_now(void);
 int64_t		 mono_ms(void);
 void		 conn_close_all(void (*)(struct conn *));
@@ -373,6 +406,7 @@ struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
 void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
+void		 sockaddr_group(const struct sockaddr_storage *, uint8_t [16]);
 
 /* upgrade.c */
 void		 upgrade_set_hooks(const struct upgrade_hooks *);

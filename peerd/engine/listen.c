@@ -1,8 +1,10 @@
 /*
  * Listening sockets, bound by the parent and passed down.  Accepting
- * obeys the bounds: pending handshakes, connections per IP, the total.
- * Calls conn.c, bans.c and upgrade.c (to start the upgrade of an
- * accepted connection); reads the bounds and the identity of state.c.
+ * obeys the bounds: the rate per source, handshakes per source and in
+ * all (with the early drop), connections per source, the total.  A
+ * source is an address or a prefix (sockaddr_group).  Calls conn.c,
+ * sketch.c, bans.c and upgrade.c (to start the upgrade of an accepted
+ * connection); reads the bounds and the identity of state.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -30,16 +32,10 @@ struct listener {
 	int			 active;
 };
 
-#define RATE_SLOTS	1024	/* source addresses tracked for the rate */
+#define RATE_WINDOW	60000	/* ms: connectionsPerMinute */
+#define DROP_COST	10	/* attempts a dropped handshake counts for */
 
-struct rate {
-	uint8_t		 ip[16];
-	int64_t		 last;		/* ms */
-	int64_t		 tokens;	/* thousandths of a connection */
-	int		 used;
-};
-
-static struct rate		 rates[RATE_SLOTS];
+static struct sketch		 rates;
 static TAILQ_HEAD(, listener)	 listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static struct event		 ev_resume;
@@ -123,43 +119,52 @@ refused(const char *why, const struct sockaddr_storage *ss)
 }
 
 /*
- * relay.rateLimit.connectionsPerMinute: a token bucket per source
- * address, holding a minute's worth; the least recently seen address
- * makes room for a new one.
+ * relay.rateLimit.connectionsPerMinute: the attempts of each source over
+ * the last minute, refused ones too, so that a source that keeps trying
+ * faster than the limit stays refused.  The sketch has fixed memory and
+ * forgets no source however many others come.
  */
 static int
-rate_allow(const struct sockaddr_storage *ss)
+rate_count(const struct sockaddr_storage *ss, uint32_t n)
 {
 	int64_t		 limit = conn_limits.conns_per_minute, now = mono_ms();
-	struct rate	*r = NULL, *lru = &rates[0];
-	uint8_t		 ip[16];
-	size_t		 i;
+	uint8_t		 key[16];
 
 	if (limit <= 0)
 		return 1;
-	sockaddr_ip16(ss, ip);
-	for (i = 0; i < RATE_SLOTS; i++) {
-		if (rates[i].used && memcmp(rates[i].ip, ip, 16) == 0) {
-			r = &rates[i];
-			break;
-		}
-		if (!rates[i].used || rates[i].last < lru->last)
-			lru = &rates[i];
-	}
-	if (r == NULL) {
-		r = lru;
-		memcpy(r->ip, ip, 16);
-		r->used = 1;
-		r->tokens = limit * 1000;
-		r->last = now;
-	}
-	r->tokens += (now - r->last) * limit * 1000 / 60000;
-	if (r->tokens > limit * 1000)
-		r->tokens = limit * 1000;
-	r->last = now;
-	if (r->tokens < 1000)
+	if (!rates.ready)
+		sketch_init(&rates, RATE_WINDOW, now);
+	sockaddr_group(ss, key);
+	return sketch_add(&rates, key, sizeof(key), n, limit, now);
+}
+
+/*
+ * connectionManager.maxIncomingPendingConnections, with the early drop:
+ * at the bound, a newcomer takes the place of the oldest handshake of
+ * the source with the most, if that source has more than its own; so a
+ * storm from many addresses still leaves a newcomer a chance.  The
+ * dropped handshake counts as DROP_COST attempts of its source, so that
+ * sources that never finish theirs soon reach the rate, and the slots
+ * last long enough for those that do.
+ */
+static int
+pending_room(int n)
+{
+	static struct log_limit	 ll = LOG_LIMIT("handshakes dropped");
+	struct conn		*v;
+	char			 addr[128];
+
+	if (conn_pending() < conn_limits.max_pending)
+		return 1;
+	if ((v = conn_pending_victim(n)) == NULL)
 		return 0;
-	r->tokens -= 1000;
+	counters.pending_dropped++;
+	rate_count(&v->ss, DROP_COST);
+	sockaddr_fmt(&v->ss, addr, sizeof(addr));
+	log_limited(&ll, LOG_INFO, "dropped the handshake of connection %u "
+	    "from %s for a newcomer: %d handshakes from its source", v->id,
+	    addr, conn_pending_src(&v->ss));
+	conn_close(v, "handshake dropped for a newcomer");
 	return 1;
 }
 
@@ -169,7 +174,7 @@ listen_accept(int fd, short event, void *arg)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	struct conn		*c;
-	int			 s;
+	int			 s, n;
 
 	if ((s = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1) {
@@ -196,21 +201,27 @@ listen_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (!rate_allow(&ss)) {
+	if (!rate_count(&ss, 1)) {
 		counters.refused_rate++;
 		refused("over relay.rateLimit.connectionsPerMinute", &ss);
 		close(s);
 		return;
 	}
-	if (conn_pending() >= conn_limits.max_pending) {
-		counters.refused_pending++;
-		refused("too many pending handshakes", &ss);
+	if ((n = conn_pending_src(&ss)) >= conn_limits.max_pending_per_ip) {
+		counters.refused_pending_ip++;
+		refused("too many handshakes from this source", &ss);
 		close(s);
 		return;
 	}
 	if (conn_count_ip(&ss) >= conn_limits.max_per_ip) {
 		counters.refused_per_ip++;
-		refused("too many connections from this address", &ss);
+		refused("too many connections from this source", &ss);
+		close(s);
+		return;
+	}
+	if (!pending_room(n)) {
+		counters.refused_pending++;
+		refused("too many pending handshakes", &ss);
 		close(s);
 		return;
 	}

@@ -16,7 +16,10 @@ struct conn_limits	 conn_limits = {
 	.stream_buffer = 256 * 1024,
 	.conn_buffer = 4 * 1024 * 1024,
 	.total_buffer = 32 * 1024 * 1024,
-	.stalled_timeout = 30
+	.stalled_timeout = 30,
+	.max_pending_per_ip = 8,
+	.ipv4_prefix = 32,
+	.ipv6_prefix = 64
 };
 struct bq_acct		 mem_total;
 struct engine_identity	 ident;

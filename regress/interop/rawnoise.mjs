@@ -31,7 +31,8 @@
 // stream 1, multistream /ipfs/ping/1.0.0 on it, send 32 random bytes and
 // check they come back.  Prints one JSON object a line: secured, muxer,
 // ping, or error; exits 0 on success.  Every wait gives up after
-// RAWNOISE_TIMEOUT seconds (20).
+// RAWNOISE_TIMEOUT seconds (20).  RAWNOISE_BIND, an address of this host,
+// is the source address of the dial.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -39,6 +40,7 @@ import net from 'node:net';
 import url from 'node:url';
 
 const TIMEOUT = 1000 * (Number(process.env.RAWNOISE_TIMEOUT) || 20);
+const BIND = process.env.RAWNOISE_BIND || undefined;
 const PROTOCOL_NAME = 'Noise_XX_25519_ChaChaPoly_SHA256';
 const SIG_PREFIX = 'noise-libp2p-static-key:';
 const MSS = '/multistream/1.0.0';
@@ -564,7 +566,7 @@ class Yamux {
 
 function connect(host, port) {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
+    const sock = net.connect({ host, port, localAddress: BIND });
     const t = setTimeout(() => {
       sock.destroy();
       reject(new Fail('connect', `timed out after ${TIMEOUT / 1000} s`));
