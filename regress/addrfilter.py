@@ -45,7 +45,7 @@ import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
                    run_check, nothing_left, js_ready, kill, EventReader,
-                   JSDIR, parse_events)
+                   JSDIR, parse_events, MemWatch, engine_pid)
 
 t = TAP()
 BUILD = None
@@ -155,7 +155,10 @@ class Node(suite.Node):
         self.s.prepare()
         self.s.write_conf(self.conf)
         self.launch()
-        return self.up("peerd %s starts" % self.name)
+        if not self.up("peerd %s starts" % self.name):
+            return False
+        self.watch = MemWatch(engine_pid(self.s))
+        return True
 
     def status(self):
         return self.json("show", "status") or {}
@@ -230,6 +233,7 @@ def rounds(a, until=None):
 
 
 def js_still_served(a):
+    a.watch.check(t, "peers naming addresses")
     p = subprocess.run(NODE + ["node.mjs", "ping", a.addr, "1"], cwd=JSDIR,
                        capture_output=True, text=True, timeout=120,
                        start_new_session=True)

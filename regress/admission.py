@@ -50,7 +50,7 @@ sys.path.insert(0, HERE)
 from suite import (Suite, Node, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, need_users,
                    temp_base, run_check, nothing_left, js_ready, kill,
-                   EventReader, parse_events, JSDIR)
+                   EventReader, parse_events, JSDIR, MemWatch, engine_pid)
 
 t = TAP()
 BUILD = None
@@ -112,6 +112,7 @@ def check_rate():
     if n is None:
         return
     n.ctl("log", "brief")
+    watch = MemWatch(engine_pid(n.s))
     port = n.s.port
     first = ["127.10.0.%d" % (i + 1) for i in range(100)]
     rotating = ["127.11.%d.%d" % (i // 250, i % 250 + 1)
@@ -167,6 +168,7 @@ def check_rate():
     t.ok(1 <= net.count("in") <= RATE,
          "50 addresses of 127.12.0.0/24, once each, are one source: %d "
          "get in (1 to %d)" % (net.count("in"), RATE))
+    watch.check(t, "1,100 rotating sources")
     n.stop()
 
 
@@ -321,6 +323,7 @@ def check_storm():
     if n is None:
         return
     n.ctl("log", "brief")
+    watch = MemWatch(engine_pid(n.s))
     port, peer_id = n.s.port, n.peer_id
     js_ok = js_ready(t, "honest handshakes and a js-libp2p peer during "
                      "the storm")
@@ -383,6 +386,7 @@ def check_storm():
          % (STORM_SOURCES, st.get("opened")))
     t.ok("handshakes dropped" in during, "peerd dropped the oldest "
          "handshakes for newcomers: %s" % during)
+    watch.check(t, "the storm")
     lines = n.since().splitlines()
     if not t.ok(len(lines) < 1000, "the log stays quiet: %d lines during "
                 "the storm" % len(lines)):

@@ -32,9 +32,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_value, parse_events, kill,  # noqa: E402
                    js_ready, exit_on_signals, need_root, temp_base,
-                   check_args, run_check, nothing_left, JSDIR)
+                   check_args, run_check, nothing_left, JSDIR,
+                   MemWatch, rss, engine_pid)
 
-MEM_BOUND = 64 * 1024 * 1024	# peerd(8): the engine under this attack
 BUDGET = 32 * 1024 * 1024	# connectionManager.maxBuffer, the default
 CONN_BUDGET = 4 * 1024 * 1024	# connectionManager.maxConnectionBuffer
 STALLED = 10			# connectionManager.stalledTimeout here, s
@@ -43,35 +43,6 @@ WINDOW = 10			# seconds of a rate-limit window
 
 t = TAP()
 PROCS = []
-
-
-def rss(pid):
-    """Resident memory of pid in bytes, or None once it is gone."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def sanitized(pid):
-    """Whether pid runs with AddressSanitizer, whose quarantine keeps
-    freed memory resident: its size then says nothing of peerd's."""
-    try:
-        with open("/proc/%d/maps" % pid) as f:
-            return "libasan" in f.read()
-    except OSError:
-        return False
-
-
-def engine_pid(s):
-    for p in s.status_json()["processes"]:
-        if p["name"] == "engine":
-            return p["pid"]
-    return None
 
 
 def spawn(args, node=("node",)):
@@ -121,15 +92,9 @@ def check_memory(s, peer_id):
     idle = wait_value(lambda: rss(pid), lambda v: v is not None)[1] or 0
     t.diag("engine pid %d, idle resident memory %d KiB" % (pid, idle >> 10))
     mark = len(s.log())
+    watch = MemWatch(pid)
     p = spawn(["attack.mjs", "pingflood", "127.0.0.1", str(s.port),
                peer_id, "16", "256", "250000", str(STALLED + 10)])
-    most = 0
-    while p.poll() is None:
-        v = rss(pid)
-        if v is None:
-            break
-        most = max(most, v)
-        time.sleep(0.05)
     done, err = finish(p, 60)
     t.diag("attacker: %s" % done)
     if not t.ok(done.get("connected") == 16,
@@ -140,15 +105,7 @@ def check_memory(s, peer_id):
          "held that much)" % (done.get("sent", 0) >> 20))
     t.ok(rss(pid) is not None and s.proc.poll() is None,
          "the engine (pid %d) is still running" % pid)
-    asan = sanitized(pid)
-    what = "the engine's resident memory stayed within %d MiB" % \
-        (MEM_BOUND >> 20)
-    if asan:
-        t.skip(what, "AddressSanitizer keeps freed memory (%.1f MiB)"
-               % (most / 1048576.0))
-    else:
-        t.ok(0 < most <= MEM_BOUND, "%s: at most %.1f MiB (idle %.1f)"
-             % (what, most / 1048576.0, idle / 1048576.0))
+    watch.check(t, "the memory attack")
     detail = s.detail("engine")
     m = re.search(r"peak (\d+), budget (\d+)", detail)
     t.ok(m is not None and int(m.group(2)) == BUDGET >> 10 and
@@ -162,7 +119,7 @@ def check_memory(s, peer_id):
          "peerd closed connections that did not read (%s of 16)"
          % done.get("closedByPeer"))
     what = "after the attack the engine is back near its idle size"
-    if asan:
+    if watch.asan:
         t.skip(what, "AddressSanitizer keeps freed memory")
     else:
         ok, back = wait_value(lambda: rss(pid),

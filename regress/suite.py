@@ -500,6 +500,82 @@ def nothing_left(t, procs=()):
     return t.ok(not left, "nothing left running: %s" % left)
 
 
+# --- resident memory ----------------------------------------------------
+
+# peerd(8): what the engine stays under at the default budgets, under the
+# attacks of regress/fault.py and the storms of the other fault tests
+MEM_BOUND = 64 * 1024 * 1024
+
+
+def rss(pid):
+    """Resident memory of pid in bytes, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def sanitized(pid):
+    """Whether pid runs with AddressSanitizer, whose quarantine keeps
+    freed memory resident: its size then says nothing of peerd's."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
+class MemWatch:
+    """The most resident memory a process had while watched, sampled
+    every 50 ms from start to stop()."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.most = 0
+        self.asan = sanitized(pid)
+        self.done = threading.Event()
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        while not self.done.is_set():
+            v = rss(self.pid)
+            if v is None:
+                return
+            self.most = max(self.most, v)
+            self.done.wait(0.05)
+
+    def stop(self):
+        self.done.set()
+        self.th.join(5)
+        return self.most
+
+    def check(self, t, what):
+        """A check that the most stayed within MEM_BOUND; a skip under
+        AddressSanitizer."""
+        most = self.stop()
+        name = "%s: the engine's resident memory stayed within %d MiB" % (
+            what, MEM_BOUND >> 20)
+        if self.asan:
+            t.skip(name, "AddressSanitizer keeps freed memory (%.1f MiB)"
+                   % (most / 1048576.0))
+            return True
+        return t.ok(0 < most <= MEM_BOUND, "%s: at most %.1f MiB"
+                    % (name, most / 1048576.0))
+
+
+def engine_pid(s):
+    """The engine's process ID, from show status."""
+    for p in s.status_json()["processes"]:
+        if p["name"] == "engine":
+            return p["pid"]
+    return None
+
+
 # --- helpers for the tests that run js-libp2p (regress/interop) -------
 
 JSDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop")
