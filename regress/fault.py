@@ -15,13 +15,14 @@ check that a js-libp2p peer is still served.  Speaks TAP.
      plus a summary, and its status keeps the whole count.
   r  10,000 fresh peer IDs reserving, 8 at a time, each on a connection
      of its own, on a relay of its own with its per-address limits
-     raised, store.maxAccounting 500 and store.maxPeers 1000: show store
-     never has more, what was pruned is counted, stored's log says so
-     in at most log.rateLimit lines a window (and a summary) for each
-     kind, and then a js-libp2p node reserves and another pings it
-     through the relay.  FAULT_RESERVE_COUNT sets how many peers (10000)
-     and FAULT_RESERVE_SECONDS how long they may take (75); the test
-     says how many it made.
+     (rates, reservations, handshakes) raised, store.maxAccounting 500
+     and store.maxPeers 1000: show store never has more, what was
+     pruned is counted, stored's log says so in at most log.rateLimit
+     lines a window (and a summary) for each kind, and then a
+     js-libp2p node reserves and another pings it through the relay.
+     FAULT_RESERVE_COUNT sets how many peers (10000) and
+     FAULT_RESERVE_SECONDS how long they may take (75); the test says
+     how many it made.
 
 Usage: fault.py BUILDDIR [m|c|r ...]   starts peerd as root (Suite)
 
@@ -63,6 +64,7 @@ RELAY_CONF = """relay:
     maxPerIP: 1000000
 connectionManager:
   maxOutgoing: 0
+  maxPendingPerIP: 64
 store:
   maxPeers: %d
   maxAccounting: %d
