@@ -261,6 +261,13 @@ struct ctl_store {
 	uint64_t	 peers;
 	uint64_t	 bans;
 	uint64_t	 acct;
+	uint64_t	 acct_size;		/* bytes of its pages */
+	uint64_t	 max_peers;		/* the caps, as configured */
+	uint64_t	 max_acct;
+	uint64_t	 max_acct_size;
+	uint64_t	 pruned_peers;		/* since start, by each cap */
+	uint64_t	 pruned_acct;
+	uint64_t	 pruned_acct_size;
 	char		 failure[128];		/* "" while writes work */
 };
 
@@ -335,6 +342,8 @@ struct reconf_relay {
 struct reconf_store {
 	int64_t		 map_size;		/* bytes */
 	int64_t		 max_peers;
+	int64_t		 max_acct;		/* accounting records */
+	int64_t		 max_acct_size;		/* bytes of their pages */
 };
 
 /* The lists, an entry a message, in the order of the file. */

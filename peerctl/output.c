@@ -218,6 +218,15 @@ show_store(const struct ctl_store *s)
 	printf("records: %llu peers, %llu bans, %llu accounting\n",
 	    (unsigned long long)s->peers, (unsigned long long)s->bans,
 	    (unsigned long long)s->acct);
+	printf("caps: %llu peers, %llu accounting, %llu KiB of accounting "
+	    "(%llu KiB used)\n", (unsigned long long)s->max_peers,
+	    (unsigned long long)s->max_acct,
+	    (unsigned long long)s->max_acct_size >> 10,
+	    (unsigned long long)s->acct_size >> 10);
+	printf("pruned: %llu peers, %llu accounting by count, %llu by size\n",
+	    (unsigned long long)s->pruned_peers,
+	    (unsigned long long)s->pruned_acct,
+	    (unsigned long long)s->pruned_acct_size);
 	printf("writes: %llu commits, %llu queued, %llu dropped\n",
 	    (unsigned long long)s->commits, (unsigned long long)s->queued,
 	    (unsigned long long)s->dropped);

@@ -202,12 +202,22 @@ json_store(const struct ctl_store *s)
 	member("store");
 	printf("{\"mapSize\":%llu,\"used\":%llu,\"schema\":%u,"
 	    "\"peers\":%llu,\"bans\":%llu,\"accounting\":%llu,"
-	    "\"commits\":%llu,\"queued\":%llu,\"dropped\":%llu,"
-	    "\"failure\":", (unsigned long long)s->mapsize,
+	    "\"commits\":%llu,\"queued\":%llu,\"dropped\":%llu,",
+	    (unsigned long long)s->mapsize,
 	    (unsigned long long)s->used, s->schema,
 	    (unsigned long long)s->peers, (unsigned long long)s->bans,
 	    (unsigned long long)s->acct, (unsigned long long)s->commits,
 	    (unsigned long long)s->queued, (unsigned long long)s->dropped);
+	printf("\"accountingSize\":%llu,\"maxPeers\":%llu,"
+	    "\"maxAccounting\":%llu,\"maxAccountingSize\":%llu,"
+	    "\"prunedPeers\":%llu,\"prunedAccounting\":%llu,"
+	    "\"prunedAccountingSize\":%llu,\"failure\":",
+	    (unsigned long long)s->acct_size,
+	    (unsigned long long)s->max_peers, (unsigned long long)s->max_acct,
+	    (unsigned long long)s->max_acct_size,
+	    (unsigned long long)s->pruned_peers,
+	    (unsigned long long)s->pruned_acct,
+	    (unsigned long long)s->pruned_acct_size);
 	json_fputs(s->failure, stdout);
 	putchar('}');
 }

@@ -13,13 +13,25 @@ check that a js-libp2p peer is still served.  Speaks TAP.
      IDs without reservations, 16 at a time, for 10 s: thousands are
      refused, relayd logs at most log.rateLimit (5) of them a window
      plus a summary, and its status keeps the whole count.
+  r  10,000 fresh peer IDs reserving, 8 at a time, each on a connection
+     of its own, on a relay of its own with its per-address limits
+     (rates, reservations, handshakes) raised, store.maxAccounting 500
+     and store.maxPeers 1000: show store never has more, what was
+     pruned is counted, stored's log says so in at most log.rateLimit
+     lines a window (and a summary) for each kind, and then a
+     js-libp2p node reserves and another pings it through the relay.
+     FAULT_RESERVE_COUNT sets how many peers (10000) and
+     FAULT_RESERVE_SECONDS how long they may take (75); the test says
+     how many it made.
 
-Usage: fault.py BUILDDIR [m|c ...]   starts peerd as root (Suite)
+Usage: fault.py BUILDDIR [m|c|r ...]   starts peerd as root (Suite)
 
 The attackers are regress/interop/attack.mjs (node:crypto, no npm
 package); the js-libp2p peer is regress/interop/node.mjs.  Every address
 is on 127.0.0.1.
 """
+import json
+import math
 import os
 import re
 import shutil
@@ -33,13 +45,29 @@ sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_value, parse_events, kill,  # noqa: E402
                    js_ready, exit_on_signals, need_root, temp_base,
                    check_args, run_check, nothing_left, JSDIR,
-                   MemWatch, rss, engine_pid)
+                   MemWatch, rss, engine_pid, EventReader)
 
 BUDGET = 32 * 1024 * 1024	# connectionManager.maxBuffer, the default
 CONN_BUDGET = 4 * 1024 * 1024	# connectionManager.maxConnectionBuffer
 STALLED = 10			# connectionManager.stalledTimeout here, s
 BURST = 5			# log.rateLimit, the default
 WINDOW = 10			# seconds of a rate-limit window
+ACCT_CAP = 500			# store.maxAccounting for check r
+PEER_CAP = 1000			# store.maxPeers for check r
+RELAY_CONF = """relay:
+  rateLimit:
+    connectionsPerMinute: 0
+    reservationsPerHour: 0
+  reservations:
+    max: 1000000
+    maxPerIP: 1000000
+connectionManager:
+  maxOutgoing: 0
+  maxPendingPerIP: 64
+store:
+  maxPeers: %d
+  maxAccounting: %d
+""" % (PEER_CAP, ACCT_CAP)
 
 t = TAP()
 PROCS = []
@@ -172,8 +200,133 @@ def check_connect_flood(s, peer_id):
     served(s, peer_id, "after the CONNECT flood")
 
 
+def store_json(s):
+    r = s.ctl("-j", "show", "store")
+    try:
+        return json.loads(r.stdout)["store"]
+    except (ValueError, KeyError):
+        return {}
+
+
+def reserve_storm(s, peer_id, count, seconds):
+    """count fresh peers reserve on s, 8 at a time, while show store is
+    watched; what the attacker says, and the most show store had."""
+    p = spawn(["attack.mjs", "reserveflood", "127.0.0.1", str(s.port),
+               peer_id, "8", str(count), str(seconds)])
+    most = {"peers": 0, "accounting": 0, "looks": 0}
+    while p.poll() is None:
+        cur = store_json(s)
+        most["looks"] += 1
+        for k in ("peers", "accounting"):
+            most[k] = max(most[k], cur.get(k, 0))
+        time.sleep(0.5)
+    done, err = finish(p, 30)
+    if not done.get("ok"):
+        t.diag(err.strip()[-800:])
+    return done, most
+
+
+def reserves_and_pinged(s, peer_id):
+    """A js-libp2p node reserves on s; another pings it through s."""
+    addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (s.port, peer_id)
+    env = dict(os.environ, PEER_KEY_SEED="%064x" % 0x5eed0101)
+    a = subprocess.Popen(["node", "--import", "./polyfill.mjs", "node.mjs",
+                          "reserve", addr], cwd=JSDIR, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True,
+                         start_new_session=True)
+    PROCS.append(a)
+    ev = EventReader(a).event("reserved", timeout=30)
+    circ = [x for x in (ev or {}).get("addrs") or []
+            if x.startswith(addr + "/p2p-circuit")]
+    if not t.ok(circ, "a js-libp2p node reserves on the relay: %s"
+                % (circ or ev)):
+        return
+    p = spawn(["node.mjs", "ping", circ[0], "3"],
+              node=("node", "--import", "./polyfill.mjs"))
+    try:
+        out, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, _ = p.communicate()
+    rtts = [e.get("rtt") for e in parse_events(out)
+            if e.get("event") == "ping" and "rtt" in e]
+    t.ok(p.returncode == 0 and len(rtts) == 3, "and another pings it 3 "
+         "times through the relay: rtt %s ms" % rtts)
+
+
+def check_reserve_flood(build, base):
+    count = int(os.environ.get("FAULT_RESERVE_COUNT", 10000))
+    seconds = int(os.environ.get("FAULT_RESERVE_SECONDS", 75))
+    s = Suite(build, os.path.join(base, "relay"))
+    s.prepare()
+    s.write_conf(RELAY_CONF)
+    if not t.ok(s.start(), "a relay with store.maxAccounting %d and "
+                "store.maxPeers %d starts" % (ACCT_CAP, PEER_CAP)):
+        return
+    peer_id = s.status_json()["peerId"]
+    watch = MemWatch(engine_pid(s))
+    start = time.monotonic()
+    done, most = reserve_storm(s, peer_id, count, seconds)
+    watch.check(t, "%d fresh peers reserving" % done.get("ok", 0))
+    made = done.get("ok", 0)
+    t.diag("%d fresh peers reserved in %s s, %d asked for; %d looks at "
+           "show store meanwhile" % (made, done.get("seconds"), count,
+                                     most["looks"]))
+    if done.get("asked", 0) < count:
+        t.diag("the storm stopped after %d s: %d of %d asked"
+               % (seconds, done.get("asked", 0), count))
+    t.ok(made > ACCT_CAP and made == done.get("asked") and
+         not done.get("errors"), "every fresh peer gets its reservation: "
+         "%s %s" % (done.get("statuses"), done.get("errors") or ""))
+    t.ok(most["accounting"] <= ACCT_CAP and most["peers"] <= PEER_CAP,
+         "meanwhile show store never had more than %d accounting records "
+         "or %d peers: at most %d and %d" % (ACCT_CAP, PEER_CAP,
+                                              most["accounting"],
+                                              most["peers"]))
+    ok, cur = wait_value(lambda: store_json(s),
+                         lambda c: c.get("accounting", 0) +
+                         c.get("prunedAccounting", 0) >= made)
+    t.ok(cur.get("accounting") == ACCT_CAP and
+         cur.get("prunedAccounting") == made - ACCT_CAP,
+         "then %d accounting records, and the %d others counted as "
+         "pruned: %s kept, %s pruned" % (ACCT_CAP, made - ACCT_CAP,
+                                         cur.get("accounting"),
+                                         cur.get("prunedAccounting")))
+    t.ok(cur.get("peers", PEER_CAP + 1) <= PEER_CAP and
+         cur.get("prunedPeers", 0) >= made - PEER_CAP,
+         "at most %d peers, at least %d counted as pruned: %s, %s"
+         % (PEER_CAP, made - PEER_CAP, cur.get("peers"),
+            cur.get("prunedPeers")))
+    rx = re.compile(r"stored\[\d+\]: (records_pruned |\d+ similar lines "
+                    r"suppressed .*: (peers|accounting) pruned)")
+    lines = [ln for ln in s.log().splitlines() if rx.search(ln)]
+    windows = math.ceil((time.monotonic() - start) / WINDOW) + 1
+    t.ok(0 < len(lines) <= 2 * windows * (BURST + 1),
+         "stored's log has %d lines about it, at most %d (%d windows of "
+         "%d s, %d lines and a summary for each of 2 kinds)"
+         % (len(lines), 2 * windows * (BURST + 1), windows, WINDOW, BURST))
+    ev = [ln for ln in s.log().splitlines()
+          if re.search(r"relayd\[\d+\]: (reservation_|\d+ similar lines "
+                       r"suppressed .*: reservation_)", ln)]
+    t.ok(0 < len(ev) <= 3 * windows * (BURST + 1),
+         "relayd's log has %d lines of reservations, at most %d (created, "
+         "removed, expired)" % (len(ev), 3 * windows * (BURST + 1)))
+    for kind, why in (("accounting", "max_records"), ("peers",
+                                                      "max_peers")):
+        got = [ln for ln in lines if "kind=%s " % kind in ln]
+        t.ok(got and ("reason=%s max=" % why) in got[0],
+             "records_pruned kind=%s reason=%s among them: %s"
+             % (kind, why, got[:1]))
+    reserves_and_pinged(s, peer_id)
+    r = s.ctl("verify")
+    t.ok(r.returncode == 0 and "0 problems" in r.stdout,
+         "peerctl verify: %s" % (r.stdout + r.stderr).strip())
+    s.stop(alone=True)
+
+
 def main():
-    build, which = check_args(__doc__, "mc")
+    build, which = check_args(__doc__, "mcr")
     exit_on_signals()
     need_root(t, "fault tests against peerd")
     base = temp_base("peerd-fault-")
@@ -193,6 +346,8 @@ def main():
         if "c" in which:
             run_check(t, "c", lambda: check_connect_flood(s, peer_id))
         t.ok(s.proc.poll() is None, "peerd is still running")
+        if "r" in which:
+            run_check(t, "r", lambda: check_reserve_flood(build, base))
     finally:
         for p in PROCS:
             kill(p)

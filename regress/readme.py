@@ -730,9 +730,10 @@ def h_show_store(cmd):
     need_a(cmd)
     r = run_cmd(cmd)
     keys = [ln.split(":")[0] for ln in r.stdout.splitlines()]
-    t.ok(r.returncode == 0 and keys == ["map", "records", "writes",
-                                        "state"],
-         "`%s`: size, records, write state: %s" % (cmd, out(r)))
+    t.ok(r.returncode == 0 and keys == ["map", "records", "caps", "pruned",
+                                        "writes", "state"],
+         "`%s`: size, records, caps, pruned, write state: %s"
+         % (cmd, out(r)))
 
 
 def h_restore(cmd):

@@ -252,6 +252,11 @@ class Peerd(suite.Node):
                 if "/p2p-circuit" in a]
 
 
+# the checks read every reservation and circuit event in the log: none of
+# them held back by the rate limiter
+LOG_ALL = "log:\n  rateLimit: 0\n"
+
+
 def relay_conf(**relay):
     """mode relay with relay.* keys given as nested dicts."""
     relay.setdefault("enabled", "true")
@@ -259,11 +264,12 @@ def relay_conf(**relay):
     # every js node and peerd here comes from 127.0.0.1: the per-address
     # connection rate limit is not what these checks are about
     relay.setdefault("rateLimit", {}).setdefault("connectionsPerMinute", 0)
-    return "mode: relay\n" + "\n".join(yaml({"relay": relay})) + "\n"
+    return "mode: relay\n" + LOG_ALL + "\n".join(yaml({"relay": relay})) + \
+        "\n"
 
 
 def peer_conf(relays=()):
-    s = "mode: peer\n"
+    s = "mode: peer\n" + LOG_ALL
     if relays:
         s += "relays: [%s]\n" % ", ".join('"%s"' % r for r in relays)
     return s

@@ -5,7 +5,7 @@ peerd -r and the files in stateDir.  Speaks TAP.
 
 Usage: store.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the digits 1 to 9 (default: all):
+CHECK is one or more of 1 to 11 (default: all; "110" is 1 and 10):
   1  a restart keeps known peers, bans (IP, CIDR, peer ID, with duration
      and reason) and relay accounting; the bans are enforced after it
   2  kill -9 of stored during a stream of blocks: every acknowledged ban
@@ -23,9 +23,20 @@ CHECK is one or more of the digits 1 to 9 (default: all):
      verify, and answers show bans, peers and accounting
   9  a store that nearly fills its map at start: the map grows and
      every record stays; a mistyped ban duration is an error
+  10 the caps at insert: fresh peers reserving (a raw client,
+     regress/interop/attack.mjs) never take the store over store.maxPeers
+     or store.maxAccounting, a peer with a ban is kept, peerctl show
+     store (text and JSON) gives the records, caps and what was pruned,
+     records_pruned is logged; a reload that raises and then lowers
+     store.maxAccounting holds at once
+  11 the caps at start, on a store made with mdb_load: 10,049 peers
+     against store.maxPeers 10000 (the 49 seen longest ago go), and
+     30 days of accounting against store.maxAccountingSize 1 MiB (the
+     oldest days go, the newest stays whole)
 
 Runs as root (peerd -d) with the users of etc/peerd-setup; needs
-mdb_load and mdb_dump (lmdb-utils).  Every suite runs in its own
+mdb_load and mdb_dump (lmdb-utils), and for check 10 node 20 or later
+(no npm package).  Every suite runs in its own
 directory under one temporary directory on 127.0.0.1 with random ports;
 every process and the tmpfs of check 4 are gone when the test ends, even
 after a failure.
@@ -50,6 +61,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, b58decode,  # noqa: E402
+                   js_ready, parse_events, kill, JSDIR,
                    exit_on_signals, check_args, need_root, need_users,
                    temp_base, run_check, nothing_left)
 
@@ -868,14 +880,14 @@ def check_8():
 
 # --- 9. a store nearly full at start; a mistyped duration -------------
 
-def load_dbs(state, dbs):
+def load_dbs(state, dbs, mapsize=1048576):
     """Named databases (name -> [(key, value)]) loaded into the store in
     state with mdb_load, owned by _peerd; the mdb_load results."""
     os.makedirs(state, 0o700, exist_ok=True)
     rs = []
     for name, records in dbs.items():
         dump = "VERSION=3\nformat=bytevalue\ndatabase=%s\ntype=btree\n" \
-            "mapsize=1048576\nHEADER=END\n" % name
+            "mapsize=%d\nHEADER=END\n" % (name, mapsize)
         for k, v in sorted(records):
             dump += " %s\n %s\n" % (k.hex(), v.hex())
         dump += "DATA=END\n"
@@ -944,11 +956,198 @@ def check_9():
     t.ok(S.term() == 0, "the suite stops on SIGTERM")
 
 
+# --- 10. the caps at insert ---------------------------------------------
+
+def caps_conf(max_acct):
+    return ("relay:\n  rateLimit:\n    connectionsPerMinute: 0\n"
+            "    reservationsPerHour: 0\n  reservations:\n"
+            "    maxPerIP: 1000\n"
+            "connectionManager:\n  maxOutgoing: 0\n"
+            "store:\n  maxPeers: 16\n  maxAccounting: %d\n"
+            "  maxAccountingSize: 1048576\n" % max_acct)
+
+
+def storm(S, n, what):
+    """n fresh peers reserve on S, 2 at a time (regress/interop/
+    attack.mjs); check that each got OK.  The peer ID of the first, and
+    the most show store had meanwhile."""
+    most = {"peers": 0, "accounting": 0}
+    p = subprocess.Popen(["node", "attack.mjs", "reserveflood", "127.0.0.1",
+                          str(S.s.port), S.peer_id, "2", str(n), "60"],
+                         cwd=JSDIR, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        while p.poll() is None:
+            cur = S.json("show", "store", key="store") or {}
+            for k in most:
+                most[k] = max(most[k], cur.get(k, 0))
+            time.sleep(0.2)
+        out, err = p.communicate(timeout=30)
+    finally:
+        kill(p)
+    done = ([e for e in parse_events(out) if e.get("event") == "done"] or
+            [{}])[-1]
+    if not t.ok(done.get("ok") == n, "%s: %d fresh peers reserve: %s %s"
+                % (what, n, done.get("statuses"), done.get("errors") or "")):
+        t.diag(err.strip()[-800:])
+    return done.get("first"), most
+
+
+def settled(S, total):
+    """show store once every accounting record of total reservations
+    has reached stored (kept or pruned), or the last one after 15 s."""
+    got = [{}]
+
+    def done():
+        got[0] = S.json("show", "store", key="store") or {}
+        return got[0].get("accounting", 0) + \
+            got[0].get("prunedAccounting", 0) >= total
+    wait_for(done, timeout=15)
+    return got[0]
+
+
+def check_10():
+    if not js_ready(t, "the caps at insert (a raw client in node)",
+                    modules=False):
+        return
+    S = Node("10-caps", caps_conf(16))
+    if not S.start():
+        return
+    banned, _ = storm(S, 1, "a peer P")
+    ok = wait_for(lambda: banned in (S.peers() or {}), timeout=10)
+    t.ok(ok, "show peers lists P %s" % banned)
+    ran(S.ctl("block", banned, "kept", "however", "old"), "block P")
+
+    _, most = storm(S, 60, "at the caps")
+    cur = settled(S, 61)
+    t.ok(most["peers"] <= 16 and most["accounting"] <= 16,
+         "while they reserved show store never had more than 16 peers or "
+         "16 accounting records: at most %s" % most)
+    t.ok(cur.get("peers", 99) <= 16 and cur.get("accounting") == 16,
+         "after it: at most 16 peers, 16 accounting records: %s peers, %s "
+         "accounting" % (cur.get("peers"), cur.get("accounting")))
+    t.ok(banned in (S.peers() or {}), "P, blocked, is still in show peers "
+         "though seen longest ago")
+    want = {"maxPeers": 16, "maxAccounting": 16,
+            "maxAccountingSize": 1048576, "prunedAccountingSize": 0,
+            "prunedAccounting": 61 - 16,
+            "prunedPeers": 61 - cur.get("peers", 0)}
+    bad = {k: (cur.get(k), v) for k, v in want.items() if cur.get(k) != v}
+    t.ok(not bad, "show store -j gives the caps and what each pruned "
+         "(61 peers, 61 records in all); wrong (got, want): %s" % bad)
+    t.ok(0 < cur.get("accountingSize", 0) <= 1048576,
+         "and the bytes of the accounting's pages: %s"
+         % cur.get("accountingSize"))
+    r = S.ctl("show", "store")
+    text = dict(ln.split(": ", 1) for ln in r.stdout.splitlines()
+                if ": " in ln)
+    caps = "16 peers, 16 accounting, 1024 KiB of accounting (%d KiB " \
+        "used)" % (cur.get("accountingSize", 0) >> 10)
+    pruned = "%d peers, %d accounting by count, 0 by size" \
+        % (want["prunedPeers"], want["prunedAccounting"])
+    t.ok(text.get("caps") == caps and text.get("pruned") == pruned,
+         "show store says the same: caps: %s; pruned: %s"
+         % (text.get("caps"), text.get("pruned")))
+    for kind, why in (("peers", "max_peers"), ("accounting",
+                                               "max_records")):
+        got = S.wait_log(r"stored\[\d+\]: records_pruned kind=%s "
+                         r"count=\d+ reason=%s max=16" % (kind, why), 5)
+        t.ok(got, "stored logs records_pruned for the %s: %s"
+             % (kind, got[:1]))
+
+    # a reload raises the cap: 10 more are kept; lowering it prunes them
+    S.s.write_conf(caps_conf(32))
+    ran(S.ctl("reload"), "reload with store.maxAccounting 32")
+    storm(S, 10, "after raising the cap")
+    cur = settled(S, 71)
+    t.ok(cur.get("maxAccounting") == 32 and cur.get("accounting") == 26 and
+         cur.get("prunedAccounting") == 45, "26 accounting records kept "
+         "under the new cap of 32, no more pruned: %s, %s pruned"
+         % (cur.get("accounting"), cur.get("prunedAccounting")))
+    S.s.write_conf(caps_conf(16))
+    ran(S.ctl("reload"), "reload with store.maxAccounting 16 again")
+    cur = S.json("show", "store", key="store") or {}
+    t.ok(cur.get("maxAccounting") == 16 and cur.get("accounting") == 16 and
+         cur.get("prunedAccounting") == 55, "the lower cap holds at once: "
+         "%s accounting records, %s pruned" % (cur.get("accounting"),
+                                                cur.get("prunedAccounting")))
+    S.verify("peerctl verify after the caps")
+    t.ok(S.term() == 0, "the suite stops on SIGTERM")
+
+
+# --- 11. the caps at start ----------------------------------------------
+
+def check_11():
+    today = int(time.time()) // 86400
+    prefix = bytes([0, 0x24, 8, 1, 0x12, 0x20])
+    # peer i last seen at 1000 + i (peer record fields 5 and 6, varints)
+    peers = [(prefix + struct.pack(">I", i) + os.urandom(28),
+              b"\x01\x28\x01\x30" + bytes(uvarint(1000 + i)))
+             for i in range(10049)]
+    acct = [(struct.pack(">I", today - 29 + d) + prefix +
+             struct.pack(">I", i) + os.urandom(28), b"\x01\x08\x01")
+            for d in range(30) for i in range(1000)]
+    S = Node("11-start", "store:\n  maxAccountingSize: 1048576\n"
+             "connectionManager:\n  maxOutgoing: 0\n")
+    rs = load_dbs(S.s.state, {
+        "meta": [(b"schema", struct.pack("<I", 2)),
+                 (b"created", struct.pack("<q", 1700000000))],
+        "peers": peers, "bans": [], "acct": acct}, 16 << 20)
+    if not t.ok(all(r.returncode == 0 for r in rs), "mdb_load makes a "
+                "store of 10,049 peers and 30,000 accounting records: %s"
+                % [out(r) for r in rs if r.returncode != 0]):
+        return
+    if not S.start("starts on a store over store.maxPeers and "
+                   "store.maxAccountingSize"):
+        return
+    st = S.json("show", "store", key="store") or {}
+    t.ok(st.get("peers") == 10000 and st.get("prunedPeers") == 49,
+         "10,000 peers left, 49 pruned: %s, %s" % (st.get("peers"),
+                                                    st.get("prunedPeers")))
+    size, n = st.get("accountingSize", 0), st.get("accounting", 0)
+    t.ok(0 < size <= 1048576 and n + st.get("prunedAccountingSize", 0) ==
+         30000 and n >= 1000, "the accounting's pages within 1 MiB, each "
+         "record kept or counted as pruned by size: %s bytes, %s kept, %s "
+         "pruned" % (size, n, st.get("prunedAccountingSize")))
+    got = S.wait_log(r"records_pruned kind=accounting count=\d+ "
+                     r"reason=max_size max=1048576", 5)
+    t.ok(got, "stored logs records_pruned for the size: %s" % got[:1])
+    t.ok(S.term() == 0, "the suite stops on SIGTERM")
+    keys = [bytes.fromhex(ln.strip()) for ln in
+            (mdb_dump(S.s.state, "peers") or "").splitlines()[0::2]
+            if ln.startswith(" ")]
+    left = {struct.unpack(">I", k[6:10])[0] for k in keys}
+    t.ok(len(left) == 10000 and min(left) == 49,
+         "the 49 peers seen longest ago are the ones gone: %d left, the "
+         "oldest left is %s" % (len(left), min(left) if left else None))
+    days = {}
+    for ln in (mdb_dump(S.s.state, "acct") or "").splitlines()[0::2]:
+        if ln.startswith(" "):
+            d = struct.unpack(">I", bytes.fromhex(ln.strip())[:4])[0]
+            days[d] = days.get(d, 0) + 1
+    old = [d for d in days if days[d] < 1000 and d != min(days)]
+    t.ok(days.get(today) == 1000 and not old and min(days) > today - 29,
+         "the oldest days went first and the newest is whole: %d days "
+         "from %+d, today %s" % (len(days), min(days) - today if days
+                                 else 0, days.get(today)))
+
+
+def uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return out
+
+
 # --- main --------------------------------------------------------------
 
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(__doc__, "123456789")
+    BUILD, which = check_args(__doc__, [str(i) for i in range(1, 12)])
     exit_on_signals()
     need_root(t, "store tests")
     need_users(t)
@@ -959,7 +1158,7 @@ def main():
     BASE = temp_base("peerd-store-")
     checks = {"1": check_1, "2": check_2, "3": check_3, "4": check_4,
               "5": check_5, "6": check_6, "7": check_7, "8": check_8,
-              "9": check_9}
+              "9": check_9, "10": check_10, "11": check_11}
     try:
         for c in which:
             t.diag("--- check %s: %s" % (c, checks[c].__name__))

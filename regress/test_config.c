@@ -97,7 +97,9 @@ static const char full_yaml[] =
 	"  - /ip4/127.0.0.3/tcp/4001/p2p/" ID_ED "\n"
 	"store:\n"
 	"  mapSize: 1048576\n"
-	"  maxPeers: 16\n";
+	"  maxPeers: 16\n"
+	"  maxAccounting: 500\n"
+	"  maxAccountingSize: 2097152\n";
 
 /* Expected positions are counted by hand from the inputs. */
 static const struct {
@@ -186,6 +188,11 @@ static const struct {
 	    "  ipv4PrefixLength: 33\n", "t:2:21: ", "from 8 to 32" },
 	{ "pending per IP 0", "connectionManager:\n"
 	    "  maxPendingPerIP: 0\n", "t:2:20: ", "from 1 to 1024" },
+	{ "maxAccounting below range", "store:\n  maxAccounting: 15\n",
+	    "t:2:18: ", "from 16 to 100000000" },
+	{ "maxAccountingSize below range", "store:\n"
+	    "  maxAccountingSize: 1048575\n", "t:2:22: ",
+	    "from 1048576 to 1099511627776" },
 	{ "bad protected peer ID", "connectionManager:\n"
 	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
@@ -515,6 +522,8 @@ test_defaults(void)
 	    "default memory budgets: 256 KiB a stream, 4 MiB a connection, "
 	    "32 MiB in all, 30 s stalled");
 	ok(c->log_rate_limit == 5, "default log.rateLimit");
+	ok(c->store_max_acct == 100000 && c->store_max_acct_size == 67108864,
+	    "default store.maxAccounting, store.maxAccountingSize");
 	ok(c->protected_peers.text.n == 0 && c->dial_backoff_min == 1000 &&
 	    c->dial_backoff_max == 60000,
 	    "default protected peers and dial backoff");
@@ -613,7 +622,8 @@ test_full(void)
 	    peerids_are(&c->relay.allowlist) &&
 	    peerids_are(&c->relay.blocklist),
 	    "full: every typed value is its text parsed");
-	ok(c->store_map_size == 1048576 && c->store_max_peers == 16,
+	ok(c->store_map_size == 1048576 && c->store_max_peers == 16 &&
+	    c->store_max_acct == 500 && c->store_max_acct_size == 2097152,
 	    "full store");
 
 	d = config_new();
@@ -672,7 +682,9 @@ test_parts(void)
 	    r.limit_duration == 0 && r.limit_data == 1099511627776LL &&
 	    r.rsvp_per_hour == 7, "relayd's part: the relay settings");
 	config_part_store(c, &st);
-	ok(st.map_size == 1048576 && st.max_peers == 16, "stored's part");
+	ok(st.map_size == 1048576 && st.max_peers == 16 &&
+	    st.max_acct == 500 && st.max_acct_size == 2097152,
+	    "stored's part");
 	config_free(c);
 }
 

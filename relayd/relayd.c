@@ -51,6 +51,16 @@ static struct {
 	size_t			 allowcap, blockcap;
 } rd;
 
+/*
+ * Every event a peer causes goes through a limiter of its kind; the
+ * counts below and the policy's own stay whole.
+ */
+static struct log_limit	 ll_created = LOG_LIMIT("reservation_created");
+static struct log_limit	 ll_removed = LOG_LIMIT("reservation_removed");
+static struct log_limit	 ll_expired = LOG_LIMIT("reservation_expired");
+static struct log_limit	 ll_opened = LOG_LIMIT("circuit_opened");
+static struct log_limit	 ll_closed = LOG_LIMIT("circuit_closed");
+
 /* Whole counts of what the log may show only a sample of. */
 static struct {
 	uint64_t	 rsvps_refused;
@@ -135,11 +145,13 @@ relayd_removed(const struct rsvp *r, const char *why, void *arg)
 	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	if (strcmp(why, "expired") == 0)
-		log_info("reservation_expired peer=%s ip=%s",
+		log_limited(&ll_expired, LOG_INFO,
+		    "reservation_expired peer=%s ip=%s",
 		    fmt_peer(&r->peer, p, sizeof(p)),
 		    fmt_ip(r->ip, a, sizeof(a)));
 	else
-		log_info("reservation_removed peer=%s ip=%s reason=%s",
+		log_limited(&ll_removed, LOG_INFO,
+		    "reservation_removed peer=%s ip=%s reason=%s",
 		    fmt_peer(&r->peer, p, sizeof(p)),
 		    fmt_ip(r->ip, a, sizeof(a)), why);
 }
@@ -220,8 +232,9 @@ pending_grant(struct pending *pd)
 		pending_fail(pd, LOG_INFO, "gone");
 		return;
 	}
-	log_info("%s peer=%s ip=%s expire=%llu", pd->res.refreshed ?
-	    "reservation_refreshed" : "reservation_created",
+	log_limited(&ll_created, LOG_INFO, "%s peer=%s ip=%s expire=%llu",
+	    pd->res.refreshed ? "reservation_refreshed" :
+	    "reservation_created",
 	    fmt_peer(&pd->peer, p, sizeof(p)), fmt_ip(pd->ip, a, sizeof(a)),
 	    (unsigned long long)pd->res.expire);
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
@@ -364,7 +377,8 @@ relayd_peer_gone(struct imsg *imsg)
 		return 0;
 	fmt_ip(r->ip, a, sizeof(a));
 	policy_unreserve(&rd.pol, &g.peer);
-	log_info("reservation_removed peer=%s ip=%s reason=disconnected",
+	log_limited(&ll_removed, LOG_INFO,
+	    "reservation_removed peer=%s ip=%s reason=disconnected",
 	    fmt_peer(&g.peer, p, sizeof(p)), a);
 	return 0;
 }
@@ -389,7 +403,8 @@ relayd_connect(struct imsg *imsg)
 	res.conn = req.conn;
 	if (policy_connect(&rd.pol, &req.src, &req.dst, &now, &res, &why) ==
 	    CIRCUIT_OK)
-		log_info("circuit_opened id=%u src=%s dst=%s", res.circuit,
+		log_limited(&ll_opened, LOG_INFO,
+		    "circuit_opened id=%u src=%s dst=%s", res.circuit,
 		    fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)));
 	else {
@@ -420,8 +435,9 @@ relayd_circuit_end(struct imsg *imsg)
 		log_warnx("end of unknown circuit %u", e.circuit);
 		return 0;
 	}
-	log_info("circuit_closed id=%u src=%s dst=%s reason=%s "
-	    "bytes_src_dst=%llu bytes_dst_src=%llu seconds=%lld", c.id,
+	log_limited(&ll_closed, LOG_INFO, "circuit_closed id=%u src=%s "
+	    "dst=%s reason=%s bytes_src_dst=%llu bytes_dst_src=%llu "
+	    "seconds=%lld", c.id,
 	    fmt_peer(&c.src, s, sizeof(s)), fmt_peer(&c.dst, d, sizeof(d)),
 	    fmt_reason(e.reason, why, sizeof(why)),
 	    (unsigned long long)e.bytes_src_dst,

@@ -2,10 +2,13 @@
  * What stored keeps: known peers, bans and relay accounting.  Updates
  * are applied inside the batch transaction and the sweep prunes inside
  * its own, both store.c's, which calls in here through its hooks; reads
- * answer the engine.  Calls store.c and common/.
+ * answer the engine.  The caps on peers and accounting hold at every
+ * commit: an insert that goes over one prunes in its own transaction.
+ * Calls store.c and common/.
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,20 @@
 
 #define DAY		86400
 #define PEER_WAIT_MAX	3600	/* seconds a failing peer waits at most */
+
+/* What each cap has pruned: in the open transaction, and committed. */
+enum prune_why {
+	PRUNE_PEERS,
+	PRUNE_ACCT,
+	PRUNE_ACCT_SIZE,
+	PRUNE_N
+};
+
+static struct rec_limits lim = { 10000, 100000, 67108864 };
+static uint64_t		 pruned[PRUNE_N], pending[PRUNE_N];
+
+static int	 acct_caps(MDB_txn *);
+static int	 peers_cap(MDB_txn *, const MDB_val *);
 
 static int
 mdb_errcode(int r)
@@ -71,7 +88,9 @@ apply_peer(MDB_txn *txn, const uint8_t *data, size_t len)
 	k.mv_size = hdr.peer.len;
 	v.mv_data = buf;
 	v.mv_size = n;
-	return mdb_errcode(mdb_put(txn, dbs.peers, &k, &v, 0));
+	if ((r = mdb_put(txn, dbs.peers, &k, &v, 0)) != 0)
+		return mdb_errcode(r);
+	return peers_cap(txn, &k);
 }
 
 static void
@@ -156,7 +175,9 @@ apply_acct(MDB_txn *txn, const struct store_acct *op)
 		return 0;
 	v.mv_data = val;
 	v.mv_size = vlen;
-	return mdb_errcode(mdb_put(txn, dbs.acct, &k, &v, 0));
+	if ((r = mdb_put(txn, dbs.acct, &k, &v, 0)) != 0)
+		return mdb_errcode(r);
+	return acct_caps(txn);
 }
 
 /* 0 applied, -1 refused (msg says why), else an LMDB or errno code. */
@@ -222,63 +243,259 @@ prune_expired(MDB_txn *txn, int64_t now)
 	mdb_cursor_close(cur);
 }
 
-struct aged {
-	int64_t		 seen;
-	struct peerid	 id;
-};
-
-static int
-aged_cmp(const void *a, const void *b)
+/* Bytes of the pages of a database. */
+static uint64_t
+db_size(const MDB_stat *st)
 {
-	const struct aged	*x = a, *y = b;
-
-	return x->seen < y->seen ? -1 : x->seen > y->seen;
+	return (uint64_t)st->ms_psize * (st->ms_branch_pages +
+	    st->ms_leaf_pages + st->ms_overflow_pages);
 }
 
-/* Over the maximum, the peers seen longest ago are forgotten. */
-static void
-prune_peers(MDB_txn *txn, uint64_t max)
+/* The first n records of the accounting: its oldest days. */
+static int
+acct_drop(MDB_txn *txn, uint64_t n, enum prune_why why)
 {
-	static struct peer_rec	 pr;
-	MDB_cursor		*cur;
-	MDB_stat		 st;
-	MDB_val			 k, v;
-	struct aged		*all;
-	size_t			 n = 0, i;
-	int			 r;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	int		 r;
 
-	if (mdb_stat(txn, dbs.peers, &st) != 0 || st.ms_entries <= max)
-		return;
-	if ((all = calloc(st.ms_entries, sizeof(*all))) == NULL ||
-	    cursor_open(txn, dbs.peers, &cur) != 0) {
-		free(all);
-		return;
-	}
-	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0 &&
-	    n < st.ms_entries; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (peerid_from_mh(k.mv_data, k.mv_size, &all[n].id) == -1)
-			continue;
-		if (peer_rec_decode(v.mv_data, v.mv_size, &pr, NULL, 0) == 0)
-			all[n].seen = pr.last_seen;
-		n++;
+	if ((r = cursor_open(txn, dbs.acct, &cur)) != 0)
+		return mdb_errcode(r);
+	for (; n > 0 && (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0;
+	    n--) {
+		if ((r = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		pending[why]++;
 	}
 	mdb_cursor_close(cur);
-	qsort(all, n, sizeof(*all), aged_cmp);
-	for (i = 0; i + max < n; i++) {
-		k.mv_data = all[i].id.mh;
-		k.mv_size = all[i].id.len;
-		mdb_del(txn, dbs.peers, &k, NULL);
+	return r == MDB_NOTFOUND ? 0 : mdb_errcode(r);
+}
+
+/*
+ * Over either cap the oldest days go first, as the key starts with the
+ * day.  Deleting the first records frees whole pages, so the size comes
+ * down in batches of 1% of the records.
+ */
+static int
+acct_caps(MDB_txn *txn)
+{
+	MDB_stat	 st;
+	int		 r;
+
+	if ((r = mdb_stat(txn, dbs.acct, &st)) != 0)
+		return mdb_errcode(r);
+	if (st.ms_entries > lim.max_acct && (r = acct_drop(txn,
+	    st.ms_entries - lim.max_acct, PRUNE_ACCT)) != 0)
+		return r;
+	while ((r = mdb_stat(txn, dbs.acct, &st)) == 0 &&
+	    st.ms_entries > 0 && db_size(&st) > lim.max_acct_size)
+		if ((r = acct_drop(txn, st.ms_entries / 100 + 1,
+		    PRUNE_ACCT_SIZE)) != 0)
+			return r;
+	return mdb_errcode(r);
+}
+
+static int
+age_cmp(const void *a, const void *b)
+{
+	const int64_t	*x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/* A peer that may be forgotten: not keep, and without a ban on its ID. */
+static int
+peer_evictable(MDB_txn *txn, const MDB_val *k, const MDB_val *keep)
+{
+	uint8_t	 bkey[BAN_KEYMAX];
+	MDB_val	 bk, bv;
+
+	if (keep != NULL && k->mv_size == keep->mv_size &&
+	    memcmp(k->mv_data, keep->mv_data, k->mv_size) == 0)
+		return 0;
+	if (k->mv_size == 0 || k->mv_size > PEERID_MAXLEN)
+		return 1;
+	bkey[0] = 'p';
+	memcpy(bkey + 1, k->mv_data, k->mv_size);
+	bk.mv_data = bkey;
+	bk.mv_size = 1 + k->mv_size;
+	return mdb_get(txn, dbs.bans, &bk, &bv) != 0;
+}
+
+/*
+ * The ages of the peers that may be forgotten, sorted: into *ages (n
+ * of them), to find the age at which the oldest want end.
+ */
+static int
+peers_ages(MDB_txn *txn, const MDB_val *keep, int64_t **ages, size_t *n)
+{
+	MDB_cursor	*cur;
+	MDB_stat	 st;
+	MDB_val		 k, v;
+	int		 r;
+
+	*n = 0;
+	*ages = NULL;
+	if ((r = mdb_stat(txn, dbs.peers, &st)) != 0)
+		return mdb_errcode(r);
+	if ((*ages = calloc(st.ms_entries + 1, sizeof(**ages))) == NULL)
+		return ENOMEM;
+	if ((r = cursor_open(txn, dbs.peers, &cur)) != 0)
+		return mdb_errcode(r);
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0 &&
+	    *n < st.ms_entries; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (peer_evictable(txn, &k, keep))
+			peer_rec_age(v.mv_data, v.mv_size, &(*ages)[(*n)++]);
+	mdb_cursor_close(cur);
+	if (r != 0 && r != MDB_NOTFOUND)
+		return mdb_errcode(r);
+	qsort(*ages, *n, sizeof(**ages), age_cmp);
+	return 0;
+}
+
+/*
+ * The want peers seen longest ago are forgotten, never keep nor a peer
+ * with a ban.  Two walks, and only the ages held between them.
+ */
+static int
+peers_evict(MDB_txn *txn, uint64_t want, const MDB_val *keep,
+    uint64_t *gone)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	int64_t		*ages, age, cut;
+	uint64_t	 older = 0, ties;
+	size_t		 n, i;
+	int		 r;
+
+	*gone = 0;
+	if ((r = peers_ages(txn, keep, &ages, &n)) != 0 || n == 0) {
+		free(ages);
+		return r;
 	}
-	log_info("store: forgot %zu peers seen longest ago (store.maxPeers "
-	    "%llu)", i, (unsigned long long)max);
-	free(all);
+	if (want > n)
+		want = n;
+	cut = ages[want - 1];
+	for (i = 0; i < want && ages[i] < cut; i++)
+		older++;
+	ties = want - older;
+	free(ages);
+	if ((r = cursor_open(txn, dbs.peers, &cur)) != 0)
+		return mdb_errcode(r);
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0 && *gone <
+	    want; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		peer_rec_age(v.mv_data, v.mv_size, &age);
+		if (age > cut || (age == cut && ties == 0) ||
+		    !peer_evictable(txn, &k, keep))
+			continue;
+		if (age == cut)
+			ties--;
+		if ((r = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		(*gone)++;
+	}
+	mdb_cursor_close(cur);
+	return r == 0 || r == MDB_NOTFOUND ? 0 : mdb_errcode(r);
+}
+
+/*
+ * Over store.maxPeers, the peers seen longest ago make room, 1% of the
+ * maximum at a time so that the walks are made once per 1% of new
+ * peers.  When only peers with a ban are left, keep goes instead.
+ */
+static int
+peers_cap(MDB_txn *txn, const MDB_val *keep)
+{
+	MDB_stat	 st;
+	MDB_val		 k;
+	uint64_t	 need, gone;
+	int		 r;
+
+	if ((r = mdb_stat(txn, dbs.peers, &st)) != 0)
+		return mdb_errcode(r);
+	if (st.ms_entries <= lim.max_peers)
+		return 0;
+	need = st.ms_entries - lim.max_peers;
+	if ((r = peers_evict(txn, need + (keep != NULL ? lim.max_peers / 100 :
+	    0), keep, &gone)) != 0)
+		return r;
+	pending[PRUNE_PEERS] += gone;
+	if (gone >= need || keep == NULL)
+		return 0;
+	pending[PRUNE_PEERS]++;
+	k = *keep;
+	return mdb_errcode(mdb_del(txn, dbs.peers, &k, NULL));
+}
+
+/* 0, or an LMDB or errno code. */
+int
+rec_prune(MDB_txn *txn, int64_t now)
+{
+	int	 r;
+
+	prune_expired(txn, now);
+	if ((r = peers_cap(txn, NULL)) != 0)
+		return r;
+	return acct_caps(txn);
 }
 
 void
-rec_prune(MDB_txn *txn, int64_t now, uint64_t max_peers)
+rec_set_limits(const struct rec_limits *l)
 {
-	prune_expired(txn, now);
-	prune_peers(txn, max_peers);
+	lim = *l;
+}
+
+/* After each write transaction: what the caps pruned, if it holds. */
+void
+rec_done(int committed)
+{
+	static struct log_limit	 ll[PRUNE_N] = {
+		LOG_LIMIT("peers pruned at store.maxPeers"),
+		LOG_LIMIT("accounting pruned at store.maxAccounting"),
+		LOG_LIMIT("accounting pruned at store.maxAccountingSize"),
+	};
+	static const char	*what[PRUNE_N] = {
+		"kind=peers", "kind=accounting", "kind=accounting" };
+	static const char	*why[PRUNE_N] = {
+		"max_peers", "max_records", "max_size" };
+	uint64_t		 max[PRUNE_N];
+	int			 i;
+
+	max[PRUNE_PEERS] = lim.max_peers;
+	max[PRUNE_ACCT] = lim.max_acct;
+	max[PRUNE_ACCT_SIZE] = lim.max_acct_size;
+	for (i = 0; i < PRUNE_N; i++) {
+		if (committed && pending[i] > 0) {
+			pruned[i] += pending[i];
+			log_limited(&ll[i], LOG_NOTICE, "records_pruned %s "
+			    "count=%llu reason=%s max=%llu", what[i],
+			    (unsigned long long)pending[i], why[i],
+			    (unsigned long long)max[i]);
+		}
+		pending[i] = 0;
+	}
+}
+
+/* peerctl show store: the records, their caps and what was pruned. */
+void
+rec_show_store(MDB_txn *txn, struct ctl_store *cs)
+{
+	MDB_stat	 st;
+
+	if (mdb_stat(txn, dbs.peers, &st) == 0)
+		cs->peers = st.ms_entries;
+	if (mdb_stat(txn, dbs.bans, &st) == 0)
+		cs->bans = st.ms_entries;
+	if (mdb_stat(txn, dbs.acct, &st) == 0) {
+		cs->acct = st.ms_entries;
+		cs->acct_size = db_size(&st);
+	}
+	cs->max_peers = lim.max_peers;
+	cs->max_acct = lim.max_acct;
+	cs->max_acct_size = lim.max_acct_size;
+	cs->pruned_peers = pruned[PRUNE_PEERS];
+	cs->pruned_acct = pruned[PRUNE_ACCT];
+	cs->pruned_acct_size = pruned[PRUNE_ACCT_SIZE];
 }
 
 /* Every ban in force, to the engine that enforces them. */

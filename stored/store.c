@@ -47,7 +47,6 @@ static struct event	 ev_commit, ev_sweep;
 static int		 failing;
 static char		 failure[128];
 static uint64_t		 commits, dropped;
-static int64_t		 max_peers = 10000;
 static struct store_hooks hooks;
 
 int64_t
@@ -239,12 +238,6 @@ store_open(int64_t mapsize, const char *root, const struct store_hooks *h)
 	log_info("store open in %s", root);
 }
 
-void
-store_set_max_peers(int64_t n)
-{
-	max_peers = n;
-}
-
 /* An answer for the engine to pass on to a control client. */
 void
 store_reply(uint32_t type, uint32_t ctl, int ok, const char *msg)
@@ -351,12 +344,15 @@ store_apply(char msgs[][CTL_MSGLEN], int *refused)
 			refused[i] = r == -1;
 		if (r > 0 || r < -1) {
 			mdb_txn_abort(txn);
+			hooks.done(0);
 			return r;
 		}
 		if (op->ctl)
 			i++;
 	}
-	return mdb_txn_commit(txn);
+	r = mdb_txn_commit(txn);
+	hooks.done(r == 0);
+	return r;
 }
 
 static void
@@ -486,12 +482,16 @@ store_sweep(void)
 		log_warnx("store: sweep: %s", mdb_strerror(r));
 		return;
 	}
-	hooks.prune(txn, store_now(), (uint64_t)max_peers);
-	if ((r = mdb_txn_commit(txn)) != 0)
+	if ((r = hooks.prune(txn, store_now())) != 0)
+		mdb_txn_abort(txn);
+	else
+		r = mdb_txn_commit(txn);
+	if (r != 0)
 		log_warnx("store: sweep: %s", mdb_strerror(r));
+	hooks.done(r == 0);
 }
 
-/* peerctl show store: the environment and the size of each database. */
+/* peerctl show store: the environment, and the records' part. */
 void
 store_show(uint32_t ctl)
 {
@@ -502,12 +502,7 @@ store_show(uint32_t ctl)
 
 	memset(&cs, 0, sizeof(cs));
 	if (store_read_begin(&txn) == 0) {
-		if (mdb_stat(txn, dbs.peers, &st) == 0)
-			cs.peers = st.ms_entries;
-		if (mdb_stat(txn, dbs.bans, &st) == 0)
-			cs.bans = st.ms_entries;
-		if (mdb_stat(txn, dbs.acct, &st) == 0)
-			cs.acct = st.ms_entries;
+		hooks.show(txn, &cs);
 		mdb_txn_abort(txn);
 	}
 	mdb_env_info(env, &info);

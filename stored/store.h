@@ -62,8 +62,12 @@ struct store_hooks {
 	/* 0 applied, -1 refused (msg says why), else an LMDB or errno code */
 	int	(*apply)(MDB_txn *, enum store_op_type, const void *, size_t,
 		    char *, size_t);
-	/* expired records, and peers beyond the maximum */
-	void	(*prune)(MDB_txn *, int64_t, uint64_t);
+	/* expired records, and records over the caps: 0, or a code */
+	int	(*prune)(MDB_txn *, int64_t);
+	/* after each write transaction, whether it was committed */
+	void	(*done)(int);
+	/* the records' part of peerctl show store */
+	void	(*show)(MDB_txn *, struct ctl_store *);
 };
 
 extern MDB_env		*env;
@@ -77,14 +81,22 @@ int	 store_read_begin(MDB_txn **);
 int64_t	 store_now(void);
 void	 store_status(char *, size_t);
 void	 store_show(uint32_t);
-void	 store_set_max_peers(int64_t);
 void	 store_sweep(void);
 void	 store_reply(uint32_t, uint32_t, int, const char *);
 
 /* records.c */
+struct rec_limits {
+	uint64_t	 max_peers;
+	uint64_t	 max_acct;		/* accounting records */
+	uint64_t	 max_acct_size;		/* bytes of their pages */
+};
+
 int	 rec_apply(MDB_txn *, enum store_op_type, const void *, size_t,
 	    char *, size_t);
-void	 rec_prune(MDB_txn *, int64_t, uint64_t);
+int	 rec_prune(MDB_txn *, int64_t);
+void	 rec_done(int);
+void	 rec_show_store(MDB_txn *, struct ctl_store *);
+void	 rec_set_limits(const struct rec_limits *);
 void	 rec_send_bans(void);
 void	 rec_candidates(uint32_t, const struct store_cand_req *);
 void	 rec_lookup(uint32_t, const struct peerid *);

@@ -27,6 +27,8 @@ static int			 have_sconf;
 static const struct store_hooks rec_hooks = {
 	.apply = rec_apply,
 	.prune = rec_prune,
+	.done = rec_done,
+	.show = rec_show_store,
 };
 
 static void
@@ -48,18 +50,27 @@ stored_reconf(struct imsg *imsg)
 	return 0;
 }
 
-/* IMSG_RECONF_DONE: the map size counts at the first only. */
+/*
+ * IMSG_RECONF_DONE: the map size counts at the first only; caps lowered
+ * by a reload hold at once.
+ */
 static void
 stored_configure(void)
 {
+	struct rec_limits	 lim;
+
 	if (!have_sconf)
 		fatalx("configuration from parent without stored's part");
 	have_sconf = 0;
-	store_set_max_peers(sconf.max_peers);
+	lim.max_peers = (uint64_t)sconf.max_peers;
+	lim.max_acct = (uint64_t)sconf.max_acct;
+	lim.max_acct_size = (uint64_t)sconf.max_acct_size;
+	rec_set_limits(&lim);
 	if (env == NULL) {
 		store_open(sconf.map_size, child->opts.root, &rec_hooks);
 		stored_engine_ready();
-	}
+	} else
+		store_sweep();
 }
 
 static void

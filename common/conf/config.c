@@ -240,6 +240,9 @@ static const struct ckey keys[] = {
 	KINT("store.mapSize", store_map_size, 1048576, 1099511627776LL,
 	    268435456, K_STATIC),
 	KINT("store.maxPeers", store_max_peers, 16, 10000000, 10000, 0),
+	KINT("store.maxAccounting", store_max_acct, 16, 100000000, 100000, 0),
+	KINT("store.maxAccountingSize", store_max_acct_size, 1048576,
+	    1099511627776LL, 67108864, 0),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -1421,6 +1424,8 @@ config_part_store(const struct peerd_conf *c, struct reconf_store *s)
 	memset(s, 0, sizeof(*s));
 	s->map_size = c->store_map_size;
 	s->max_peers = c->store_max_peers;
+	s->max_acct = c->store_max_acct;
+	s->max_acct_size = c->store_max_acct_size;
 }
 
 const char *

@@ -98,6 +98,8 @@ struct peerd_conf {
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */
 	int64_t		 store_max_peers;
+	int64_t		 store_max_acct;
+	int64_t		 store_max_acct_size;	/* bytes */
 };
 
 struct peerd_conf *config_new(void);

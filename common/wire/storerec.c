@@ -265,6 +265,33 @@ peer_rec_decode(const uint8_t *p, size_t len, struct peer_rec *r, char *err,
 	return 0;
 }
 
+/*
+ * What ages a known peer: when it was last seen, or else when it was
+ * learned; read without decoding the rest.  -1 when it does not decode.
+ */
+int
+peer_rec_age(const uint8_t *p, size_t len, int64_t *age)
+{
+	struct pbr	 pr;
+	struct pbf	 f;
+	int64_t		 first = 0, seen = 0;
+	int		 rv;
+
+	*age = 0;
+	if (rec_version(p, len, NULL, 0) == -1 || len > REC_MAXLEN)
+		return -1;
+	pbr_init(&pr, p + 1, len - 1);
+	while ((rv = pbr_next(&pr, &f)) == 1)
+		if ((f.field == PR_FIRST &&
+		    get_time(&f, &first, NULL, 0) == -1) ||
+		    (f.field == PR_SEEN && get_time(&f, &seen, NULL, 0) == -1))
+			return -1;
+	if (rv == -1)
+		return -1;
+	*age = seen > first ? seen : first;
+	return 0;
+}
+
 /* A peer ID as a key: its multihash bytes. */
 int
 peer_key_check(const uint8_t *k, size_t len, struct peerid *id)

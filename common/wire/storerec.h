@@ -92,6 +92,7 @@ int	 peer_rec_decode(const uint8_t *, size_t, struct peer_rec *, char *,
 void	 peer_rec_merge(struct peer_rec *, const struct peer_rec *, int,
 	    int64_t);
 int	 peer_rec_add_addr(struct peer_rec *, const uint8_t *, size_t);
+int	 peer_rec_age(const uint8_t *, size_t, int64_t *);
 int	 peer_key_check(const uint8_t *, size_t, struct peerid *);
 
 int	 ban_key_encode(const struct ban *, uint8_t *, size_t *);

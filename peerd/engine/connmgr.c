@@ -298,10 +298,11 @@ trim_cmp(const void *a, const void *b)
 static void
 cm_trim(int excess)
 {
-	struct conn	**v, *c;
-	uint32_t	*ids;
-	char		 peer[PEERID_STRMAX];
-	int		 n = 0, i;
+	static struct log_limit	 ll = LOG_LIMIT("connection_trimmed");
+	struct conn		**v, *c;
+	uint32_t		*ids;
+	char			 peer[PEERID_STRMAX];
+	int			 n = 0, i;
 
 	v = calloc(conn_count(), sizeof(*v));
 	ids = calloc(conn_count(), sizeof(*ids));
@@ -319,8 +320,8 @@ cm_trim(int excess)
 		if ((c = conn_find(ids[i])) == NULL)
 			continue;
 		peerid_format(&c->peer, peer, sizeof(peer));
-		log_info("connection_trimmed peer=%s connection=%u", peer,
-		    c->id);
+		log_limited(&ll, LOG_INFO, "connection_trimmed peer=%s "
+		    "connection=%u", peer, c->id);
 		yamux_goaway(c, 0);
 		conn_abort(c, "trimmed: over connectionManager."
 		    "maxConnections");

@@ -5,6 +5,7 @@
 // Usage:
 //   node attack.mjs pingflood HOST PORT PEERID CONNS STREAMS BYTES SECONDS
 //   node attack.mjs connectflood HOST PORT PEERID LANES SECONDS
+//   node attack.mjs reserveflood HOST PORT PEERID LANES COUNT SECONDS
 //
 // pingflood     CONNS connections, dialled 4 at a time (peerd takes at
 //               most 8 handshakes from one source), then on each at once
@@ -16,6 +17,11 @@
 // connectflood  one connection; LANES hop streams at a time, each a
 //               CONNECT to a fresh random peer ID that holds no
 //               reservation, for SECONDS.
+// reserveflood  COUNT reservations, LANES at a time, each by a fresh
+//               identity on a connection of its own: dial, RESERVE on
+//               one hop stream, wait for the status, close; for at most
+//               SECONDS.  The last line gives the statuses and the peer
+//               ID of the first reservation.
 //
 // Prints one JSON object a line; the last is {"event":"done",...}.
 
@@ -56,7 +62,8 @@ async function secure(host, port, expectPeer) {
     throw new Fail('noise', 'no early yamux');
   sock.write(frame(hs.writeMessage3(makePayload(id, hs.sPub,
     { muxers: [YAMUX] }))));
-  return { sock, reader, chan: new SecureChannel(sock, reader, hs.split()) };
+  return { sock, reader, chan: new SecureChannel(sock, reader, hs.split()),
+    id };
 }
 
 // A write that waits until the socket takes it, or gives up at the end.
@@ -259,10 +266,58 @@ async function connectflood(host, port, peer, lanes, seconds) {
   return stats.refused > 0 ? 0 : 1;
 }
 
+// One fresh peer reserves; the status (100 OK), or a string saying why
+// none came.
+async function reserveOne(host, port, peer, end, stats) {
+  let c;
+  try {
+    c = await secure(host, port, peer);
+  } catch (e) {
+    return 'handshake: ' + e.message;
+  }
+  const mux = new Mux(c.chan);
+  const st = mux.open(1);
+  const req = pbVarint(1, 0);
+  const body = Buffer.concat([msEncode(MSS, HOP), uvarint(req.length), req]);
+  c.chan.write(Buffer.concat([yHeader(Y_WINDOW, F_SYN, 1, 0),
+    yHeader(Y_DATA, 0, 1, body.length), body]));
+  const got = hopStatus(await mux.until(st, b => hopStatus(b) !== null,
+    end + 5000));
+  c.sock.destroy();
+  if (got === null)
+    return mux.closed === null ? 'no answer' : 'closed: ' + mux.closed;
+  if (stats.first === null && got.status === 100)
+    stats.first = c.id.peerId;
+  return got.status;
+}
+
+async function reserveflood(host, port, peer, lanes, count, seconds) {
+  const end = Date.now() + seconds * 1000;
+  const stats = { asked: 0, ok: 0, statuses: {}, errors: {}, first: null };
+  const t0 = Date.now();
+  const lane = async () => {
+    while (stats.asked < count && Date.now() < end) {
+      stats.asked++;
+      const r = await reserveOne(host, port, peer, end, stats);
+      const into = typeof r === 'number' ? stats.statuses : stats.errors;
+      into[r] = (into[r] || 0) + 1;
+      if (r === 100) stats.ok++;
+    }
+  };
+  const all = [];
+  for (let i = 0; i < lanes; i++) all.push(lane());
+  await Promise.all(all);
+  emit({ event: 'done', mode: 'reserveflood',
+    seconds: (Date.now() - t0) / 1000, ...stats });
+  return stats.ok > 0 ? 0 : 1;
+}
+
 function usage() {
   process.stderr.write('usage: attack.mjs pingflood HOST PORT PEERID ' +
     'CONNS STREAMS BYTES SECONDS\n' +
-    '       attack.mjs connectflood HOST PORT PEERID LANES SECONDS\n');
+    '       attack.mjs connectflood HOST PORT PEERID LANES SECONDS\n' +
+    '       attack.mjs reserveflood HOST PORT PEERID LANES COUNT ' +
+    'SECONDS\n');
   process.exit(2);
 }
 
@@ -276,6 +331,8 @@ async function main() {
     return pingflood(host, Number(port), peer, ...nums);
   if (mode === 'connectflood' && nums.length === 2)
     return connectflood(host, Number(port), peer, ...nums);
+  if (mode === 'reserveflood' && nums.length === 3)
+    return reserveflood(host, Number(port), peer, ...nums);
   usage();
 }
 
