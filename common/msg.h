@@ -21,7 +21,7 @@
 #define CTL_USERLEN	33
 #define CTL_DETAILLEN	256
 #define CTL_MSGLEN	512
-#define CTL_MAXCONNS	32	/* control clients at once */
+#define CTL_MAXCONNS	32	/* listen backlog of a control socket */
 #define CTL_MAXPINGS	1000	/* pings in one ping request */
 
 enum proc_id {
@@ -326,6 +326,10 @@ struct reconf_engine {
 	int64_t		 max_pending_per_ip;	/* upgrading, one source */
 	int64_t		 ipv4_prefix;		/* source grouping, bits */
 	int64_t		 ipv6_prefix;
+	int32_t		 ctl_max_clients;	/* controlSocketMaxClients */
+	int32_t		 ctl_ro_max_clients;	/* ...ReadonlyMaxClients */
+	int32_t		 ctl_ro_max_per_uid;	/* ...ReadonlyMaxPerUser */
+	int64_t		 ctl_ro_idle;		/* ...ReadonlyIdleTimeout, ms */
 };
 
 struct reconf_relay {

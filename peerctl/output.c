@@ -58,12 +58,12 @@ static void
 show_proc(const struct ctl_proc *p)
 {
 	if (nprocs++ == 0)
-		printf("\n%-8s %8s %-10s %-8s %s\n", "process", "pid", "user",
+		printf("\n%-8s %8s %-10s %-13s %s\n", "process", "pid", "user",
 		    "state", "root / detail");
-	printf("%-8s %8d %-10s %-8s %s\n", p->name, p->pid, p->user,
+	printf("%-8s %8d %-10s %-13s %s\n", p->name, p->pid, p->user,
 	    p->state, p->root);
 	if (p->detail[0] != '\0')
-		printf("%-8s %8s %-10s %-8s %s\n", "", "", "", "", p->detail);
+		printf("%-8s %8s %-10s %-13s %s\n", "", "", "", "", p->detail);
 }
 
 static void

@@ -41,6 +41,10 @@ static const char full_yaml[] =
 	"emptyDir: /srv/empty\n"
 	"controlSocket: /srv/peerd.sock\n"
 	"controlSocketReadonly: /srv/peerd-ro.sock\n"
+	"controlSocketMaxClients: 2\n"
+	"controlSocketReadonlyMaxClients: 256\n"
+	"controlSocketReadonlyMaxPerUser: 1\n"
+	"controlSocketReadonlyIdleTimeout: 3600000\n"
 	"admin:\n"
 	"  listen: \"[::1]:9000\"\n"
 	"log:\n"
@@ -193,6 +197,10 @@ static const struct {
 	{ "maxAccountingSize below range", "store:\n"
 	    "  maxAccountingSize: 1048575\n", "t:2:22: ",
 	    "from 1048576 to 1099511627776" },
+	{ "per-user cap below range", "controlSocketReadonlyMaxPerUser: 0\n",
+	    "t:1:34: ", "from 1 to 256" },
+	{ "control pool above range", "controlSocketMaxClients: 257\n",
+	    "t:1:26: ", "from 1 to 256" },
 	{ "bad protected peer ID", "connectionManager:\n"
 	    "  protected: [\"no way\"]\n", "t:2:15: ", "peer ID" },
 	{ "enum format", "log:\n  format: xml\n", "t:2:11: ", "text, json" },
@@ -345,6 +353,7 @@ static const struct {
 	{ "connectionManager.dialBackoffMin", 100, 3600000,
 	    "  dialBackoffMax: 86400000\n" },
 	{ "connectionManager.dialBackoffMax", 1000, 86400000, "" },
+	{ "controlSocketReadonlyIdleTimeout", 1000, 3600000, "" },
 };
 
 static struct peerd_conf *
@@ -500,6 +509,9 @@ test_defaults(void)
 	ok(strcmp(c->empty_dir, "/var/empty") == 0, "default emptyDir");
 	ok(strcmp(c->control_socket_ro, "") == 0,
 	    "default controlSocketReadonly");
+	ok(c->ctl_max_clients == 32 && c->ctl_ro_max_clients == 32 &&
+	    c->ctl_ro_max_per_uid == 4 && c->ctl_ro_idle == 10000,
+	    "default control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "127.0.0.1:4003") == 0,
 	    "default admin.listen");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
@@ -573,6 +585,9 @@ test_full(void)
 	    "full announce, parsed");
 	ok(strcmp(c->control_socket_ro, "/srv/peerd-ro.sock") == 0,
 	    "full controlSocketReadonly");
+	ok(c->ctl_max_clients == 2 && c->ctl_ro_max_clients == 256 &&
+	    c->ctl_ro_max_per_uid == 1 && c->ctl_ro_idle == 3600000,
+	    "full control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "[::1]:9000") == 0, "full admin.listen");
 	ok(c->log_format == LOG_FORMAT_JSON && c->log_facility == LOG_LOCAL3,
 	    "full log");
@@ -676,6 +691,9 @@ test_parts(void)
 	ok(c->log_rate_limit == 0, "log.rateLimit 0 is taken");
 	ok(e.max_pending_per_ip == 3 && e.ipv4_prefix == 24 &&
 	    e.ipv6_prefix == 48, "the engine's part: admission");
+	ok(e.ctl_max_clients == 2 && e.ctl_ro_max_clients == 256 &&
+	    e.ctl_ro_max_per_uid == 1 && e.ctl_ro_idle == 3600000,
+	    "the engine's part: the control sockets' sizes");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

@@ -167,6 +167,13 @@ static const struct ckey keys[] = {
 	    K_STATIC),
 	KSTR("controlSocketReadonly", control_socket_ro, check_optpath, "",
 	    K_STATIC),
+	KINT("controlSocketMaxClients", ctl_max_clients, 1, 256, 32, 0),
+	KINT("controlSocketReadonlyMaxClients", ctl_ro_max_clients, 1, 256,
+	    32, 0),
+	KINT("controlSocketReadonlyMaxPerUser", ctl_ro_max_per_uid, 1, 256,
+	    4, 0),
+	KINT("controlSocketReadonlyIdleTimeout", ctl_ro_idle, 1000, 3600000,
+	    10000, 0),
 	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
 	    K_STATIC),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
@@ -1402,6 +1409,10 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->max_pending_per_ip = c->max_pending_per_ip;
 	e->ipv4_prefix = c->ipv4_prefix;
 	e->ipv6_prefix = c->ipv6_prefix;
+	e->ctl_max_clients = c->ctl_max_clients;
+	e->ctl_ro_max_clients = c->ctl_ro_max_clients;
+	e->ctl_ro_max_per_uid = c->ctl_ro_max_per_uid;
+	e->ctl_ro_idle = c->ctl_ro_idle;
 }
 
 void

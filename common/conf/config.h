@@ -67,6 +67,10 @@ struct peerd_conf {
 	char		*empty_dir;
 	char		*control_socket;
 	char		*control_socket_ro;	/* "" when not wanted */
+	int64_t		 ctl_max_clients;	/* each socket's pool */
+	int64_t		 ctl_ro_max_clients;
+	int64_t		 ctl_ro_max_per_uid;	/* read-only, not root */
+	int64_t		 ctl_ro_idle;		/* ms */
 	char		*admin_listen;
 	int		 log_format;		/* LOG_FORMAT_* */
 	int64_t		 log_rate_limit;	/* lines of a kind per window */

@@ -157,13 +157,24 @@ bans_store(uint32_t ctl, int add, const struct ban *b, char *err,
 	memset(&op, 0, sizeof(op));
 	op.add = add;
 	op.ban = *b;
-	if (child_compose(PROC_STORED, IMSG_STORE_BAN, ctl, -1, &op,
+	if (control_ask(PROC_STORED, IMSG_STORE_BAN, ctl, -1, &op,
 	    sizeof(op)) == -1) {
-		strlcpy(err, "stored is gone: the ban holds until the suite "
-		    "stops", errlen);
+		strlcpy(err, "stored is not answering: the change holds until "
+		    "the suite stops, and is not stored", errlen);
 		return -1;
 	}
 	return 0;
+}
+
+/* stored did not answer a block or unblock in time. */
+void
+bans_late(uint32_t ctl, uint32_t procs)
+{
+	char	 msg[CTL_MSGLEN];
+
+	snprintf(msg, sizeof(msg), "stored did not answer within %d s: the "
+	    "change holds now, and is stored once stored reads it", CTL_WAIT);
+	control_result(ctl, 0, msg);
 }
 
 /*

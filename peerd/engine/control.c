@@ -6,9 +6,13 @@
  * disconnected; it cannot hurt the suite.  Each socket has its own pool
  * of clients, so the world-writable read-only socket can never take the
  * slots of root's; there a user has at most a few clients, and one idle
- * between requests is closed.  The modules answer through
- * control_reply, control_result and control_end; control.c calls no
- * other file of the engine, only common/.
+ * between requests is closed (the sizes are the configuration's).  A
+ * request that waits on another process waits at most as long as its
+ * row of the table says: then the row's late hook, or an error naming
+ * the process, answers it.  Each request has an ID of its own, so that
+ * an answer that comes after that reaches nobody.  The modules answer
+ * through control_reply, control_result and control_end; control.c
+ * calls no other file of the engine, only common/.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -29,22 +33,22 @@
 
 #define CTL_MAXQUEUE	(2 * 1024 * 1024)
 #define CTL_RESUME	(CTL_MAXQUEUE / 8)	/* read on below this */
-#define CTL_MAXPERUID	4	/* read-only clients of one user */
-#define CTL_IDLE	10	/* seconds a read-only client may wait idle */
 
 struct ctl_listener;
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	struct ctl_listener	*listener;
-	uint32_t		 id;
+	uint32_t		 id;		/* of the request in hand */
 	uid_t			 uid;
 	int			 restricted;
-	int			 pending;
 	int			 closing;
 	int			 busy;		/* a request is being answered */
+	const struct ctl_request *req;		/* its row of the table */
+	uint32_t		 waiting;	/* P_* that owe it an answer */
 	struct event		 ev_next;	/* the next request, later */
 	struct event		 ev_idle;	/* read-only: closed when idle */
+	struct event		 ev_late;	/* the waiting is over */
 	struct imsgev		 iev;
 };
 
@@ -58,6 +62,14 @@ struct ctl_listener {
 	struct log_limit ll;		/* of its "refusing" lines */
 };
 
+/* The configuration's sizes; until it comes, its defaults. */
+static struct {
+	int	 max_clients;		/* controlSocketMaxClients */
+	int	 ro_max_clients;	/* controlSocketReadonlyMaxClients */
+	int	 ro_max_per_uid;	/* controlSocketReadonlyMaxPerUser */
+	int64_t	 ro_idle;		/* controlSocketReadonlyIdleTimeout, ms */
+} lim = { 32, 32, 4, 10000 };
+
 static TAILQ_HEAD(, ctl_client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct ctl_listener	 listeners[2];
 static int			 nlisteners;
@@ -67,18 +79,36 @@ static const struct ctl_request	*requests;	/* the engine's table */
 static struct log_limit		 ll_slow = LOG_LIMIT("control clients "
 				    "not reading");
 static struct log_limit		 ll_bad = LOG_LIMIT("bad control requests");
+static struct log_limit		 ll_idle = LOG_LIMIT("idle control clients "
+				    "closed");
+static struct log_limit		 ll_late = LOG_LIMIT("control requests not "
+				    "answered in time");
 
 static void	 control_accept(int, short, void *);
 static void	 control_dispatch(int, short, void *);
 static void	 control_process(struct ctl_client *);
 static void	 control_next(int, short, void *);
 static void	 control_idle(int, short, void *);
+static void	 control_late(int, short, void *);
 
 /* Who serves which request: the engine's table, ended by a NULL serve. */
 void
 control_set_requests(const struct ctl_request *table)
 {
 	requests = table;
+}
+
+/* The sizes of the pools and the idle time, from the configuration. */
+void
+control_configure(const struct reconf_engine *e)
+{
+	if (e->ctl_max_clients < 1 || e->ctl_ro_max_clients < 1 ||
+	    e->ctl_ro_max_per_uid < 1 || e->ctl_ro_idle < 1000)
+		fatalx("configuration from parent: control socket sizes");
+	lim.max_clients = e->ctl_max_clients;
+	lim.ro_max_clients = e->ctl_ro_max_clients;
+	lim.ro_max_per_uid = e->ctl_ro_max_per_uid;
+	lim.ro_idle = e->ctl_ro_idle;
 }
 
 void
@@ -97,13 +127,14 @@ control_init(int fd, int restricted)
 	event_add(&l->ev, NULL);
 }
 
+/* The client answering request id: none once it is answered. */
 static struct ctl_client *
 control_find(uint32_t id)
 {
 	struct ctl_client	*c;
 
 	TAILQ_FOREACH(c, &clients, entry)
-		if (c->id == id)
+		if (c->busy && c->id == id)
 			return c;
 	return NULL;
 }
@@ -114,6 +145,7 @@ control_close(struct ctl_client *c)
 	TAILQ_REMOVE(&clients, c, entry);
 	evtimer_del(&c->ev_next);
 	evtimer_del(&c->ev_idle);
+	evtimer_del(&c->ev_late);
 	imsgev_clear(&c->iev);
 	c->listener->nclients--;
 	free(c);
@@ -123,8 +155,10 @@ control_close(struct ctl_client *c)
 static void
 control_idle_arm(struct ctl_client *c)
 {
-	struct timeval	 tv = { CTL_IDLE, 0 };
+	struct timeval	 tv;
 
+	tv.tv_sec = lim.ro_idle / 1000;
+	tv.tv_usec = lim.ro_idle % 1000 * 1000;
 	if (c->restricted)
 		evtimer_add(&c->ev_idle, &tv);
 }
@@ -138,8 +172,10 @@ control_idle(int fd, short event, void *arg)
 		control_idle_arm(c);
 		return;
 	}
-	log_debug("control: read-only client %u idle for %d s, closed",
-	    c->id, CTL_IDLE);
+	counters.ctl_idle++;
+	log_limited(&ll_idle, LOG_DEBUG, "control: a read-only client of uid "
+	    "%u was idle for %lld ms, closed", (unsigned)c->uid,
+	    (long long)lim.ro_idle);
 	control_close(c);
 }
 
@@ -159,10 +195,11 @@ control_uid_count(const struct ctl_listener *l, uid_t uid)
 static const char *
 control_full(const struct ctl_listener *l, uid_t uid)
 {
-	if (l->nclients >= CTL_MAXCONNS)
+	if (l->nclients >= (l->restricted ? lim.ro_max_clients :
+	    lim.max_clients))
 		return "its socket is full";
 	if (l->restricted && uid != 0 &&
-	    control_uid_count(l, uid) >= CTL_MAXPERUID)
+	    control_uid_count(l, uid) >= lim.ro_max_per_uid)
 		return "its user has the most it may";
 	return NULL;
 }
@@ -171,6 +208,7 @@ static void
 control_refused(struct ctl_listener *l, uid_t uid, const char *why)
 {
 	l->refused++;
+	counters.ctl_refused++;
 	log_limited(&l->ll, LOG_WARNING, "control: refusing a client of uid "
 	    "%u on the %s socket: %s (%llu refused in all)", (unsigned)uid,
 	    l->restricted ? "read-only" : "control", why,
@@ -211,15 +249,13 @@ control_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	c->id = next_id++;
-	if (next_id == 0)
-		next_id = 1;
 	c->listener = l;
 	c->uid = uid;
 	c->restricted = l->restricted;
 	imsgev_init(&c->iev, s, control_dispatch, c);
 	evtimer_set(&c->ev_next, control_next, c);
 	evtimer_set(&c->ev_idle, control_idle, c);
+	evtimer_set(&c->ev_late, control_late, c);
 	imsgbuf_set_maxqueue(&c->iev.ibuf, CTL_MAXQUEUE);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	l->nclients++;
@@ -251,8 +287,11 @@ control_end(uint32_t id)
 	struct ctl_client	*c;
 
 	control_reply(id, IMSG_CTL_END, NULL, 0);
-	if ((c = control_find(id)) == NULL || !c->busy)
+	if ((c = control_find(id)) == NULL)
 		return;
+	evtimer_del(&c->ev_late);
+	c->waiting = 0;
+	c->req = NULL;
 	c->busy = 0;
 	c->iev.paused = 0;
 	imsgev_add(&c->iev);
@@ -280,62 +319,124 @@ control_result(uint32_t id, int ok, const char *msg)
 	control_end(id);
 }
 
-void
-control_set_pending(uint32_t id, int n)
+/*
+ * Ask proc for request id, which then owes it an answer within the time
+ * its row of the table gives.  -1 when proc is gone, or has not read
+ * what it was sent (it is not asked beyond its best-effort room).
+ */
+int
+control_ask(enum proc_id proc, uint32_t type, uint32_t id, int fd,
+    const void *data, size_t len)
 {
 	struct ctl_client	*c;
+	struct timeval		 tv = { 0, 0 };
 
-	if ((c = control_find(id)) == NULL)
-		return;
-	c->pending = n;
-	if (n == 0)
-		control_end(id);
+	if ((c = control_find(id)) == NULL || c->req == NULL ||
+	    !child_has_room(proc) ||
+	    child_compose(proc, type, id, fd, data, len) == -1)
+		return -1;
+	c->waiting |= 1U << proc;
+	if (!evtimer_pending(&c->ev_late, NULL)) {
+		tv.tv_sec = c->req->wait;
+		evtimer_add(&c->ev_late, &tv);
+	}
+	return 0;
 }
 
-void
-control_pending_done(uint32_t id)
+/*
+ * proc has answered its part of request id: 1 when no process owes it
+ * anything more, 0 when some still do or the request is over.
+ */
+int
+control_answered(uint32_t id, enum proc_id proc)
 {
 	struct ctl_client	*c;
 
-	if ((c = control_find(id)) == NULL || c->pending == 0)
-		return;
-	if (--c->pending == 0)
-		control_end(id);
+	if ((c = control_find(id)) == NULL || !(c->waiting & (1U << proc)))
+		return 0;
+	c->waiting &= ~(1U << proc);
+	if (c->waiting != 0)
+		return 0;
+	evtimer_del(&c->ev_late);
+	return 1;
+}
+
+/* The names of the processes of procs, for people. */
+static void
+control_procs(uint32_t procs, char *buf, size_t len)
+{
+	int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < PROC_MAX; i++)
+		if (procs & (1U << i)) {
+			if (buf[0] != '\0')
+				strlcat(buf, ", ", len);
+			strlcat(buf, proc_name(i), len);
+		}
+}
+
+/* The wait is over: the row's late hook answers, or an error. */
+static void
+control_late(int fd, short event, void *arg)
+{
+	struct ctl_client	*c = arg;
+	const struct ctl_request *r = c->req;
+	uint32_t		 id = c->id, procs = c->waiting;
+	char			 who[64], msg[CTL_MSGLEN];
+
+	c->waiting = 0;
+	counters.ctl_late++;
+	control_procs(procs, who, sizeof(who));
+	log_limited(&ll_late, LOG_WARNING, "control: %s did not answer %s "
+	    "within %d s", who, r != NULL ? msg_name(r->type) : "a request",
+	    r != NULL ? r->wait : 0);
+	if (r != NULL && r->late != NULL)
+		r->late(id, procs);
+	else {
+		snprintf(msg, sizeof(msg), "%s did not answer within %d s",
+		    who, r != NULL ? r->wait : 0);
+		control_result(id, 0, msg);
+	}
+	control_end(id);
+}
+
+/* Passed on to proc, which answers and ends. */
+static int
+control_to(enum proc_id proc, uint32_t id, struct imsg *imsg)
+{
+	char	 msg[CTL_MSGLEN];
+	int	 fd = imsg_get_fd(imsg);
+
+	if (control_ask(proc, imsg_get_type(imsg), id, fd, NULL, 0) == -1) {
+		if (fd != -1)
+			close(fd);
+		snprintf(msg, sizeof(msg), "%s is %s", proc_name(proc),
+		    child_connected(proc) ? "not answering" : "gone");
+		control_result(id, 0, msg);
+	}
+	return 0;
 }
 
 /* Asked of stored, which answers and ends. */
 int
 control_to_stored(uint32_t id, struct imsg *imsg)
 {
-	int	 fd = imsg_get_fd(imsg);
-
-	if (child_compose(PROC_STORED, imsg_get_type(imsg), id, fd, NULL,
-	    0) == -1) {
-		if (fd != -1)
-			close(fd);
-		control_result(id, 0, "stored is gone");
-	}
-	return 0;
+	return control_to(PROC_STORED, id, imsg);
 }
 
 /* Asked of relayd, which answers and ends. */
 int
 control_to_relayd(uint32_t id, struct imsg *imsg)
 {
-	if (child_compose(PROC_RELAYD, imsg_get_type(imsg), id, -1, NULL,
-	    0) == -1)
-		control_result(id, 0, "relayd is gone");
-	return 0;
+	return control_to(PROC_RELAYD, id, imsg);
 }
 
 /* Asked of the parent, which answers and ends. */
 int
 control_to_parent(uint32_t id, struct imsg *imsg)
 {
-	if (child_compose(PROC_PARENT, imsg_get_type(imsg), id, -1, NULL,
-	    0) == -1)
-		control_result(id, 0, "parent is gone");
-	return 0;
+	return control_to(PROC_PARENT, id, imsg);
 }
 
 /* Here, and in the parent, which passes it on to the other children. */
@@ -359,8 +460,10 @@ control_request(struct ctl_client *c, struct imsg *imsg)
 	const struct ctl_request	*r;
 
 	for (r = requests; r != NULL && r->serve != NULL; r++)
-		if (r->type == imsg_get_type(imsg))
+		if (r->type == imsg_get_type(imsg)) {
+			c->req = r;
 			return r->serve(c->id, imsg);
+		}
 	return -1;
 }
 
@@ -403,6 +506,9 @@ control_process(struct ctl_client *c)
 	    (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
 		dispatching = c;
 		c->busy = 1;
+		c->id = next_id++;
+		if (next_id == 0)
+			next_id = 1;
 		r = control_admit(c, &imsg);
 		dispatching = NULL;
 		imsg_free(&imsg);

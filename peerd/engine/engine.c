@@ -40,6 +40,12 @@ static struct engine_conf	 econf;		/* in force */
 static struct engine_conf	 pending;	/* being received */
 static int			 have_lim;	/* pending has its limits */
 
+/* What each process last said of itself, for when it does not answer. */
+static struct {
+	struct ctl_proc	 p;
+	time_t		 when;		/* monotonic seconds; 0: never */
+} heard[PROC_MAX];
+
 static const char *
 engine_peerid(void)
 {
@@ -65,7 +71,60 @@ engine_announce(struct multiaddr *out, size_t max)
 	return i;
 }
 
-/* Answer what the engine knows and ask every other process for its part. */
+/* The rows of processes that did not answer: what the engine knows. */
+static void
+engine_status_missing(uint32_t ctl, uint32_t procs, const char *why)
+{
+	struct ctl_proc	 p;
+	int		 id;
+
+	for (id = 0; id < PROC_MAX; id++) {
+		if (!(procs & (1U << id)))
+			continue;
+		memset(&p, 0, sizeof(p));
+		if (heard[id].when != 0)
+			p = heard[id].p;
+		else
+			strlcpy(p.name, proc_name(id), sizeof(p.name));
+		strlcpy(p.state, "not answering", sizeof(p.state));
+		if (heard[id].when != 0)
+			snprintf(p.detail, sizeof(p.detail), "%s; it last "
+			    "answered %lld s ago", why, (long long)(mono_now() -
+			    heard[id].when));
+		else
+			strlcpy(p.detail, why, sizeof(p.detail));
+		control_reply(ctl, IMSG_CTL_PROC, &p, sizeof(p));
+	}
+}
+
+/* The wait for status is over: the late ones are named, not waited for. */
+static void
+engine_status_late(uint32_t ctl, uint32_t procs)
+{
+	char	 why[64];
+
+	snprintf(why, sizeof(why), "no answer within %d s", CTL_WAIT_STATUS);
+	engine_status_missing(ctl, procs, why);
+}
+
+/* A process's own row of status: kept, and passed on. */
+static void
+engine_status_row(enum proc_id from, struct imsg *imsg)
+{
+	uint32_t	 ctl = imsg_get_id(imsg);
+
+	imsg_get_data(imsg, &heard[from].p, sizeof(heard[from].p));
+	heard[from].when = mono_now();
+	control_reply(ctl, IMSG_CTL_PROC, &heard[from].p,
+	    sizeof(heard[from].p));
+	if (control_answered(ctl, from))
+		control_end(ctl);
+}
+
+/*
+ * Answer what the engine knows and ask every other process for its part;
+ * one that does not answer within CTL_WAIT_STATUS is named as such.
+ */
 int
 engine_show_status(uint32_t ctl, struct imsg *imsg)
 {
@@ -77,7 +136,7 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	struct ctl_proc		 p;
 	char			 addr[MADDR_STRMAX];
 	size_t			 i, n;
-	int			 asked = 0;
+	uint32_t		 asked = 0, stuck = 0;
 
 	memset(&st, 0, sizeof(st));
 	strlcpy(st.version, PEERD_VERSION, sizeof(st.version));
@@ -99,11 +158,16 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 			    strlen(addr) + 1);
 	child_fill_proc(&p);
 	control_reply(ctl, IMSG_CTL_PROC, &p, sizeof(p));
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-		if (child_compose(others[i], IMSG_CTL_SHOW_STATUS, ctl, -1,
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (control_ask(others[i], IMSG_CTL_SHOW_STATUS, ctl, -1,
 		    NULL, 0) == 0)
-			asked++;
-	control_set_pending(ctl, asked);
+			asked |= 1U << others[i];
+		else if (child_connected(others[i]))
+			stuck |= 1U << others[i];
+	}
+	engine_status_missing(ctl, stuck, "has not read what it was sent");
+	if (asked == 0)
+		control_end(ctl);
 	return 0;
 }
 
@@ -303,9 +367,7 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		engine_record(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
-		control_reply(imsg_get_id(imsg), IMSG_CTL_PROC, imsg->data,
-		    imsg_get_len(imsg));
-		control_pending_done(imsg_get_id(imsg));
+		engine_status_row(from, imsg);
 		return 0;
 	case IMSG_RESOLVE_RES:
 		imsg_get_data(imsg, &rr, sizeof(rr));
@@ -452,6 +514,7 @@ engine_configure(void)
 	memset(&pending, 0, sizeof(pending));
 	have_lim = 0;
 	engine_limits(&econf.lim);
+	control_configure(&econf.lim);
 	ident.nannounce = 0;
 	for (i = 0; i < econf.nannounce && i < ENGINE_MAXANNOUNCE; i++)
 		ident.announce[ident.nannounce++] = econf.announce[i];
@@ -584,6 +647,12 @@ engine_status(struct ctl_proc *p)
 		    counters.mem_streams_reset, (unsigned long long)
 		    (counters.mem_stalled + counters.mem_reclaimed +
 		    counters.mem_alloc_failed));
+	if (counters.ctl_refused + counters.ctl_idle + counters.ctl_late > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; control: %llu refused, %llu idle, "
+		    "%llu late", (unsigned long long)counters.ctl_refused,
+		    (unsigned long long)counters.ctl_idle,
+		    (unsigned long long)counters.ctl_late);
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
@@ -626,26 +695,31 @@ static const struct proto *const protocols[] = {
 	&proto_hop, &proto_stop, NULL
 };
 
-/* Every control request, with the file that serves it. */
+/*
+ * Every control request, with the file that serves it, what answers for
+ * a process that does not answer its part in time (NULL: an error naming
+ * it), and that time.
+ */
 static const struct ctl_request requests[] = {
-	{ IMSG_CTL_SHOW_STATUS,		engine_show_status },
-	{ IMSG_CTL_SHOW_CONNS,		ops_show_connections },
-	{ IMSG_CTL_SHOW_CIRCUITS,	relay_show_circuits },
-	{ IMSG_CTL_SHOW_RSVPS,		control_to_relayd },
-	{ IMSG_CTL_SHOW_BANS,		bans_show },
-	{ IMSG_CTL_SHOW_PEERS,		control_to_stored },
-	{ IMSG_CTL_SHOW_ACCT,		control_to_stored },
-	{ IMSG_CTL_SHOW_STORE,		control_to_stored },
-	{ IMSG_CTL_VERIFY,		control_to_stored },
-	{ IMSG_CTL_BACKUP,		control_to_stored },
-	{ IMSG_CTL_BLOCK,		bans_request },
-	{ IMSG_CTL_UNBLOCK,		bans_request },
-	{ IMSG_CTL_CONNECT,		ops_request },
-	{ IMSG_CTL_PING,		ops_request },
-	{ IMSG_CTL_DISCONNECT,		ops_request },
-	{ IMSG_CTL_RELOAD,		control_to_parent },
-	{ IMSG_CTL_LOG_VERBOSE,		control_log_verbose },
-	{ 0,				NULL }
+	{ IMSG_CTL_SHOW_STATUS,	engine_show_status, engine_status_late,
+	    CTL_WAIT_STATUS },
+	{ IMSG_CTL_SHOW_CONNS,	ops_show_connections, NULL, 0 },
+	{ IMSG_CTL_SHOW_CIRCUITS, relay_show_circuits, NULL, 0 },
+	{ IMSG_CTL_SHOW_RSVPS,	control_to_relayd, NULL, CTL_WAIT },
+	{ IMSG_CTL_SHOW_BANS,	bans_show, NULL, 0 },
+	{ IMSG_CTL_SHOW_PEERS,	control_to_stored, NULL, CTL_WAIT },
+	{ IMSG_CTL_SHOW_ACCT,	control_to_stored, NULL, CTL_WAIT },
+	{ IMSG_CTL_SHOW_STORE,	control_to_stored, NULL, CTL_WAIT },
+	{ IMSG_CTL_VERIFY,	control_to_stored, NULL, CTL_WAIT_PASS },
+	{ IMSG_CTL_BACKUP,	control_to_stored, NULL, CTL_WAIT_PASS },
+	{ IMSG_CTL_BLOCK,	bans_request, bans_late, CTL_WAIT },
+	{ IMSG_CTL_UNBLOCK,	bans_request, bans_late, CTL_WAIT },
+	{ IMSG_CTL_CONNECT,	ops_request, NULL, CTL_WAIT },
+	{ IMSG_CTL_PING,	ops_request, NULL, CTL_WAIT },
+	{ IMSG_CTL_DISCONNECT,	ops_request, NULL, 0 },
+	{ IMSG_CTL_RELOAD,	control_to_parent, NULL, CTL_WAIT },
+	{ IMSG_CTL_LOG_VERBOSE,	control_log_verbose, NULL, 0 },
+	{ 0,			NULL, NULL, 0 }
 };
 
 static const struct upgrade_hooks upgrade_hooks = {

@@ -72,6 +72,17 @@
 #define SKETCH_BITS		14
 #define SKETCH_WIDTH		(1 << SKETCH_BITS)	/* counters a row */
 #define PENDING_SRC_MAX		1024	/* maxPendingPerIP at most */
+/*
+ * Seconds a control request waits on another process before the engine
+ * answers without it: status, which each answers from memory; the rest,
+ * a read or a commit of the store, relayd's list, a reload; a whole pass
+ * over the store (backup, verify).  Each below peerctl's own patience
+ * (30 s, and 600 s for backup and verify), so that the engine's answer
+ * comes first.
+ */
+#define CTL_WAIT_STATUS		2
+#define CTL_WAIT		10
+#define CTL_WAIT_PASS		540
 
 
 enum conn_dir {
@@ -257,8 +268,11 @@ struct rclient_hooks {
 /* One row of the request table the engine gives control.c. */
 struct ctl_request {
 	uint32_t	 type;
-	/* for the client of that id: 0 once served, -1 to drop the client */
+	/* for the request of that id: 0 once served, -1 to drop the client */
 	int		(*serve)(uint32_t, struct imsg *);
+	/* the processes (P_*) that did not answer in time; NULL: an error */
+	void		(*late)(uint32_t, uint32_t);
+	int		 wait;			/* seconds: CTL_WAIT* */
 };
 
 /*
@@ -335,6 +349,9 @@ struct engine_counters {
 	uint64_t	 addrs_filtered;	/* from peers: dialPrivateAddresses */
 	uint64_t	 addrs_dropped;		/* from peers: over KNOWN_MAXADDRS */
 	uint64_t	 dials_backed_off;	/* address dialled too recently */
+	uint64_t	 ctl_refused;	/* control clients over a pool or cap */
+	uint64_t	 ctl_idle;	/* read-only clients closed idle */
+	uint64_t	 ctl_late;	/* requests a process did not answer */
 };
 
 /*
@@ -457,12 +474,14 @@ int		 sockaddr_unspecified(const struct sockaddr_storage *);
 
 /* control.c: the control sockets, and the answers to their clients */
 void		 control_set_requests(const struct ctl_request *);
+void		 control_configure(const struct reconf_engine *);
 void		 control_init(int, int);
 void		 control_reply(uint32_t, uint32_t, const void *, size_t);
 void		 control_end(uint32_t);
 void		 control_result(uint32_t, int, const char *);
-void		 control_pending_done(uint32_t);
-void		 control_set_pending(uint32_t, int);
+int		 control_ask(enum proc_id, uint32_t, uint32_t, int,
+		    const void *, size_t);
+int		 control_answered(uint32_t, enum proc_id);
 void		 control_shutdown(void);
 int		 control_to_stored(uint32_t, struct imsg *);
 int		 control_to_relayd(uint32_t, struct imsg *);
@@ -520,6 +539,7 @@ int		 bans_count(void);
 void		 bans_load(const struct store_ban_op *);
 void		 bans_loaded(void);
 int		 bans_request(uint32_t, struct imsg *);
+void		 bans_late(uint32_t, uint32_t);
 int		 bans_show(uint32_t, struct imsg *);
 void		 bans_sweep(void);
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "child.h"
 #include "engine.h"
 #include "log.h"
 #include "msg.h"
@@ -66,16 +65,25 @@ op_new(enum op_kind kind, uint32_t ctl, uint32_t conn, int count)
 	return op;
 }
 
-/* A peer ID that is not connected: the store may know where it is. */
+/*
+ * A peer ID that is not connected: the store may know where it is, if
+ * stored answers in time (the request table's wait).
+ */
 static void
 op_lookup(enum op_kind kind, uint32_t ctl, const struct peerid *id,
     int count)
 {
-	if (op_new(kind, ctl, 0, count) == NULL)
+	struct op	*op;
+
+	if ((op = op_new(kind, ctl, 0, count)) == NULL)
 		return;
-	if (child_compose(PROC_STORED, IMSG_STORE_LOOKUP, ctl, -1, id,
-	    sizeof(*id)) == -1)
-		ops_lookup_result(ctl, NULL);
+	if (control_ask(PROC_STORED, IMSG_STORE_LOOKUP, ctl, -1, id,
+	    sizeof(*id)) == -1) {
+		TAILQ_REMOVE(&ops, op, entry);
+		free(op);
+		control_result(ctl, 0, "not connected to that peer, and "
+		    "stored is not answering: give a multiaddr");
+	}
 }
 
 /* stored's answer: the known addresses of the peer, best first. */
@@ -93,6 +101,12 @@ ops_lookup_result(uint32_t ctl, const struct store_cand *sc)
 			break;
 	if (op == NULL)
 		return;
+	/* the request is over: stored answered too late */
+	if (!control_answered(ctl, PROC_STORED)) {
+		TAILQ_REMOVE(&ops, op, entry);
+		free(op);
+		return;
+	}
 	for (i = 0; sc != NULL && c == NULL && i < sc->naddrs &&
 	    i < PREC_MAXADDRS; i++)
 		if (sc->addrs[i].len <= PREC_ADDRMAX &&
