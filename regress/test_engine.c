@@ -302,8 +302,8 @@ test_negotiation(void)
 	clear_out();
 	in_str(1, MSUNK);
 	parse_out();
-	ok(out_ok && data_is(1, MSNA, strlen(MSNA)),
-	    "unknown protocol: na");
+	ok(out_ok && data_is(1, MSNA, strlen(MSNA)) &&
+	    counters.protocols_unknown == 1, "unknown protocol: na, counted");
 	clear_out();
 	in_str(1, "\x03ls\n");
 	parse_out();
@@ -352,6 +352,9 @@ test_negotiation(void)
 	parse_out();
 	ok(is_frame(0, T_WINDOW, F_RST, 7, 0) && stream_lookup(c, 7) == NULL,
 	    "the ninth: RST");
+	ok(counters.protocols_unknown == 10,
+	    "every unknown proposal counted: %llu",
+	    (unsigned long long)counters.protocols_unknown);
 	clear_out();
 
 	/* FIN before agreement */

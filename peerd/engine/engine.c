@@ -647,6 +647,10 @@ engine_status(struct ctl_proc *p)
 		    counters.mem_streams_reset, (unsigned long long)
 		    (counters.mem_stalled + counters.mem_reclaimed +
 		    counters.mem_alloc_failed));
+	if (counters.protocols_unknown > 0)
+		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
+		    strlen(p->detail), "; %llu unknown protocols",
+		    (unsigned long long)counters.protocols_unknown);
 	if (counters.ctl_refused + counters.ctl_idle + counters.ctl_late > 0)
 		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 		    strlen(p->detail), "; control: %llu refused, %llu idle, "

@@ -349,6 +349,7 @@ struct engine_counters {
 	uint64_t	 addrs_filtered;	/* from peers: dialPrivateAddresses */
 	uint64_t	 addrs_dropped;		/* from peers: over KNOWN_MAXADDRS */
 	uint64_t	 dials_backed_off;	/* address dialled too recently */
+	uint64_t	 protocols_unknown;	/* proposed, not served */
 	uint64_t	 ctl_refused;	/* control clients over a pool or cap */
 	uint64_t	 ctl_idle;	/* read-only clients closed idle */
 	uint64_t	 ctl_late;	/* requests a process did not answer */

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include <string.h>
+#define LIBBSD_OPENBSD_VIS	/* strvisx's one signature, no warning */
+#include <vis.h>
 
 #include "engine.h"
 #include "log.h"
@@ -16,6 +18,7 @@
 #include "varint.h"
 
 #define MS_MAXTRIES	8	/* proposals a remote may make per stream */
+#define MS_LOGNAME	64	/* bytes of a refused name that are logged */
 
 static const struct proto *const *protocols;	/* the engine's table */
 
@@ -101,6 +104,27 @@ negotiated(struct stream *s, const struct proto *p)
 		p->input(s);
 }
 
+/*
+ * A protocol the remote proposed that we do not serve: counted, and at
+ * debug level logged, escaped (the remote chose every byte) and cut.
+ */
+static void
+ms_unknown(const struct stream *s, const char *name)
+{
+	static struct log_limit	 ll = LOG_LIMIT("unknown protocols proposed");
+	char			 vis[4 * MS_LOGNAME + 1];
+	size_t			 len = strlen(name);
+
+	counters.protocols_unknown++;
+	if (log_getverbose() < 1)
+		return;
+	strvisx(vis, name, len < MS_LOGNAME ? len : MS_LOGNAME,
+	    VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ);
+	log_limited(&ll, LOG_DEBUG, "protocol_unknown conn=%u stream=%u "
+	    "protocol=\"%s%s\" length=%zu", s->conn->id, s->id, vis,
+	    len > MS_LOGNAME ? "..." : "", len);
+}
+
 /* One multistream message on a stream not yet agreed. */
 static int
 ms_step(struct stream *s, const char *line)
@@ -124,6 +148,7 @@ ms_step(struct stream *s, const char *line)
 		return 0;
 	}
 	if ((p = proto_lookup(line)) == NULL) {
+		ms_unknown(s, line);
 		if (++s->tries > MS_MAXTRIES)
 			return -1;
 		ms_write(s, MS_NA);
