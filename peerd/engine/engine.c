@@ -39,6 +39,8 @@ static struct {
 static struct engine_conf	 econf;		/* in force */
 static struct engine_conf	 pending;	/* being received */
 static int			 have_lim;	/* pending has its limits */
+static int			 signing;	/* records keyd owes us */
+static int			 push_wanted;	/* peers hear of the next */
 
 /* What each process last said of itself, for when it does not answer. */
 static struct {
@@ -201,17 +203,27 @@ engine_sign_record(void)
 		log_warnx("peer record does not fit");
 		return;
 	}
-	child_compose(PROC_KEYD, IMSG_KEY_SIGN_RECORD, 0, -1, buf, len);
+	if (child_compose(PROC_KEYD, IMSG_KEY_SIGN_RECORD, 0, -1, buf,
+	    len) == 0)
+		signing++;
 }
 
-/* Our addresses changed: a new peer record, and the peers are told. */
+/*
+ * Our addresses changed: a new peer record, and the peers are told once
+ * keyd has signed it (js-libp2p takes the addresses of the newest record
+ * it has, not those listed beside it).
+ */
 void
 engine_addrs_changed(void)
 {
 	if (!ident.ready)
 		return;
+	push_wanted = 1;
 	engine_sign_record();
-	identify_push_all();
+	if (signing == 0) {
+		push_wanted = 0;
+		identify_push_all();
+	}
 }
 
 static void
@@ -249,16 +261,21 @@ engine_record(struct imsg *imsg)
 	size_t	 len = imsg_get_len(imsg);
 	uint8_t	*p;
 
-	if (len == 0) {
+	if (signing > 0)
+		signing--;
+	if (len == 0)
 		log_warnx("keyd refused to sign our peer record");
-		return;
+	else if ((p = malloc(len)) != NULL) {
+		memcpy(p, imsg->data, len);
+		free(ident.record);
+		ident.record = p;
+		ident.recordlen = len;
 	}
-	if ((p = malloc(len)) == NULL)
-		return;
-	memcpy(p, imsg->data, len);
-	free(ident.record);
-	ident.record = p;
-	ident.recordlen = len;
+	/* the last one asked for: the newest addresses */
+	if (signing == 0 && push_wanted) {
+		push_wanted = 0;
+		identify_push_all();
+	}
 }
 
 static void
@@ -507,6 +524,7 @@ static void
 engine_configure(void)
 {
 	size_t	 i;
+	int	 moved;
 
 	if (!have_lim)
 		fatalx("configuration from parent without the engine's part");
@@ -515,10 +533,17 @@ engine_configure(void)
 	have_lim = 0;
 	engine_limits(&econf.lim);
 	control_configure(&econf.lim);
+	moved = econf.nannounce != ident.nannounce;
+	for (i = 0; !moved && i < ident.nannounce; i++)
+		moved = econf.announce[i].len != ident.announce[i].len ||
+		    memcmp(econf.announce[i].b, ident.announce[i].b,
+		    ident.announce[i].len) != 0;
 	ident.nannounce = 0;
 	for (i = 0; i < econf.nannounce && i < ENGINE_MAXANNOUNCE; i++)
 		ident.announce[ident.nannounce++] = econf.announce[i];
-	if (child->configured && ident.ready)
+	if (child->configured && moved)
+		engine_addrs_changed();
+	else if (child->configured && ident.ready)
 		engine_sign_record();
 	rclient_configure(&econf);
 	connmgr_configure(&econf);
