@@ -5,6 +5,7 @@
 //   node --import ./polyfill.mjs node.mjs streams ADDR N SIZE
 //   node --import ./polyfill.mjs node.mjs bulk    ADDR SIZE
 //   node --import ./polyfill.mjs node.mjs hold    ADDR
+//   node --import ./polyfill.mjs node.mjs watch   ADDR
 //   node --import ./polyfill.mjs node.mjs relay
 //   node --import ./polyfill.mjs node.mjs reserve RELAYADDR
 //   node --import ./polyfill.mjs node.mjs hop     ADDR reserve [stay]
@@ -38,6 +39,12 @@
 // A dial to an ADDR with /p2p-circuit goes through the relay transport,
 // and streams run on limited (relayed) connections too.  PEER_KEY_SEED
 // (64 hex digits) makes the node's Ed25519 key from that seed.
+// watch    keeps one connection to ADDR, with identify-push served, and
+//          prints "addrs" with the remote's addresses in the peer store
+//          (and whether each came from its signed record) when
+//          connected and at each identify or identify-push, with the id
+//          of the connection; "closed" if that connection closes.  Runs
+//          until stdin closes, as listen does.
 // INTEROP_LISTEN_TCP=1 makes a mode that does not listen (ping, ...) listen
 // on /ip4/127.0.0.1/tcp/0 too, so that identify tells that address; its
 // "connected" event then gives the node's own addresses as localAddrs.
@@ -55,7 +62,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPairFromSeed, publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -86,7 +93,7 @@ function errstr (err) {
 }
 
 function usage () {
-  process.stderr.write('usage: node.mjs listen | ping ADDR COUNT | streams ADDR N SIZE | bulk ADDR SIZE | hold ADDR |\n' +
+  process.stderr.write('usage: node.mjs listen | ping ADDR COUNT | streams ADDR N SIZE | bulk ADDR SIZE | hold ADDR | watch ADDR |\n' +
     '       relay | reserve RELAYADDR | hop ADDR reserve [stay] | hop ADDR connect PEERID [stay] | peerid SEED\n')
   process.exit(2)
 }
@@ -145,6 +152,7 @@ async function makeNode (listen, opts = {}) {
     identify: identify(),
     ping: ping({ maxInboundStreams: 1024, maxOutboundStreams: 1024, timeout: TIMEOUT, runOnLimitedConnection: true })
   }
+  if (opts.identifyPush) services.identifyPush = identifyPush()
   if (opts.relayTransport) transports.push(circuitRelayTransport({ reservationCompletionTimeout: DIAL_TIMEOUT }))
   if (opts.relayServer) {
     services.relay = circuitRelayServer({
@@ -372,6 +380,31 @@ async function modeHold (addr) {
   await echo(conn, Infinity, () => block, (buf) => { total += buf.byteLength }, () => emit({ event: 'started' }))
   emit({ event: 'error', error: `hold stream ended after ${total} bytes` })
   return 1
+}
+
+async function modeWatch (addr) {
+  const { conn } = await dial(addr)
+  const peerId = conn.remotePeer
+  const report = async (why) => {
+    const peer = await node.peerStore.get(peerId).catch(() => null)
+    if (peer == null) return
+    emit({ event: 'addrs', why, conn: conn.id, status: conn.status, addrs: peer.addresses.map(a => a.multiaddr.toString()), certified: peer.addresses.filter(a => a.isCertified).map(a => a.multiaddr.toString()) })
+  }
+  node.addEventListener('peer:identify', (evt) => {
+    if (evt.detail.peerId.equals(peerId)) report('identify').catch(() => {})
+  })
+  node.addEventListener('connection:close', (evt) => {
+    if (evt.detail.id === conn.id) emit({ event: 'closed', conn: conn.id })
+  })
+  await report('connected')
+  const stop = () => finish(0)
+  process.on('SIGTERM', stop)
+  process.stdin.on('end', stop)
+  process.stdin.on('close', stop)
+  process.stdin.on('error', stop)
+  process.stdin.resume()
+  setTimeout(() => { emit({ event: 'error', error: 'watch timeout' }); finish(3) }, LISTEN_TIMEOUT).unref()
+  await new Promise(() => {})
 }
 
 // One ping (32 bytes echoed) on a connection we already have; the rtt in ms.
@@ -756,6 +789,7 @@ async function main () {
     case 'streams': if (args.length !== 3) usage(); run = () => modeStreams(args[0], posint(args[1]), posint(args[2])); break
     case 'bulk': if (args.length !== 2) usage(); run = () => modeBulk(args[0], posint(args[1])); break
     case 'hold': if (args.length !== 1) usage(); run = () => modeHold(args[0]); break
+    case 'watch': if (args.length !== 1) usage(); stays = true; opts.identifyPush = true; run = () => modeWatch(args[0]); break
     case 'relay': if (args.length !== 0) usage(); opts.relayServer = true; run = () => modeRelay(); break
     case 'reserve': if (args.length !== 1) usage(); opts.relayTransport = true; run = () => modeReserve(args[0]); break
     case 'hop': {

@@ -7,8 +7,9 @@
 //
 // Usage:
 //   node rawnoise.mjs early    HOST PORT PEERID [--separate]
+//                                               [--propose=HEX]
 //   node rawnoise.mjs fallback HOST PORT PEERID [--separate] [--na-first]
-//                                               [--trickle]
+//                                               [--trickle] [--propose=HEX]
 //   node rawnoise.mjs badsig   HOST PORT PEERID
 //   node rawnoise.mjs vectors  PATH
 //
@@ -25,6 +26,8 @@
 //           propose /yamux/1.0.0
 // --trickle (fallback) each byte of the muxer negotiation in a Noise
 //           transport message of its own
+// --propose=HEX  on the ping stream, first propose the protocol whose
+//           name is these bytes, and expect "na"
 //
 // In early and fallback modes: dial, multistream /noise in clear, Noise
 // XX, check the remote's payload (signature, peer ID), pick yamux, open
@@ -457,7 +460,8 @@ class SecureChannel {
 
 function msEncode(...lines) {
   return Buffer.concat(lines.map(l => {
-    const b = Buffer.from(l + '\n');
+    const b = Buffer.isBuffer(l) ? Buffer.concat([l, Buffer.from('\n')]) :
+      Buffer.from(l + '\n');
     return Buffer.concat([uvarint(b.length), b]);
   }));
 }
@@ -691,8 +695,13 @@ async function dial(mode, host, port, expectPeer, opts) {
     yamux.stream = 1;
     await later(chan.seal(yHeader(Y_WINDOW, F_SYN, 1, 0)));
     flush();
-    yamux.send(msEncode(MSS, PING));
+    const first = opts.propose ? [opts.propose] : [];
+    yamux.send(msEncode(MSS, ...first, PING));
     await msExpect(yamux, MSS, 'stream multistream header');
+    if (opts.propose) {
+      await msExpect(yamux, 'na', 'stream multistream proposal');
+      emit({ event: 'proposed', bytes: opts.propose.length, answer: 'na' });
+    }
     await msExpect(yamux, PING, 'stream multistream ' + PING);
     const payload = crypto.randomBytes(32);
     const sent = process.hrtime.bigint();
@@ -829,8 +838,8 @@ function vectors(path) {
 
 function usage() {
   process.stderr.write('usage: rawnoise.mjs early HOST PORT PEERID ' +
-    '[--separate]\n       rawnoise.mjs fallback HOST PORT PEERID ' +
-    '[--separate] [--na-first] [--trickle]\n' +
+    '[--separate] [--propose=HEX]\n       rawnoise.mjs fallback HOST ' +
+    'PORT PEERID [--separate] [--na-first] [--trickle] [--propose=HEX]\n' +
     '       rawnoise.mjs badsig HOST PORT PEERID\n' +
     '       rawnoise.mjs vectors PATH\n');
   process.exit(2);
@@ -850,6 +859,8 @@ async function main() {
   const rest = [];
   for (const a of args.slice(1)) {
     if (a in flags) opts[flags[a]] = true;
+    else if (/^--propose=([0-9a-fA-F]{2})+$/.test(a))
+      opts.propose = Buffer.from(a.slice(10), 'hex');
     else if (a.startsWith('--')) usage();
     else rest.push(a);
   }
