@@ -455,6 +455,7 @@ const struct proto *proto_find(const char *);
 const struct proto *proto_lookup(const char *);
 void		 stream_init(const struct proto *const *);
 size_t		 proto_names(const char **, size_t);
+void		 proto_unknown(const struct conn *, uint32_t, const char *);
 
 /* proto_identify.c, proto_ping.c, relay.c */
 extern const struct proto	 proto_identify, proto_identify_push,

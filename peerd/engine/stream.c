@@ -105,11 +105,12 @@ negotiated(struct stream *s, const struct proto *p)
 }
 
 /*
- * A protocol the remote proposed that we do not serve: counted, and at
+ * A protocol the remote proposed that we do not serve, on a stream or
+ * (stream 0) for the connection's security or muxer: counted, and at
  * debug level logged, escaped (the remote chose every byte) and cut.
  */
-static void
-ms_unknown(const struct stream *s, const char *name)
+void
+proto_unknown(const struct conn *c, uint32_t stream, const char *name)
 {
 	static struct log_limit	 ll = LOG_LIMIT("unknown protocols proposed");
 	char			 vis[4 * MS_LOGNAME + 1];
@@ -121,7 +122,7 @@ ms_unknown(const struct stream *s, const char *name)
 	strvisx(vis, name, len < MS_LOGNAME ? len : MS_LOGNAME,
 	    VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ);
 	log_limited(&ll, LOG_DEBUG, "protocol_unknown conn=%u stream=%u "
-	    "protocol=\"%s%s\" length=%zu", s->conn->id, s->id, vis,
+	    "protocol=\"%s%s\" length=%zu", c->id, stream, vis,
 	    len > MS_LOGNAME ? "..." : "", len);
 }
 
@@ -148,7 +149,7 @@ ms_step(struct stream *s, const char *line)
 		return 0;
 	}
 	if ((p = proto_lookup(line)) == NULL) {
-		ms_unknown(s, line);
+		proto_unknown(s->conn, s->id, line);
 		if (++s->tries > MS_MAXTRIES)
 			return -1;
 		ms_write(s, MS_NA);

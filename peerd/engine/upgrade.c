@@ -3,7 +3,8 @@
  * the Noise XX handshake with keyd doing our static DH, then yamux,
  * chosen inside the handshake when both sides offer it (the stream-muxer
  * extension) or by multistream-select over the encrypted channel.
- * conn.c's input hook: calls conn.c and yamux.c below it and bans.c,
+ * conn.c's input hook: calls conn.c and yamux.c below it, stream.c (a
+ * proposal it refuses is counted as an unknown protocol) and bans.c,
  * asks keyd for our static DH, reads our payload from state.c; tells the
  * layers above it that a connection is up, or heard from, only through
  * the hooks the engine sets.
@@ -118,7 +119,10 @@ security_input(struct conn *c, const uint8_t *buf, size_t len,
 	if (strcmp(line, PROTO_NOISE) == 0) {
 		ms_send(c, PROTO_NOISE, 0);
 		noise_begin(c);
-	} else if (++c->ms_tries > MS_MAXTRIES)
+		return;
+	}
+	proto_unknown(c, 0, line);
+	if (++c->ms_tries > MS_MAXTRIES)
 		conn_fail(c, "too many security proposals");
 	else
 		ms_send(c, MS_NA, 0);
@@ -324,11 +328,14 @@ muxer_input(struct conn *c, const uint8_t *pt, size_t len)
 		} else if (c->dir == CONN_OUTBOUND) {
 			conn_fail(c, "peer refused %s", PROTO_YAMUX);
 			return;
-		} else if (++c->ms_tries > MS_MAXTRIES) {
-			conn_fail(c, "too many muxer proposals");
-			return;
-		} else
+		} else {
+			proto_unknown(c, 0, line);
+			if (++c->ms_tries > MS_MAXTRIES) {
+				conn_fail(c, "too many muxer proposals");
+				return;
+			}
 			ms_send(c, MS_NA, 1);
+		}
 	}
 	upgrade_open(c);
 	if (c->mspt.len > 0 && conn_find(id) == c) {
