@@ -71,6 +71,10 @@ struct ctl_status {
 	int64_t		 addrs_filtered;	/* from peers: by their scope */
 	int64_t		 addrs_dropped;		/* from peers: over the cap */
 	int64_t		 dials_backed_off;	/* an address dialled lately */
+	int64_t		 ctl_refused;		/* control clients refused */
+	int64_t		 ctl_idle;		/* read-only ones closed idle */
+	int64_t		 ctl_late;		/* requests answered without */
+	int64_t		 protocols_unknown;	/* proposed, not served */
 };
 
 #define CTL_TARGETLEN	1024

@@ -46,6 +46,12 @@ show_status(const struct ctl_status *st)
 	printf("addresses from peers: %lld filtered, %lld over the cap; "
 	    "%lld dials in backoff\n", (long long)st->addrs_filtered,
 	    (long long)st->addrs_dropped, (long long)st->dials_backed_off);
+	printf("control: %lld clients refused, %lld closed idle; %lld "
+	    "requests another process did not answer in time\n",
+	    (long long)st->ctl_refused, (long long)st->ctl_idle,
+	    (long long)st->ctl_late);
+	printf("unknown protocols proposed by peers: %lld\n",
+	    (long long)st->protocols_unknown);
 }
 
 static void

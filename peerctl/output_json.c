@@ -78,6 +78,12 @@ json_status(const struct ctl_status *st)
 	printf("{\"filtered\":%lld,\"dropped\":%lld,\"dialsBackedOff\":%lld}",
 	    (long long)st->addrs_filtered, (long long)st->addrs_dropped,
 	    (long long)st->dials_backed_off);
+	member("control");
+	printf("{\"refused\":%lld,\"idle\":%lld,\"late\":%lld}",
+	    (long long)st->ctl_refused, (long long)st->ctl_idle,
+	    (long long)st->ctl_late);
+	member("protocolsUnknown");
+	printf("%lld", (long long)st->protocols_unknown);
 }
 
 static void

@@ -149,6 +149,10 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	st.connections = conn_count() - conn_pending();
 	st.upgrading = conn_pending();
 	connmgr_status(&st);
+	st.ctl_refused = counters.ctl_refused;
+	st.ctl_idle = counters.ctl_idle;
+	st.ctl_late = counters.ctl_late;
+	st.protocols_unknown = counters.protocols_unknown;
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
@@ -672,16 +676,6 @@ engine_status(struct ctl_proc *p)
 		    counters.mem_streams_reset, (unsigned long long)
 		    (counters.mem_stalled + counters.mem_reclaimed +
 		    counters.mem_alloc_failed));
-	if (counters.protocols_unknown > 0)
-		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
-		    strlen(p->detail), "; %llu unknown protocols",
-		    (unsigned long long)counters.protocols_unknown);
-	if (counters.ctl_refused + counters.ctl_idle + counters.ctl_late > 0)
-		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
-		    strlen(p->detail), "; control: %llu refused, %llu idle, "
-		    "%llu late", (unsigned long long)counters.ctl_refused,
-		    (unsigned long long)counters.ctl_idle,
-		    (unsigned long long)counters.ctl_late);
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
