@@ -75,6 +75,15 @@ struct ctl_status {
 	int64_t		 ctl_idle;		/* read-only ones closed idle */
 	int64_t		 ctl_late;		/* requests answered without */
 	int64_t		 protocols_unknown;	/* proposed, not served */
+	int64_t		 mem_buffered;		/* bytes the engine holds */
+	int64_t		 mem_peak;
+	int64_t		 mem_budget;		/* connectionManager.maxBuffer */
+	int64_t		 mem_streams_reset;	/* data over a budget */
+	int64_t		 mem_windows_held;	/* window updates held back */
+	int64_t		 mem_reads_paused;	/* peers that did not read */
+	int64_t		 mem_stalled;		/* closed: not reading in time */
+	int64_t		 mem_reclaimed;		/* closed: the engine's budget */
+	int64_t		 mem_alloc_failed;	/* closed: no memory */
 };
 
 #define CTL_TARGETLEN	1024

@@ -52,6 +52,15 @@ show_status(const struct ctl_status *st)
 	    (long long)st->ctl_late);
 	printf("unknown protocols proposed by peers: %lld\n",
 	    (long long)st->protocols_unknown);
+	printf("memory: %lld KiB buffered, peak %lld KiB, budget %lld KiB; "
+	    "%lld streams reset, %lld window updates held, %lld peers not "
+	    "reading; closed: %lld stalled, %lld over the budget, %lld out "
+	    "of memory\n", (long long)st->mem_buffered >> 10,
+	    (long long)st->mem_peak >> 10, (long long)st->mem_budget >> 10,
+	    (long long)st->mem_streams_reset,
+	    (long long)st->mem_windows_held, (long long)st->mem_reads_paused,
+	    (long long)st->mem_stalled, (long long)st->mem_reclaimed,
+	    (long long)st->mem_alloc_failed);
 }
 
 static void

@@ -84,6 +84,16 @@ json_status(const struct ctl_status *st)
 	    (long long)st->ctl_late);
 	member("protocolsUnknown");
 	printf("%lld", (long long)st->protocols_unknown);
+	member("memory");
+	printf("{\"buffered\":%lld,\"peak\":%lld,\"budget\":%lld,"
+	    "\"streamsReset\":%lld,\"windowsHeld\":%lld,\"readsPaused\":"
+	    "%lld,\"closedStalled\":%lld,\"closedOverBudget\":%lld,"
+	    "\"closedNoMemory\":%lld}", (long long)st->mem_buffered,
+	    (long long)st->mem_peak, (long long)st->mem_budget,
+	    (long long)st->mem_streams_reset,
+	    (long long)st->mem_windows_held, (long long)st->mem_reads_paused,
+	    (long long)st->mem_stalled, (long long)st->mem_reclaimed,
+	    (long long)st->mem_alloc_failed);
 }
 
 static void

@@ -134,15 +134,17 @@ def check_memory(s, peer_id):
     t.ok(rss(pid) is not None and s.proc.poll() is None,
          "the engine (pid %d) is still running" % pid)
     watch.check(t, "the memory attack")
-    detail = s.detail("engine")
-    m = re.search(r"peak (\d+), budget (\d+)", detail)
-    t.ok(m is not None and int(m.group(2)) == BUDGET >> 10 and
-         int(m.group(1)) <= (BUDGET + CONN_BUDGET) >> 10,
+    mem = s.status_json().get("memory", {})
+    t.ok(mem.get("budget") == BUDGET and
+         0 < mem.get("peak", 0) <= BUDGET + CONN_BUDGET,
          "what it buffered peaked within maxBuffer plus one connection's "
-         "budget: %s" % (m.group(0) if m else detail))
-    m = re.search(r"over budget: (\d+) streams reset, (\d+) closed", detail)
-    t.ok(m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0,
-         "the budgets bit: %s" % (m.group(0) if m else detail))
+         "budget: %s" % mem)
+    t.ok(mem.get("streamsReset", 0) > 0 and mem.get("closedStalled", 0) +
+         mem.get("closedOverBudget", 0) > 0,
+         "the budgets bit: %d streams reset, %d connections closed stalled, "
+         "%d over the budget" % (mem.get("streamsReset", 0),
+                                 mem.get("closedStalled", 0),
+                                 mem.get("closedOverBudget", 0)))
     t.ok(done.get("closedByPeer", 0) > 0,
          "peerd closed connections that did not read (%s of 16)"
          % done.get("closedByPeer"))
@@ -155,11 +157,9 @@ def check_memory(s, peer_id):
                               v <= idle + 8 * 1048576, timeout=30)
         t.ok(ok, "%s: %s KiB (idle %d KiB)"
              % (what, None if back is None else back >> 10, idle >> 10))
-    ok, held = wait_value(lambda: re.search(r"buffered (\d+) KiB",
-                                            s.detail("engine")),
-                          lambda m: m is not None and m.group(1) == "0")
-    t.ok(ok, "and holds nothing buffered: %s"
-         % (held.group(0) if held else s.detail("engine")))
+    ok, held = wait_value(lambda: s.status_json()["memory"]["buffered"],
+                          lambda v: v == 0)
+    t.ok(ok, "and holds nothing buffered: %s bytes" % held)
     lines = log_since(s, mark)
     t.ok(len(lines) <= 200,
          "the log took %d lines for the whole attack" % len(lines))

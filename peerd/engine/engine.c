@@ -153,6 +153,15 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	st.ctl_idle = counters.ctl_idle;
 	st.ctl_late = counters.ctl_late;
 	st.protocols_unknown = counters.protocols_unknown;
+	st.mem_buffered = mem_total.held;
+	st.mem_peak = counters.mem_peak;
+	st.mem_budget = conn_limits.total_buffer;
+	st.mem_streams_reset = counters.mem_streams_reset;
+	st.mem_windows_held = counters.mem_windows_held;
+	st.mem_reads_paused = counters.mem_reads_paused;
+	st.mem_stalled = counters.mem_stalled;
+	st.mem_reclaimed = counters.mem_reclaimed;
+	st.mem_alloc_failed = counters.mem_alloc_failed;
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
@@ -665,17 +674,7 @@ engine_status(struct ctl_proc *p)
 		    strlen(p->detail), "; %llu store updates dropped",
 		    (unsigned long long)counters.store_dropped);
 	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
-	    strlen(p->detail), "; buffered %zu KiB, peak %zu, budget %zu",
-	    mem_total.held >> 10, counters.mem_peak >> 10,
-	    conn_limits.total_buffer >> 10);
-	if (counters.mem_streams_reset + counters.mem_stalled +
-	    counters.mem_reclaimed + counters.mem_alloc_failed > 0)
-		snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
-		    strlen(p->detail), "; over budget: %llu streams reset, "
-		    "%llu closed", (unsigned long long)
-		    counters.mem_streams_reset, (unsigned long long)
-		    (counters.mem_stalled + counters.mem_reclaimed +
-		    counters.mem_alloc_failed));
+	    strlen(p->detail), "; %zu KiB buffered", mem_total.held >> 10);
 	if (!ident.ready)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
