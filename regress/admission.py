@@ -169,6 +169,17 @@ def check_rate():
          "50 addresses of 127.12.0.0/24, once each, are one source: %d "
          "get in (1 to %d)" % (net.count("in"), RATE))
     watch.check(t, "1,100 rotating sources")
+    if js_ready(t, "a js-libp2p peer served after the rotating sources"):
+        r = subprocess.run(NODE + ["ping", n.addr, "2"], cwd=JSDIR,
+                           env=JSENV, capture_output=True, text=True,
+                           timeout=120)
+        pings = [e for e in parse_events(r.stdout)
+                 if e.get("event") == "ping" and "rtt" in e]
+        if not t.ok(r.returncode == 0 and len(pings) == 2,
+                    "after the rotating sources a js-libp2p peer connects "
+                    "and pings: exit %s, %d of 2 pings"
+                    % (r.returncode, len(pings))):
+            t.diag(r.stdout[-2000:] + r.stderr[-2000:])
     n.stop()
 
 

@@ -34,7 +34,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, wait_value, parse_events,  # noqa
                    kill, EventReader, js_ready, exit_on_signals, need_root,
-                   need_users, temp_base, check_args, JSDIR)
+                   need_users, temp_base, check_args, JSDIR, MemWatch,
+                   engine_pid)
 
 t = TAP()
 PROCS = []
@@ -262,6 +263,22 @@ def spawn_js(args):
     return EventReader(p)
 
 
+def still_served(s, peer_id):
+    """After the checks a js-libp2p peer dials peerd and pings it."""
+    if not js_ready(t, "a js-libp2p peer served after the checks"):
+        return
+    p = subprocess.run(NODE + ["ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s"
+                               % (s.port, peer_id), "2"], cwd=JSDIR,
+                       capture_output=True, text=True, timeout=120,
+                       start_new_session=True)
+    pings = [e for e in parse_events(p.stdout) if e.get("event") == "ping"]
+    if not t.ok(p.returncode == 0 and pings,
+                "a js-libp2p peer still dials and pings peerd (exit %s, "
+                "%d pings)" % (p.returncode, len(pings))):
+        for line in (p.stdout + p.stderr).strip().splitlines()[-10:]:
+            t.diag("js: " + line)
+
+
 def check_announce(s, peer_id):
     if not js_ready(t, "reload changing announce, seen by js-libp2p"):
         return
@@ -393,6 +410,7 @@ def main():
             return
         peer_id = status(s)["peerId"]
         t.diag("peerd is /ip4/127.0.0.1/tcp/%d/p2p/%s" % (s.port, peer_id))
+        watch = MemWatch(engine_pid(s))
         for c, fn in (("s", lambda: check_stopped(s)),
                       ("k", lambda: check_keys(s)),
                       ("a", lambda: check_announce(s, peer_id)),
@@ -408,6 +426,8 @@ def main():
                 show_log(s)
         t.ok(s.proc.poll() is None and status(s) is not None,
              "peerd still runs and answers")
+        watch.check(t, "the control checks")
+        still_served(s, peer_id)
     finally:
         for p in PROCS:
             kill(p)

@@ -170,6 +170,7 @@ def check_memory(s, peer_id):
 
 def check_connect_flood(s, peer_id):
     mark = len(s.log())
+    watch = MemWatch(engine_pid(s))
     start = time.monotonic()
     p = spawn(["attack.mjs", "connectflood", "127.0.0.1", str(s.port),
                peer_id, "16", "10"])
@@ -197,6 +198,7 @@ def check_connect_flood(s, peer_id):
     t.ok(m is not None and int(m.group(1)) >= refused,
          "relayd's status counts them all: %s (the attacker saw %d)"
          % (m.group(0) if m else s.detail("relayd"), refused))
+    watch.check(t, "the CONNECT flood")
     served(s, peer_id, "after the CONNECT flood")
 
 

@@ -239,7 +239,8 @@ control_accept(int fd, short event, void *arg)
 	    -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			log_warn("control accept");
+			log_limited(&ll_bad, LOG_WARNING, "control accept: %s",
+			    strerror(errno));
 		return;
 	}
 	uid = control_peer_uid(s);

@@ -171,6 +171,7 @@ pending_room(int n)
 static void
 listen_accept(int fd, short event, void *arg)
 {
+	static struct log_limit	 ll = LOG_LIMIT("accept errors");
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	struct conn		*c;
@@ -180,11 +181,13 @@ listen_accept(int fd, short event, void *arg)
 	    SOCK_CLOEXEC)) == -1) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
-			log_warn("accept");
+			log_limited(&ll, LOG_WARNING, "accept: %s",
+			    strerror(errno));
 			listen_pause();
 		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			log_warn("accept");
+			log_limited(&ll, LOG_WARNING, "accept: %s",
+			    strerror(errno));
 		return;
 	}
 	/* the limit may have been reached by dials or a reload */
