@@ -137,6 +137,30 @@ child_fill_proc(struct ctl_proc *p)
 		child->status(p);
 }
 
+/* The rows every process has, then its own. */
+void
+child_metrics(struct metric_set *set)
+{
+	set->n = 0;
+	metric_add(set, METRIC_LOG_SUPPRESSED, log_suppressed(), "process",
+	    proc_name(child->id), NULL, NULL);
+	if (child->metrics != NULL)
+		child->metrics(set);
+}
+
+static void
+child_metrics_send(enum proc_id to)
+{
+	static struct metric_set	 set;
+	size_t				 i;
+
+	child_metrics(&set);
+	for (i = 0; i < set.n; i++)
+		child_compose(to, IMSG_METRIC_ROW, 0, -1, &set.rows[i],
+		    sizeof(set.rows[i]));
+	child_compose(to, IMSG_METRICS_END, 0, -1, NULL, 0);
+}
+
 /* A list entry of the configuration: a multiaddr that decodes. */
 int
 child_reconf_maddr(struct imsg *imsg, struct reconf_maddr *m)
@@ -228,6 +252,9 @@ child_common(enum proc_id from, struct imsg *imsg)
 	case IMSG_LOG_VERBOSE:
 		imsg_get_data(imsg, &v, sizeof(v));
 		log_setverbose(v);
+		return 0;
+	case IMSG_METRICS_POLL:
+		child_metrics_send(from);
 		return 0;
 	case IMSG_CTL_SHOW_STATUS:
 		child_fill_proc(&p);

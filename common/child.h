@@ -28,6 +28,7 @@ struct child {
 	void	(*configure)(void);
 	void	(*status)(struct ctl_proc *);
 	void	(*shutdown)(void);
+	void	(*metrics)(struct metric_set *);	/* its rows */
 };
 
 extern struct child	*child;
@@ -38,6 +39,7 @@ void	 child_receive(enum proc_id, struct imsg *);
 int	 child_compose(enum proc_id, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	 child_fill_proc(struct ctl_proc *);
+void	 child_metrics(struct metric_set *);
 int	 child_connected(enum proc_id);
 int	 child_has_room(enum proc_id);
 int	 child_reconf_maddr(struct imsg *, struct reconf_maddr *);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "imsg.h"
+#include "metrics.h"
 #include "multiaddr.h"
 #include "peerid.h"
 #include "storerec.h"
@@ -343,6 +344,7 @@ struct reconf_engine {
 	int32_t		 ctl_ro_max_clients;	/* ...ReadonlyMaxClients */
 	int32_t		 ctl_ro_max_per_uid;	/* ...ReadonlyMaxPerUser */
 	int64_t		 ctl_ro_idle;		/* ...ReadonlyIdleTimeout, ms */
+	char		 metrics_ns[METRIC_NSLEN];	/* metrics.namespace */
 };
 
 struct reconf_relay {
@@ -517,7 +519,16 @@ struct reconf_peerid {
 	MSG(IMSG_CTL_SHOW_STORE, 0, P_CTL | P_ENGINE,			\
 	    P_ENGINE | P_STORED, MSG_RO)				\
 	MSG(IMSG_CTL_STORE,	sizeof(struct ctl_store),		\
-	    P_STORED | P_ENGINE, P_ENGINE | P_CTL, 0)
+	    P_STORED | P_ENGINE, P_ENGINE | P_CTL, 0)			\
+	/* metrics: the engine polls the others, renders all on request */ \
+	MSG(IMSG_METRICS_POLL,	0, P_ENGINE,				\
+	    P_PARENT | P_KEYD | P_STORED | P_RELAYD, 0)			\
+	MSG(IMSG_METRIC_ROW,	sizeof(struct metric_row),		\
+	    P_PARENT | P_KEYD | P_STORED | P_RELAYD, P_ENGINE, 0)	\
+	MSG(IMSG_METRICS_END,	0, P_PARENT | P_KEYD | P_STORED | P_RELAYD, \
+	    P_ENGINE, 0)						\
+	MSG(IMSG_CTL_SHOW_METRICS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_METRICS,	MSG_VAR, P_ENGINE, P_CTL, 0)
 
 /*
  * The string fields of the messages: each must end with a NUL inside its
@@ -560,7 +571,8 @@ struct reconf_peerid {
 	STR(IMSG_CTL_PEER,	struct ctl_peer, addr)			\
 	STR(IMSG_CTL_PEER,	struct ctl_peer, agent)			\
 	STR(IMSG_CTL_ACCT,	struct ctl_acct, peer)			\
-	STR(IMSG_CTL_STORE,	struct ctl_store, failure)
+	STR(IMSG_CTL_STORE,	struct ctl_store, failure)		\
+	STR(IMSG_RECONF_ENGINE,	struct reconf_engine, metrics_ns)
 
 enum imsg_type {
 #define MSG(t, s, from, to, flags)	t,

@@ -57,6 +57,7 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"bans",		SHOW_BANS,	NULL },
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
+	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

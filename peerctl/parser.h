@@ -23,6 +23,7 @@ enum actions {
 	BACKUP,
 	VERIFY,
 	SHOW_STORE,
+	SHOW_METRICS,
 };
 
 struct parse_result {

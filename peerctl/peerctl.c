@@ -18,6 +18,7 @@
 #include "config.h"
 #include "imsg.h"
 #include "msg.h"
+#include "metrics_out.h"
 #include "output.h"
 #include "parser.h"
 
@@ -33,6 +34,7 @@ usage(void)
 	    "  show [status]\n"
 	    "  show connections | reservations | circuits\n"
 	    "  show peers | bans | accounting | store\n"
+	    "  show metrics\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
 	    "  connect <multiaddr | peer ID>\n"
 	    "  disconnect <peer ID>\n"
@@ -160,6 +162,8 @@ static const struct action_row {
 	[VERIFY] =	{ IMSG_CTL_VERIFY, send_empty, NULL, PEERCTL_LONG },
 	[SHOW_STORE] =	{ IMSG_CTL_SHOW_STORE, send_empty, NULL,
 			    PEERCTL_TIMEOUT },
+	[SHOW_METRICS] = { IMSG_CTL_SHOW_METRICS, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
 };
 
 static void
@@ -246,6 +250,9 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 			*failed = 1;
 		out->result(&r);
 		return 0;
+	case IMSG_CTL_METRICS:
+		metrics_chunk(imsg->data, imsg_get_len(imsg));
+		return 0;
 	case IMSG_CTL_END:
 		return 1;
 	default:
@@ -319,6 +326,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((res = parse(argc, argv)) == NULL)
 		usage();
+	if (res->action == SHOW_METRICS)
+		out = metrics_output_for(out == &json_output);
 
 	fd = ctl_connect(sock);
 	imsgbuf_init(&ibuf, fd);

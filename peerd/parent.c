@@ -395,6 +395,67 @@ parent_verbose(int32_t v)
 	log_info("log level %s", v ? "verbose" : "brief");
 }
 
+/* Resident bytes and CPU seconds of a process, from /proc. */
+static int
+parent_procstat(pid_t pid, double *rss, double *cpu)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 size, pages, utime, stime;
+	FILE		*f;
+	size_t		 n;
+	int		 r;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	r = fscanf(f, "%lu %lu", &size, &pages);
+	fclose(f);
+	if (r != 2)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the name in parentheses: state is field 3, utime 14 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+	    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime) != 2)
+		return -1;
+	*rss = (double)pages * sysconf(_SC_PAGESIZE);
+	*cpu = (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* The engine polls: the memory and CPU of every process, and our own. */
+static void
+parent_metrics(void)
+{
+	static struct metric_set	 set;
+	enum proc_id			 id;
+	pid_t				 pid;
+	double				 rss, cpu;
+	size_t				 i;
+
+	set.n = 0;
+	metric_add(&set, METRIC_LOG_SUPPRESSED, log_suppressed(), "process",
+	    proc_name(PROC_PARENT), NULL, NULL);
+	for (id = PROC_PARENT; id < PROC_MAX; id++) {
+		pid = id == PROC_PARENT ? getpid() : parent.procs[id].pid;
+		if (pid <= 0 || parent_procstat(pid, &rss, &cpu) == -1)
+			continue;
+		metric_add(&set, METRIC_PROC_RSS, rss, "process",
+		    proc_name(id), NULL, NULL);
+		metric_add(&set, METRIC_PROC_CPU, cpu, "process",
+		    proc_name(id), NULL, NULL);
+	}
+	for (i = 0; i < set.n; i++)
+		send_to(PROC_ENGINE, IMSG_METRIC_ROW, 0, -1, &set.rows[i],
+		    sizeof(set.rows[i]));
+	send_to(PROC_ENGINE, IMSG_METRICS_END, 0, -1, NULL, 0);
+}
+
 /* A name the engine wants to dial; blocking, as dials by name are rare. */
 static void
 parent_resolve(uint32_t id, struct imsg *imsg)
@@ -448,6 +509,9 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_RESOLVE:
 		parent_resolve(imsg_get_id(imsg), imsg);
+		return 0;
+	case IMSG_METRICS_POLL:
+		parent_metrics();
 		return 0;
 	default:
 		return -1;

@@ -90,6 +90,7 @@ static const char *check_user(const char *);
 static const char *check_maddr(const char *);
 static const char *check_peerid(const char *);
 static const char *check_topic(const char *);
+static const char *check_metricns(const char *);
 static int	 parse_maddr(const char *, union kval *, char *, size_t);
 static int	 parse_listen(const char *, union kval *, char *, size_t);
 static int	 parse_relay(const char *, union kval *, char *, size_t);
@@ -176,6 +177,7 @@ static const struct ckey keys[] = {
 	    10000, 0),
 	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
 	    K_STATIC),
+	KSTR("metrics.namespace", metrics_ns, check_metricns, "peerd", 0),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
 	KINT("log.rateLimit", log_rate_limit, 0, 1000000, LOG_LIMIT_BURST, 0),
 	KENUM("log.facility", log_facility, facilities, LOG_DAEMON, K_STATIC),
@@ -391,6 +393,21 @@ check_hostport(const char *s)
 	host[hlen] = '\0';
 	if (inet_pton(af, host, addr) != 1 || !valid_port(colon + 1))
 		return why;
+	return NULL;
+}
+
+/* A Prometheus name: [a-zA-Z_][a-zA-Z0-9_]*, as the engine checks. */
+static const char *
+check_metricns(const char *s)
+{
+	const char	*ok = "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
+	size_t		 len = strlen(s);
+
+	if (len == 0 || len >= METRIC_NSLEN || strspn(s, ok) != len ||
+	    (s[0] >= '0' && s[0] <= '9'))
+		return "expected a name of [a-zA-Z_][a-zA-Z0-9_]*, "
+		    "at most 63 characters";
 	return NULL;
 }
 
@@ -1413,6 +1430,7 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->ctl_ro_max_clients = c->ctl_ro_max_clients;
 	e->ctl_ro_max_per_uid = c->ctl_ro_max_per_uid;
 	e->ctl_ro_idle = c->ctl_ro_idle;
+	strlcpy(e->metrics_ns, c->metrics_ns, sizeof(e->metrics_ns));
 }
 
 void

@@ -72,6 +72,7 @@ struct peerd_conf {
 	int64_t		 ctl_ro_max_per_uid;	/* read-only, not root */
 	int64_t		 ctl_ro_idle;		/* ms */
 	char		*admin_listen;
+	char		*metrics_ns;		/* metrics.namespace */
 	int		 log_format;		/* LOG_FORMAT_* */
 	int64_t		 log_rate_limit;	/* lines of a kind per window */
 	int		 log_facility;		/* LOG_DAEMON ... */

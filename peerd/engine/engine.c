@@ -416,6 +416,11 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_CTL_END:
 		control_end(imsg_get_id(imsg));
 		return 0;
+	case IMSG_METRIC_ROW:
+		return metrics_row(from, imsg);
+	case IMSG_METRICS_END:
+		metrics_end(from);
+		return 0;
 	case IMSG_CTL_RESULT:
 		imsg_get_data(imsg, &res, sizeof(res));
 		control_reply(imsg_get_id(imsg), IMSG_CTL_RESULT, &res,
@@ -546,6 +551,7 @@ engine_configure(void)
 	have_lim = 0;
 	engine_limits(&econf.lim);
 	control_configure(&econf.lim);
+	metrics_configure(econf.lim.metrics_ns);
 	moved = econf.nannounce != ident.nannounce;
 	for (i = 0; !moved && i < ident.nannounce; i++)
 		moved = econf.announce[i].len != ident.announce[i].len ||
@@ -567,6 +573,9 @@ engine_configure(void)
 static void
 engine_conn_up(struct conn *c)
 {
+	counters.upgraded++;
+	if (c->dir == CONN_OUTBOUND)
+		counters.dials_ok++;
 	identify_start(c);
 	ops_conn_ready(c);
 	rclient_conn_ready(c);
@@ -580,6 +589,8 @@ engine_conn_up(struct conn *c)
 static void
 engine_conn_closing(struct conn *c, const char *reason)
 {
+	if (c->dir == CONN_OUTBOUND && c->in_upgrade)
+		counters.dials_failed++;
 	if (c->in_upgrade)
 		ops_conn_failed(c, reason);
 	else
@@ -647,6 +658,7 @@ engine_sweep(int fd, short event, void *arg)
 	rclient_sweep(now);
 	conn_walk(engine_flush, NULL);
 	engine_trim();
+	metrics_poll();
 	evtimer_add(&engine.ev_sweep, &tv);
 }
 
@@ -741,6 +753,7 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_DISCONNECT,	ops_request, NULL, 0 },
 	{ IMSG_CTL_RELOAD,	control_to_parent, NULL, CTL_WAIT },
 	{ IMSG_CTL_LOG_VERBOSE,	control_log_verbose, NULL, 0 },
+	{ IMSG_CTL_SHOW_METRICS, metrics_show, NULL, 0 },
 	{ 0,			NULL, NULL, 0 }
 };
 

@@ -23,6 +23,7 @@
  *	relay.c		 the relay service, and both sides of hop and stop
  *	ops.c		 control requests that need the network
  *	connmgr.c	 the connection manager
+ *	metrics.c	 the metrics of every process, polled and rendered
  *	engine.c	 the top: dispatch, configuration, the sweep
  *
  * A lower file tells a higher one only through what engine.c sets at
@@ -353,6 +354,9 @@ struct engine_counters {
 	uint64_t	 ctl_refused;	/* control clients over a pool or cap */
 	uint64_t	 ctl_idle;	/* read-only clients closed idle */
 	uint64_t	 ctl_late;	/* requests a process did not answer */
+	uint64_t	 upgraded;	/* handshakes done (metrics) */
+	uint64_t	 dials_ok;	/* outbound ones that came up */
+	uint64_t	 dials_failed;	/* outbound ones closed before that */
 };
 
 /*
@@ -564,6 +568,19 @@ void		 connmgr_configure(const struct engine_conf *);
 void		 connmgr_stop(void);
 void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
+
+/* metrics.c */
+void		 metrics_configure(const char *);
+void		 metrics_poll(void);
+int		 metrics_row(enum proc_id, struct imsg *);
+void		 metrics_end(enum proc_id);
+/*
+ * The Prometheus text exposition (0.0.4) of every process's metrics,
+ * from the engine's counters and the children's last rows, appended
+ * to out; 0, or -1 when out cannot take it.
+ */
+int		 metrics_render(struct bq *);
+int		 metrics_show(uint32_t, struct imsg *);
 
 /* engine.c */
 __attribute__((__noreturn__))
