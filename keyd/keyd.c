@@ -33,6 +33,7 @@ static struct keys	*keys;
 static struct key_public pub;
 static struct peerid	 self;
 static uint64_t		 ndh, nsigned, nrefused;
+static uint64_t		 nvouchers, npublic;	/* of the metrics */
 
 /* The static key of the Noise handshakes, made anew at each start. */
 static void
@@ -189,6 +190,7 @@ keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
 		return;
 	}
 	nsigned++;
+	nvouchers++;
 	child_compose(from, IMSG_KEY_VOUCHER, imsg_get_id(imsg), -1,
 	    out, n);
 }
@@ -207,6 +209,7 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		keyd_sign_voucher(from, imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
+		npublic++;
 		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
 		    &pub, sizeof(pub));
 		return 0;
@@ -225,6 +228,21 @@ keyd_status(struct ctl_proc *p)
 }
 
 static void
+keyd_metrics(struct metric_set *set)
+{
+	metric_add(set, METRIC_KEYD_OPERATIONS, ndh, "kind", "dh", NULL,
+	    NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, nsigned - nvouchers, "kind",
+	    "sign_record", NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, nvouchers, "kind",
+	    "sign_voucher", NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, npublic, "kind", "public",
+	    NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, nrefused, "kind", "refused",
+	    NULL, NULL);
+}
+
+static void
 keyd_shutdown(void)
 {
 	sodium_free(keys);
@@ -236,6 +254,7 @@ static struct child keyd_child = {
 	.dispatch = keyd_dispatch,
 	.status = keyd_status,
 	.shutdown = keyd_shutdown,
+	.metrics = keyd_metrics,
 };
 
 int

@@ -61,12 +61,48 @@ static struct log_limit	 ll_expired = LOG_LIMIT("reservation_expired");
 static struct log_limit	 ll_opened = LOG_LIMIT("circuit_opened");
 static struct log_limit	 ll_closed = LOG_LIMIT("circuit_closed");
 
+/* Counts by reason, for the metrics: the reasons are few and fixed. */
+#define REASONS_MAX	16
+
+struct reasons {
+	struct {
+		char		 name[METRIC_LVALUELEN];
+		uint64_t	 n;
+	}		 r[REASONS_MAX];
+	size_t		 n;
+};
+
 /* Whole counts of what the log may show only a sample of. */
 static struct {
 	uint64_t	 rsvps_refused;
 	uint64_t	 circuits_refused;
 	uint64_t	 acct_dropped;
+	uint64_t	 rsvps_created;
+	uint64_t	 rsvps_refreshed;
+	uint64_t	 circuits_opened;
+	uint64_t	 bytes_src_dst;
+	uint64_t	 bytes_dst_src;
+	struct reasons	 rsvp_why, circuit_why, closed_why;
 } counts;
+
+/* One more of a reason; past the table's room, "other". */
+static void
+reason_count(struct reasons *t, const char *why)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->r[i].name, why) == 0)
+			break;
+	if (i == REASONS_MAX)
+		i = REASONS_MAX - 1;
+	else if (i == t->n) {
+		strlcpy(t->r[i].name, i + 1 < REASONS_MAX ? why : "other",
+		    sizeof(t->r[i].name));
+		t->n++;
+	}
+	t->r[i].n++;
+}
 
 static struct policy_time
 relayd_now(void)
@@ -134,6 +170,7 @@ log_rsvp_refused(int pri, const struct peerid *peer, const uint8_t ip[16],
 	char			 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
 
 	counts.rsvps_refused++;
+	reason_count(&counts.rsvp_why, why);
 	log_limited(&ll, pri, "reservation_refused peer=%s ip=%s reason=%s status=%s",
 	    fmt_peer(peer, p, sizeof(p)), fmt_ip(ip, a, sizeof(a)), why,
 	    circuit_status_name(status));
@@ -239,6 +276,10 @@ pending_grant(struct pending *pd)
 	    (unsigned long long)pd->res.expire);
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
 	    &pd->res, sizeof(pd->res));
+	if (pd->res.refreshed)
+		counts.rsvps_refreshed++;
+	else
+		counts.rsvps_created++;
 	pd->used = 0;
 	if (!pd->res.refreshed)
 		account(&pd->peer, 1, 0, 0, 0);
@@ -402,13 +443,15 @@ relayd_connect(struct imsg *imsg)
 	res.stream = req.stream;
 	res.conn = req.conn;
 	if (policy_connect(&rd.pol, &req.src, &req.dst, &now, &res, &why) ==
-	    CIRCUIT_OK)
+	    CIRCUIT_OK) {
+		counts.circuits_opened++;
 		log_limited(&ll_opened, LOG_INFO,
 		    "circuit_opened id=%u src=%s dst=%s", res.circuit,
 		    fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)));
-	else {
+	} else {
 		counts.circuits_refused++;
+		reason_count(&counts.circuit_why, why);
 		log_limited(&ll, LOG_INFO, "circuit_refused src=%s dst=%s "
 		    "reason=%s status=%s", fmt_peer(&req.src, s, sizeof(s)),
 		    fmt_peer(&req.dst, d, sizeof(d)), why,
@@ -435,6 +478,10 @@ relayd_circuit_end(struct imsg *imsg)
 		log_warnx("end of unknown circuit %u", e.circuit);
 		return 0;
 	}
+	counts.bytes_src_dst += e.bytes_src_dst;
+	counts.bytes_dst_src += e.bytes_dst_src;
+	reason_count(&counts.closed_why, fmt_reason(e.reason, why,
+	    sizeof(why)));
 	log_limited(&ll_closed, LOG_INFO, "circuit_closed id=%u src=%s "
 	    "dst=%s reason=%s bytes_src_dst=%llu bytes_dst_src=%llu "
 	    "seconds=%lld", c.id,
@@ -622,6 +669,48 @@ relayd_status(struct ctl_proc *p)
 		    (unsigned long long)counts.acct_dropped);
 }
 
+static void
+relayd_reasons(struct metric_set *set, uint32_t id, const struct reasons *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++)
+		metric_add(set, id, t->r[i].n, "reason", t->r[i].name, NULL,
+		    NULL);
+}
+
+static void
+relayd_metrics(struct metric_set *set)
+{
+	size_t	 i;
+	uint64_t rated = 0;
+
+	for (i = 0; i < counts.rsvp_why.n; i++)
+		if (strcmp(counts.rsvp_why.r[i].name, "rate_limit") == 0)
+			rated = counts.rsvp_why.r[i].n;
+	metric_add(set, METRIC_RESERVATIONS, rd.pol.nrsvps, NULL, NULL, NULL,
+	    NULL);
+	metric_add(set, METRIC_RESERVATIONS_CREATED, counts.rsvps_created,
+	    "kind", "new", NULL, NULL);
+	metric_add(set, METRIC_RESERVATIONS_CREATED, counts.rsvps_refreshed,
+	    "kind", "refreshed", NULL, NULL);
+	relayd_reasons(set, METRIC_RESERVATIONS_REFUSED, &counts.rsvp_why);
+	metric_add(set, METRIC_CIRCUITS, rd.pol.ncircuits, NULL, NULL, NULL,
+	    NULL);
+	metric_add(set, METRIC_CIRCUITS_OPENED, counts.circuits_opened,
+	    NULL, NULL, NULL, NULL);
+	relayd_reasons(set, METRIC_CIRCUITS_REFUSED, &counts.circuit_why);
+	relayd_reasons(set, METRIC_CIRCUITS_CLOSED, &counts.closed_why);
+	metric_add(set, METRIC_RELAYED_BYTES, counts.bytes_src_dst,
+	    "direction", "src_dst", NULL, NULL);
+	metric_add(set, METRIC_RELAYED_BYTES, counts.bytes_dst_src,
+	    "direction", "dst_src", NULL, NULL);
+	metric_add(set, METRIC_RATE_LIMITED, rated, "kind", "reservations",
+	    NULL, NULL);
+	metric_add(set, METRIC_ERRORS, counts.acct_dropped, "kind",
+	    "accounting_dropped", NULL, NULL);
+}
+
 static int
 relayd_dispatch(enum proc_id from, struct imsg *imsg)
 {
@@ -660,6 +749,7 @@ static struct child relayd_child = {
 	.configure = relayd_configure,
 	.status = relayd_status,
 	.shutdown = relayd_shutdown,
+	.metrics = relayd_metrics,
 };
 
 int

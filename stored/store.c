@@ -47,6 +47,7 @@ static struct event	 ev_commit, ev_sweep;
 static int		 failing;
 static char		 failure[128];
 static uint64_t		 commits, dropped;
+static uint64_t		 write_failures;	/* commits that failed */
 static struct store_hooks hooks;
 
 int64_t
@@ -414,6 +415,7 @@ store_failed(int r)
 	const char	*why;
 
 	if (r != 0) {
+		write_failures++;
 		why = store_why(r);
 		if (!failing || strcmp(failure, why) != 0)
 			log_warnx("store: cannot write: %s; the store is "
@@ -517,6 +519,48 @@ store_show(uint32_t ctl)
 		strlcpy(cs.failure, failure, sizeof(cs.failure));
 	child_compose(PROC_ENGINE, IMSG_CTL_STORE, ctl, -1, &cs, sizeof(cs));
 	child_compose(PROC_ENGINE, IMSG_CTL_END, ctl, -1, NULL, 0);
+}
+
+/* The metrics: read as they stand, without committing what waits. */
+void
+store_metrics(struct metric_set *set)
+{
+	struct ctl_store	 cs;
+	MDB_envinfo		 info;
+	MDB_stat		 st;
+	MDB_txn			*txn;
+
+	if (env == NULL)
+		return;
+	memset(&cs, 0, sizeof(cs));
+	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		hooks.show(txn, &cs);
+		mdb_txn_abort(txn);
+	}
+	mdb_env_info(env, &info);
+	mdb_env_stat(env, &st);
+	metric_add(set, METRIC_STORE_USED, ((uint64_t)info.me_last_pgno + 1) *
+	    st.ms_psize, NULL, NULL, NULL, NULL);
+	metric_add(set, METRIC_STORE_MAP, info.me_mapsize, NULL, NULL, NULL,
+	    NULL);
+	metric_add(set, METRIC_STORE_RECORDS, cs.peers, "database", "peers",
+	    NULL, NULL);
+	metric_add(set, METRIC_STORE_RECORDS, cs.bans, "database", "bans",
+	    NULL, NULL);
+	metric_add(set, METRIC_STORE_RECORDS, cs.acct, "database",
+	    "accounting", NULL, NULL);
+	metric_add(set, METRIC_STORE_COMMITS, commits, NULL, NULL, NULL,
+	    NULL);
+	metric_add(set, METRIC_STORE_WRITE_FAILURES, write_failures, NULL,
+	    NULL, NULL, NULL);
+	metric_add(set, METRIC_STORE_PRUNED, cs.pruned_peers, "cap",
+	    "maxPeers", NULL, NULL);
+	metric_add(set, METRIC_STORE_PRUNED, cs.pruned_acct, "cap",
+	    "maxAccounting", NULL, NULL);
+	metric_add(set, METRIC_STORE_PRUNED, cs.pruned_acct_size, "cap",
+	    "maxAccountingSize", NULL, NULL);
+	metric_add(set, METRIC_ERRORS, dropped, "kind", "store_update_dropped",
+	    NULL, NULL);
 }
 
 void

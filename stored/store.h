@@ -80,6 +80,7 @@ int	 store_flush(void);
 int	 store_read_begin(MDB_txn **);
 int64_t	 store_now(void);
 void	 store_status(char *, size_t);
+void	 store_metrics(struct metric_set *);
 void	 store_show(uint32_t);
 void	 store_sweep(void);
 void	 store_reply(uint32_t, uint32_t, int, const char *);

@@ -265,6 +265,7 @@ static struct child stored_child = {
 	.status = stored_status,
 	.peer_up = stored_peer_up,
 	.shutdown = store_close,
+	.metrics = store_metrics,
 };
 
 int
