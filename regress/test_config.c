@@ -47,6 +47,8 @@ static const char full_yaml[] =
 	"controlSocketReadonlyIdleTimeout: 3600000\n"
 	"admin:\n"
 	"  listen: \"[::1]:9000\"\n"
+	"metrics:\n"
+	"  namespace: bsv_p2p\n"
 	"log:\n"
 	"  format: json\n"
 	"  rateLimit: 0\n"
@@ -231,6 +233,12 @@ static const struct {
 	    "IPv4:port" },
 	{ "admin port 0", "admin:\n  listen: \"[::1]:0\"\n", "t:2:11: ",
 	    "IPv4:port" },
+	{ "metrics namespace digit", "metrics:\n  namespace: 9p\n", "t:2:14: ",
+	    "a name of" },
+	{ "metrics namespace dash", "metrics:\n  namespace: bsv-p2p\n",
+	    "t:2:14: ", "a name of" },
+	{ "metrics namespace empty", "metrics:\n  namespace: \"\"\n",
+	    "t:2:14: ", "a name of" },
 	{ "empty topic", "gossipSub:\n  topics: [\"\"]\n", "t:2:12: ",
 	    "topic" },
 	{ "empty value", "stateDir:\n", "t:1:1: ", "empty value" },
@@ -514,6 +522,7 @@ test_defaults(void)
 	    "default control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "127.0.0.1:4003") == 0,
 	    "default admin.listen");
+	ok(strcmp(c->metrics_ns, "peerd") == 0, "default metrics.namespace");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
 	ok(strcmp(c->user, "_peerd") == 0 &&
@@ -589,6 +598,7 @@ test_full(void)
 	    c->ctl_ro_max_per_uid == 1 && c->ctl_ro_idle == 3600000,
 	    "full control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "[::1]:9000") == 0, "full admin.listen");
+	ok(strcmp(c->metrics_ns, "bsv_p2p") == 0, "full metrics.namespace");
 	ok(c->log_format == LOG_FORMAT_JSON && c->log_facility == LOG_LOCAL3,
 	    "full log");
 	ok(strcmp(c->key_user, "peerkey-1") == 0, "full keyUser");
@@ -694,6 +704,8 @@ test_parts(void)
 	ok(e.ctl_max_clients == 2 && e.ctl_ro_max_clients == 256 &&
 	    e.ctl_ro_max_per_uid == 1 && e.ctl_ro_idle == 3600000,
 	    "the engine's part: the control sockets' sizes");
+	ok(strcmp(e.metrics_ns, "bsv_p2p") == 0,
+	    "the engine's part: metrics.namespace");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&
