@@ -145,6 +145,7 @@ def check_a(R):
          "the read-only socket gives the same metrics")
     # after the first poll of every process, the same samples twice
     text = families(R)[1]
+    unique(text, "after every process was polled")
     r = R.ctl("-j", "show", "metrics")
     want = sorted(_key(ln) for ln in text.splitlines()
                   if ln and not ln.startswith("#"))
@@ -157,6 +158,15 @@ def check_a(R):
     t.ok(js is not None and js == want, "show metrics -j: the same %d "
          "samples as JSON objects (name, labels, value): %s"
          % (len(want), (r.stdout or r.stderr)[:200]))
+
+
+def unique(text, when):
+    """No two samples of the same name and labels."""
+    keys = [_key(ln) for ln in text.splitlines()
+            if ln and not ln.startswith("#")]
+    dup = sorted(set(k for k in keys if keys.count(k) > 1))
+    t.ok(not dup, "no two samples with the same name and labels, %s: %s"
+         % (when, dup))
 
 
 def _key(line):
@@ -242,6 +252,12 @@ def check_c(R, js):
          "circuits_opened_total and circuits_closed_total count the %d "
          "circuits: %s" % (K, got))
     t.ok(got.get("active") == 0, "peerd_circuits is 0 once they closed")
+    f = families(R)
+    unique(f[1], "after the circuits")
+    cpu = value(f[0], "peerd_process_cpu_seconds", process="engine")
+    t.ok(cpu is not None and cpu > (value(before, "peerd_process_cpu_"
+         "seconds", process="engine") or 0), "the engine's CPU seconds "
+         "grew while it relayed: %s" % cpu)
     for d, logged in (("src_dst", src), ("dst_src", dst)):
         v = got.get(d)
         t.ok(v is not None and K * SIZE <= v <= K * (SIZE + SLACK) and

@@ -559,7 +559,7 @@ store_metrics(struct metric_set *set)
 	    "maxAccounting", NULL, NULL);
 	metric_add(set, METRIC_STORE_PRUNED, cs.pruned_acct_size, "cap",
 	    "maxAccountingSize", NULL, NULL);
-	metric_add(set, METRIC_ERRORS, dropped, "kind", "store_update_dropped",
+	metric_add(set, METRIC_ERRORS, dropped, "kind", "store_gave_up",
 	    NULL, NULL);
 }
 
