@@ -5,6 +5,7 @@
  * label values escaped.  Calls wire/buf.c.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,9 @@
 #include "metrics.h"
 
 #define METRIC_LINEMAX	512
+
+static int	 metric_cat(char *, size_t, int *, const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
 
 static const struct metric_def defs[METRIC_MAX] = {
 #define M(id, n, t, f, h)	[METRIC_##id] = { n, t, f, h },
@@ -119,6 +123,22 @@ metric_value(char *out, size_t len, double v)
 		snprintf(out, len, "%.6f", v);
 }
 
+/* Appends to line at *n what fmt gives; -1 when it does not fit. */
+static int
+metric_cat(char *line, size_t len, int *n, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(line + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= len - *n)
+		return -1;
+	*n += r;
+	return 0;
+}
+
 static int
 metric_sample(struct bq *out, const char *ns, const struct metric_def *d,
     const struct metric_row *r)
@@ -126,21 +146,22 @@ metric_sample(struct bq *out, const char *ns, const struct metric_def *d,
 	char	 line[METRIC_LINEMAX], esc[2 * METRIC_LVALUELEN + 1];
 	char	 val[64];
 	size_t	 i;
-	int	 n, first = 1;
+	int	 n = 0, first = 1;
 
-	n = snprintf(line, sizeof(line), "%s_%s", ns, d->name);
+	if (metric_cat(line, sizeof(line), &n, "%s_%s", ns, d->name) == -1)
+		return -1;
 	for (i = 0; i < METRIC_LABELS; i++) {
 		if (r->lname[i][0] == '\0')
 			continue;
 		metric_escape(esc, sizeof(esc), r->lvalue[i]);
-		n += snprintf(line + n, sizeof(line) - n, "%s%s=\"%s\"",
-		    first ? "{" : ",", r->lname[i], esc);
+		if (metric_cat(line, sizeof(line), &n, "%s%s=\"%s\"",
+		    first ? "{" : ",", r->lname[i], esc) == -1)
+			return -1;
 		first = 0;
 	}
 	metric_value(val, sizeof(val), r->value);
-	n += snprintf(line + n, sizeof(line) - n, "%s %s\n",
-	    first ? "" : "}", val);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (metric_cat(line, sizeof(line), &n, "%s %s\n", first ? "" : "}",
+	    val) == -1)
 		return -1;
 	return bq_append(out, line, n, SIZE_MAX);
 }
