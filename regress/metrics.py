@@ -21,7 +21,9 @@ CHECK is one or more of the letters a to d (default: all):
   d  with `metrics: namespace: bsv_p2p` (given by a reload) the three
      names of the guide's Grafana queries exist: bsv_p2p_reservations,
      bsv_p2p_connections and bsv_p2p_errors_total, and no peerd_ name
-     is left; a namespace that is not a name is refused by the reload
+     is left; a namespace that is not a name is refused by the reload;
+     with a namespace of 63 characters, the most, the text takes more
+     than one message and still parses whole
 
 Runs as root, with js-libp2p from regress/interop (relay.py's helpers).
 """
@@ -291,6 +293,22 @@ def check_d(R):
     m = families(R, "bsv_p2p")
     t.ok(m is not None and "bsv_p2p_reservations" in m[0],
          "the namespace in force stays bsv_p2p")
+    # the longest namespace: the text no longer fits one message
+    ns = "n" * 63
+    R.s.write_conf(R.conf + "metrics:\n  namespace: %s\n" % ns)
+    r = R.ctl("reload")
+    m = families(R, ns)
+    size = len(m[1]) if m else 0
+    t.ok(r.returncode == 0 and m is not None and size > 16384 and
+         value(m[0], ns + "_reservations") == N and
+         sorted(k[len(ns):] for k in m[0]) ==
+         sorted(k[len("bsv_p2p"):] for k in names),
+         "a 63-character namespace: %d bytes, in several messages, "
+         "parse whole" % size)
+    R.s.write_conf(R.conf + "metrics:\n  namespace: %s\n" % (ns + "n"))
+    r = R.ctl("reload")
+    t.ok(r.returncode != 0, "a 64-character namespace is refused: %s"
+         % (r.stdout + r.stderr).strip())
     R.s.write_conf(R.conf)
 
 
