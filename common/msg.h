@@ -444,6 +444,8 @@ struct reconf_peerid {
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
 	/* listening sockets, bound by the parent */			\
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
+	/* the admin HTTP socket (admin.listen), bound by the parent */	\
+	MSG(IMSG_ADMIN_SOCKET,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	MSG(IMSG_CTL_LISTEN_ADDR, MSG_VAR, P_ENGINE, P_CTL, 0)		\
 	/* connections */						\
 	MSG(IMSG_CTL_CONNECT,	sizeof(struct ctl_target),		\

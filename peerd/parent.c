@@ -217,6 +217,38 @@ listen_on(const char *text, const struct multiaddr *ma)
 	send_to(PROC_ENGINE, IMSG_LISTEN, 0, fd, text, strlen(text) + 1);
 }
 
+/*
+ * Bind admin.listen, which the configuration has checked, for the
+ * engine's HTTP server; a remote one only with admin.allowRemote.
+ */
+static void
+admin_on(const char *text)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	if (text[0] == '\0')
+		return;
+	if (config_hostport(text, &ss, &len) == -1)
+		fatalx("admin.listen %s: not IPv4:port or [IPv6]:port", text);
+	if (!config_admin_local(text))
+		log_warnx("admin.listen %s is not a loopback address: anyone "
+		    "who reaches it reads /status, /health and /metrics",
+		    text);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("admin.listen %s: socket", text);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		fatal("admin.listen %s: bind", text);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("admin.listen %s: listen", text);
+	send_to(PROC_ENGINE, IMSG_ADMIN_SOCKET, 0, fd, text, strlen(text) + 1);
+}
+
 static void
 start_child(enum proc_id id, const char *path, const char *role,
     const char *user, const char *root)
@@ -690,6 +722,7 @@ start_suite(struct peerd_conf *conf)
 	send_config(conf);
 	for (i = 0; i < conf->listen.text.n; i++)
 		listen_on(conf->listen.text.v[i], &conf->listen.ma[i]);
+	admin_on(conf->admin_listen);
 }
 
 void

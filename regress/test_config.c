@@ -229,6 +229,10 @@ static const struct {
 	    "[IPv6]:port" },
 	{ "admin name", "admin:\n  listen: localhost:4003\n", "t:2:11: ",
 	    "IPv4:port" },
+	{ "admin remote", "admin:\n  listen: 0.0.0.0:4003\n", "t:2:11: ",
+	    "admin.allowRemote" },
+	{ "admin remote IPv6", "admin:\n  listen: \"[::]:4003\"\n",
+	    "t:2:11: ", "not a loopback" },
 	{ "admin port 0", "admin:\n  listen: \"[::1]:0\"\n", "t:2:11: ",
 	    "IPv4:port" },
 	{ "empty topic", "gossipSub:\n  topics: [\"\"]\n", "t:2:12: ",
@@ -514,6 +518,7 @@ test_defaults(void)
 	    "default control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "127.0.0.1:4003") == 0,
 	    "default admin.listen");
+	ok(c->admin_allow_remote == 0, "default admin.allowRemote");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
 	ok(strcmp(c->user, "_peerd") == 0 &&
@@ -1091,7 +1096,8 @@ test_bounds(void)
 	snprintf(in, sizeof(in), "gossipSub:\n  topics:\n    - %s\n", s + 1);
 	ok(parses(in), "topic of 256");
 	ok(parses("admin:\n  listen: \"[::1]:4003\"\n") &&
-	    parses("admin:\n  listen: 0.0.0.0:65535\n") &&
+	    parses("admin:\n  listen: 127.1.2.3:65535\n") &&
+	    parses("admin:\n  listen: 0.0.0.0:65535\n  allowRemote: true\n") &&
 	    parses("admin:\n  listen: \"\"\n"), "admin.listen forms");
 	ok(parses("controlSocketReadonly: \"\"\n"),
 	    "controlSocketReadonly disabled");
