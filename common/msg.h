@@ -343,6 +343,9 @@ struct reconf_engine {
 	int32_t		 ctl_ro_max_clients;	/* ...ReadonlyMaxClients */
 	int32_t		 ctl_ro_max_per_uid;	/* ...ReadonlyMaxPerUser */
 	int64_t		 ctl_ro_idle;		/* ...ReadonlyIdleTimeout, ms */
+	int32_t		 admin_max_clients;	/* admin.maxClients */
+	int32_t		 admin_max_request;	/* admin.maxRequestSize, bytes */
+	int64_t		 admin_timeout;		/* admin.timeout, ms */
 };
 
 struct reconf_relay {

@@ -15,7 +15,8 @@ CHECK is one or more of the letters a to c (default: all):
      # TYPE line
   b  /health: healthy (200) while A has its bootstrap peer B; partitioned
      (503) once B stops; healthy again once B is back on its port
-  c  bounds: POST is 405 with Allow: GET, another path 404, a request
+  c  bounds (admin.timeout 2 s): an idle admin connection is closed;
+     POST is 405 with Allow: GET, another path 404, a request
      with 16 KiB of headers is refused (never 200); 500 idle admin
      connections held open leave a js peer pinging the suite, and once
      they close /status answers again
@@ -67,12 +68,19 @@ class Node(suite.Node):
             BASE, "%s-%d" % (name, len(NODES))))
         d = dict(NO_RATE)
         d.update(conf or {})
+        # under the admin: that Suite.write_conf writes
+        self.admin_conf = yaml(d.pop("admin", {}), 2)
         self.conf = "\n".join(yaml(d)) + "\n"
         NODES.append(self)
 
     def start(self):
         self.s.prepare()
         self.s.write_conf(self.conf)
+        with open(self.s.conf) as f:
+            lines = f.read().split("\n")
+        i = lines.index("admin:") + 2
+        with open(self.s.conf, "w") as f:
+            f.write("\n".join(lines[:i] + self.admin_conf + lines[i:]))
         self.launch()
         return self.up("peerd %s starts" % self.name)
 
@@ -315,10 +323,24 @@ def hold_idle(node, n):
     return held
 
 
+def closed_by_server(c, timeout):
+    """Whether the server closes c, which sent nothing, within timeout."""
+    c.settimeout(timeout)
+    try:
+        return c.recv(1) == b""
+    except OSError:
+        return False
+
+
 def check_c():
-    R = Node("C")
+    R = Node("C", {"admin": {"timeout": 2000}})
     if not R.start():
         return
+    idle = hold_idle(R, 1)
+    t.ok(idle and closed_by_server(idle[0], WAIT),
+         "an idle admin connection is closed after admin.timeout")
+    for c in idle:
+        c.close()
     code, hd, _ = http(R, "POST", "/status")
     t.ok(code == 405 and hd.get("allow") == "GET",
          "POST /status: 405 with Allow: GET (%s, %s)"

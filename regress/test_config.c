@@ -47,6 +47,9 @@ static const char full_yaml[] =
 	"controlSocketReadonlyIdleTimeout: 3600000\n"
 	"admin:\n"
 	"  listen: \"[::1]:9000\"\n"
+	"  maxClients: 3\n"
+	"  maxRequestSize: 2048\n"
+	"  timeout: 1500\n"
 	"log:\n"
 	"  format: json\n"
 	"  rateLimit: 0\n"
@@ -518,7 +521,9 @@ test_defaults(void)
 	    "default control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "127.0.0.1:4003") == 0,
 	    "default admin.listen");
-	ok(c->admin_allow_remote == 0, "default admin.allowRemote");
+	ok(c->admin_allow_remote == 0 && c->admin_max_clients == 64 &&
+	    c->admin_max_request == 8192 && c->admin_timeout == 10000,
+	    "default admin.allowRemote, maxClients, maxRequestSize, timeout");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
 	ok(strcmp(c->user, "_peerd") == 0 &&
@@ -699,6 +704,8 @@ test_parts(void)
 	ok(e.ctl_max_clients == 2 && e.ctl_ro_max_clients == 256 &&
 	    e.ctl_ro_max_per_uid == 1 && e.ctl_ro_idle == 3600000,
 	    "the engine's part: the control sockets' sizes");
+	ok(e.admin_max_clients == 3 && e.admin_max_request == 2048 &&
+	    e.admin_timeout == 1500, "the engine's part: the admin bounds");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

@@ -177,6 +177,9 @@ static const struct ckey keys[] = {
 	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
 	    K_STATIC),
 	KBOOL("admin.allowRemote", admin_allow_remote, 0, K_STATIC),
+	KINT("admin.maxClients", admin_max_clients, 1, 1024, 64, 0),
+	KINT("admin.maxRequestSize", admin_max_request, 1024, 65536, 8192, 0),
+	KINT("admin.timeout", admin_timeout, 1000, 600000, 10000, 0),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
 	KINT("log.rateLimit", log_rate_limit, 0, 1000000, LOG_LIMIT_BURST, 0),
 	KENUM("log.facility", log_facility, facilities, LOG_DAEMON, K_STATIC),
@@ -1469,6 +1472,9 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->ctl_ro_max_clients = c->ctl_ro_max_clients;
 	e->ctl_ro_max_per_uid = c->ctl_ro_max_per_uid;
 	e->ctl_ro_idle = c->ctl_ro_idle;
+	e->admin_max_clients = c->admin_max_clients;
+	e->admin_max_request = c->admin_max_request;
+	e->admin_timeout = c->admin_timeout;
 }
 
 void

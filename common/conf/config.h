@@ -73,6 +73,9 @@ struct peerd_conf {
 	int64_t		 ctl_ro_idle;		/* ms */
 	char		*admin_listen;
 	int		 admin_allow_remote;	/* a non-loopback admin.listen */
+	int64_t		 admin_max_clients;	/* open admin connections */
+	int64_t		 admin_max_request;	/* bytes of headers, of body */
+	int64_t		 admin_timeout;		/* ms to read or write */
 	int		 log_format;		/* LOG_FORMAT_* */
 	int64_t		 log_rate_limit;	/* lines of a kind per window */
 	int		 log_facility;		/* LOG_DAEMON ... */

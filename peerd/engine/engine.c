@@ -603,6 +603,7 @@ engine_configure(void)
 	have_lim = 0;
 	engine_limits(&econf.lim);
 	control_configure(&econf.lim);
+	http_configure(&econf.lim);
 	moved = econf.nannounce != ident.nannounce;
 	for (i = 0; !moved && i < ident.nannounce; i++)
 		moved = econf.announce[i].len != ident.announce[i].len ||

@@ -600,6 +600,7 @@ struct http_hooks {
 
 void		 http_set_hooks(const struct http_hooks *);
 void		 http_init(int, const char *);
+void		 http_configure(const struct reconf_engine *);
 void		 http_shutdown(void);
 
 /* engine.c */

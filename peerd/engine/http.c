@@ -3,8 +3,9 @@
  * engine's own event loop): GET /status, /health and /metrics.  The
  * parent binds the socket and passes it down, as it does the listening
  * ones.  A client is bounded in what it may send (headers, body), in
- * time, and in number: at HTTP_MAX_CONNS open connections the socket is
- * not accepted from until one goes.  The figures come from the engine
+ * time, and in number (admin.maxRequestSize, admin.timeout,
+ * admin.maxClients): at admin.maxClients open connections the socket
+ * is not accepted from until one goes.  The figures come from the engine
  * through the hook it sets; the exposition from metrics.c.
  */
 #include <sys/types.h>
@@ -27,10 +28,6 @@
 #include "json.h"
 #include "log.h"
 
-#define HTTP_MAX_CONNS		64	/* open admin connections */
-#define HTTP_MAX_HEADERS	8192	/* bytes: request line and headers */
-#define HTTP_MAX_BODY		1024	/* bytes: a GET needs none */
-#define HTTP_TIMEOUT		10	/* seconds to read or write */
 #define HTTP_STORE_GRACE	60	/* seconds a refused write degrades */
 
 /* A connection's bufferevent, held so that its end is seen. */
@@ -45,6 +42,9 @@ static struct {
 	struct event_base	*base;
 	struct event		 ev_reap;
 	int			 paused;
+	int			 max_clients;
+	int			 max_request;
+	struct timeval		 timeout;
 	int			 nclients;
 	LIST_HEAD(, http_client) clients;
 	struct http_hooks	 hooks;
@@ -68,6 +68,25 @@ http_set_hooks(const struct http_hooks *hooks)
 	h.hooks = *hooks;
 }
 
+/* Accept while there is room under admin.maxClients, and only then. */
+static void
+http_gate(void)
+{
+	static struct log_limit	 ll = LOG_LIMIT("http_full");
+
+	if (h.paused && h.nclients < h.max_clients) {
+		evconnlistener_enable(h.lst);
+		h.paused = 0;
+	} else if (!h.paused && h.nclients >= h.max_clients) {
+		evconnlistener_disable(h.lst);
+		h.paused = 1;
+		counters.http_full++;
+		log_limited(&ll, LOG_WARNING, "http_full connections=%d: "
+		    "admin.listen is not accepted from until one closes "
+		    "(admin.maxClients)", h.nclients);
+	}
+}
+
 /*
  * evhttp frees a connection's bufferevent, which clears its callbacks;
  * the reference held here keeps it (and its socket) until it is seen.
@@ -88,10 +107,7 @@ http_reap(void)
 		free(cl);
 		h.nclients--;
 	}
-	if (h.paused && h.nclients < HTTP_MAX_CONNS) {
-		evconnlistener_enable(h.lst);
-		h.paused = 0;
-	}
+	http_gate();
 }
 
 static void
@@ -107,7 +123,6 @@ http_reap_cb(int fd, short event, void *arg)
 static struct bufferevent *
 http_new_conn(struct event_base *base, void *arg)
 {
-	static struct log_limit	 ll = LOG_LIMIT("http_full");
 	struct timeval		 tv = { 1, 0 };
 	struct http_client	*cl;
 	struct bufferevent	*bev;
@@ -124,14 +139,7 @@ http_new_conn(struct event_base *base, void *arg)
 	h.nclients++;
 	if (!evtimer_pending(&h.ev_reap, NULL))
 		evtimer_add(&h.ev_reap, &tv);
-	if (h.nclients >= HTTP_MAX_CONNS && !h.paused) {
-		evconnlistener_disable(h.lst);
-		h.paused = 1;
-		counters.http_full++;
-		log_limited(&ll, LOG_WARNING, "http_full connections=%d: "
-		    "admin.listen is not accepted from until one closes",
-		    h.nclients);
-	}
+	http_gate();
 	return bev;
 }
 
@@ -333,6 +341,28 @@ http_request(struct evhttp_request *req, void *arg)
 		http_health(req, &f);
 }
 
+static void
+http_apply(void)
+{
+	if (h.http == NULL || h.max_clients == 0)
+		return;
+	evhttp_set_max_headers_size(h.http, h.max_request);
+	evhttp_set_max_body_size(h.http, h.max_request);
+	evhttp_set_timeout_tv(h.http, &h.timeout);
+	http_reap();
+}
+
+/* The bounds, at each load; connections open keep the timeout they had. */
+void
+http_configure(const struct reconf_engine *lim)
+{
+	h.max_clients = lim->admin_max_clients;
+	h.max_request = lim->admin_max_request;
+	h.timeout.tv_sec = lim->admin_timeout / 1000;
+	h.timeout.tv_usec = (lim->admin_timeout % 1000) * 1000;
+	http_apply();
+}
+
 /* The socket the parent bound for admin.listen. */
 void
 http_init(int fd, const char *text)
@@ -345,9 +375,7 @@ http_init(int fd, const char *text)
 	strlcpy(h.addr, text, sizeof(h.addr));
 	if ((h.http = evhttp_new(h.base)) == NULL)
 		fatalx("evhttp_new");
-	evhttp_set_max_headers_size(h.http, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(h.http, HTTP_MAX_BODY);
-	evhttp_set_timeout(h.http, HTTP_TIMEOUT);
+	http_apply();
 	/* every method reaches http_request, which answers 405 */
 	evhttp_set_allowed_methods(h.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
