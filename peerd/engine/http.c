@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#define LIBBSD_OPENBSD_VIS	/* strvisx's one signature, no warning */
+#include <vis.h>
 
 #include <event.h>
 #include <event2/buffer.h>
@@ -29,6 +31,7 @@
 #include "log.h"
 
 #define HTTP_STORE_GRACE	60	/* seconds a refused write degrades */
+#define HTTP_LOGPATH		64	/* bytes of a path logged */
 
 /* A connection's bufferevent, held so that its end is seen. */
 struct http_client {
@@ -89,7 +92,9 @@ http_gate(void)
 
 /*
  * evhttp frees a connection's bufferevent, which clears its callbacks;
- * the reference held here keeps it (and its socket) until it is seen.
+ * the reference held here keeps it (and its socket, a second at most)
+ * until it is seen.  libevent 2.1 has no hook on a connection's end
+ * (evhttp_set_max_connections came in 2.2).
  */
 static void
 http_reap(void)
@@ -132,7 +137,7 @@ http_new_conn(struct event_base *base, void *arg)
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
-		return bev;	/* served, not counted: no memory to */
+		return bev;	/* no memory to count it: served all the same */
 	bufferevent_incref(bev);
 	cl->bev = bev;
 	LIST_INSERT_HEAD(&h.clients, cl, entry);
@@ -304,6 +309,21 @@ http_metrics(struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+/* A path a client asked for, escaped and cut, at debug level. */
+static void
+http_log_path(struct log_limit *ll, const char *path)
+{
+	char	 vis[4 * HTTP_LOGPATH + 1];
+	size_t	 len = strlen(path);
+
+	if (log_getverbose() < 1)
+		return;
+	strvisx(vis, path, len < HTTP_LOGPATH ? len : HTTP_LOGPATH,
+	    VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ);
+	log_limited(ll, LOG_DEBUG, "http_not_found path=\"%s%s\" length=%zu",
+	    vis, len > HTTP_LOGPATH ? "..." : "", len);
+}
+
 static void
 http_request(struct evhttp_request *req, void *arg)
 {
@@ -323,8 +343,7 @@ http_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (p == HP_OTHER) {
-		log_limited(&ll, LOG_DEBUG, "http_not_found path=%s",
-		    path != NULL ? path : "");
+		http_log_path(&ll, path != NULL ? path : "");
 		http_text(req, p, 404, "not found: GET /status, /health or "
 		    "/metrics");
 		return;
