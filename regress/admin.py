@@ -5,7 +5,7 @@ and the operator guide's health-check script against them.  Speaks TAP.
 
 Usage: admin.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to c (default: all):
+CHECK is one or more of the letters a to d (default: all):
   a  the guide's health-check script (regress/health-check.sh, copied
      unchanged but for its address): "WARNING: No connections", exit 1,
      on a relay without peers; "OK: 2 connections, 2 reservations",
@@ -20,8 +20,11 @@ CHECK is one or more of the letters a to c (default: all):
      with 16 KiB of headers is refused (never 200); 500 idle admin
      connections held open leave a js peer pinging the suite, and once
      they close /status answers again
+  d  /health degraded: with connectionManager.maxConnections 1, a js
+     peer connected puts the relay at its limit (503 degraded,
+     connectionLimit false); once it leaves, healthy again
 
-Runs as root (peerd -d), needs node (20 or later) for a and c, curl and
+Runs as root (peerd -d), needs node (20 or later) for a, c and d, curl and
 jq for a.  Every address is on 127.0.0.1; every process started is
 stopped at the end.
 """
@@ -379,14 +382,46 @@ def check_c():
     R.stop()
 
 
+def check_d():
+    R = Node("D", {"connectionManager": {"maxConnections": 1,
+                                         "minConnections": 0}})
+    if not R.start():
+        return
+    code, st, h = health(R)
+    t.ok(code == 200 and st == "healthy", "/health of D without peers: "
+         "200 healthy: %s %s" % (code, h))
+    if not js_ready(t, "/health at the connection limit"):
+        R.stop()
+        return
+    js = JsProc(["reserve", R.addr], {"PEER_KEY_SEED": seed(9)})
+    try:
+        t.ok(js.event("reserved", timeout=40), "a js peer reserves on D")
+        ok, got = wait_value(lambda: health(R),
+                             lambda h: h[1] == "degraded")
+        checks = (got[2] or {}).get("checks") or {}
+        if not t.ok(ok and got[0] == 503 and
+                    checks.get("connectionLimit") is False,
+                    "/health of D at maxConnections 1: 503 degraded, "
+                    "connectionLimit false: %s %s" % (got[0], got[2])):
+            R.show()
+    finally:
+        js.stop()
+    ok, got = wait_value(lambda: health(R), lambda h: h[0] == 200 and
+                         h[1] == "healthy")
+    t.ok(ok, "/health of D once the js peer left: 200 healthy: %s %s"
+         % (got[0], got[2]))
+    R.stop()
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(__doc__, "abc")
+    BUILD, which = check_args(__doc__, "abcd")
     exit_on_signals()
     need_root(t, "admin.py")
     BASE = temp_base("peerd-admin-")
     try:
-        for name, fn in (("a", check_a), ("b", check_b), ("c", check_c)):
+        for name, fn in (("a", check_a), ("b", check_b), ("c", check_c),
+                         ("d", check_d)):
             if name in which:
                 run_check(t, name, fn)
     finally:
