@@ -20,6 +20,9 @@ struct output {
 	void	(*tail)(void);
 };
 
+#define PEER_NSOURCES	7
+
 extern const struct output show_output, json_output;
+extern const char *const peer_sources[PEER_NSOURCES];
 
 #endif /* PEERCTL_OUTPUT_H */

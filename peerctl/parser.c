@@ -198,6 +198,11 @@ parse_block(int argc, char *argv[])
 {
 	int	 i = 0;
 
+	if (strlen(res.target) >= BAN_TARGETLEN) {
+		fprintf(stderr, "%s: too long (at most %d bytes)\n",
+		    res.target, BAN_TARGETLEN - 1);
+		return -1;
+	}
 	if (argc > 0 && parse_duration(argv[0], &res.duration) == 0)
 		i++;
 	/* a mistyped duration must not become a ban without end */

@@ -42,7 +42,7 @@ usage(void)
 	    "  verify\n"
 	    "  reload\n"
 	    "  log verbose | brief\n", getprogname());
-	exit(1);
+	exit(2);
 }
 
 static int
@@ -55,7 +55,7 @@ ctl_connect(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
-		errx(1, "%s: socket path too long", path);
+		errx(2, "%s: socket path too long", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
@@ -91,9 +91,7 @@ send_block(struct imsgbuf *ibuf, uint32_t type, const struct parse_result *res)
 	struct ctl_block	 b;
 
 	memset(&b, 0, sizeof(b));
-	if (strlcpy(b.target, res->target, sizeof(b.target)) >=
-	    sizeof(b.target))
-		errx(1, "%s: too long", res->target);
+	strlcpy(b.target, res->target, sizeof(b.target));
 	b.duration = res->duration;
 	strlcpy(b.reason, res->reason, sizeof(b.reason));
 	imsg_compose(ibuf, type, 0, 0, -1, &b, sizeof(b));
