@@ -279,6 +279,12 @@ show_tail(void)
 		printf("no %s\n", list);
 }
 
+static void
+show_abort(const char *why)
+{
+	table_print();
+}
+
 const struct output show_output = {
 	.head = show_head,
 	.status = show_status,
@@ -294,4 +300,5 @@ const struct output show_output = {
 	.store = show_store,
 	.result = show_result,
 	.tail = show_tail,
+	.abort = show_abort,
 };

@@ -18,6 +18,7 @@ struct output {
 	void	(*store)(const struct ctl_store *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
+	void	(*abort)(const char *);	/* ends output peerd cut short */
 };
 
 #define PEER_NSOURCES	7

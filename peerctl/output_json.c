@@ -289,6 +289,18 @@ json_tail(void)
 	printf("}\n");
 }
 
+/* Still one valid object when peerd fails to finish its answer. */
+static void
+json_abort(const char *why)
+{
+	struct ctl_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy(r.msg, why, sizeof(r.msg));
+	json_result(&r);
+	json_tail();
+}
+
 const struct output json_output = {
 	.head = json_head,
 	.status = json_status,
@@ -304,4 +316,5 @@ const struct output json_output = {
 	.store = json_store,
 	.result = json_result,
 	.tail = json_tail,
+	.abort = json_abort,
 };

@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -259,6 +260,7 @@ def exits(s, relay_id, stranger):
         run(["-s", dead, "show"], 1, "a socket no one listens on",
             "cannot connect")
     os.unlink(dead)
+    cut_short(s)
     run(["-s", "/" + "x" * 200, "show"], 2, "a socket path too long is a "
         "bad argument", "too long")
     run(["-s", s.s.rosock, "reload"], 1, "the read-only socket refuses "
@@ -268,6 +270,44 @@ def exits(s, relay_id, stranger):
     run(["-s", s.s.rosock, "-j", "show", "bans"], 0, "the read-only "
         "socket answers -j show bans", out=lambda o: BAN in
         [b["target"] for b in json.loads(o)["bans"]])
+
+
+def cut_short(s):
+    """A control socket that closes without an answer: exit 1, the
+    reason on stderr, and with -j still one JSON object that says so."""
+    path = s.s.sock + ".mute"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+
+    def serve():
+        for _ in range(2):
+            try:
+                c, _ = srv.accept()
+                c.recv(65536)
+                c.close()
+            except OSError:
+                return
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    try:
+        r = s.ctl("-j", "show", "connections", sock=path)
+        try:
+            js = json.loads(r.stdout)
+        except ValueError:
+            js = {}
+        t.ok(r.returncode == 1 and "closed" in r.stderr and
+             js.get("ok") is False and js.get("connections") == [],
+             "-j on a socket that closes: exit %s, %r, JSON %r"
+             % (r.returncode, r.stderr.strip(), r.stdout.strip()))
+        r = s.ctl("show", "connections", sock=path)
+        t.ok(r.returncode == 1 and "closed" in r.stderr and
+             r.stdout == "", "text on a socket that closes: exit %s, %r %r"
+             % (r.returncode, r.stderr.strip(), r.stdout))
+    finally:
+        srv.close()
+        th.join(5)
+        os.unlink(path)
 
 
 def run_all(s):
