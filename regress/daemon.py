@@ -125,10 +125,10 @@ def test_peerctl(s):
         good = False
     t.ok(r.returncode == 0 and good, "peerctl -j show status is JSON")
     r = s.ctl("frobnicate")
-    t.ok(r.returncode == 1 and "usage" in r.stderr,
-         "unknown command: usage and exit 1")
+    t.ok(r.returncode == 2 and "usage" in r.stderr,
+         "unknown command: usage and exit 2")
     r = s.ctl("log", "loud")
-    t.ok(r.returncode == 1, "unknown argument: exit 1")
+    t.ok(r.returncode == 2, "unknown argument: exit 2")
     r = s.ctl("-s", s.sock + ".missing", "show", "status")
     t.ok(r.returncode == 1 and "cannot connect" in r.stderr and
          "is peerd running" in r.stderr, "missing socket is said so")
