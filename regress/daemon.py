@@ -435,7 +435,7 @@ def test_reload(s):
     with open(s.conf, "w") as f:
         f.write("mode: relay\nbogusKey: 1\n")
     os.kill(s.proc.pid, signal.SIGHUP)
-    t.ok(wait_for(lambda: re.search(r"reload failed.*:2:1: unknown key",
+    t.ok(wait_for(lambda: re.search(r"reload_failed .*:2:1: unknown key",
                                     s.log()) is not None),
          "SIGHUP with an unknown key: logged with line and column")
     t.ok(s.ctl("show", "status").returncode == 0, "still serving")
@@ -535,7 +535,7 @@ def test_kill_child(base, name):
         rc = None
     t.ok(rc not in (None, 0), "kill -9 %s: parent exits non-zero (%s)"
          % (name, rc))
-    t.ok(re.search(r"%s \(pid %d\) was killed by signal 9" % (name, victim),
+    t.ok(re.search(r"child_exited child=%s pid=%d signal=9 " % (name, victim),
                    s.log()) is not None,
          "kill -9 %s: the log names it" % name)
     t.ok(wait_for(lambda: not any(pids_alive(pids))),
