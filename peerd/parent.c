@@ -568,17 +568,17 @@ reap(void)
 		parent.procs[id].pid = 0;
 		describe_exit(status, how, sizeof(how));
 		if (!parent.shutting_down) {
-			log_warnx("child_exited child=%s pid=%d %s during=run",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=run", proc_name(id), pid, how);
 			log_warnx("%s is gone, stopping the suite",
 			    proc_name(id));
 			parent_shutdown(1);
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("child_exited child=%s pid=%d %s during=stop",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 		else
-			log_debug("child_exited child=%s pid=%d %s during=stop",
-			    proc_name(id), pid, how);
+			log_debug("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 	}
 	if (parent.shutting_down && children_alive() == 0)
 		event_loopbreak();
