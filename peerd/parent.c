@@ -378,11 +378,13 @@ static int
 parent_reload(char *err, size_t errlen)
 {
 	struct peerd_conf	*nconf;
+	char			 q[PATH_MAX], why[512];
 
 	if ((nconf = config_load(parent.file, parent.file_explicit, err,
 	    errlen)) == NULL) {
-		log_warnx("reload failed, the running configuration stays: "
-		    "%s", err);
+		log_warnx("reload_failed file=\"%s\" reason=\"%s\"",
+		    log_quote(parent.file, q, sizeof(q)),
+		    log_quote(err, why, sizeof(why)));
 		return -1;
 	}
 	config_diff_static(parent.conf, nconf, log_static);
@@ -392,7 +394,8 @@ parent_reload(char *err, size_t errlen)
 	log_setformat(nconf->log_format);
 	log_setlimit(nconf->log_rate_limit);
 	send_config(nconf);
-	log_info("configuration reloaded from %s", parent.file);
+	log_info("config_reloaded file=\"%s\"",
+	    log_quote(parent.file, q, sizeof(q)));
 	snprintf(err, errlen, "configuration reloaded");
 	return 0;
 }
@@ -558,15 +561,14 @@ parent_dispatch(int fd, short event, void *arg)
 	imsgev_add(&cp->iev);
 }
 
+/* "exit=N" or "signal=N", for the child_exited event. */
 static void
 describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d (%s)",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		snprintf(buf, len, "signal=%d", WTERMSIG(status));
 	else
-		snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
+		snprintf(buf, len, "exit=%d", WEXITSTATUS(status));
 }
 
 static int
@@ -598,14 +600,17 @@ reap(void)
 		parent.procs[id].pid = 0;
 		describe_exit(status, how, sizeof(how));
 		if (!parent.shutting_down) {
-			log_warnx("%s (pid %d) %s; stopping the suite",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=run", proc_name(id), pid, how);
+			log_warnx("%s is gone, stopping the suite",
+			    proc_name(id));
 			parent_shutdown(1);
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("%s (pid %d) %s while stopping",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 		else
-			log_debug("%s (pid %d) stopped", proc_name(id), pid);
+			log_debug("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 	}
 	if (parent.shutting_down && children_alive() == 0)
 		event_loopbreak();

@@ -439,8 +439,8 @@ def check_1():
     got = accept_from("127.0.0.2", A.s.port)
     t.ok(got == b"", "the blocked address 127.0.0.2 is closed at accept: "
          "%r" % got)
-    got = A.wait_log(r"refused a connection from 127\.0\.0\.2:\d+: "
-                     r"blocked")
+    got = A.wait_log(r"connection_refused addr=127\.0\.0\.2:\d+ "
+                     r"reason=banned")
     t.ok(got, "A's log shows it: %s" % got[-1:])
     got = accept_from("127.0.4.9", A.s.port)
     t.ok(got == b"", "127.0.4.9 in the blocked network 127.0.4.0/24 is "

@@ -431,6 +431,7 @@ size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
 void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
+void		 conn_event_fmt(const struct conn *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 void		 sockaddr_group(const struct sockaddr_storage *, uint8_t [16]);
 
