@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "log.h"
 
 static int	 log_debug_mode;
@@ -102,27 +101,333 @@ log_levelname(int pri)
 	}
 }
 
+/*
+ * The JSON form of a line, built in a fixed buffer: a piece that does
+ * not fit sets over, and the line is replaced by a short one.
+ */
+struct jbuf {
+	char	*b;
+	size_t	 n, sz;
+	int	 over;
+};
+
 static void
-log_json(int pri, const char *msg)
+jb_raw(struct jbuf *j, const char *s, size_t len)
 {
-	char		 emsg[2048], ts[32];
+	if (j->over || len >= j->sz - j->n) {
+		j->over = 1;
+		return;
+	}
+	memcpy(j->b + j->n, s, len);
+	j->n += len;
+	j->b[j->n] = '\0';
+}
+
+/* The length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	uint32_t	 cp;
+	size_t		 len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * s[0..len) as a JSON string: peers choose some of the text, so quotes,
+ * backslashes and control bytes are escaped and a byte that is not
+ * valid UTF-8 becomes U+FFFD.
+ */
+static void
+jb_str(struct jbuf *j, const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	char			 e[8];
+	size_t			 i, k;
+
+	jb_raw(j, "\"", 1);
+	for (i = 0; i < len; i += k) {
+		if ((k = utf8_seq(u + i, len - i)) == 0) {
+			jb_raw(j, "\\ufffd", 6);
+			k = 1;
+		} else if (u[i] == '"' || u[i] == '\\') {
+			e[0] = '\\';
+			e[1] = u[i];
+			jb_raw(j, e, 2);
+		} else if (u[i] < 0x20) {
+			snprintf(e, sizeof(e), "\\u%04x", u[i]);
+			jb_raw(j, e, 6);
+		} else
+			jb_raw(j, s + i, k);
+	}
+	jb_raw(j, "\"", 1);
+}
+
+#define LOG_JSON_FIELDS	32
+#define LOG_JSON_KEYLEN	32
+
+struct log_field {
+	const char	*v;
+	size_t		 vl;
+	int		 quoted;
+	char		 name[LOG_JSON_KEYLEN + 8];
+};
+
+/* Field names the guide gives; the rest go from snake_case to camelCase. */
+static const struct {
+	const char	*ours, *json;
+} log_names[] = {
+	{ "peer",	"peerId" },
+};
+
+static const char *const log_reserved[] = {
+	"timestamp", "level", "process", "pid", "event", "message"
+};
+
+/* The JSON member name of key k[0..kl) in out; -1 if k is no key. */
+static int
+log_field_name(const char *k, size_t kl, char *out, size_t outsz)
+{
+	size_t	 i, n = 0;
+
+	if (kl == 0 || kl > LOG_JSON_KEYLEN || k[0] < 'a' || k[0] > 'z')
+		return -1;
+	for (i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
+		if (strlen(log_names[i].ours) == kl &&
+		    memcmp(log_names[i].ours, k, kl) == 0)
+			return strlcpy(out, log_names[i].json, outsz) < outsz ?
+			    0 : -1;
+	for (i = 0; i < kl; i++) {
+		if (k[i] == '_' && i + 1 < kl && k[i + 1] >= 'a' &&
+		    k[i + 1] <= 'z')
+			out[n++] = k[++i] - 'a' + 'A';
+		else if ((k[i] >= 'a' && k[i] <= 'z') ||
+		    (k[i] >= '0' && k[i] <= '9') || k[i] == '_')
+			out[n++] = k[i];
+		else
+			return -1;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The name is snake_case: lower-case words joined by '_'. */
+static int
+log_event_name(const char *s, size_t n)
+{
+	size_t	 i;
+	int	 under = 0;
+
+	if (n == 0 || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '_')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_') {
+			if (s[i - 1] == '_')
+				return 0;
+			under = 1;
+		} else if ((s[i] < 'a' || s[i] > 'z') &&
+		    (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	return under;
+}
+
+/* A member name already used or reserved. */
+static int
+log_name_taken(const struct log_field *f, int nf, const char *name)
+{
+	size_t	 i;
+	int	 k;
+
+	for (i = 0; i < sizeof(log_reserved) / sizeof(log_reserved[0]); i++)
+		if (strcmp(log_reserved[i], name) == 0)
+			return 1;
+	for (k = 0; k < nf; k++)
+		if (strcmp(f[k].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * msg as an event, "name key=value ...", a quoted value ending at a '"'
+ * followed by a space or the end; the number of fields, or -1 when msg
+ * is prose.
+ */
+static int
+log_event_parse(const char *msg, size_t *namelen, struct log_field *f)
+{
+	const char	*p, *k, *q;
+	int		 nf = 0;
+
+	*namelen = strcspn(msg, " ");
+	if (!log_event_name(msg, *namelen))
+		return -1;
+	for (p = msg + *namelen; *p != '\0'; nf++) {
+		if (*p++ != ' ' || nf == LOG_JSON_FIELDS)
+			return -1;
+		k = p;
+		p += strcspn(p, "= ");
+		if (*p != '=' || log_field_name(k, p - k, f[nf].name,
+		    sizeof(f[nf].name)) == -1 ||
+		    log_name_taken(f, nf, f[nf].name))
+			return -1;
+		if (*++p == '"') {
+			for (q = ++p; (q = strchr(q, '"')) != NULL &&
+			    q[1] != ' ' && q[1] != '\0'; q++)
+				;
+			if (q == NULL)
+				return -1;
+			f[nf].quoted = 1;
+		} else {
+			q = p + strcspn(p, " ");
+			f[nf].quoted = 0;
+		}
+		f[nf].v = p;
+		f[nf].vl = q - p;
+		p = q + f[nf].quoted;
+	}
+	return nf;
+}
+
+/* A decimal as JSON writes it: -?(0|[1-9][0-9]*)(\.[0-9]+)? */
+static int
+log_is_number(const char *s, size_t n)
+{
+	size_t	 i = 0, d;
+
+	if (n > 0 && s[0] == '-')
+		i++;
+	for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == d || (s[d] == '0' && i - d > 1) || i - d > 20)
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+static void
+log_json_fields(struct jbuf *j, const char *msg, size_t namelen,
+    const struct log_field *f, int nf)
+{
+	int	 k;
+
+	jb_raw(j, ",\"event\":", 9);
+	jb_str(j, msg, namelen);
+	for (k = 0; k < nf; k++) {
+		jb_raw(j, ",", 1);
+		jb_str(j, f[k].name, strlen(f[k].name));
+		jb_raw(j, ":", 1);
+		if (!f[k].quoted && log_is_number(f[k].v, f[k].vl))
+			jb_raw(j, f[k].v, f[k].vl);
+		else
+			jb_str(j, f[k].v, f[k].vl);
+	}
+}
+
+/*
+ * One log line as one JSON object: timestamp (RFC 3339, UTC), level,
+ * process, then the event and its fields, or the prose as message.
+ */
+size_t
+log_json_line(char *buf, size_t len, int pri, const char *msg, long pid)
+{
+	struct log_field f[LOG_JSON_FIELDS];
+	struct jbuf	 j = { buf, 0, len, 0 };
 	struct timespec	 now;
 	struct tm	 tm;
+	char		 ts[64], num[32];
+	size_t		 namelen;
+	int		 nf;
 
-	json_escape(emsg, sizeof(emsg), msg);
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
+	    now.tv_nsec / 1000000);
+	jb_raw(&j, "{\"timestamp\":", 13);
+	jb_str(&j, ts, strlen(ts));
+	jb_raw(&j, ",\"level\":", 9);
+	jb_str(&j, log_levelname(pri), strlen(log_levelname(pri)));
+	jb_raw(&j, ",\"process\":", 11);
+	jb_str(&j, log_name, strlen(log_name));
+	if (pid != -1) {
+		snprintf(num, sizeof(num), ",\"pid\":%ld", pid);
+		jb_raw(&j, num, strlen(num));
+	}
+	if ((nf = log_event_parse(msg, &namelen, f)) != -1)
+		log_json_fields(&j, msg, namelen, f, nf);
+	else {
+		jb_raw(&j, ",\"message\":", 11);
+		jb_str(&j, msg, strlen(msg));
+	}
+	jb_raw(&j, "}", 1);
+	if (j.over)
+		snprintf(buf, len, "{\"timestamp\":\"%s\",\"message\":"
+		    "\"log line too long\"}", ts);
+	return strlen(buf);
+}
+
+static void
+log_json(int pri, const char *msg)
+{
+	char	 line[8192];
+
+	log_json_line(line, sizeof(line), pri, msg,
+	    log_debug_mode ? (long)getpid() : -1);
 	if (log_debug_mode)
-		fprintf(stderr, "{\"timestamp\":\"%s.%03ldZ\",\"level\":\"%s\","
-		    "\"process\":\"%s\",\"pid\":%ld,\"message\":\"%s\"}\n",
-		    ts, now.tv_nsec / 1000000, log_levelname(pri), log_name,
-		    (long)getpid(), emsg);
+		fprintf(stderr, "%s\n", line);
 	else
-		syslog(pri, "{\"timestamp\":\"%s.%03ldZ\",\"level\":\"%s\","
-		    "\"process\":\"%s\",\"message\":\"%s\"}",
-		    ts, now.tv_nsec / 1000000, log_levelname(pri), log_name,
-		    emsg);
+		syslog(pri, "%s", line);
+}
+
+/*
+ * Free text for a quoted event value: a '"' becomes '\'' and a control
+ * byte '?', so that the value ends where its closing quote is.
+ */
+const char *
+log_quote(const char *s, char *buf, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return "";
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		if (s[i] == '"')
+			buf[i] = '\'';
+		else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			buf[i] = '?';
+		else
+			buf[i] = s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 void

@@ -8,7 +8,11 @@
  * number, an address, a peer ID) or, for free text, a double-quoted
  * string (reason="..."), so that the line splits on spaces.  Every
  * other line is prose: a short sentence of what happened and why, with
- * no key=value in it.
+ * no key=value in it.  With log.format json an event becomes
+ * {"event": name, key: value, ...} (peer as peerId, other keys in
+ * camelCase, numbers as numbers), prose {"message": text}; peerd(8),
+ * LOG EVENTS, lists the events.  Free text a peer may choose goes
+ * through log_quote() before it is quoted.
  */
 #ifndef PEERD_LOG_H
 #define PEERD_LOG_H
@@ -65,6 +69,8 @@ void	 log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	 log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+size_t	 log_json_line(char *, size_t, int, const char *, long);
+const char *log_quote(const char *, char *, size_t);
 void	 log_limited(struct log_limit *, int, const char *, ...)
 	    __attribute__((__format__ (printf, 3, 4)));
 void	 log_limit_sweep(void);

@@ -344,6 +344,9 @@ struct reconf_engine {
 	int32_t		 ctl_ro_max_clients;	/* ...ReadonlyMaxClients */
 	int32_t		 ctl_ro_max_per_uid;	/* ...ReadonlyMaxPerUser */
 	int64_t		 ctl_ro_idle;		/* ...ReadonlyIdleTimeout, ms */
+	int32_t		 admin_max_clients;	/* admin.maxClients */
+	int32_t		 admin_max_request;	/* admin.maxRequestSize, bytes */
+	int64_t		 admin_timeout;		/* admin.timeout, ms */
 	char		 metrics_ns[METRIC_NSLEN];	/* metrics.namespace */
 };
 
@@ -446,6 +449,8 @@ struct reconf_peerid {
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
 	/* listening sockets, bound by the parent */			\
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
+	/* the admin HTTP socket (admin.listen), bound by the parent */	\
+	MSG(IMSG_ADMIN_SOCKET,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	MSG(IMSG_CTL_LISTEN_ADDR, MSG_VAR, P_ENGINE, P_CTL, 0)		\
 	/* connections */						\
 	MSG(IMSG_CTL_CONNECT,	sizeof(struct ctl_target),		\

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "table.h"
 
 static int	 nconns, nprocs, nrows, nresults;
 static const char *list;
@@ -72,27 +73,31 @@ show_listen_addr(const char *addr)
 static void
 show_proc(const struct ctl_proc *p)
 {
-	if (nprocs++ == 0)
-		printf("\n%-8s %8s %-10s %-13s %s\n", "process", "pid", "user",
-		    "state", "root / detail");
-	printf("%-8s %8d %-10s %-13s %s\n", p->name, p->pid, p->user,
-	    p->state, p->root);
+	char	 pid[16];
+
+	if (nprocs++ == 0) {
+		printf("\n");
+		table_add(5, "process", "pid", "user", "state",
+		    "root / detail");
+	}
+	snprintf(pid, sizeof(pid), "%d", p->pid);
+	table_add(5, p->name, pid, p->user, p->state, p->root);
 	if (p->detail[0] != '\0')
-		printf("%-8s %8s %-10s %-13s %s\n", "", "", "", "", p->detail);
+		table_add(5, "", "", "", "", p->detail);
 }
 
 static void
 show_conn(const struct ctl_conn *c)
 {
-	char	 age[32];
+	char	 age[32], streams[16];
 
 	if (nconns++ == 0)
-		printf("%-52s %-3s %-22s %9s %7s %s\n", "peer", "dir",
-		    "address", "age", "streams", "agent");
+		table_add(6, "peer", "dir", "address", "age", "streams",
+		    "agent");
 	fmt_age(c->age, age, sizeof(age));
-	printf("%-52s %-3s %-22s %9s %7d %s\n", c->peer,
-	    c->inbound ? "in" : "out", c->addr, age, c->streams,
-	    c->agent[0] ? c->agent : "-");
+	snprintf(streams, sizeof(streams), "%d", c->streams);
+	table_add(6, c->peer, c->inbound ? "in" : "out", c->addr, age,
+	    streams, c->agent[0] ? c->agent : "-");
 }
 
 static void
@@ -111,10 +116,10 @@ show_rsvp(const struct ctl_rsvp *r)
 	struct tm	 tm;
 
 	if (nrows++ == 0)
-		printf("%-52s %-20s %s\n", "peer", "address", "expires");
+		table_add(3, "peer", "address", "expires");
 	gmtime_r(&t, &tm);
 	strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-52s %-20s %s\n", r->peer, r->addr, exp);
+	table_add(3, r->peer, r->addr, exp);
 }
 
 static void
@@ -130,16 +135,18 @@ fmt_limit(uint32_t duration, uint64_t data, char *buf, size_t len)
 static void
 show_circuit(const struct ctl_circuit *c)
 {
-	char	 age[32], lim[64];
+	char	 age[32], lim[64], out[24], back[24];
 
 	if (nrows++ == 0)
-		printf("%-52s %-52s %12s %12s %9s %s\n", "source", "target",
-		    "bytes out", "bytes back", "age", "limits");
+		table_add(6, "source", "target", "bytes out", "bytes back",
+		    "age", "limits");
 	fmt_age(c->age, age, sizeof(age));
 	fmt_limit(c->limit_duration, c->limit_data, lim, sizeof(lim));
-	printf("%-52s %-52s %12llu %12llu %9s %s\n", c->src, c->dst,
-	    (unsigned long long)c->bytes_src_dst,
-	    (unsigned long long)c->bytes_dst_src, age, lim);
+	snprintf(out, sizeof(out), "%llu",
+	    (unsigned long long)c->bytes_src_dst);
+	snprintf(back, sizeof(back), "%llu",
+	    (unsigned long long)c->bytes_dst_src);
+	table_add(6, c->src, c->dst, out, back, age, lim);
 }
 
 static void
@@ -156,19 +163,21 @@ fmt_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The bits of a peer's sources (common/wire/storerec.h), lowest first. */
+const char *const peer_sources[PEER_NSOURCES] = { "bootstrap", "identify",
+    "relay", "gossip", "manual", "inbound", "dialled" };
+
 static void
 fmt_sources(uint32_t s, char *buf, size_t len)
 {
-	static const char *const names[] = { "bootstrap", "identify",
-	    "relay", "gossip", "manual", "inbound", "dialled" };
 	size_t	 i;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < PEER_NSOURCES; i++)
 		if (s & (1U << i)) {
 			if (buf[0] != '\0')
 				strlcat(buf, ",", len);
-			strlcat(buf, names[i], len);
+			strlcat(buf, peer_sources[i], len);
 		}
 	if (buf[0] == '\0')
 		strlcpy(buf, "-", len);
@@ -177,18 +186,17 @@ fmt_sources(uint32_t s, char *buf, size_t len)
 static void
 show_peer(const struct ctl_peer *p)
 {
-	char	 seen[32], ok[32], src[96];
+	char	 seen[32], ok[32], src[96], fails[16];
 
 	if (nrows++ == 0)
-		printf("%-52s %-4s %-20s %-20s %5s %-24s %-28s %s\n", "peer",
-		    "conn", "last seen", "last success", "fails", "sources",
-		    "address", "agent");
+		table_add(8, "peer", "conn", "last seen", "last success",
+		    "fails", "sources", "address", "agent");
 	fmt_time(p->last_seen, seen, sizeof(seen));
 	fmt_time(p->last_ok, ok, sizeof(ok));
 	fmt_sources(p->sources, src, sizeof(src));
-	printf("%-52s %-4s %-20s %-20s %5d %-24s %-28s %s\n", p->peer,
-	    p->connected ? "yes" : "no", seen, ok, p->fails, src,
-	    p->addr[0] ? p->addr : "-", p->agent[0] ? p->agent : "-");
+	snprintf(fails, sizeof(fails), "%d", p->fails);
+	table_add(8, p->peer, p->connected ? "yes" : "no", seen, ok, fails,
+	    src, p->addr[0] ? p->addr : "-", p->agent[0] ? p->agent : "-");
 }
 
 static void
@@ -197,29 +205,32 @@ show_ban(const struct ctl_ban *b)
 	char	 until[32];
 
 	if (nrows++ == 0)
-		printf("%-52s %-20s %s\n", "target", "until", "reason");
+		table_add(3, "target", "until", "reason");
 	if (b->until == 0)
 		strlcpy(until, "forever", sizeof(until));
 	else
 		fmt_time(b->until, until, sizeof(until));
-	printf("%-52s %-20s %s\n", b->target, until,
-	    b->reason[0] ? b->reason : "-");
+	table_add(3, b->target, until, b->reason[0] ? b->reason : "-");
 }
 
 static void
 show_acct(const struct ctl_acct *a)
 {
-	char	 day[32];
+	char	 day[32], n[4][24];
 
 	if (nrows++ == 0)
-		printf("%-10s %-52s %8s %8s %14s %14s\n", "day", "peer",
-		    "rsvps", "circuits", "bytes in", "bytes out");
+		table_add(6, "day", "peer", "rsvps", "circuits", "bytes in",
+		    "bytes out");
 	fmt_time((int64_t)a->day * 86400, day, sizeof(day));
 	day[10] = '\0';
-	printf("%-10s %-52s %8llu %8llu %14llu %14llu\n", day, a->peer,
-	    (unsigned long long)a->rsvps, (unsigned long long)a->circuits,
-	    (unsigned long long)a->bytes_in,
+	snprintf(n[0], sizeof(n[0]), "%llu", (unsigned long long)a->rsvps);
+	snprintf(n[1], sizeof(n[1]), "%llu",
+	    (unsigned long long)a->circuits);
+	snprintf(n[2], sizeof(n[2]), "%llu",
+	    (unsigned long long)a->bytes_in);
+	snprintf(n[3], sizeof(n[3]), "%llu",
 	    (unsigned long long)a->bytes_out);
+	table_add(6, day, a->peer, n[0], n[1], n[2], n[3]);
 }
 
 static void
@@ -252,6 +263,7 @@ static void
 show_result(const struct ctl_result *r)
 {
 	nresults++;
+	table_print();
 	if (r->ok)
 		printf("%s\n", r->msg);
 	else
@@ -261,9 +273,16 @@ show_result(const struct ctl_result *r)
 static void
 show_tail(void)
 {
+	table_print();
 	/* an empty listing says so; a failed one has said why */
 	if (list != NULL && nconns + nrows + nresults == 0)
 		printf("no %s\n", list);
+}
+
+static void
+show_abort(const char *why)
+{
+	table_print();
 }
 
 const struct output show_output = {
@@ -281,4 +300,5 @@ const struct output show_output = {
 	.store = show_store,
 	.result = show_result,
 	.tail = show_tail,
+	.abort = show_abort,
 };

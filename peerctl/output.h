@@ -18,8 +18,12 @@ struct output {
 	void	(*store)(const struct ctl_store *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
+	void	(*abort)(const char *);	/* ends output peerd cut short */
 };
 
+#define PEER_NSOURCES	7
+
 extern const struct output show_output, json_output;
+extern const char *const peer_sources[PEER_NSOURCES];
 
 #endif /* PEERCTL_OUTPUT_H */

@@ -10,6 +10,7 @@
 
 static const char	*array;		/* the array being written */
 static int		 nmembers, nitems;
+static int		 status, naddrs, nprocs;	/* of show status */
 
 /* Start a member of the top object, closing an open array first. */
 static void
@@ -41,7 +42,7 @@ static void
 json_head(const char *list)
 {
 	array = NULL;
-	nmembers = 0;
+	nmembers = status = naddrs = nprocs = 0;
 	putchar('{');
 	if (list != NULL) {
 		member(list);
@@ -54,6 +55,7 @@ json_head(const char *list)
 static void
 json_status(const struct ctl_status *st)
 {
+	status = 1;
 	member("version");
 	json_fputs(st->version, stdout);
 	member("mode");
@@ -99,6 +101,7 @@ json_status(const struct ctl_status *st)
 static void
 json_listen_addr(const char *addr)
 {
+	naddrs++;
 	element("listenAddrs");
 	json_fputs(addr, stdout);
 }
@@ -106,6 +109,7 @@ json_listen_addr(const char *addr)
 static void
 json_proc(const struct ctl_proc *p)
 {
+	nprocs++;
 	element("processes");
 	printf("{\"name\":");
 	json_fputs(p->name, stdout);
@@ -174,6 +178,8 @@ json_circuit(const struct ctl_circuit *c)
 static void
 json_peer(const struct ctl_peer *p)
 {
+	int	 i, n;
+
 	element("peers");
 	printf("{\"peerId\":");
 	json_fputs(p->peer, stdout);
@@ -185,7 +191,11 @@ json_peer(const struct ctl_peer *p)
 	json_fputs(p->addr, stdout);
 	printf(",\"agent\":");
 	json_fputs(p->agent, stdout);
-	putchar('}');
+	printf(",\"sourceNames\":[");
+	for (i = 0, n = 0; i < PEER_NSOURCES; i++)
+		if (p->sources & (1U << i))
+			printf("%s\"%s\"", n++ ? "," : "", peer_sources[i]);
+	printf("]}");
 }
 
 static void
@@ -258,6 +268,15 @@ json_result(const struct ctl_result *r)
 static void
 json_tail(void)
 {
+	/* the arrays of show status are there even when empty */
+	if (status && naddrs == 0) {
+		member("listenAddrs");
+		printf("[]");
+	}
+	if (status && nprocs == 0) {
+		member("processes");
+		printf("[]");
+	}
 	if (have_last) {
 		member("ok");
 		printf("%s", last.ok ? "true" : "false");
@@ -268,6 +287,18 @@ json_tail(void)
 	if (array != NULL)
 		putchar(']');
 	printf("}\n");
+}
+
+/* Still one valid object when peerd fails to finish its answer. */
+static void
+json_abort(const char *why)
+{
+	struct ctl_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy(r.msg, why, sizeof(r.msg));
+	json_result(&r);
+	json_tail();
 }
 
 const struct output json_output = {
@@ -285,4 +316,5 @@ const struct output json_output = {
 	.store = json_store,
 	.result = json_result,
 	.tail = json_tail,
+	.abort = json_abort,
 };

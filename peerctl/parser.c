@@ -89,6 +89,7 @@ static const struct token t_count[] = {
 };
 
 static struct parse_result	 res;
+static int			 said;	/* a bad argument said why */
 
 static int
 match_arg(const char *word, const struct token *t)
@@ -101,6 +102,7 @@ match_arg(const char *word, const struct token *t)
 		if (strlcpy(res.target, word, sizeof(res.target)) >=
 		    sizeof(res.target)) {
 			fprintf(stderr, "%s: too long\n", word);
+			said = 1;
 			return 0;
 		}
 		return 1;
@@ -109,6 +111,7 @@ match_arg(const char *word, const struct token *t)
 	if (errstr != NULL) {
 		fprintf(stderr, "count %s: %s (1 to %d)\n", word, errstr,
 		    CTL_MAXPINGS);
+		said = 1;
 		return 0;
 	}
 	return 1;
@@ -147,6 +150,8 @@ match_token(const char *word, const struct token *table)
 		}
 	}
 	if (n != 1) {
+		if (n == 0 && said)
+			return NULL;
 		fprintf(stderr, "%s: %s\n", word ? word : "(nothing)",
 		    n ? "ambiguous" : word ? "unknown command or argument" :
 		    "missing argument");
@@ -199,6 +204,11 @@ parse_block(int argc, char *argv[])
 {
 	int	 i = 0;
 
+	if (strlen(res.target) >= BAN_TARGETLEN) {
+		fprintf(stderr, "%s: too long (at most %d bytes)\n",
+		    res.target, BAN_TARGETLEN - 1);
+		return -1;
+	}
 	if (argc > 0 && parse_duration(argv[0], &res.duration) == 0)
 		i++;
 	/* a mistyped duration must not become a ban without end */

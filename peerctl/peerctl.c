@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ usage(void)
 	    "  verify\n"
 	    "  reload\n"
 	    "  log verbose | brief\n", getprogname());
-	exit(1);
+	exit(2);
 }
 
 static int
@@ -57,7 +58,7 @@ ctl_connect(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
-		errx(1, "%s: socket path too long", path);
+		errx(2, "%s: socket path too long", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
@@ -93,9 +94,7 @@ send_block(struct imsgbuf *ibuf, uint32_t type, const struct parse_result *res)
 	struct ctl_block	 b;
 
 	memset(&b, 0, sizeof(b));
-	if (strlcpy(b.target, res->target, sizeof(b.target)) >=
-	    sizeof(b.target))
-		errx(1, "%s: too long", res->target);
+	strlcpy(b.target, res->target, sizeof(b.target));
 	b.duration = res->duration;
 	strlcpy(b.reason, res->reason, sizeof(b.reason));
 	imsg_compose(ibuf, type, 0, 0, -1, &b, sizeof(b));
@@ -178,6 +177,22 @@ send_request(struct imsgbuf *ibuf, const struct parse_result *res)
 		err(1, "write to control socket");
 }
 
+/* The answer was cut short: end the output started, then say why. */
+__attribute__((__noreturn__, __format__(printf, 2, 3)))
+static void
+cut_short(const struct output *out, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[256];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	out->abort(why);
+	fflush(stdout);
+	errx(1, "%s", why);
+}
+
 /* Returns 1 when the reply is complete. */
 static int
 handle_reply(struct imsg *imsg, const struct output *out, int *failed)
@@ -197,7 +212,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	char			 why[160];
 
 	if (msg_accept(imsg, PROC_ENGINE, PROC_CTL, why, sizeof(why)) == -1)
-		errx(1, "bad reply from peerd: %s", why);
+		cut_short(out, "bad reply from peerd: %s", why);
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_STATUS:
 		imsg_get_data(imsg, &st, sizeof(st));
@@ -209,7 +224,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 		return 0;
 	case IMSG_CTL_LISTEN_ADDR:
 		if (imsg_get_string(imsg, addr, sizeof(addr)) == -1)
-			errx(1, "malformed reply from peerd");
+			cut_short(out, "malformed reply from peerd");
 		out->listen_addr(addr);
 		return 0;
 	case IMSG_CTL_CONN:
@@ -256,7 +271,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	case IMSG_CTL_END:
 		return 1;
 	default:
-		errx(1, "unexpected reply from peerd (type %u)",
+		cut_short(out, "unexpected reply from peerd (type %u)",
 		    imsg_get_type(imsg));
 	}
 }
@@ -278,24 +293,25 @@ read_replies(struct imsgbuf *ibuf, const struct output *out,
 		if ((r = poll(&pfd, 1, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
-			err(1, "poll");
+			cut_short(out, "poll: %s", strerror(errno));
 		}
 		if (r == 0)
-			errx(1, "peerd did not answer within %d seconds",
+			cut_short(out, "peerd did not answer within %d seconds",
 			    timeout / 1000);
 		if ((n = imsgbuf_read(ibuf)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			err(1, "read from control socket");
+			cut_short(out, "read from control socket: %s",
+			    strerror(errno));
 		}
 		if (n == 0)
-			errx(1, "peerd closed the control connection");
+			cut_short(out, "peerd closed the control connection");
 		while (!done && (n = imsg_get(ibuf, &imsg)) > 0) {
 			done = handle_reply(&imsg, out, &failed);
 			imsg_free(&imsg);
 		}
 		if (n == -1)
-			errx(1, "malformed reply from peerd");
+			cut_short(out, "malformed reply from peerd");
 	}
 	out->tail();
 	return failed;

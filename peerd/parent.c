@@ -217,6 +217,38 @@ listen_on(const char *text, const struct multiaddr *ma)
 	send_to(PROC_ENGINE, IMSG_LISTEN, 0, fd, text, strlen(text) + 1);
 }
 
+/*
+ * Bind admin.listen, which the configuration has checked, for the
+ * engine's HTTP server; a remote one only with admin.allowRemote.
+ */
+static void
+admin_on(const char *text)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	if (text[0] == '\0')
+		return;
+	if (config_hostport(text, &ss, &len) == -1)
+		fatalx("admin.listen %s: not IPv4:port or [IPv6]:port", text);
+	if (!config_admin_local(text))
+		log_warnx("admin.listen %s is not a loopback address: anyone "
+		    "who reaches it reads /status, /health and /metrics",
+		    text);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("admin.listen %s: socket", text);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		fatal("admin.listen %s: bind", text);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("admin.listen %s: listen", text);
+	send_to(PROC_ENGINE, IMSG_ADMIN_SOCKET, 0, fd, text, strlen(text) + 1);
+}
+
 static void
 start_child(enum proc_id id, const char *path, const char *role,
     const char *user, const char *root)
@@ -346,11 +378,13 @@ static int
 parent_reload(char *err, size_t errlen)
 {
 	struct peerd_conf	*nconf;
+	char			 q[PATH_MAX], why[512];
 
 	if ((nconf = config_load(parent.file, parent.file_explicit, err,
 	    errlen)) == NULL) {
-		log_warnx("reload failed, the running configuration stays: "
-		    "%s", err);
+		log_warnx("reload_failed file=\"%s\" reason=\"%s\"",
+		    log_quote(parent.file, q, sizeof(q)),
+		    log_quote(err, why, sizeof(why)));
 		return -1;
 	}
 	config_diff_static(parent.conf, nconf, log_static);
@@ -360,7 +394,8 @@ parent_reload(char *err, size_t errlen)
 	log_setformat(nconf->log_format);
 	log_setlimit(nconf->log_rate_limit);
 	send_config(nconf);
-	log_info("configuration reloaded from %s", parent.file);
+	log_info("config_reloaded file=\"%s\"",
+	    log_quote(parent.file, q, sizeof(q)));
 	snprintf(err, errlen, "configuration reloaded");
 	return 0;
 }
@@ -590,15 +625,14 @@ parent_dispatch(int fd, short event, void *arg)
 	imsgev_add(&cp->iev);
 }
 
+/* "exit=N" or "signal=N", for the child_exited event. */
 static void
 describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d (%s)",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		snprintf(buf, len, "signal=%d", WTERMSIG(status));
 	else
-		snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
+		snprintf(buf, len, "exit=%d", WEXITSTATUS(status));
 }
 
 static int
@@ -630,14 +664,17 @@ reap(void)
 		parent.procs[id].pid = 0;
 		describe_exit(status, how, sizeof(how));
 		if (!parent.shutting_down) {
-			log_warnx("%s (pid %d) %s; stopping the suite",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=run", proc_name(id), pid, how);
+			log_warnx("%s is gone, stopping the suite",
+			    proc_name(id));
 			parent_shutdown(1);
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("%s (pid %d) %s while stopping",
-			    proc_name(id), pid, how);
+			log_warnx("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 		else
-			log_debug("%s (pid %d) stopped", proc_name(id), pid);
+			log_debug("child_exited child=%s child_pid=%d %s "
+			    "during=stop", proc_name(id), pid, how);
 	}
 	if (parent.shutting_down && children_alive() == 0)
 		event_loopbreak();
@@ -754,6 +791,7 @@ start_suite(struct peerd_conf *conf)
 	send_config(conf);
 	for (i = 0; i < conf->listen.text.n; i++)
 		listen_on(conf->listen.text.v[i], &conf->listen.ma[i]);
+	admin_on(conf->admin_listen);
 }
 
 void

@@ -149,8 +149,8 @@ def check_rate():
                              lambda v: v == seen, timeout=10)
     t.ok(ok, "peerd counts as refused what the clients saw refused: "
          "%s counted, %d seen" % (counted, seen))
-    t.ok(n.log_lines(r"refused a connection from 127\.10\.0\.\d+:\d+: "
-                     r"over relay\.rateLimit\.connectionsPerMinute"),
+    t.ok(n.log_lines(r"connection_refused addr=127\.10\.0\.\d+:\d+ "
+                     r"reason=rate_limit$"),
          "the refusals are logged with the reason")
     # one /24 is one source
     n.s.write_conf("\n".join(yaml({

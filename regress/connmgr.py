@@ -36,8 +36,8 @@ together ("110" is 1 and 10):
      was reached: by A's own dials (peerctl connect to Q1, Q2 with
      maxConnections 2), or by a reload that lowered it to 2 under 3
      inbound connections (and trimmed one); then Q3 (Q4) cannot connect:
-     A logs "refused a connection from ...: at connectionManager.
-     maxConnections", counts it refused (not accepted), never sees a
+     A logs "connection_refused addr=... reason=max_connections",
+     counts it refused (not accepted), never sees a
      handshake from it, and keeps the same 2 connections
 
 Runs as root (peerd -d).  Every suite runs in its own directory under
@@ -230,7 +230,8 @@ class Node(suite.Node):
 
     def inbound_from(self, node):
         """Log lines of connections from node that came up."""
-        return self.log_lines(r"connection \d+ from \S+, peer %s$"
+        return self.log_lines(r"connection_opened conn=\d+ dir=inbound "
+                              r"addr=\S+ peer=%s$"
                               % re.escape(node.peer_id))
 
     def show(self, n=None):
@@ -418,8 +419,8 @@ def check_1():
                          "back (%.1f s): %s" % (RECOVER, t_rec - t_up,
                                                 rec[-1:]), A, *peers):
             return
-        m = re.search(r"duration=(\d+)s connections=(\d+)", rec[0])
-        if t.ok(m, "partition_recovered has duration=Ns connections=N: %s"
+        m = re.search(r"duration=(\d+) connections=(\d+)", rec[0])
+        if t.ok(m, "partition_recovered has duration=N connections=N: %s"
                 % rec[0]):
             dur = int(m.group(1))
             # the partition began after t_stop and ended before t_rec; it
@@ -427,7 +428,7 @@ def check_1():
             # counts whole seconds
             lo = int(t_restart - t_part) - 1
             hi = int(t_rec - t_stop) + 1
-            t.ok(lo <= dur <= hi, "partition_recovered duration=%ds is "
+            t.ok(lo <= dur <= hi, "partition_recovered duration=%d is "
                  "within what the partition lasted: %d..%d s"
                  % (dur, lo, hi))
             t.ok(int(m.group(2)) >= 3, "partition_recovered connections=%s "
@@ -987,8 +988,7 @@ def check_9():
         stop_all([A, C, D] + plain)
 
 
-REFUSED_LIMIT = r"refused a connection from \S+: at " \
-    r"connectionManager\.maxConnections$"
+REFUSED_LIMIT = r"connection_refused addr=\S+ reason=max_connections$"
 
 
 def refused_at_limit(A, other, what):
@@ -1004,8 +1004,8 @@ def refused_at_limit(A, other, what):
               "%s %s %s" % (what, other.name, r.returncode, r.stdout.strip(),
                             r.stderr.strip()), A, other)
     got = A.wait_log(REFUSED_LIMIT)
-    fail_show(len(got) == 1, "%s: A logs one \"refused a connection from "
-              "...: at connectionManager.maxConnections\": %s"
+    fail_show(len(got) == 1, "%s: A logs one \"connection_refused "
+              "addr=... reason=max_connections\": %s"
               % (what, got), A)
     t.ok(ref is not None and
          wait_for(lambda: A.engine_count("refused") == ref + 1, WAIT),

@@ -766,7 +766,7 @@ def h_restore(cmd):
          "are gone: %s" % out(r))
 
 
-RELOAD_RX = r"configuration reloaded from "
+RELOAD_RX = r"config_reloaded file=\""
 
 
 def relayd_max():

@@ -439,8 +439,8 @@ def check_1():
     got = accept_from("127.0.0.2", A.s.port)
     t.ok(got == b"", "the blocked address 127.0.0.2 is closed at accept: "
          "%r" % got)
-    got = A.wait_log(r"refused a connection from 127\.0\.0\.2:\d+: "
-                     r"blocked")
+    got = A.wait_log(r"connection_refused addr=127\.0\.0\.2:\d+ "
+                     r"reason=banned")
     t.ok(got, "A's log shows it: %s" % got[-1:])
     got = accept_from("127.0.4.9", A.s.port)
     t.ok(got == b"", "127.0.4.9 in the blocked network 127.0.4.0/24 is "
@@ -941,12 +941,12 @@ def check_9():
         "a block is stored after the growth")
 
     r = S.ctl("block", "10.9.0.2", "3651d", "typo")
-    t.ok(r.returncode == 1 and "not a duration" in r.stderr,
-         "a duration over ten years is an error: %s"
+    t.ok(r.returncode == 2 and "not a duration" in r.stderr,
+         "a duration over ten years is a usage error: %s"
          % r.stderr.splitlines()[:1])
     r = S.ctl("block", "10.9.0.3", "7x", "typo")
-    t.ok(r.returncode == 1 and "not a duration" in r.stderr,
-         "a mistyped duration is an error, not a reason: %s"
+    t.ok(r.returncode == 2 and "not a duration" in r.stderr,
+         "a mistyped duration is a usage error, not a reason: %s"
          % r.stderr.splitlines()[:1])
     bans = S.bans() or {}
     t.ok(set(bans) == {"10.9.0.1"} and bans["10.9.0.1"][2] ==

@@ -47,6 +47,9 @@ static const char full_yaml[] =
 	"controlSocketReadonlyIdleTimeout: 3600000\n"
 	"admin:\n"
 	"  listen: \"[::1]:9000\"\n"
+	"  maxClients: 3\n"
+	"  maxRequestSize: 2048\n"
+	"  timeout: 1500\n"
 	"metrics:\n"
 	"  namespace: bsv_p2p\n"
 	"log:\n"
@@ -231,6 +234,10 @@ static const struct {
 	    "[IPv6]:port" },
 	{ "admin name", "admin:\n  listen: localhost:4003\n", "t:2:11: ",
 	    "IPv4:port" },
+	{ "admin remote", "admin:\n  listen: 0.0.0.0:4003\n", "t:2:11: ",
+	    "admin.allowRemote" },
+	{ "admin remote IPv6", "admin:\n  listen: \"[::]:4003\"\n",
+	    "t:2:11: ", "not a loopback" },
 	{ "admin port 0", "admin:\n  listen: \"[::1]:0\"\n", "t:2:11: ",
 	    "IPv4:port" },
 	{ "metrics namespace digit", "metrics:\n  namespace: 9p\n", "t:2:14: ",
@@ -522,6 +529,9 @@ test_defaults(void)
 	    "default control socket pools, per-user cap and idle timeout");
 	ok(strcmp(c->admin_listen, "127.0.0.1:4003") == 0,
 	    "default admin.listen");
+	ok(c->admin_allow_remote == 0 && c->admin_max_clients == 64 &&
+	    c->admin_max_request == 8192 && c->admin_timeout == 10000,
+	    "default admin.allowRemote, maxClients, maxRequestSize, timeout");
 	ok(strcmp(c->metrics_ns, "peerd") == 0, "default metrics.namespace");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
@@ -704,6 +714,8 @@ test_parts(void)
 	ok(e.ctl_max_clients == 2 && e.ctl_ro_max_clients == 256 &&
 	    e.ctl_ro_max_per_uid == 1 && e.ctl_ro_idle == 3600000,
 	    "the engine's part: the control sockets' sizes");
+	ok(e.admin_max_clients == 3 && e.admin_max_request == 2048 &&
+	    e.admin_timeout == 1500, "the engine's part: the admin bounds");
 	ok(strcmp(e.metrics_ns, "bsv_p2p") == 0,
 	    "the engine's part: metrics.namespace");
 	config_part_relay(c, &r);
@@ -1103,7 +1115,8 @@ test_bounds(void)
 	snprintf(in, sizeof(in), "gossipSub:\n  topics:\n    - %s\n", s + 1);
 	ok(parses(in), "topic of 256");
 	ok(parses("admin:\n  listen: \"[::1]:4003\"\n") &&
-	    parses("admin:\n  listen: 0.0.0.0:65535\n") &&
+	    parses("admin:\n  listen: 127.1.2.3:65535\n") &&
+	    parses("admin:\n  listen: 0.0.0.0:65535\n  allowRemote: true\n") &&
 	    parses("admin:\n  listen: \"\"\n"), "admin.listen forms");
 	ok(parses("controlSocketReadonly: \"\"\n"),
 	    "controlSocketReadonly disabled");

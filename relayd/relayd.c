@@ -264,15 +264,18 @@ static void
 pending_grant(struct pending *pd)
 {
 	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
+	int64_t	 ttl;
 
 	if (policy_rsvp(&rd.pol, &pd->peer) == NULL) {
 		pending_fail(pd, LOG_INFO, "gone");
 		return;
 	}
-	log_limited(&ll_created, LOG_INFO, "%s peer=%s ip=%s expire=%llu",
-	    pd->res.refreshed ? "reservation_refreshed" :
+	ttl = (int64_t)pd->res.expire - relayd_now().wall;
+	log_limited(&ll_created, LOG_INFO, "%s peer=%s ip=%s ttl=%lld "
+	    "expire=%llu", pd->res.refreshed ? "reservation_refreshed" :
 	    "reservation_created",
 	    fmt_peer(&pd->peer, p, sizeof(p)), fmt_ip(pd->ip, a, sizeof(a)),
+	    (long long)(ttl > 0 ? ttl : 0),
 	    (unsigned long long)pd->res.expire);
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
 	    &pd->res, sizeof(pd->res));

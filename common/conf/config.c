@@ -177,6 +177,10 @@ static const struct ckey keys[] = {
 	    10000, 0),
 	KSTR("admin.listen", admin_listen, check_hostport, "127.0.0.1:4003",
 	    K_STATIC),
+	KBOOL("admin.allowRemote", admin_allow_remote, 0, K_STATIC),
+	KINT("admin.maxClients", admin_max_clients, 1, 1024, 64, 0),
+	KINT("admin.maxRequestSize", admin_max_request, 1024, 65536, 8192, 0),
+	KINT("admin.timeout", admin_timeout, 1000, 600000, 10000, 0),
 	KSTR("metrics.namespace", metrics_ns, check_metricns, "peerd", 0),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
 	KINT("log.rateLimit", log_rate_limit, 0, 1000000, LOG_LIMIT_BURST, 0),
@@ -394,6 +398,54 @@ check_hostport(const char *s)
 	if (inet_pton(af, host, addr) != 1 || !valid_port(colon + 1))
 		return why;
 	return NULL;
+}
+
+/* A checked admin.listen as a socket address: 0, or -1 when it is not. */
+int
+config_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	char			 host[INET6_ADDRSTRLEN];
+	const char		*colon;
+	size_t			 hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if (check_hostport(s) != NULL || s[0] == '\0')
+		return -1;
+	colon = strrchr(s, ':');
+	hlen = s[0] == '[' ? (size_t)(colon - s - 2) : (size_t)(colon - s);
+	memcpy(host, s[0] == '[' ? s + 1 : s, hlen);
+	host[hlen] = '\0';
+	if (s[0] == '[') {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(atoi(colon + 1));
+		inet_pton(AF_INET6, host, &sin6->sin6_addr);
+		*len = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(atoi(colon + 1));
+		inet_pton(AF_INET, host, &sin->sin_addr);
+		*len = sizeof(*sin);
+	}
+	return 0;
+}
+
+/* 127.0.0.0/8 or ::1 (an empty admin.listen, off, counts as local). */
+int
+config_admin_local(const char *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	const uint8_t		*a;
+
+	if (config_hostport(s, &ss, &len) == -1)
+		return 1;
+	if (ss.ss_family == AF_INET) {
+		a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+		return a[0] == 127;
+	}
+	return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
 /* A Prometheus name: [a-zA-Z_][a-zA-Z0-9_]*, as the engine checks. */
@@ -1156,6 +1208,13 @@ check_conf(struct parser *p)
 			    keys[lo].name, (long long)a, keys[hi].name,
 			    (long long)b);
 	}
+	i = lookup("admin.listen");
+	if (!config_admin_local(p->conf->admin_listen) &&
+	    !p->conf->admin_allow_remote)
+		return perr(p, &p->mark[i], "admin.listen %s is not a loopback "
+		    "address: set admin.allowRemote: true to serve /status, "
+		    "/health and /metrics to the network",
+		    p->conf->admin_listen);
 	return 0;
 }
 
@@ -1430,6 +1489,9 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->ctl_ro_max_clients = c->ctl_ro_max_clients;
 	e->ctl_ro_max_per_uid = c->ctl_ro_max_per_uid;
 	e->ctl_ro_idle = c->ctl_ro_idle;
+	e->admin_max_clients = c->admin_max_clients;
+	e->admin_max_request = c->admin_max_request;
+	e->admin_timeout = c->admin_timeout;
 	strlcpy(e->metrics_ns, c->metrics_ns, sizeof(e->metrics_ns));
 }
 

@@ -72,6 +72,10 @@ struct peerd_conf {
 	int64_t		 ctl_ro_max_per_uid;	/* read-only, not root */
 	int64_t		 ctl_ro_idle;		/* ms */
 	char		*admin_listen;
+	int		 admin_allow_remote;	/* a non-loopback admin.listen */
+	int64_t		 admin_max_clients;	/* open admin connections */
+	int64_t		 admin_max_request;	/* bytes of headers, of body */
+	int64_t		 admin_timeout;		/* ms to read or write */
 	char		*metrics_ns;		/* metrics.namespace */
 	int		 log_format;		/* LOG_FORMAT_* */
 	int64_t		 log_rate_limit;	/* lines of a kind per window */
@@ -118,6 +122,8 @@ void	 config_diff_static(const struct peerd_conf *,
 	    const struct peerd_conf *, void (*)(const char *));
 void	 config_keep_static(struct peerd_conf *, struct peerd_conf *);
 const char *config_mode_name(int);
+int	 config_hostport(const char *, struct sockaddr_storage *, socklen_t *);
+int	 config_admin_local(const char *);
 void	 config_part_engine(const struct peerd_conf *, struct reconf_engine *);
 void	 config_part_relay(const struct peerd_conf *, struct reconf_relay *);
 void	 config_part_store(const struct peerd_conf *, struct reconf_store *);

@@ -186,7 +186,7 @@ bans_block(uint32_t ctl, const struct ctl_block *req, char *err,
     size_t errlen)
 {
 	struct ban	 b;
-	char		 target[BAN_TARGETLEN], until[32];
+	char		 target[BAN_TARGETLEN], until[32], why[BAN_REASONLEN];
 	time_t		 t;
 
 	if (ban_parse(req->target, &b, err, errlen) == -1)
@@ -211,7 +211,7 @@ bans_block(uint32_t ctl, const struct ctl_block *req, char *err,
 	} else
 		strlcpy(until, "forever", sizeof(until));
 	log_info("peer_banned target=%s until=%s reason=\"%s\"", target,
-	    until, b.reason);
+	    until, log_quote(b.reason, why, sizeof(why)));
 	bans_enforce(&b);
 	return bans_store(ctl, 1, &b, err, errlen);
 }

@@ -57,7 +57,7 @@ static int		 nconns, npending;
 static uint64_t		 ncloses;
 static uint8_t		 scratch[READ_CHUNK];
 static struct conn_hooks hooks;
-static struct log_limit	 ll_closed = LOG_LIMIT("connections closed");
+static struct log_limit	 ll_closed = LOG_LIMIT("connection_closed");
 static struct log_limit	 ll_fail = LOG_LIMIT("connection errors");
 static struct log_limit	 ll_timeout = LOG_LIMIT("handshake timeouts");
 static struct log_limit	 ll_mem = LOG_LIMIT("connections over a memory "
@@ -401,14 +401,12 @@ conn_upgraded(struct conn *c)
 void
 conn_close(struct conn *c, const char *reason)
 {
-	char		 peer[PEERID_STRMAX] = "";
+	char		 what[256], why[256];
 
-	if (c->have_peer)
-		peerid_format(&c->peer, peer, sizeof(peer));
 	if (!c->in_upgrade) {
-		log_limited(&ll_closed, LOG_INFO,
-		    "connection %u %s %s closed: %s", c->id,
-		    c->dir == CONN_INBOUND ? "from" : "to", peer, reason);
+		conn_event_fmt(c, what, sizeof(what));
+		log_limited(&ll_closed, LOG_INFO, "connection_closed %s "
+		    "reason=\"%s\"", what, log_quote(reason, why, sizeof(why)));
 	} else {
 		log_debug("connection %u closed during upgrade: %s", c->id,
 		    reason);
@@ -491,6 +489,28 @@ sockaddr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	} else
 		snprintf(buf, len, "unknown");
+}
+
+/*
+ * "conn=N dir=D addr=A peer=P" for the connection events: addr is the
+ * socket's, or the relay's circuit when relayed; peer none before the
+ * handshake says it.
+ */
+void
+conn_event_fmt(const struct conn *c, char *buf, size_t len)
+{
+	char	 addr[PEERID_STRMAX + 32], peer[PEERID_STRMAX] = "none";
+
+	if (c->relayed) {
+		strlcpy(addr, "/p2p/", sizeof(addr));
+		peerid_format(&c->via, addr + 5, sizeof(addr) - 5);
+		strlcat(addr, "/p2p-circuit", sizeof(addr));
+	} else
+		sockaddr_fmt(&c->ss, addr, sizeof(addr));
+	if (c->have_peer)
+		peerid_format(&c->peer, peer, sizeof(peer));
+	snprintf(buf, len, "conn=%u dir=%s addr=%s peer=%s", c->id,
+	    c->dir == CONN_INBOUND ? "inbound" : "outbound", addr, peer);
 }
 
 /* The address as 16 bytes, IPv4 mapped into IPv6. */

@@ -321,7 +321,7 @@ cm_trim(int excess)
 			continue;
 		peerid_format(&c->peer, peer, sizeof(peer));
 		log_limited(&ll, LOG_INFO, "connection_trimmed peer=%s "
-		    "connection=%u", peer, c->id);
+		    "conn=%u", peer, c->id);
 		yamux_goaway(c, 0);
 		conn_abort(c, "trimmed: over connectionManager."
 		    "maxConnections");
@@ -347,7 +347,7 @@ cm_partition(int open, int min)
 		log_warnx("partition_detected connections=%d min=%d", open,
 		    min);
 	} else if (cm.state == NET_PARTITIONED && open >= min) {
-		log_info("partition_recovered duration=%llds connections=%d",
+		log_info("partition_recovered duration=%lld connections=%d",
 		    (long long)(now - cm.since), open);
 		cm.state = NET_OK;
 		cm.since = now;

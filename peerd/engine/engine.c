@@ -304,6 +304,60 @@ engine_listen(struct imsg *imsg)
 	log_info("listening on %s", text);
 }
 
+static void
+engine_admin(struct imsg *imsg)
+{
+	char	 text[64];
+	int	 fd;
+
+	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
+	    (fd = imsg_get_fd(imsg)) == -1)
+		fatalx("bad admin socket message from parent");
+	http_init(fd, text);
+}
+
+static void
+engine_count_reserved(struct conn *c, void *arg)
+{
+	if (!c->relayed && c->have_peer && c->reserved > time(NULL))
+		(*(int *)arg)++;
+}
+
+/*
+ * What /status and /health tell: the figures of show status, without
+ * asking the other processes (a child whose socket is not read, or that
+ * is gone, counts as not answering).
+ */
+static void
+engine_http_figures(struct http_figures *f)
+{
+	static const enum proc_id others[] = {
+		PROC_PARENT, PROC_KEYD, PROC_STORED, PROC_RELAYD
+	};
+	size_t	 i;
+
+	strlcpy(f->st.version, PEERD_VERSION, sizeof(f->st.version));
+	strlcpy(f->st.mode, child->configured ?
+	    config_mode_name(econf.lim.mode) : "", sizeof(f->st.mode));
+	f->st.uptime = engine_uptime();
+	strlcpy(f->st.peerid, engine_peerid(), sizeof(f->st.peerid));
+	f->st.connections = conn_count() - conn_pending();
+	f->st.upgrading = conn_pending();
+	connmgr_status(&f->st);
+	conn_walk(engine_count_reserved, &f->reservations);
+	f->circuits = relay_circuit_count();
+	f->nlisten = listen_addrs(f->listen, PREC_MAXADDRS, NULL);
+	f->nannounce = engine_announce(f->announce, ENGINE_MAXANNOUNCE);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!child_connected(others[i]) || !child_has_room(others[i]))
+			f->procs_silent++;
+	f->store_dropped = counters.store_dropped;
+	f->max_connections = conn_limits.max_connections;
+	f->relays_configured = econf.nrelays;
+	f->relays_reserved = rclient_reserved();
+	f->has_bootstrap = econf.nbootstrap > 0 || econf.nrelays > 0;
+}
+
 /* A listing row from stored, marked when the peer is connected. */
 static void
 engine_peer_row(struct imsg *imsg)
@@ -383,6 +437,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_LISTEN:
 		engine_listen(imsg);
+		return 0;
+	case IMSG_ADMIN_SOCKET:
+		engine_admin(imsg);
 		return 0;
 	case IMSG_KEY_PUBLIC:
 		engine_identity(imsg);
@@ -551,6 +608,7 @@ engine_configure(void)
 	have_lim = 0;
 	engine_limits(&econf.lim);
 	control_configure(&econf.lim);
+	http_configure(&econf.lim);
 	metrics_configure(econf.lim.metrics_ns);
 	moved = econf.nannounce != ident.nannounce;
 	for (i = 0; !moved && i < ident.nannounce; i++)
@@ -698,6 +756,7 @@ engine_shutdown(void)
 	connmgr_stop();
 	conn_close_all(engine_goaway);
 	listen_close_all();
+	http_shutdown();
 	control_shutdown();
 	free(ident.record);
 	ident.record = NULL;
@@ -770,6 +829,10 @@ static const struct rclient_hooks rclient_hooks = {
 	.addrs_changed = engine_addrs_changed,
 };
 
+static const struct http_hooks http_hooks = {
+	.figures = engine_http_figures,
+};
+
 void
 engine_main(int argc, char *argv[])
 {
@@ -784,6 +847,7 @@ engine_main(int argc, char *argv[])
 	control_set_requests(requests);
 	dial_set_hooks(&dial_hooks);
 	rclient_set_hooks(&rclient_hooks);
+	http_set_hooks(&http_hooks);
 	/* big output queues in their own mappings, returned when freed */
 	mallopt(M_MMAP_THRESHOLD, ENGINE_MMAP_THRESHOLD);
 	child_start(&engine_child, argc, argv);

@@ -24,11 +24,12 @@
  *	ops.c		 control requests that need the network
  *	connmgr.c	 the connection manager
  *	metrics.c	 the metrics of every process, polled and rendered
+ *	http.c		 the admin HTTP server: /status, /health, /metrics
  *	engine.c	 the top: dispatch, configuration, the sweep
  *
  * A lower file tells a higher one only through what engine.c sets at
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
- * dial_hooks, rclient_hooks), the protocol table stream.c is given and
+ * dial_hooks, rclient_hooks, http_hooks), the protocol table stream.c is given and
  * the request table control.c is given.  The values of the configuration
  * come down in conn_limits and ident, which the engine fills, and in the
  * engine's part of it (struct engine_conf), which it hands the relay
@@ -325,6 +326,10 @@ struct engine_conf {
 	size_t			 nprotected;
 };
 
+/* The admin HTTP requests counted, by path and by answer (http.c). */
+enum http_path { HP_STATUS, HP_HEALTH, HP_METRICS, HP_OTHER, HTTP_PATHS };
+#define HTTP_CODES	5	/* 200, 404, 405, 500, 503 */
+
 struct engine_counters {
 	uint64_t	 accepted;
 	uint64_t	 dialed;
@@ -354,6 +359,8 @@ struct engine_counters {
 	uint64_t	 ctl_refused;	/* control clients over a pool or cap */
 	uint64_t	 ctl_idle;	/* read-only clients closed idle */
 	uint64_t	 ctl_late;	/* requests a process did not answer */
+	uint64_t	 http_requests[HTTP_PATHS][HTTP_CODES];
+	uint64_t	 http_full;	/* admin connections at the cap */
 	uint64_t	 upgraded;	/* handshakes done (metrics) */
 	uint64_t	 dials_ok;	/* outbound ones that came up */
 	uint64_t	 dials_failed;	/* outbound ones closed before that */
@@ -427,6 +434,7 @@ size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
 void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
+void		 conn_event_fmt(const struct conn *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 void		 sockaddr_group(const struct sockaddr_storage *, uint8_t [16]);
 
@@ -516,6 +524,7 @@ void		 rclient_conn_ready(struct conn *);
 void		 rclient_conn_closed(struct conn *);
 size_t		 rclient_addrs(struct multiaddr *, size_t);
 int		 rclient_is_relay(const struct conn *);
+int		 rclient_reserved(void);
 struct conn	*rclient_dial(const struct multiaddr *, char *, size_t);
 void		 rclient_carrier_push(struct conn *);
 void		 rclient_carrier_release(struct conn *);
@@ -581,6 +590,32 @@ void		 metrics_end(enum proc_id);
  */
 int		 metrics_render(struct bq *);
 int		 metrics_show(uint32_t, struct imsg *);
+
+/* http.c: what the engine tells for /status and /health */
+struct http_figures {
+	struct ctl_status	 st;
+	int			 reservations;	/* the relay holds, connected */
+	int			 circuits;
+	struct multiaddr	 listen[PREC_MAXADDRS];
+	size_t			 nlisten;
+	struct multiaddr	 announce[ENGINE_MAXANNOUNCE];
+	size_t			 nannounce;
+	int			 procs_silent;	/* children not answering */
+	uint64_t		 store_dropped;
+	int			 max_connections;
+	int			 relays_configured;
+	int			 relays_reserved;
+	int			 has_bootstrap;
+};
+
+struct http_hooks {
+	void	(*figures)(struct http_figures *);
+};
+
+void		 http_set_hooks(const struct http_hooks *);
+void		 http_init(int, const char *);
+void		 http_configure(const struct reconf_engine *);
+void		 http_shutdown(void);
 
 /* engine.c */
 __attribute__((__noreturn__))

@@ -110,12 +110,12 @@ listen_pause(void)
 static void
 refused(const char *why, const struct sockaddr_storage *ss)
 {
-	static struct log_limit	 ll = LOG_LIMIT("connections refused");
+	static struct log_limit	 ll = LOG_LIMIT("connection_refused");
 	char			 addr[128];
 
 	sockaddr_fmt(ss, addr, sizeof(addr));
-	log_limited(&ll, LOG_INFO, "refused a connection from %s: %s", addr,
-	    why);
+	log_limited(&ll, LOG_INFO, "connection_refused addr=%s reason=%s",
+	    addr, why);
 }
 
 /*
@@ -193,38 +193,38 @@ listen_accept(int fd, short event, void *arg)
 	/* the limit may have been reached by dials or a reload */
 	if (conn_count() >= conn_limits.max_connections) {
 		counters.refused_limit++;
-		refused("at connectionManager.maxConnections", &ss);
+		refused("max_connections", &ss);
 		close(s);
 		listen_pause();
 		return;
 	}
 	if (bans_check_ip(&ss)) {
 		counters.refused_banned++;
-		refused("blocked address", &ss);
+		refused("banned", &ss);
 		close(s);
 		return;
 	}
 	if (!rate_count(&ss, 1)) {
 		counters.refused_rate++;
-		refused("over relay.rateLimit.connectionsPerMinute", &ss);
+		refused("rate_limit", &ss);
 		close(s);
 		return;
 	}
 	if ((n = conn_pending_src(&ss)) >= conn_limits.max_pending_per_ip) {
 		counters.refused_pending_ip++;
-		refused("too many handshakes from this source", &ss);
+		refused("max_pending_per_ip", &ss);
 		close(s);
 		return;
 	}
 	if (conn_count_ip(&ss) >= conn_limits.max_per_ip) {
 		counters.refused_per_ip++;
-		refused("too many connections from this source", &ss);
+		refused("max_per_ip", &ss);
 		close(s);
 		return;
 	}
 	if (!pending_room(n)) {
 		counters.refused_pending++;
-		refused("too many pending handshakes", &ss);
+		refused("max_pending", &ss);
 		close(s);
 		return;
 	}

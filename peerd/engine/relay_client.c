@@ -657,6 +657,19 @@ rclient_addrs(struct multiaddr *out, size_t max)
 	return n;
 }
 
+/* The relays of the configuration we hold a reservation on. */
+int
+rclient_reserved(void)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < nslots; i++)
+		if (slots[i].state == SLOT_RESERVED)
+			n++;
+	return n;
+}
+
 int
 rclient_is_relay(const struct conn *c)
 {

@@ -197,20 +197,14 @@ verify_payload(struct conn *c, const uint8_t *pl, size_t len)
 static void
 upgrade_open(struct conn *c)
 {
-	static struct log_limit	 ll = LOG_LIMIT("connections up");
-	char			 peer[PEERID_STRMAX], addr[PEERID_STRMAX + 8];
+	static struct log_limit	 ll = LOG_LIMIT("connection_opened");
+	char			 what[256];
 
 	c->state = CS_OPEN;
 	conn_upgraded(c);
 	yamux_init(c);
-	peerid_format(&c->peer, peer, sizeof(peer));
-	if (c->relayed) {
-		strlcpy(addr, "relay ", sizeof(addr));
-		peerid_format(&c->via, addr + 6, sizeof(addr) - 6);
-	} else
-		sockaddr_fmt(&c->ss, addr, sizeof(addr));
-	log_limited(&ll, LOG_INFO, "connection %u %s %s, peer %s", c->id,
-	    c->dir == CONN_INBOUND ? "from" : "to", addr, peer);
+	conn_event_fmt(c, what, sizeof(what));
+	log_limited(&ll, LOG_INFO, "connection_opened %s", what);
 	hooks.up(c);
 	conn_flush(c);
 }
