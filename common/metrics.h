@@ -101,7 +101,11 @@
 	M(LOG_SUPPRESSED,	"log_suppressed_total", MT_COUNTER, P_EVERY, \
 	    "Log lines the rate limiter did not show, by process.")	\
 	M(UPTIME,		"uptime_seconds", MT_GAUGE, P_ENGINE,	\
-	    "Seconds since the engine started.")
+	    "Seconds since the engine started.")			\
+	M(HTTP_REQUESTS,	"http_requests_total", MT_COUNTER, P_ENGINE, \
+	    "Admin HTTP requests answered, by path and status code.")	\
+	M(HTTP_FULL,		"http_full_total", MT_COUNTER, P_ENGINE,	\
+	    "Times the admin HTTP connections were at admin.maxClients.")
 
 enum metric_id {
 #define M(id, name, type, from, help)	METRIC_##id,
@@ -121,7 +125,7 @@ struct metric_def {
 #define METRIC_LNAMELEN		16
 #define METRIC_LVALUELEN	64
 #define METRIC_NSLEN		64	/* metrics.namespace */
-#define METRIC_PROC_ROWS	64	/* rows a process may report */
+#define METRIC_PROC_ROWS	96	/* rows a process may report */
 
 /* One sample; unused label pairs have an empty name. */
 struct metric_row {

@@ -9,8 +9,9 @@ Usage: metrics.py BUILDDIR [CHECK ...]
 CHECK is one or more of the letters a to d (default: all):
   a  a fresh relay: every metric of the table has HELP and TYPE, every
      counter ends in _total, every process reports its memory and CPU
-     seconds, the read-only socket gives the same names, and -j gives
-     the same samples as JSON
+     seconds, the read-only socket gives the same names, -j gives
+     the same samples as JSON, GET /metrics on admin.listen the same
+     metrics, and http_requests_total counts it
   b  N js-libp2p peers reserve on the relay: reservations == N, new
      reservations >= N, inbound tcp connections >= N
   c  K circuits carry a known byte count each way (node.mjs bulk through
@@ -33,6 +34,7 @@ import re
 import shutil
 import sys
 import traceback
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
@@ -160,6 +162,28 @@ def check_a(R):
     t.ok(js is not None and js == want, "show metrics -j: the same %d "
          "samples as JSON objects (name, labels, value): %s"
          % (len(want), (r.stdout or r.stderr)[:200]))
+    check_http(R)
+
+
+def check_http(R):
+    """GET /metrics on admin.listen: the same metrics as peerctl's."""
+    url = "http://127.0.0.1:%d/metrics" % R.s.admin_port
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            ctype = r.headers.get("Content-Type", "")
+            body = r.read().decode()
+    except Exception as e:
+        t.ok(False, "GET %s: %s" % (url, e))
+        return
+    web = {f.name for f in text_string_to_metric_families(body)}
+    m = families(R)
+    t.ok(m is not None and web == set(m[0]) and
+         ctype.startswith("text/plain"),
+         "GET /metrics (%s) gives the metrics of show metrics: %s"
+         % (ctype, sorted(web ^ set(m[0] if m else ()))))
+    got = value(m[0], "peerd_http_requests", path="/metrics", code="200")
+    t.ok(got is not None and got >= 1,
+         "http_requests_total counts that GET /metrics: %s" % got)
 
 
 def unique(text, when):

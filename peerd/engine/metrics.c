@@ -113,6 +113,28 @@ metrics_conns(struct metric_set *s)
 	metric_add(s, METRIC_STREAMS, t.streams, NULL, NULL, NULL, NULL);
 }
 
+/* The answers of the admin HTTP server that it gave at least once. */
+static void
+metrics_http(struct metric_set *s)
+{
+	static const char	*paths[HTTP_PATHS] = {
+		"/status", "/health", "/metrics", "other"
+	};
+	static const char	*codes[HTTP_CODES] = {
+		"200", "404", "405", "500", "503"
+	};
+	int			 p, c;
+
+	for (p = 0; p < HTTP_PATHS; p++)
+		for (c = 0; c < HTTP_CODES; c++)
+			if (counters.http_requests[p][c] > 0)
+				metric_add(s, METRIC_HTTP_REQUESTS,
+				    counters.http_requests[p][c], "path",
+				    paths[p], "code", codes[c]);
+	metric_add(s, METRIC_HTTP_FULL, counters.http_full, NULL, NULL, NULL,
+	    NULL);
+}
+
 #define ROW(id, v, k, lv)	metric_add(s, METRIC_##id, (double)(v), \
 				    k, lv, NULL, NULL)
 
@@ -167,6 +189,7 @@ metrics_engine(struct metric_set *s)
 	ROW(LOG_SUPPRESSED, log_suppressed(), "process",
 	    proc_name(PROC_ENGINE));
 	ROW(UPTIME, mono_now() - mx.started, NULL, NULL);
+	metrics_http(s);
 }
 
 /*
