@@ -15,7 +15,9 @@
 
 static char	*text;
 static size_t	 textlen;
-static int	 as_json, nresults;
+static int	 as_json;
+static char	 failed[CTL_MSGLEN];	/* why peerd could not answer */
+static struct output metrics_output;
 
 void
 metrics_chunk(const void *data, size_t len)
@@ -36,15 +38,36 @@ static void
 metrics_head(const char *list)
 {
 	textlen = 0;
-	nresults = 0;
+	failed[0] = '\0';
 }
 
 static void
 metrics_result(const struct ctl_result *r)
 {
-	if (!r->ok)
+	if (r->ok)
+		return;
+	strlcpy(failed, r->msg, sizeof(failed));
+	if (!as_json)
 		fprintf(stderr, "peerctl: %s\n", r->msg);
-	nresults++;
+}
+
+/* A failure with -j is still one JSON object, as for the other commands. */
+static void
+metrics_failed(const char *why)
+{
+	printf("{\"ok\":false,\"message\":");
+	json_fputs(why, stdout);
+	printf("}\n");
+}
+
+/* The answer was cut short: with -j say so; the text is not printed. */
+static void
+metrics_abort(const char *why)
+{
+	if (as_json)
+		metrics_failed(why);
+	free(text);
+	text = NULL;
 }
 
 /* A quoted label value at *pp, unescaped into out; -1 when malformed. */
@@ -155,7 +178,9 @@ metrics_json(void)
 static void
 metrics_tail(void)
 {
-	if (text != NULL && as_json)
+	if (failed[0] != '\0' && as_json)
+		metrics_failed(failed);
+	else if (text != NULL && as_json)
 		metrics_json();
 	else if (text != NULL)
 		fwrite(text, 1, textlen, stdout);
@@ -165,15 +190,15 @@ metrics_tail(void)
 	text = NULL;
 }
 
-static const struct output metrics_output = {
-	.head = metrics_head,
-	.result = metrics_result,
-	.tail = metrics_tail,
-};
-
+/* The output of -j or of text, with the parts of show metrics. */
 const struct output *
 metrics_output_for(int json)
 {
 	as_json = json;
+	metrics_output = json ? json_output : show_output;
+	metrics_output.head = metrics_head;
+	metrics_output.result = metrics_result;
+	metrics_output.tail = metrics_tail;
+	metrics_output.abort = metrics_abort;
 	return &metrics_output;
 }
