@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 
 static int	 log_debug_mode;
@@ -123,62 +124,17 @@ jb_raw(struct jbuf *j, const char *s, size_t len)
 	j->b[j->n] = '\0';
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t	 cp;
-	size_t		 len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/*
- * s[0..len) as a JSON string: peers choose some of the text, so quotes,
- * backslashes and control bytes are escaped and a byte that is not
- * valid UTF-8 becomes U+FFFD.
- */
+/* s[0..len) as a JSON string, escaped by json_next(). */
 static void
 jb_str(struct jbuf *j, const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	char			 e[8];
-	size_t			 i, k;
+	char	 e[JSON_CHARMAX];
+	size_t	 i, k, used;
 
 	jb_raw(j, "\"", 1);
-	for (i = 0; i < len; i += k) {
-		if ((k = utf8_seq(u + i, len - i)) == 0) {
-			jb_raw(j, "\\ufffd", 6);
-			k = 1;
-		} else if (u[i] == '"' || u[i] == '\\') {
-			e[0] = '\\';
-			e[1] = u[i];
-			jb_raw(j, e, 2);
-		} else if (u[i] < 0x20) {
-			snprintf(e, sizeof(e), "\\u%04x", u[i]);
-			jb_raw(j, e, 6);
-		} else
-			jb_raw(j, s + i, k);
+	for (i = 0; i < len; i += used) {
+		k = json_next(s + i, len - i, e, &used);
+		jb_raw(j, e, k);
 	}
 	jb_raw(j, "\"", 1);
 }

@@ -1,7 +1,8 @@
 /*
  * The one JSON escaper (common/json.c), as RFC 8259 section 7 asks:
- * quote and backslash escaped, control characters as \u00XX, the rest
- * as is; a cut never splits an escape.
+ * quote and backslash escaped, control characters as \u00XX, a byte
+ * that is not valid UTF-8 as U+FFFD, the rest as is; a cut never splits
+ * an escape.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,16 @@ test_escape(void)
 	ok(n == 3 && strcmp(out, "a\\\"") == 0, "cut after a whole escape: %s",
 	    out);
 	ok(json_escape(out, 0, "x") == 0, "no room: nothing written");
+	n = json_escape(out, sizeof(out), "a\xff\xc3(\xe2\x82\xac"
+	    "\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\x80z");
+	ok(strcmp(out, "a\\ufffd\\ufffd(\xe2\x82\xac\\ufffd\\ufffd"
+	    "\\ufffd\\ufffd\\ufffd\xf0\x9f\x98\x80z") == 0,
+	    "invalid UTF-8 (a stray byte, a cut sequence, a surrogate, an "
+	    "overlong form) as U+FFFD, one a byte; valid sequences kept: %s",
+	    out);
+	n = json_escape(out, 8, "ab\xe2\x82\xac\xe2\x82\xac");
+	ok(n == 5 && strcmp(out, "ab\xe2\x82\xac") == 0,
+	    "a cut never splits a UTF-8 sequence (%zu)", n);
 }
 
 static void
