@@ -45,7 +45,10 @@ privsep_exec(const char *path, char *const argv[], int fd)
 	_exit(127);
 }
 
-/* Command line of a child: [role] -F facility -L format [-d] [-v...] -u user -r root */
+/*
+ * Command line of a child:
+ * [role] -F facility -L format [-d] [-v...] -u user -r root
+ */
 void
 privsep_argv(const struct privsep_opts *o, const char *path, const char *role,
     char *argv[], size_t max)
