@@ -33,8 +33,7 @@
  * is given and the request table control.c is given.  The values of
  * the configuration come down in conn_limits and ident, which the
  * engine fills, and in the engine's part of it (struct engine_conf),
- * which it hands the relay
- * client and the connection manager.
+ * which it hands the relay client and the connection manager.
  */
 #ifndef PEERD_ENGINE_H
 #define PEERD_ENGINE_H
