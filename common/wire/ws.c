@@ -227,6 +227,25 @@ request_header(const struct head_line *h, struct ws_request *req,
 	return 0;
 }
 
+/* What request_header() saw: all an upgrade needs? */
+static int
+request_complete(int seen, int *status, char *err, size_t errsz)
+{
+	if (!(seen & 1))
+		return refuse(status, 400, err, errsz, "no Host");
+	if (!(seen & 2))
+		return refuse(status, 400, err, errsz, "no Upgrade: websocket");
+	if (!(seen & 4))
+		return refuse(status, 400, err, errsz,
+		    "no Connection: Upgrade");
+	if (!(seen & 8))
+		return refuse(status, 426, err, errsz,
+		    "no Sec-WebSocket-Version");
+	if (!(seen & 16))
+		return refuse(status, 400, err, errsz, "no Sec-WebSocket-Key");
+	return 0;
+}
+
 int
 ws_parse_request(const uint8_t *buf, size_t len, struct ws_request *req,
     size_t *used, int *status, char *err, size_t errsz)
@@ -258,18 +277,8 @@ ws_parse_request(const uint8_t *buf, size_t len, struct ws_request *req,
 		if (request_header(&h, req, &seen, status, err, errsz) == -1)
 			return -1;
 	}
-	if (!(seen & 1))
-		return refuse(status, 400, err, errsz, "no Host");
-	if (!(seen & 2))
-		return refuse(status, 400, err, errsz, "no Upgrade: websocket");
-	if (!(seen & 4))
-		return refuse(status, 400, err, errsz,
-		    "no Connection: Upgrade");
-	if (!(seen & 8))
-		return refuse(status, 426, err, errsz,
-		    "no Sec-WebSocket-Version");
-	if (!(seen & 16))
-		return refuse(status, 400, err, errsz, "no Sec-WebSocket-Key");
+	if (request_complete(seen, status, err, errsz) == -1)
+		return -1;
 	*used = n;
 	return 1;
 }
@@ -365,6 +374,28 @@ ws_client_request(const char *path, const char *host,
 	    "Sec-WebSocket-Version: 13\r\n\r\n", path, host, k), outsz);
 }
 
+/* One header of a 101; we asked for no subprotocol nor extension. */
+static int
+response_header(const struct head_line *h, const char *acc, int *seen,
+    char *err, size_t errsz)
+{
+	if (name_is(h, "Upgrade") && has_token(h, "websocket"))
+		*seen |= 1;
+	else if (name_is(h, "Connection") && has_token(h, "Upgrade"))
+		*seen |= 2;
+	else if (name_is(h, "Sec-WebSocket-Accept")) {
+		if ((*seen & 4) || h->vallen != WS_ACCEPTB64 ||
+		    memcmp(h->val, acc, WS_ACCEPTB64) != 0)
+			return errbuf(err, errsz,
+			    "Sec-WebSocket-Accept does not match");
+		*seen |= 4;
+	} else if (name_is(h, "Sec-WebSocket-Protocol") ||
+	    name_is(h, "Sec-WebSocket-Extensions"))
+		return errbuf(err, errsz, "unasked %.*s", (int)h->namelen,
+		    h->name);
+	return 0;
+}
+
 /* The server's answer: 101 with the Accept our key asks for. */
 int
 ws_parse_response(const uint8_t *buf, size_t len,
@@ -393,20 +424,8 @@ ws_parse_response(const uint8_t *buf, size_t len,
 		if (next_line(&p, end, &line, &ll) == -1 ||
 		    split_header(line, ll, &h) == -1)
 			return errbuf(err, errsz, "bad header");
-		if (name_is(&h, "Upgrade") && has_token(&h, "websocket"))
-			seen |= 1;
-		else if (name_is(&h, "Connection") && has_token(&h, "Upgrade"))
-			seen |= 2;
-		else if (name_is(&h, "Sec-WebSocket-Accept")) {
-			if ((seen & 4) || h.vallen != WS_ACCEPTB64 ||
-			    memcmp(h.val, acc, WS_ACCEPTB64) != 0)
-				return errbuf(err, errsz,
-				    "Sec-WebSocket-Accept does not match");
-			seen |= 4;
-		} else if (name_is(&h, "Sec-WebSocket-Protocol") ||
-		    name_is(&h, "Sec-WebSocket-Extensions"))
-			return errbuf(err, errsz, "unasked %.*s",
-			    (int)h.namelen, h.name);
+		if (response_header(&h, acc, &seen, err, errsz) == -1)
+			return -1;
 	}
 	if (seen != 7)
 		return errbuf(err, errsz, "no Upgrade, Connection or Accept");

@@ -22,17 +22,39 @@ known_opcode(int op)
 	    op == WS_OP_CLOSE || op == WS_OP_PING || op == WS_OP_PONG;
 }
 
+/* The 16- or 64-bit length that ends at h: minimal, top bit clear. */
+static int
+ext_len(const uint8_t *buf, size_t len, size_t h, uint64_t *n,
+    uint16_t *code, char *err, size_t errsz)
+{
+	size_t	 i;
+
+	if (len < h)
+		return 0;
+	for (*n = 0, i = 2; i < h; i++)
+		*n = *n << 8 | buf[i];
+	if (h == 10 && (*n >> 63) != 0)
+		return frame_err(code, WS_CLOSE_PROTOCOL, err, errsz,
+		    "64-bit length with the top bit set");
+	if (*n < (h == 4 ? 126 : 65536))
+		return frame_err(code, WS_CLOSE_PROTOCOL, err, errsz,
+		    "length not in its minimal encoding");
+	return 1;
+}
+
 /*
  * One frame header off buf, received by side (WS_SERVER, WS_CLIENT);
  * payloads over maxlen are refused.  Errors come as soon as the bytes
- * that show them are there.
+ * that show them are there; f is only filled on 1.  Text frames pass:
+ * UTF-8 is the caller's to check, or to refuse text altogether.
  */
 int
 ws_frame_decode(const uint8_t *buf, size_t len, int side, uint64_t maxlen,
     struct ws_frame *f, uint16_t *code, char *err, size_t errsz)
 {
 	uint64_t	 n;
-	size_t		 h = 2, i;
+	size_t		 h = 2;
+	int		 r;
 
 	if (len < 2)
 		return 0;
@@ -57,16 +79,8 @@ ws_frame_decode(const uint8_t *buf, size_t len, int side, uint64_t maxlen,
 		    "masked frame from a server");
 	if (n == 126 || n == 127) {
 		h += n == 126 ? 2 : 8;
-		if (len < h)
-			return 0;
-		for (n = 0, i = 2; i < h; i++)
-			n = n << 8 | buf[i];
-		if (h == 10 && (n >> 63) != 0)
-			return frame_err(code, WS_CLOSE_PROTOCOL, err, errsz,
-			    "64-bit length with the top bit set");
-		if (n < (h == 4 ? 126 : 65536))
-			return frame_err(code, WS_CLOSE_PROTOCOL, err, errsz,
-			    "length not in its minimal encoding");
+		if ((r = ext_len(buf, len, h, &n, code, err, errsz)) != 1)
+			return r;
 	}
 	if (n > maxlen)
 		return frame_err(code, WS_CLOSE_TOOBIG, err, errsz,
