@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, wait_value, parse_events,  # noqa
                    kill, EventReader, js_ready, exit_on_signals, need_root,
                    need_users, temp_base, check_args, JSDIR, MemWatch,
-                   engine_pid)
+                   engine_pid, held_by, reap)
 
 t = TAP()
 PROCS = []
@@ -161,60 +161,14 @@ def check_stopped(s):
 
 # --- k: the control socket keys ------------------------------------------
 
-def held_by(uid, path, n, hold=20):
-    """A process of uid that connects n clients to path and holds them;
-    how many the engine left open after a moment, and the process."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            socks = []
-            for _ in range(n):
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                c.connect(path)
-                socks.append(c)
-            time.sleep(0.5)
-            left = 0
-            for c in socks:
-                c.setblocking(False)
-                try:
-                    left += c.recv(1) != b""
-                except BlockingIOError:
-                    left += 1
-                except OSError:
-                    pass
-            os.write(w, b"%d\n" % left)
-            time.sleep(hold)
-        except Exception:
-            code = 1
-        os._exit(code)
-    os.close(w)
-    with os.fdopen(r) as f:
-        line = f.readline().strip()
-    return (int(line) if line.isdigit() else None), pid
-
-
-def reap(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
-
-
 def check_keys(s):
     nobody = pwd.getpwnam("nobody").pw_uid
     mark = len(s.log())
-    kept, pid = held_by(nobody, s.rosock, 10)
+    kept, pid = held_by(nobody, s.rosock, 10, settle=0.5)
     t.ok(kept == 2, "controlSocketReadonlyMaxPerUser 2: 10 clients of "
          "nobody on the read-only socket, %s kept" % kept)
     reap(pid)
-    kept, pid = held_by(0, s.rosock, 10)
+    kept, pid = held_by(0, s.rosock, 10, settle=0.5)
     t.ok(kept == 3, "controlSocketReadonlyMaxClients 3: 10 of root, who "
          "has no per-user cap, %s kept" % kept)
     r = ctl(s, "show", "status")
@@ -248,7 +202,7 @@ def check_keys(s):
     r = ctl(s, "reload")
     t.ok(r.returncode == 0, "reload with controlSocketReadonlyMaxPerUser "
          "3: exit %s %s" % (r.returncode, r.stderr.strip()))
-    kept, pid = held_by(nobody, s.rosock, 10)
+    kept, pid = held_by(nobody, s.rosock, 10, settle=0.5)
     t.ok(kept == 3, "after the reload nobody keeps 3 of 10: %s" % kept)
     reap(pid)
 

@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import (Suite, TAP, wait_for, proc_status,  # noqa: E402
-                   pids_alive, need_root, need_users, temp_base)
+                   pids_alive, need_root, need_users, temp_base, held_by,
+                   reap)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 t = TAP()
@@ -263,45 +264,6 @@ def test_control_table(s):
     t.ok(all(pids_alive(s.pids())), "every process lives after them")
 
 
-def held_by(uid, path, n, hold):
-    """A process of uid that connects n clients to path and holds them
-    hold seconds; how many the engine left open after a moment, read
-    through a pipe, and the process."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            socks = []
-            for _ in range(n):
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                c.connect(path)
-                socks.append(c)
-            time.sleep(1)
-            open_ = 0
-            for c in socks:
-                c.setblocking(False)
-                try:
-                    open_ += c.recv(1) != b""
-                except BlockingIOError:
-                    open_ += 1
-                except OSError:
-                    pass
-            os.write(w, b"%d\n" % open_)
-            time.sleep(hold)
-        except Exception:
-            code = 1
-        os._exit(code)
-    os.close(w)
-    with os.fdopen(r) as f:
-        line = f.readline().strip()
-    return (int(line) if line.isdigit() else None), pid
-
-
 def test_control_slots(s):
     """A local user cannot lock root out: the read-only socket has its
     own pool, a user a few clients on it, and idle ones are closed."""
@@ -328,8 +290,7 @@ def test_control_slots(s):
          "the refusals are rate limited (at most log.rateLimit, 5, lines "
          "in 10 s), with the count: %d lines %s" % (len(lines), lines[:6]))
     for p in (pid, pid0):
-        os.kill(p, signal.SIGKILL)
-        os.waitpid(p, 0)
+        reap(p)
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.connect(s.rosock)
     c.settimeout(30)

@@ -500,6 +500,55 @@ def nothing_left(t, procs=()):
     return t.ok(not left, "nothing left running: %s" % left)
 
 
+def held_by(uid, path, n, hold=20, settle=1.0):
+    """A process of uid that connects n clients to the UNIX socket path
+    and holds them hold seconds; how many the engine left open after
+    settle seconds (shorter than any idle timeout under test), read
+    through a pipe, and the process (end it with reap)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            socks = []
+            for _ in range(n):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(path)
+                socks.append(c)
+            time.sleep(settle)
+            left = 0
+            for c in socks:
+                c.setblocking(False)
+                try:
+                    left += c.recv(1) != b""
+                except BlockingIOError:
+                    left += 1
+                except OSError:
+                    pass
+            os.write(w, b"%d\n" % left)
+            time.sleep(hold)
+        except Exception:
+            code = 1
+        os._exit(code)
+    os.close(w)
+    with os.fdopen(r) as f:
+        line = f.readline().strip()
+    return (int(line) if line.isdigit() else None), pid
+
+
+def reap(pid):
+    """Kill a process of held_by and wait for it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 # --- resident memory ----------------------------------------------------
 
 # peerd(8): what the engine stays under at the default budgets, under the
