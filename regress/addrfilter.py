@@ -45,7 +45,7 @@ import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
                    run_check, nothing_left, js_ready, kill, EventReader,
-                   JSDIR, parse_events, MemWatch, engine_pid)
+                   JSDIR, parse_events, MemWatch, engine_pid, js_pings)
 
 t = TAP()
 BUILD = None
@@ -234,15 +234,7 @@ def rounds(a, until=None):
 
 def js_still_served(a):
     a.watch.check(t, "peers naming addresses")
-    p = subprocess.run(NODE + ["node.mjs", "ping", a.addr, "1"], cwd=JSDIR,
-                       capture_output=True, text=True, timeout=120,
-                       start_new_session=True)
-    ping = [e for e in parse_events(p.stdout) if e.get("event") == "ping"]
-    if not t.ok(p.returncode == 0 and ping and "rtt" in ping[-1],
-                "a js-libp2p peer still pings A (exit %s, %s)"
-                % (p.returncode, ping[-1] if ping else "no ping")):
-        for line in (p.stdout + p.stderr).strip().splitlines()[-10:]:
-            t.diag("js: " + line)
+    js_pings(t, a.addr, 1, "A still served")
     r = a.ctl("show", "status")
     t.ok(a.running() and r.returncode == 0,
          "A still runs and answers show status (exit %s)" % r.returncode)

@@ -50,7 +50,8 @@ sys.path.insert(0, HERE)
 from suite import (Suite, Node, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, need_users,
                    temp_base, run_check, nothing_left, js_ready, kill,
-                   EventReader, parse_events, JSDIR, MemWatch, engine_pid)
+                   EventReader, parse_events, JSDIR, MemWatch, engine_pid,
+                   js_pings)
 
 t = TAP()
 BUILD = None
@@ -170,16 +171,7 @@ def check_rate():
          "get in (1 to %d)" % (net.count("in"), RATE))
     watch.check(t, "1,100 rotating sources")
     if js_ready(t, "a js-libp2p peer served after the rotating sources"):
-        r = subprocess.run(NODE + ["ping", n.addr, "2"], cwd=JSDIR,
-                           env=JSENV, capture_output=True, text=True,
-                           timeout=120)
-        pings = [e for e in parse_events(r.stdout)
-                 if e.get("event") == "ping" and "rtt" in e]
-        if not t.ok(r.returncode == 0 and len(pings) == 2,
-                    "after the rotating sources a js-libp2p peer connects "
-                    "and pings: exit %s, %d of 2 pings"
-                    % (r.returncode, len(pings))):
-            t.diag(r.stdout[-2000:] + r.stderr[-2000:])
+        js_pings(t, n.addr, 2, "after the rotating sources")
     n.stop()
 
 
@@ -436,16 +428,7 @@ def check_storm():
              "peerd still has it and pings it: exit %s %s"
              % (r.returncode, (r.stdout + r.stderr).strip()))
     if js_ok:
-        r = subprocess.run(NODE + ["ping", n.addr, "3"], cwd=JSDIR,
-                           env=JSENV, capture_output=True, text=True,
-                           timeout=120)
-        pings = [e for e in parse_events(r.stdout)
-                 if e.get("event") == "ping" and "rtt" in e]
-        if not t.ok(r.returncode == 0 and len(pings) == 3,
-                    "after the storm a new js-libp2p peer connects and "
-                    "pings: exit %s, %d of 3 pings" % (r.returncode,
-                                                       len(pings))):
-            t.diag(r.stdout[-2000:] + r.stderr[-2000:])
+        js_pings(t, n.addr, 3, "after the storm, a new peer")
     if held is not None:
         held.p.stdin.close()
         kill(held.p)

@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_for, wait_value, parse_events,  # noqa
                    kill, EventReader, js_ready, exit_on_signals, need_root,
                    need_users, temp_base, check_args, JSDIR, MemWatch,
-                   engine_pid, held_by, reap)
+                   engine_pid, held_by, reap, js_pings)
 
 t = TAP()
 PROCS = []
@@ -219,18 +219,9 @@ def spawn_js(args):
 
 def still_served(s, peer_id):
     """After the checks a js-libp2p peer dials peerd and pings it."""
-    if not js_ready(t, "a js-libp2p peer served after the checks"):
-        return
-    p = subprocess.run(NODE + ["ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s"
-                               % (s.port, peer_id), "2"], cwd=JSDIR,
-                       capture_output=True, text=True, timeout=120,
-                       start_new_session=True)
-    pings = [e for e in parse_events(p.stdout) if e.get("event") == "ping"]
-    if not t.ok(p.returncode == 0 and pings,
-                "a js-libp2p peer still dials and pings peerd (exit %s, "
-                "%d pings)" % (p.returncode, len(pings))):
-        for line in (p.stdout + p.stderr).strip().splitlines()[-10:]:
-            t.diag("js: " + line)
+    if js_ready(t, "a js-libp2p peer served after the checks"):
+        js_pings(t, "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (s.port, peer_id), 2,
+                 "after the checks")
 
 
 def check_announce(s, peer_id):

@@ -45,7 +45,7 @@ sys.path.insert(0, HERE)
 from suite import (Suite, TAP, wait_value, parse_events, kill,  # noqa: E402
                    js_ready, exit_on_signals, need_root, temp_base,
                    check_args, run_check, nothing_left, JSDIR,
-                   MemWatch, rss, engine_pid, EventReader)
+                   MemWatch, rss, engine_pid, EventReader, js_pings)
 
 BUDGET = 32 * 1024 * 1024	# connectionManager.maxBuffer, the default
 CONN_BUDGET = 4 * 1024 * 1024	# connectionManager.maxConnectionBuffer
@@ -94,21 +94,7 @@ def finish(p, timeout):
 
 
 def served(s, peer_id, what):
-    """A js-libp2p node dials peerd and pings it."""
-    p = spawn(["node.mjs", "ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s"
-               % (s.port, peer_id), "2"],
-              node=("node", "--import", "./polyfill.mjs"))
-    try:
-        out, err = p.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-    pings = [e for e in parse_events(out) if e.get("event") == "ping"]
-    if not t.ok(p.returncode == 0 and pings,
-                "%s: a js-libp2p peer still dials and pings peerd "
-                "(exit %s, %d pings)" % (what, p.returncode, len(pings))):
-        for line in (out + err).strip().splitlines()[-10:]:
-            t.diag("js: " + line)
+    js_pings(t, "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (s.port, peer_id), 2, what)
 
 
 def log_since(s, mark):

@@ -710,6 +710,30 @@ class EventReader:
                          timeout)
 
 
+def js_pings(t, addr, count, what):
+    """A check that a js-libp2p node (node.mjs) dials addr and gets
+    count pings back; its output in diagnostics when not."""
+    p = subprocess.Popen(["node", "--import", "./polyfill.mjs", "node.mjs",
+                          "ping", addr, str(count)], cwd=JSDIR,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, err = p.communicate()
+    pings = [e for e in parse_events(out)
+             if e.get("event") == "ping" and "rtt" in e]
+    good = t.ok(p.returncode == 0 and len(pings) == count,
+                "%s: a js-libp2p peer dials and pings peerd: exit %s, %d of "
+                "%d pings" % (what, p.returncode, len(pings), count))
+    if not good:
+        for line in (out + err).strip().splitlines()[-10:]:
+            t.diag("js: " + line)
+    return good
+
+
 def node_major():
     """The major version of the node on the PATH, or None."""
     try:
