@@ -49,6 +49,18 @@
 // on /ip4/127.0.0.1/tcp/0 too, so that identify tells that address; its
 // "connected" event then gives the node's own addresses as localAddrs.
 //
+// WebSocket (@libp2p/websockets, on the ws package's client and server):
+// INTEROP_WS=1 adds the transport and makes every listen on
+// /ip4/127.0.0.1/tcp/0 (listen, relay, INTEROP_LISTEN_TCP) one on
+// /ip4/127.0.0.1/tcp/0/ws instead; INTEROP_WS=both listens on both.  A
+// mode whose ADDR or RELAYADDR has /ws gets the transport without it.  A
+// /tcp/N/ws address is dialled only by the WebSocket transport (the TCP
+// one takes bare /tcp/N only), as plain ws:// to the host and port, path
+// "/", no subprotocol; this version has no filter option: it dials /ws
+// and /tls/ws addresses whatever the host, 127.0.0.1 included.  Its
+// listener answers an upgrade on any path; its remoteAddr is the
+// client's /ip4/A/tcp/P/ws.
+//
 // TCP + Noise XX + yamux, identify and ping, as the js-libp2p defaults have
 // them, except: ping accepts and opens up to 1024 streams per connection
 // (the default is 2 inbound, 1 outbound) and lets an inbound ping stream
@@ -66,6 +78,7 @@ import { identify, identifyPush } from '@libp2p/identify'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
@@ -78,6 +91,11 @@ const TIMEOUT = 1000 * Number(process.env.INTEROP_TIMEOUT ?? 60)
 const LISTEN_TIMEOUT = 1000 * Number(process.env.INTEROP_LISTEN_TIMEOUT ?? 1800)
 const DIAL_TIMEOUT = Math.min(TIMEOUT, 1000 * Number(process.env.INTEROP_DIAL_TIMEOUT ?? 20))
 const LISTEN_TCP = process.env.INTEROP_LISTEN_TCP === '1'
+const WS = process.env.INTEROP_WS ?? ''
+if (!['', '0', '1', 'both'].includes(WS)) {
+  process.stderr.write('node.mjs: INTEROP_WS is 1, both, or unset\n')
+  process.exit(2)
+}
 
 function emit (obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
@@ -144,10 +162,28 @@ async function keyFromSeed (seed) {
   return generateKeyPairFromSeed('Ed25519', Uint8Array.from(Buffer.from(seed, 'hex')))
 }
 
+function hasWs (addr) {
+  try {
+    return multiaddr(addr).getComponents().some(c => c.name === 'ws')
+  } catch {
+    return false
+  }
+}
+
+// Where a node that listens listens: TCP, /ws or both (INTEROP_WS).
+function listenAddrs () {
+  const tcpAddr = '/ip4/127.0.0.1/tcp/0'
+  if (WS === '1') return [tcpAddr + '/ws']
+  if (WS === 'both') return [tcpAddr, tcpAddr + '/ws']
+  return [tcpAddr]
+}
+
 // opts.relayTransport adds the circuit relay transport (to dial or listen
-// on /p2p-circuit addresses), opts.relayServer a relay server.
+// on /p2p-circuit addresses), opts.relayServer a relay server, opts.ws
+// the WebSocket transport.
 async function makeNode (listen, opts = {}) {
   const transports = [tcp()]
+  if (WS === '1' || WS === 'both' || opts.ws) transports.push(webSockets())
   const services = {
     identify: identify(),
     ping: ping({ maxInboundStreams: 1024, maxOutboundStreams: 1024, timeout: TIMEOUT, runOnLimitedConnection: true })
@@ -165,7 +201,7 @@ async function makeNode (listen, opts = {}) {
     })
   }
   const init = {
-    addresses: { listen: listen || LISTEN_TCP ? ['/ip4/127.0.0.1/tcp/0'] : [] },
+    addresses: { listen: listen || LISTEN_TCP ? listenAddrs() : [] },
     transports,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -806,6 +842,8 @@ async function main () {
   }
   // a dial through a relay needs the relay transport
   if (['ping', 'streams', 'bulk', 'hold', 'hop'].includes(mode) && args[0].includes('/p2p-circuit')) opts.relayTransport = true
+  // and a dial of a /ws address the WebSocket transport
+  if (['ping', 'streams', 'bulk', 'hold', 'hop', 'watch', 'reserve'].includes(mode) && hasWs(args[0])) opts.ws = true
   if (!stays) {
     setTimeout(() => {
       emit({ event: 'error', mode, error: `timeout after ${TIMEOUT / 1000} s` })
