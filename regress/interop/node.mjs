@@ -49,7 +49,8 @@
 // on /ip4/127.0.0.1/tcp/0 too, so that identify tells that address; its
 // "connected" event then gives the node's own addresses as localAddrs.
 //
-// WebSocket (@libp2p/websockets, on the ws package's client and server):
+// WebSocket (@libp2p/websockets, on the ws package's client and server;
+// the client offers permessage-deflate, as browsers do):
 // INTEROP_WS=1 adds the transport and makes every listen on
 // /ip4/127.0.0.1/tcp/0 (listen, relay, INTEROP_LISTEN_TCP) one on
 // /ip4/127.0.0.1/tcp/0/ws instead; INTEROP_WS=both listens on both.  A
@@ -81,6 +82,11 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { WebSocket as WsClient } from 'ws'
+
+// @libp2p/websockets dials with the global WebSocket, which Node 20 lacks
+// and Node 22 takes from its undici: the pinned ws client on every Node
+globalThis.WebSocket = WsClient
 
 const PING = '/ipfs/ping/1.0.0'
 const HOP = '/libp2p/circuit/relay/0.2.0/hop'
