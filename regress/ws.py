@@ -212,6 +212,7 @@ def rtts(res):
 class Peerd(suite.Node):
     """peerd listening on TCP and /ws, asked through peerctl."""
     wait = WAIT
+    noise = ("control client closed its channel",)
     has_ctl = True
     agent_prefix = "peerd/"
 
@@ -244,7 +245,8 @@ class Peerd(suite.Node):
         if not self.up("peerd %s starts, listening on %s"
                        % (self.name, listen)):
             return False
-        t.diag("peerd %s is also %s" % (self.name, self.ws_addr))
+        if self.ws_addr:
+            t.diag("peerd %s is also %s" % (self.name, self.ws_addr))
         return True
 
     def connections(self):
@@ -493,10 +495,6 @@ def check_b(T):
                                               for p in good])):
             t.diag("peerctl: " + (r.stdout + r.stderr).strip())
             T.show()
-        opens = [e for e in js.all("open") if e.get("peerId") == T.peer_id]
-        t.ok(opens and all(is_ws(e.get("remoteAddr")) for e in opens),
-             "every connection peerd made to the js node came over /ws: %s"
-             % [e.get("remoteAddr") for e in opens])
     finally:
         js.stop()
 
