@@ -49,7 +49,8 @@ identify_send(struct stream *s)
 	    sizeof(idmsg.pubkey));
 	add_addrs(&idmsg, c);
 	if (maddr_from_sockaddr((const struct sockaddr *)&c->ss,
-	    &idmsg.observed) == 0)
+	    &idmsg.observed) == 0 && (c->ws == NULL ||
+	    maddr_put(&idmsg.observed, MADDR_WS, NULL, 0) == 0))
 		idmsg.has_observed = 1;
 	n = proto_names(names, ID_MAXPROTOS);
 	for (i = 0; i < n; i++)
