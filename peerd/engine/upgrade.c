@@ -49,20 +49,10 @@ ms_send(struct conn *c, const char *msg, int encrypted)
 	return encrypted ? conn_write(c, buf, n) : conn_write_raw(c, buf, n);
 }
 
-/* A server over WebSocket speaks once the client has (ms_lazy). */
-static int
-ms_lazy(const struct conn *c)
-{
-	return c->ws != NULL && c->dir == CONN_INBOUND;
-}
-
 void
 upgrade_start(struct conn *c)
 {
-	/* js-libp2p's WebSocket dialer in node drops what comes with the
-	 * 101: it listens for messages only after its open event */
-	if (!ms_lazy(c))
-		ms_send(c, MS_PROTO, 0);
+	ms_send(c, MS_PROTO, 0);
 	if (c->dir == CONN_OUTBOUND)
 		ms_send(c, PROTO_NOISE, 0);
 	conn_update_events(c);
@@ -117,8 +107,6 @@ security_input(struct conn *c, const uint8_t *buf, size_t len,
 			return;
 		}
 		c->ms_header = 1;
-		if (ms_lazy(c))
-			ms_send(c, MS_PROTO, 0);
 		return;
 	}
 	if (c->dir == CONN_OUTBOUND) {
