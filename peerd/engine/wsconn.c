@@ -36,6 +36,7 @@ enum ws_phase {
 struct wsconn {
 	int		 side;		/* WS_SERVER: we accepted it */
 	enum ws_phase	 phase;
+	int		 quiet;		/* server: the client has not spoken */
 	struct bq	 head;		/* the upgrade head, while partial */
 	struct bq	 ctl;		/* sent before the next data frame */
 	uint64_t	 maxmsg;
@@ -81,9 +82,9 @@ wsc_free(struct wsconn *w)
 }
 
 int
-wsc_open(const struct wsconn *w)
+wsc_upgraded(const struct wsconn *w)
 {
-	return w->phase == WSP_OPEN;
+	return w->phase != WSP_UPGRADE;
 }
 
 const char *
@@ -192,6 +193,7 @@ wsc_head(struct wsconn *w, uint8_t *buf, size_t *i, size_t n,
 			return -1;
 	}
 	w->phase = WSP_OPEN;
+	w->quiet = w->side == WS_SERVER;
 	return 1;
 }
 
@@ -286,7 +288,9 @@ wsc_frame_head(struct wsconn *w, const uint8_t *buf, size_t *i, size_t n,
  * The bytes just read, buf[0..*len): the upgrade, then frames.  The
  * payload of data frames is moved to the front of buf, and *len set to
  * its length.  WSC_OPENED: the upgrade is done (the payload after it is
- * in buf); WSC_CLOSE: the peer closed, our close is queued; WSC_ERROR:
+ * in buf); a server says so only once the client's first payload has
+ * come, since js-libp2p's client loses what comes with the 101 before
+ * it listens for messages.  WSC_CLOSE: the peer closed, our close is queued; WSC_ERROR:
  * *code is the HTTP status or the close code, err says why, and the
  * answer is queued.
  */
@@ -304,7 +308,7 @@ wsc_input(struct wsconn *w, uint8_t *buf, size_t *len, uint16_t *code,
 			*len = 0;
 			return WSC_ERROR;
 		}
-		if (r == 1)
+		if (r == 1 && w->side == WS_CLIENT)
 			ret = WSC_OPENED;
 	}
 	while (i < n && w->phase != WSP_UPGRADE) {
@@ -337,6 +341,10 @@ wsc_input(struct wsconn *w, uint8_t *buf, size_t *len, uint16_t *code,
 		}
 	}
 	*len = o;
+	if (w->quiet && o > 0) {
+		w->quiet = 0;
+		ret = WSC_OPENED;
+	}
 	return ret;
  fail:
 	*len = 0;
