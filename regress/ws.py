@@ -40,7 +40,11 @@ subprotocol and offers permessage-deflate (the ws client's default, as
 browsers do); a listener answers an upgrade on any path and names an
 inbound connection /ip4/A/tcp/P/ws; it sends each chunk of the stream
 as one binary message.  This version has no address filter: plain ws to
-127.0.0.1 is dialled as any other.
+127.0.0.1 is dialled as any other.  Its dialer listens for messages only
+once its promise of the open event has resolved, after ws has already
+delivered a message that came in the same read as the 101: that message
+is lost, so a server must not speak first (peerd waits for the client's
+multistream header).
 """
 import base64
 import hashlib
