@@ -9,7 +9,7 @@ Usage: ws.py BUILDDIR [CHECK ...]
                                 relay on TCP and /ws instead of peerd,
                                 without what needs peerctl
 
-CHECK is one or more of the letters a to f (default: all):
+CHECK is one or more of the letters a to g (default: all):
   a  a js node dials peerd over /ws, pings it and identifies it: agent,
      protocols, the /ws listen address in listenAddrs and in the signed
      peer record, the observed address a /ws one; a js node that keeps
@@ -29,6 +29,9 @@ CHECK is one or more of the letters a to f (default: all):
      new ones, unblock lets them in again
   f  peerd in mode peer reserves on a js relay given by its /ws address
      (relays:); a TCP js node pings peerd through that relay
+  g  peerd to peerd over /ws: P reserves on the relay at its /ws address
+     (relays:); Q pings the relay at its /ws address, then P through the
+     relay's TCP address
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every peerd and js process is stopped when the test ends;
@@ -733,6 +736,52 @@ def check_f(_):
             P.stop()
 
 
+def check_g(R):
+    """g. peerd to peerd over /ws: P reserves on R, Q pings P and R."""
+    P = Peerd("peer-P", peer_conf([R.ws_addr]), ws=False)
+    Q = Peerd("peer-Q", peer_conf(), ws=False)
+    try:
+        if not P.start() or not Q.start():
+            return
+        want = strip_p2p(R.ws_addr) + "/p2p/" + R.peer_id + "/p2p-circuit"
+        ok, got = wait_value(P.circuit_addrs, lambda v: want in v,
+                             timeout=20)
+        if not t.ok(ok, "peerd P's show status gains %s: %s"
+                    % (want, got)):
+            P.show()
+            R.show()
+            return
+        t.ok(R.reservation(P.peer_id) is not None,
+             "R's show reservations lists P")
+        # Q has no connection to R before the first ping, and none
+        # after the disconnect: each dials the address it is given
+        for target, peer, what in (
+                (R.ws_addr, R.peer_id, "R over /ws"),
+                ("%s/p2p-circuit/p2p/%s" % (R.tcp_addr, P.peer_id),
+                 P.peer_id, "P through R's TCP address")):
+            Q.ctl("disconnect", R.peer_id)
+            wait_for(lambda: not [c for c in Q.connections() or []
+                                  if c.get("peerId") == R.peer_id],
+                     timeout=WAIT)
+            r = Q.ctl("-j", "ping", target, "-c", "2", timeout=40)
+            try:
+                pings = json.loads(r.stdout).get("pings") or []
+            except ValueError:
+                pings = []
+            good = [p for p in pings if p.get("peerId") == peer and
+                    isinstance(p.get("rtt_ms"), (int, float))]
+            if not t.ok(r.returncode == 0 and len(good) == 2,
+                        "peerd Q pings %s twice: exit %s, rtt %s ms"
+                        % (what, r.returncode,
+                           [p.get("rtt_ms") for p in good])):
+                t.diag("peerctl: " + (r.stdout + r.stderr).strip())
+                Q.show()
+                R.show()
+    finally:
+        P.stop()
+        Q.stop()
+
+
 # --- main --------------------------------------------------------------
 
 def args():
@@ -741,8 +790,8 @@ def args():
     if not a or (a[0].startswith("-") and a[0] != "--js"):
         print(DOC.strip(), file=sys.stderr)
         sys.exit(2)
-    which = "".join(a[1:]) or ("ac" if a[0] == "--js" else "abcdef")
-    if set(which) - set("abcdef") or \
+    which = "".join(a[1:]) or ("ac" if a[0] == "--js" else "abcdefg")
+    if set(which) - set("abcdefg") or \
             (a[0] == "--js" and set(which) - set("ac")):
         print(DOC.strip(), file=sys.stderr)
         sys.exit(2)
@@ -760,14 +809,14 @@ def main():
     try:
         if not js_ready(t, "WebSocket tests with js-libp2p"):
             return
-        if set(which) & set("abcd"):
+        if set(which) & set("abcdg"):
             T = JsRelay() if BUILD is None else Peerd("relay", relay_conf())
             if not T.start():
                 T = None
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
-                  "e": check_e, "f": check_f}
+                  "e": check_e, "f": check_f, "g": check_g}
         for c in which:
-            if c in "abcd" and T is None:
+            if c in "abcdg" and T is None:
                 continue
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](T))
