@@ -302,6 +302,9 @@ engine_listen(struct imsg *imsg)
 		fatalx("bad listen message from parent");
 	listen_add(fd, text);
 	log_info("listening on %s", text);
+	/* keyd may have signed our record before this listener came */
+	if (ident.ready)
+		engine_addrs_changed();
 }
 
 static void
