@@ -106,8 +106,13 @@ class Proc(EventReader):
         EventReader.__init__(self, p)
 
     def send(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
+        """A line to its stdin; a process that is gone gets nothing
+        (the wait for its answer ends with it)."""
+        try:
+            self.p.stdin.write(line + "\n")
+            self.p.stdin.flush()
+        except OSError:
+            pass
 
     def show(self):
         t.diag("%s: exit status %s" % (self.name, self.p.poll()))
@@ -339,7 +344,8 @@ def run(R, box):
         srv.server_address[1], urllib.parse.urlencode({"relay": R.ws_addr}))
     t.diag("page: %s" % url)
     drv = Proc("drive", ["node", "drive.mjs", url, PROFILE], BDIR,
-               dict(JSENV, CHROMIUM=CHROMIUM, BROWSER_TIMEOUT="240"))
+               dict(JSENV, CHROMIUM=CHROMIUM, BROWSER_TIMEOUT="240",
+                    TMPDIR=BASE))
     box.append(drv)
 
     # the page reserves on peerd over /ws
