@@ -311,6 +311,7 @@ struct resolve_res {
 #define CONF_MAX_BOOTSTRAP	32
 #define CONF_MAX_RELAYS		16
 #define CONF_MAX_PROTECTED	256
+#define CONF_MAX_PROXIES	16	/* websocket.trustedProxies */
 #define CONF_LIST_MAX		65536
 
 struct reconf_log {
@@ -348,6 +349,10 @@ struct reconf_engine {
 	int32_t		 admin_max_request;	/* admin.maxRequestSize, bytes */
 	int64_t		 admin_timeout;		/* admin.timeout, ms */
 	char		 metrics_ns[METRIC_NSLEN];	/* metrics.namespace */
+	int64_t		 ws_max_message;	/* websocket.maxMessageSize */
+	int32_t		 ws_nproxies;		/* websocket.trustedProxies */
+	int32_t		 ws_proxy_bits[CONF_MAX_PROXIES];
+	uint8_t		 ws_proxy_ip[CONF_MAX_PROXIES][16];	/* v4 mapped */
 };
 
 struct reconf_relay {

@@ -196,9 +196,10 @@ listen_on(const char *text, const struct multiaddr *ma)
 	socklen_t		 len;
 	int			 fd, one = 1;
 
-	if (maddr_has(ma, MADDR_WS) || maddr_has(ma, MADDR_WSS)) {
-		log_warnx("listen %s skipped: the WebSocket transport is not "
-		    "available yet", text);
+	if (maddr_has(ma, MADDR_WSS)) {
+		log_warnx("listen %s skipped: peerd does not speak TLS; "
+		    "listen on /ws behind a TLS proxy and announce /wss",
+		    text);
 		return;
 	}
 	if (maddr_to_sockaddr(ma, &ss, &len) == -1)

@@ -83,6 +83,26 @@ conn_close(struct conn *c, const char *reason)
 	strlcpy(closed_why, reason, sizeof(closed_why));
 }
 
+struct conn_limits	 conn_limits = { .ws_max_message = 1 << 20 };
+static struct wsconn	*ws_made;
+static char		 ws_host[64];
+
+struct wsconn *
+wsc_new(int side, uint64_t maxmsg, struct bq_acct *acct)
+{
+	static char	 w;
+
+	return side == WS_CLIENT && maxmsg == conn_limits.ws_max_message ?
+	    (struct wsconn *)&w : NULL;
+}
+
+int
+wsc_client_start(struct wsconn *w, const struct multiaddr *ma)
+{
+	ws_made = w;
+	return maddr_format(ma, ws_host, sizeof(ws_host));
+}
+
 int
 child_compose(enum proc_id to, uint32_t type, uint32_t id, int fd,
     const void *data, size_t len)
@@ -328,6 +348,30 @@ test_scope(void)
 	    sockets == 2, "false: a name resolving to ::1 is not dialled");
 }
 
+/* /ws goes over a WebSocket client; TLS is a proxy's, never dialled. */
+static void
+test_ws(void)
+{
+	struct multiaddr	 ma;
+	struct conn		*c;
+	char			 text[128], err[256];
+	int			 n = sockets;
+
+	snprintf(text, sizeof(text), "/ip4/127.0.0.1/tcp/%u/ws", lport);
+	maddr_parse(text, &ma, err, sizeof(err));
+	c = dial_maddr(&ma, err, sizeof(err));
+	ok(c != NULL && c->ws != NULL && c->ws == ws_made &&
+	    strcmp(ws_host, text) == 0 && sockets == n + 1,
+	    "/ws: a socket, and a WebSocket client started for %s", ws_host);
+	maddr_parse("/ip4/127.0.0.1/tcp/443/wss", &ma, err, sizeof(err));
+	ok(dial_maddr(&ma, err, sizeof(err)) == NULL &&
+	    strstr(err, "TLS") != NULL && sockets == n + 1,
+	    "/wss is refused without a socket: %s", err);
+	maddr_parse("/ip4/127.0.0.1/tcp/443/tls/ws", &ma, err, sizeof(err));
+	ok(dial_maddr(&ma, err, sizeof(err)) == NULL && sockets == n + 1,
+	    "/tls/ws too");
+}
+
 int
 main(void)
 {
@@ -344,6 +388,7 @@ main(void)
 	test_keys();
 	test_full();
 	test_scope();
+	test_ws();
 	free(last);
 	return tap_done();
 }

@@ -91,6 +91,7 @@ static const char *check_maddr(const char *);
 static const char *check_peerid(const char *);
 static const char *check_topic(const char *);
 static const char *check_metricns(const char *);
+static const char *check_proxy(const char *);
 static int	 parse_maddr(const char *, union kval *, char *, size_t);
 static int	 parse_listen(const char *, union kval *, char *, size_t);
 static int	 parse_relay(const char *, union kval *, char *, size_t);
@@ -256,6 +257,11 @@ static const struct ckey keys[] = {
 	KINT("store.maxAccounting", store_max_acct, 16, 100000000, 100000, 0),
 	KINT("store.maxAccountingSize", store_max_acct_size, 1048576,
 	    1099511627776LL, 67108864, 0),
+	KINT("websocket.maxMessageSize", ws_max_message, 65536, 67108864,
+	    1048576, 0),
+	{ .name = "websocket.trustedProxies", .type = KT_LIST,
+	    .off = OFF(ws_proxies), .check = check_proxy,
+	    .maxn = CONF_MAX_PROXIES },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -501,6 +507,17 @@ check_peerid(const char *s)
 }
 
 static const char *
+check_proxy(const char *s)
+{
+	struct ip_prefix	 p;
+
+	if (ip_prefix_parse(s, &p) == -1)
+		return "not an IP address or prefix (192.0.2.1, 10.0.0.0/8, "
+		    "2001:db8::/32) with its host bits zero";
+	return NULL;
+}
+
+static const char *
 check_topic(const char *s)
 {
 	size_t	 len;
@@ -536,7 +553,7 @@ parse_maddr(const char *s, union kval *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* The parent binds it, or skips a WebSocket address with a warning. */
+/* The parent binds it, or skips a /wss address with a warning. */
 static int
 parse_listen(const char *s, union kval *v, char *err, size_t errlen)
 {
@@ -1463,6 +1480,9 @@ config_keep_static(struct peerd_conf *nconf, struct peerd_conf *oconf)
 void
 config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 {
+	struct ip_prefix	 p;
+	size_t			 i;
+
 	memset(e, 0, sizeof(*e));
 	e->mode = c->mode;
 	e->relay_enabled = c->relay.enabled;
@@ -1493,6 +1513,13 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->admin_max_request = c->admin_max_request;
 	e->admin_timeout = c->admin_timeout;
 	strlcpy(e->metrics_ns, c->metrics_ns, sizeof(e->metrics_ns));
+	e->ws_max_message = c->ws_max_message;
+	for (i = 0; i < c->ws_proxies.n && i < CONF_MAX_PROXIES; i++) {
+		if (ip_prefix_parse(c->ws_proxies.v[i], &p) == -1)
+			continue;
+		memcpy(e->ws_proxy_ip[e->ws_nproxies], p.ip, 16);
+		e->ws_proxy_bits[e->ws_nproxies++] = p.bits;
+	}
 }
 
 void

@@ -109,6 +109,8 @@ struct peerd_conf {
 	int64_t		 store_max_peers;
 	int64_t		 store_max_acct;
 	int64_t		 store_max_acct_size;	/* bytes */
+	int64_t		 ws_max_message;	/* bytes of a frame, a message */
+	struct strlist	 ws_proxies;		/* websocket.trustedProxies */
 };
 
 struct peerd_conf *config_new(void);

@@ -4,7 +4,11 @@
  * of the IANA special-purpose registries (RFC 6890 and its updates).
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
+#include <arpa/inet.h>
+
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -174,4 +178,54 @@ addr_scope_allowed(int policy, int scope, int from)
 	if (from == SCOPE_PRIVATE || from == SCOPE_LINKLOCAL)
 		return scope != SCOPE_LOOPBACK;
 	return 0;
+}
+
+/*
+ * An IPv4 or IPv6 address with an optional /bits; the host bits must be
+ * zero.  0 on success, -1 for anything else.
+ */
+int
+ip_prefix_parse(const char *s, struct ip_prefix *p)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	const char	*slash, *errstr;
+	size_t		 n;
+	int		 v4, max, i;
+
+	memset(p, 0, sizeof(*p));
+	n = (slash = strchr(s, '/')) != NULL ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if ((v4 = inet_pton(AF_INET, addr, p->ip + 12)) == 1) {
+		p->ip[10] = p->ip[11] = 0xff;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, p->ip) == 1)
+		max = 128;
+	else
+		return -1;
+	p->bits = max;
+	if (slash != NULL) {
+		p->bits = strtonum(slash + 1, 0, max, &errstr);
+		if (errstr != NULL || slash[1] == '\0')
+			return -1;
+	}
+	if (v4 == 1)
+		p->bits += 96;
+	for (i = p->bits; i < 128; i++)
+		if (p->ip[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+int
+ip_prefix_match(const struct ip_prefix *p, const uint8_t ip[16])
+{
+	int	 full = p->bits / 8, rest = p->bits % 8;
+
+	if (memcmp(p->ip, ip, full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((p->ip[full] ^ ip[full]) & (0xff << (8 - rest)) & 0xff) == 0;
 }

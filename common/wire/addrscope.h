@@ -30,4 +30,13 @@ int		 addr_scope(const struct multiaddr *);
 const char	*addr_scope_name(int);
 int		 addr_scope_allowed(int, int, int);
 
+/* An address or a prefix, "192.0.2.1", "10.0.0.0/8", "2001:db8::/32". */
+struct ip_prefix {
+	uint8_t		 ip[16];		/* v4: ::ffff:a.b.c.d */
+	int		 bits;			/* of ip, v4 counted as v6 */
+};
+
+int		 ip_prefix_parse(const char *, struct ip_prefix *);
+int		 ip_prefix_match(const struct ip_prefix *, const uint8_t [16]);
+
 #endif /* PEERD_ADDRSCOPE_H */

@@ -187,7 +187,8 @@ maddr_decode(const uint8_t *b, size_t len, struct multiaddr *ma)
 	return 0;
 }
 
-static int
+/* One component at the end of ma. */
+int
 maddr_put(struct multiaddr *ma, uint32_t code, const uint8_t *val,
     size_t vlen)
 {

@@ -56,6 +56,7 @@ int	 maddr_to_sockaddr(const struct multiaddr *,
 int	 maddr_from_sockaddr(const struct sockaddr *, struct multiaddr *);
 int	 maddr_get_peerid(const struct multiaddr *, struct peerid *);
 int	 maddr_append(struct multiaddr *, const struct multiaddr *);
+int	 maddr_put(struct multiaddr *, uint32_t, const uint8_t *, size_t);
 int	 maddr_append_peerid(struct multiaddr *, const struct peerid *);
 int	 maddr_split_circuit(const struct multiaddr *, struct multiaddr *,
 	    struct multiaddr *);

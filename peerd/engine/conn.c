@@ -27,6 +27,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "ws.h"
 
 #define READ_CHUNK	(256 * 1024)
 
@@ -189,6 +190,20 @@ conn_set_socket(struct conn *c, int fd, const struct sockaddr_storage *ss,
 	conn_update_events(c);
 }
 
+/*
+ * Whom an inbound connection is from, as a trusted proxy told it: its
+ * source changes with it.
+ */
+void
+conn_set_remote(struct conn *c, const struct sockaddr_storage *ss)
+{
+	if (c->in_upgrade)
+		src_remove(c);
+	c->ss = *ss;
+	if (c->in_upgrade && c->dir == CONN_INBOUND)
+		src_add(c);
+}
+
 /* A connection carried by a stream through a relay; no socket. */
 struct conn *
 conn_new_relayed(enum conn_dir dir)
@@ -221,7 +236,8 @@ conn_update_events(struct conn *c)
 		c->stalled = mono_now();
 		counters.mem_reads_paused++;
 	}
-	if (c->state == CS_CONNECTING || c->out.len > 0)
+	if (c->state == CS_CONNECTING || c->out.len > 0 ||
+	    (c->ws != NULL && wsc_pending(c->ws)))
 		events |= EV_WRITE;
 	if (events == c->events)
 		return;
@@ -420,6 +436,9 @@ conn_close(struct conn *c, const char *reason)
 	ncloses++;
 	if (c->events != -1)
 		event_del(&c->ev);
+	if (c->ws != NULL && c->fd != -1)
+		wsc_bye(c->ws, c->fd, WS_CLOSE_NORMAL);
+	wsc_free(c->ws);
 	if (c->fd != -1)
 		close(c->fd);
 	if (c->hs != NULL) {
@@ -463,7 +482,10 @@ void
 conn_abort(struct conn *c, const char *reason)
 {
 	if (conn_seal(c) == 0 && c->out.len > 0) {
-		if (c->fd != -1)
+		if (c->fd != -1 && c->ws != NULL)
+			wsc_send(c->ws, c->fd, c->out.data + c->out.off,
+			    c->out.len);
+		else if (c->fd != -1)
 			send(c->fd, bq_ptr(&c->out), c->out.len,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		else if (c->relayed)
@@ -691,6 +713,55 @@ conn_feed(struct conn *c, uint8_t *buf, size_t len)
 	return conn_input(c, buf, len, &gone);
 }
 
+/* Bytes a WebSocket read brought: the payload in p, or what it says. */
+static ssize_t
+conn_ws_input(struct conn *c, uint8_t *p, size_t n)
+{
+	uint32_t	 id = c->id;
+	uint16_t	 code;
+	char		 err[128];
+
+	switch (wsc_input(c->ws, p, &n, &code, err, sizeof(err))) {
+	case WSC_OPENED:
+		if (c->dir == CONN_INBOUND)
+			hooks.ws_open(c);
+		else
+			hooks.start(c);
+		if (conn_find(id) != c)
+			return -2;
+		break;
+	case WSC_CLOSE:
+		snprintf(err, sizeof(err), "closed by peer (WebSocket %u)",
+		    code);
+		conn_close(c, err);
+		return -2;
+	case WSC_ERROR:
+		conn_fail(c, "WebSocket %u: %s", code, err);
+		return -2;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Up to len bytes of the connection's stream into p, from its socket,
+ * unframed if it is a WebSocket: 0 at its end, -1 with errno (EAGAIN
+ * when nothing came yet), -2 when it was closed here.
+ */
+static ssize_t
+conn_recv(struct conn *c, uint8_t *p, size_t len)
+{
+	ssize_t	 n;
+
+	if ((n = read(c->fd, p, len)) <= 0 || c->ws == NULL)
+		return n;
+	c->last_io = mono_now();
+	return conn_ws_input(c, p, n);
+}
+
 static int
 conn_read(struct conn *c)
 {
@@ -705,7 +776,7 @@ conn_read(struct conn *c)
 			conn_nomem(c, "frame too large");
 			return -1;
 		}
-		if ((n = read(c->fd, p, need)) <= 0)
+		if ((n = conn_recv(c, p, need)) <= 0)
 			goto eof;
 		c->raw.len += n;
 		if ((size_t)n < need)
@@ -716,7 +787,7 @@ conn_read(struct conn *c)
 			return -1;
 		bq_consume(&c->raw, used);
 	}
-	if ((n = read(c->fd, scratch, sizeof(scratch))) <= 0)
+	if ((n = conn_recv(c, scratch, sizeof(scratch))) <= 0)
 		goto eof;
 	c->last_io = mono_now();
 	if (c->raw.len > 0) {
@@ -739,6 +810,8 @@ conn_read(struct conn *c)
 	}
 	return gone ? -1 : 0;
  eof:
+	if (n == -2)
+		return -1;
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (conn_find(id) == c)
@@ -757,9 +830,13 @@ conn_send(struct conn *c)
 		conn_nomem(c, "output queue full");
 		return -1;
 	}
-	if ((len = c->out.len) == 0)
+	if ((len = c->out.len) == 0 && (c->ws == NULL || !wsc_pending(c->ws)))
 		return 0;
-	if ((n = send(c->fd, bq_ptr(&c->out), len, MSG_NOSIGNAL)) == -1) {
+	if (c->ws != NULL)
+		n = wsc_send(c->ws, c->fd, c->out.data + c->out.off, len);
+	else
+		n = send(c->fd, bq_ptr(&c->out), len, MSG_NOSIGNAL);
+	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
 		conn_close(c, strerror(errno));
@@ -786,7 +863,8 @@ conn_connected(struct conn *c)
 	len = sizeof(c->lss);
 	getsockname(c->fd, (struct sockaddr *)&c->lss, &len);
 	c->state = CS_MS_SECURITY;
-	hooks.start(c);
+	if (c->ws == NULL)
+		hooks.start(c);
 }
 
 static void

@@ -1,7 +1,7 @@
 /*
- * Dialing: a TCP connection to an ip4, ip6 or DNS multiaddr, with the
- * peer ID of its /p2p part checked in the handshake.  A live connection
- * to the same peer is reused.  An address a peer gave is dialled only if
+ * Dialing: a TCP connection to an ip4, ip6 or DNS multiaddr, over
+ * WebSocket for /ws, with the peer ID of its /p2p part checked in the
+ * handshake.  A live connection to the same peer is reused.  An address a peer gave is dialled only if
  * connectionManager.dialPrivateAddresses allows its scope (for a name,
  * the scope of what it resolves to), and one IP address and port at most
  * once per backoff, however many peers name it.  Calls conn.c and
@@ -23,6 +23,7 @@
 #include "child.h"
 #include "engine.h"
 #include "log.h"
+#include "ws.h"
 
 /* One address dialled lately: 32 bytes, 32 KiB for the table. */
 struct backoff {
@@ -278,6 +279,20 @@ dial_resolved(uint32_t id, const struct resolve_res *res)
 		conn_close(c, err);
 }
 
+/* Over WebSocket: the request goes once TCP is up. */
+static int
+dial_ws(struct conn *c, const struct multiaddr *ma, char *err, size_t errlen)
+{
+	if ((c->ws = wsc_new(WS_CLIENT, conn_limits.ws_max_message,
+	    &c->mem)) == NULL || wsc_client_start(c->ws, ma) == -1) {
+		snprintf(err, errlen, "cannot start a WebSocket: %s",
+		    c->ws == NULL ? "out of memory" : "no host and port");
+		conn_close(c, err);
+		return -1;
+	}
+	return 0;
+}
+
 struct conn *
 dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 {
@@ -296,9 +311,9 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 		snprintf(err, errlen, "the peer is blocked");
 		return NULL;
 	}
-	if (maddr_has(ma, MADDR_WS) || maddr_has(ma, MADDR_WSS)) {
-		snprintf(err, errlen, "the WebSocket transport is not "
-		    "supported yet");
+	if (maddr_has(ma, MADDR_WSS) || maddr_has(ma, MADDR_TLS)) {
+		snprintf(err, errlen, "peerd does not speak TLS: /wss and "
+		    "/tls cannot be dialled");
 		return NULL;
 	}
 	if (maddr_has(ma, MADDR_DNSADDR)) {
@@ -320,7 +335,8 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 		conn_close(c, err);
 		return NULL;
 	}
-	if (c == NULL)
+	if (c == NULL || (maddr_has(ma, MADDR_WS) && dial_ws(c, ma, err,
+	    errlen) == -1))
 		return NULL;
 	if (have_id) {
 		c->peer = id;

@@ -502,6 +502,9 @@ engine_peer_up(enum proc_id id)
 static void
 engine_limits(const struct reconf_engine *lim)
 {
+	struct ip_prefix	*p;
+	int			 i;
+
 	conn_limits.max_connections = lim->max_connections;
 	conn_limits.max_pending = lim->max_pending;
 	conn_limits.max_streams = lim->max_streams;
@@ -516,6 +519,13 @@ engine_limits(const struct reconf_engine *lim)
 	conn_limits.max_pending_per_ip = lim->max_pending_per_ip;
 	conn_limits.ipv4_prefix = lim->ipv4_prefix;
 	conn_limits.ipv6_prefix = lim->ipv6_prefix;
+	conn_limits.ws_max_message = lim->ws_max_message;
+	conn_limits.ws_nproxies = 0;
+	for (i = 0; i < lim->ws_nproxies && i < CONF_MAX_PROXIES; i++) {
+		p = &conn_limits.ws_proxies[conn_limits.ws_nproxies++];
+		memcpy(p->ip, lim->ws_proxy_ip[i], sizeof(p->ip));
+		p->bits = lim->ws_proxy_bits[i];
+	}
 }
 
 /* An entry of a list: into the array of the pending configuration. */
@@ -780,6 +790,7 @@ static const struct conn_hooks conn_hooks = {
 	.closing = engine_conn_closing,
 	.freed = listen_resume,
 	.push = rclient_carrier_push,
+	.ws_open = listen_ws_open,
 };
 
 /* The protocols, in the order ls lists them. */

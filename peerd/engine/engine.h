@@ -6,6 +6,7 @@
  *
  *	state.c		 the counters, the bounds, our identity: data only
  *	sketch.c	 counts per key over a sliding minute, in fixed memory
+ *	wsconn.c	 WebSocket under a connection: the upgrade, frames
  *	conn.c		 connections: sockets, framing, output queues
  *	control.c	 the control sockets, the answers to their clients
  *	yamux.c		 yamux sessions
@@ -47,6 +48,7 @@
 
 #include <event.h>
 
+#include "addrscope.h"
 #include "buf.h"
 #include "imsg.h"
 #include "msg.h"
@@ -104,6 +106,13 @@ enum conn_state {
 struct conn;
 struct stream;
 struct srcgroup;
+struct wsconn;
+
+/* What wsc_input() found besides payload. */
+#define WSC_OK		0
+#define WSC_OPENED	1	/* the upgrade is done */
+#define WSC_CLOSE	2	/* the peer closed */
+#define WSC_ERROR	3	/* refused: an HTTP status or a close code */
 
 /* One entry of the protocol table. */
 struct proto {
@@ -226,6 +235,7 @@ struct conn {
 	int			 learned;	/* dialled at an address a peer gave */
 	struct srcgroup		*src;		/* inbound, while upgrading */
 	TAILQ_ENTRY(conn)	 src_entry;
+	struct wsconn		*ws;		/* over WebSocket, or NULL */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -243,6 +253,9 @@ struct conn_hooks {
 	/* going: in_upgrade says whether it ever came up */
 	void	(*closing)(struct conn *, const char *);
 	void	(*freed)(void);			/* its slot is free */
+	/* an inbound WebSocket upgraded: admit it by what a trusted proxy
+	 * forwarded, then start it (or close it) */
+	void	(*ws_open)(struct conn *);
 };
 
 /*
@@ -296,6 +309,9 @@ struct conn_limits {
 	int		 max_pending_per_ip;	/* upgrading from one source */
 	int		 ipv4_prefix;		/* a source: bits of IPv4 */
 	int		 ipv6_prefix;		/* and of IPv6 */
+	uint64_t	 ws_max_message;	/* a WebSocket frame, message */
+	struct ip_prefix ws_proxies[CONF_MAX_PROXIES];	/* trusted */
+	int		 ws_nproxies;
 };
 
 /* A count-min sketch over a sliding window (sketch.c): 512 KiB. */
@@ -398,6 +414,18 @@ uint64_t	 sketch_estimate(struct sketch *, const void *, size_t,
 int		 sketch_add(struct sketch *, const void *, size_t, uint32_t,
 		    uint64_t, int64_t);
 
+/* wsconn.c */
+struct wsconn	*wsc_new(int, uint64_t, struct bq_acct *);
+void		 wsc_free(struct wsconn *);
+int		 wsc_open(const struct wsconn *);
+const char	*wsc_forwarded(const struct wsconn *);
+int		 wsc_pending(const struct wsconn *);
+int		 wsc_client_start(struct wsconn *, const struct multiaddr *);
+int		 wsc_input(struct wsconn *, uint8_t *, size_t *, uint16_t *,
+		    char *, size_t);
+ssize_t		 wsc_send(struct wsconn *, int, uint8_t *, size_t);
+void		 wsc_bye(struct wsconn *, int, uint16_t);
+
 /* conn.c */
 void		 conn_set_hooks(const struct conn_hooks *);
 struct conn	*conn_new(int, enum conn_dir, const struct sockaddr *,
@@ -430,6 +458,8 @@ struct conn	*conn_new_relayed(enum conn_dir);
 struct conn	*conn_new_pending(enum conn_dir);
 void		 conn_set_socket(struct conn *, int,
 		    const struct sockaddr_storage *, socklen_t);
+void		 conn_set_remote(struct conn *,
+		    const struct sockaddr_storage *);
 size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
@@ -479,6 +509,7 @@ void		 ping_start(struct conn *, uint32_t, int);
 
 /* listen.c */
 void		 listen_add(int, const char *);
+void		 listen_ws_open(struct conn *);
 void		 listen_resume(void);
 void		 listen_pause(void);
 size_t		 listen_addrs(struct multiaddr *, size_t,

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "ws.h"
 
 struct listener {
 	TAILQ_ENTRY(listener)	 entry;
@@ -30,6 +32,7 @@ struct listener {
 	struct multiaddr	 ma;
 	struct sockaddr_storage	 ss;
 	int			 active;
+	int			 ws;		/* /ws: WebSocket */
 };
 
 #define RATE_WINDOW	60000	/* ms: connectionsPerMinute */
@@ -55,6 +58,7 @@ listen_add(int fd, const char *text)
 	if (maddr_parse(text, &l->ma, err, sizeof(err)) == -1)
 		fatalx("listen address from parent: %s", err);
 	l->fd = fd;
+	l->ws = maddr_has(&l->ma, MADDR_WS);
 	len = sizeof(l->ss);
 	if (getsockname(fd, (struct sockaddr *)&l->ss, &len) == -1)
 		fatal("getsockname");
@@ -168,10 +172,76 @@ pending_room(int n)
 	return 1;
 }
 
+/*
+ * The bounds on one source: a ban, the rate, its handshakes (*n), its
+ * connections.  1 when refused, counted and logged.
+ */
+static int
+source_refused(const struct sockaddr_storage *ss, int *n)
+{
+	const char	*why = NULL;
+
+	*n = conn_pending_src(ss);
+	if (bans_check_ip(ss)) {
+		counters.refused_banned++;
+		why = "banned";
+	} else if (!rate_count(ss, 1)) {
+		counters.refused_rate++;
+		why = "rate_limit";
+	} else if (*n >= conn_limits.max_pending_per_ip) {
+		counters.refused_pending_ip++;
+		why = "max_pending_per_ip";
+	} else if (conn_count_ip(ss) >= conn_limits.max_per_ip) {
+		counters.refused_per_ip++;
+		why = "max_per_ip";
+	}
+	if (why != NULL)
+		refused(why, ss);
+	return why != NULL;
+}
+
+/* websocket.trustedProxies */
+static int
+proxy_trusted(const struct sockaddr_storage *ss)
+{
+	uint8_t	 ip[16];
+	int	 i;
+
+	sockaddr_ip16(ss, ip);
+	for (i = 0; i < conn_limits.ws_nproxies; i++)
+		if (ip_prefix_match(&conn_limits.ws_proxies[i], ip))
+			return 1;
+	return 0;
+}
+
+/* The first X-Forwarded-For address into ss, port 0; "" leaves ss. */
+static int
+forwarded_addr(const char *xff, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	struct sockaddr_storage	 out;
+
+	if (xff[0] == '\0')
+		return 0;
+	memset(&out, 0, sizeof(out));
+	sin = (struct sockaddr_in *)&out;
+	sin6 = (struct sockaddr_in6 *)&out;
+	if (inet_pton(AF_INET, xff, &sin->sin_addr) == 1)
+		sin->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, xff, &sin6->sin6_addr) == 1)
+		sin6->sin6_family = AF_INET6;
+	else
+		return -1;
+	*ss = out;
+	return 0;
+}
+
 static void
 listen_accept(int fd, short event, void *arg)
 {
 	static struct log_limit	 ll = LOG_LIMIT("accept errors");
+	struct listener		*l = arg;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	struct conn		*c;
@@ -198,27 +268,10 @@ listen_accept(int fd, short event, void *arg)
 		listen_pause();
 		return;
 	}
-	if (bans_check_ip(&ss)) {
-		counters.refused_banned++;
-		refused("banned", &ss);
-		close(s);
-		return;
-	}
-	if (!rate_count(&ss, 1)) {
-		counters.refused_rate++;
-		refused("rate_limit", &ss);
-		close(s);
-		return;
-	}
-	if ((n = conn_pending_src(&ss)) >= conn_limits.max_pending_per_ip) {
-		counters.refused_pending_ip++;
-		refused("max_pending_per_ip", &ss);
-		close(s);
-		return;
-	}
-	if (conn_count_ip(&ss) >= conn_limits.max_per_ip) {
-		counters.refused_per_ip++;
-		refused("max_per_ip", &ss);
+	/* a trusted proxy's clients are judged once it names them */
+	if (l->ws && proxy_trusted(&ss))
+		n = 0;
+	else if (source_refused(&ss, &n)) {
 		close(s);
 		return;
 	}
@@ -234,9 +287,39 @@ listen_accept(int fd, short event, void *arg)
 		return;
 	}
 	counters.accepted++;
-	upgrade_start(c);
+	if (!l->ws)
+		upgrade_start(c);
+	else if ((c->ws = wsc_new(WS_SERVER, conn_limits.ws_max_message,
+	    &c->mem)) == NULL)
+		conn_close(c, "out of memory");
 	if (conn_count() >= conn_limits.max_connections)
 		listen_pause();
+}
+
+/*
+ * An inbound WebSocket upgraded.  From a trusted proxy, the address its
+ * X-Forwarded-For names (or the proxy's own, without one) is the source,
+ * and must pass what any source must; then the upgrade goes on.
+ */
+void
+listen_ws_open(struct conn *c)
+{
+	struct sockaddr_storage	 ss = c->ss;
+	int			 n;
+
+	if (proxy_trusted(&c->ss)) {
+		if (forwarded_addr(wsc_forwarded(c->ws), &ss) == -1) {
+			conn_fail(c, "X-Forwarded-For from a trusted proxy "
+			    "is not an IP address");
+			return;
+		}
+		if (source_refused(&ss, &n)) {
+			conn_close(c, "refused");
+			return;
+		}
+		conn_set_remote(c, &ss);
+	}
+	upgrade_start(c);
 }
 
 int
@@ -281,8 +364,11 @@ listen_addrs(struct multiaddr *out, size_t max,
 		else
 			((struct sockaddr_in6 *)&ss)->sin6_port =
 			    ((struct sockaddr_in6 *)&l->ss)->sin6_port;
-		if (maddr_from_sockaddr((struct sockaddr *)&ss, &out[n]) == 0)
-			n++;
+		if (maddr_from_sockaddr((struct sockaddr *)&ss, &out[n]) == -1)
+			continue;
+		if (l->ws && maddr_put(&out[n], MADDR_WS, NULL, 0) == -1)
+			continue;
+		n++;
 	}
 	return n;
 }

@@ -19,7 +19,8 @@ struct conn_limits	 conn_limits = {
 	.stalled_timeout = 30,
 	.max_pending_per_ip = 8,
 	.ipv4_prefix = 32,
-	.ipv6_prefix = 64
+	.ipv6_prefix = 64,
+	.ws_max_message = 1024 * 1024
 };
 struct bq_acct		 mem_total;
 struct engine_identity	 ident;
