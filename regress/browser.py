@@ -8,7 +8,8 @@ Speaks TAP.
 
 Usage: browser.py BUILDDIR   through peerd, started as root by Suite
        browser.py --js       self-test: through a js-libp2p relay
-                             (node.mjs relay, INTEROP_WS=both) instead
+                             (node.mjs relay, INTEROP_WS=both: needs the
+                             node.mjs that speaks WebSocket) instead
 
 What it does:
 - starts peerd (mode relay) listening on TCP and on /ws on 127.0.0.1;
@@ -16,8 +17,9 @@ What it does:
   directory and serves it, with index.html, on 127.0.0.1 (http.server);
 - opens the page in chromium (drive.mjs) with peerd's /ws address in its
   query; the page listens on that address /p2p-circuit, which reserves;
-- checks that the page reports its circuit addresses and that peerd's
-  show reservations lists the page's peer ID;
+- checks that the page reports its circuit addresses, that peerd's
+  show reservations lists the page's peer ID and that show connections
+  has its connection, identified (agent js-libp2p/... browser/...);
 - a js node on TCP (regress/interop/node.mjs ping) pings the page through
   peerd's TCP address /p2p-circuit: every ping comes back with a round
   trip over 0 ms, on a limited (relayed) connection the page saw arrive;
@@ -263,6 +265,11 @@ class Relay(suite.Node):
         return [r.get("peerId") for r in
                 self.json("show", "reservations", key="reservations") or []]
 
+    def page_conns(self, peer):
+        return [c for c in self.json("show", "connections",
+                                     key="connections") or []
+                if c.get("peerId") == peer]
+
 
 class JsRelay:
     """A js-libp2p relay (node.mjs relay) on TCP and /ws, with js's
@@ -374,6 +381,14 @@ def run(R, box):
                               timeout=WAIT)
         if not t.ok(ok, "peerd's show reservations lists the page %s: %s"
                     % (me, seen)):
+            R.show()
+        ok, seen = wait_value(lambda: R.page_conns(me), lambda v: any(
+            c.get("direction") == "inbound" and
+            (c.get("agent") or "").startswith("js-libp2p/") and
+            "browser/" in c.get("agent") for c in v), timeout=WAIT)
+        if not t.ok(ok, "peerd's show connections has the page's inbound "
+                    "connection, identified as js-libp2p in a browser: %s"
+                    % seen):
             R.show()
 
     # a js node on TCP pings the page through peerd

@@ -11,9 +11,9 @@
 //   error      why it failed
 //   events     "open"/"close" of every connection, with remoteAddr and
 //              whether it is limited (relayed)
-// window.peerdPing(addr, count) pings addr count times (on a relayed
-// connection when addr has /p2p-circuit) and resolves with one
-// {seq, rtt} or {seq, error} a ping.
+// window.peerdPing(addr, count) dials addr (through the relay when it
+// has /p2p-circuit), pings it count times on that connection and
+// resolves with one {seq, rtt (ms), limited} or {seq, error} a ping.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
