@@ -43,8 +43,9 @@ function log (obj) {
 // @libp2p/websockets has no filter of its own), and nothing else may be
 // dialled on this machine.
 function loopbackOnly (ma) {
-  const ip4 = ma.getComponents().find(c => c.name === 'ip4')
-  return ip4 == null || !ip4.value.startsWith('127.')
+  const ip = ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
+  if (ip == null) return true
+  return ip.name === 'ip4' ? !ip.value.startsWith('127.') : ip.value !== '::1'
 }
 
 function circuitAddrs (node) {
