@@ -413,6 +413,13 @@ def run(R, box):
          % conn.get("limits"))
     pinger = conn.get("localPeerId")
     st = page_state(drv)
+    direct = [e for e in st.get("events") or []
+              if e.get("event") == "open" and e.get("peerId") == R.peer_id]
+    t.ok(any(e.get("direction") == "outbound" and not e.get("limited") and
+             e.get("remoteAddr", "").startswith(R.ws_addr.split("/p2p/")[0])
+             for e in direct),
+         "the page's connection to %s is its own, over /ws: %s"
+         % (R.what, direct))
     seen = [e for e in st.get("events") or []
             if e.get("event") == "open" and e.get("peerId") == pinger]
     t.ok(pinger and any(e.get("limited") and "/p2p-circuit" in
