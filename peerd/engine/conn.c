@@ -736,6 +736,10 @@ conn_ws_input(struct conn *c, uint8_t *p, size_t n)
 		conn_close(c, err);
 		return -2;
 	case WSC_ERROR:
+		if (wsc_upgraded(c->ws))
+			counters.ws_frame_errors++;
+		else
+			counters.ws_refused++;
 		conn_fail(c, "WebSocket %u: %s", code, err);
 		return -2;
 	}

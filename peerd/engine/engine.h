@@ -380,6 +380,8 @@ struct engine_counters {
 	uint64_t	 upgraded;	/* handshakes done (metrics) */
 	uint64_t	 dials_ok;	/* outbound ones that came up */
 	uint64_t	 dials_failed;	/* outbound ones closed before that */
+	uint64_t	 ws_refused;	/* WebSocket upgrades refused */
+	uint64_t	 ws_frame_errors;	/* closed: a bad frame */
 };
 
 /*
@@ -417,7 +419,7 @@ int		 sketch_add(struct sketch *, const void *, size_t, uint32_t,
 /* wsconn.c */
 struct wsconn	*wsc_new(int, uint64_t, struct bq_acct *);
 void		 wsc_free(struct wsconn *);
-int		 wsc_open(const struct wsconn *);
+int		 wsc_upgraded(const struct wsconn *);
 const char	*wsc_forwarded(const struct wsconn *);
 int		 wsc_pending(const struct wsconn *);
 int		 wsc_client_start(struct wsconn *, const struct multiaddr *);

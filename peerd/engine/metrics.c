@@ -79,7 +79,7 @@ metrics_end(enum proc_id from)
 }
 
 struct conn_tally {
-	int	 open[2][2];		/* [direction][relayed] */
+	int	 open[2][3];		/* [direction][tcp, relay, ws] */
 	int	 streams;
 };
 
@@ -90,7 +90,8 @@ metrics_conn(struct conn *c, void *arg)
 
 	if (c->state != CS_OPEN)
 		return;
-	t->open[c->dir == CONN_OUTBOUND][c->relayed != 0]++;
+	t->open[c->dir == CONN_OUTBOUND][c->ws != NULL ? 2 :
+	    c->relayed != 0]++;
 	t->streams += c->mux.nstreams;
 }
 
@@ -98,14 +99,14 @@ static void
 metrics_conns(struct metric_set *s)
 {
 	static const char	*dirs[] = { "inbound", "outbound" };
-	static const char	*tps[] = { "tcp", "relay" };
+	static const char	*tps[] = { "tcp", "relay", "ws" };
 	struct conn_tally	 t;
 	int			 d, r;
 
 	memset(&t, 0, sizeof(t));
 	conn_walk(metrics_conn, &t);
 	for (d = 0; d < 2; d++)
-		for (r = 0; r < 2; r++)
+		for (r = 0; r < 3; r++)
 			metric_add(s, METRIC_CONNECTIONS, t.open[d][r],
 			    "direction", dirs[d], "transport", tps[r]);
 	metric_add(s, METRIC_CONNECTIONS_UPGRADING, conn_pending(), NULL,
@@ -168,6 +169,8 @@ metrics_engine(struct metric_set *s)
 	ROW(ERRORS, c->handshake_failures, "kind", "handshake");
 	ROW(ERRORS, c->handshake_timeouts, "kind", "handshake_timeout");
 	ROW(ERRORS, c->protocol_errors, "kind", "protocol");
+	ROW(ERRORS, c->ws_refused, "kind", "websocket_upgrade");
+	ROW(ERRORS, c->ws_frame_errors, "kind", "websocket_frame");
 	ROW(ERRORS, c->streams_refused, "kind", "stream_refused");
 	ROW(ERRORS, c->store_dropped, "kind", "store_update_dropped");
 	ROW(ERRORS, c->mem_alloc_failed, "kind", "alloc_failed");

@@ -82,9 +82,9 @@ wsc_free(struct wsconn *w)
 }
 
 int
-wsc_open(const struct wsconn *w)
+wsc_upgraded(const struct wsconn *w)
 {
-	return w->phase == WSP_OPEN;
+	return w->phase != WSP_UPGRADE;
 }
 
 const char *
