@@ -294,6 +294,10 @@ static const struct {
 	    "listen: [/dns4/localhost/tcp/4001]\n",
 	    "t:1:10: listen: \"/dns4/localhost/tcp/4001\" cannot be listened "
 	    "on: only /ip4 or /ip6 with /tcp can" },
+	{ "listen over WebSocket on a name",
+	    "listen: [/dns4/localhost/tcp/4002/ws]\n",
+	    "t:1:10: listen: \"/dns4/localhost/tcp/4002/ws\" cannot be "
+	    "listened on: only /ip4 or /ip6 with /tcp can" },
 	{ "listen on UDP",
 	    "listen:\n  - /ip4/127.0.0.1/tcp/4001\n"
 	    "  - /ip4/127.0.0.1/udp/4001/quic-v1\n",

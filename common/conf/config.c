@@ -563,7 +563,7 @@ parse_listen(const char *s, union kval *v, char *err, size_t errlen)
 
 	if (parse_maddr(s, v, err, errlen) == -1)
 		return -1;
-	if (!maddr_has(&v->ma, MADDR_WS) && !maddr_has(&v->ma, MADDR_WSS) &&
+	if (!maddr_has(&v->ma, MADDR_WSS) &&
 	    maddr_to_sockaddr(&v->ma, &ss, &len) == -1)
 		return errbuf(err, errlen, "%s cannot be listened on: only "
 		    "/ip4 or /ip6 with /tcp can", quote(s, q, sizeof(q)));
