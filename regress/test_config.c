@@ -998,8 +998,10 @@ test_typed(void)
 	}
 	ok(parses("listen:\n  - /ip6/::1/tcp/4001\n"
 	    "  - /ip4/127.0.0.1/tcp/4002/ws\n"
-	    "  - /ip4/127.0.0.1/tcp/4003/wss\n"),
-	    "listen: /ip6, and /ws and /wss (skipped when started)");
+	    "  - /ip4/127.0.0.1/tcp/4003/wss\n"
+	    "  - /ip4/127.0.0.1/tcp/4004/tls/ws\n"),
+	    "listen: /ip6, and /ws, /wss and /tls/ws (the last two skipped "
+	    "when started)");
 	ok(parses("relays:\n  - /dns4/localhost/tcp/4001/p2p/" ID_ED "\n"
 	    "  - /ip4/127.0.0.1/tcp/4001/ipfs/" ID_SHA "\n"
 	    "  - /ip6/::1/tcp/4001/p2p/" ID_GO_CID "\n"),
