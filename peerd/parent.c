@@ -196,7 +196,7 @@ listen_on(const char *text, const struct multiaddr *ma)
 	socklen_t		 len;
 	int			 fd, one = 1;
 
-	if (maddr_has(ma, MADDR_WSS)) {
+	if (maddr_has(ma, MADDR_WSS) || maddr_has(ma, MADDR_TLS)) {
 		log_warnx("listen %s skipped: peerd does not speak TLS; "
 		    "listen on /ws behind a TLS proxy and announce /wss",
 		    text);

@@ -294,6 +294,10 @@ static const struct {
 	    "listen: [/dns4/localhost/tcp/4001]\n",
 	    "t:1:10: listen: \"/dns4/localhost/tcp/4001\" cannot be listened "
 	    "on: only /ip4 or /ip6 with /tcp can" },
+	{ "listen over WebSocket on a name",
+	    "listen: [/dns4/localhost/tcp/4002/ws]\n",
+	    "t:1:10: listen: \"/dns4/localhost/tcp/4002/ws\" cannot be "
+	    "listened on: only /ip4 or /ip6 with /tcp can" },
 	{ "listen on UDP",
 	    "listen:\n  - /ip4/127.0.0.1/tcp/4001\n"
 	    "  - /ip4/127.0.0.1/udp/4001/quic-v1\n",
@@ -994,8 +998,10 @@ test_typed(void)
 	}
 	ok(parses("listen:\n  - /ip6/::1/tcp/4001\n"
 	    "  - /ip4/127.0.0.1/tcp/4002/ws\n"
-	    "  - /ip4/127.0.0.1/tcp/4003/wss\n"),
-	    "listen: /ip6, and /ws and /wss (skipped when started)");
+	    "  - /ip4/127.0.0.1/tcp/4003/wss\n"
+	    "  - /ip4/127.0.0.1/tcp/4004/tls/ws\n"),
+	    "listen: /ip6, and /ws, /wss and /tls/ws (the last two skipped "
+	    "when started)");
 	ok(parses("relays:\n  - /dns4/localhost/tcp/4001/p2p/" ID_ED "\n"
 	    "  - /ip4/127.0.0.1/tcp/4001/ipfs/" ID_SHA "\n"
 	    "  - /ip6/::1/tcp/4001/p2p/" ID_GO_CID "\n"),

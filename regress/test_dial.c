@@ -84,6 +84,7 @@ conn_close(struct conn *c, const char *reason)
 }
 
 struct conn_limits	 conn_limits = { .ws_max_message = 1 << 20 };
+struct engine_identity	 ident;
 static struct wsconn	*ws_made;
 static char		 ws_host[64];
 
@@ -370,6 +371,15 @@ test_ws(void)
 	maddr_parse("/ip4/127.0.0.1/tcp/443/tls/ws", &ma, err, sizeof(err));
 	ok(dial_maddr(&ma, err, sizeof(err)) == NULL && sockets == n + 1,
 	    "/tls/ws too");
+	snprintf(text, sizeof(text), "/ip4/127.0.0.1/tcp/%u/p2p/"
+	    "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA", lport);
+	maddr_parse(text, &ma, err, sizeof(err));
+	maddr_get_peerid(&ma, &ident.peerid);
+	ident.ready = 1;
+	ok(dial_maddr(&ma, err, sizeof(err)) == NULL && sockets == n + 1 &&
+	    strstr(err, "own") != NULL, "our own peer ID is not dialled: %s",
+	    err);
+	ident.ready = 0;
 }
 
 int

@@ -370,6 +370,10 @@ def check_frames():
     refused_frame(port, frame(b"a", op=0), 1002,
                   "a continuation outside a message")
     refused_frame(port, frame(b"hello", op=1), 1003, "a text frame")
+    refused_frame(port, frame(struct.pack("!H", 1005), op=8), 1002,
+                  "a close with 1005, a code never sent")
+    refused_frame(port, frame(b"\x03", op=8), 1002,
+                  "a close of one byte")
 
     s, r = after_upgrade(port)
     s.sendall(frame(b"are you there", op=9))

@@ -553,7 +553,7 @@ parse_maddr(const char *s, union kval *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* The parent binds it, or skips a /wss address with a warning. */
+/* The parent binds it, or skips a /wss or /tls address with a warning. */
 static int
 parse_listen(const char *s, union kval *v, char *err, size_t errlen)
 {
@@ -563,7 +563,7 @@ parse_listen(const char *s, union kval *v, char *err, size_t errlen)
 
 	if (parse_maddr(s, v, err, errlen) == -1)
 		return -1;
-	if (!maddr_has(&v->ma, MADDR_WS) && !maddr_has(&v->ma, MADDR_WSS) &&
+	if (!maddr_has(&v->ma, MADDR_WSS) && !maddr_has(&v->ma, MADDR_TLS) &&
 	    maddr_to_sockaddr(&v->ma, &ss, &len) == -1)
 		return errbuf(err, errlen, "%s cannot be listened on: only "
 		    "/ip4 or /ip6 with /tcp can", quote(s, q, sizeof(q)));

@@ -305,6 +305,10 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 	if (maddr_has(ma, MADDR_P2P_CIRCUIT))
 		return hooks.relayed(ma, err, errlen);
 	have_id = maddr_get_peerid(ma, &id) == 0;
+	if (have_id && ident.ready && peerid_equal(&id, &ident.peerid)) {
+		snprintf(err, errlen, "that is this peer's own ID");
+		return NULL;
+	}
 	if (have_id && (c = conn_find_peer(&id)) != NULL)
 		return c;
 	if (have_id && bans_check_peer(&id)) {

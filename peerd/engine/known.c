@@ -92,7 +92,8 @@ known_sockaddr(const struct conn *c)
 	struct multiaddr	 ma;
 
 	if (c->relayed || c->fd == -1 ||
-	    maddr_from_sockaddr((const struct sockaddr *)&c->ss, &ma) == -1)
+	    maddr_from_sockaddr((const struct sockaddr *)&c->ss, &ma) == -1 ||
+	    (c->ws != NULL && maddr_put(&ma, MADDR_WS, NULL, 0) == -1))
 		return;
 	known_addr(&ma);
 }

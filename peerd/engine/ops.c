@@ -303,6 +303,8 @@ ops_show_connections(uint32_t ctl, struct imsg *imsg)
 			    sizeof(cc.addr) - strlen(cc.addr));
 		} else
 			sockaddr_fmt(&c->ss, cc.addr, sizeof(cc.addr));
+		if (c->ws != NULL)
+			strlcat(cc.addr, "/ws", sizeof(cc.addr));
 		if (c->info != NULL && c->info->agent != NULL)
 			strlcpy(cc.agent, c->info->agent, sizeof(cc.agent));
 		control_reply(ctl, IMSG_CTL_CONN, &cc, sizeof(cc));

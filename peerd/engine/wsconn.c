@@ -239,6 +239,7 @@ wsc_control(struct wsconn *w, uint16_t *code, char *err, size_t errsz)
 		if (ws_close_decode(w->cb, len, &c) == -1) {
 			*code = WS_CLOSE_PROTOCOL;
 			snprintf(err, errsz, "bad close frame");
+			wsc_queue_close(w, WS_CLOSE_PROTOCOL);
 			return WSC_ERROR;
 		}
 		*code = c;
