@@ -622,8 +622,8 @@ def report(results, n):
                       "RssAnon a peer more than over tcp" % (
                           rnd, relay, d["rss"], d["rss_anon"]))
     print()
-    print("Budget (DESIGN.md): at most 16 KiB a peer over all of peerd's "
-          "processes, over either transport.")
+    print("Budget (README, \"Budgets\"): at most 16 KiB a peer over all "
+          "of peerd's processes, over either transport.")
     return ratios
 
 
