@@ -6,9 +6,11 @@
 // connections, 10 pending handshakes and 5 connections a second from one
 // host (all benchmark peers come from 127.0.0.1).
 //
-//   node [--expose-gc] bench/js_relay.mjs [MAXPEERS]
+//   node [--expose-gc] bench/js_relay.mjs [MAXPEERS] [ws]
 //
-// Listens on /ip4/127.0.0.1/tcp/0 and prints one JSON object a line:
+// Listens on /ip4/127.0.0.1/tcp/0, with "ws" also on
+// /ip4/127.0.0.1/tcp/0/ws (@libp2p/websockets), and prints one JSON
+// object a line:
 //   {"event":"listening","peerId":...,"addrs":[...],"pid":...}
 // then reads commands on stdin, one a line:
 //   stats   {"event":"stats","reservations":R,"connections":C,"memory":{...}}
@@ -20,13 +22,14 @@ import { createInterface } from 'node:readline'
 import { emit, errstr, libp2pModules, within } from './jsdeps.mjs'
 
 const MAX = Number(process.argv[2] ?? 100000)
+const WS = process.argv[3] === 'ws'
 const TIMEOUT = 1000 * Number(process.env.JS_RELAY_TIMEOUT ?? 3600)
 
 const m = await libp2pModules()
 
 const node = await m.createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [m.tcp()],
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0', ...(WS ? ['/ip4/127.0.0.1/tcp/0/ws'] : [])] },
+  transports: [m.tcp(), ...(WS ? [m.webSockets()] : [])],
   connectionEncrypters: [m.noise()],
   streamMuxers: [m.yamux()],
   connectionManager: {

@@ -8,7 +8,8 @@
 // that node_modules as usual.  PEERD_INTEROP_DIR overrides the directory.
 //
 // Importing this module also installs the polyfill Node 20 needs
-// (Promise.withResolvers).
+// (Promise.withResolvers, and a global WebSocket from the ws package for
+// @libp2p/websockets' dialer).
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
@@ -56,8 +57,8 @@ export async function load (pkg, sub = '.') {
 
 // Everything a relay or a reserving client needs.
 export async function libp2pModules () {
-  const [libp2p, tcp, noise, yamux, identify, relay, ping, multiaddr, peerId] = await Promise.all([
-    load('libp2p'), load('@libp2p/tcp'), load('@chainsafe/libp2p-noise'),
+  const [libp2p, tcp, ws, noise, yamux, identify, relay, ping, multiaddr, peerId] = await Promise.all([
+    load('libp2p'), load('@libp2p/tcp'), load('@libp2p/websockets'), load('@chainsafe/libp2p-noise'),
     load('@chainsafe/libp2p-yamux'), load('@libp2p/identify'),
     load('@libp2p/circuit-relay-v2'), load('@libp2p/ping'),
     load('@multiformats/multiaddr'), load('@libp2p/peer-id')
@@ -65,6 +66,7 @@ export async function libp2pModules () {
   return {
     createLibp2p: libp2p.createLibp2p,
     tcp: tcp.tcp,
+    webSockets: ws.webSockets,
     noise: noise.noise,
     yamux: yamux.yamux,
     identify: identify.identify,

@@ -5,7 +5,8 @@
 //
 // RELAYADDR is the relay's multiaddr ending in /p2p/<peer ID>.  Creates N
 // libp2p nodes, each with its own Ed25519 identity and as little as a
-// reservation needs: TCP (no listen address) + Noise + yamux, identify
+// reservation needs: TCP, or WebSockets when RELAYADDR has /ws
+// (@libp2p/websockets; no listen address either way) + Noise + yamux, identify
 // (the relay transport depends on it) and the circuit relay transport; no
 // ping, no connection monitor.  Each listens on RELAYADDR/p2p-circuit,
 // which dials the relay and makes a reservation, BATCH (default 20) at a
@@ -57,6 +58,7 @@ if (relayId == null) {
   process.exit(2)
 }
 const circuitAddr = relayAddr.encapsulate('/p2p-circuit')
+const overWs = relayAddr.getComponents().some(c => c.name === 'ws')
 const relayPeer = m.peerIdFromString(relayId)
 
 const nodes = new Array(N).fill(null)
@@ -77,7 +79,7 @@ function relayTransportOf (node) {
 async function makeNode () {
   return m.createLibp2p({
     addresses: { listen: [] },
-    transports: [m.tcp(), m.circuitRelayTransport({ reservationCompletionTimeout: RESERVE_MS })],
+    transports: [overWs ? m.webSockets() : m.tcp(), m.circuitRelayTransport({ reservationCompletionTimeout: RESERVE_MS })],
     connectionEncrypters: [m.noise()],
     streamMuxers: [m.yamux()],
     connectionMonitor: { enabled: false },

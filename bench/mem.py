@@ -11,6 +11,10 @@ Usage: python3 bench/mem.py BUILDDIR [N] [options]   (as root)
   --idle S        seconds the peers sit idle before the measurement
                   (default 10)
   --only WHICH    peerd or js: measure one relay only
+  --transport T   tcp, ws or both (default both): how the peers reach
+                  the relay.  ws: peerd listens on a /ws address beside
+                  its TCP one, the js relay on /ws beside TCP
+                  (@libp2p/websockets), and the peers dial the /ws one
   --out FILE      where the JSON goes (default bench/results/mem-DATE.json)
 
 For each relay in turn (peerd from BUILDDIR, started like regress/suite.py
@@ -22,7 +26,8 @@ bench/many_reserve.mjs, which makes N js-libp2p peers reserve on the
 relay, waits --idle seconds and measures again.  The cost of a peer is
 (after - before) / R, R the reservations the relay holds (peerctl -j show
 reservations, or relayd's count in show status above LISTING_MAX;
-js_relay's count), in KiB.  For js it also measures after a
+js_relay's count), in KiB.  With --transport both, each round measures
+both relays over TCP, then both over WebSocket.  For js it also measures after a
 forced garbage collection, and the growth of V8's live heap (heapUsed
 after a forced GC, before and after): lower bounds on what js needs, as V8
 grows its heap well ahead of need.  For both it measures once more after
@@ -59,7 +64,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(TOP, "regress"))
-from suite import Suite, kill, wait_for  # noqa: E402
+from suite import Suite, free_port, kill, wait_for  # noqa: E402
 
 INTEROP = os.path.join(TOP, "regress", "interop")
 MANY = os.path.join(HERE, "many_reserve.mjs")
@@ -79,7 +84,10 @@ relay:
 connectionManager:
   maxConnections: 100000
   maxConnectionsPerIP: 100000
+  maxPendingPerIP: 1024
 """
+
+TRANSPORTS = ("tcp", "ws")
 
 # peerctl show reservations only up to this many (see
 # PeerdRelay.reservations)
@@ -249,8 +257,9 @@ class Js:
 class PeerdRelay:
     name = "peerd"
 
-    def __init__(self, build):
+    def __init__(self, build, transport="tcp"):
         self.build = build
+        self.transport = transport
         self.s = None
         self.dir = None
 
@@ -259,13 +268,19 @@ class PeerdRelay:
         self.s = Suite(self.build, os.path.join(self.dir, "run"))
         SUITES.append(self.s)
         self.s.prepare()
-        self.s.write_conf(PEERD_CONF)
+        listen = None
+        port, ws = self.s.port, ""
+        if self.transport == "ws":
+            port, ws = free_port(), "/ws"
+            listen = ["/ip4/127.0.0.1/tcp/%d" % self.s.port,
+                      "/ip4/127.0.0.1/tcp/%d/ws" % port]
+        self.s.write_conf(PEERD_CONF, listen=listen)
         self.s.launch()
         if not wait_for(self.s._ready, timeout=30):
             raise RuntimeError("peerd did not start:\n" + self.s.log()[-2000:])
         st = self.s.status_json()
-        self.addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (self.s.port,
-                                                      st["peerId"])
+        self.addr = "/ip4/127.0.0.1/tcp/%d%s/p2p/%s" % (port, ws,
+                                                        st["peerId"])
         self.procs = {p["name"]: p["pid"] for p in st["processes"]}
         return self.addr
 
@@ -296,9 +311,27 @@ class PeerdRelay:
     def connections(self):
         return self.s.status_json().get("connections")
 
+    def by_transport(self):
+        """Open inbound connections by transport, from show metrics:
+        {"tcp": n, "ws": n, ...}."""
+        out = {}
+        try:
+            r = self.s.ctl("-j", "show", "metrics")
+            for m in json.loads(r.stdout)["metrics"]:
+                lb = m.get("labels") or {}
+                if m["name"].endswith("_connections") and \
+                        lb.get("direction") == "inbound" and \
+                        "transport" in lb:
+                    out[lb["transport"]] = m["value"]
+        except (ValueError, KeyError, TypeError,
+                subprocess.TimeoutExpired):
+            pass
+        return out
+
     def extra(self):
         return {"status": self.s.status_json(),
-                "status_reservations": self.status_reservations()}
+                "status_reservations": self.status_reservations(),
+                "inbound_by_transport": self.by_transport()}
 
     def stop(self):
         if self.s is not None:
@@ -310,18 +343,23 @@ class PeerdRelay:
 class JsRelay:
     name = "js"
 
-    def __init__(self, maxpeers):
+    def __init__(self, maxpeers, transport="tcp"):
         self.maxpeers = maxpeers
+        self.transport = transport
         self.js = None
 
     def start(self):
-        self.js = Js([JSRELAY, str(self.maxpeers * 2 + 100)], heap_mb=8192,
-                     gc=True)
+        args = [JSRELAY, str(self.maxpeers * 2 + 100)]
+        if self.transport == "ws":
+            args.append("ws")
+        self.js = Js(args, heap_mb=8192, gc=True)
         ev = self.js.event("listening", timeout=60)
         if ev is None:
             raise RuntimeError("js relay did not start: %s" %
                                "\n".join(self.js.stderr()))
-        self.addr = ev["addrs"][0]
+        ws = [a for a in ev["addrs"] if "/ws/" in a]
+        tcp = [a for a in ev["addrs"] if "/ws/" not in a]
+        self.addr = (ws if self.transport == "ws" else tcp)[0]
         self.procs = {"node": self.js.p.pid}
         return self.addr
 
@@ -349,7 +387,7 @@ class JsRelay:
 # --- one measurement -----------------------------------------------------
 
 def run_one(relay, n, batch, idle):
-    res = {"relay": relay.name, "n": n}
+    res = {"relay": relay.name, "transport": relay.transport, "n": n}
     t0 = time.monotonic()
     addr = relay.start()
     res["addr"] = addr
@@ -359,8 +397,8 @@ def run_one(relay, n, batch, idle):
         # the live heap at idle, for the live heap per peer at the end;
         # after the idle measurement, so that it does not change it
         res["before_gc_stats"] = relay.stats("gc")
-    log("  %s: idle relay: RSS %d KiB, Pss %s KiB" % (
-        relay.name, res["before"]["total"]["rss"],
+    log("  %s over %s: idle relay: RSS %d KiB, Pss %s KiB" % (
+        relay.name, relay.transport, res["before"]["total"]["rss"],
         res["before"]["total"]["pss"]))
 
     client = Js([MANY, addr, str(n), str(batch)], heap_mb=16384)
@@ -505,19 +543,21 @@ def report(results, n):
     print("RSS0/RSS1: VmRSS summed over the relay's processes before and "
           "after; a peer: (after - before) / reservations held, for VmRSS, "
           "RssAnon and Pss; gc: js after a forced garbage collection")
-    print("%-5s %-5s %6s %9s %9s | %8s %8s %8s %8s" % (
-        "round", "relay", "rsvps", "RSS0", "RSS1",
+    print("%-5s %-5s %-4s %6s %9s %9s | %8s %8s %8s %8s" % (
+        "round", "relay", "over", "rsvps", "RSS0", "RSS1",
         "RSS/peer", "Anon/pr", "Pss/pr", "gcRSS/pr"))
     for r in results:
         if "per_peer" not in r:
-            print("%-5s %-5s  %s" % (r["round"], r["relay"],
-                                     r.get("error", "failed")))
+            print("%-5s %-5s %-4s  %s" % (r["round"], r["relay"],
+                                          r["transport"],
+                                          r.get("error", "failed")))
             continue
         b, a = r["before"]["total"], r["after"]["total"]
         pp = r["per_peer"]["total"]
         gc = r.get("per_peer_gc", {}).get("total", {}).get("rss")
-        print("%-5s %-5s %6s %9d %9d | %8s %8s %8s %8s" % (
-            r["round"], r["relay"], r["reservations"], b["rss"], a["rss"],
+        print("%-5s %-5s %-4s %6s %9d %9d | %8s %8s %8s %8s" % (
+            r["round"], r["relay"], r["transport"], r["reservations"],
+            b["rss"], a["rss"],
             fmt(pp["rss"]), fmt(pp["rss_anon"]), fmt(pp["pss"]), fmt(gc)))
     # per process of peerd
     pe = [r for r in results if r["relay"] == "peerd" and "per_peer" in r]
@@ -533,19 +573,23 @@ def report(results, n):
                     m = (r.get(k) or {}).get("processes", {}).get(name)
                     row.append("%7d" % m["rss_anon"] if m else "      -")
                 p = r["per_peer"]["processes"][name]
-                print("  %s %-7s %s | %6.0f B %6.0f B" % (
-                    r["round"], name, " ".join(row),
+                print("  %s %-3s %-7s %s | %6.0f B %6.0f B" % (
+                    r["round"], r["transport"], name, " ".join(row),
                     (p["rss"] or 0) * 1024, (p["rss_anon"] or 0) * 1024))
     ratios = []
-    for rnd in sorted({r["round"] for r in results}):
+    runs = sorted({(r["round"], r["transport"]) for r in results},
+                  key=lambda k: (k[0], TRANSPORTS.index(k[1])))
+    for rnd, tp in runs:
         p = [r for r in results if r["round"] == rnd and
-             r["relay"] == "peerd" and "per_peer" in r]
+             r["transport"] == tp and r["relay"] == "peerd" and
+             "per_peer" in r]
         j = [r for r in results if r["round"] == rnd and
-             r["relay"] == "js" and "per_peer" in r]
+             r["transport"] == tp and r["relay"] == "js" and
+             "per_peer" in r]
         if p and j:
             pr, jr = p[0]["per_peer"]["total"], j[0]["per_peer"]["total"]
             jg = j[0].get("per_peer_gc", {}).get("total", {})
-            ratio = {"round": rnd}
+            ratio = {"round": rnd, "transport": tp}
             for k in ("rss", "rss_anon", "pss"):
                 ratio[k] = round(jr[k] / pr[k], 1) \
                     if jr.get(k) is not None and pr.get(k) and pr[k] > 0 \
@@ -556,15 +600,30 @@ def report(results, n):
             ratios.append(ratio)
             ratio["js_live_heap"] = j[0].get("per_peer_live_heap")
             print()
-            print("round %d: js/peerd per reserved peer: VmRSS %sx, RssAnon "
-                  "%sx, Pss %sx (js after a forced GC: %sx)" % (
-                      rnd, ratio["rss"], ratio["rss_anon"], ratio["pss"],
-                      ratio["rss_gc"]))
+            print("round %d over %s: js/peerd per reserved peer: VmRSS %sx, "
+                  "RssAnon %sx, Pss %sx (js after a forced GC: %sx)" % (
+                      rnd, tp, ratio["rss"], ratio["rss_anon"],
+                      ratio["pss"], ratio["rss_gc"]))
             print("  js's live heap after a forced GC grew %s KiB a peer" %
                   ratio["js_live_heap"])
+    # the same relay over ws and over tcp in the same round
+    for rnd in sorted({r["round"] for r in results}):
+        for relay in ("peerd", "js"):
+            by = {r["transport"]: r["per_peer"]["total"] for r in results
+                  if r["round"] == rnd and r["relay"] == relay and
+                  "per_peer" in r}
+            if "tcp" in by and "ws" in by:
+                d = {k: None if by["ws"][k] is None or by["tcp"][k] is None
+                     else round(by["ws"][k] - by["tcp"][k], 2)
+                     for k in ("rss", "rss_anon", "pss")}
+                ratios.append({"round": rnd, "relay": relay,
+                               "ws_minus_tcp": d})
+                print("round %d: %s over ws costs %s KiB VmRSS, %s KiB "
+                      "RssAnon a peer more than over tcp" % (
+                          rnd, relay, d["rss"], d["rss_anon"]))
     print()
-    print("Budget (DESIGN.md): at most 16 KiB a peer over all of peerd's "
-          "processes.")
+    print("Budget (README, \"Budgets\"): at most 16 KiB a peer over all "
+          "of peerd's processes, over either transport.")
     return ratios
 
 
@@ -576,6 +635,8 @@ def main():
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--idle", type=float, default=10)
     ap.add_argument("--only", choices=("peerd", "js"))
+    ap.add_argument("--transport", choices=("tcp", "ws", "both"),
+                    default="both")
     ap.add_argument("--out")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -594,30 +655,35 @@ def main():
 
     started = datetime.datetime.now()
     info = machine()
-    log("mem.py: N=%d, %d rounds, %d CPUs, %d MiB, git %s" % (
-        a.n, a.rounds, info["nproc"], info["mem_kib"] // 1024, info["git"]))
+    transports = TRANSPORTS if a.transport == "both" else (a.transport,)
+    log("mem.py: N=%d, %d rounds, over %s, %d CPUs, %d MiB, git %s" % (
+        a.n, a.rounds, " and ".join(transports), info["nproc"],
+        info["mem_kib"] // 1024, info["git"]))
     results = []
     try:
         for rnd in range(1, a.rounds + 1):
-            relays = []
-            if a.only in (None, "peerd"):
-                relays.append(PeerdRelay(build))
-            if a.only in (None, "js"):
-                relays.append(JsRelay(a.n))
-            # alternate the order, so that neither always runs first
-            if rnd % 2 == 0:
-                relays.reverse()
-            for relay in relays:
-                log("round %d: %s" % (rnd, relay.name))
-                try:
-                    r = run_one(relay, a.n, a.batch, a.idle)
-                except Exception as e:
-                    r = {"relay": relay.name, "n": a.n,
-                         "error": "%s: %s" % (type(e).__name__, e)}
-                    log("  " + r["error"])
-                    relay.stop()
-                r["round"] = rnd
-                results.append(r)
+            # alternate the order of transports and of relays, so that
+            # none always runs first
+            for tp in transports if rnd % 2 else transports[::-1]:
+                relays = []
+                if a.only in (None, "peerd"):
+                    relays.append(PeerdRelay(build, tp))
+                if a.only in (None, "js"):
+                    relays.append(JsRelay(a.n, tp))
+                if rnd % 2 == 0:
+                    relays.reverse()
+                for relay in relays:
+                    log("round %d over %s: %s" % (rnd, tp, relay.name))
+                    try:
+                        r = run_one(relay, a.n, a.batch, a.idle)
+                    except Exception as e:
+                        r = {"relay": relay.name, "transport": tp,
+                             "n": a.n,
+                             "error": "%s: %s" % (type(e).__name__, e)}
+                        log("  " + r["error"])
+                        relay.stop()
+                    r["round"] = rnd
+                    results.append(r)
     except KeyboardInterrupt:
         log("mem.py: interrupted")
     finally:
@@ -631,6 +697,7 @@ def main():
         "build": build,
         "source": build_source(build),
         "n": a.n, "batch": a.batch, "idle": a.idle, "rounds": a.rounds,
+        "transports": list(transports),
         "units": "KiB",
         "ratios": ratios,
         "results": results,
