@@ -724,9 +724,13 @@ def test_peerd_to_peerd(base):
          c[0]["direction"] == "inbound" and
          c[0]["agent"].startswith("peerd/"),
          "the other side sees an inbound peerd: %s" % c)
-    r = a.ctl("ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (b.port, ida))
+    other = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"
+    r = a.ctl("ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (b.port, other))
     t.ok(r.returncode == 1 and "reached %s" % idb in r.stderr,
          "a wrong /p2p/ peer ID is refused: %s" % r.stderr.strip())
+    r = a.ctl("ping", "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (b.port, ida))
+    t.ok(r.returncode == 1 and "own ID" in r.stderr,
+         "our own peer ID is not dialled: %s" % r.stderr.strip())
     r = a.ctl("connect", "/dns4/no-such-host.invalid/tcp/1")
     t.ok(r.returncode == 1 and "cannot resolve" in r.stderr,
          "an unknown name is reported: %s" % r.stderr.strip())

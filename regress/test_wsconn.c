@@ -101,7 +101,8 @@ feed(int side, const uint8_t *s, size_t n, const size_t *cuts, int ncuts,
 		at = end;
 	}
 	o->ctllen = w->ctl.len < sizeof(o->ctl) ? w->ctl.len : sizeof(o->ctl);
-	memcpy(o->ctl, bq_ptr(&w->ctl), o->ctllen);
+	if (o->ctllen > 0)
+		memcpy(o->ctl, bq_ptr(&w->ctl), o->ctllen);
 	wsc_free(w);
 	if (acct.held != 0)
 		o->bad += 100;
