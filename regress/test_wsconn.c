@@ -338,6 +338,49 @@ test_send(int side)
 	free(got);
 }
 
+/* The Host header of our request, for each kind of address. */
+static void
+test_host(void)
+{
+	static const struct {
+		const char	*ma, *host;
+	} t[] = {
+		{ "/ip4/127.0.0.1/tcp/4002/ws", "Host: 127.0.0.1:4002\r\n" },
+		{ "/ip6/::1/tcp/4002/ws", "Host: [::1]:4002\r\n" },
+		{ "/dns4/localhost/tcp/443/ws", "Host: localhost:443\r\n" },
+		{ "/dns/relay.example.com/tcp/80/ws/p2p/12D3KooWD3eckifWpRn9wQp"
+		    "MG9R9hX3sD158z7EqHWmweQAJU5SA",
+		    "Host: relay.example.com:80\r\n" },
+	};
+	struct bq_acct	 acct = { 0, NULL };
+	struct multiaddr ma;
+	struct wsconn	*w;
+	char		 err[64], *text;
+	size_t		 i, good = 0;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		w = wsc_new(WS_CLIENT, 1 << 20, &acct);
+		if (maddr_parse(t[i].ma, &ma, err, sizeof(err)) == 0 &&
+		    wsc_client_start(w, &ma) == 0 && (text = strndup(
+		    (const char *)bq_ptr(&w->ctl), w->ctl.len)) != NULL) {
+			if (strncmp(text, "GET / HTTP/1.1\r\n", 16) == 0 &&
+			    strstr(text, t[i].host) != NULL)
+				good++;
+			else
+				printf("# %s: %s\n", t[i].ma, text);
+			free(text);
+		}
+		wsc_free(w);
+	}
+	ok(good == i, "the request names the host and port of /ip4, /ip6 "
+	    "and /dns addresses: %zu of %zu", good, i);
+	maddr_parse("/ip4/127.0.0.1/udp/4002", &ma, err, sizeof(err));
+	w = wsc_new(WS_CLIENT, 1 << 20, &acct);
+	ok(wsc_client_start(w, &ma) == -1 && w->ctl.len == 0,
+	    "no request without /tcp");
+	wsc_free(w);
+}
+
 int
 main(void)
 {
@@ -346,6 +389,7 @@ main(void)
 	test_server_cuts();
 	test_client();
 	test_errors();
+	test_host();
 	test_send(WS_SERVER);
 	test_send(WS_CLIENT);
 	return tap_done();
