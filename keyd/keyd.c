@@ -50,26 +50,64 @@ keyd_noise_key(void)
 	    keys->id.sk);
 }
 
+/* One line at every start: how the key is kept on disk. */
 static void
-keyd_load(void)
+keyd_say_state(enum keystore_state st, const struct passphrase *pp)
 {
-	char	 err[512];
-	int	 r;
+	const char	*root = child->opts.root;
+
+	if (st == KS_CREATED)
+		log_info("created a new identity key in %s/%s%s", root,
+		    KEYFILE_NAME, pp != NULL ? ", encrypted" : "");
+	if (st == KS_SEALED_NOW)
+		log_info("encrypted the identity key %s/%s in place with the "
+		    "passphrase from %s", root, KEYFILE_NAME, pp->source);
+	if (st == KS_SEALED)
+		log_info("identity key %s/%s decrypted with the passphrase "
+		    "from %s", root, KEYFILE_NAME, pp->source);
+	if (pp == NULL)
+		log_warnx("identity key %s/%s is not encrypted at rest: set "
+		    "keys.passphraseFile, or the systemd credential "
+		    "peerd-key-passphrase, and keyd encrypts it at the next "
+		    "start (keyd(8))", root, KEYFILE_NAME);
+}
+
+/*
+ * The parent's go: the descriptor holds the passphrase (or is /dev/null);
+ * keyd reads it into locked memory, loads the key, and wipes it.
+ */
+static void
+keyd_load(struct imsg *imsg)
+{
+	struct key_load		 kl;
+	struct passphrase	*pp = NULL;
+	enum keystore_state	 st;
+	char			 err[512];
+	int			 fd;
 
 	uint8_t	 pb[ED25519_PUBKEY_PB_LEN];
 
+	imsg_get_data(imsg, &kl, sizeof(kl));
+	fd = imsg_get_fd(imsg);
+	if (keys != NULL || child->opts.root == NULL)
+		fatalx("a key load outside keyd's start");
+	if (kl.have_passphrase) {
+		if ((pp = passphrase_new(kl.source)) == NULL)
+			fatal("sodium_malloc");
+		if (passphrase_read_fd(pp, fd, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
+	close(fd);
+	if (keystore_dircheck(child->opts.root, ".", geteuid(), err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((keys = sodium_malloc(sizeof(*keys))) == NULL)
 		fatal("sodium_malloc");
-	if ((r = keyfile_load(KEYFILE_NAME, &keys->id, err,
-	    sizeof(err))) == -1)
-		fatalx("identity key: %s", err);
-	if (r == 1) {
-		if (keyfile_create(KEYFILE_NAME, &keys->id, err,
-		    sizeof(err)) == -1)
-			fatalx("cannot create identity key: %s", err);
-		log_info("created a new identity key in %s/%s",
-		    child->opts.root, KEYFILE_NAME);
-	}
+	if (keystore_load(KEYFILE_NAME, (uid_t)-1, (gid_t)-1, pp, &keys->id,
+	    &st, err, sizeof(err)) == -1)
+		fatalx("identity key in %s: %s", child->opts.root, err);
+	keyd_say_state(st, pp);
+	passphrase_free(pp);
 	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
 	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==
 	    -1)
@@ -208,6 +246,9 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_KEY_SIGN_VOUCHER:
 		keyd_sign_voucher(from, imsg);
 		return 0;
+	case IMSG_KEY_LOAD:
+		keyd_load(imsg);
+		return 0;
 	case IMSG_KEY_GET_PUBLIC:
 		npublic++;
 		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
@@ -262,8 +303,11 @@ main(int argc, char *argv[])
 {
 	if (sodium_init() == -1)
 		errx(1, "sodium_init");
+	/* peerd starts keyd with -F first (privsep_argv); else a command */
+	if (argc < 2 || strcmp(argv[1], "-F") != 0)
+		return keycmd_main(argc, argv);
 	child_start(&keyd_child, argc, argv);
-	keyd_load();
+	keystore_harden();
 	child_loop();
 	return 0;
 }
