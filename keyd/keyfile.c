@@ -79,7 +79,14 @@ keyfile_read(const char *path, uid_t owner, uint8_t *buf, size_t bufsz,
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		/* someone else's file the key user cannot open: say whose */
+		if (errno == EACCES && lstat(path, &sb) == 0 &&
+		    sb.st_uid != owner)
+			snprintf(err, errlen, "%s: owned by uid %u (mode %04o), "
+			    "not by the key user (uid %u)", path, sb.st_uid,
+			    sb.st_mode & 07777, owner);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &sb) == -1)
@@ -87,8 +94,9 @@ keyfile_read(const char *path, uid_t owner, uint8_t *buf, size_t bufsz,
 	else if (!S_ISREG(sb.st_mode))
 		snprintf(err, errlen, "%s: not a regular file", path);
 	else if (sb.st_uid != owner)
-		snprintf(err, errlen, "%s: owned by uid %u, not by the key "
-		    "user (uid %u)", path, sb.st_uid, owner);
+		snprintf(err, errlen, "%s: owned by uid %u (mode %04o), not "
+		    "by the key user (uid %u)", path, sb.st_uid,
+		    sb.st_mode & 07777, owner);
 	else if (sb.st_mode & (S_IRWXG | S_IRWXO))
 		snprintf(err, errlen, "%s: mode %04o: group and others must "
 		    "have no access (chmod 600)", path, sb.st_mode & 07777);
