@@ -39,10 +39,6 @@ keyfile_encode(const struct identity *id, uint8_t *out, size_t outsz)
 int
 keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 {
-	uint8_t	 seedsk[crypto_sign_SECRETKEYBYTES];
-	uint8_t	 pk[crypto_sign_PUBLICKEYBYTES];
-	int	 r = -1;
-
 	if (len < 4 || buf[0] != 0x08 || buf[1] != 1 || buf[2] != 0x12)
 		return -1;
 	if (len == KEYFILE_PB_LEN_OLD && buf[3] == KEYFILE_DATA_OLD &&
@@ -52,15 +48,13 @@ keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 	if (!(len == KEYFILE_PB_LEN && buf[3] == crypto_sign_SECRETKEYBYTES) &&
 	    !(len == KEYFILE_PB_LEN_OLD && buf[3] == KEYFILE_DATA_OLD))
 		return -1;
-	if (crypto_sign_seed_keypair(pk, seedsk, buf + 4) == 0 &&
-	    sodium_memcmp(pk, buf + 4 + crypto_sign_SEEDBYTES, sizeof(pk)) ==
-	    0) {
-		memcpy(id->sk, seedsk, sizeof(id->sk));
-		memcpy(id->pk, pk, sizeof(id->pk));
-		r = 0;
-	}
-	sodium_memzero(seedsk, sizeof(seedsk));
-	return r;
+	/* straight into id, the caller's guarded memory: no copy elsewhere */
+	if (crypto_sign_seed_keypair(id->pk, id->sk, buf + 4) == 0 &&
+	    sodium_memcmp(id->pk, buf + 4 + crypto_sign_SEEDBYTES,
+	    sizeof(id->pk)) == 0)
+		return 0;
+	sodium_memzero(id, sizeof(*id));
+	return -1;
 }
 
 /*

@@ -185,6 +185,18 @@ def check_encrypt_in_place(s, key):
     r = keyd(s, "-I", out, stdin="")
     t.ok(r.returncode == 0 and r.stdout.strip() == key["peerId"],
          "and it opens with the configured passphrase")
+    out = os.path.join(s.base, "export.enc.b64")
+    r = keyd(s, "-e", out, "-b")
+    r2 = keyd(s, "-I", out)
+    t.ok(r.returncode == 0 and r2.returncode == 0 and
+         r2.stdout.strip() == key["peerId"],
+         "an encrypted export in base64 is read back: %s"
+         % (r2.stdout + r2.stderr).strip())
+    moved = os.path.join(s.base, "moved.key")
+    r = keyd(s, "-i", out, "-k", moved)
+    t.ok(r.returncode == 0 and r.stdout.strip() == key["peerId"] and
+         read(moved)[:8] == b"PEERDKEY",
+         "and imported, encrypted with the configured source")
 
 
 def check_refusals(s, key):
