@@ -6,8 +6,9 @@ js to the same peer ID; a plain key encrypted in place at start when a
 passphrase source is configured, with no 8-byte run of the seed left in
 the file; a wrong passphrase, a missing passphrase file, a truncated or
 tampered file, loose modes: each stops the start with one clear line and
-exit 1; the systemd credential; keyd -p; keyd not dumpable, no core.
-Speaks TAP.  Usage: keys.py BUILDDIR
+exit 1; the systemd credential; keyd -p; keyd not dumpable, no core;
+after a start neither the passphrase nor the seed in the readable memory
+of any process.  Speaks TAP.  Usage: keys.py BUILDDIR
 """
 import json
 import os
@@ -16,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suite import (Suite, TAP, wait_for, need_root, need_users,  # noqa: E402
+from suite import (Suite, TAP, need_root, need_users,  # noqa: E402
                    temp_base, js_ready, JSDIR)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -287,6 +288,47 @@ def check_memory(base):
     s.stop()
 
 
+def found_in(pid, needles):
+    """The needles found in the readable memory of pid (its maps with
+    r), read as root through /proc/PID/mem."""
+    found = set()
+    with open("/proc/%d/maps" % pid) as maps:
+        regions = [ln.split() for ln in maps]
+    with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
+        for reg in regions:
+            if "r" not in reg[1] or (len(reg) > 5 and
+                                     reg[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            lo, hi = (int(x, 16) for x in reg[0].split("-"))
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            found |= {n for n in needles if n in data}
+    return found
+
+
+def check_no_copies(s, key, passphrase):
+    """After a start that decrypted the key: the passphrase is in no
+    process of the suite, the seed in none but keyd's guarded pages."""
+    if not t.ok(s.start(), "the suite starts with the encrypted key"):
+        return
+    seed = bytes.fromhex(key["seed"])
+    pub = bytes.fromhex(key["pb"])[36:]
+    keyd_pid = [p["pid"] for p in s.status_json()["processes"]
+                if p["name"] == "keyd"][0]
+    t.ok(found_in(keyd_pid, [pub]) == {pub},
+         "the scan finds keyd's public key in its memory (the scan works)")
+    for p in s.status_json()["processes"]:
+        got = found_in(p["pid"], [seed, passphrase])
+        t.ok(not got, "%s (pid %d): neither the passphrase nor the seed "
+             "in its readable memory (found %d)"
+             % (p["name"], p["pid"], len(got)))
+    s.stop()
+    os.truncate(s.logfile, 0)
+
+
 def proc_uid(pid):
     with open("/proc/%d/status" % pid) as f:
         for ln in f:
@@ -308,6 +350,7 @@ def main():
             if t.ok(key is not None, "js generates an Ed25519 key"):
                 s = check_import(base, key)
                 check_encrypt_in_place(s, key)
+                check_no_copies(s, key, b"first passphrase")
                 check_refusals(s, key)
                 check_credential(s, key)
     finally:
