@@ -147,15 +147,21 @@ static void
 keycmd_pass_line(struct passphrase *pp)
 {
 	char	 c;
-	ssize_t	 n;
+	int	 toolong = 0;
 
 	pp->len = 0;
-	while ((n = read(STDIN_FILENO, &c, 1)) == 1 && c != '\n')
+	while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n') {
 		if (pp->len < KC_PASSMAX)
 			pp->buf[pp->len++] = c;
+		else
+			toolong = 1;
+	}
+	c = 0;
+	if (toolong)
+		errx(1, "passphrase from standard input: longer than %d bytes",
+		    KC_PASSMAX);
 	if (pp->len > 0 && pp->buf[pp->len - 1] == '\r')
 		pp->len--;
-	c = 0;
 	if (pp->len == 0)
 		errx(1, "passphrase from standard input: empty");
 }

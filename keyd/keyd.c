@@ -50,28 +50,6 @@ keyd_noise_key(void)
 	    keys->id.sk);
 }
 
-/* One line at every start: how the key is kept on disk. */
-static void
-keyd_say_state(enum keystore_state st, const struct passphrase *pp)
-{
-	const char	*root = child->opts.root;
-
-	if (st == KS_CREATED)
-		log_info("created a new identity key in %s/%s%s", root,
-		    KEYFILE_NAME, pp != NULL ? ", encrypted" : "");
-	if (st == KS_SEALED_NOW)
-		log_info("encrypted the identity key %s/%s in place with the "
-		    "passphrase from %s", root, KEYFILE_NAME, pp->source);
-	if (st == KS_SEALED)
-		log_info("identity key %s/%s decrypted with the passphrase "
-		    "from %s", root, KEYFILE_NAME, pp->source);
-	if (pp == NULL)
-		log_warnx("identity key %s/%s is not encrypted at rest: set "
-		    "keys.passphraseFile, or the systemd credential "
-		    "peerd-key-passphrase, and keyd encrypts it at the next "
-		    "start (keyd(8))", root, KEYFILE_NAME);
-}
-
 /*
  * The parent's go: the descriptor holds the passphrase (or is /dev/null);
  * keyd reads it into locked memory, loads the key, and wipes it.
@@ -106,7 +84,7 @@ keyd_load(struct imsg *imsg)
 	if (keystore_load(KEYFILE_NAME, (uid_t)-1, (gid_t)-1, pp, &keys->id,
 	    &st, err, sizeof(err)) == -1)
 		fatalx("identity key in %s: %s", child->opts.root, err);
-	keyd_say_state(st, pp);
+	keystore_say(child->opts.root, st, pp);
 	passphrase_free(pp);
 	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
 	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==

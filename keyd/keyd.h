@@ -51,6 +51,8 @@ int	 passphrase_read_fd(struct passphrase *, int, char *, size_t);
 void	 passphrase_free(struct passphrase *);
 int	 keystore_load(const char *, uid_t, gid_t, const struct passphrase *,
 	    struct identity *, enum keystore_state *, char *, size_t);
+void	 keystore_say(const char *, enum keystore_state,
+	    const struct passphrase *);
 int	 keystore_save(const char *, uid_t, gid_t, const struct passphrase *,
 	    const struct identity *, char *, size_t);
 

@@ -61,6 +61,27 @@ keystore_dircheck(const char *name, const char *path, uid_t owner, char *err,
 	return 0;
 }
 
+/* One line at every start: how the key is kept on disk. */
+void
+keystore_say(const char *root, enum keystore_state st,
+    const struct passphrase *pp)
+{
+	if (st == KS_CREATED)
+		log_info("created a new identity key in %s/%s%s", root,
+		    KEYFILE_NAME, pp != NULL ? ", encrypted" : "");
+	if (st == KS_SEALED_NOW)
+		log_info("encrypted the identity key %s/%s in place with the "
+		    "passphrase from %s", root, KEYFILE_NAME, pp->source);
+	if (st == KS_SEALED)
+		log_info("identity key %s/%s decrypted with the passphrase "
+		    "from %s", root, KEYFILE_NAME, pp->source);
+	if (pp == NULL)
+		log_warnx("identity key %s/%s is not encrypted at rest: set "
+		    "keys.passphraseFile, or the systemd credential "
+		    "peerd-key-passphrase, and keyd encrypts it at the next "
+		    "start (keyd(8))", root, KEYFILE_NAME);
+}
+
 struct passphrase *
 passphrase_new(const char *source)
 {
