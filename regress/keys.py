@@ -12,9 +12,12 @@ of any process.  Speaks TAP.  Usage: keys.py BUILDDIR
 """
 import json
 import os
+import pty
 import pwd
+import select
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import (Suite, TAP, need_root, need_users,  # noqa: E402
@@ -147,6 +150,58 @@ def check_import(base, key):
     t.ok(r.returncode == 1 and "exists" in r.stderr,
          "keyd -e does not overwrite: %s" % r.stderr.strip())
     return s
+
+
+def on_tty(argv, answers, timeout=60):
+    """Run argv on a new pseudo-terminal, answering each prompt that
+    ends in ": " with the next of answers: (exit status, what it
+    wrote)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    out = b""
+    mark = 0
+    answers = list(answers)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if out[mark:].rstrip().endswith(b":") and answers:
+            os.write(fd, answers.pop(0).encode() + b"\n")
+            mark = len(out)
+    os.close(fd)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = -1
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def check_tty(s, key):
+    """The passphrase of an export asked twice on the terminal."""
+    out = os.path.join(s.base, "tty.enc")
+    rc, text = on_tty([s.keyd, "-e", out, "-f", s.conf],
+                      ["tty passphrase", "tty passphrase"])
+    r = keyd(s, "-I", out, stdin="tty passphrase\n")
+    t.ok(rc == 0 and "Again" in text and read(out)[:8] == b"PEERDKEY" and
+         r.stdout.strip() == key["peerId"],
+         "keyd -e asks a new passphrase twice on the terminal, and the "
+         "export opens with it: %s %r %s" % (rc, text, r.stderr.strip()))
+    out = os.path.join(s.base, "tty2.enc")
+    rc, text = on_tty([s.keyd, "-e", out, "-f", s.conf], ["one", "two"])
+    t.ok(rc == 1 and "differ" in text and not os.path.exists(out),
+         "two different answers: nothing written: %s %r" % (rc, text))
 
 
 def check_encrypt_in_place(s, key):
@@ -349,6 +404,7 @@ def main():
             key = js("gen")
             if t.ok(key is not None, "js generates an Ed25519 key"):
                 s = check_import(base, key)
+                check_tty(s, key)
                 check_encrypt_in_place(s, key)
                 check_no_copies(s, key, b"first passphrase")
                 check_refusals(s, key)
