@@ -252,9 +252,18 @@ keycmd_read_any(struct keycmd *kc, const char *path, struct identity *id)
 		len = binlen;
 	}
 	if (kc_is_sealed(buf, len)) {
-		pp = keycmd_pass(kc, "Passphrase of the key file: ", 0);
-		if ((e = kc_open(buf, len, pp->buf, pp->len, bin, KC_PLAINLEN,
-		    &p)) != KC_OK)
+		/* an export of another peer may have its own passphrase */
+		e = KC_E_PASSPHRASE;
+		if ((pp = keycmd_pass_conf(kc)) != NULL)
+			e = kc_open(buf, len, pp->buf, pp->len, bin,
+			    KC_PLAINLEN, &p);
+		if (e == KC_E_PASSPHRASE) {
+			passphrase_free(pp);
+			pp = keycmd_pass_ask("Passphrase of the key file: ", 0);
+			e = kc_open(buf, len, pp->buf, pp->len, bin,
+			    KC_PLAINLEN, &p);
+		}
+		if (e != KC_OK)
 			errx(1, "%s: %s", path, kc_strerror(e));
 		passphrase_free(pp);
 		memcpy(buf, bin, KC_PLAINLEN);

@@ -253,6 +253,15 @@ def check_encrypt_in_place(s, key):
     t.ok(r.returncode == 0 and r.stdout.strip() == key["peerId"] and
          read(moved)[:8] == b"PEERDKEY",
          "and imported, encrypted with the configured source")
+    other = os.path.join(s.base, "other-pass.key")
+    r = keyd(s, "-i", os.path.join(s.base, "tty.enc"), "-k", other,
+             stdin="tty passphrase\n")
+    t.ok(r.returncode == 0 and r.stdout.strip() == key["peerId"],
+         "an export the configured passphrase does not open is opened "
+         "with one asked for: %s" % (r.stdout + r.stderr).strip())
+    r = keyd(s, "-I", os.path.join(s.base, "tty.enc"), stdin="nope\n")
+    t.ok(r.returncode == 1 and "wrong passphrase" in r.stderr,
+         "and a wrong one asked for says so: %s" % r.stderr.strip())
 
 
 def check_refusals(s, key):
