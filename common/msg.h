@@ -126,6 +126,12 @@ struct key_dh {
 	uint8_t		 pub[32];
 };
 
+/* keyd: load the key; the descriptor holds the passphrase, if any */
+struct key_load {
+	int32_t		 have_passphrase;	/* 0: the fd is /dev/null */
+	char		 source[256];		/* where it comes from */
+};
+
 struct key_dh_result {
 	int32_t		 ok;
 	uint8_t		 shared[32];
@@ -452,6 +458,8 @@ struct reconf_peerid {
 	    P_KEYD, P_ENGINE, 0)					\
 	MSG(IMSG_KEY_SIGN_RECORD, MSG_VAR, P_ENGINE, P_KEYD, 0)		\
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
+	MSG(IMSG_KEY_LOAD,	sizeof(struct key_load),		\
+	    P_PARENT, P_KEYD, MSG_FD)					\
 	/* listening sockets, bound by the parent */			\
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	/* the admin HTTP socket (admin.listen), bound by the parent */	\
@@ -556,6 +564,7 @@ struct reconf_peerid {
 	STR(IMSG_CTL_PROC,	struct ctl_proc, detail)		\
 	STR(IMSG_CTL_RESULT,	struct ctl_result, msg)			\
 	STR(IMSG_KEY_PUBLIC,	struct key_public, peerid)		\
+	STR(IMSG_KEY_LOAD,	struct key_load, source)		\
 	STR(IMSG_CTL_CONNECT,	struct ctl_target, target)		\
 	STR(IMSG_CTL_PING,	struct ctl_target, target)		\
 	STR(IMSG_CTL_DISCONNECT,	struct ctl_target, target)	\

@@ -50,26 +50,42 @@ keyd_noise_key(void)
 	    keys->id.sk);
 }
 
+/*
+ * The parent's go: the descriptor holds the passphrase (or is /dev/null);
+ * keyd reads it into locked memory, loads the key, and wipes it.
+ */
 static void
-keyd_load(void)
+keyd_load(struct imsg *imsg)
 {
-	char	 err[512];
-	int	 r;
+	struct key_load		 kl;
+	struct passphrase	*pp = NULL;
+	enum keystore_state	 st;
+	char			 err[512];
+	int			 fd;
 
 	uint8_t	 pb[ED25519_PUBKEY_PB_LEN];
 
+	imsg_get_data(imsg, &kl, sizeof(kl));
+	fd = imsg_get_fd(imsg);
+	if (keys != NULL || child->opts.root == NULL)
+		fatalx("a key load outside keyd's start");
+	if (kl.have_passphrase) {
+		if ((pp = passphrase_new(kl.source)) == NULL)
+			fatal("sodium_malloc");
+		if (passphrase_read_fd(pp, fd, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
+	close(fd);
+	if (keystore_dircheck(child->opts.root, ".", geteuid(), err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((keys = sodium_malloc(sizeof(*keys))) == NULL)
 		fatal("sodium_malloc");
-	if ((r = keyfile_load(KEYFILE_NAME, &keys->id, err,
-	    sizeof(err))) == -1)
-		fatalx("identity key: %s", err);
-	if (r == 1) {
-		if (keyfile_create(KEYFILE_NAME, &keys->id, err,
-		    sizeof(err)) == -1)
-			fatalx("cannot create identity key: %s", err);
-		log_info("created a new identity key in %s/%s",
-		    child->opts.root, KEYFILE_NAME);
-	}
+	if (keystore_load(KEYFILE_NAME, (uid_t)-1, (gid_t)-1, pp, &keys->id,
+	    &st, err, sizeof(err)) == -1)
+		fatalx("identity key in %s: %s", child->opts.root, err);
+	keystore_say(child->opts.root, st, pp);
+	passphrase_free(pp);
 	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
 	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==
 	    -1)
@@ -208,6 +224,9 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_KEY_SIGN_VOUCHER:
 		keyd_sign_voucher(from, imsg);
 		return 0;
+	case IMSG_KEY_LOAD:
+		keyd_load(imsg);
+		return 0;
 	case IMSG_KEY_GET_PUBLIC:
 		npublic++;
 		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
@@ -262,8 +281,11 @@ main(int argc, char *argv[])
 {
 	if (sodium_init() == -1)
 		errx(1, "sodium_init");
+	/* peerd starts keyd with -F first (privsep_argv); else a command */
+	if (argc < 2 || strcmp(argv[1], "-F") != 0)
+		return keycmd_main(argc, argv);
 	child_start(&keyd_child, argc, argv);
-	keyd_load();
+	keystore_harden();
 	child_loop();
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "msg.h"
 #include "multiaddr.h"
+#include "passfile.h"
 #include "peerd.h"
 #include "privsep.h"
 
@@ -745,9 +746,33 @@ parent_sig(int sig, short event, void *arg)
 	}
 }
 
+/*
+ * The key's passphrase source, opened as root before any privilege drop
+ * (so that only root need read it): keyd gets the descriptor and reads
+ * the passphrase into its locked memory; the parent never reads it.
+ */
+static struct key_load	 keyload;
+static int		 keyload_fd = -1;
+
+static void
+keyload_open(const struct peerd_conf *conf)
+{
+	char	 err[PATH_MAX + 128];
+
+	keyload_fd = passfile_open(conf->key_passfile, keyload.source,
+	    sizeof(keyload.source), err, sizeof(err));
+	if (keyload_fd == -1)
+		fatalx("%s", err);
+	keyload.have_passphrase = keyload_fd != PASSFILE_NONE;
+	if (!keyload.have_passphrase &&
+	    (keyload_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+}
+
 static void
 prepare(struct peerd_conf *conf)
 {
+	keyload_open(conf);
 	if (geteuid() == 0) {
 		check_users(conf);
 		prepare_dir("stateDir", conf->state_dir, conf->user, 0700, 1);
@@ -774,6 +799,8 @@ start_suite(struct peerd_conf *conf)
 	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
 	path = privsep_sibling_path("keyd");
 	start_child(PROC_KEYD, path, NULL, conf->key_user, conf->key_dir);
+	send_to(PROC_KEYD, IMSG_KEY_LOAD, 0, keyload_fd, &keyload,
+	    sizeof(keyload));
 	path = privsep_sibling_path("stored");
 	start_child(PROC_STORED, path, NULL, conf->user, conf->state_dir);
 	path = privsep_sibling_path("relayd");

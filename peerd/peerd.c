@@ -20,7 +20,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-dnv] [-f file]\n"
-	    "       %s [-f file] -r backup\n", getprogname(), getprogname());
+	    "       %s [-f file] -r backup\n"
+	    "       %s [-f file] -K\n", getprogname(), getprogname(),
+	    getprogname());
 	exit(1);
 }
 
@@ -44,12 +46,12 @@ main(int argc, char *argv[])
 	char			 errbuf[CONF_ERRLEN], *text;
 	size_t			 len;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
-	int			 explicit = 0;
+	int			 explicit = 0, keyconf = 0;
 
 	if (argc > 1 && strcmp(argv[1], "-E") == 0)
 		engine_main(argc - 1, argv + 1);
 
-	while ((ch = getopt(argc, argv, "df:nr:v")) != -1) {
+	while ((ch = getopt(argc, argv, "df:Knr:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -57,6 +59,9 @@ main(int argc, char *argv[])
 		case 'f':
 			file = optarg;
 			explicit = 1;
+			break;
+		case 'K':
+			keyconf = 1;
 			break;
 		case 'n':
 			noaction = 1;
@@ -77,6 +82,12 @@ main(int argc, char *argv[])
 	if ((conf = config_load(file, explicit, errbuf, sizeof(errbuf))) == NULL) {
 		fprintf(stderr, "%s\n", errbuf);
 		exit(1);
+	}
+	/* for keyd's offline commands, which link no configuration parser */
+	if (keyconf) {
+		printf("%s\n%s\n%s\n", conf->key_dir, conf->key_user,
+		    conf->key_passfile);
+		exit(0);
 	}
 	if (restore != NULL) {
 		if (noaction || debug)

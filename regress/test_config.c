@@ -58,6 +58,8 @@ static const char full_yaml[] =
 	"  facility: local3\n"
 	"user: peerd_user\n"
 	"keyUser: peerkey-1\n"
+	"keys:\n"
+	"  passphraseFile: /etc/peerd/key.pass\n"
 	"relay:\n"
 	"  enabled: false\n"
 	"  hop:\n"
@@ -216,6 +218,8 @@ static const struct {
 	    "absolute" },
 	{ "relative ro path", "controlSocketReadonly: tmp/x\n", "t:1:24: ",
 	    "absolute" },
+	{ "relative passphrase file", "keys:\n  passphraseFile: key.pass\n",
+	    "t:2:19: ", "absolute" },
 	{ "control in path", "keyDir: \"/a\\tb\"\n", "t:1:9: ", "control" },
 	{ "space in multiaddr", "announce:\n  - \"/ip4/1.2.3.4 /tcp/1\"\n",
 	    "t:2:5: ", "multiaddr" },
@@ -528,6 +532,7 @@ test_defaults(void)
 	ok(strcmp(c->empty_dir, "/var/empty") == 0, "default emptyDir");
 	ok(strcmp(c->control_socket_ro, "") == 0,
 	    "default controlSocketReadonly");
+	ok(strcmp(c->key_passfile, "") == 0, "default keys.passphraseFile");
 	ok(c->ctl_max_clients == 32 && c->ctl_ro_max_clients == 32 &&
 	    c->ctl_ro_max_per_uid == 4 && c->ctl_ro_idle == 10000,
 	    "default control socket pools, per-user cap and idle timeout");
@@ -616,6 +621,8 @@ test_full(void)
 	ok(c->log_format == LOG_FORMAT_JSON && c->log_facility == LOG_LOCAL3,
 	    "full log");
 	ok(strcmp(c->key_user, "peerkey-1") == 0, "full keyUser");
+	ok(strcmp(c->key_passfile, "/etc/peerd/key.pass") == 0,
+	    "full keys.passphraseFile");
 	ok(!c->relay.enabled && !c->relay.hop_enabled && !c->relay.hop_active &&
 	    !c->relay.advertise_enabled, "full relay bools");
 	ok(c->relay.advertise_ttl == 1000 && c->relay.reservations_max == 0 &&

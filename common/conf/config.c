@@ -188,6 +188,8 @@ static const struct ckey keys[] = {
 	KENUM("log.facility", log_facility, facilities, LOG_DAEMON, K_STATIC),
 	KSTR("user", user, check_user, "_peerd", K_STATIC),
 	KSTR("keyUser", key_user, check_user, "_peerkey", K_STATIC),
+	KSTR("keys.passphraseFile", key_passfile, check_optpath, "",
+	    K_STATIC),
 	KBOOL("relay.enabled", relay.enabled, 1, 0),
 	KBOOL("relay.hop.enabled", relay.hop_enabled, 1, 0),
 	KBOOL("relay.hop.active", relay.hop_active, 1, 0),

@@ -82,6 +82,7 @@ struct peerd_conf {
 	int		 log_facility;		/* LOG_DAEMON ... */
 	char		*user;
 	char		*key_user;
+	char		*key_passfile;		/* "": none configured */
 	struct relay_conf relay;
 	int64_t		 max_connections;
 	int64_t		 min_connections;
