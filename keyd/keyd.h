@@ -5,6 +5,9 @@
 
 #include <sodium.h>
 
+#include "imsg.h"
+#include "msg.h"
+
 #define KEYFILE_NAME		"identity.key"
 #define KEYFILE_PB_LEN		(4 + crypto_sign_SECRETKEYBYTES)
 #define KEYFILE_DATA_OLD	(crypto_sign_SECRETKEYBYTES + 32)
@@ -20,5 +23,13 @@ int	 keyfile_load(const char *, struct identity *, char *, size_t);
 int	 keyfile_create(const char *, struct identity *, char *, size_t);
 int	 keyfile_decode(const uint8_t *, size_t, struct identity *);
 size_t	 keyfile_encode(const struct identity *, uint8_t *, size_t);
+
+/* lockdown.c */
+void	 lockdown_wipe(void *, size_t);
+int	 lockdown_refuse(enum proc_id, struct imsg *);
+
+/* keyinfo.c */
+extern int	 key_encrypted;
+void	 keyinfo_show(enum proc_id, uint32_t, const struct key_public *);
 
 #endif /* PEERD_KEYD_H */

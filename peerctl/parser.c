@@ -32,6 +32,7 @@ static const struct token t_target[];
 static const struct token t_ping[];
 static const struct token t_ping_opts[];
 static const struct token t_count[];
+static const struct token t_key[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -44,6 +45,8 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
 	{ KEYWORD,	"backup",	BACKUP,		t_target },
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
+	{ KEYWORD,	"lockdown",	LOCKDOWN,	NULL },
+	{ KEYWORD,	"key",		NONE,		t_key },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -58,6 +61,11 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_key[] = {
+	{ KEYWORD,	"show",		KEY_SHOW,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
