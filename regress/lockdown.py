@@ -17,7 +17,8 @@ Usage: lockdown.py BUILDDIR [CHECKS]   as root; CHECKS are letters
      /proc/PID/maps and /proc/PID/mem); the read-only socket refuses
      lockdown; peerctl lockdown: both js connections close, no TCP
      connection is accepted on the listen port, show status says
-     lockdown (text, -j, every process's state), /health is 503
+     lockdown (text, -j, every process's state), the reservation is
+     gone from show reservations, /health is 503
      lockdown, key show and connect fail saying lockdown, keyd's memory
      no longer has the seed, every process logged it at level alert
      (log.format json), the processes are the same and still up; a
@@ -294,6 +295,9 @@ def check_l():
                                           key="connections") or []),
                        lambda n: n == 2)
     t.ok(ok, "show connections lists the two js peers: %s" % n)
+    rs = A.json("show", "reservations", key="reservations") or []
+    t.ok(len(rs) == 1, "show reservations lists the js reservation: %s"
+         % rs)
     hits = {n: mem_find(pid, seed) for n, pid in before.items()}
     t.ok(len(hits.get("keyd") or []) >= 1,
          "before: keyd's memory holds the seed (the scan finds it): %s"
@@ -320,6 +324,10 @@ def check_l():
                                       key="connections"),
                        lambda c: c == [], timeout=10)
     t.ok(ok, "show connections: none: %s" % n)
+    ok, rs = wait_value(lambda: A.json("show", "reservations",
+                                       key="reservations"),
+                        lambda r: r == [], timeout=10)
+    t.ok(ok, "show reservations: none, relayd dropped it: %s" % rs)
     in_lockdown(A, "peerctl lockdown")
     r = A.ctl("key", "show")
     t.ok(r.returncode == 1 and "lockdown" in r.stderr,

@@ -760,7 +760,7 @@ engine_status(struct ctl_proc *p)
 		    (unsigned long long)counters.store_dropped);
 	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 	    strlen(p->detail), "; %zu KiB buffered", mem_total.held >> 10);
-	if (!ident.ready)
+	if (!ident.ready && !ident.lockdown)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
 
