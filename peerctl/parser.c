@@ -15,6 +15,7 @@ enum token_type {
 	ENDTOKEN,
 	NOTOKEN,
 	KEYWORD,
+	FULLWORD,	/* a keyword no prefix stands for */
 	TARGET,
 	COUNT,
 };
@@ -45,7 +46,7 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
 	{ KEYWORD,	"backup",	BACKUP,		t_target },
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
-	{ KEYWORD,	"lockdown",	LOCKDOWN,	NULL },
+	{ FULLWORD,	"lockdown",	LOCKDOWN,	NULL },
 	{ KEYWORD,	"key",		NONE,		t_key },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
@@ -142,6 +143,13 @@ match_token(const char *word, const struct token *table)
 		case KEYWORD:
 			if (word != NULL && strncmp(word, table[i].keyword,
 			    strlen(word)) == 0) {
+				t = &table[i];
+				n++;
+			}
+			break;
+		case FULLWORD:
+			if (word != NULL && strcmp(word, table[i].keyword) ==
+			    0) {
 				t = &table[i];
 				n++;
 			}

@@ -307,6 +307,10 @@ def check_l():
          "seed anywhere in its memory: %s"
          % {n: h for n, h in hits.items() if n != "keyd"})
 
+    r = A.ctl("lockdow")
+    t.ok(r.returncode == 2 and A.status().get("lockdown") is False,
+         "no prefix stands for lockdown: peerctl lockdow exits %s"
+         % r.returncode)
     r = A.ctl("lockdown", sock=A.s.rosock)
     t.ok(r.returncode == 1 and "read-only" in r.stderr and
          A.status().get("lockdown") is False,
