@@ -14,8 +14,8 @@ Usage: lockdown.py BUILDDIR [CHECKS]   as root; CHECKS are letters
   l  a relay with a js-libp2p peer connected (node.mjs watch) and one
      reserved (node.mjs reserve): the 32-byte seed of the key file is
      in keyd's memory and in no other process's (read through
-     /proc/PID/maps and /proc/PID/mem); the read-only socket refuses
-     lockdown; peerctl lockdown: both js connections close, no TCP
+     /proc/PID/maps and /proc/PID/mem); neither a prefix (lockdow) nor
+     the read-only socket locks down; peerctl lockdown: both js connections close, no TCP
      connection is accepted on the listen port, show status says
      lockdown (text, -j, every process's state), the reservation is
      gone from show reservations, /health is 503
