@@ -18,7 +18,8 @@ Usage: lockdown.py BUILDDIR [CHECKS]   as root; CHECKS are letters
      the read-only socket locks down; peerctl lockdown: both js connections close, no TCP
      connection is accepted on the listen port, show status says
      lockdown (text, -j, every process's state), the reservation is
-     gone from show reservations, /health is 503
+     gone from show reservations, the metric peerd_lockdown is 1 (0
+     before), /health is 503
      lockdown, key show and connect fail saying lockdown, keyd's memory
      no longer has the seed, every process logged it at level alert
      (log.format json), the processes are the same and still up; a
@@ -187,8 +188,17 @@ def health(node):
         return None, repr(data[:200])
 
 
+def lockdown_metric(node):
+    """The value of peerd_lockdown in show metrics -j, or None."""
+    for m in node.json("show", "metrics", key="metrics") or []:
+        if m.get("name") == "peerd_lockdown":
+            return m.get("value")
+    return None
+
+
 def in_lockdown(node, what):
-    """The checks of a suite in lockdown: status, the port, /health."""
+    """The checks of a suite in lockdown: status, the port, /health, the
+    metric."""
     st = node.status()
     states = {n: p["state"] for n, p in node.procs().items()}
     t.ok(st.get("lockdown") is True and
@@ -208,6 +218,8 @@ def in_lockdown(node, what):
          h.get("status") == "lockdown" and "lockdown" in h.get("reason", ""),
          "%s: /health is 503 lockdown with a reason: %s %s"
          % (what, code, h))
+    v = lockdown_metric(node)
+    t.ok(v == 1, "%s: the metric peerd_lockdown is 1: %s" % (what, v))
 
 
 def keyd_clean(node, seed, what):
@@ -298,6 +310,8 @@ def check_l():
     rs = A.json("show", "reservations", key="reservations") or []
     t.ok(len(rs) == 1, "show reservations lists the js reservation: %s"
          % rs)
+    v = lockdown_metric(A)
+    t.ok(v == 0, "before: the metric peerd_lockdown is 0: %s" % v)
     hits = {n: mem_find(pid, seed) for n, pid in before.items()}
     t.ok(len(hits.get("keyd") or []) >= 1,
          "before: keyd's memory holds the seed (the scan finds it): %s"
