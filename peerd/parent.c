@@ -488,8 +488,10 @@ lockdown_done(void)
 		    sizeof(res.msg));
 	else
 		snprintf(res.msg, sizeof(res.msg), "lockdown: %s did not "
-		    "answer within %d s; stop the suite (kill the processes "
-		    "if need be)", late, LOCKDOWN_WAIT);
+		    "answer within %d s; %s; if it stays silent, stop the "
+		    "suite (kill %s if need be)", late, LOCKDOWN_WAIT,
+		    lock.late & P_KEYD ? "keyd may still hold its keys" :
+		    "keyd wiped its keys", late);
 	for (i = 0; i < lock.nctl; i++)
 		send_to(PROC_ENGINE, IMSG_CTL_RESULT, lock.ctl[i], -1, &res,
 		    sizeof(res));

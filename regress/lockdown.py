@@ -26,6 +26,9 @@ Usage: lockdown.py BUILDDIR [CHECKS]   as root; CHECKS are letters
      reload, a SIGHUP and a second lockdown leave it in lockdown
   s  SIGUSR2 to the parent of a second suite: lockdown as above
      (status, the listen port, /health, keyd's memory)
+  p  with stored stopped (SIGSTOP), peerctl lockdown fails naming
+     stored, the log names it late, the engine and keyd locked down
+     all the same; once stored goes on (SIGCONT) it is in lockdown too
 Every address is on 127.0.0.1.
 """
 import base64
@@ -407,10 +410,40 @@ def check_s():
     B.stop()
 
 
+# --- p: a process that does not answer ---------------------------------
+
+def check_p():
+    C = Node("C")
+    if not C.start():
+        return
+    seed, _ = C.seed()
+    stored = C.procs()["stored"]["pid"]
+    os.kill(stored, signal.SIGSTOP)
+    try:
+        r = C.ctl("lockdown")
+        t.ok(r.returncode == 1 and "stored did not answer" in r.stderr,
+             "lockdown with stored stopped: exit 1, naming stored: exit "
+             "%s %r" % (r.returncode, r.stderr.strip()))
+        late = [e.get("late") for e in C.events("lockdown_complete")]
+        t.ok(late == ["stored"], "lockdown_complete names stored late: %s"
+             % late)
+        ok, why = wait_value(lambda: tcp_refused(C.s.port),
+                             lambda w: w is None, timeout=5)
+        t.ok(ok, "the engine locked down all the same: the listen port "
+             "refuses (%s)" % (why or "refused"))
+        keyd_clean(C, seed, "stored stopped")
+    finally:
+        os.kill(stored, signal.SIGCONT)
+    ok, st = wait_value(lambda: C.procs().get("stored", {}).get("state"),
+                        lambda v: v == "lockdown")
+    t.ok(ok, "once it goes on, stored is in lockdown too: %s" % st)
+    C.stop()
+
+
 def main():
     global BUILD, BASE
     exit_on_signals()
-    BUILD, which = check_args(__doc__, "kls")
+    BUILD, which = check_args(__doc__, "klsp")
     need_root(t, "lockdown test")
     need_users(t)
     BASE = temp_base("peerd-lockdown-")
