@@ -15,6 +15,7 @@ enum token_type {
 	ENDTOKEN,
 	NOTOKEN,
 	KEYWORD,
+	FULLWORD,	/* a keyword no prefix stands for */
 	TARGET,
 	COUNT,
 };
@@ -32,6 +33,7 @@ static const struct token t_target[];
 static const struct token t_ping[];
 static const struct token t_ping_opts[];
 static const struct token t_count[];
+static const struct token t_key[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -44,6 +46,8 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
 	{ KEYWORD,	"backup",	BACKUP,		t_target },
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
+	{ FULLWORD,	"lockdown",	LOCKDOWN,	NULL },
+	{ KEYWORD,	"key",		NONE,		t_key },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -58,6 +62,11 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_key[] = {
+	{ KEYWORD,	"show",		KEY_SHOW,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -134,6 +143,13 @@ match_token(const char *word, const struct token *table)
 		case KEYWORD:
 			if (word != NULL && strncmp(word, table[i].keyword,
 			    strlen(word)) == 0) {
+				t = &table[i];
+				n++;
+			}
+			break;
+		case FULLWORD:
+			if (word != NULL && strcmp(word, table[i].keyword) ==
+			    0) {
 				t = &table[i];
 				n++;
 			}

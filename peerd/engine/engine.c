@@ -162,6 +162,7 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	st.mem_stalled = counters.mem_stalled;
 	st.mem_reclaimed = counters.mem_reclaimed;
 	st.mem_alloc_failed = counters.mem_alloc_failed;
+	st.lockdown = ident.lockdown;
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
@@ -197,6 +198,8 @@ engine_sign_record(void)
 	struct timespec			 now;
 	size_t				 len, i, j;
 
+	if (ident.lockdown)
+		return;
 	memset(&rec, 0, sizeof(rec));
 	rec.id = ident.peerid;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -359,6 +362,7 @@ engine_http_figures(struct http_figures *f)
 	f->relays_configured = econf.nrelays;
 	f->relays_reserved = rclient_reserved();
 	f->has_bootstrap = econf.nbootstrap > 0 || econf.nrelays > 0;
+	f->lockdown = ident.lockdown;
 }
 
 /* A listing row from stored, marked when the peer is connected. */
@@ -470,8 +474,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		relay_connect_result(imsg);
 		return 0;
 	case IMSG_CTL_RSVP:
-		control_reply(imsg_get_id(imsg), IMSG_CTL_RSVP, imsg->data,
-		    imsg_get_len(imsg));
+	case IMSG_CTL_KEY:
+		control_reply(imsg_get_id(imsg), imsg_get_type(imsg),
+		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
 		control_end(imsg_get_id(imsg));
@@ -758,7 +763,7 @@ engine_status(struct ctl_proc *p)
 		    (unsigned long long)counters.store_dropped);
 	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 	    strlen(p->detail), "; %zu KiB buffered", mem_total.held >> 10);
-	if (!ident.ready)
+	if (!ident.ready && !ident.lockdown)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
 
@@ -775,6 +780,31 @@ engine_shutdown(void)
 	ident.record = NULL;
 }
 
+/*
+ * Lockdown: every connection dropped at once, without a GoAway or a
+ * flush, the listeners closed, and no dial from here on (dial.c,
+ * listen.c, connmgr.c and relay_client.c read ident.lockdown); the
+ * control sockets and the admin server stay, for the operator.
+ */
+static const char *
+engine_lockdown(void)
+{
+	static char	 did[128];
+	struct conn	*c;
+	int		 n = 0;
+
+	ident.lockdown = 1;
+	connmgr_stop();
+	while ((c = TAILQ_FIRST(&conns)) != NULL) {
+		conn_close(c, "lockdown");
+		n++;
+	}
+	listen_close_all();
+	snprintf(did, sizeof(did), "%d connections dropped, listeners "
+	    "closed, dialling stopped", n);
+	return did;
+}
+
 /* What engine_main wires together: the frame, the hooks, the tables. */
 static struct child engine_child = {
 	.id = PROC_ENGINE,
@@ -784,6 +814,7 @@ static struct child engine_child = {
 	.configure = engine_configure,
 	.status = engine_status,
 	.shutdown = engine_shutdown,
+	.lockdown_hook = engine_lockdown,
 };
 
 static const struct conn_hooks conn_hooks = {
@@ -827,6 +858,8 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_RELOAD,	control_to_parent, NULL, CTL_WAIT },
 	{ IMSG_CTL_LOG_VERBOSE,	control_log_verbose, NULL, 0 },
 	{ IMSG_CTL_SHOW_METRICS, metrics_show, NULL, 0 },
+	{ IMSG_CTL_LOCKDOWN,	control_to_parent, NULL, CTL_WAIT },
+	{ IMSG_CTL_SHOW_KEY,	control_to_keyd, NULL, CTL_WAIT },
 	{ 0,			NULL, NULL, 0 }
 };
 
