@@ -617,6 +617,46 @@ class MemWatch:
                     % (name, most / 1048576.0))
 
 
+MEM_CHUNK = 1 << 20
+MEM_REGION_MAX = 1 << 32	# larger: a sanitizer's shadow, never data
+
+
+def mem_find(pid, needles):
+    """Where each needle is in the memory of pid, every mapping read in
+    pieces through /proc/PID/mem as root (the guarded pages too): a dict
+    of needle to a list of (address, permissions, name); None when the
+    process cannot be read."""
+    hits = {n: [] for n in needles}
+    over = max(len(n) for n in needles) - 1
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read().splitlines()
+        fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        for ln in maps:
+            parts = ln.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            name = parts[5] if len(parts) > 5 else ""
+            if name in ("[vvar]", "[vvar_vclock]", "[vsyscall]") or \
+                    hi - lo > MEM_REGION_MAX:
+                continue
+            for at in range(lo, hi, MEM_CHUNK):
+                try:
+                    data = os.pread(fd, min(MEM_CHUNK + over, hi - at), at)
+                except OSError:
+                    continue
+                for n in needles:
+                    i = data.find(n)
+                    while i != -1 and i < MEM_CHUNK:
+                        hits[n].append((hex(at + i), parts[1], name))
+                        i = data.find(n, i + 1)
+    finally:
+        os.close(fd)
+    return hits
+
+
 def engine_pid(s):
     """The engine's process ID, from show status."""
     for p in s.status_json()["processes"]:
