@@ -335,7 +335,7 @@ main(int argc, char *argv[])
 	int		 ch, bounds = 0;
 
 	B.n = 1000;
-	B.concurrency = 256;
+	B.concurrency = 64;
 	B.hold = 5;
 	B.timeout = 60;
 	B.npool = 64;
