@@ -493,6 +493,8 @@ static int
 secured_open(struct pconn *c)
 {
 	c->state = PC_OPEN;
+	if (B.hs_only)
+		return 0;
 	return open_hop(c);
 }
 
@@ -618,6 +620,10 @@ noise_msg2(struct pconn *c, const uint8_t *msg, size_t len)
 	B.st.secured++;
 	B.st.t_last_secured = t;
 	B.st.lat_hs[B.st.nlat_hs++] = t - c->t_start;
+	if (B.hs_only) {
+		c->reserved = 1;	/* held from here on */
+		B.st.inflight--;
+	}
 	if (early)
 		return secured_open(c);
 	c->state = PC_MSMUX;

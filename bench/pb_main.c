@@ -4,7 +4,7 @@
  * bench/README.
  *
  *	peerbench -a 127.0.0.1:PORT [-n N] [-r RATE] [-c CONC] [-t HOLD]
- *	    [-s NSRC] [-T TIMEOUT] [-S SEED] [-e POOL] [-V]
+ *	    [-s NSRC] [-T TIMEOUT] [-S SEED] [-e POOL] [-HV]
  *	peerbench -B [-b SECONDS]
  */
 #include <sys/types.h>
@@ -46,7 +46,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peerbench -a 127.0.0.1:PORT [-n peers] "
 	    "[-r rate] [-c concurrency]\n\t[-t hold] [-s sources] "
-	    "[-T timeout] [-S seed] [-e pool] [-V]\n"
+	    "[-T timeout] [-S seed] [-e pool] [-HV]\n"
 	    "       peerbench -B [-b seconds]\n");
 	exit(2);
 }
@@ -202,16 +202,18 @@ report(void)
 	double		 rv_span = s->t_last_reserved - s->t_first;
 	size_t		 i;
 
-	printf("{\n  \"peers\": %zu,\n  \"rate\": %g,\n  \"concurrency\": "
-	    "%zu,\n  \"sources\": %d,\n  \"ephemeral_pool\": %zu,\n",
-	    B.n, B.rate, B.concurrency, B.nsrc, B.npool);
+	printf("{\n  \"scenario\": \"%s\",\n  \"peers\": %zu,\n"
+	    "  \"rate\": %g,\n  \"concurrency\": %zu,\n  \"sources\": %d,\n"
+	    "  \"ephemeral_pool\": %zu,\n",
+	    B.hs_only ? "handshake" : "reserve", B.n, B.rate, B.concurrency,
+	    B.nsrc, B.npool);
 	printf("  \"relay_peer_id\": \"%s\",\n  \"early_muxer\": %s,\n",
 	    B.relay_id, B.relay_muxer[0] ? "true" : "false");
 	printf("  \"launched\": %zu,\n  \"connected\": %zu,\n  \"secured\": "
 	    "%zu,\n  \"reserved\": %zu,\n  \"failed\": %zu,\n  \"dropped\": "
 	    "%zu,\n  \"held_at_end\": %zu,\n", s->launched, s->connected,
 	    s->secured, s->reserved, s->failed, s->dropped,
-	    s->reserved - s->dropped);
+	    (B.hs_only ? s->secured : s->reserved) - s->dropped);
 	printf("  \"handshakes_per_s\": %.1f,\n  \"reservations_per_s\": "
 	    "%.1f,\n", hs_span > 0 ? s->secured / hs_span : 0,
 	    rv_span > 0 ? s->reserved / rv_span : 0);
@@ -279,9 +281,9 @@ tick(int fd, short ev, void *arg)
 		holding = 1;
 		t_setup_done = t;
 		cpu_setup = cpu_seconds();
-		fprintf(stderr, "peerbench: %zu reserved, %zu failed in %.1f s;"
-		    " holding %g s\n", B.st.reserved, B.st.failed, t - t0,
-		    B.hold);
+		fprintf(stderr, "peerbench: %zu secured, %zu reserved, %zu "
+		    "failed in %.1f s; holding %g s\n", B.st.secured,
+		    B.st.reserved, B.st.failed, t - t0, B.hold);
 		tv.tv_sec = (time_t)B.hold;
 		tv.tv_usec = (suseconds_t)((B.hold - tv.tv_sec) * 1e6);
 		evtimer_assign(&hold_ev, B.base, hold_done, NULL);
@@ -339,7 +341,7 @@ main(int argc, char *argv[])
 	B.hold = 5;
 	B.timeout = 60;
 	B.npool = 64;
-	while ((ch = getopt(argc, argv, "a:Bb:c:e:n:r:S:s:T:t:V")) != -1) {
+	while ((ch = getopt(argc, argv, "a:Bb:c:e:Hn:r:S:s:T:t:V")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -361,6 +363,9 @@ main(int argc, char *argv[])
 			B.npool = strtonum(optarg, 0, 1000000, &errstr);
 			if (errstr != NULL)
 				errx(2, "-e %s: %s", optarg, errstr);
+			break;
+		case 'H':
+			B.hs_only = 1;
 			break;
 		case 'n':
 			B.n = strtonum(optarg, 1, 10000000, &errstr);
@@ -425,5 +430,6 @@ main(int argc, char *argv[])
 	t0 = B.st.t_first = now();
 	cpu0 = cpu_seconds();
 	event_base_dispatch(B.base);
-	return B.st.reserved == B.n && B.st.dropped == 0 ? 0 : 1;
+	return (B.hs_only ? B.st.secured : B.st.reserved) == B.n &&
+	    B.st.dropped == 0 ? 0 : 1;
 }

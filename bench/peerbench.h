@@ -75,7 +75,7 @@ struct pconn {
 	struct noise_hs	*hs;
 	struct noise_cs	 tx, rx;
 	int		 ms_header;
-	int		 reserved;
+	int		 reserved;	/* or, with -H, secured */
 	uint32_t	 next_sid;
 	struct pstream	 st[PB_MAXSTREAMS];
 	double		 t_start, t_secured, t_rsvp;
@@ -108,6 +108,7 @@ struct bench {
 	double			 hold;
 	double			 timeout;
 	int			 verify_each;
+	int			 hs_only;	/* -H: no reservation */
 	size_t			 npool;		/* ephemeral keys reused */
 	struct identity		*ids;
 	uint8_t			(*epool)[2][32];
