@@ -40,6 +40,7 @@
 #define F_ACK		0x2
 #define F_FIN		0x4
 #define F_RST		0x8
+#define Y_CHUNK		4096	/* our largest data frame */
 
 static void	 pc_event(int, short, void *);
 
@@ -96,8 +97,10 @@ pc_send(struct pconn *c, const uint8_t *pt, size_t len)
 {
 	uint8_t	 f[2 + NOISE_MAXMSG];
 
-	if (len > NOISE_MAXMSG - NOISE_TAGLEN)
+	if (len > NOISE_MAXMSG - NOISE_TAGLEN) {
+		pc_close(c, "noise: message too large");
 		return -1;
+	}
 	f[0] = (len + NOISE_TAGLEN) >> 8;
 	f[1] = (len + NOISE_TAGLEN) & 0xff;
 	if (noise_encrypt(&c->tx, pt, len, f + 2) == -1) {
@@ -127,11 +130,13 @@ static int
 y_send(struct pconn *c, int type, int flags, uint32_t id, uint32_t len,
     const uint8_t *data)
 {
-	uint8_t	 f[Y_HDRLEN + 4096];
+	uint8_t	 f[Y_HDRLEN + Y_CHUNK];
 	size_t	 dl = type == Y_DATA ? len : 0;
 
-	if (dl > sizeof(f) - Y_HDRLEN)
+	if (dl > sizeof(f) - Y_HDRLEN) {
+		pc_close(c, "yamux: frame too large");
 		return -1;
+	}
 	f[0] = 0;
 	f[1] = type;
 	f[2] = flags >> 8;
@@ -369,6 +374,8 @@ st_negotiate(struct pconn *c, struct pstream *s)
 static int
 st_input(struct pconn *c, struct pstream *s)
 {
+	size_t	 n;
+
 	if (s->kind == PS_REFUSED) {
 		bq_free(&s->in);
 		return 0;
@@ -381,11 +388,14 @@ st_input(struct pconn *c, struct pstream *s)
 	case PS_HOP:
 		return hop_input(c, s);
 	case PS_PING:
-		if (s->in.len > 0) {
+		if (s->in.len > 0)
 			B.st.pings++;
-			if (y_send(c, Y_DATA, 0, s->id, s->in.len,
-			    bq_ptr(&s->in)) == -1)
+		while (s->in.len > 0) {
+			n = s->in.len < Y_CHUNK ? s->in.len : Y_CHUNK;
+			if (y_send(c, Y_DATA, 0, s->id, n, bq_ptr(&s->in)) ==
+			    -1)
 				return -1;
+			bq_consume(&s->in, n);
 		}
 		break;
 	default:
