@@ -11,7 +11,8 @@
 
 #include "peerbench.h"
 
-#define AEAD_LEN	(NOISE_MAXMSG - NOISE_TAGLEN)	/* largest Noise frame */
+/* the largest Noise transport message's plaintext */
+#define AEAD_LEN	(NOISE_MAXMSG - NOISE_TAGLEN)
 
 static uint8_t	 big[AEAD_LEN + NOISE_TAGLEN];
 

@@ -79,9 +79,13 @@ fail_count(const char *why)
 		if (strcmp(causes[i].name, why) == 0)
 			break;
 	if (i == ncauses) {
-		if (ncauses == MAXCAUSES)
-			i = MAXCAUSES - 1;	/* the last one gathers the rest */
-		else {
+		/* the last slot gathers what does not fit */
+		if (ncauses == MAXCAUSES - 1)
+			why = "other causes";
+		for (i = 0; i < ncauses; i++)
+			if (strcmp(causes[i].name, why) == 0)
+				break;
+		if (i == ncauses) {
 			strlcpy(causes[i].name, why, sizeof(causes[i].name));
 			ncauses++;
 		}

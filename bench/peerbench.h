@@ -87,8 +87,8 @@ struct stats {
 	size_t		 secured;
 	size_t		 reserved;
 	size_t		 failed;
-	size_t		 dropped;	/* closed by the relay after reserving */
-	size_t		 inflight;	/* launched, neither reserved nor failed */
+	size_t		 dropped;	/* closed by the relay once held */
+	size_t		 inflight;	/* launched, neither held nor failed */
 	size_t		 pings;
 	size_t		 identifies;
 	size_t		 refused_streams;
@@ -103,7 +103,7 @@ struct bench {
 	struct sockaddr_in	 relay;
 	int			 nsrc;
 	size_t			 n;
-	double			 rate;		/* connections a second, 0: no limit */
+	double			 rate;		/* a second, 0: -c only */
 	size_t			 concurrency;
 	double			 hold;
 	double			 timeout;
