@@ -634,7 +634,8 @@ noise_msg2(struct pconn *c, const uint8_t *msg, size_t len)
 		c->reserved = 1;	/* held from here on */
 		B.st.inflight--;
 	}
-	if (early)
+	/* inside the handshake only when both sides list yamux */
+	if (early && !B.no_early)
 		return secured_open(c);
 	c->state = PC_MSMUX;
 	c->ms_header = 0;

@@ -4,7 +4,7 @@
  * bench/README.
  *
  *	peerbench -a 127.0.0.1:PORT [-n N] [-r RATE] [-c CONC] [-t HOLD]
- *	    [-s NSRC] [-T TIMEOUT] [-S SEED] [-e POOL] [-HV]
+ *	    [-s NSRC] [-T TIMEOUT] [-S SEED] [-e POOL] [-HMV]
  *	peerbench -B [-b SECONDS]
  */
 #include <sys/types.h>
@@ -46,7 +46,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peerbench -a 127.0.0.1:PORT [-n peers] "
 	    "[-r rate] [-c concurrency]\n\t[-t hold] [-s sources] "
-	    "[-T timeout] [-S seed] [-e pool] [-HV]\n"
+	    "[-T timeout] [-S seed] [-e pool] [-HMV]\n"
 	    "       peerbench -B [-b seconds]\n");
 	exit(2);
 }
@@ -168,9 +168,11 @@ make_identity(struct identity *id, const char *seed, size_t i)
 	memcpy(msg + 24, id->noise_pk, 32);
 	crypto_sign_detached(p.sig, NULL, msg, sizeof(msg), id->sign_sk);
 	p.siglen = 64;
-	strlcpy(p.muxers[0], "/yamux/1.0.0", sizeof(p.muxers[0]));
-	p.nmuxers = 1;
-	p.has_ext = 1;
+	if (!B.no_early) {
+		strlcpy(p.muxers[0], "/yamux/1.0.0", sizeof(p.muxers[0]));
+		p.nmuxers = 1;
+		p.has_ext = 1;
+	}
 	if (noise_payload_encode(&p, id->payload, sizeof(id->payload),
 	    &id->payloadlen) == -1)
 		errx(1, "noise payload does not encode");
@@ -212,7 +214,7 @@ report(void)
 	    B.hs_only ? "handshake" : "reserve", B.n, B.rate, B.concurrency,
 	    B.nsrc, B.npool);
 	printf("  \"relay_peer_id\": \"%s\",\n  \"early_muxer\": %s,\n",
-	    B.relay_id, B.relay_muxer[0] ? "true" : "false");
+	    B.relay_id, B.relay_muxer[0] && !B.no_early ? "true" : "false");
 	printf("  \"launched\": %zu,\n  \"connected\": %zu,\n  \"secured\": "
 	    "%zu,\n  \"reserved\": %zu,\n  \"failed\": %zu,\n  \"dropped\": "
 	    "%zu,\n  \"held_at_end\": %zu,\n", s->launched, s->connected,
@@ -345,7 +347,7 @@ main(int argc, char *argv[])
 	B.hold = 5;
 	B.timeout = 60;
 	B.npool = 64;
-	while ((ch = getopt(argc, argv, "a:Bb:c:e:Hn:r:S:s:T:t:V")) != -1) {
+	while ((ch = getopt(argc, argv, "a:Bb:c:e:HMn:r:S:s:T:t:V")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -370,6 +372,9 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			B.hs_only = 1;
+			break;
+		case 'M':
+			B.no_early = 1;
 			break;
 		case 'n':
 			B.n = strtonum(optarg, 1, 10000000, &errstr);

@@ -109,6 +109,7 @@ struct bench {
 	double			 timeout;
 	int			 verify_each;
 	int			 hs_only;	/* -H: no reservation */
+	int			 no_early;	/* -M: yamux by multistream */
 	size_t			 npool;		/* ephemeral keys reused */
 	struct identity		*ids;
 	uint8_t			(*epool)[2][32];
