@@ -60,6 +60,10 @@ struct ps_sub {
 	struct ps_view	 topic;
 };
 
+/*
+ * A message as sent: each field may be absent (js-libp2p reads a
+ * missing topic as an empty one; the router drops both).
+ */
 struct ps_msg {
 	struct ps_view	 from, data, seqno, topic, signature, key;
 };
