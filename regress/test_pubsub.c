@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "pb.h"
+#include "peerid.h"
 #include "pubsub.h"
 #include "tap.h"
 
@@ -338,6 +339,73 @@ test_control(void)
 	ok(encodes_to(&o, "rpc_control"), "control encodes as js does");
 }
 
+/*
+ * An RPC with every part, its message signed here (seed 42*32):
+ * pubsub_js.mjs checked that js takes these very bytes.
+ */
+static void
+test_c_rpc(void)
+{
+	uint8_t			 seed[32], pk[32], sk[64], kpb[36], from[38];
+	uint8_t			 sig[64], sb[256], buf[1024], id[PS_MSGID_MAX];
+	uint8_t			 seq[8] = { 0, 0, 1, 2, 3, 4, 5, 6 };
+	size_t			 n, idl;
+	struct ps_msg		 m, m2;
+	struct ps_sub		 s;
+	struct ps_view		 ids[2], g;
+	struct ps_ihave_out	 ih;
+	struct ps_idlist	 il;
+	struct ps_peerinfo	 pi;
+	struct ps_prune_out	 pr;
+	struct ps_out		 o;
+	char			 err[128] = "";
+
+	memset(seed, 0x42, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	pb_ed25519_pubkey(pk, kpb, sizeof(kpb));
+	from[0] = MH_IDENTITY;
+	from[1] = sizeof(kpb);
+	memcpy(from + 2, kpb, sizeof(kpb));
+	memset(&m, 0, sizeof(m));
+	m.from = (struct ps_view){ from, sizeof(from) };
+	m.data = sv("hello from peerd");
+	m.seqno = (struct ps_view){ seq, sizeof(seq) };
+	m.topic = sv(TOPIC);
+	ok(ps_sign_bytes(&m, sb, sizeof(sb), &n) == 0 &&
+	    crypto_sign_detached(sig, NULL, sb, n, sk) == 0, "signed here");
+	explicit_bzero(sk, sizeof(sk));
+	m.signature = (struct ps_view){ sig, sizeof(sig) };
+	m.key = (struct ps_view){ kpb, sizeof(kpb) };
+	s.subscribe = 1;
+	s.topic = sv(TOPIC);
+	ids[0] = sv("idone");
+	ids[1] = sv("idtwo");
+	g = sv("g");
+	ih.topic = sv("t");
+	ih.ids.ids = ids;
+	ih.ids.n = 2;
+	il.ids = ids;
+	il.n = 1;
+	pi.peerid = m.from;
+	pi.record = sv("rec");
+	pr.topic = sv("t");
+	pr.peers = &pi;
+	pr.npeers = 1;
+	pr.has_backoff = 1;
+	pr.backoff = 60;
+	o = (struct ps_out){ &s, 1, &m, 1, &ih, 1, &il, 1, &g, 1, &pr, 1,
+	    &il, 1 };
+	ok(encodes_to(&o, "c_rpc"), "our RPC is the one js took");
+	ok(ps_msgid_default(&m, id, sizeof(id), &idl) == 0 &&
+	    idl == vec("c_msg_id")->len &&
+	    memcmp(id, vec("c_msg_id")->b, idl) == 0,
+	    "and its ID the one js gave");
+	ok(ps_rpc_encode(&o, buf, sizeof(buf), &n) == 0 &&
+	    first_msg("c_rpc", &m2) == 0 && ps_msg_verify(&m2, scratch,
+	    sizeof(scratch), err, sizeof(err)) == 0,
+	    "it decodes and verifies here too (%s)", err);
+}
+
 /* rpc_all: every cut is refused unless it ends between top fields. */
 static void
 test_cuts(void)
@@ -600,6 +668,7 @@ main(int argc, char *argv[])
 	test_subs();
 	test_publish();
 	test_control();
+	test_c_rpc();
 	test_cuts();
 	test_limits();
 	test_malformed();

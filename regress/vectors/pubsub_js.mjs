@@ -83,3 +83,17 @@ out('rpc_all', hex(RPC.encode({
   messages: [raw],
   control
 })))
+
+// An RPC with every part that peerd's encoder wrote and signed
+// (test_pubsub's c_rpc(): Ed25519 seed 42*32, seqno 0000010203040506):
+// js must decode it, encode it again to the same bytes, take its
+// signature under StrictSign and give it the same message ID.
+const cRpc = '0a19080112152f6f70656e636c61772f76312f616e6e6f756e636512c3010a260024080112202152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12121068656c6c6f2066726f6d2070656572641a08000001020304050622152f6f70656e636c61772f76312f616e6e6f756e63652a40341bf91bd5f96a9ae2b570186c19eec89fb65e1b7916de16a8b3494115f718d73c144c9b4ec98f0e068291be07be1f91c1c0bcce07cd934db5e4c4bacc1be8033224080112202152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db121a600a110a0174120569646f6e651205696474776f12070a0569646f6e651a030a016722340a0174122d0a260024080112202152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db121203726563183c2a070a0569646f6e65'
+const cId = '080112202152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db120000010203040506'
+const crpc = RPC.decode(Buffer.from(cRpc, 'hex'))
+if (hex(RPC.encode(crpc)) !== cRpc) throw new Error('js encodes the C RPC otherwise')
+const cv = await validateToRawMessage('StrictSign', crpc.messages[0])
+if (!cv.valid) throw new Error('js refuses the C signature: ' + cv.error)
+if (hex(await msgIdFnStrictSign(cv.message)) !== cId) throw new Error('js gives another ID')
+out('c_rpc', cRpc)
+out('c_msg_id', cId)
