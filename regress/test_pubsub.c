@@ -564,19 +564,19 @@ test_malformed(void)
 static void
 test_random(void)
 {
-	uint8_t		 pool[512], a[4096], b[4096];
-	struct ps_view	 ids[8], topics[4];
-	struct ps_sub	 subs[4];
-	struct ps_msg	 msgs[2];
-	struct ps_ihave_out ho[2];
-	struct ps_idlist iw[2];
-	struct ps_peerinfo pi[3];
-	struct ps_prune_out po[2];
-	struct ps_out	 o, o2;
-	struct ps_rpc	 rpc;
-	struct ps_iter	 it;
-	size_t		 i, k, na, nb;
-	int		 bad = 0;
+	uint8_t			 pool[512], a[4096], b[4096];
+	struct ps_view		 ids[8], topics[4];
+	struct ps_sub		 subs[4];
+	struct ps_msg		 msgs[2];
+	struct ps_ihave_out	 ho[2];
+	struct ps_idlist	 iw[2];
+	struct ps_peerinfo	 pi[3];
+	struct ps_prune_out	 po[2];
+	struct ps_out		 o, o2;
+	struct ps_rpc		 rpc;
+	struct ps_iter		 it;
+	size_t			 i, k, na, nb;
+	int			 bad = 0;
 
 	for (k = 0; k < 2000; k++) {
 		randombytes_buf(pool, sizeof(pool));
