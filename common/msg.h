@@ -137,6 +137,15 @@ struct key_dh_result {
 	uint8_t		 shared[32];
 };
 
+/* keyd: a new identity (peerctl key rotate), or why not */
+struct key_rotated {
+	int32_t		 ok;
+	char		 old[PEERID_STRMAX];	/* the peer ID it replaced */
+	char		 archive[64];		/* the old key's file */
+	char		 msg[CTL_MSGLEN];	/* why not, when !ok */
+	struct key_public pub;			/* the new one */
+};
+
 /* Circuit relay v2: the engine asks, relayd decides. */
 #define RELAY_VOUCHER_MAX	1024
 #define RELAY_REASONLEN		64
@@ -460,6 +469,12 @@ struct reconf_peerid {
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
 	MSG(IMSG_KEY_LOAD,	sizeof(struct key_load),		\
 	    P_PARENT, P_KEYD, MSG_FD)					\
+	/* peerctl key rotate: engine, parent (the passphrase), keyd */	\
+	MSG(IMSG_CTL_KEY_ROTATE, 0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
+	MSG(IMSG_KEY_ROTATE,	sizeof(struct key_load),		\
+	    P_PARENT, P_KEYD, MSG_FD)					\
+	MSG(IMSG_KEY_ROTATED,	sizeof(struct key_rotated),		\
+	    P_KEYD, P_ENGINE, 0)					\
 	/* listening sockets, bound by the parent */			\
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	/* the admin HTTP socket (admin.listen), bound by the parent */	\
@@ -565,6 +580,11 @@ struct reconf_peerid {
 	STR(IMSG_CTL_RESULT,	struct ctl_result, msg)			\
 	STR(IMSG_KEY_PUBLIC,	struct key_public, peerid)		\
 	STR(IMSG_KEY_LOAD,	struct key_load, source)		\
+	STR(IMSG_KEY_ROTATE,	struct key_load, source)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, old)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, archive)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, msg)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, pub.peerid)		\
 	STR(IMSG_CTL_CONNECT,	struct ctl_target, target)		\
 	STR(IMSG_CTL_PING,	struct ctl_target, target)		\
 	STR(IMSG_CTL_DISCONNECT,	struct ctl_target, target)	\

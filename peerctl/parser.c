@@ -32,6 +32,7 @@ static const struct token t_target[];
 static const struct token t_ping[];
 static const struct token t_ping_opts[];
 static const struct token t_count[];
+static const struct token t_key[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -44,6 +45,12 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
 	{ KEYWORD,	"backup",	BACKUP,		t_target },
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
+	{ KEYWORD,	"key",		NONE,		t_key },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_key[] = {
+	{ KEYWORD,	"rotate",	KEY_ROTATE,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

@@ -24,6 +24,7 @@ enum actions {
 	VERIFY,
 	SHOW_STORE,
 	SHOW_METRICS,
+	KEY_ROTATE,
 };
 
 struct parse_result {
