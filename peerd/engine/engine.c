@@ -806,8 +806,8 @@ engine_rotated(struct imsg *imsg)
 	log_limited(&ll, LOG_NOTICE, "key rotation 2/4: %d connections "
 	    "closed with a GoAway", n);
 	r = rclient_renew();
-	log_limited(&ll, LOG_NOTICE, "key rotation 3/4: reservations on %d "
-	    "relays taken again under the new peer ID", r);
+	log_limited(&ll, LOG_NOTICE, "key rotation 3/4: reserving again, "
+	    "under the new peer ID, on the %d relays of the configuration", r);
 	engine_addrs_changed();
 	log_limited(&ll, LOG_NOTICE, "key rotation 4/4: the signed peer "
 	    "record re-issued");
