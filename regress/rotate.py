@@ -14,7 +14,9 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      second archive; the log gives the four steps in keyd(8)'s order.
   e  an encrypted key (keys.passphraseFile): the new key is encrypted,
      with no 8-byte run of its seed in the file, and the archive opens
-     under the passphrase to the old peer ID.
+     under the passphrase to the old peer ID; then neither the old seed,
+     nor the new, nor the passphrase is in the readable memory of any
+     process of the suite (read as root through /proc/PID/mem).
 Every address is on 127.0.0.1.
 """
 import json
@@ -33,7 +35,8 @@ import suite  # noqa: E402
 from suite import (Suite, TAP, wait_value, kill, EventReader,  # noqa: E402
                    js_ready, exit_on_signals, need_root, need_users,
                    temp_base, check_args, run_check, nothing_left, JSDIR,
-                   js_pings, parse_events)
+                   js_pings, parse_events, b58decode)
+from keys import found_in  # noqa: E402
 
 t = TAP()
 JSPROCS = []
@@ -130,6 +133,12 @@ def check_archive(P, name, want, what):
     t.ok(r.returncode == 0 and r.stdout.strip() == want,
          "%s: keyd -I %s prints the old peer ID %s: %s"
          % (what, name, want, (r.stdout + r.stderr).strip()))
+
+
+def b58_pub(peer_id):
+    """The Ed25519 public key in an identity-multihash peer ID, hex."""
+    raw = b58decode(peer_id)
+    return raw[-32:].hex()
 
 
 def check_plain():
@@ -243,12 +252,33 @@ def check_encrypted():
          "the new key file is encrypted (%r...) with no 8-byte run of its "
          "seed (offsets %s)" % (data[:8], runs))
     arch = P.archives()
-    if t.ok(len(arch) == 1, "one archive: %s" % arch):
-        with open(os.path.join(P.s.keys, arch[0]), "rb") as f:
-            t.ok(f.read(8) == b"PEERDKEY", "the archive is encrypted too")
-        check_archive(P, arch[0], old, "encrypted")
+    if not t.ok(len(arch) == 1, "one archive: %s" % arch):
+        return
+    with open(os.path.join(P.s.keys, arch[0]), "rb") as f:
+        t.ok(f.read(8) == b"PEERDKEY", "the archive is encrypted too")
+    check_archive(P, arch[0], old, "encrypted")
     t.ok(P.status_id() == n, "show status says %s: %s"
          % (n, P.status_id()))
+    exp_old = os.path.join(P.s.base, "old.pb")
+    r = P.keyd("-e", exp_old, "-P", "-k", os.path.join(P.s.keys, arch[0]))
+    if not t.ok(r.returncode == 0, "keyd -e -P -k exports the archive: %s"
+                % r.stderr.strip()):
+        return
+    with open(exp_old, "rb") as f:
+        old_seed = f.read()[4:36]
+    r = P.keyd("-I", exp_old)
+    t.ok(r.stdout.strip() == old, "that export is the old key %s: %s"
+         % (old, r.stdout.strip()))
+    procs = P.json("show", "status")["processes"]
+    kpid = [p["pid"] for p in procs if p["name"] == "keyd"][0]
+    pub = bytes.fromhex(b58_pub(n))
+    t.ok(found_in(kpid, [pub]) == {pub},
+         "the scan finds keyd's new public key in its memory (it works)")
+    for p in procs:
+        got = found_in(p["pid"], [old_seed, seed, b"rotation passphrase"])
+        t.ok(not got, "%s (pid %d): neither seed nor the passphrase in "
+             "its readable memory after the rotation (found %d)"
+             % (p["name"], p["pid"], len(got)))
 
 
 def main():
