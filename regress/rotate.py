@@ -7,6 +7,7 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      R, and a js-libp2p peer connected to P (node.mjs watch).  The
      read-only socket refuses rotate; rotate prints the old and the new
      peer ID; show status says the new one; the js connection is closed;
+     a raw client (interop/rawnoise.mjs --hold) gets a yamux GoAway;
      a new js node dials P's address as the new ID and pings it, as the
      old ID it is refused; R lists a reservation of the new ID; the old
      key is kept in the key directory, the key user's, mode 0600, and
@@ -99,6 +100,18 @@ def spawn_js(args):
     return EventReader(p)
 
 
+def spawn_raw(P):
+    """rawnoise.mjs holding a session with P until its GoAway."""
+    p = subprocess.Popen(["node", "rawnoise.mjs", "early", "127.0.0.1",
+                          str(P.s.port), P.peer_id, "--hold"], cwd=JSDIR,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True,
+                         env=dict(os.environ, RAWNOISE_TIMEOUT="120"))
+    JSPROCS.append(p)
+    return EventReader(p)
+
+
 def show_js(js):
     t.diag("node.mjs exit status: %s" % js.p.poll())
     for e in js.events:
@@ -162,6 +175,11 @@ def check_plain():
     if not t.ok(first, "a js-libp2p peer connects to P as %s" % old):
         show_js(js)
         return
+    raw = spawn_raw(P)
+    holding = raw.event("holding", timeout=30)
+    if not t.ok(holding, "a raw libp2p client holds a yamux session with "
+                "P"):
+        show_js(raw)
     r = P.ctl("key", "rotate", sock=P.s.rosock)
     t.ok(r.returncode not in (0, None) and P.status_id() == old and
          not P.archives(),
@@ -182,6 +200,11 @@ def check_plain():
                 "the js connection made before the rotation is closed: %s"
                 % closed):
         show_js(js)
+    goaway = raw.event("goaway", timeout=30)
+    if not t.ok(goaway and goaway.get("code") == 0,
+                "the raw client's session ends with a yamux GoAway, code "
+                "0 (normal): %s" % goaway):
+        show_js(raw)
     new_addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (P.s.port, n)
     js_pings(t, new_addr, 2, "P as its new peer ID")
     rc, ev = js_refused(P.addr)
