@@ -132,7 +132,8 @@ child_fill_proc(struct ctl_proc *p)
 	else
 		strlcpy(p->user, child->opts.user, sizeof(p->user));
 	strlcpy(p->root, child->opts.root, sizeof(p->root));
-	strlcpy(p->state, "running", sizeof(p->state));
+	strlcpy(p->state, child->lockdown ? "lockdown" : "running",
+	    sizeof(p->state));
 	if (child->status != NULL)
 		child->status(p);
 }
@@ -185,6 +186,26 @@ child_reconf_peerid(struct imsg *imsg, struct reconf_peerid *p)
 	    peerid_from_mh(p->id.mh, p->id.len, &chk) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * The parent says lockdown (peerctl lockdown, SIGUSR2): the child does
+ * its part once, says so at the highest level, and answers each time.
+ */
+static void
+child_lockdown(void)
+{
+	char		 q[256];
+	const char	*did = "nothing here depends on the key";
+
+	if (!child->lockdown) {
+		child->lockdown = 1;
+		if (child->lockdown_hook != NULL)
+			did = child->lockdown_hook();
+		logit(LOG_ALERT, "lockdown_entered action=\"%s\"",
+		    log_quote(did, q, sizeof(q)));
+	}
+	child_compose(PROC_PARENT, IMSG_LOCKDOWN_DONE, 0, -1, NULL, 0);
 }
 
 static void
@@ -248,6 +269,9 @@ child_common(enum proc_id from, struct imsg *imsg)
 		return child->reconf != NULL ? child->reconf(imsg) : 1;
 	case IMSG_RECONF_DONE:
 		child_reconf_done();
+		return 0;
+	case IMSG_LOCKDOWN:
+		child_lockdown();
 		return 0;
 	case IMSG_LOG_VERBOSE:
 		imsg_get_data(imsg, &v, sizeof(v));

@@ -17,6 +17,7 @@ struct child {
 	int			 logformat;	/* of the one being received */
 	int			 lograte;	/* log.rateLimit */
 	int			 have_log;
+	int			 lockdown;	/* entered; only a restart leaves */
 	/*
 	 * process specific; dispatch and reconf return -1 for a message
 	 * they refuse.  reconf takes the parts of a configuration (msg.h)
@@ -29,6 +30,8 @@ struct child {
 	void	(*status)(struct ctl_proc *);
 	void	(*shutdown)(void);
 	void	(*metrics)(struct metric_set *);	/* its rows */
+	/* lockdown: stop doing what the key allows; says what it did */
+	const char *(*lockdown_hook)(void);
 };
 
 extern struct child	*child;

@@ -88,6 +88,8 @@ static const char *
 log_levelname(int pri)
 {
 	switch (pri) {
+	case LOG_ALERT:
+		return "alert";
 	case LOG_CRIT:
 		return "crit";
 	case LOG_ERR:

@@ -102,6 +102,8 @@
 	    "Log lines the rate limiter did not show, by process.")	\
 	M(UPTIME,		"uptime_seconds", MT_GAUGE, P_ENGINE,	\
 	    "Seconds since the engine started.")			\
+	M(LOCKDOWN,		"lockdown", MT_GAUGE, P_ENGINE,		\
+	    "1 in lockdown (peerctl lockdown, SIGUSR2), else 0.")	\
 	M(HTTP_REQUESTS,	"http_requests_total", MT_COUNTER, P_ENGINE, \
 	    "Admin HTTP requests answered, by path and status code.")	\
 	M(HTTP_FULL,		"http_full_total", MT_COUNTER, P_ENGINE,	\

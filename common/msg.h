@@ -85,6 +85,7 @@ struct ctl_status {
 	int64_t		 mem_stalled;		/* closed: not reading in time */
 	int64_t		 mem_reclaimed;		/* closed: the engine's budget */
 	int64_t		 mem_alloc_failed;	/* closed: no memory */
+	int32_t		 lockdown;		/* peerctl lockdown, SIGUSR2 */
 };
 
 #define CTL_TARGETLEN	1024
@@ -120,6 +121,17 @@ struct key_public {
 	char		 peerid[PEERID_STRMAX];
 	uint8_t		 noise_pub[32];		/* X25519 static key */
 	uint8_t		 noise_sig[64];		/* identity signature over it */
+};
+
+/* peerctl key show: keyd's answer */
+struct ctl_key {
+	char		 peerid[PEERID_STRMAX];
+	char		 type[16];		/* Ed25519 */
+	char		 pubkey[64];		/* base64 of the PublicKey pb */
+	char		 fingerprint[64];	/* SHA256:base64, as ssh */
+	char		 file[256];
+	int64_t		 created;		/* the file's mtime, unix s */
+	int32_t		 encrypted;		/* at rest */
 };
 
 struct key_dh {
@@ -455,8 +467,9 @@ struct reconf_peerid {
 	    P_PARENT, P_KEYD | P_STORED | P_RELAYD, 0)			\
 	/* the answer that ends a request, or says why it failed */	\
 	MSG(IMSG_CTL_RESULT,	sizeof(struct ctl_result),		\
-	    P_ENGINE | P_PARENT | P_STORED | P_RELAYD, P_ENGINE | P_CTL, 0) \
-	MSG(IMSG_CTL_END,	0, P_ENGINE | P_STORED | P_RELAYD,	\
+	    P_ENGINE | P_PARENT | P_KEYD | P_STORED | P_RELAYD,		\
+	    P_ENGINE | P_CTL, 0)					\
+	MSG(IMSG_CTL_END,	0, P_ENGINE | P_KEYD | P_STORED | P_RELAYD, \
 	    P_ENGINE | P_CTL, 0)					\
 	/* keyd: public keys, the static DH, records it checks */	\
 	MSG(IMSG_KEY_GET_PUBLIC, 0, P_ENGINE | P_RELAYD, P_KEYD, 0)	\
@@ -469,6 +482,14 @@ struct reconf_peerid {
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
 	MSG(IMSG_KEY_LOAD,	sizeof(struct key_load),		\
 	    P_PARENT, P_KEYD, MSG_FD)					\
+	/* lockdown: the parent tells keyd, then the others; each answers */ \
+	MSG(IMSG_CTL_LOCKDOWN,	0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
+	MSG(IMSG_LOCKDOWN,	0, P_PARENT, P_CHILDREN, 0)		\
+	MSG(IMSG_LOCKDOWN_DONE,	0, P_CHILDREN, P_PARENT, 0)		\
+	MSG(IMSG_CTL_SHOW_KEY,	0, P_CTL | P_ENGINE, P_ENGINE | P_KEYD,	\
+	    MSG_RO)							\
+	MSG(IMSG_CTL_KEY,	sizeof(struct ctl_key), P_KEYD | P_ENGINE, \
+	    P_ENGINE | P_CTL, 0)					\
 	/* peerctl key rotate: engine, parent (the passphrase), keyd */	\
 	MSG(IMSG_CTL_KEY_ROTATE, 0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
 	MSG(IMSG_KEY_ROTATE,	sizeof(struct key_load),		\
@@ -580,6 +601,11 @@ struct reconf_peerid {
 	STR(IMSG_CTL_RESULT,	struct ctl_result, msg)			\
 	STR(IMSG_KEY_PUBLIC,	struct key_public, peerid)		\
 	STR(IMSG_KEY_LOAD,	struct key_load, source)		\
+	STR(IMSG_CTL_KEY,	struct ctl_key, peerid)			\
+	STR(IMSG_CTL_KEY,	struct ctl_key, type)			\
+	STR(IMSG_CTL_KEY,	struct ctl_key, pubkey)			\
+	STR(IMSG_CTL_KEY,	struct ctl_key, fingerprint)		\
+	STR(IMSG_CTL_KEY,	struct ctl_key, file)			\
 	STR(IMSG_KEY_ROTATE,	struct key_load, source)		\
 	STR(IMSG_KEY_ROTATED,	struct key_rotated, old)		\
 	STR(IMSG_KEY_ROTATED,	struct key_rotated, archive)		\

@@ -100,6 +100,7 @@ keyd_load(struct imsg *imsg)
 	    &st, err, sizeof(err)) == -1)
 		fatalx("identity key in %s: %s", child->opts.root, err);
 	keystore_say(child->opts.root, st, pp);
+	key_encrypted = pp != NULL;
 	passphrase_free(pp);
 	keyd_public();
 	log_info("identity %s", pub.peerid);
@@ -276,6 +277,8 @@ keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
 static int
 keyd_dispatch(enum proc_id from, struct imsg *imsg)
 {
+	if (child->lockdown)
+		return lockdown_refuse(from, imsg);
 	switch (imsg_get_type(imsg)) {
 	case IMSG_KEY_DH:
 		keyd_dh(from, imsg);
@@ -296,6 +299,9 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		npublic++;
 		child_compose(from, IMSG_KEY_PUBLIC, imsg_get_id(imsg), -1,
 		    &pub, sizeof(pub));
+		return 0;
+	case IMSG_CTL_SHOW_KEY:
+		keyinfo_show(from, imsg_get_id(imsg), &pub);
 		return 0;
 	default:
 		return 1;
@@ -333,12 +339,23 @@ keyd_shutdown(void)
 	keys = NULL;
 }
 
+/* Lockdown: every key zeroed and unmapped; lockdown.c refuses the rest. */
+static const char *
+keyd_lockdown(void)
+{
+	lockdown_wipe(keys, sizeof(*keys));
+	keys = NULL;
+	return "every key wiped from memory; every request refused until "
+	    "a restart";
+}
+
 static struct child keyd_child = {
 	.id = PROC_KEYD,
 	.dispatch = keyd_dispatch,
 	.status = keyd_status,
 	.shutdown = keyd_shutdown,
 	.metrics = keyd_metrics,
+	.lockdown_hook = keyd_lockdown,
 };
 
 int

@@ -8,6 +8,9 @@
 
 #include <sodium.h>
 
+#include "imsg.h"
+#include "msg.h"
+
 #define KEYFILE_NAME		"identity.key"
 #define KEYFILE_PB_LEN		(4 + crypto_sign_SECRETKEYBYTES)
 #define KEYFILE_DATA_OLD	(crypto_sign_SECRETKEYBYTES + 32)
@@ -59,5 +62,13 @@ void	 keystore_say(const char *, enum keystore_state,
 	    const struct passphrase *);
 int	 keystore_save(const char *, uid_t, gid_t, const struct passphrase *,
 	    const struct identity *, char *, size_t);
+
+/* lockdown.c */
+void	 lockdown_wipe(void *, size_t);
+int	 lockdown_refuse(enum proc_id, struct imsg *);
+
+/* keyinfo.c */
+extern int	 key_encrypted;
+void	 keyinfo_show(enum proc_id, uint32_t, const struct key_public *);
 
 #endif /* PEERD_KEYD_H */

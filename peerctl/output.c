@@ -37,6 +37,9 @@ show_status(const struct ctl_status *st)
 	fmt_age(st->uptime, up, sizeof(up));
 	printf("peerd %s, %s mode, up %s\n", st->version, st->mode, up);
 	printf("peer ID: %s\n", st->peerid[0] ? st->peerid : "(unknown)");
+	if (st->lockdown)
+		printf("LOCKDOWN: keys wiped, no connections, no listeners, "
+		    "no dials; only a restart leaves it\n");
 	printf("connections: %d open, %d upgrading\n", st->connections,
 	    st->upgrading);
 	fmt_age(st->network_since, up, sizeof(up));
@@ -260,6 +263,22 @@ show_store(const struct ctl_store *s)
 }
 
 static void
+show_key(const struct ctl_key *k)
+{
+	char	 created[32];
+
+	fmt_time(k->created, created, sizeof(created));
+	table_add(2, "peer ID:", k->peerid);
+	table_add(2, "public key:", k->pubkey);
+	table_add(2, "type:", k->type);
+	table_add(2, "fingerprint:", k->fingerprint);
+	table_add(2, "file:", k->file);
+	table_add(2, "created:", created);
+	table_add(2, "encrypted:", k->encrypted ? "yes" : "no");
+	table_print();
+}
+
+static void
 show_result(const struct ctl_result *r)
 {
 	nresults++;
@@ -298,6 +317,7 @@ const struct output show_output = {
 	.ban = show_ban,
 	.acct = show_acct,
 	.store = show_store,
+	.key = show_key,
 	.result = show_result,
 	.tail = show_tail,
 	.abort = show_abort,

@@ -16,6 +16,7 @@ struct output {
 	void	(*ban)(const struct ctl_ban *);
 	void	(*acct)(const struct ctl_acct *);
 	void	(*store)(const struct ctl_store *);
+	void	(*key)(const struct ctl_key *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 	void	(*abort)(const char *);	/* ends output peerd cut short */

@@ -86,6 +86,8 @@ json_status(const struct ctl_status *st)
 	    (long long)st->ctl_late);
 	member("protocolsUnknown");
 	printf("%lld", (long long)st->protocols_unknown);
+	member("lockdown");
+	printf("%s", st->lockdown ? "true" : "false");
 	member("memory");
 	printf("{\"buffered\":%lld,\"peak\":%lld,\"budget\":%lld,"
 	    "\"streamsReset\":%lld,\"windowsHeld\":%lld,\"readsPaused\":"
@@ -248,6 +250,25 @@ json_store(const struct ctl_store *s)
 	putchar('}');
 }
 
+static void
+json_key(const struct ctl_key *k)
+{
+	member("peerId");
+	json_fputs(k->peerid, stdout);
+	member("publicKey");
+	json_fputs(k->pubkey, stdout);
+	member("type");
+	json_fputs(k->type, stdout);
+	member("fingerprint");
+	json_fputs(k->fingerprint, stdout);
+	member("file");
+	json_fputs(k->file, stdout);
+	member("created");
+	printf("%lld", (long long)k->created);
+	member("encrypted");
+	printf("%s", k->encrypted ? "true" : "false");
+}
+
 /* The last result is the answer; any before it are notes. */
 static struct ctl_result	 last;
 static int			 have_last;
@@ -314,6 +335,7 @@ const struct output json_output = {
 	.ban = json_ban,
 	.acct = json_acct,
 	.store = json_store,
+	.key = json_key,
 	.result = json_result,
 	.tail = json_tail,
 	.abort = json_abort,

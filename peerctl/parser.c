@@ -15,6 +15,7 @@ enum token_type {
 	ENDTOKEN,
 	NOTOKEN,
 	KEYWORD,
+	FULLWORD,	/* a keyword no prefix stands for */
 	TARGET,
 	COUNT,
 };
@@ -45,12 +46,8 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"unblock",	UNBLOCK,	t_target },
 	{ KEYWORD,	"backup",	BACKUP,		t_target },
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
+	{ FULLWORD,	"lockdown",	LOCKDOWN,	NULL },
 	{ KEYWORD,	"key",		NONE,		t_key },
-	{ ENDTOKEN,	"",		NONE,		NULL }
-};
-
-static const struct token t_key[] = {
-	{ KEYWORD,	"rotate",	KEY_ROTATE,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -65,6 +62,12 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_key[] = {
+	{ KEYWORD,	"show",		KEY_SHOW,	NULL },
+	{ KEYWORD,	"rotate",	KEY_ROTATE,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -141,6 +144,13 @@ match_token(const char *word, const struct token *table)
 		case KEYWORD:
 			if (word != NULL && strncmp(word, table[i].keyword,
 			    strlen(word)) == 0) {
+				t = &table[i];
+				n++;
+			}
+			break;
+		case FULLWORD:
+			if (word != NULL && strcmp(word, table[i].keyword) ==
+			    0) {
 				t = &table[i];
 				n++;
 			}

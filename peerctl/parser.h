@@ -24,6 +24,8 @@ enum actions {
 	VERIFY,
 	SHOW_STORE,
 	SHOW_METRICS,
+	LOCKDOWN,
+	KEY_SHOW,
 	KEY_ROTATE,
 };
 

@@ -44,7 +44,9 @@ usage(void)
 	    "  backup <file>\n"
 	    "  verify\n"
 	    "  reload\n"
-	    "  log verbose | brief\n", getprogname());
+	    "  log verbose | brief\n"
+	    "  key show\n"
+	    "  lockdown\n", getprogname());
 	exit(2);
 }
 
@@ -165,6 +167,10 @@ static const struct action_row {
 			    PEERCTL_TIMEOUT },
 	[SHOW_METRICS] = { IMSG_CTL_SHOW_METRICS, send_empty, NULL,
 			    PEERCTL_TIMEOUT },
+	[LOCKDOWN] =	{ IMSG_CTL_LOCKDOWN, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
+	[KEY_SHOW] =	{ IMSG_CTL_SHOW_KEY, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
 };
 
 static void
@@ -210,6 +216,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_ban		 ba;
 	struct ctl_acct		 ac;
 	struct ctl_store	 so;
+	struct ctl_key		 ky;
 	char			 addr[IMSG_MAXSIZE];
 	char			 why[160];
 
@@ -256,6 +263,10 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	case IMSG_CTL_STORE:
 		imsg_get_data(imsg, &so, sizeof(so));
 		out->store(&so);
+		return 0;
+	case IMSG_CTL_KEY:
+		imsg_get_data(imsg, &ky, sizeof(ky));
+		out->key(&ky);
 		return 0;
 	case IMSG_CTL_PING_REPLY:
 		imsg_get_data(imsg, &pg, sizeof(pg));

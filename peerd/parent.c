@@ -36,6 +36,8 @@
 
 /* A configuration queued at once: its lists may hold 65536 entries each. */
 #define RECONF_QUEUE	(32 * 1024 * 1024)
+#define LOCKDOWN_WAIT	3	/* seconds a stage of lockdown waits */
+#define LOCKDOWN_MAXCTL	8	/* control requests waiting on one */
 
 struct child_proc {
 	pid_t		 pid;
@@ -56,6 +58,22 @@ static struct {
 	struct event		 ev_reap;
 	struct event		 ev_hangup;
 } parent;
+
+/*
+ * Lockdown, in stages: keyd first (the key is what must stop doing
+ * harm), then the engine, stored and relayd; each answers, or is named
+ * late after LOCKDOWN_WAIT.  Then the control requests are answered.
+ */
+enum { LD_NONE, LD_KEYD, LD_OTHERS, LD_DONE };
+
+static struct {
+	int			 stage;
+	uint32_t		 waiting;	/* P_* that owe an answer */
+	uint32_t		 late;		/* P_* that did not answer */
+	uint32_t		 ctl[LOCKDOWN_MAXCTL];
+	int			 nctl;
+	struct event		 ev_wait;
+} lock;
 
 static const struct {
 	enum proc_id	 a, b;
@@ -389,6 +407,9 @@ parent_reload(char *err, size_t errlen)
 		    log_quote(err, why, sizeof(why)));
 		return -1;
 	}
+	if (lock.stage != LD_NONE)
+		logit(LOG_ALERT, "reload: the suite stays in lockdown; only a "
+		    "restart leaves it");
 	config_diff_static(parent.conf, nconf, log_static);
 	config_keep_static(nconf, parent.conf);
 	config_free(parent.conf);
@@ -413,8 +434,8 @@ parent_status(uint32_t ctl)
 	p.uid = geteuid();
 	strlcpy(p.user, geteuid() == 0 ? "root" : "-", sizeof(p.user));
 	strlcpy(p.root, "/", sizeof(p.root));
-	strlcpy(p.state, parent.shutting_down ? "stopping" : "running",
-	    sizeof(p.state));
+	strlcpy(p.state, parent.shutting_down ? "stopping" :
+	    lock.stage != LD_NONE ? "lockdown" : "running", sizeof(p.state));
 	snprintf(p.detail, sizeof(p.detail), "config %s%s", parent.file,
 	    parent.file_explicit || access(parent.file, F_OK) == 0 ? "" :
 	    " (absent: built-in defaults)");
@@ -430,6 +451,144 @@ parent_verbose(int32_t v)
 	for (id = PROC_KEYD; id < PROC_MAX; id++)
 		send_to(id, IMSG_LOG_VERBOSE, 0, -1, &v, sizeof(v));
 	log_info("log level %s", v ? "verbose" : "brief");
+}
+
+/* The processes of procs (P_*), for the log and for peerctl. */
+static void
+lockdown_names(uint32_t procs, char *buf, size_t len)
+{
+	enum proc_id	 id;
+
+	buf[0] = '\0';
+	for (id = PROC_ENGINE; id < PROC_MAX; id++)
+		if (procs & (1U << id)) {
+			if (buf[0] != '\0')
+				strlcat(buf, ",", len);
+			strlcat(buf, proc_name(id), len);
+		}
+}
+
+/* Every process has answered, or was named late: the requests hear. */
+static void
+lockdown_done(void)
+{
+	struct ctl_result	 res;
+	char			 late[64];
+	int			 i;
+
+	lock.stage = LD_DONE;
+	lockdown_names(lock.late, late, sizeof(late));
+	logit(LOG_ALERT, "lockdown_complete late=%s", late[0] ? late : "none");
+	memset(&res, 0, sizeof(res));
+	res.ok = lock.late == 0;
+	if (res.ok)
+		strlcpy(res.msg, "lockdown: keyd wiped its keys and refuses "
+		    "every request; the engine dropped every connection, "
+		    "closed its listeners and dials nothing; the suite stays "
+		    "up for inspection, and only a restart leaves it",
+		    sizeof(res.msg));
+	else
+		snprintf(res.msg, sizeof(res.msg), "lockdown: %s did not "
+		    "answer within %d s; %s; if it stays silent, stop the "
+		    "suite (kill %s if need be)", late, LOCKDOWN_WAIT,
+		    lock.late & P_KEYD ? "keyd may still hold its keys" :
+		    "keyd wiped its keys", late);
+	for (i = 0; i < lock.nctl; i++)
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, lock.ctl[i], -1, &res,
+		    sizeof(res));
+	lock.nctl = 0;
+}
+
+/* Tell the processes of procs, and wait for their answers. */
+static void
+lockdown_tell(uint32_t procs)
+{
+	struct timeval	 tv = { LOCKDOWN_WAIT, 0 };
+	enum proc_id	 id;
+
+	lock.waiting = 0;
+	for (id = PROC_ENGINE; id < PROC_MAX; id++) {
+		if (!(procs & (1U << id)))
+			continue;
+		if (parent.procs[id].pid > 0 && parent.procs[id].iev.active) {
+			send_to(id, IMSG_LOCKDOWN, 0, -1, NULL, 0);
+			lock.waiting |= 1U << id;
+		} else
+			lock.late |= 1U << id;
+	}
+	if (lock.waiting != 0)
+		evtimer_add(&lock.ev_wait, &tv);
+}
+
+/* The next stage, once the one before has answered or is late. */
+static void
+lockdown_next(void)
+{
+	evtimer_del(&lock.ev_wait);
+	if (lock.stage == LD_KEYD) {
+		lock.stage = LD_OTHERS;
+		lockdown_tell(P_ENGINE | P_STORED | P_RELAYD);
+	}
+	if (lock.stage == LD_OTHERS && lock.waiting == 0)
+		lockdown_done();
+}
+
+static void
+lockdown_timeout(int fd, short event, void *arg)
+{
+	lock.late |= lock.waiting;
+	lock.waiting = 0;
+	lockdown_next();
+}
+
+static void
+lockdown_answered(enum proc_id from)
+{
+	if (!(lock.waiting & (1U << from)))
+		return;
+	lock.waiting &= ~(1U << from);
+	if (lock.waiting == 0)
+		lockdown_next();
+}
+
+/*
+ * peerctl lockdown (ctl, its request) or SIGUSR2 (ctl 0).  Again once
+ * done, it goes through every process again, which each answers
+ * without doing anything twice.
+ */
+static void
+lockdown_start(uint32_t ctl, const char *by)
+{
+	static struct log_limit	 ll = LOG_LIMIT("lockdown requests");
+	struct ctl_result	 res;
+
+	if (lock.stage == LD_KEYD || lock.stage == LD_OTHERS) {
+		if (ctl != 0 && lock.nctl < LOCKDOWN_MAXCTL)
+			lock.ctl[lock.nctl++] = ctl;
+		else if (ctl != 0) {
+			memset(&res, 0, sizeof(res));
+			strlcpy(res.msg, "lockdown: already under way",
+			    sizeof(res.msg));
+			send_to(PROC_ENGINE, IMSG_CTL_RESULT, ctl, -1, &res,
+			    sizeof(res));
+		}
+		return;
+	}
+	if (lock.stage == LD_DONE)
+		log_limited(&ll, LOG_WARNING, "lockdown requested again by "
+		    "%s: already in lockdown; every process is told again",
+		    by);
+	else
+		logit(LOG_ALERT, "lockdown_started by=%s", by);
+	if (!evtimer_initialized(&lock.ev_wait))
+		evtimer_set(&lock.ev_wait, lockdown_timeout, NULL);
+	if (ctl != 0)
+		lock.ctl[lock.nctl++] = ctl;
+	lock.late = 0;
+	lock.stage = LD_KEYD;
+	lockdown_tell(P_KEYD);
+	if (lock.waiting == 0)
+		lockdown_next();
 }
 
 /* Resident bytes and CPU seconds of a process, from /proc. */
@@ -538,6 +697,13 @@ parent_key_rotate(uint32_t id)
 
 	memset(&kl, 0, sizeof(kl));
 	memset(&res, 0, sizeof(res));
+	if (lock.stage != LD_NONE) {
+		strlcpy(res.msg, "peerd is in lockdown: keyd holds no key to "
+		    "rotate; see SECURITY BREACH in peerd(8)", sizeof(res.msg));
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, id, -1, &res,
+		    sizeof(res));
+		return;
+	}
 	fd = passfile_open(parent.conf->key_passfile, kl.source,
 	    sizeof(kl.source), res.msg, sizeof(res.msg));
 	kl.have_passphrase = fd != PASSFILE_NONE;
@@ -582,6 +748,12 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_METRICS_POLL:
 		parent_metrics();
+		return 0;
+	case IMSG_CTL_LOCKDOWN:
+		lockdown_start(imsg_get_id(imsg), "peerctl");
+		return 0;
+	case IMSG_LOCKDOWN_DONE:
+		lockdown_answered(from);
 		return 0;
 	default:
 		return -1;
@@ -771,6 +943,10 @@ parent_sig(int sig, short event, void *arg)
 		if (!parent.shutting_down)
 			parent_reload(err, sizeof(err));
 		break;
+	case SIGUSR2:
+		if (!parent.shutting_down)
+			lockdown_start(0, "SIGUSR2");
+		break;
 	case SIGCHLD:
 		reap();
 		break;
@@ -859,7 +1035,7 @@ void
 parent_main(struct peerd_conf *conf, const char *file, int explicit,
     int debug, int verbose)
 {
-	struct event	 ev_term, ev_int, ev_hup, ev_chld;
+	struct event	 ev_term, ev_int, ev_hup, ev_chld, ev_usr2;
 
 	parent.conf = conf;
 	parent.file = file;
@@ -891,10 +1067,12 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	signal_set(&ev_int, SIGINT, parent_sig, NULL);
 	signal_set(&ev_hup, SIGHUP, parent_sig, NULL);
 	signal_set(&ev_chld, SIGCHLD, parent_sig, NULL);
+	signal_set(&ev_usr2, SIGUSR2, parent_sig, NULL);
 	signal_add(&ev_term, NULL);
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_hup, NULL);
 	signal_add(&ev_chld, NULL);
+	signal_add(&ev_usr2, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	evtimer_set(&parent.ev_hangup, hangup_check, NULL);

@@ -228,7 +228,19 @@ def check_encrypt_in_place(s, key):
          "the encrypted key is the key user's, mode 0600")
     t.ok(not os.path.exists(keyfile(s) + ".new"), "no temporary file left")
     os.truncate(s.logfile, 0)
-    got = started_id(s)
+    got = None
+    if s.start():
+        got = s.status_json()["peerId"]
+        r = s.ctl("-j", "key", "show")
+        try:
+            shown = json.loads(r.stdout)
+        except ValueError:
+            shown = {}
+        t.ok(shown.get("encrypted") is True and
+             shown.get("peerId") == key["peerId"],
+             "peerctl key show says the key is encrypted: %s"
+             % r.stdout.strip())
+        s.stop()
     t.ok(got == key["peerId"] and "decrypted with the passphrase from %s"
          % pf in s.log(), "the next start decrypts it: %s" % got)
     r = keyd(s, "-I", keyfile(s))

@@ -17,7 +17,8 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      with no 8-byte run of its seed in the file, and the archive opens
      under the passphrase to the old peer ID; then neither the old seed,
      nor the new, nor the passphrase is in the readable memory of any
-     process of the suite (read as root through /proc/PID/mem).
+     process of the suite (read as root through /proc/PID/mem); in
+     lockdown key rotate is refused and changes no file.
 Every address is on 127.0.0.1.
 """
 import json
@@ -302,6 +303,17 @@ def check_encrypted():
         t.ok(not got, "%s (pid %d): neither seed nor the passphrase in "
              "its readable memory after the rotation (found %d)"
              % (p["name"], p["pid"], len(got)))
+    r = P.ctl("lockdown")
+    if not t.ok(r.returncode == 0, "peerctl lockdown: exit %s %s"
+                % (r.returncode, (r.stdout + r.stderr).strip())):
+        return
+    o, n2, r = P.rotate()
+    with open(key, "rb") as f:
+        same = f.read() == data
+    t.ok(r.returncode == 1 and "lockdown" in r.stderr and n2 is None and
+         same and P.archives() == arch,
+         "in lockdown key rotate is refused and changes no file: exit %s "
+         "%r" % (r.returncode, (r.stdout + r.stderr).strip()))
 
 
 def main():

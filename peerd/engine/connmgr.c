@@ -61,7 +61,8 @@ static struct {
 static int
 cm_ready(void)
 {
-	return ident.ready && bans_ready && cm.conf != NULL && !cm.stopping;
+	return ident.ready && bans_ready && cm.conf != NULL && !cm.stopping &&
+	    !ident.lockdown;
 }
 
 static int

@@ -440,6 +440,13 @@ control_to_parent(uint32_t id, struct imsg *imsg)
 	return control_to(PROC_PARENT, id, imsg);
 }
 
+/* Asked of keyd, which answers and ends. */
+int
+control_to_keyd(uint32_t id, struct imsg *imsg)
+{
+	return control_to(PROC_KEYD, id, imsg);
+}
+
 /* Here, and in the parent, which passes it on to the other children. */
 int
 control_log_verbose(uint32_t id, struct imsg *imsg)

@@ -302,6 +302,11 @@ dial_maddr(const struct multiaddr *ma, char *err, size_t errlen)
 	struct conn		*c;
 	int			 have_id;
 
+	if (ident.lockdown) {
+		snprintf(err, errlen, "peerd is in lockdown: it dials nothing "
+		    "until it is restarted");
+		return NULL;
+	}
 	if (maddr_has(ma, MADDR_P2P_CIRCUIT))
 		return hooks.relayed(ma, err, errlen);
 	have_id = maddr_get_peerid(ma, &id) == 0;

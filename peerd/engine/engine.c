@@ -164,6 +164,7 @@ engine_show_status(uint32_t ctl, struct imsg *imsg)
 	st.mem_stalled = counters.mem_stalled;
 	st.mem_reclaimed = counters.mem_reclaimed;
 	st.mem_alloc_failed = counters.mem_alloc_failed;
+	st.lockdown = ident.lockdown;
 	control_reply(ctl, IMSG_CTL_STATUS, &st, sizeof(st));
 	n = engine_announce(ma, ID_MAXADDRS);
 	n += listen_addrs(ma + n, ID_MAXADDRS - n, NULL);
@@ -199,6 +200,8 @@ engine_sign_record(void)
 	struct timespec			 now;
 	size_t				 len, i, j;
 
+	if (ident.lockdown)
+		return;
 	memset(&rec, 0, sizeof(rec));
 	rec.id = ident.peerid;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -370,6 +373,7 @@ engine_http_figures(struct http_figures *f)
 	f->relays_configured = econf.nrelays;
 	f->relays_reserved = rclient_reserved();
 	f->has_bootstrap = econf.nbootstrap > 0 || econf.nrelays > 0;
+	f->lockdown = ident.lockdown;
 }
 
 /* A listing row from stored, marked when the peer is connected. */
@@ -484,8 +488,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		relay_connect_result(imsg);
 		return 0;
 	case IMSG_CTL_RSVP:
-		control_reply(imsg_get_id(imsg), IMSG_CTL_RSVP, imsg->data,
-		    imsg_get_len(imsg));
+	case IMSG_CTL_KEY:
+		control_reply(imsg_get_id(imsg), imsg_get_type(imsg),
+		    imsg->data, imsg_get_len(imsg));
 		return 0;
 	case IMSG_CTL_END:
 		control_end(imsg_get_id(imsg));
@@ -772,8 +777,20 @@ engine_status(struct ctl_proc *p)
 		    (unsigned long long)counters.store_dropped);
 	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 	    strlen(p->detail), "; %zu KiB buffered", mem_total.held >> 10);
-	if (!ident.ready)
+	if (!ident.ready && !ident.lockdown)
 		strlcpy(p->state, "starting", sizeof(p->state));
+}
+
+/* peerctl key rotate: the parent has the passphrase source, keyd the key. */
+static int
+engine_key_rotate(uint32_t id, struct imsg *imsg)
+{
+	if (ident.lockdown) {
+		control_result(id, 0, "peerd is in lockdown: keyd holds no key "
+		    "to rotate; see SECURITY BREACH in peerd(8)");
+		return 0;
+	}
+	return control_to_parent(id, imsg);
 }
 
 /*
@@ -791,8 +808,10 @@ engine_rotated(struct imsg *imsg)
 	int			 n = 0, r;
 
 	imsg_get_data(imsg, &kr, sizeof(kr));
-	if (!kr.ok) {
-		control_result(imsg_get_id(imsg), 0, kr.msg);
+	if (!kr.ok || ident.lockdown) {
+		control_result(imsg_get_id(imsg), 0, kr.ok ? "rotated, but "
+		    "peerd went into lockdown meanwhile: it serves nothing" :
+		    kr.msg);
 		return;
 	}
 	engine_ident_set(&kr.pub);
@@ -830,6 +849,31 @@ engine_shutdown(void)
 	ident.record = NULL;
 }
 
+/*
+ * Lockdown: every connection dropped at once, without a GoAway or a
+ * flush, the listeners closed, and no dial from here on (dial.c,
+ * listen.c, connmgr.c and relay_client.c read ident.lockdown); the
+ * control sockets and the admin server stay, for the operator.
+ */
+static const char *
+engine_lockdown(void)
+{
+	static char	 did[128];
+	struct conn	*c;
+	int		 n = 0;
+
+	ident.lockdown = 1;
+	connmgr_stop();
+	while ((c = TAILQ_FIRST(&conns)) != NULL) {
+		conn_close(c, "lockdown");
+		n++;
+	}
+	listen_close_all();
+	snprintf(did, sizeof(did), "%d connections dropped, listeners "
+	    "closed, dialling stopped", n);
+	return did;
+}
+
 /* What engine_main wires together: the frame, the hooks, the tables. */
 static struct child engine_child = {
 	.id = PROC_ENGINE,
@@ -839,6 +883,7 @@ static struct child engine_child = {
 	.configure = engine_configure,
 	.status = engine_status,
 	.shutdown = engine_shutdown,
+	.lockdown_hook = engine_lockdown,
 };
 
 static const struct conn_hooks conn_hooks = {
@@ -880,9 +925,11 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_PING,	ops_request, NULL, CTL_WAIT },
 	{ IMSG_CTL_DISCONNECT,	ops_request, NULL, 0 },
 	{ IMSG_CTL_RELOAD,	control_to_parent, NULL, CTL_WAIT },
-	{ IMSG_CTL_KEY_ROTATE,	control_to_parent, NULL, CTL_WAIT },
+	{ IMSG_CTL_KEY_ROTATE,	engine_key_rotate, NULL, CTL_WAIT },
 	{ IMSG_CTL_LOG_VERBOSE,	control_log_verbose, NULL, 0 },
 	{ IMSG_CTL_SHOW_METRICS, metrics_show, NULL, 0 },
+	{ IMSG_CTL_LOCKDOWN,	control_to_parent, NULL, CTL_WAIT },
+	{ IMSG_CTL_SHOW_KEY,	control_to_keyd, NULL, CTL_WAIT },
 	{ 0,			NULL, NULL, 0 }
 };
 

@@ -401,6 +401,7 @@ struct engine_identity {
 	size_t		 recordlen;
 	struct multiaddr announce[ENGINE_MAXANNOUNCE];
 	size_t		 nannounce;
+	int		 lockdown;	/* keyd's keys wiped: no network */
 };
 
 extern struct connlist		 conns;
@@ -533,6 +534,7 @@ void		 control_shutdown(void);
 int		 control_to_stored(uint32_t, struct imsg *);
 int		 control_to_relayd(uint32_t, struct imsg *);
 int		 control_to_parent(uint32_t, struct imsg *);
+int		 control_to_keyd(uint32_t, struct imsg *);
 int		 control_log_verbose(uint32_t, struct imsg *);
 
 /* relay.c: the relay service */
@@ -640,6 +642,7 @@ struct http_figures {
 	int			 relays_configured;
 	int			 relays_reserved;
 	int			 has_bootstrap;
+	int			 lockdown;
 };
 
 struct http_hooks {

@@ -236,7 +236,8 @@ http_status(struct evhttp_request *req, const struct http_figures *f)
 	json_maddrs(b, "listen", f->listen, f->nlisten);
 	json_maddrs(b, "announce", f->announce, f->nannounce);
 	json_str(b, "network", f->st.network, 1);
-	evbuffer_add_printf(b, "}\n");
+	evbuffer_add_printf(b, ", \"lockdown\": %s}\n",
+	    f->lockdown ? "true" : "false");
 	http_reply(req, HP_STATUS, 200, "application/json", b);
 	evbuffer_free(b);
 }
@@ -268,7 +269,9 @@ http_health(struct evhttp_request *req, const struct http_figures *f)
 	relays = f->relays_reserved >= f->relays_configured;
 	partitioned = f->st.connections == 0 && (f->has_bootstrap ||
 	    strcmp(f->st.network, "partitioned") == 0);
-	if (partitioned)
+	if (f->lockdown)
+		status = "lockdown";
+	else if (partitioned)
 		status = "partitioned";
 	else if (!procs || !store || !limit || !relays)
 		status = "degraded";
@@ -281,10 +284,15 @@ http_health(struct evhttp_request *req, const struct http_figures *f)
 	evbuffer_add_printf(b, "{\"status\": \"%s\", \"uptime\": %lld, "
 	    "\"peers\": %d, \"checks\": {\"processes\": %s, "
 	    "\"store\": %s, \"connectionLimit\": %s, \"relays\": %s, "
-	    "\"network\": %s}}\n", status, (long long)f->st.uptime,
+	    "\"network\": %s}", status, (long long)f->st.uptime,
 	    f->st.connections, procs ? "true" : "false",
 	    store ? "true" : "false", limit ? "true" : "false",
 	    relays ? "true" : "false", partitioned ? "false" : "true");
+	if (f->lockdown)
+		evbuffer_add_printf(b, ", \"reason\": \"lockdown: the keys "
+		    "are wiped and the network is closed; only a restart "
+		    "leaves it\"");
+	evbuffer_add_printf(b, "}\n");
 	http_reply(req, HP_HEALTH, strcmp(status, "healthy") == 0 ? 200 : 503,
 	    "application/json", b);
 	evbuffer_free(b);

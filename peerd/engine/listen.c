@@ -82,7 +82,7 @@ listen_resume(void)
 {
 	struct listener	*l;
 
-	if (!ident.ready || !bans_ready ||
+	if (!ident.ready || !bans_ready || ident.lockdown ||
 	    conn_count() >= conn_limits.max_connections)
 		return;
 	paused = 0;

@@ -192,6 +192,7 @@ metrics_engine(struct metric_set *s)
 	ROW(LOG_SUPPRESSED, log_suppressed(), "process",
 	    proc_name(PROC_ENGINE));
 	ROW(UPTIME, mono_now() - mx.started, NULL, NULL);
+	ROW(LOCKDOWN, ident.lockdown, NULL, NULL);
 	metrics_http(s);
 }
 

@@ -263,6 +263,11 @@ ops_request(uint32_t ctl, struct imsg *imsg)
 	struct ctl_target	 t;
 
 	imsg_get_data(imsg, &t, sizeof(t));
+	if (ident.lockdown && imsg_get_type(imsg) != IMSG_CTL_DISCONNECT) {
+		control_result(ctl, 0, "peerd is in lockdown: no connection "
+		    "until it is restarted");
+		return 0;
+	}
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_CONNECT:
 		op_start(OP_CONNECT, ctl, t.target, 0);

@@ -629,7 +629,7 @@ rclient_sweep(time_t now)
 	struct conn	*c;
 	size_t		 i;
 
-	if (!ident.ready)
+	if (!ident.ready || ident.lockdown)
 		return;
 	for (i = 0; i < nslots; i++) {
 		if (now < slots[i].next)
