@@ -140,6 +140,8 @@ keyd_rotate(struct imsg *imsg)
 		kr.ok = 1;
 	if (fd != -1)
 		close(fd);
+	if (kr.ok)
+		key_encrypted = pp != NULL;
 	passphrase_free(pp);
 	if (!kr.ok) {
 		sodium_free(nk);

@@ -196,6 +196,9 @@ def check_plain():
         return
     t.ok(P.status_id() == n, "show status says the new peer ID %s: %s"
          % (n, P.status_id()))
+    k = P.json("key", "show") or {}
+    t.ok(k.get("peerId") == n and k.get("encrypted") is False,
+         "key show says the new peer ID, not encrypted: %s" % k)
     closed = js.event("closed", timeout=30)
     if not t.ok(closed and closed.get("conn") == first.get("conn"),
                 "the js connection made before the rotation is closed: %s"
@@ -283,6 +286,9 @@ def check_encrypted():
     check_archive(P, arch[0], old, "encrypted")
     t.ok(P.status_id() == n, "show status says %s: %s"
          % (n, P.status_id()))
+    k = P.json("key", "show") or {}
+    t.ok(k.get("peerId") == n and k.get("encrypted") is True,
+         "key show says the new peer ID, encrypted: %s" % k)
     exp_old = os.path.join(P.s.base, "old.pb")
     r = P.keyd("-e", exp_old, "-P", "-k", os.path.join(P.s.keys, arch[0]))
     if not t.ok(r.returncode == 0, "keyd -e -P -k exports the archive: %s"
