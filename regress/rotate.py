@@ -13,6 +13,8 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      key is kept in the key directory, the key user's, mode 0600, and
      keyd -I prints the old peer ID from it; a second rotation keeps a
      second archive; the log gives the four steps in keyd(8)'s order.
+     Then R rotates: a js reservation on it gets a voucher signed by
+     R's new key and naming the new ID.
   e  an encrypted key (keys.passphraseFile): the new key is encrypted,
      with no 8-byte run of its seed in the file, and the archive opens
      under the passphrase to the old peer ID; then neither the old seed,
@@ -218,6 +220,8 @@ def check_plain():
     ok, got = wait_value(R.reserved, lambda v: v and n in v, timeout=30)
     t.ok(ok, "R lists a reservation of P's new peer ID %s: "
          "%s" % (n, got))
+    got = P.wait_log(r"relayd\[\d+\]: relay identity now %s" % n)
+    t.ok(got, "P's relayd takes the new peer ID for its vouchers: %s" % got)
     steps = P.wait_log(r"key rotation [1-4]/4", count=4)
     t.ok([re.search(r"[1-4]/4", s).group(0) for s in steps] ==
          ["1/4", "2/4", "3/4", "4/4"],
@@ -242,6 +246,42 @@ def check_plain():
          "%s: %s" % (n2, got))
     js.p.stdin.close()
     kill(js.p)
+    check_relay_rotated(R)
+
+
+def js_hop_reserve(addr):
+    """node.mjs hop ADDR reserve: the decoded answer, or {}."""
+    p = subprocess.Popen(NODE + ["hop", addr, "reserve"], cwd=JSDIR,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    JSPROCS.append(p)
+    try:
+        out, err = p.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, err = p.communicate()
+    hops = [e for e in parse_events(out) if e.get("event") == "hop"]
+    if not hops:
+        t.diag("js hop: " + (out + err).strip()[-500:])
+    return hops[-1] if hops else {}
+
+
+def check_relay_rotated(R):
+    """The relay rotates: its vouchers are signed by its new key."""
+    o, n, r = R.rotate()
+    if not t.ok(r.returncode == 0 and o == R.peer_id and n,
+                "relay R rotates: exit %s %r"
+                % (r.returncode, (r.stdout + r.stderr).strip())):
+        return
+    ans = js_hop_reserve("/ip4/127.0.0.1/tcp/%d/p2p/%s" % (R.s.port, n))
+    t.ok(ans.get("statusName") == "OK" and ans.get("voucherSigned") is
+         True and ans.get("voucherSigner") == n and
+         ans.get("voucherRelay") == n,
+         "a js reservation on R after its rotation has a voucher signed "
+         "by and naming the new peer ID %s: %s"
+         % (n, {k: ans.get(k) for k in ("statusName", "voucherSigned",
+                                        "voucherSigner", "voucherRelay")}))
 
 
 def check_encrypted():

@@ -246,17 +246,16 @@ engine_addrs_changed(void)
 
 /* Our keys as keyd says them, and the Noise payload that carries them. */
 static void
-engine_ident_set(const struct key_public *kpp)
+engine_ident_set(const struct key_public *kp)
 {
-	struct key_public	 kp = *kpp;
 	struct noise_payload	 p;
 
-	memcpy(ident.pubkey, kp.pubkey, sizeof(ident.pubkey));
-	memcpy(ident.noise_pub, kp.noise_pub, sizeof(ident.noise_pub));
-	memcpy(ident.noise_sig, kp.noise_sig, sizeof(ident.noise_sig));
-	if (peerid_parse(kp.peerid, &ident.peerid) == -1)
+	memcpy(ident.pubkey, kp->pubkey, sizeof(ident.pubkey));
+	memcpy(ident.noise_pub, kp->noise_pub, sizeof(ident.noise_pub));
+	memcpy(ident.noise_sig, kp->noise_sig, sizeof(ident.noise_sig));
+	if (peerid_parse(kp->peerid, &ident.peerid) == -1)
 		fatalx("keyd sent a bad peer ID");
-	strlcpy(ident.peerid_str, kp.peerid, sizeof(ident.peerid_str));
+	strlcpy(ident.peerid_str, kp->peerid, sizeof(ident.peerid_str));
 	memset(&p, 0, sizeof(p));
 	p.keylen = pb_ed25519_pubkey(ident.pubkey, p.key, sizeof(p.key));
 	memcpy(p.sig, ident.noise_sig, sizeof(ident.noise_sig));
