@@ -15,7 +15,9 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      second archive; the log gives the four steps in keyd(8)'s order.
      Then R rotates: a js reservation on it gets a voucher signed by
      R's new key and naming the new ID.
-  e  an encrypted key (keys.passphraseFile): the new key is encrypted,
+  e  an encrypted key (keys.passphraseFile): rotations that fail (the
+     passphrase file gone, keyd's temporary file not writable) change
+     nothing and leave no archive; then the new key is encrypted,
      with no 8-byte run of its seed in the file, and the archive opens
      under the passphrase to the old peer ID; then neither the old seed,
      nor the new, nor the passphrase is in the readable memory of any
@@ -284,6 +286,31 @@ def check_relay_rotated(R):
                                         "voucherSigner", "voucherRelay")}))
 
 
+def check_failures(P, pf):
+    """Rotations that fail: an error, and nothing changed."""
+    key = os.path.join(P.s.keys, "identity.key")
+    with open(key, "rb") as f:
+        before = f.read()
+
+    def unchanged(what, r, phrase):
+        with open(key, "rb") as f:
+            same = f.read() == before
+        t.ok(r.returncode == 1 and phrase in r.stderr and same and
+             not P.archives() and P.status_id() == P.peer_id,
+             "%s: key rotate fails saying %r, and the key file, the "
+             "archives and the peer ID are as they were: exit %s %r"
+             % (what, phrase, r.returncode, (r.stdout + r.stderr).strip()))
+    os.rename(pf, pf + ".away")
+    unchanged("the passphrase file gone", P.rotate()[2], pf)
+    os.rename(pf + ".away", pf)
+    # keyd cannot write its temporary file: the archive's link goes too
+    tmp = key + ".new"
+    os.mkdir(tmp, 0o700)
+    unchanged("identity.key.new a directory", P.rotate()[2],
+              "identity.key.new")
+    os.rmdir(tmp)
+
+
 def check_encrypted():
     P = Peerd("enc", "")
     P.s.prepare()
@@ -295,6 +322,7 @@ def check_encrypted():
     if not P.start():
         return
     old = P.peer_id
+    check_failures(P, pf)
     o, n, r = P.rotate()
     if not t.ok(r.returncode == 0 and o == old and n not in (None, old),
                 "an encrypted key rotates: exit %s %r"
