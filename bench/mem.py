@@ -64,7 +64,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(TOP, "regress"))
-from suite import Suite, free_port, kill, wait_for  # noqa: E402
+from suite import Suite, free_port, kill, stop_proc, wait_for  # noqa: E402
 
 INTEROP = os.path.join(TOP, "regress", "interop")
 MANY = os.path.join(HERE, "many_reserve.mjs")
@@ -243,15 +243,7 @@ class Js:
         return self.errf.read().strip().splitlines()[-n:]
 
     def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(15)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
+        stop_proc(self.p, 15)
 
 
 class PeerdRelay:

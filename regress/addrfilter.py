@@ -28,11 +28,9 @@ Every address here is on 127.0.0.0/8: the peers announce nothing else,
 and peerd dials nothing else.  Runs as root (peerd -d).  Needs node 20
 or later and regress/interop/node_modules (npm ci), or is skipped.
 """
-import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -44,8 +42,8 @@ sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
-                   run_check, nothing_left, js_ready, kill, EventReader,
-                   JSDIR, parse_events, MemWatch, engine_pid, js_pings)
+                   run_check, nothing_left, js_ready, kill, MemWatch,
+                   engine_pid, js_pings)
 
 t = TAP()
 BUILD = None
@@ -101,44 +99,14 @@ class Listener:
         self.sock.close()
 
 
-class Js(EventReader):
-    """A js script of regress/interop, its JSON events as they come."""
+class Js(suite.JsProc):
+    """A js script of regress/interop, its JSON events as they come;
+    stop() closes its stdin: the nodes stop and the script exits."""
 
     def __init__(self, script, args):
-        self.errpath = os.path.join(BASE, "js-%d.err" % len(JSPROCS))
-        self.err = open(self.errpath, "w")
-        p = subprocess.Popen(NODE + [script] + list(args), cwd=JSDIR,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=self.err, text=True,
-                             start_new_session=True)
-        JSPROCS.append(p)
-        EventReader.__init__(self, p)
-
-    def show(self):
-        t.diag("js exit status: %s" % self.p.poll())
-        with self.lock:
-            for e in self.events[-10:]:
-                e = {k: v for k, v in e.items() if k != "_t"}
-                t.diag("js: " + json.dumps(e))
-        try:
-            with open(self.errpath, errors="replace") as f:
-                for line in f.read().strip().splitlines()[-15:]:
-                    t.diag("js stderr: " + line)
-        except OSError:
-            pass
-
-    def stop(self):
-        """Close stdin: the nodes stop and the script exits."""
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
-        self.err.close()
+        suite.JsProc.__init__(self, t, JSPROCS, [script] + list(args), None,
+                              BASE, argv=NODE + [script] + list(args),
+                              wait=20)
 
 
 class Node(suite.Node):

@@ -42,13 +42,11 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (TAP, wait_for, wait_value, parse_events,  # noqa: E402
-                   kill, js_ready, EventReader, yaml, exit_on_signals,
+                   kill, js_ready, yaml, exit_on_signals, NODE,
                    check_args, need_root, temp_base, run_check,
                    nothing_left)
 
 t = TAP()
-JSDIR = os.path.join(HERE, "interop")
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 JSENV = dict(os.environ, INTEROP_TIMEOUT="60", INTEROP_DIAL_TIMEOUT="10")
 JSPROCS = []
 NODES = []
@@ -135,44 +133,17 @@ def get_json(node, path):
 
 # --- js ------------------------------------------------------------------
 
-def spawn(args, env=None, **kw):
-    e = dict(JSENV)
-    e.update(env or {})
-    p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=e,
-                         start_new_session=True, text=True, **kw)
-    JSPROCS.append(p)
-    return p
-
-
-class JsProc(EventReader):
+class JsProc(suite.JsProc):
     def __init__(self, args, env=None):
-        self.args = args
-        EventReader.__init__(self, spawn(args, env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL))
-
-    def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
+        suite.JsProc.__init__(self, t, JSPROCS, args,
+                              dict(JSENV, **(env or {})), BASE)
 
 
 def js_ping(addr, count=3, timeout=60):
     """node.mjs ping: (exit status, events)."""
-    p = spawn(["ping", addr, str(count)], stdin=subprocess.DEVNULL,
-              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        return None, []
-    return p.returncode, parse_events(out)
+    rc, out, _ = suite.js_run(JSPROCS, NODE + ["ping", addr, str(count)],
+                              JSENV, timeout)
+    return rc, parse_events(out) if rc is not None else []
 
 
 # --- the guide's script --------------------------------------------------

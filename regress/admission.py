@@ -30,7 +30,6 @@ inherits.  Needs node 20 or later for the honest peers and the js-libp2p
 peer (the storm's other checks run without it).
 """
 import errno
-import json
 import multiprocessing
 import os
 import re
@@ -47,18 +46,17 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
+import suite  # noqa: E402
 from suite import (Suite, Node, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, need_users,
                    temp_base, run_check, nothing_left, js_ready, kill,
-                   EventReader, parse_events, JSDIR, MemWatch, engine_pid,
-                   js_pings)
+                   parse_events, JSDIR, MemWatch, engine_pid, js_pings)
 
 t = TAP()
 BUILD = None
 BASE = None
 NODES = []
 PROCS = []
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 RAWNOISE = os.path.join(JSDIR, "rawnoise.mjs")
 JSENV = dict(os.environ, INTEROP_TIMEOUT="60", INTEROP_DIAL_TIMEOUT="20")
 
@@ -287,24 +285,11 @@ def honest(port, peer_id, n, stop, results, lock):
                 else None})
 
 
-class JsProc(EventReader):
+class JsProc(suite.JsProc):
     """A long-running node.mjs, its events collected as they come."""
 
     def __init__(self, args):
-        self.err = open(os.path.join(BASE, "js-%s.err" % args[0]), "w")
-        p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=JSENV,
-                             start_new_session=True, text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=self.err)
-        PROCS.append(p)
-        EventReader.__init__(self, p)
-
-    def show(self):
-        t.diag("js exit status: %s" % self.p.poll())
-        with self.lock:
-            for e in self.events:
-                t.diag("js: " + json.dumps({k: v for k, v in e.items()
-                                            if k != "_t"}))
+        suite.JsProc.__init__(self, t, PROCS, args, JSENV, BASE)
 
 
 def engine_detail(n):

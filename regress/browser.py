@@ -50,13 +50,11 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (TAP, Suite, wait_for, wait_value, parse_events,  # noqa
-                   kill, EventReader, free_port, js_skip_reason,
+                   kill, free_port, js_skip_reason, JSDIR, NODE,
                    exit_on_signals, need_root, need_users, temp_base,
                    nothing_left)
 
 BDIR = os.path.join(HERE, "browser")
-JSDIR = os.path.join(HERE, "interop")
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # pings in each direction
 COUNT = 3
@@ -92,54 +90,13 @@ def skip_reason():
 
 # --- processes ---------------------------------------------------------
 
-class Proc(EventReader):
+class Proc(suite.JsProc):
     """A long-running process printing JSON events, its stderr in a
     file, stopped by closing its stdin."""
 
     def __init__(self, name, argv, cwd, env=None):
-        self.name = name
-        self.errpath = os.path.join(BASE, "%s.err" % name)
-        self.err = open(self.errpath, "w")
-        p = subprocess.Popen(argv, cwd=cwd, env=env or JSENV,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=self.err, text=True,
-                             start_new_session=True)
-        PROCS.append(p)
-        EventReader.__init__(self, p)
-
-    def send(self, line):
-        """A line to its stdin; a process that is gone gets nothing
-        (the wait for its answer ends with it)."""
-        try:
-            self.p.stdin.write(line + "\n")
-            self.p.stdin.flush()
-        except OSError:
-            pass
-
-    def show(self):
-        t.diag("%s: exit status %s" % (self.name, self.p.poll()))
-        with self.lock:
-            for e in self.events[-30:]:
-                e = {k: v for k, v in e.items() if k != "_t"}
-                t.diag("%s: %s" % (self.name, json.dumps(e)[:800]))
-        try:
-            with open(self.errpath, errors="replace") as f:
-                for line in f.read().strip().splitlines()[-10:]:
-                    t.diag("%s stderr: %s" % (self.name, line))
-        except OSError:
-            pass
-
-    def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
-        self.err.close()
+        suite.JsProc.__init__(self, t, PROCS, argv, env or JSENV, BASE,
+                              name=name, argv=argv, cwd=cwd, wait=10)
 
 
 def chromium_pids():
@@ -211,19 +168,9 @@ def bundle(out):
 
 def run_js(args, env=None, timeout=90):
     """node.mjs to completion: (exit status, events, stderr)."""
-    e = dict(JSENV)
-    e.update(env or {})
-    p = subprocess.Popen(NODE + args, cwd=JSDIR, env=e,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
-    PROCS.append(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-    return p.returncode, parse_events(out), err
+    rc, out, err = suite.js_run(PROCS, NODE + args,
+                                dict(JSENV, **(env or {})), timeout)
+    return rc, parse_events(out), err
 
 
 def good_pings(pings, key="rtt"):

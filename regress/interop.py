@@ -24,12 +24,11 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   js_ready, EventReader, b58encode,
+import suite  # noqa: E402
+from suite import (Suite, TAP, wait_for, kill,  # noqa: E402
+                   js_ready, b58encode, NODE,
                    exit_on_signals, need_root, temp_base, nothing_left)
 
-JSDIR = os.path.join(HERE, "interop")
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 PING_PROTO = "/ipfs/ping/1.0.0"
 ID_PROTO = "/ipfs/id/1.0.0"
 MSS = b"\x13/multistream/1.0.0\n"
@@ -68,34 +67,6 @@ def strip_p2p(ma):
 
 # --- js processes ------------------------------------------------------
 
-class JsResult:
-    def __init__(self, rc, events, stderr):
-        self.rc = rc
-        self.events = events
-        self.stderr = stderr
-
-    def all(self, name):
-        return [e for e in self.events if e.get("event") == name]
-
-    def last(self, name):
-        ev = self.all(name)
-        return ev[-1] if ev else {}
-
-    def show(self):
-        t.diag("js exit status: %s" % self.rc)
-        for e in self.events:
-            t.diag("js: " + json.dumps(e))
-        for line in self.stderr.strip().splitlines()[-15:]:
-            t.diag("js stderr: " + line)
-
-
-def spawn(args, **kw):
-    p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=JSENV,
-                         start_new_session=True, text=True, **kw)
-    JSPROCS.append(p)
-    return p
-
-
 def kill_all_js():
     for p in JSPROCS:
         kill(p)
@@ -104,55 +75,16 @@ def kill_all_js():
 def run_js(args, timeout=90):
     """Run node.mjs to completion (or timeout seconds) and collect its
     JSON lines."""
-    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-              stderr=subprocess.PIPE)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-        rc = None
-        err += "\ninterop.py: killed after %d s" % timeout
-    return JsResult(rc, parse_events(out), err)
+    return suite.JsResult(t, "js " + args[0], suite.js_run(
+        JSPROCS, NODE + list(args), JSENV, timeout))
 
 
-class JsProc(EventReader):
+class JsProc(suite.JsProc):
     """A long-running node.mjs (listen, hold) whose events are collected
     as they come."""
 
     def __init__(self, args):
-        self.errpath = os.path.join(LOGDIR, "js-%s-%d.err"
-                                    % (args[0], len(JSPROCS)))
-        self.err = open(self.errpath, "w")
-        EventReader.__init__(self, spawn(args, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE,
-                                         stderr=self.err))
-
-    def show(self):
-        t.diag("js exit status: %s" % self.p.poll())
-        with self.lock:
-            for e in self.events:
-                e = {k: v for k, v in e.items() if k != "_t"}
-                t.diag("js: " + json.dumps(e))
-        try:
-            with open(self.errpath, errors="replace") as f:
-                for line in f.read().strip().splitlines()[-15:]:
-                    t.diag("js stderr: " + line)
-        except OSError:
-            pass
-
-    def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
-        self.err.close()
+        suite.JsProc.__init__(self, t, JSPROCS, args, JSENV, LOGDIR)
 
 
 # --- targets -----------------------------------------------------------

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import (Suite, TAP, need_root, need_users,  # noqa: E402
-                   temp_base, js_ready, JSDIR)
+                   temp_base, js_ready, JSDIR, mem_find)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 t = TAP()
@@ -366,23 +366,10 @@ def check_memory(base):
 
 def found_in(pid, needles):
     """The needles found in the readable memory of pid (its maps with
-    r), read as root through /proc/PID/mem."""
-    found = set()
-    with open("/proc/%d/maps" % pid) as maps:
-        regions = [ln.split() for ln in maps]
-    with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
-        for reg in regions:
-            if "r" not in reg[1] or (len(reg) > 5 and
-                                     reg[5] in ("[vvar]", "[vsyscall]")):
-                continue
-            lo, hi = (int(x, 16) for x in reg[0].split("-"))
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except OSError:
-                continue
-            found |= {n for n in needles if n in data}
-    return found
+    r; suite.mem_find reads the others too)."""
+    hits = mem_find(pid, needles) or {}
+    return {n for n, where in hits.items()
+            if any("r" in perm for _, perm, _ in where)}
 
 
 def check_no_copies(s, key, passphrase):

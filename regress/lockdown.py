@@ -50,6 +50,7 @@ from suite import (TAP, wait_for, wait_value, kill, js_ready,  # noqa: E402
                    EventReader, exit_on_signals, check_args, need_root,
                    need_users, temp_base, run_check, nothing_left, JSDIR,
                    b58encode)
+from suite import mem_find as suite_mem_find  # noqa: E402
 
 t = TAP()
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -105,34 +106,9 @@ class Node(suite.Node):
 # --- memory ----------------------------------------------------------------
 
 def mem_find(pid, needle):
-    """Where needle is in the memory of pid, every mapping read through
-    /proc/PID/mem as root (the guarded pages too): a list of (address,
-    permissions, name); None when the process cannot be read."""
-    hits = []
-    try:
-        with open("/proc/%d/maps" % pid) as f:
-            maps = f.read().splitlines()
-        fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        for ln in maps:
-            parts = ln.split()
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            name = parts[5] if len(parts) > 5 else ""
-            if name in ("[vvar]", "[vvar_vclock]", "[vsyscall]"):
-                continue
-            try:
-                data = os.pread(fd, hi - lo, lo)
-            except OSError:
-                continue
-            i = data.find(needle)
-            while i != -1:
-                hits.append((hex(lo + i), parts[1], name))
-                i = data.find(needle, i + 1)
-    finally:
-        os.close(fd)
-    return hits
+    """Where needle is in the memory of pid (suite.mem_find)."""
+    hits = suite_mem_find(pid, [needle])
+    return None if hits is None else hits[needle]
 
 
 # --- the outside -------------------------------------------------------

@@ -12,7 +12,6 @@ Usage: rawnoise.py BUILDDIR   starts peerd as root (Suite)
 Needs node 20 or later, and no npm package.  Every node process is killed
 when the test ends.
 """
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
+import suite  # noqa: E402
+from suite import (Suite, TAP, wait_for, kill,  # noqa: E402
                    js_ready, exit_on_signals, need_root, temp_base)
 
 SCRIPT = os.path.join(HERE, "interop", "rawnoise.mjs")
@@ -34,38 +34,10 @@ t = TAP()
 PROCS = []
 
 
-class Run:
-    def __init__(self, rc, events, stderr):
-        self.rc = rc
-        self.events = events
-        self.stderr = stderr
-
-    def last(self, name):
-        ev = [e for e in self.events if e.get("event") == name]
-        return ev[-1] if ev else {}
-
-    def show(self):
-        t.diag("rawnoise.mjs exit status: %s" % self.rc)
-        for e in self.events:
-            t.diag("node: " + json.dumps(e))
-        for line in self.stderr.strip().splitlines()[-15:]:
-            t.diag("node stderr: " + line)
-
-
 def rawnoise(args, timeout=90):
     """Run rawnoise.mjs to completion (or timeout seconds)."""
-    p = subprocess.Popen(["node", SCRIPT] + list(args), cwd=HERE,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
-    PROCS.append(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-        err += "\nrawnoise.py: killed after %d s" % timeout
-    return Run(p.returncode, parse_events(out), err)
+    return suite.JsResult(t, "rawnoise.mjs", suite.js_run(
+        PROCS, ["node", SCRIPT] + list(args), None, timeout, cwd=HERE))
 
 
 def show_log(s, since=0, lines=25):

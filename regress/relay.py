@@ -58,7 +58,6 @@ What js-libp2p 3.3.11 / @libp2p/circuit-relay-v2 4.2.13 does on the wire
 - js never reuses a limited connection when it dials a peer by ID, so
   node.mjs pings on the relayed connection it has.
 """
-import json
 import os
 import re
 import shutil
@@ -71,12 +70,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, wait_for, parse_events, kill,  # noqa: E402
-                   js_ready, EventReader, yaml, exit_on_signals,
-                   check_args, need_root, temp_base, run_check, nothing_left)
+from suite import (Suite, TAP, wait_for, kill, js_ready,  # noqa: E402
+                   yaml, exit_on_signals, check_args, need_root, temp_base,
+                   run_check, nothing_left, NODE)
 
-JSDIR = os.path.join(HERE, "interop")
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 MiB = 1024 * 1024
 BULK = 8 * MiB
 OK = 100
@@ -107,50 +104,14 @@ def status_name(s):
 
 # --- js processes ------------------------------------------------------
 
-def spawn(args, env=None, **kw):
-    e = dict(JSENV)
-    e.update(env or {})
-    p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=e,
-                         start_new_session=True, text=True, **kw)
-    JSPROCS.append(p)
-    return p
-
-
-class JsResult:
-    def __init__(self, rc, events, stderr, args):
-        self.rc = rc
-        self.events = events
-        self.stderr = stderr
-        self.args = args
-
-    def all(self, name):
-        return [e for e in self.events if e.get("event") == name]
-
-    def last(self, name):
-        ev = self.all(name)
-        return ev[-1] if ev else {}
-
-    def show(self):
-        t.diag("js %s: exit status %s" % (" ".join(self.args[:2]), self.rc))
-        for e in self.events:
-            t.diag("js: " + json.dumps(e)[:600])
-        for line in self.stderr.strip().splitlines()[-10:]:
-            t.diag("js stderr: " + line)
+def js_env(env):
+    return dict(JSENV, **(env or {}))
 
 
 def run_js(args, timeout=60, env=None):
     """Run node.mjs to completion (or timeout seconds)."""
-    p = spawn(args, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-              stderr=subprocess.PIPE)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-        rc = None
-        err += "\nrelay.py: killed after %d s" % timeout
-    return JsResult(rc, parse_events(out), err, args)
+    return suite.JsResult(t, "js " + args[0], suite.js_run(
+        JSPROCS, NODE + list(args), js_env(env), timeout))
 
 
 def hop(addr, op, target=None, key=None, timeout=30):
@@ -160,44 +121,11 @@ def hop(addr, op, target=None, key=None, timeout=30):
     return r.last("hop"), r
 
 
-class JsProc(EventReader):
+class JsProc(suite.JsProc):
     """A long-running node.mjs whose events are collected as they come."""
 
     def __init__(self, args, env=None):
-        self.args = args
-        self.errpath = os.path.join(LOGDIR, "js-%s-%d.err"
-                                    % (args[0], len(JSPROCS)))
-        self.err = open(self.errpath, "w")
-        self.t0 = time.monotonic()
-        EventReader.__init__(self, spawn(args, env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE,
-                                         stderr=self.err))
-
-    def show(self):
-        t.diag("js %s: exit status %s" % (" ".join(self.args[:2]),
-                                          self.p.poll()))
-        with self.lock:
-            for e in self.events[-30:]:
-                e = {k: v for k, v in e.items() if k != "_t"}
-                t.diag("js: " + json.dumps(e)[:600])
-        try:
-            with open(self.errpath, errors="replace") as f:
-                for line in f.read().strip().splitlines()[-10:]:
-                    t.diag("js stderr: " + line)
-        except OSError:
-            pass
-
-    def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
-        self.err.close()
+        suite.JsProc.__init__(self, t, JSPROCS, args, js_env(env), LOGDIR)
 
 
 def js_peer_id(n):

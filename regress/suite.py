@@ -617,6 +617,46 @@ class MemWatch:
                     % (name, most / 1048576.0))
 
 
+MEM_CHUNK = 1 << 20
+MEM_REGION_MAX = 1 << 32	# larger: a sanitizer's shadow, never data
+
+
+def mem_find(pid, needles):
+    """Where each needle is in the memory of pid, every mapping read in
+    pieces through /proc/PID/mem as root (the guarded pages too): a dict
+    of needle to a list of (address, permissions, name); None when the
+    process cannot be read."""
+    hits = {n: [] for n in needles}
+    over = max(len(n) for n in needles) - 1
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read().splitlines()
+        fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        for ln in maps:
+            parts = ln.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            name = parts[5] if len(parts) > 5 else ""
+            if name in ("[vvar]", "[vvar_vclock]", "[vsyscall]") or \
+                    hi - lo > MEM_REGION_MAX:
+                continue
+            for at in range(lo, hi, MEM_CHUNK):
+                try:
+                    data = os.pread(fd, min(MEM_CHUNK + over, hi - at), at)
+                except OSError:
+                    continue
+                for n in needles:
+                    i = data.find(n)
+                    while i != -1 and i < MEM_CHUNK:
+                        hits[n].append((hex(at + i), parts[1], name))
+                        i = data.find(n, i + 1)
+    finally:
+        os.close(fd)
+    return hits
+
+
 def engine_pid(s):
     """The engine's process ID, from show status."""
     for p in s.status_json()["processes"]:
@@ -628,6 +668,8 @@ def engine_pid(s):
 # --- helpers for the tests that run js-libp2p (regress/interop) -------
 
 JSDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop")
+# node.mjs of JSDIR: what most js processes of the tests run
+NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 
 
 def parse_events(text):
@@ -710,24 +752,132 @@ class EventReader:
                          timeout)
 
 
-def js_pings(t, addr, count, what):
-    """A check that a js-libp2p node (node.mjs) dials addr and gets
-    count pings back; its output in diagnostics when not."""
-    p = subprocess.Popen(["node", "--import", "./polyfill.mjs", "node.mjs",
-                          "ping", addr, str(count)], cwd=JSDIR,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+def stop_proc(p, wait=5):
+    """Close p's stdin (a js script's sign to stop), give it wait
+    seconds to end, then kill it."""
     try:
-        out, err = p.communicate(timeout=120)
+        p.stdin.close()
+    except OSError:
+        pass
+    try:
+        p.wait(wait)
+    except subprocess.TimeoutExpired:
+        pass
+    kill(p)
+
+
+def show_js(t, name, status, events, stderr):
+    """A js process's exit status, events and last stderr lines, as TAP
+    diagnostics each headed by name."""
+    t.diag("%s: exit status %s" % (name, status))
+    for e in events:
+        e = {k: v for k, v in e.items() if k != "_t"}
+        t.diag("%s: %s" % (name, json.dumps(e)[:800]))
+    for line in stderr.strip().splitlines()[-15:]:
+        t.diag("%s stderr: %s" % (name, line))
+
+
+def js_spawn(procs, argv, env=None, cwd=JSDIR, **kw):
+    """argv started in cwd in a session of its own, added to procs."""
+    p = subprocess.Popen(list(argv), cwd=cwd, env=env, text=True,
+                         start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def js_run(procs, argv, env=None, timeout=90, cwd=JSDIR):
+    """argv run to its end, or killed after timeout seconds: (exit
+    status, None when killed; stdout; stderr)."""
+    p = js_spawn(procs, argv, env, cwd, stdin=subprocess.DEVNULL,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
     except subprocess.TimeoutExpired:
         kill(p)
         out, err = p.communicate()
+        return None, out, err + "\n%s: killed after %d s" % (
+            os.path.basename(sys.argv[0]), timeout)
+
+
+class JsResult:
+    """What a js script that ran to its end (js_run) printed."""
+
+    def __init__(self, t, name, run):
+        self.t = t
+        self.name = name
+        self.rc, out, self.stderr = run
+        self.events = parse_events(out)
+
+    def all(self, name):
+        return [e for e in self.events if e.get("event") == name]
+
+    def last(self, name):
+        ev = self.all(name)
+        return ev[-1] if ev else {}
+
+    def error(self):
+        """What went wrong, as js said it."""
+        return self.last("error").get("error") or \
+            (self.stderr.strip().splitlines() or [""])[-1]
+
+    def show(self):
+        show_js(self.t, self.name, self.rc, self.events, self.stderr)
+
+
+class JsProc(EventReader):
+    """A long-running js script, node.mjs args unless argv says another
+    command line, whose events are collected as they come: its stdin a
+    pipe (closing it stops the script, stop() waits wait seconds for
+    that), its stderr in a file of errdir, shown as name."""
+
+    def __init__(self, t, procs, args, env, errdir, name=None, argv=None,
+                 cwd=JSDIR, wait=5):
+        self.t = t
+        self.args = args
+        self.name = name or "js " + args[0]
+        self.stop_wait = wait
+        self.errpath = os.path.join(errdir, "%s-%d.err" % (
+            self.name.replace(" ", "-"), len(procs)))
+        self.err = open(self.errpath, "w")
+        EventReader.__init__(self, js_spawn(
+            procs, argv or NODE + list(args), env, cwd,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err))
+
+    def send(self, line):
+        """A line to its stdin; a process that is gone gets nothing
+        (the wait for its answer ends with it)."""
+        try:
+            self.p.stdin.write(line + "\n")
+            self.p.stdin.flush()
+        except OSError:
+            pass
+
+    def show(self):
+        try:
+            with open(self.errpath, errors="replace") as f:
+                err = f.read()
+        except OSError:
+            err = ""
+        with self.lock:
+            events = self.events[-30:]
+        show_js(self.t, self.name, self.p.poll(), events, err)
+
+    def stop(self):
+        stop_proc(self.p, self.stop_wait)
+        self.err.close()
+
+
+def js_pings(t, addr, count, what):
+    """A check that a js-libp2p node (node.mjs) dials addr and gets
+    count pings back; its output in diagnostics when not."""
+    rc, out, err = js_run([], NODE + ["ping", addr, str(count)],
+                          timeout=120)
     pings = [e for e in parse_events(out)
              if e.get("event") == "ping" and "rtt" in e]
-    good = t.ok(p.returncode == 0 and len(pings) == count,
+    good = t.ok(rc == 0 and len(pings) == count,
                 "%s: a js-libp2p peer dials and pings peerd: exit %s, %d of "
-                "%d pings" % (what, p.returncode, len(pings), count))
+                "%d pings" % (what, rc, len(pings), count))
     if not good:
         for line in (out + err).strip().splitlines()[-10:]:
             t.diag("js: " + line)

@@ -56,7 +56,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import traceback
@@ -65,13 +64,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, wait_for, wait_value, parse_events,  # noqa
-                   kill, js_ready, EventReader, yaml, exit_on_signals,
-                   need_root, temp_base, run_check, nothing_left,
-                   free_port, JSDIR)
+from suite import (Suite, TAP, wait_for, wait_value, kill,  # noqa: E402
+                   js_ready, yaml, exit_on_signals, need_root, temp_base,
+                   run_check, nothing_left, free_port, NODE)
 
 DOC = __doc__
-NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 BULK = 8 * 1024 * 1024
 PING_PROTO = "/ipfs/ping/1.0.0"
 ID_PROTO = "/ipfs/id/1.0.0"
@@ -103,94 +100,21 @@ def is_ws(ma):
 
 # --- js processes ------------------------------------------------------
 
-def spawn(args, env=None, **kw):
-    e = dict(JSENV)
-    e.update(env or {})
-    p = subprocess.Popen(NODE + list(args), cwd=JSDIR, env=e,
-                         start_new_session=True, text=True, **kw)
-    JSPROCS.append(p)
-    return p
-
-
-class JsResult:
-    def __init__(self, rc, events, stderr, args):
-        self.rc = rc
-        self.events = events
-        self.stderr = stderr
-        self.args = args
-
-    def all(self, name):
-        return [e for e in self.events if e.get("event") == name]
-
-    def last(self, name):
-        ev = self.all(name)
-        return ev[-1] if ev else {}
-
-    def error(self):
-        """What went wrong, as js said it."""
-        return self.last("error").get("error") or \
-            (self.stderr.strip().splitlines() or [""])[-1]
-
-    def show(self):
-        t.diag("js %s: exit status %s" % (" ".join(self.args[:2]), self.rc))
-        for e in self.events:
-            t.diag("js: " + json.dumps(e)[:600])
-        for line in self.stderr.strip().splitlines()[-10:]:
-            t.diag("js stderr: " + line)
+def js_env(env):
+    return dict(JSENV, **(env or {}))
 
 
 def run_js(args, env=None, timeout=90):
     """Run node.mjs to completion (or timeout seconds)."""
-    p = spawn(args, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-              stderr=subprocess.PIPE)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        kill(p)
-        out, err = p.communicate()
-        rc = None
-        err += "\nws.py: killed after %d s" % timeout
-    return JsResult(rc, parse_events(out), err, args)
+    return suite.JsResult(t, "js " + args[0], suite.js_run(
+        JSPROCS, NODE + list(args), js_env(env), timeout))
 
 
-class JsProc(EventReader):
+class JsProc(suite.JsProc):
     """A long-running node.mjs whose events are collected as they come."""
 
     def __init__(self, args, env=None):
-        self.args = args
-        self.errpath = os.path.join(BASE, "js-%s-%d.err"
-                                    % (args[0], len(JSPROCS)))
-        self.err = open(self.errpath, "w")
-        EventReader.__init__(self, spawn(args, env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE,
-                                         stderr=self.err))
-
-    def show(self):
-        t.diag("js %s: exit status %s" % (" ".join(self.args[:2]),
-                                          self.p.poll()))
-        with self.lock:
-            for e in self.events[-30:]:
-                e = {k: v for k, v in e.items() if k != "_t"}
-                t.diag("js: " + json.dumps(e)[:600])
-        try:
-            with open(self.errpath, errors="replace") as f:
-                for line in f.read().strip().splitlines()[-10:]:
-                    t.diag("js stderr: " + line)
-        except OSError:
-            pass
-
-    def stop(self):
-        try:
-            self.p.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        kill(self.p)
-        self.err.close()
+        suite.JsProc.__init__(self, t, JSPROCS, args, js_env(env), BASE)
 
 
 def js_listener(args, env, what):
