@@ -19,9 +19,10 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      passphrase file gone, keyd's temporary file not writable) change
      nothing and leave no archive; then the new key is encrypted,
      with no 8-byte run of its seed in the file, and the archive opens
-     under the passphrase to the old peer ID; then neither the old seed,
-     nor the new, nor the passphrase is in the readable memory of any
-     process of the suite (read as root through /proc/PID/mem); in
+     under the passphrase to the old peer ID; then the old seed and the
+     passphrase are nowhere in the memory of any process of the suite,
+     keyd's guarded pages included (read as root through /proc/PID/mem),
+     and the new seed only in keyd's guarded pages; in
      lockdown key rotate is refused and changes no file.
 Every address is on 127.0.0.1.
 """
@@ -41,8 +42,7 @@ import suite  # noqa: E402
 from suite import (Suite, TAP, wait_value, kill, EventReader,  # noqa: E402
                    js_ready, exit_on_signals, need_root, need_users,
                    temp_base, check_args, run_check, nothing_left, JSDIR,
-                   js_pings, parse_events, b58decode)
-from keys import found_in  # noqa: E402
+                   js_pings, parse_events, b58decode, mem_find)
 
 t = TAP()
 JSPROCS = []
@@ -370,13 +370,23 @@ def check_encrypted():
     procs = P.json("show", "status")["processes"]
     kpid = [p["pid"] for p in procs if p["name"] == "keyd"][0]
     pub = bytes.fromhex(b58_pub(n))
-    t.ok(found_in(kpid, [pub]) == {pub},
+    t.ok((mem_find(kpid, [pub]) or {}).get(pub),
          "the scan finds keyd's new public key in its memory (it works)")
+    pw = b"rotation passphrase"
     for p in procs:
-        got = found_in(p["pid"], [old_seed, seed, b"rotation passphrase"])
-        t.ok(not got, "%s (pid %d): neither seed nor the passphrase in "
-             "its readable memory after the rotation (found %d)"
-             % (p["name"], p["pid"], len(got)))
+        hits = mem_find(p["pid"], [old_seed, seed, pw])
+        if not t.ok(hits is not None, "%s (pid %d) can be read"
+                    % (p["name"], p["pid"])):
+            continue
+        readable = [w for w in hits[seed] if "r" in w[1]]
+        t.ok(not hits[old_seed] and not hits[pw] and not readable and
+             (p["name"] == "keyd" or not hits[seed]),
+             "%s (pid %d): the old seed and the passphrase nowhere in its "
+             "memory, guarded pages included; the new seed %s (old seed "
+             "at %s, passphrase at %s, new seed at %s)"
+             % (p["name"], p["pid"], "only in guarded pages" if
+                p["name"] == "keyd" else "nowhere", hits[old_seed][:2],
+                hits[pw][:2], hits[seed][:2]))
     r = P.ctl("lockdown")
     if not t.ok(r.returncode == 0, "peerctl lockdown: exit %s %s"
                 % (r.returncode, (r.stdout + r.stderr).strip())):
