@@ -32,7 +32,8 @@ lockdown_wipe(void *p, size_t len)
 /*
  * A request while in lockdown: a failed DH, an empty signature, an
  * error for peerctl, a failed rotation; no answer for the public key,
- * which is asked only at start.  0 when refused, 1 for a type keyd does not serve.
+ * which is asked only at start.  0 when refused, 1 for a type keyd
+ * does not serve.
  */
 int
 lockdown_refuse(enum proc_id from, struct imsg *imsg)

@@ -863,9 +863,10 @@ function vectors(path) {
 
 function usage() {
   process.stderr.write('usage: rawnoise.mjs early HOST PORT PEERID ' +
-    '[--separate] [--propose=HEX] [--hold]\n       rawnoise.mjs fallback HOST ' +
-    'PORT PEERID [--separate] [--na-first] [--trickle] [--propose=HEX]\n' +
-    '                [--hold]\n' +
+    '[--separate] [--propose=HEX] [--hold]\n' +
+    '       rawnoise.mjs fallback HOST PORT PEERID [--separate] ' +
+    '[--na-first]\n' +
+    '                [--trickle] [--propose=HEX] [--hold]\n' +
     '       rawnoise.mjs badsig HOST PORT PEERID\n' +
     '       rawnoise.mjs vectors PATH\n');
   process.exit(2);
