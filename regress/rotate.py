@@ -8,8 +8,9 @@ Usage: rotate.py BUILDDIR [CHECKS]   as root; CHECKS are letters:
      read-only socket refuses rotate; rotate prints the old and the new
      peer ID; show status says the new one; the js connection is closed;
      a raw client (interop/rawnoise.mjs --hold) gets a yamux GoAway;
-     a new js node dials P's address as the new ID and pings it, as the
-     old ID it is refused; R lists a reservation of the new ID; the old
+     a new js node dials P's address as the new ID and pings it, and
+     one has P's address from its signed record (re-issued); as the old
+     ID it is refused; R lists a reservation of the new ID; the old
      key is kept in the key directory, the key user's, mode 0600, and
      keyd -I prints the old peer ID from it; a second rotation keeps a
      second archive; the log gives the four steps in keyd(8)'s order.
@@ -215,6 +216,15 @@ def check_plain():
         show_js(raw)
     new_addr = "/ip4/127.0.0.1/tcp/%d/p2p/%s" % (P.s.port, n)
     js_pings(t, new_addr, 2, "P as its new peer ID")
+    mine = "/ip4/127.0.0.1/tcp/%d" % P.s.port
+    js2 = spawn_js(["watch", new_addr])
+    ev = js2.wait(lambda e: e.get("event") == "addrs" and
+                  mine in e.get("certified", []), timeout=30)
+    if not t.ok(ev, "a js peer connected to the new ID has %s from P's "
+                "signed peer record, re-issued under the new key" % mine):
+        show_js(js2)
+    js2.p.stdin.close()
+    kill(js2.p)
     rc, ev = js_refused(P.addr)
     t.ok(rc not in (0, None),
          "a js node dialling P as the old peer ID is refused: exit %s %s"

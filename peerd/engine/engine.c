@@ -814,6 +814,10 @@ engine_rotated(struct imsg *imsg)
 		return;
 	}
 	engine_ident_set(&kr.pub);
+	/* the old ID's record is given to no one while keyd signs anew */
+	free(ident.record);
+	ident.record = NULL;
+	ident.recordlen = 0;
 	log_limited(&ll, LOG_NOTICE, "key rotation 1/4: new handshakes use "
 	    "the identity %s, not %s", ident.peerid_str, kr.old);
 	while ((c = TAILQ_FIRST(&conns)) != NULL) {
