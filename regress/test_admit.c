@@ -292,9 +292,22 @@ test_pending(void)
 	v = conn_pending_victim(0);
 	ok(v == a[2] || v == c1, "all at one each: the source that got there "
 	    "first loses its handshake (connection %u)", v ? v->id : 0);
+	ok(conn_find(a[2]->id) == a[2] && conn_find(a[0]->id + 100000) ==
+	    NULL, "connections are found by their ID, and a closed one not");
+	conn_limits.ipv4_prefix = 24;
+	conn_regroup();
+	sin4(&ss, "127.0.0.77");
+	ok(conn_count_ip(&ss) == 3, "with ipv4PrefixLength 24 after a "
+	    "regroup, 127.0.0.77 counts the three of 127.0.0.0/24: %d",
+	    conn_count_ip(&ss));
+	conn_limits.ipv4_prefix = 32;
+	conn_regroup();
 	conn_close(a[1], "test");
 	conn_close(a[2], "test");
 	conn_close(c1, "test");
+	sin4(&ss, "127.0.0.10");
+	ok(conn_count_ip(&ss) == 0, "all closed: 127.0.0.10 counts %d",
+	    conn_count_ip(&ss));
 	ok(conn_pending() == 0 && conn_count() == 0 &&
 	    conn_pending_victim(0) == NULL, "all gone: nothing pending, "
 	    "no victim");

@@ -48,9 +48,21 @@ struct srcgroup {
 RB_HEAD(srctree, srcgroup);
 TAILQ_HEAD(srcrank, srcgroup);
 
+/* The connections with an IP address, by source: maxConnectionsPerIP. */
+struct ipcount {
+	RB_ENTRY(ipcount)	 node;
+	uint8_t			 key[16];
+	int			 n;
+};
+
+RB_HEAD(iptree, ipcount);
+RB_HEAD(conntree, conn);
+
 struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist	 upgrading = TAILQ_HEAD_INITIALIZER(upgrading);
 static struct srctree	 srcs = RB_INITIALIZER(&srcs);
+static struct iptree	 ips = RB_INITIALIZER(&ips);
+static struct conntree	 byid = RB_INITIALIZER(&byid);
 static struct srcrank	 byrank[PENDING_SRC_MAX + 1];
 static int		 toprank;
 static uint32_t		 next_conn_id = 1;
@@ -69,6 +81,8 @@ static int	 conn_seal(struct conn *);
 static void	 conn_mem_init(struct conn *);
 static void	 src_add(struct conn *);
 static void	 src_remove(struct conn *);
+static void	 ip_join(struct conn *);
+static void	 ip_leave(struct conn *);
 
 static int
 src_cmp(const struct srcgroup *a, const struct srcgroup *b)
@@ -76,8 +90,24 @@ src_cmp(const struct srcgroup *a, const struct srcgroup *b)
 	return memcmp(a->key, b->key, sizeof(a->key));
 }
 
+static int
+ip_cmp(const struct ipcount *a, const struct ipcount *b)
+{
+	return memcmp(a->key, b->key, sizeof(a->key));
+}
+
+static int
+id_cmp(const struct conn *a, const struct conn *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
 /* RB_GENERATE_STATIC wants __unused, which libbsd leaves undefined */
 RB_GENERATE_INTERNAL(srctree, srcgroup, node, src_cmp,
+    __attribute__((__unused__)) static)
+RB_GENERATE_INTERNAL(iptree, ipcount, node, ip_cmp,
+    __attribute__((__unused__)) static)
+RB_GENERATE_INTERNAL(conntree, conn, id_entry, id_cmp,
     __attribute__((__unused__)) static)
 
 void
@@ -114,6 +144,26 @@ conn_mem_init(struct conn *c)
 	c->mspt.acct = &c->mem;
 }
 
+/* A new connection gets a free ID and joins the lists, upgrading. */
+static void
+conn_link(struct conn *c, enum conn_dir dir)
+{
+	do {
+		c->id = next_conn_id++;
+		if (next_conn_id == 0)
+			next_conn_id = 1;
+	} while (RB_INSERT(conntree, &byid, c) != NULL);
+	c->dir = dir;
+	c->events = -1;
+	c->started = c->last_io = mono_now();
+	conn_mem_init(c);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
+	c->in_upgrade = 1;
+	nconns++;
+	npending++;
+}
+
 struct conn *
 conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 {
@@ -124,27 +174,17 @@ conn_new(int fd, enum conn_dir dir, const struct sockaddr *sa, socklen_t len)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = fd;
-	c->dir = dir;
-	c->id = next_conn_id++;
-	if (next_conn_id == 0)
-		next_conn_id = 1;
 	if (len > sizeof(c->ss))
 		len = sizeof(c->ss);
 	memcpy(&c->ss, sa, len);
 	llen = sizeof(c->lss);
 	getsockname(fd, (struct sockaddr *)&c->lss, &llen);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->started = c->last_io = mono_now();
-	conn_mem_init(c);
+	conn_link(c, dir);
 	c->state = dir == CONN_OUTBOUND ? CS_CONNECTING : CS_MS_SECURITY;
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
-	c->in_upgrade = 1;
-	nconns++;
-	npending++;
 	if (dir == CONN_INBOUND)
 		src_add(c);
-	c->events = -1;
+	ip_join(c);
 	conn_update_events(c);
 	return c;
 }
@@ -159,19 +199,8 @@ conn_new_pending(enum conn_dir dir)
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;
-	c->events = -1;
-	c->dir = dir;
-	c->id = next_conn_id++;
-	if (next_conn_id == 0)
-		next_conn_id = 1;
-	c->started = c->last_io = mono_now();
-	conn_mem_init(c);
+	conn_link(c, dir);
 	c->state = CS_CONNECTING;
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	TAILQ_INSERT_TAIL(&upgrading, c, hs_entry);
-	c->in_upgrade = 1;
-	nconns++;
-	npending++;
 	return c;
 }
 
@@ -187,6 +216,7 @@ conn_set_socket(struct conn *c, int fd, const struct sockaddr_storage *ss,
 		len = sizeof(c->ss);
 	memcpy(&c->ss, ss, len);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ip_join(c);
 	conn_update_events(c);
 }
 
@@ -199,7 +229,9 @@ conn_set_remote(struct conn *c, const struct sockaddr_storage *ss)
 {
 	if (c->in_upgrade)
 		src_remove(c);
+	ip_leave(c);
 	c->ss = *ss;
+	ip_join(c);
 	if (c->in_upgrade && c->dir == CONN_INBOUND)
 		src_add(c);
 }
@@ -251,12 +283,10 @@ conn_update_events(struct conn *c)
 struct conn *
 conn_find(uint32_t id)
 {
-	struct conn	*c;
+	struct conn	 key;
 
-	TAILQ_FOREACH(c, &conns, entry)
-		if (c->id == id)
-			return c;
-	return NULL;
+	key.id = id;
+	return RB_FIND(conntree, &byid, &key);
 }
 
 /* An open connection to this peer, if there is one. */
@@ -300,19 +330,56 @@ conn_pending(void)
 int
 conn_count_ip(const struct sockaddr_storage *ss)
 {
-	struct conn	*c;
-	uint8_t		 key[16], k[16];
-	int		 n = 0;
+	struct ipcount	 key, *g;
 
-	sockaddr_group(ss, key);
-	TAILQ_FOREACH(c, &conns, entry) {
-		if (c->ss.ss_family != AF_INET && c->ss.ss_family != AF_INET6)
-			continue;
-		sockaddr_group(&c->ss, k);
-		if (memcmp(k, key, sizeof(k)) == 0)
-			n++;
+	sockaddr_group(ss, key.key);
+	return (g = RB_FIND(iptree, &ips, &key)) == NULL ? 0 : g->n;
+}
+
+/* A connection with an IP address counts to its source. */
+static void
+ip_join(struct conn *c)
+{
+	struct ipcount	 key, *g;
+
+	if (c->ipc != NULL || (c->ss.ss_family != AF_INET &&
+	    c->ss.ss_family != AF_INET6))
+		return;
+	sockaddr_group(&c->ss, key.key);
+	if ((g = RB_FIND(iptree, &ips, &key)) == NULL) {
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			return;		/* not counted: fails open, as src_add */
+		memcpy(g->key, key.key, sizeof(g->key));
+		RB_INSERT(iptree, &ips, g);
 	}
-	return n;
+	g->n++;
+	c->ipc = g;
+}
+
+static void
+ip_leave(struct conn *c)
+{
+	struct ipcount	*g = c->ipc;
+
+	if (g == NULL)
+		return;
+	c->ipc = NULL;
+	if (--g->n == 0) {
+		RB_REMOVE(iptree, &ips, g);
+		free(g);
+	}
+}
+
+/* The grouping of addresses changed (ipv4/ipv6PrefixLength): recount. */
+void
+conn_regroup(void)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry) {
+		ip_leave(c);
+		ip_join(c);
+	}
 }
 
 /* Move a source to the list of those with n handshakes. */
@@ -432,6 +499,8 @@ conn_close(struct conn *c, const char *reason)
 	}
 	hooks.closing(c, reason);
 	TAILQ_REMOVE(&conns, c, entry);
+	RB_REMOVE(conntree, &byid, c);
+	ip_leave(c);
 	nconns--;
 	ncloses++;
 	if (c->events != -1)

@@ -538,8 +538,12 @@ engine_limits(const struct reconf_engine *lim)
 	conn_limits.total_buffer = lim->total_buffer;
 	conn_limits.stalled_timeout = lim->stalled_timeout / 1000;
 	conn_limits.max_pending_per_ip = lim->max_pending_per_ip;
-	conn_limits.ipv4_prefix = lim->ipv4_prefix;
-	conn_limits.ipv6_prefix = lim->ipv6_prefix;
+	if (conn_limits.ipv4_prefix != lim->ipv4_prefix ||
+	    conn_limits.ipv6_prefix != lim->ipv6_prefix) {
+		conn_limits.ipv4_prefix = lim->ipv4_prefix;
+		conn_limits.ipv6_prefix = lim->ipv6_prefix;
+		conn_regroup();
+	}
 	conn_limits.ws_max_message = lim->ws_max_message;
 	conn_limits.ws_nproxies = 0;
 	for (i = 0; i < lim->ws_nproxies && i < CONF_MAX_PROXIES; i++) {

@@ -41,6 +41,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 #include <sys/socket.h>
 
 #include <stdint.h>
@@ -106,6 +107,7 @@ enum conn_state {
 struct conn;
 struct stream;
 struct srcgroup;
+struct ipcount;
 struct wsconn;
 
 /* What wsc_input() found besides payload. */
@@ -236,6 +238,8 @@ struct conn {
 	struct srcgroup		*src;		/* inbound, while upgrading */
 	TAILQ_ENTRY(conn)	 src_entry;
 	struct wsconn		*ws;		/* over WebSocket, or NULL */
+	RB_ENTRY(conn)		 id_entry;	/* conn_find */
+	struct ipcount		*ipc;		/* counted to its source */
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -463,6 +467,7 @@ void		 conn_set_socket(struct conn *, int,
 		    const struct sockaddr_storage *, socklen_t);
 void		 conn_set_remote(struct conn *,
 		    const struct sockaddr_storage *);
+void		 conn_regroup(void);
 size_t		 conn_feed(struct conn *, uint8_t *, size_t);
 struct conn	*conn_find_peer_other(const struct peerid *,
 		    const struct conn *);
