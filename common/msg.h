@@ -149,6 +149,15 @@ struct key_dh_result {
 	uint8_t		 shared[32];
 };
 
+/* keyd: a new identity (peerctl key rotate), or why not */
+struct key_rotated {
+	int32_t		 ok;
+	char		 old[PEERID_STRMAX];	/* the peer ID it replaced */
+	char		 archive[64];		/* the old key's file */
+	char		 msg[CTL_MSGLEN];	/* why not, when !ok */
+	struct key_public pub;			/* the new one */
+};
+
 /* Circuit relay v2: the engine asks, relayd decides. */
 #define RELAY_VOUCHER_MAX	1024
 #define RELAY_REASONLEN		64
@@ -481,6 +490,12 @@ struct reconf_peerid {
 	    MSG_RO)							\
 	MSG(IMSG_CTL_KEY,	sizeof(struct ctl_key), P_KEYD | P_ENGINE, \
 	    P_ENGINE | P_CTL, 0)					\
+	/* peerctl key rotate: engine, parent (the passphrase), keyd */	\
+	MSG(IMSG_CTL_KEY_ROTATE, 0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
+	MSG(IMSG_KEY_ROTATE,	sizeof(struct key_load),		\
+	    P_PARENT, P_KEYD, MSG_FD)					\
+	MSG(IMSG_KEY_ROTATED,	sizeof(struct key_rotated),		\
+	    P_KEYD, P_ENGINE, 0)					\
 	/* listening sockets, bound by the parent */			\
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	/* the admin HTTP socket (admin.listen), bound by the parent */	\
@@ -591,6 +606,11 @@ struct reconf_peerid {
 	STR(IMSG_CTL_KEY,	struct ctl_key, pubkey)			\
 	STR(IMSG_CTL_KEY,	struct ctl_key, fingerprint)		\
 	STR(IMSG_CTL_KEY,	struct ctl_key, file)			\
+	STR(IMSG_KEY_ROTATE,	struct key_load, source)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, old)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, archive)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, msg)		\
+	STR(IMSG_KEY_ROTATED,	struct key_rotated, pub.peerid)		\
 	STR(IMSG_CTL_CONNECT,	struct ctl_target, target)		\
 	STR(IMSG_CTL_PING,	struct ctl_target, target)		\
 	STR(IMSG_CTL_DISCONNECT,	struct ctl_target, target)	\

@@ -50,6 +50,23 @@ keyd_noise_key(void)
 	    keys->id.sk);
 }
 
+/* What the others are told of keys, and a new Noise key; then locked. */
+static void
+keyd_public(void)
+{
+	uint8_t	 pb[ED25519_PUBKEY_PB_LEN];
+
+	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
+	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==
+	    -1)
+		fatalx("peer id does not fit");
+	pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
+	if (peerid_from_pubkey_pb(pb, sizeof(pb), &self) == -1)
+		fatalx("peer id");
+	keyd_noise_key();
+	sodium_mprotect_noaccess(keys);
+}
+
 /*
  * The parent's go: the descriptor holds the passphrase (or is /dev/null);
  * keyd reads it into locked memory, loads the key, and wipes it.
@@ -62,8 +79,6 @@ keyd_load(struct imsg *imsg)
 	enum keystore_state	 st;
 	char			 err[512];
 	int			 fd;
-
-	uint8_t	 pb[ED25519_PUBKEY_PB_LEN];
 
 	imsg_get_data(imsg, &kl, sizeof(kl));
 	fd = imsg_get_fd(imsg);
@@ -87,16 +102,65 @@ keyd_load(struct imsg *imsg)
 	keystore_say(child->opts.root, st, pp);
 	key_encrypted = pp != NULL;
 	passphrase_free(pp);
-	memcpy(pub.pubkey, keys->id.pk, sizeof(pub.pubkey));
-	if (peerid_from_ed25519(pub.pubkey, pub.peerid, sizeof(pub.peerid)) ==
-	    -1)
-		fatalx("peer id does not fit");
-	pb_ed25519_pubkey(pub.pubkey, pb, sizeof(pb));
-	if (peerid_from_pubkey_pb(pb, sizeof(pb), &self) == -1)
-		fatalx("peer id");
-	keyd_noise_key();
-	sodium_mprotect_noaccess(keys);
+	keyd_public();
 	log_info("identity %s", pub.peerid);
+}
+
+/*
+ * peerctl key rotate, through the parent, which sends the passphrase
+ * source as at the start: a new identity on disk (rotate.c), then in
+ * memory, the old one wiped; relayd and the engine are told.
+ */
+static void
+keyd_rotate(struct imsg *imsg)
+{
+	struct key_load		 kl;
+	struct key_rotated	 kr;
+	struct passphrase	*pp = NULL;
+	struct keys		*nk = NULL;
+	static struct log_limit	 ll = LOG_LIMIT("key rotation");
+	int			 fd;
+
+	imsg_get_data(imsg, &kl, sizeof(kl));
+	fd = imsg_get_fd(imsg);
+	memset(&kr, 0, sizeof(kr));
+	strlcpy(kr.old, pub.peerid, sizeof(kr.old));
+	if (keys == NULL)
+		strlcpy(kr.msg, "no key loaded", sizeof(kr.msg));
+	else if (kl.have_passphrase && (pp = passphrase_new(kl.source)) ==
+	    NULL)
+		snprintf(kr.msg, sizeof(kr.msg), "sodium_malloc failed");
+	else if (pp != NULL && passphrase_read_fd(pp, fd, kr.msg,
+	    sizeof(kr.msg)) == -1)
+		;
+	else if ((nk = sodium_malloc(sizeof(*nk))) == NULL)
+		snprintf(kr.msg, sizeof(kr.msg), "sodium_malloc failed");
+	else if (rotate_files(pp, &nk->id, kr.archive, sizeof(kr.archive),
+	    kr.msg, sizeof(kr.msg)) == 0)
+		kr.ok = 1;
+	if (fd != -1)
+		close(fd);
+	if (kr.ok)
+		key_encrypted = pp != NULL;
+	passphrase_free(pp);
+	if (!kr.ok) {
+		sodium_free(nk);
+		log_limited(&ll, LOG_WARNING, "key rotation failed: %s",
+		    kr.msg);
+		child_compose(PROC_ENGINE, IMSG_KEY_ROTATED, imsg_get_id(imsg),
+		    -1, &kr, sizeof(kr));
+		return;
+	}
+	sodium_free(keys);
+	keys = nk;
+	keyd_public();
+	kr.pub = pub;
+	log_limited(&ll, LOG_NOTICE, "identity rotated from %s to %s; the "
+	    "old key is kept as %s/%s", kr.old, pub.peerid, child->opts.root,
+	    kr.archive);
+	child_compose(PROC_RELAYD, IMSG_KEY_PUBLIC, 0, -1, &pub, sizeof(pub));
+	child_compose(PROC_ENGINE, IMSG_KEY_ROTATED, imsg_get_id(imsg), -1,
+	    &kr, sizeof(kr));
 }
 
 static void
@@ -229,6 +293,9 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_KEY_LOAD:
 		keyd_load(imsg);
+		return 0;
+	case IMSG_KEY_ROTATE:
+		keyd_rotate(imsg);
 		return 0;
 	case IMSG_KEY_GET_PUBLIC:
 		npublic++;

@@ -46,6 +46,10 @@ size_t	 keyfile_encode(const struct identity *, uint8_t *, size_t);
 /* keycmd.c */
 int	 keycmd_main(int, char *[]);
 
+/* rotate.c */
+int	 rotate_files(const struct passphrase *, struct identity *, char *,
+	    size_t, char *, size_t);
+
 /* keystore.c */
 void	 keystore_harden(void);
 int	 keystore_dircheck(const char *, const char *, uid_t, char *, size_t);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -30,8 +31,9 @@ lockdown_wipe(void *p, size_t len)
 
 /*
  * A request while in lockdown: a failed DH, an empty signature, an
- * error for peerctl; no answer for the public key, which is asked
- * only at start.  0 when refused, 1 for a type keyd does not serve.
+ * error for peerctl, a failed rotation; no answer for the public key,
+ * which is asked only at start.  0 when refused, 1 for a type keyd
+ * does not serve.
  */
 int
 lockdown_refuse(enum proc_id from, struct imsg *imsg)
@@ -40,8 +42,10 @@ lockdown_refuse(enum proc_id from, struct imsg *imsg)
 				    "lockdown");
 	struct key_dh_result	 dh;
 	struct ctl_result	 res;
+	struct key_rotated	 kr;
 	uint32_t		 type = imsg_get_type(imsg);
 	uint32_t		 id = imsg_get_id(imsg);
+	int			 fd;
 
 	switch (type) {
 	case IMSG_KEY_DH:
@@ -61,6 +65,14 @@ lockdown_refuse(enum proc_id from, struct imsg *imsg)
 		child_compose(from, IMSG_CTL_RESULT, id, -1, &res,
 		    sizeof(res));
 		child_compose(from, IMSG_CTL_END, id, -1, NULL, 0);
+		break;
+	case IMSG_KEY_ROTATE:
+		if ((fd = imsg_get_fd(imsg)) != -1)
+			close(fd);
+		memset(&kr, 0, sizeof(kr));
+		strlcpy(kr.msg, LOCKDOWN_REFUSAL, sizeof(kr.msg));
+		child_compose(PROC_ENGINE, IMSG_KEY_ROTATED, id, -1, &kr,
+		    sizeof(kr));
 		break;
 	case IMSG_KEY_GET_PUBLIC:
 		break;

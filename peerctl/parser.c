@@ -67,6 +67,7 @@ static const struct token t_show[] = {
 
 static const struct token t_key[] = {
 	{ KEYWORD,	"show",		KEY_SHOW,	NULL },
+	{ KEYWORD,	"rotate",	KEY_ROTATE,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

@@ -26,6 +26,7 @@ enum actions {
 	SHOW_METRICS,
 	LOCKDOWN,
 	KEY_SHOW,
+	KEY_ROTATE,
 };
 
 struct parse_result {

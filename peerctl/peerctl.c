@@ -141,6 +141,8 @@ static const struct action_row {
 	[SHOW_CIRCUITS] = { IMSG_CTL_SHOW_CIRCUITS, send_empty, "circuits",
 			    PEERCTL_TIMEOUT },
 	[RELOAD] =	{ IMSG_CTL_RELOAD, send_empty, NULL, PEERCTL_TIMEOUT },
+	[KEY_ROTATE] =	{ IMSG_CTL_KEY_ROTATE, send_empty, NULL,
+			    PEERCTL_TIMEOUT },
 	[LOG_VERBOSE] =	{ IMSG_CTL_LOG_VERBOSE, send_verbose, NULL,
 			    PEERCTL_TIMEOUT },
 	[LOG_BRIEF] =	{ IMSG_CTL_LOG_VERBOSE, send_verbose, NULL,

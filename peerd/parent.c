@@ -683,6 +683,43 @@ parent_resolve(uint32_t id, struct imsg *imsg)
 	send_to(PROC_ENGINE, IMSG_RESOLVE_RES, id, -1, &res, sizeof(res));
 }
 
+/*
+ * peerctl key rotate: keyd gets the passphrase source again, opened as
+ * at the start, and answers the engine; a source that cannot be opened
+ * now ends the request here.
+ */
+static void
+parent_key_rotate(uint32_t id)
+{
+	struct key_load		 kl;
+	struct ctl_result	 res;
+	int			 fd;
+
+	memset(&kl, 0, sizeof(kl));
+	memset(&res, 0, sizeof(res));
+	if (lock.stage != LD_NONE) {
+		strlcpy(res.msg, "peerd is in lockdown: keyd holds no key to "
+		    "rotate; see SECURITY BREACH in peerd(8)", sizeof(res.msg));
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, id, -1, &res,
+		    sizeof(res));
+		return;
+	}
+	fd = passfile_open(parent.conf->key_passfile, kl.source,
+	    sizeof(kl.source), res.msg, sizeof(res.msg));
+	kl.have_passphrase = fd != PASSFILE_NONE;
+	if (fd == PASSFILE_NONE &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		snprintf(res.msg, sizeof(res.msg), "/dev/null: %s",
+		    strerror(errno));
+	if (fd == -1) {
+		log_warnx("key rotation refused: %s", res.msg);
+		send_to(PROC_ENGINE, IMSG_CTL_RESULT, id, -1, &res,
+		    sizeof(res));
+		return;
+	}
+	send_to(PROC_KEYD, IMSG_KEY_ROTATE, id, fd, &kl, sizeof(kl));
+}
+
 static int
 parent_handle(enum proc_id from, struct imsg *imsg)
 {
@@ -698,6 +735,9 @@ parent_handle(enum proc_id from, struct imsg *imsg)
 		res.ok = parent_reload(res.msg, sizeof(res.msg)) == 0;
 		send_to(PROC_ENGINE, IMSG_CTL_RESULT, imsg_get_id(imsg), -1,
 		    &res, sizeof(res));
+		return 0;
+	case IMSG_CTL_KEY_ROTATE:
+		parent_key_rotate(imsg_get_id(imsg));
 		return 0;
 	case IMSG_CTL_LOG_VERBOSE:
 		imsg_get_data(imsg, &v, sizeof(v));

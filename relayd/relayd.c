@@ -393,6 +393,7 @@ relayd_voucher(struct imsg *imsg)
 static int
 relayd_key_public(struct imsg *imsg)
 {
+	static struct log_limit	 ll = LOG_LIMIT("relay identity");
 	struct key_public	 kp;
 	uint8_t			 pb[ED25519_PUBKEY_PB_LEN];
 	char			 p[PEERID_STRMAX];
@@ -403,8 +404,15 @@ relayd_key_public(struct imsg *imsg)
 	n = pb_ed25519_pubkey(kp.pubkey, pb, sizeof(pb));
 	if (peerid_from_pubkey_pb(pb, n, &rd.self) == -1)
 		fatalx("relay identity from keyd");
+	/* a second one: peerctl key rotate */
+	if (rd.have_self)
+		log_limited(&ll, LOG_INFO, "relay identity now %s: vouchers "
+		    "are asked for it from now on", fmt_peer(&rd.self, p,
+		    sizeof(p)));
+	else
+		log_debug("relay identity %s", fmt_peer(&rd.self, p,
+		    sizeof(p)));
 	rd.have_self = 1;
-	log_debug("relay identity %s", fmt_peer(&rd.self, p, sizeof(p)));
 	return 0;
 }
 

@@ -48,6 +48,8 @@ static struct {
 	time_t		 when;		/* monotonic seconds; 0: never */
 } heard[PROC_MAX];
 
+static void	 engine_rotated(struct imsg *);
+
 static const char *
 engine_peerid(void)
 {
@@ -242,19 +244,18 @@ engine_addrs_changed(void)
 	}
 }
 
+/* Our keys as keyd says them, and the Noise payload that carries them. */
 static void
-engine_identity(struct imsg *imsg)
+engine_ident_set(const struct key_public *kp)
 {
-	struct key_public	 kp;
 	struct noise_payload	 p;
 
-	imsg_get_data(imsg, &kp, sizeof(kp));
-	memcpy(ident.pubkey, kp.pubkey, sizeof(ident.pubkey));
-	memcpy(ident.noise_pub, kp.noise_pub, sizeof(ident.noise_pub));
-	memcpy(ident.noise_sig, kp.noise_sig, sizeof(ident.noise_sig));
-	if (peerid_parse(kp.peerid, &ident.peerid) == -1)
+	memcpy(ident.pubkey, kp->pubkey, sizeof(ident.pubkey));
+	memcpy(ident.noise_pub, kp->noise_pub, sizeof(ident.noise_pub));
+	memcpy(ident.noise_sig, kp->noise_sig, sizeof(ident.noise_sig));
+	if (peerid_parse(kp->peerid, &ident.peerid) == -1)
 		fatalx("keyd sent a bad peer ID");
-	strlcpy(ident.peerid_str, kp.peerid, sizeof(ident.peerid_str));
+	strlcpy(ident.peerid_str, kp->peerid, sizeof(ident.peerid_str));
 	memset(&p, 0, sizeof(p));
 	p.keylen = pb_ed25519_pubkey(ident.pubkey, p.key, sizeof(p.key));
 	memcpy(p.sig, ident.noise_sig, sizeof(ident.noise_sig));
@@ -265,6 +266,15 @@ engine_identity(struct imsg *imsg)
 	if (noise_payload_encode(&p, ident.payload, sizeof(ident.payload),
 	    &ident.payloadlen) == -1)
 		fatalx("noise payload does not encode");
+}
+
+static void
+engine_identity(struct imsg *imsg)
+{
+	struct key_public	 kp;
+
+	imsg_get_data(imsg, &kp, sizeof(kp));
+	engine_ident_set(&kp);
 	ident.ready = 1;
 	engine_sign_record();
 	listen_resume();
@@ -459,6 +469,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_KEY_RECORD:
 		engine_record(imsg);
+		return 0;
+	case IMSG_KEY_ROTATED:
+		engine_rotated(imsg);
 		return 0;
 	case IMSG_CTL_PROC:
 		engine_status_row(from, imsg);
@@ -771,6 +784,65 @@ engine_status(struct ctl_proc *p)
 		strlcpy(p->state, "starting", sizeof(p->state));
 }
 
+/* peerctl key rotate: the parent has the passphrase source, keyd the key. */
+static int
+engine_key_rotate(uint32_t id, struct imsg *imsg)
+{
+	if (ident.lockdown) {
+		control_result(id, 0, "peerd is in lockdown: keyd holds no key "
+		    "to rotate; see SECURITY BREACH in peerd(8)");
+		return 0;
+	}
+	return control_to_parent(id, imsg);
+}
+
+/*
+ * keyd made a new identity (peerctl key rotate): the consequences, in
+ * the order of keyd(8), each logged.  Done whether or not the client
+ * that asked still waits.
+ */
+static void
+engine_rotated(struct imsg *imsg)
+{
+	static struct log_limit	 ll = LOG_LIMIT("key rotation");
+	struct key_rotated	 kr;
+	struct conn		*c;
+	char			 msg[CTL_MSGLEN];
+	int			 n = 0, r;
+
+	imsg_get_data(imsg, &kr, sizeof(kr));
+	if (!kr.ok || ident.lockdown) {
+		control_result(imsg_get_id(imsg), 0, kr.ok ? "rotated, but "
+		    "peerd went into lockdown meanwhile: it serves nothing" :
+		    kr.msg);
+		return;
+	}
+	engine_ident_set(&kr.pub);
+	/* the old ID's record is given to no one while keyd signs anew */
+	free(ident.record);
+	ident.record = NULL;
+	ident.recordlen = 0;
+	log_limited(&ll, LOG_NOTICE, "key rotation 1/4: new handshakes use "
+	    "the identity %s, not %s", ident.peerid_str, kr.old);
+	while ((c = TAILQ_FIRST(&conns)) != NULL) {
+		engine_goaway(c);
+		conn_abort(c, "identity key rotated");
+		n++;
+	}
+	log_limited(&ll, LOG_NOTICE, "key rotation 2/4: %d connections "
+	    "closed with a GoAway", n);
+	r = rclient_renew();
+	log_limited(&ll, LOG_NOTICE, "key rotation 3/4: reserving again, "
+	    "under the new peer ID, on the %d relays of the configuration", r);
+	engine_addrs_changed();
+	log_limited(&ll, LOG_NOTICE, "key rotation 4/4: the signed peer "
+	    "record re-issued");
+	snprintf(msg, sizeof(msg), "old peer ID %s\nnew peer ID %s\n"
+	    "old key kept as %s in the key directory", kr.old,
+	    ident.peerid_str, kr.archive);
+	control_result(imsg_get_id(imsg), 1, msg);
+}
+
 static void
 engine_shutdown(void)
 {
@@ -860,6 +932,7 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_PING,	ops_request, NULL, CTL_WAIT },
 	{ IMSG_CTL_DISCONNECT,	ops_request, NULL, 0 },
 	{ IMSG_CTL_RELOAD,	control_to_parent, NULL, CTL_WAIT },
+	{ IMSG_CTL_KEY_ROTATE,	engine_key_rotate, NULL, CTL_WAIT },
 	{ IMSG_CTL_LOG_VERBOSE,	control_log_verbose, NULL, 0 },
 	{ IMSG_CTL_SHOW_METRICS, metrics_show, NULL, 0 },
 	{ IMSG_CTL_LOCKDOWN,	control_to_parent, NULL, CTL_WAIT },

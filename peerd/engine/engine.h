@@ -565,6 +565,7 @@ void		 rclient_conn_closed(struct conn *);
 size_t		 rclient_addrs(struct multiaddr *, size_t);
 int		 rclient_is_relay(const struct conn *);
 int		 rclient_reserved(void);
+int		 rclient_renew(void);
 struct conn	*rclient_dial(const struct multiaddr *, char *, size_t);
 void		 rclient_carrier_push(struct conn *);
 void		 rclient_carrier_release(struct conn *);

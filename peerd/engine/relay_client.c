@@ -646,6 +646,24 @@ rclient_sweep(time_t now)
 	}
 }
 
+/*
+ * Our identity changed and every connection is gone: reserve again on
+ * every relay now, not after the backoff the closes set.
+ */
+int
+rclient_renew(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nslots; i++) {
+		slots[i].backoff = BACKOFF_MIN;
+		slots[i].next = 0;
+		if (slots[i].state == SLOT_IDLE)
+			slot_dial(i);
+	}
+	return nslots;
+}
+
 size_t
 rclient_addrs(struct multiaddr *out, size_t max)
 {

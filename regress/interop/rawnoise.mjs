@@ -7,9 +7,10 @@
 //
 // Usage:
 //   node rawnoise.mjs early    HOST PORT PEERID [--separate]
-//                                               [--propose=HEX]
+//                                               [--propose=HEX] [--hold]
 //   node rawnoise.mjs fallback HOST PORT PEERID [--separate] [--na-first]
 //                                               [--trickle] [--propose=HEX]
+//                                               [--hold]
 //   node rawnoise.mjs badsig   HOST PORT PEERID
 //   node rawnoise.mjs vectors  PATH
 //
@@ -28,6 +29,10 @@
 //           transport message of its own
 // --propose=HEX  on the ping stream, first propose the protocol whose
 //           name is these bytes, and expect "na"
+// --hold    after the ping, keep the session (the remote's pings
+//           answered) until the remote sends a yamux GoAway: prints
+//           holding, then goaway with its code, and exits 0; a close
+//           without it is an error
 //
 // In early and fallback modes: dial, multistream /noise in clear, Noise
 // XX, check the remote's payload (signature, peer ID), pick yamux, open
@@ -714,6 +719,10 @@ async function dial(mode, host, port, expectPeer, opts) {
     emit({ event: 'ping', ok: true, rtt: Math.round(rtt * 1000) / 1000,
       refusedStreams: yamux.refused, pingsAnswered: yamux.pings });
 
+    if (opts.hold) {
+      chan.write(yHeader(Y_WINDOW, F_FIN, 1, 0));
+      return await hold(yamux);
+    }
     // close the stream, then the session
     chan.write(Buffer.concat([yHeader(Y_WINDOW, F_FIN, 1, 0),
       yHeader(Y_GOAWAY, 0, 0, 0)]));
@@ -721,6 +730,22 @@ async function dial(mode, host, port, expectPeer, opts) {
     return 0;
   } finally {
     sock.destroy();
+  }
+}
+
+// --hold: after the ping, keep the session, answering the remote's
+// pings, until the remote sends GoAway (exit 0) or closes (a failure).
+async function hold(yamux) {
+  yamux.stream = -1;
+  emit({ event: 'holding' });
+  try {
+    for (;;)
+      await yamux.frame('holding the session');
+  } catch (e) {
+    const m = /^remote sent yamux GoAway, code (\d+)$/.exec(e.message ?? '');
+    if (!(e instanceof Fail) || m === null) throw e;
+    emit({ event: 'goaway', code: Number(m[1]) });
+    return 0;
   }
 }
 
@@ -838,8 +863,10 @@ function vectors(path) {
 
 function usage() {
   process.stderr.write('usage: rawnoise.mjs early HOST PORT PEERID ' +
-    '[--separate] [--propose=HEX]\n       rawnoise.mjs fallback HOST ' +
-    'PORT PEERID [--separate] [--na-first] [--trickle] [--propose=HEX]\n' +
+    '[--separate] [--propose=HEX] [--hold]\n' +
+    '       rawnoise.mjs fallback HOST PORT PEERID [--separate] ' +
+    '[--na-first]\n' +
+    '                [--trickle] [--propose=HEX] [--hold]\n' +
     '       rawnoise.mjs badsig HOST PORT PEERID\n' +
     '       rawnoise.mjs vectors PATH\n');
   process.exit(2);
@@ -854,7 +881,7 @@ async function main() {
   }
   if (!['early', 'fallback', 'badsig'].includes(mode)) usage();
   const flags = { '--separate': 'separate', '--na-first': 'naFirst',
-    '--trickle': 'trickle' };
+    '--trickle': 'trickle', '--hold': 'hold' };
   const opts = {};
   const rest = [];
   for (const a of args.slice(1)) {
