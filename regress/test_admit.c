@@ -292,8 +292,8 @@ test_pending(void)
 	v = conn_pending_victim(0);
 	ok(v == a[2] || v == c1, "all at one each: the source that got there "
 	    "first loses its handshake (connection %u)", v ? v->id : 0);
-	ok(conn_find(a[2]->id) == a[2] && conn_find(a[0]->id + 100000) ==
-	    NULL, "connections are found by their ID, and a closed one not");
+	ok(conn_find(a[2]->id) == a[2] && conn_find(a[2]->id + 100000) ==
+	    NULL, "connections are found by their ID, and an unknown ID not");
 	conn_limits.ipv4_prefix = 24;
 	conn_regroup();
 	sin4(&ss, "127.0.0.77");
