@@ -445,24 +445,24 @@ test_cuts(void)
 	}
 	ok(bad == 0, "%zu cuts: refused unless between fields", x->len);
 
-	fl = ps_frame_write(x->b, x->len, PS_MAXRPC_DEFAULT, frame,
+	fl = uvarint_frame_write(x->b, x->len, PS_MAXRPC_DEFAULT, frame,
 	    sizeof(frame));
 	ok(fl == x->len + 2, "framed with a 2 byte length");
 	for (bad = 0, i = 0; i < fl; i++)
-		if (ps_frame_read(frame, i, PS_MAXRPC_DEFAULT, &body, &bl,
+		if (uvarint_frame_read(frame, i, PS_MAXRPC_DEFAULT, &body, &bl,
 		    &used) != 0)
 			bad++;
 	ok(bad == 0, "every cut frame asks for more");
-	ok(ps_frame_read(frame, fl, PS_MAXRPC_DEFAULT, &body, &bl,
+	ok(uvarint_frame_read(frame, fl, PS_MAXRPC_DEFAULT, &body, &bl,
 	    &used) == 1 && used == fl && bl == x->len &&
 	    memcmp(body, x->b, bl) == 0, "the whole frame reads back");
-	ok(ps_frame_read(frame, fl, x->len - 1, &body, &bl, &used) == -1,
+	ok(uvarint_frame_read(frame, fl, x->len - 1, &body, &bl, &used) == -1,
 	    "a frame over the limit is refused");
-	ok(ps_frame_read((const uint8_t *)"\xff\xff\xff", 3, 1024, &body, &bl,
+	ok(uvarint_frame_read((const uint8_t *)"\xff\xff\xff", 3, 1024, &body, &bl,
 	    &used) == -1, "a length header longer than the limit's is refused");
-	ok(ps_frame_read((const uint8_t *)"\x80\x00", 2, 1024, &body, &bl,
+	ok(uvarint_frame_read((const uint8_t *)"\x80\x00", 2, 1024, &body, &bl,
 	    &used) == -1, "a non-minimal length is refused");
-	ok(ps_frame_write(x->b, x->len, x->len - 1, frame, sizeof(frame)) == 0,
+	ok(uvarint_frame_write(x->b, x->len, x->len - 1, frame, sizeof(frame)) == 0,
 	    "no frame is written over the limit");
 }
 

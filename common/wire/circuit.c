@@ -594,20 +594,7 @@ int
 circuit_frame_read(const uint8_t *buf, size_t len, const uint8_t **msg,
     size_t *msglen, size_t *used)
 {
-	uint64_t	 n;
-	size_t		 hl;
-	int		 rv;
-
-	if ((rv = uvarint_decode(buf, len, &n, &hl)) == 0)
-		return len < uvarint_len(CIRCUIT_MAXMSG) ? 0 : -1;
-	if (rv == -1 || n > CIRCUIT_MAXMSG)
-		return -1;
-	if (n > len - hl)
-		return 0;
-	*msg = buf + hl;
-	*msglen = (size_t)n;
-	*used = hl + (size_t)n;
-	return 1;
+	return uvarint_frame_read(buf, len, CIRCUIT_MAXMSG, msg, msglen, used);
 }
 
 /*
@@ -618,16 +605,5 @@ size_t
 circuit_frame_write(const uint8_t *msg, size_t len, uint8_t *out,
     size_t outsz)
 {
-	uint8_t	 h[UVARINT_MAXLEN];
-	size_t	 hl;
-
-	if (len > CIRCUIT_MAXMSG)
-		return 0;
-	hl = uvarint_encode(len, h);
-	if (hl > outsz || len > outsz - hl)
-		return 0;
-	if (len > 0)
-		memmove(out + hl, msg, len);
-	memcpy(out, h, hl);
-	return hl + len;
+	return uvarint_frame_write(msg, len, CIRCUIT_MAXMSG, out, outsz);
 }

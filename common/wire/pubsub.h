@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "varint.h"
+
 #define PS_FLOODSUB	"/floodsub/1.0.0"
 #define PS_MESHSUB10	"/meshsub/1.0.0"
 #define PS_MESHSUB11	"/meshsub/1.1.0"
@@ -169,9 +171,6 @@ int	 ps_msgid_default(const struct ps_msg *, uint8_t *, size_t,
 	    size_t *);
 void	 ps_msgid_hash(const struct ps_msg *, uint8_t [32]);
 
-int	 ps_frame_read(const uint8_t *, size_t, size_t, const uint8_t **,
-	    size_t *, size_t *);
-size_t	 ps_frame_write(const uint8_t *, size_t, size_t, uint8_t *,
-	    size_t);
+/* An RPC on its stream: uvarint_frame_read and _write (varint.h). */
 
 #endif /* PEERD_PUBSUB_H */

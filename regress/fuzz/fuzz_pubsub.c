@@ -206,10 +206,10 @@ fuzz_frames(const uint8_t *data, size_t size)
 	const uint8_t	*msg;
 	size_t		 len, used, off = 0;
 
-	while (ps_frame_read(data + off, size - off, 4096, &msg, &len,
+	while (uvarint_frame_read(data + off, size - off, 4096, &msg, &len,
 	    &used) == 1) {
 		check(used <= size - off && len <= 4096 && len < used &&
-		    ps_frame_write(msg, len, 4096, out, sizeof(out)) == used &&
+		    uvarint_frame_write(msg, len, 4096, out, sizeof(out)) == used &&
 		    memcmp(out, data + off, used) == 0);
 		fuzz_rpc(msg, len);
 		off += used;
