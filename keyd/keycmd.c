@@ -442,13 +442,13 @@ keycmd_main(int argc, char *argv[])
 		case 'e':
 		case 'I':
 		case 'i':
-			file = optarg;
-			/* FALLTHROUGH */
 		case 'g':
 		case 'p':
 			if (cmd != 0)
 				keycmd_usage();
 			cmd = ch;
+			if (ch != 'g' && ch != 'p')
+				file = optarg;
 			break;
 		case 'f':
 			kc.conf = optarg;
