@@ -120,10 +120,7 @@ class Node(suite.Node):
         NODES.append(self)
 
     def start(self):
-        self.s.prepare()
-        self.s.write_conf(self.conf)
-        self.launch()
-        if not self.up("peerd %s starts" % self.name):
+        if not suite.Node.start(self):
             return False
         self.watch = MemWatch(engine_pid(self.s))
         return True

@@ -71,12 +71,7 @@ class Node(suite.Node):
     def __init__(self, name):
         suite.Node.__init__(self, t, name, BUILD,
                             os.path.join(BASE, name))
-
-    def start(self):
-        self.s.prepare()
-        self.s.write_conf(CONF)
-        self.launch()
-        return self.up("peerd %s starts" % self.name)
+        self.conf = CONF
 
     def status(self):
         return self.json("show", "status") or {}

@@ -150,12 +150,6 @@ class Peerd(suite.Node):
             BASE, "%s-%d" % (name, SUITES)))
         self.conf = conf
 
-    def start(self):
-        self.s.prepare()
-        self.s.write_conf(self.conf)
-        self.launch()
-        return self.up("peerd %s starts" % self.name)
-
     def reservations(self):
         return self.json("show", "reservations", key="reservations")
 

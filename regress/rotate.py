@@ -67,12 +67,6 @@ class Peerd(suite.Node):
             BASE, "%s-%d" % (name, SUITES)))
         self.conf = conf
 
-    def start(self):
-        self.s.prepare()
-        self.s.write_conf(self.conf)
-        self.launch()
-        return self.up("peerd %s starts" % self.name)
-
     def status_id(self):
         return (self.json("show", "status") or {}).get("peerId")
 

@@ -321,6 +321,7 @@ class Node:
     tail = 30
     noise = ()
     ctl_timeout = 20
+    conf = ""
 
     def __init__(self, t, name, build, base):
         self.t = t
@@ -337,6 +338,17 @@ class Node:
 
     def launch(self):
         self.s.launch()
+
+    def start(self, listen=None):
+        """Write self.conf (listen: the Suite's TCP port if None),
+        launch, and check that it comes up."""
+        self.s.prepare()
+        self.s.write_conf(self.conf, listen=listen)
+        self.launch()
+        what = "peerd %s starts" % self.name
+        if listen is not None:
+            what += ", listening on %s" % listen
+        return self.up(what)
 
     def up(self, what, ok=None):
         """Check what: peerd, launched, answers status (or ok says so);

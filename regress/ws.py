@@ -170,11 +170,7 @@ class Peerd(suite.Node):
         listen = ["/ip4/127.0.0.1/tcp/%d" % self.s.port]
         if self.ws_port is not None:
             listen.append("/ip4/127.0.0.1/tcp/%d/ws" % self.ws_port)
-        self.s.prepare()
-        self.s.write_conf(self.conf, listen=listen)
-        self.launch()
-        if not self.up("peerd %s starts, listening on %s"
-                       % (self.name, listen)):
+        if not suite.Node.start(self, listen):
             return False
         if self.ws_addr:
             t.diag("peerd %s is also %s" % (self.name, self.ws_addr))
