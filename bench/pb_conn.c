@@ -396,7 +396,6 @@ st_data(struct pconn *c, struct pstream *s, const uint8_t *body,
     size_t len)
 {
 	s->unacked += len;
-	if (getenv("PBDEBUG") && s->kind == PS_CDST) fprintf(stderr, "%.6f dst %zu unacked %zu\n", now(), len, s->unacked);
 	if (s->unacked >= PB_WINDOW / 2) {
 		if (y_send(c, YAMUX_T_WINDOW, 0, s->id, s->unacked, NULL) ==
 		    -1)
@@ -456,7 +455,6 @@ y_stream(struct pconn *c, int type, int flags, uint32_t id, uint32_t hlen,
 		return st_ended(c, s, flags);
 	if (type == YAMUX_T_WINDOW && hlen > 0) {
 		s->sendwin += hlen;
-		if (getenv("PBDEBUG")) fprintf(stderr, "%.6f grant %u +%u -> %u out %zu\n", now(), s->id, hlen, s->sendwin, c->out.len);
 		if (s->kind == PS_CSRC)
 			circ_pump(c);
 	}
