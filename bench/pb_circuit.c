@@ -430,11 +430,11 @@ phase_next(void)
 		if (!B.circ[0].up)
 			return;
 		B.phase = CP_PING;
-		if (B.npings > 0) {
+		if (B.npings > 0)
 			ping_send(&B.circ[0]);
-			return;
-		}
-		/* FALLTHROUGH */
+		else
+			xfer_begin(CP_TPUT1);
+		return;
 	case CP_PING:
 		xfer_begin(CP_TPUT1);
 		return;
