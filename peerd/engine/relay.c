@@ -269,9 +269,17 @@ pump(struct circuit *c, struct stream *from)
 			stream_reset(from);
 		return;
 	}
-	while (from->in.len > 0 && stream_writable(to)) {
+	/*
+	 * Only what the other side's window takes now: the rest waits in
+	 * from's input, which its own window bounds, and is not copied into
+	 * to's queue to be copied again from there.
+	 */
+	while (from->in.len > 0 && stream_writable(to) && to->out.len == 0 &&
+	    to->send_window > 0) {
 		n = from->in.len < RELAY_PUMP_MAX ? from->in.len :
 		    RELAY_PUMP_MAX;
+		if (n > to->send_window)
+			n = to->send_window;
 		if (c->limit_data != 0 && c->bytes[dir] + n > c->limit_data)
 			n = c->limit_data - c->bytes[dir];
 		if (n > 0 && stream_write(to, bq_ptr(&from->in), n) == -1)
