@@ -21,7 +21,6 @@ speed is checked.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import traceback
@@ -30,9 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, kill, js_ready, yaml,  # noqa: E402
+from suite import (end, Suite, TAP, js_ready, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
-                   run_check, nothing_left, wait_for)
+                   run_check, wait_for)
 
 t = TAP()
 JSPROCS = []
@@ -164,12 +163,7 @@ def main():
         t.ok(False, "peerbench.py ran to the end without an exception")
         t.diag(traceback.format_exc())
     finally:
-        for p in JSPROCS:
-            kill(p)
-        Suite.cleanup_all()
-        nothing_left(t, JSPROCS)
-        shutil.rmtree(BASE, ignore_errors=True)
-        sys.exit(t.done())
+        sys.exit(end(t, JSPROCS, BASE))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import shutil
 import sys
 import tempfile
 import threading
@@ -503,6 +504,17 @@ def run_check(t, name, fn):
     except Exception:
         t.ok(False, "check %s ran to the end without an exception" % name)
         t.diag(traceback.format_exc())
+
+
+def end(t, procs, base):
+    """The end of a test: procs killed, every Suite stopped, the check
+    that nothing is left running, base removed; the TAP exit status."""
+    for p in procs:
+        kill(p)
+    Suite.cleanup_all()
+    nothing_left(t, procs)
+    shutil.rmtree(base, ignore_errors=True)
+    return t.done()
 
 
 def nothing_left(t, procs=()):
