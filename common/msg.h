@@ -413,6 +413,7 @@ struct reconf_relay {
 	int64_t		 limit_duration;	/* ms, 0: none */
 	int64_t		 limit_data;		/* bytes, 0: none */
 	int64_t		 rsvp_per_hour;		/* 0: no limit */
+	int64_t		 max_pending_vouchers;	/* waiting for keyd */
 };
 
 struct reconf_store {
