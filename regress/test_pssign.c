@@ -151,6 +151,14 @@ main(void)
 	answer(ids[5], 1, 1);
 	ok(calls[5].n == 1, "keyd's late answer is dropped");
 
+	imsgbuf_write(&test_child.iev[PROC_KEYD].ibuf);
+	test_child.iev[PROC_KEYD].ibuf.maxqueue = 2 * (IMSG_HEADER_SIZE +
+	    sizeof(struct key_ps_sign) + sizeof(msg) - 1);
+	ok(pssign_request(msg, sizeof(msg) - 1, done, &calls[0]) == 0 &&
+	    pssign_request(msg, sizeof(msg) - 1, done, &calls[1]) == -1 &&
+	    counters.pssign_busy == 2, "a request that would fill more than "
+	    "half of keyd's queue is refused and counted");
+	pssign_cancel(&calls[0]);
 	ident.lockdown = 1;
 	ok(pssign_request(msg, sizeof(msg) - 1, done, &calls[0]) == -1,
 	    "in lockdown nothing is asked");

@@ -38,7 +38,8 @@ pssign_slot(void)
 /*
  * Ask keyd to sign msg, a Message without signature and key.  done is
  * called once, later, with the signature or NULL; -1 (and no call) when
- * the request cannot be made: too large, the table full, keyd gone or
+ * the request cannot be made: too large, the table full, keyd gone,
+ * behind (its queue half full: what is left is for the handshakes) or
  * locked down.
  */
 int
@@ -54,10 +55,10 @@ pssign_request(const uint8_t *msg, size_t len, pssign_done_fn done,
 	if (len == 0 || len > KEY_PSMSG_MAX || ident.lockdown ||
 	    done == NULL)
 		return -1;
-	if ((r = pssign_slot()) == NULL) {
+	if ((r = pssign_slot()) == NULL || !child_has_room(PROC_KEYD)) {
 		counters.pssign_busy++;
 		log_limited(&ll, LOG_INFO, "pssign_busy in_flight=%d",
-		    PSSIGN_MAX);
+		    pssign_pending());
 		return -1;
 	}
 	if (++next_id == 0)
