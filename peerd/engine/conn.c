@@ -959,6 +959,15 @@ conn_io(int fd, short event, void *arg)
 		return;
 	if (conn_find(id) != c)
 		return;
+	/*
+	 * What the input made goes out now: waiting for EV_WRITE would
+	 * cost two epoll_ctl calls and a turn of the loop for each answer.
+	 */
+	if ((event & EV_READ) && c->state != CS_CONNECTING &&
+	    conn_send(c) == -1)
+		return;
+	if (conn_find(id) != c)
+		return;
 	if (c->state == CS_CLOSING && c->out.len == 0) {
 		conn_close(c, "done");
 		return;

@@ -57,6 +57,7 @@
 #include "multiaddr.h"
 #include "noise.h"
 #include "peerid.h"
+#include "yamuxhdr.h"
 
 #define ENGINE_AGENT		"peerd/" PEERD_VERSION
 #define ENGINE_PROTOVER		"ipfs/0.1.0"
@@ -69,7 +70,6 @@
 #define NOISE_MAXPT		(NOISE_MAXMSG - NOISE_TAGLEN)
 
 #define YAMUX_WINDOW		(256 * 1024)
-#define YAMUX_HDRLEN		12
 #define YAMUX_KEEPALIVE		30		/* seconds idle */
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */

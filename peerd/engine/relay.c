@@ -257,7 +257,7 @@ pump(struct circuit *c, struct stream *from)
 {
 	struct stream	*to;
 	struct conn	*conn;
-	uint32_t	 tc;
+	uint32_t	 tc, fc;
 	int		 dir = is_src(c, from) ? 0 : 1;
 	size_t		 n;
 
@@ -285,11 +285,19 @@ pump(struct circuit *c, struct stream *from)
 			return;
 		}
 	}
+	if (from->in.len > 0) fprintf(stderr, "PUMPSTOP in=%zu to.out=%zu win=%u cong=%d fl=%x\n", from->in.len, to->out.len, to->send_window, conn_congested(to->conn), to->flags);
 	tc = to->conn->id;
+	fc = from->conn->id;
 	/* closing may free both streams and the circuit */
 	if ((from->flags & ST_REMOTE_FIN) && from->in.len == 0)
 		stream_close(to);
 	if ((conn = conn_find(tc)) != NULL)
+		conn_flush(conn);
+	/*
+	 * What was consumed may have granted the sender window: when the
+	 * pump ran for the other side's event, nothing else sends it.
+	 */
+	if ((conn = conn_find(fc)) != NULL)
 		conn_flush(conn);
 }
 
