@@ -104,6 +104,19 @@ def main():
                         % (a.name, COUNT, ev or a.all("error"))):
                 a.show()
         check_pair(old, new, ids)
+        for a, b in ((old, new), (new, old)):
+            sub = a.find(lambda e: e.get("event") == "subscription" and
+                         e.get("peerId") == ids[b])
+            t.ok(sub and sub.get("topic") == TOPIC and sub.get("subscribe"),
+                 "%s saw %s subscribe to %s: %s" % (a.name, b.name, TOPIC,
+                                                    sub))
+        text = "late from js2"
+        old.send("publish " + text)
+        ev = new.wait(lambda e: e.get("event") == "message" and
+                      e.get("data") == text, timeout=30)
+        t.ok(ev and ev.get("from") == ids[old],
+             "a message js2 is told to publish on stdin reaches js3: %s"
+             % ev)
         if t.failed:
             for a in nodes:
                 a.show()

@@ -14,7 +14,9 @@
 // 1, each printed as "published" with its recipients; then "done".
 // Every message delivered to the application is printed as "message":
 // from, the peer it came through (via), topic, seqno (hex), data (text),
-// signed (signature and key present as js checked them), id.
+// signed (signature and key present as js checked them), id; a peer's
+// subscription or unsubscription as "subscription".  A line "publish
+// TEXT" on stdin publishes TEXT on TOPIC at once ("published", n 0).
 // Every result is one JSON object per line on stdout; diagnostics go to
 // stderr.  Runs until stdin closes or SIGTERM, at most GOSSIP_TIMEOUT
 // seconds (default 120): not "done" by then is an "error" and exit 1.
@@ -22,6 +24,7 @@
 // seed.  StrictSign, js's defaults otherwise, except that publishing
 // with no peer to send to is not an error.
 import { existsSync, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -108,7 +111,12 @@ process.on('unhandledRejection', (err) => {
 process.on('SIGTERM', () => { finish(0) })
 process.stdin.on('end', () => { finish(0) })
 process.stdin.on('error', () => { finish(0) })
-process.stdin.resume()
+const commands = []
+let onCommand = null
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (onCommand != null) onCommand(line)
+  else commands.push(line)
+})
 const deadline = setTimeout(() => {
   if (done) finish(0)
   else {
@@ -153,6 +161,11 @@ try {
       id: msgId
     })
   })
+  ps.addEventListener('subscription-change', (evt) => {
+    for (const sub of evt.detail.subscriptions) {
+      emit({ event: 'subscription', peerId: evt.detail.peerId.toString(), topic: sub.topic, subscribe: sub.subscribe })
+    }
+  })
   node.addEventListener('peer:connect', (evt) => emit({ event: 'connected', peerId: evt.detail.toString() }))
   node.addEventListener('peer:disconnect', (evt) => emit({ event: 'disconnected', peerId: evt.detail.toString() }))
   await node.start()
@@ -177,6 +190,20 @@ try {
   }
   done = true
   emit({ event: 'done', published: count })
+  onCommand = async (line) => {
+    const m = /^publish (.*)$/.exec(line)
+    if (m == null) {
+      process.stderr.write(`gossip.mjs: not a command: ${line}\n`)
+      return
+    }
+    try {
+      const res = await ps.publish(topic, new TextEncoder().encode(m[1]))
+      emit({ event: 'published', n: 0, data: m[1], recipients: res.recipients.map(String) })
+    } catch (err) {
+      emit({ event: 'error', error: errstr(err) })
+    }
+  }
+  for (const line of commands.splice(0)) onCommand(line)
 } catch (err) {
   clearTimeout(deadline)
   emit({ event: 'error', error: errstr(err) })
