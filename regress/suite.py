@@ -938,6 +938,24 @@ def js_skip_reason(modules=True):
     return None
 
 
+# regress/interop2: js-libp2p 2.x with @chainsafe/libp2p-gossipsub 14;
+# its gossip.mjs runs on 3.x too, from regress/interop, with GOSSIP3_ENV
+JS2DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop2")
+GOSSIP = ["node", "--import", "./polyfill.mjs", "gossip.mjs"]
+GOSSIP3_ENV = {"GOSSIP_MODULES": "../interop"}
+
+
+def js2_skip_reason():
+    """Why gossip.mjs cannot run on both releases here, or None."""
+    why = js_skip_reason() or os.environ.get("PEERD_JS2_SKIP")
+    if why:
+        return why
+    if not os.path.isdir(os.path.join(JS2DIR, "node_modules")):
+        return "regress/interop2/node_modules is missing: run npm ci " \
+            "there (sh etc/bootstrap test does)"
+    return None
+
+
 def js_ready(t, what, modules=True):
     """True when the js tests can run; otherwise one skipped check
     named what, with the reason."""
