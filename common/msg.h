@@ -339,6 +339,8 @@ struct resolve_res {
 #define CONF_MAX_RELAYS		16
 #define CONF_MAX_PROTECTED	256
 #define CONF_MAX_PROXIES	16	/* websocket.trustedProxies */
+#define CONF_MAX_TOPICS		64	/* gossipSub.topics */
+#define CONF_TOPIC_MAX		256	/* bytes of a topic */
 #define CONF_LIST_MAX		65536
 
 struct reconf_log {
@@ -380,6 +382,17 @@ struct reconf_engine {
 	int32_t		 ws_nproxies;		/* websocket.trustedProxies */
 	int32_t		 ws_proxy_bits[CONF_MAX_PROXIES];
 	uint8_t		 ws_proxy_ip[CONF_MAX_PROXIES][16];	/* v4 mapped */
+	/* gossipSub.*, js-libp2p's GossipsubOpts names; times in ms */
+	int32_t		 gossip_enabled;
+	int32_t		 gs_D, gs_Dlo, gs_Dhi, gs_Dlazy, gs_Dout;
+	int64_t		 gs_heartbeat, gs_fanout_ttl, gs_seen_ttl;
+	int64_t		 gs_prune_backoff;
+	int32_t		 gs_mcache_len, gs_mcache_gossip;
+	int32_t		 gs_max_topics, gs_max_peer_topics;
+	int32_t		 gs_max_seen, gs_max_mcache;
+	int32_t		 gs_max_ihave, gs_max_iwant;
+	int64_t		 gs_max_queue, gs_idontwant_min, gs_max_rpc;
+	int32_t		 gs_hash_ids;
 };
 
 struct reconf_relay {
@@ -418,6 +431,11 @@ struct reconf_peerid {
 	struct peerid		 id;
 };
 
+/* gossipSub.topics, one a message, NUL-terminated. */
+struct reconf_topic {
+	char			 topic[CONF_TOPIC_MAX + 1];
+};
+
 /*
  * The protocol between the processes, one message a row: its payload
  * size (exact, or MSG_VAR for one its reader checks), who may send it,
@@ -451,6 +469,8 @@ struct reconf_peerid {
 	    P_PARENT, P_ENGINE, 0)					\
 	MSG(IMSG_RECONF_PEERID,	sizeof(struct reconf_peerid),		\
 	    P_PARENT, P_ENGINE | P_RELAYD, 0)				\
+	MSG(IMSG_RECONF_TOPIC,	sizeof(struct reconf_topic),		\
+	    P_PARENT, P_ENGINE, 0)					\
 	MSG(IMSG_RECONF_DONE,	0, P_PARENT, P_CHILDREN, 0)		\
 	/* status: each process adds its line */			\
 	MSG(IMSG_CTL_SHOW_STATUS, 0, P_CTL | P_ENGINE,			\

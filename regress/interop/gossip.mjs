@@ -1,0 +1,127 @@
+// js-libp2p side of the gossipsub tests (regress/gossip.py).
+//
+//   node --import ./polyfill.mjs gossip.mjs ADDR TOPIC [KIND]
+//
+// KIND is gossip (default: @libp2p/gossipsub, StrictSign), nosign
+// (gossipsub with globalSignaturePolicy StrictNoSign) or flood
+// (@libp2p/floodsub only).  The node dials ADDR (ending in /p2p/<peer
+// ID>), listens nowhere, and its connectionGater denies every dial but
+// to that peer: it is linked to the others only through ADDR.  It
+// subscribes to TOPIC and prints one JSON object a line:
+//   ready     {peerId}
+//   state     {subscribers, mesh}: peer IDs, each time they change
+//   message   {from, data, seqno, topic}: each message the application
+//             gets (data as UTF-8)
+//   published {data, recipients}
+//   error     {error}
+// Lines on stdin: "publish TEXT" publishes TEXT; "big N TEXT" publishes
+// TEXT padded with '.' to N bytes.  It ends when stdin closes, or after
+// INTEROP_LISTEN_TIMEOUT seconds (default 600).
+import './polyfill.mjs'
+import process from 'node:process'
+import readline from 'node:readline'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { floodsub } from '@libp2p/floodsub'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+
+const [addr, topic, kind = 'gossip'] = process.argv.slice(2)
+const LIFE = 1000 * Number(process.env.INTEROP_LISTEN_TIMEOUT ?? 600)
+
+function emit (obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n')
+}
+
+if (addr == null || topic == null || !['gossip', 'nosign', 'flood'].includes(kind)) {
+  process.stderr.write('usage: gossip.mjs ADDR TOPIC [gossip|nosign|flood]\n')
+  process.exit(2)
+}
+
+const target = multiaddr(addr)
+const peerd = target.getComponents().findLast(c => c.name === 'p2p')?.value
+
+function pubsubService () {
+  if (kind === 'flood') return floodsub()
+  return gossipsub({
+    globalSignaturePolicy: kind === 'nosign' ? 'StrictNoSign' : 'StrictSign',
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false
+  })
+}
+
+const node = await createLibp2p({
+  addresses: { listen: [] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  connectionGater: {
+    denyDialPeer: (peerId) => peerId.toString() !== peerd,
+    denyDialMultiaddr: (ma) => !ma.toString().startsWith('/ip4/127.0.0.1/')
+  },
+  services: { identify: identify(), pubsub: pubsubService() }
+})
+const ps = node.services.pubsub
+
+ps.addEventListener('message', (evt) => {
+  const m = evt.detail
+  emit({
+    event: 'message',
+    topic: m.topic,
+    from: m.from?.toString() ?? null,
+    seqno: m.sequenceNumber?.toString() ?? null,
+    data: new TextDecoder().decode(m.data)
+  })
+})
+
+let last = ''
+function state () {
+  const subscribers = ps.getSubscribers(topic).map(String).sort()
+  const mesh = kind === 'flood' ? [] : ps.getMeshPeers(topic).map(String).sort()
+  const s = JSON.stringify({ subscribers, mesh })
+  if (s !== last) {
+    last = s
+    emit({ event: 'state', subscribers, mesh })
+  }
+}
+
+async function publish (text) {
+  try {
+    const r = await ps.publish(topic, new TextEncoder().encode(text))
+    emit({ event: 'published', data: text, recipients: (r?.recipients ?? []).map(String) })
+  } catch (err) {
+    emit({ event: 'error', error: `publish: ${err.message}` })
+  }
+}
+
+try {
+  ps.subscribe(topic)
+  await node.dial(target, { signal: AbortSignal.timeout(20000) })
+  emit({ event: 'ready', peerId: node.peerId.toString() })
+} catch (err) {
+  emit({ event: 'error', error: `${err.name}: ${err.message}` })
+  await node.stop()
+  process.exit(1)
+}
+
+const timer = setInterval(state, 200)
+const rl = readline.createInterface({ input: process.stdin })
+rl.on('line', (line) => {
+  const [cmd, ...rest] = line.split(' ')
+  if (cmd === 'publish') publish(rest.join(' '))
+  else if (cmd === 'big') {
+    const n = Number(rest[0])
+    const text = rest.slice(1).join(' ')
+    publish(text + '.'.repeat(Math.max(0, n - text.length)))
+  }
+})
+async function end () {
+  clearInterval(timer)
+  await node.stop()
+  process.exit(0)
+}
+rl.on('close', end)
+setTimeout(end, LIFE)
