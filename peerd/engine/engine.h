@@ -649,6 +649,11 @@ void		 gossip_configure(const struct engine_conf *);
 void		 gossip_conn_identified(struct conn *);
 void		 gossip_conn_closed(struct conn *);
 int		 gossip_publish(const uint8_t *, size_t, char *, size_t);
+struct gossip_tally {
+	int		 peers, joined, topics;
+	size_t		 seen, cached;
+};
+void		 gossip_tally(struct gossip_tally *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

@@ -605,6 +605,23 @@ gossip_configure(const struct engine_conf *ec)
 		beat_arm();
 }
 
+void
+gossip_tally(struct gossip_tally *g)
+{
+	struct gs_peer	*p;
+	struct gs_topic	*t;
+
+	memset(g, 0, sizeof(*g));
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		g->peers++;
+	RB_FOREACH(t, gs_topics, &gs_topics) {
+		g->topics++;
+		g->joined += t->joined;
+	}
+	g->seen = seen_count();
+	g->cached = mcache_count();
+}
+
 #define GS_PROTO(var, pname)						\
 const struct proto var = {						\
 	.name = pname,							\
