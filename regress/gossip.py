@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""
+The gossipsub router: js-libp2p 3.3.11 nodes (@libp2p/gossipsub 17.1.1,
+@libp2p/floodsub 11.0.28; regress/interop/gossip.mjs) each connected only
+to peerd, on 127.0.0.1, with a connectionGater that denies every other
+dial: they reach each other only through peerd.  Speaks TAP.
+
+Usage: gossip.py BUILDDIR [CHECK ...]
+
+CHECK is one or more of the letters a to d (default: all):
+  a  four gossipsub nodes and a floodsub-only node on one topic: each
+     gossipsub node has peerd in its mesh; every message each gossipsub
+     node publishes reaches each of the other four exactly once at the
+     application, with its contents and its author; one the floodsub
+     node publishes reaches the four
+  b  a node with globalSignaturePolicy StrictNoSign publishes: no node
+     gets it, and peerd counts it dropped as unsigned
+  c  a message over idontwantMinDataSize: peerd sends IDONTWANT to the
+     other /meshsub/1.2.0 peers of its mesh (counted), and the message
+     still reaches them once
+  d  reload without the topic: the js nodes see peerd unsubscribe and
+     leave their mesh; with it again, once the backoff of its PRUNE
+     (gossipSub.pruneBackoff, 2 s here) is over, peerd is back in their
+     mesh
+
+Runs as root (peerd -d), needs node (20 or later) and regress/interop/
+node_modules.  Every process is stopped when the test ends.
+"""
+import os
+import re
+import shutil
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+from suite import (Node, Suite, TAP, JsProc, wait_for, wait_value,  # noqa
+                   kill, js_ready, exit_on_signals, need_root, temp_base,
+                   run_check, nothing_left, check_args)
+
+DOC = __doc__
+TOPIC = "/peerd-test/gossip"
+NGOSSIP = 4
+PER_NODE = 3
+# mesh forms after heartbeats; deliveries take a few more
+WAIT = 30
+
+t = TAP()
+JSPROCS = []
+BASE = None
+
+
+def conf(topics=(TOPIC,)):
+    # a short backoff, for check d's join after a leave
+    return ("gossipSub:\n  enabled: true\n  pruneBackoff: 2000\n"
+            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics))
+
+
+def metrics(node):
+    """The gossip_* samples of show metrics: {(name, label value): v}."""
+    r = node.ctl("show", "metrics")
+    out = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r'^\w+?_(gossip_\w+)(?:\{\w+="([^"]*)"\})? (\S+)$',
+                     line)
+        if m:
+            out[(m.group(1), m.group(2))] = float(m.group(3))
+    return out
+
+
+def metric(node, name, label=None):
+    return metrics(node).get((name, label), 0.0)
+
+
+def js_node(node, kind="gossip", name=None):
+    return JsProc(t, JSPROCS, [], None, BASE, name=name or "js " + kind,
+                  argv=["node", "--import", "./polyfill.mjs", "gossip.mjs",
+                        node.addr, TOPIC, kind])
+
+
+def ready(js):
+    ev = js.event("ready", timeout=WAIT)
+    if not t.ok(ev is not None, "%s dials peerd and subscribes" % js.name):
+        js.show()
+        return False
+    js.peer_id = ev["peerId"]
+    return True
+
+
+def in_mesh(js, peer):
+    """js has peer in its mesh (gossipsub) or as a subscriber (flood)."""
+    key = "subscribers" if js.name.startswith("js flood") else "mesh"
+    st = js.all("state")
+    return bool(st) and peer in st[-1][key]
+
+
+def msgs(js, prefix):
+    return [e for e in js.all("message") if e["data"].startswith(prefix)]
+
+
+class Mesh:
+    """peerd with four gossipsub nodes and a floodsub node in its mesh."""
+
+    def __init__(self):
+        self.peerd = Node(t, "router", BUILD, os.path.join(BASE, "router"))
+        self.peerd.conf = conf()
+        self.gossip = []
+        self.flood = None
+
+    def start(self):
+        if not self.peerd.start():
+            return False
+        self.gossip = [js_node(self.peerd, name="js gossip%d" % i)
+                       for i in range(NGOSSIP)]
+        self.flood = js_node(self.peerd, "flood", "js flood")
+        if not all([ready(j) for j in self.gossip + [self.flood]]):
+            return False
+        pid = self.peerd.peer_id
+        ok = wait_for(lambda: all(in_mesh(j, pid) for j in
+                                  self.gossip + [self.flood]), timeout=WAIT)
+        if not t.ok(ok, "every js node has peerd in its mesh (floodsub: "
+                    "as a subscriber)"):
+            for j in self.gossip + [self.flood]:
+                j.show()
+            return False
+        ok, n = wait_value(lambda: metric(self.peerd, "gossip_peers"),
+                           lambda v: v == NGOSSIP + 1, timeout=WAIT)
+        return t.ok(ok, "peerd has %d pubsub peers (want %d)"
+                    % (n, NGOSSIP + 1))
+
+    def stop(self):
+        for j in self.gossip + ([self.flood] if self.flood else []):
+            j.stop()
+        self.peerd.stop()
+
+
+def check_a(M):
+    for i, j in enumerate(M.gossip):
+        for k in range(PER_NODE):
+            j.send("publish a-%d-%d" % (i, k))
+    want = PER_NODE * (NGOSSIP - 1)
+    ok = wait_for(lambda: all(len(msgs(j, "a-")) >= want
+                              for j in M.gossip) and
+                  len(msgs(M.flood, "a-")) >= PER_NODE * NGOSSIP,
+                  timeout=WAIT)
+    # duplicates would come after the first copies: a few heartbeats more
+    wait_for(lambda: False, timeout=3)
+    for i, j in enumerate(M.gossip):
+        got = sorted(e["data"] for e in msgs(j, "a-"))
+        exp = sorted("a-%d-%d" % (o, k) for o in range(NGOSSIP)
+                     for k in range(PER_NODE) if o != i)
+        froms = {e["data"]: e["from"] for e in msgs(j, "a-")}
+        authors = all(froms[d] == M.gossip[int(d.split("-")[1])].peer_id
+                      for d in froms)
+        if not t.ok(ok and got == exp and authors,
+                    "%s gets each of the others' %d messages once, from "
+                    "its author: %d of %d" % (j.name, want, len(got),
+                                               len(exp))):
+            t.diag("got %s" % got)
+    got = sorted(e["data"] for e in msgs(M.flood, "a-"))
+    exp = sorted("a-%d-%d" % (o, k) for o in range(NGOSSIP)
+                 for k in range(PER_NODE))
+    if not t.ok(got == exp, "the floodsub node gets all %d once: %d"
+                % (len(exp), len(got))):
+        t.diag("got %s" % got)
+    M.flood.send("publish a-flood")
+    ok = wait_for(lambda: all(len(msgs(j, "a-flood")) >= 1
+                              for j in M.gossip), timeout=WAIT)
+    wait_for(lambda: False, timeout=2)
+    t.ok(ok and all(len(msgs(j, "a-flood")) == 1 for j in M.gossip),
+         "the floodsub node's message reaches the four gossipsub nodes "
+         "once each: %s" % [len(msgs(j, "a-flood")) for j in M.gossip])
+    n = metric(M.peerd, "gossip_messages_total", "in")
+    t.ok(n == PER_NODE * NGOSSIP + 1, "peerd counts %d new messages in "
+         "(want %d)" % (n, PER_NODE * NGOSSIP + 1))
+
+
+def check_b(M):
+    before = metric(M.peerd, "gossip_dropped_total", "unsigned")
+    js = js_node(M.peerd, "nosign", "js nosign")
+    if not ready(js):
+        return
+    try:
+        wait_for(lambda: in_mesh(js, M.peerd.peer_id), timeout=WAIT)
+        js.send("publish b-unsigned")
+        ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                          "unsigned"),
+                           lambda v: v > before, timeout=WAIT)
+        t.ok(ok, "peerd counts the unsigned message dropped: "
+             "%d before, %d after" % (before, n))
+        # a control message after it, on the same path: it has arrived
+        M.gossip[0].send("publish b-after")
+        wait_for(lambda: all(msgs(j, "b-after") for j in M.gossip[1:]),
+                 timeout=WAIT)
+        got = [len(msgs(j, "b-unsigned")) for j in M.gossip + [M.flood]]
+        t.ok(got == [0] * len(got) and
+             all(msgs(j, "b-after") for j in M.gossip[1:]),
+             "no node gets the unsigned message (%s), a signed one after "
+             "it goes through" % got)
+    finally:
+        js.stop()
+
+
+def check_c(M):
+    before = metric(M.peerd, "gossip_idontwant_total", "sent")
+    M.gossip[0].send("big 2048 c-big")
+    ok = wait_for(lambda: all(msgs(j, "c-big") for j in M.gossip[1:]),
+                  timeout=WAIT)
+    ok2, n = wait_value(lambda: metric(M.peerd, "gossip_idontwant_total",
+                                       "sent"),
+                        lambda v: v >= before + NGOSSIP - 1, timeout=WAIT)
+    t.ok(ok and ok2, "a 2048-byte message: peerd "
+         "sends IDONTWANT to the %d other 1.2 peers of its mesh: %d sent"
+         % (NGOSSIP - 1, n - before))
+    wait_for(lambda: False, timeout=2)
+    got = [len(msgs(j, "c-big")) for j in M.gossip[1:]]
+    t.ok(got == [1] * (NGOSSIP - 1) and
+         all(len(e["data"]) == 2048 for j in M.gossip[1:]
+             for e in msgs(j, "c-big")),
+         "and it reaches each once, whole: %s" % got)
+
+
+def check_d(M):
+    pid = M.peerd.peer_id
+    M.peerd.s.write_conf(conf(["/peerd-test/other"]))
+    r = M.peerd.ctl("reload")
+    t.ok(r.returncode == 0, "reload without the topic: exit %s %s"
+         % (r.returncode, r.stderr.strip()))
+    gone = wait_for(lambda: all(not in_mesh(j, pid) and pid not in
+                                j.all("state")[-1]["subscribers"]
+                                for j in M.gossip), timeout=WAIT)
+    t.ok(gone, "the js nodes see peerd leave the topic and their mesh")
+    M.peerd.s.write_conf(conf())
+    r = M.peerd.ctl("reload")
+    back = wait_for(lambda: all(in_mesh(j, pid) for j in M.gossip),
+                    timeout=WAIT)
+    t.ok(r.returncode == 0 and back, "joined again on reload: peerd is "
+         "back in every mesh")
+
+
+def main():
+    global BUILD, BASE
+    BUILD, which = check_args(DOC, "abcd")
+    exit_on_signals()
+    need_root(t, "gossipsub tests")
+    BASE = temp_base("peerd-gossip-")
+    M = None
+    try:
+        if not js_ready(t, "gossipsub tests with js-libp2p"):
+            return
+        M = Mesh()
+        if not M.start():
+            M.peerd.show()
+            return
+        checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d}
+        for c in which:
+            t.diag("--- check %s" % c)
+            run_check(t, c, lambda: checks[c](M))
+        if not t.ok(M.peerd.running(), "peerd is still running"):
+            M.peerd.show()
+    except Exception:
+        t.ok(False, "gossip.py ran to the end without an exception")
+        t.diag(traceback.format_exc())
+    finally:
+        if M is not None:
+            M.stop()
+        for p in JSPROCS:
+            kill(p)
+        Suite.cleanup_all()
+        nothing_left(t, JSPROCS)
+        shutil.rmtree(BASE, ignore_errors=True)
+        sys.exit(t.done())
+
+
+if __name__ == "__main__":
+    main()
