@@ -96,7 +96,7 @@ open_out(struct gs_peer *p, struct conn *c, const char *name)
 	p->out_stream = s->id;
 	p->out_ready = 0;
 	p->kind = kind_of(name);
-	conn_flush(c);
+	gpeer_dirty(p);
 }
 
 /* The pubsub peer of a connection, made if needed (NULL: another has it). */
@@ -137,6 +137,7 @@ gossip_conn_identified(struct conn *c)
 	    p->out_stream != 0)
 		return;
 	open_out(p, c, kinds[i].name);
+	gs_flush(c->id);
 }
 
 static void
@@ -150,6 +151,7 @@ gs_open(struct stream *s)
 		if ((p = s->ctx) != NULL && p->out_stream == s->id) {
 			p->out_ready = 1;
 			send_joined(p);
+			gs_flush(c->id);
 		}
 		return;
 	}
@@ -166,6 +168,7 @@ gs_open(struct stream *s)
 	p->in_stream = s->id;
 	if (p->out_stream == 0)
 		open_out(p, c, s->proto->name);
+	gs_flush(c->id);
 }
 
 static size_t
@@ -380,9 +383,12 @@ gs_input(struct stream *s)
 	    gs_conf.max_rpc, &msg, &mlen, &used)) == 1) {
 		gs_rpc(p, msg, mlen);
 		if ((s = stream_lookup(c, id)) == NULL)
-			return;
+			break;
 		stream_consume(s, used);
 	}
+	gs_flush(c->id);
+	if (s == NULL)
+		return;
 	if (r == -1) {
 		counters.gossip.drop_malformed++;
 		log_limited(&ll, LOG_INFO, "gossip_rpc_too_large conn=%u "
@@ -437,9 +443,7 @@ peers_sweep(void)
 	struct gs_peer	*p, *next;
 
 	TAILQ_FOREACH_SAFE(p, &gs_peers, entry, next)
-		if (p->out_stream == 0 && p->in_stream == 0)
-			gpeer_free(p);
-		else if (p->out_stream == 0 && conn_find(p->conn) == NULL)
+		if (p->out_stream == 0)
 			gpeer_free(p);
 }
 
@@ -458,6 +462,7 @@ gs_beat(int fd, short event, void *arg)
 {
 	peers_sweep();
 	mesh_heartbeat();
+	gs_flush(0);
 	if (gossip_enabled())
 		beat_arm();
 }
@@ -495,6 +500,7 @@ gossip_publish(const uint8_t *msg, size_t len, char *err, size_t errlen)
 	ps_msgs(&rpc, &it);
 	ps_next_msg(&it, &m);
 	why = gs_message(NULL, &m);
+	gs_flush(0);
 	free(buf);
 	if (why != NULL)
 		return errbuf(err, errlen, "%s", why);
@@ -601,6 +607,7 @@ gossip_configure(const struct engine_conf *ec)
 		if ((t = topic_get((const uint8_t *)ec->topics[i],
 		    strlen(ec->topics[i]))) != NULL)
 			mesh_join(t);
+	gs_flush(0);
 	if (!was)
 		beat_arm();
 }

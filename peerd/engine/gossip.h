@@ -108,6 +108,7 @@ struct gs_peer {
 	int64_t			 penalty;	/* behaviour */
 	uint64_t		*dontwant;	/* GS_DONTWANT, or NULL */
 	int			 ndontwant;
+	int			 dirty;		/* its connection to flush */
 };
 
 TAILQ_HEAD(gs_peers, gs_peer);
@@ -151,6 +152,8 @@ struct gs_peer	*gpeer_new(uint32_t, const struct peerid *, enum gs_kind,
 void		 gpeer_free(struct gs_peer *);
 int		 gpeer_send(struct gs_peer *, const uint8_t *, size_t);
 int		 gpeer_send_rpc(struct gs_peer *, const struct ps_out *);
+void		 gpeer_dirty(struct gs_peer *);
+void		 gs_flush(uint32_t);
 int		 gpeer_dontwant(const struct gs_peer *, uint64_t);
 void		 gpeer_add_dontwant(struct gs_peer *, uint64_t);
 int		 gs_kind_mesh(enum gs_kind);

@@ -22,6 +22,8 @@
 struct gs_peers		 gs_peers = TAILQ_HEAD_INITIALIZER(gs_peers);
 struct gs_topics	 gs_topics = RB_INITIALIZER(&gs_topics);
 static int		 ntopics;
+static uint32_t		*flushq;	/* connections written to */
+static size_t		 nflush, flushcap;
 
 int
 gs_topic_cmp(struct gs_topic *a, struct gs_topic *b)
@@ -264,8 +266,49 @@ gpeer_send(struct gs_peer *p, const uint8_t *frame, size_t len)
 		p->out_ready = 0;
 		return -1;
 	}
-	conn_flush(c);
+	gpeer_dirty(p);
 	return 0;
+}
+
+/* Its connection is flushed by gs_flush(), once, when the work is done. */
+void
+gpeer_dirty(struct gs_peer *p)
+{
+	uint32_t	*q;
+	size_t		 cap;
+
+	if (p->dirty)
+		return;
+	if (nflush == flushcap) {
+		cap = flushcap == 0 ? 64 : flushcap * 2;
+		if ((q = reallocarray(flushq, cap, sizeof(*q))) == NULL)
+			return;	/* flushed by the engine's sweep instead */
+		flushq = q;
+		flushcap = cap;
+	}
+	flushq[nflush++] = p->conn;
+	p->dirty = 1;
+}
+
+/*
+ * The connections written to, but skip: a flush may close one (and so
+ * free its peer), which is why it waits until the router's tables are
+ * no longer walked; skip is the connection whose input runs, which
+ * conn.c flushes when it returns.
+ */
+void
+gs_flush(uint32_t skip)
+{
+	struct gs_peer	*p;
+	struct conn	*c;
+	size_t		 i, n = nflush;
+
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		p->dirty = 0;
+	nflush = 0;
+	for (i = 0; i < n; i++)
+		if (flushq[i] != skip && (c = conn_find(flushq[i])) != NULL)
+			conn_flush(c);
 }
 
 int
