@@ -310,19 +310,30 @@ mesh_trim(struct gs_topic *t, struct gs_sub **v, int64_t now)
 		prune(v[i]);
 }
 
+/* Under Dlo: up to D, Dout outbound ones first; then Dout outbound. */
 static void
 mesh_fill(struct gs_topic *t, struct gs_sub **v, int64_t now)
 {
 	size_t	 n, i;
+	int	 out = outbound_in_mesh(t);
 
 	n = collect(t, v, MESH_MAXIDS, 0, now);
-	if (t->nmesh < gs_conf.Dlo)
-		for (i = 0; i < n && t->nmesh < gs_conf.D; i++)
-			graft(v[i]);
-	if (t->nmesh >= gs_conf.Dlo && outbound_in_mesh(t) < gs_conf.Dout)
-		for (i = 0; i < n && outbound_in_mesh(t) < gs_conf.Dout; i++)
-			if (!v[i]->mesh && v[i]->peer->outbound)
+	if (t->nmesh < gs_conf.Dlo) {
+		for (i = 0; i < n && out < gs_conf.Dout &&
+		    t->nmesh < gs_conf.D; i++)
+			if (v[i]->peer->outbound) {
 				graft(v[i]);
+				out++;
+			}
+		for (i = 0; i < n && t->nmesh < gs_conf.D; i++)
+			if (!v[i]->mesh)
+				graft(v[i]);
+	}
+	for (i = 0; i < n && out < gs_conf.Dout; i++)
+		if (!v[i]->mesh && v[i]->peer->outbound) {
+			graft(v[i]);
+			out++;
+		}
 }
 
 /* IHAVE of the recent messages to Dlazy peers outside the mesh. */

@@ -1,0 +1,403 @@
+/*
+ * The gossipsub router's tables, without the network: mesh sizes after
+ * heartbeats (Dlo, D, Dhi, Dout), GRAFT and PRUNE with the backoff, the
+ * seen cache's expiry and bound, the message cache's windows, IDONTWANT
+ * kept per peer, topics freed when nothing holds them.  gscache.c,
+ * gstopic.c and gsmesh.c around stand-ins for the connections (none:
+ * what the router sends goes nowhere) and the clock.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "gossip.h"
+#include "tap.h"
+
+struct engine_counters	 counters;
+struct conn_limits	 conn_limits;
+struct gs_conf		 gs_conf;
+struct bq_acct		 mem_total;
+static int64_t		 now_ms = 1000000;
+
+int64_t
+mono_ms(void)
+{
+	return now_ms;
+}
+
+struct conn *
+conn_find(uint32_t id)
+{
+	return NULL;
+}
+
+struct stream *
+stream_lookup(struct conn *c, uint32_t id)
+{
+	return NULL;
+}
+
+int
+stream_write(struct stream *s, const void *p, size_t n)
+{
+	return -1;
+}
+
+void
+stream_reset(struct stream *s)
+{
+}
+
+void
+conn_flush(struct conn *c)
+{
+}
+
+int
+conn_over_budget(const struct conn *c, size_t n)
+{
+	return 0;
+}
+
+static void
+conf_default(void)
+{
+	memset(&gs_conf, 0, sizeof(gs_conf));
+	gs_conf.enabled = 1;
+	gs_conf.D = 6;
+	gs_conf.Dlo = 4;
+	gs_conf.Dhi = 12;
+	gs_conf.Dlazy = 6;
+	gs_conf.Dout = 2;
+	gs_conf.heartbeat = 1000;
+	gs_conf.fanout_ttl = 60000;
+	gs_conf.seen_ttl = 120000;
+	gs_conf.prune_backoff = 60000;
+	gs_conf.mcache_len = 5;
+	gs_conf.mcache_gossip = 3;
+	gs_conf.max_topics = 16;
+	gs_conf.max_peer_topics = 4;
+	gs_conf.max_seen = 1000;
+	gs_conf.max_mcache = 100;
+	gs_conf.max_ihave = 5000;
+	gs_conf.max_iwant = 500;
+	gs_conf.max_queue = 1 << 20;
+	gs_conf.idontwant_min = 512;
+	gs_conf.max_rpc = 1 << 20;
+}
+
+static struct gs_peer *
+peer(int i, int outbound)
+{
+	struct peerid	 id;
+	struct gs_peer	*p;
+
+	memset(&id, 0, sizeof(id));
+	id.len = 6;
+	id.mh[0] = 0x00;
+	id.mh[1] = 4;
+	id.mh[2] = 'p';
+	id.mh[3] = 'e';
+	id.mh[4] = i >> 8;
+	id.mh[5] = i & 0xff;
+	p = gpeer_new(100 + i, &id, GS_MESH12, outbound);
+	p->out_stream = 1;
+	p->out_ready = 1;
+	return p;
+}
+
+static struct gs_sub *
+subscribe(struct gs_peer *p, struct gs_topic *t)
+{
+	struct gs_sub	*s = sub_get(p, t);
+
+	if (s != NULL && !s->subscribed) {
+		s->subscribed = 1;
+		t->nsubs++;
+	}
+	return s;
+}
+
+static int
+outbound_mesh(struct gs_topic *t)
+{
+	struct gs_sub	*s;
+	int		 n = 0;
+
+	LIST_FOREACH(s, &t->subs, tentry)
+		n += s->mesh && s->peer->outbound;
+	return n;
+}
+
+/* A control message from p, through the decoder, as gossip.c does. */
+static void
+control(struct gs_peer *p, const struct ps_out *o)
+{
+	uint8_t		 buf[4096];
+	size_t		 len;
+	struct ps_limits l;
+	struct ps_rpc	 rpc;
+	char		 err[128];
+
+	ps_limits_default(&l);
+	if (ps_rpc_encode(o, buf, sizeof(buf), &len) == -1 ||
+	    ps_rpc_decode(buf, len, &l, &rpc, err, sizeof(err)) == -1) {
+		ok(0, "control message encodes and decodes");
+		return;
+	}
+	mesh_control(p, &rpc);
+}
+
+static void
+graft_from(struct gs_peer *p, struct gs_topic *t)
+{
+	struct ps_out	 o;
+	struct ps_view	 v = { (const uint8_t *)t->name, t->len };
+
+	memset(&o, 0, sizeof(o));
+	o.graft = &v;
+	o.ngraft = 1;
+	control(p, &o);
+}
+
+static void
+free_all(void)
+{
+	struct gs_peer	*p;
+
+	while ((p = TAILQ_FIRST(&gs_peers)) != NULL)
+		gpeer_free(p);
+}
+
+static void
+test_mesh(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*ps[20];
+	struct gs_sub	*s;
+	int		 i, n, inmesh, stayed;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"mesh", 4);
+	mesh_join(t);
+	ok(t->joined && t->nmesh == 0, "joined with no peers: empty mesh");
+	for (i = 0; i < 20; i++)
+		subscribe(ps[i] = peer(i, i < 3), t);
+	mesh_heartbeat();
+	ok(t->nmesh == gs_conf.D, "20 subscribed peers: the heartbeat grafts "
+	    "D (%d): %d", gs_conf.D, t->nmesh);
+	ok(outbound_mesh(t) >= gs_conf.Dout, "at least Dout outbound peers "
+	    "in the mesh: %d", outbound_mesh(t));
+	mesh_heartbeat();
+	ok(t->nmesh == gs_conf.D, "a mesh at D stays at D: %d", t->nmesh);
+	for (i = 0; i < 20; i++)
+		graft_from(ps[i], t);
+	ok(t->nmesh == gs_conf.Dhi, "GRAFTs from every peer: accepted up to "
+	    "Dhi (%d): %d", gs_conf.Dhi, t->nmesh);
+	n = 0;
+	LIST_FOREACH(s, &t->subs, tentry)
+		n += !s->mesh && s->backoff > now_ms;
+	ok(n == 20 - gs_conf.Dhi, "the %d refused are pruned, with a "
+	    "backoff: %d", 20 - gs_conf.Dhi, n);
+	/* over Dhi, as if the spec's GRAFT race had let more in */
+	LIST_FOREACH(s, &t->subs, tentry)
+		if (!s->mesh && t->nmesh < 16) {
+			s->backoff = 0;
+			sub_set_mesh(s, 1);
+		}
+	ok(t->nmesh == 16, "16 in the mesh, over Dhi");
+	mesh_heartbeat();
+	ok(t->nmesh == gs_conf.D && outbound_mesh(t) >= gs_conf.Dout,
+	    "the heartbeat prunes down to D, keeping Dout outbound: %d, %d "
+	    "outbound", t->nmesh, outbound_mesh(t));
+	/* a pruned peer's GRAFT within its backoff is a penalty */
+	for (i = 0; i < 20; i++) {
+		s = sub_find(ps[i], t);
+		if (!s->mesh && s->backoff > now_ms)
+			break;
+	}
+	n = counters.gossip.backoff_penalties;
+	graft_from(ps[i], t);
+	ok(!sub_find(ps[i], t)->mesh && counters.gossip.backoff_penalties ==
+	    (uint64_t)n + 1 && ps[i]->penalty > 0, "a GRAFT during the "
+	    "backoff is refused and counted as a behaviour penalty");
+	/* the mesh peers go: Dlo missed, refilled from peers out of backoff */
+	inmesh = 0;
+	for (i = 0; i < 20; i++)
+		if (sub_find(ps[i], t)->mesh) {
+			gpeer_free(ps[i]);
+			ps[i] = NULL;
+			inmesh++;
+		}
+	ok(t->nmesh == 0 && inmesh == gs_conf.D, "the %d mesh peers gone: "
+	    "mesh empty", inmesh);
+	mesh_heartbeat();
+	ok(t->nmesh == 0, "every other peer in backoff: nobody grafted");
+	now_ms += gs_conf.prune_backoff + 1;
+	mesh_heartbeat();
+	ok(t->nmesh == gs_conf.D, "after the backoff the heartbeat grafts D "
+	    "again: %d", t->nmesh);
+	stayed = 0;
+	for (i = 0; i < 20; i++)
+		if (ps[i] != NULL && sub_find(ps[i], t) != NULL)
+			stayed++;
+	ok(stayed == 20 - gs_conf.D, "the other peers kept their "
+	    "subscriptions: %d", stayed);
+	mesh_leave(t);
+	ok(!t->joined && t->nmesh == 0, "left: the mesh is pruned");
+	free_all();
+	ok(topic_find((const uint8_t *)"mesh", 4) == NULL, "the topic is "
+	    "freed once no peer, mesh or cache holds it");
+}
+
+static void
+test_seen(void)
+{
+	uint8_t	 id[8];
+	int	 i;
+	uint64_t drops;
+
+	conf_default();
+	seen_add((const uint8_t *)"first", 5);
+	ok(seen_has((const uint8_t *)"first", 5) &&
+	    !seen_has((const uint8_t *)"other", 5), "seen: an ID added is "
+	    "there, another is not");
+	now_ms += gs_conf.seen_ttl - 1;
+	seen_expire(now_ms);
+	ok(seen_has((const uint8_t *)"first", 5), "still there just before "
+	    "seenTTL");
+	now_ms += 1;
+	seen_expire(now_ms);
+	ok(!seen_has((const uint8_t *)"first", 5) && seen_count() == 0,
+	    "gone at seenTTL");
+	drops = counters.gossip.drop_limits;
+	for (i = 0; i < 1500; i++) {
+		memcpy(id, &i, sizeof(i));
+		seen_add(id, sizeof(id));
+	}
+	ok(seen_count() == (size_t)gs_conf.max_seen &&
+	    counters.gossip.drop_limits - drops == 500, "bounded by maxSeen: "
+	    "%zu entries, the 500 oldest dropped and counted", seen_count());
+	i = 0;
+	memcpy(id, &i, sizeof(i));
+	ok(!seen_has(id, sizeof(id)), "the oldest went first");
+	i = 1499;
+	memcpy(id, &i, sizeof(i));
+	ok(seen_has(id, sizeof(id)), "the newest is kept");
+	now_ms += gs_conf.seen_ttl;
+	seen_expire(now_ms);
+	ok(seen_count() == 0, "all expire");
+}
+
+static void
+test_mcache(void)
+{
+	struct gs_topic		*t, *u;
+	const struct gs_msg	*out[64];
+	char			 id[16];
+	int			 i;
+	size_t			 n;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"mc", 2);
+	u = topic_get((const uint8_t *)"other", 5);
+	t->joined = u->joined = 1;
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "m%d", i);
+		mcache_put(i % 2 ? u : t, (uint8_t *)id, strlen(id),
+		    (const uint8_t *)"frame", 5);
+		mcache_shift();
+	}
+	/*
+	 * Windows, the current (empty) one included: m5 in the one before,
+	 * m1 six back and m0 seven back are past mcacheLength.
+	 */
+	ok(mcache_get((const uint8_t *)"m0", 2) == NULL &&
+	    mcache_get((const uint8_t *)"m1", 2) == NULL &&
+	    mcache_get((const uint8_t *)"m2", 2) != NULL &&
+	    mcache_get((const uint8_t *)"m5", 2) != NULL, "mcache: "
+	    "mcacheLength (5) windows kept, the older gone");
+	n = mcache_gossip(t, out, 64);
+	ok(n == 1 && memcmp(out[0]->id, "m4", 2) == 0, "gossip: topic mc "
+	    "in the last mcacheGossip (3) windows: m4 only (%zu)", n);
+	n = mcache_gossip(u, out, 64);
+	ok(n == 1 && memcmp(out[0]->id, "m5", 2) == 0, "gossip: topic "
+	    "other: m5 only, m3 is older (%zu)", n);
+	ok(mcache_get((const uint8_t *)"m5", 2)->framelen == 5 &&
+	    memcmp(mcache_get((const uint8_t *)"m5", 2)->frame, "frame", 5) ==
+	    0, "the frame is kept as given, for IWANT");
+	for (i = 0; i < 200; i++) {
+		snprintf(id, sizeof(id), "b%d", i);
+		mcache_put(t, (uint8_t *)id, strlen(id),
+		    (const uint8_t *)"x", 1);
+	}
+	ok(mcache_count() == (size_t)gs_conf.max_mcache &&
+	    mcache_get((const uint8_t *)"b0", 2) == NULL &&
+	    mcache_get((const uint8_t *)"b199", 4) != NULL,
+	    "bounded by maxCacheEntries (%zu), the oldest dropped",
+	    mcache_count());
+	t->joined = u->joined = 0;
+	mcache_clear();
+	topic_release(t);
+	topic_release(u);
+	ok(topic_find((const uint8_t *)"mc", 2) == NULL &&
+	    mcache_count() == 0, "cleared: the topics the cache held go");
+}
+
+static void
+test_bounds(void)
+{
+	struct gs_peer	*p;
+	struct gs_topic	*t;
+	char		 name[16];
+	int		 i, subs = 0, topics = 0;
+
+	conf_default();
+	p = peer(1, 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		if ((t = topic_get((uint8_t *)name, strlen(name))) != NULL) {
+			topics++;
+			if (subscribe(p, t) != NULL)
+				subs++;
+		}
+	}
+	ok(subs == gs_conf.max_peer_topics, "a peer's subscriptions bounded "
+	    "by maxTopicsPerPeer: %d", subs);
+	for (i = 10; i < 40; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		if (topic_get((uint8_t *)name, strlen(name)) != NULL)
+			topics++;
+	}
+	ok(topics == gs_conf.max_topics, "topics bounded by maxTopics: %d",
+	    topics);
+	for (i = 0; i < 300; i++)
+		gpeer_add_dontwant(p, 1000 + i);
+	ok(!gpeer_dontwant(p, 1000) && gpeer_dontwant(p, 1299) &&
+	    gpeer_dontwant(p, 1300 - GS_DONTWANT), "IDONTWANT: the last %d "
+	    "kept a peer", GS_DONTWANT);
+	free_all();
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		if ((t = topic_find((uint8_t *)name, strlen(name))) != NULL)
+			topic_release(t);
+	}
+	ok(RB_EMPTY(&gs_topics), "every topic freed");
+}
+
+int
+main(void)
+{
+	conf_default();
+	seen_init();
+	conn_limits.stream_buffer = 1 << 20;
+	test_mesh();
+	test_seen();
+	test_mcache();
+	test_bounds();
+	return tap_done();
+}
