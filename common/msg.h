@@ -393,6 +393,8 @@ struct reconf_engine {
 	int32_t		 gs_max_ihave, gs_max_iwant;
 	int64_t		 gs_max_queue, gs_idontwant_min, gs_max_rpc;
 	int32_t		 gs_hash_ids;
+	int32_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
+	int32_t		 gs_coloc_thr;
 };
 
 struct reconf_relay {

@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to d (default: all):
+CHECK is one or more of the letters a to e (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -22,6 +22,10 @@ CHECK is one or more of the letters a to d (default: all):
      leave their mesh; with it again, once the backoff of its PRUNE
      (gossipSub.pruneBackoff, 2 s here) is over, peerd is back in their
      mesh
+  e  a StrictNoSign node floods 30 unsigned messages: scored down
+     (invalid messages), pruned from peerd's mesh and graylisted (its
+     RPCs ignored, counted); the gossipsub nodes still get each other's
+     messages
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -239,9 +243,39 @@ def check_d(M):
          "back in every mesh")
 
 
+def check_e(M):
+    js = js_node(M.peerd, "nosign", "js flooder")
+    if not ready(js):
+        return
+    try:
+        pid = M.peerd.peer_id
+        wait_for(lambda: in_mesh(js, pid), timeout=WAIT)
+        seen = len(js.all("state"))
+        before = metric(M.peerd, "gossip_dropped_total", "graylisted")
+        for i in range(30):
+            js.send("publish e-bad-%d" % i)
+        ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                          "graylisted"),
+                           lambda v: v > before, timeout=WAIT)
+        t.ok(ok, "the flooder is graylisted: %d of its RPCs ignored"
+             % (n - before))
+        # js may graft again after the backoff (ignored: graylisted)
+        pruned = wait_for(lambda: any(pid not in e["mesh"] for e in
+                                      js.all("state")[seen:]), timeout=WAIT)
+        t.ok(pruned, "and pruned: peerd left its mesh")
+        M.gossip[1].send("publish e-good")
+        ok = wait_for(lambda: all(msgs(j, "e-good") for j in M.gossip
+                                  if j is not M.gossip[1]), timeout=WAIT)
+        t.ok(ok and not any(msgs(j, "e-bad") for j in M.gossip),
+             "the others still get each other's messages, none of the "
+             "flooder's")
+    finally:
+        js.stop()
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcd")
+    BUILD, which = check_args(DOC, "abcde")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -253,7 +287,8 @@ def main():
         if not M.start():
             M.peerd.show()
             return
-        checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d}
+        checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
+                  "e": check_e}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))

@@ -88,6 +88,10 @@ conf_default(void)
 	gs_conf.max_queue = 1 << 20;
 	gs_conf.idontwant_min = 512;
 	gs_conf.max_rpc = 1 << 20;
+	gs_conf.gossip_thr = -10;
+	gs_conf.publish_thr = -50;
+	gs_conf.graylist_thr = -80;
+	gs_conf.coloc_thr = 10;
 }
 
 static struct gs_peer *
@@ -389,6 +393,51 @@ test_bounds(void)
 	ok(RB_EMPTY(&gs_topics), "every topic freed");
 }
 
+static void
+test_score(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p, *q[12];
+	struct gs_sub	*s;
+	int		 i;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"score", 5);
+	mesh_join(t);
+	p = peer(500, 0);
+	s = subscribe(p, t);
+	mesh_heartbeat();
+	ok(s->mesh && p->score == 0, "a good peer: score 0, in the mesh");
+	for (i = 0; i < 3; i++)
+		gpeer_penalize(p, 1);
+	ok(p->score == -9 && p->score > gs_conf.gossip_thr, "3 invalid "
+	    "messages: score -9 (%.1f), above gossipThreshold", p->score);
+	mesh_heartbeat();
+	ok(!s->mesh && s->backoff > now_ms, "a negative score: pruned from "
+	    "the mesh at the heartbeat, with a backoff");
+	for (i = 0; i < 6; i++)
+		gpeer_penalize(p, 1);
+	ok(p->score < gs_conf.graylist_thr, "9 invalid: under "
+	    "graylistThreshold (%.1f)", p->score);
+	for (i = 0; i < 2000 && p->score < 0; i++)
+		mesh_heartbeat();
+	ok(p->score == 0 && i > 100, "the counts decay: back to 0 after %d "
+	    "heartbeats", i);
+	gpeer_free(p);
+	for (i = 0; i < 12; i++) {
+		q[i] = peer(600 + i, 0);
+		memset(q[i]->ip, 0, 16);
+		q[i]->ip[15] = i < 11 ? 1 : 2;
+	}
+	mesh_heartbeat();
+	ok(q[0]->coloc == 11 - gs_conf.coloc_thr && q[0]->score == -1 &&
+	    q[11]->score == 0, "11 peers on one IP: each scored for the one "
+	    "over ipColocationFactorThreshold (%.1f); alone on another: 0",
+	    q[0]->score);
+	mesh_leave(t);
+	free_all();
+}
+
 int
 main(void)
 {
@@ -399,5 +448,6 @@ main(void)
 	test_seen();
 	test_mcache();
 	test_bounds();
+	test_score();
 	return tap_done();
 }

@@ -278,6 +278,13 @@ static const struct ckey keys[] = {
 	    512, 0),
 	KINT("gossipSub.maxRpcSize", gs_max_rpc, 4096, 4194304, 1048576, 0),
 	KBOOL("gossipSub.msgIdContentHash", gs_hash_ids, 0, 0),
+	KINT("gossipSub.gossipThreshold", gs_gossip_thr, -1000000, 0, -10, 0),
+	KINT("gossipSub.publishThreshold", gs_publish_thr, -1000000, 0, -50,
+	    0),
+	KINT("gossipSub.graylistThreshold", gs_graylist_thr, -1000000, 0,
+	    -80, 0),
+	KINT("gossipSub.ipColocationFactorThreshold", gs_coloc_thr, 1, 100000,
+	    10, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1572,6 +1579,10 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->gs_idontwant_min = c->gs_idontwant_min;
 	e->gs_max_rpc = c->gs_max_rpc;
 	e->gs_hash_ids = c->gs_hash_ids;
+	e->gs_gossip_thr = c->gs_gossip_thr;
+	e->gs_publish_thr = c->gs_publish_thr;
+	e->gs_graylist_thr = c->gs_graylist_thr;
+	e->gs_coloc_thr = c->gs_coloc_thr;
 }
 
 void

@@ -113,6 +113,8 @@ struct peerd_conf {
 	int64_t		 gs_max_ihave, gs_max_iwant;
 	int64_t		 gs_max_queue, gs_idontwant_min, gs_max_rpc;	/* bytes */
 	int		 gs_hash_ids;
+	int64_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
+	int64_t		 gs_coloc_thr;
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

@@ -367,6 +367,7 @@ struct gs_counters {
 	uint64_t	 drop_queue;	/* a peer's output over budget */
 	uint64_t	 drop_malformed;	/* whole RPCs */
 	uint64_t	 drop_limits;	/* tables full */
+	uint64_t	 drop_graylist;	/* RPCs of graylisted peers */
 	uint64_t	 idontwant_saved;
 	uint64_t	 idontwant_sent;
 	uint64_t	 grafts, prunes;	/* received */

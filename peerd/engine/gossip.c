@@ -109,7 +109,10 @@ peer_of(struct conn *c, enum gs_kind kind)
 		return NULL;
 	if ((p = gpeer_find(&c->peer)) != NULL)
 		return p->conn == c->id ? p : NULL;
-	return gpeer_new(c->id, &c->peer, kind, c->dir == CONN_OUTBOUND);
+	if ((p = gpeer_new(c->id, &c->peer, kind, c->dir == CONN_OUTBOUND)) !=
+	    NULL && !c->relayed)
+		sockaddr_ip16(&c->ss, p->ip);
+	return p;
 }
 
 /* Identify told the remote's protocols: our stream, if it speaks pubsub. */
@@ -198,7 +201,8 @@ forward(struct gs_topic *t, const struct gs_peer *src,
 
 	LIST_FOREACH(s, &t->subs, tentry) {
 		p = s->peer;
-		if (p == src || peerid_equal(&p->id, author))
+		if (p == src || peerid_equal(&p->id, author) ||
+		    (src == NULL && p->score < gs_conf.publish_thr))
 			continue;
 		if (p->kind == GS_FLOOD)
 			to = s->subscribed;
@@ -267,6 +271,8 @@ gs_message(struct gs_peer *src, const struct ps_msg *m)
 		return "topic not joined";
 	}
 	if (m->signature.p == NULL) {
+		if (src != NULL)
+			gpeer_penalize(src, 1);
 		drop(t, &counters.gossip.drop_unsigned, src, "unsigned");
 		return "unsigned";
 	}
@@ -282,7 +288,7 @@ gs_message(struct gs_peer *src, const struct ps_msg *m)
 	}
 	if (ps_msg_verify(m, scratch, scratchsz, err, sizeof(err)) == -1) {
 		if (src != NULL)
-			src->penalty++;
+			gpeer_penalize(src, 1);
 		drop(t, &counters.gossip.drop_invalid, src, err);
 		return "invalid signature";
 	}
@@ -337,6 +343,7 @@ static void
 gs_rpc(struct gs_peer *p, const uint8_t *buf, size_t len)
 {
 	static struct log_limit	 ll = LOG_LIMIT("gossipsub malformed RPCs");
+	static struct log_limit	 llg = LOG_LIMIT("gossipsub graylisted RPCs");
 	struct ps_limits	 l;
 	struct ps_rpc		 rpc;
 	struct ps_iter		 it;
@@ -346,9 +353,16 @@ gs_rpc(struct gs_peer *p, const uint8_t *buf, size_t len)
 
 	ps_limits_default(&l);
 	l.maxrpc = gs_conf.max_rpc;
+	if (p->score < gs_conf.graylist_thr) {
+		counters.gossip.drop_graylist++;
+		peerid_format(&p->id, id, sizeof(id));
+		log_limited(&llg, LOG_INFO, "gossip_rpc_ignored peer=%s "
+		    "score=%.1f reason=\"graylisted\"", id, p->score);
+		return;
+	}
 	if (ps_rpc_decode(buf, len, &l, &rpc, err, sizeof(err)) == -1) {
 		counters.gossip.drop_malformed++;
-		p->penalty++;
+		gpeer_penalize(p, 0);
 		peerid_format(&p->id, id, sizeof(id));
 		log_limited(&ll, LOG_INFO, "gossip_rpc_malformed peer=%s "
 		    "error=\"%s\"", id, err);
@@ -532,6 +546,10 @@ gs_conf_set(const struct reconf_engine *e)
 	gs_conf.idontwant_min = e->gs_idontwant_min;
 	gs_conf.max_rpc = e->gs_max_rpc;
 	gs_conf.hash_ids = e->gs_hash_ids;
+	gs_conf.gossip_thr = e->gs_gossip_thr;
+	gs_conf.publish_thr = e->gs_publish_thr;
+	gs_conf.graylist_thr = e->gs_graylist_thr;
+	gs_conf.coloc_thr = e->gs_coloc_thr;
 	/* the spec's order: Dout < Dlo <= D <= Dhi, gossip <= length */
 	if (gs_conf.Dlo > gs_conf.D)
 		gs_conf.Dlo = gs_conf.D;
@@ -541,6 +559,10 @@ gs_conf_set(const struct reconf_engine *e)
 		gs_conf.Dout = gs_conf.Dlo / 2;
 	if (gs_conf.mcache_gossip > gs_conf.mcache_len)
 		gs_conf.mcache_gossip = gs_conf.mcache_len;
+	if (gs_conf.publish_thr > gs_conf.gossip_thr)
+		gs_conf.publish_thr = gs_conf.gossip_thr;
+	if (gs_conf.graylist_thr > gs_conf.publish_thr)
+		gs_conf.graylist_thr = gs_conf.publish_thr;
 }
 
 /* Everything goes: gossipSub.enabled turned off, or lockdown. */

@@ -46,6 +46,10 @@ struct gs_conf {
 	int64_t		 idontwant_min;		/* data bytes: send IDONTWANT */
 	int64_t		 max_rpc;		/* bytes of one RPC */
 	int		 hash_ids;		/* message ID: hash of content */
+	int		 gossip_thr;		/* score thresholds, <= 0 */
+	int		 publish_thr;
+	int		 graylist_thr;
+	int		 coloc_thr;		/* peers on one IP */
 };
 
 enum gs_kind { GS_FLOOD, GS_MESH10, GS_MESH11, GS_MESH12 };
@@ -105,7 +109,11 @@ struct gs_peer {
 	int			 nsubs;
 	int			 ihave_ids;	/* this heartbeat */
 	int			 iwant_sent;	/* this heartbeat */
-	int64_t			 penalty;	/* behaviour */
+	double			 penalty;	/* behaviour, decaying */
+	double			 invalid;	/* invalid messages, decaying */
+	int			 coloc;		/* peers on its IP over the bound */
+	double			 score;		/* gpeer_rescore */
+	uint8_t			 ip[16];	/* 0: not known (relayed) */
 	uint64_t		*dontwant;	/* GS_DONTWANT, or NULL */
 	int			 ndontwant;
 	int			 dirty;		/* its connection to flush */
@@ -157,6 +165,8 @@ void		 gs_flush(uint32_t);
 int		 gpeer_dontwant(const struct gs_peer *, uint64_t);
 void		 gpeer_add_dontwant(struct gs_peer *, uint64_t);
 int		 gs_kind_mesh(enum gs_kind);
+void		 gpeer_rescore(struct gs_peer *);
+void		 gpeer_penalize(struct gs_peer *, int);
 
 /* gsmesh.c */
 void		 mesh_control(struct gs_peer *, const struct ps_rpc *);

@@ -6,8 +6,10 @@
  * PRUNE with a backoff (a GRAFT during it is a behaviour penalty, and
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
  * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
- * sent and kept.  Peer exchange in PRUNE is not followed: the peers
- * offered are counted.  Calls gstopic.c and gscache.c.
+ * sent and kept; the scores (gstopic.c) made each heartbeat: a peer
+ * under 0 leaves the mesh, under gossipThreshold gets no gossip and its
+ * IHAVE and IWANT are ignored.  Peer exchange in PRUNE is not followed:
+ * the peers offered are counted.  Calls gstopic.c and gscache.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -22,6 +24,7 @@
 
 #define MESH_MAXIDS	5000	/* IDs in one IHAVE or IWANT of ours */
 #define GOSSIP_FACTOR	4	/* IHAVE to a quarter of the others, or Dlazy */
+#define SCORE_DECAY	0.99	/* of the counts, a heartbeat */
 
 static struct ps_view	 ids[MESH_MAXIDS];
 static const struct gs_msg *gmsgs[MESH_MAXIDS];
@@ -112,7 +115,7 @@ on_graft(struct gs_peer *p, const struct ps_view *topic)
 		return;
 	if (s->backoff > gs_now()) {
 		counters.gossip.backoff_penalties++;
-		p->penalty++;
+		gpeer_penalize(p, 0);
 		prune(s);
 		return;
 	}
@@ -154,7 +157,8 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 	struct ps_idlist want;
 	size_t		 n = 0;
 
-	if ((t = topic_find(h->topic.p, h->topic.len)) == NULL || !t->joined)
+	if ((t = topic_find(h->topic.p, h->topic.len)) == NULL ||
+	    !t->joined || p->score < gs_conf.gossip_thr)
 		return;
 	ps_ids_iter(&h->ids, &it);
 	while (ps_next_id(&it, &id) == 1 && n < MESH_MAXIDS) {
@@ -183,6 +187,8 @@ on_iwant(struct gs_peer *p, const struct ps_ids *want)
 	struct ps_view	 id;
 	struct gs_msg	*m;
 
+	if (p->score < gs_conf.gossip_thr)
+		return;
 	ps_ids_iter(want, &it);
 	while (ps_next_id(&it, &id) == 1) {
 		if (p->iwant_sent >= gs_conf.max_iwant)
@@ -258,7 +264,7 @@ static int
 eligible(const struct gs_sub *s, int64_t now)
 {
 	return s->subscribed && gs_kind_mesh(s->peer->kind) &&
-	    s->peer->out_ready && s->backoff <= now;
+	    s->peer->out_ready && s->backoff <= now && s->peer->score >= 0;
 }
 
 static size_t
@@ -362,7 +368,7 @@ mesh_gossip(struct gs_topic *t, struct gs_sub **v, int64_t now)
 	o.ihave = &h;
 	o.nihave = 1;
 	for (i = 0, k = 0; i < n && k < want; i++) {
-		if (v[i]->fanout)
+		if (v[i]->fanout || v[i]->peer->score < gs_conf.gossip_thr)
 			continue;
 		send_control(v[i]->peer, &o);
 		counters.gossip.ihave_sent++;
@@ -392,7 +398,11 @@ static void
 heartbeat_topic(struct gs_topic *t, int64_t now)
 {
 	static struct gs_sub	*v[MESH_MAXIDS];
+	struct gs_sub		*s;
 
+	LIST_FOREACH(s, &t->subs, tentry)
+		if (s->mesh && s->peer->score < 0)
+			prune(s);
 	if (t->joined) {
 		if (t->nmesh > gs_conf.Dhi)
 			mesh_trim(t, v, now);
@@ -401,6 +411,29 @@ heartbeat_topic(struct gs_topic *t, int64_t now)
 		fanout_keep(t, v, now);
 	if (t->joined || t->fanout_last != 0)
 		mesh_gossip(t, v, now);
+}
+
+/* The counts decay, the peers on one IP are counted, the scores made. */
+static void
+scores(void)
+{
+	static const uint8_t	 none[16];
+	struct gs_peer		*p, *q;
+	int			 same;
+
+	TAILQ_FOREACH(p, &gs_peers, entry) {
+		p->invalid = p->invalid * SCORE_DECAY < 0.1 ? 0 :
+		    p->invalid * SCORE_DECAY;
+		p->penalty = p->penalty * SCORE_DECAY < 0.1 ? 0 :
+		    p->penalty * SCORE_DECAY;
+		same = 0;
+		if (memcmp(p->ip, none, sizeof(none)) != 0)
+			TAILQ_FOREACH(q, &gs_peers, entry)
+				same += memcmp(p->ip, q->ip, 16) == 0;
+		p->coloc = same > gs_conf.coloc_thr ?
+		    same - gs_conf.coloc_thr : 0;
+		gpeer_rescore(p);
+	}
 }
 
 void
@@ -415,11 +448,10 @@ mesh_heartbeat(void)
 		heartbeat_topic(t, now);
 		topic_release(t);
 	}
+	scores();
 	TAILQ_FOREACH(p, &gs_peers, entry) {
 		p->ihave_ids = 0;
 		p->iwant_sent = 0;
-		if (p->penalty > 0)
-			p->penalty--;
 		LIST_FOREACH_SAFE(s, &p->subs, pentry, sn)
 			sub_release(s);
 	}

@@ -229,6 +229,31 @@ gpeer_free(struct gs_peer *p)
 	free(p);
 }
 
+/*
+ * The score of gossipsub v1.1, its essentials: invalid messages (P4),
+ * IP colocation (P6) and behaviour penalties (P7), each squared, each
+ * of weight -1; the counts decay by SCORE_DECAY a heartbeat.  With
+ * the default thresholds 9 invalid messages (or GRAFTs in backoff)
+ * graylist a peer, and 4 stop gossip with it.
+ */
+void
+gpeer_rescore(struct gs_peer *p)
+{
+	p->score = -(p->invalid * p->invalid) - (p->penalty * p->penalty) -
+	    (double)p->coloc * p->coloc;
+}
+
+/* invalid: an invalid message, else a behaviour penalty. */
+void
+gpeer_penalize(struct gs_peer *p, int invalid)
+{
+	if (invalid)
+		p->invalid += 1;
+	else
+		p->penalty += 1;
+	gpeer_rescore(p);
+}
+
 int
 gs_kind_mesh(enum gs_kind k)
 {

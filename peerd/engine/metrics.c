@@ -155,6 +155,7 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_DROPPED, c->drop_queue, "reason", "queue");
 	ROW(GOSSIP_DROPPED, c->drop_malformed, "reason", "malformed");
 	ROW(GOSSIP_DROPPED, c->drop_limits, "reason", "limits");
+	ROW(GOSSIP_DROPPED, c->drop_graylist, "reason", "graylisted");
 	ROW(GOSSIP_IDONTWANT, c->idontwant_sent, "kind", "sent");
 	ROW(GOSSIP_IDONTWANT, c->idontwant_saved, "kind", "saved");
 	ROW(GOSSIP_CONTROL, c->grafts, "kind", "graft");
