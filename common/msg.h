@@ -438,6 +438,16 @@ struct reconf_topic {
 	char			 topic[CONF_TOPIC_MAX + 1];
 };
 
+/* peerctl show topics: a gossipsub topic, as the router holds it. */
+struct ctl_topic {
+	char		 topic[CONF_TOPIC_MAX + 1];
+	int32_t		 joined;
+	int32_t		 peers;			/* subscribed */
+	int32_t		 mesh;
+	int32_t		 fanout;
+	uint64_t	 msgs_in, msgs_out, dups, dropped;
+};
+
 /*
  * The protocol between the processes, one message a row: its payload
  * size (exact, or MSG_VAR for one its reader checks), who may send it,
@@ -556,6 +566,8 @@ struct reconf_topic {
 	MSG(IMSG_CTL_SHOW_CIRCUITS, 0, P_CTL, P_ENGINE, MSG_RO)		\
 	MSG(IMSG_CTL_CIRCUIT,	sizeof(struct ctl_circuit),		\
 	    P_ENGINE, P_CTL, 0)						\
+	MSG(IMSG_CTL_SHOW_TOPICS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_TOPIC,	sizeof(struct ctl_topic), P_ENGINE, P_CTL, 0) \
 	/* names: the engine's chroot has no resolver */		\
 	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
 	    P_ENGINE, P_PARENT, 0)					\
@@ -645,6 +657,7 @@ struct reconf_topic {
 	STR(IMSG_CTL_RSVP,	struct ctl_rsvp, addr)			\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, src)		\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
+	STR(IMSG_CTL_TOPIC,	struct ctl_topic, topic)		\
 	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
 	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
 	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\

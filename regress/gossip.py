@@ -178,6 +178,21 @@ def check_a(M):
     n = metric(M.peerd, "gossip_messages_total", "in")
     t.ok(n == PER_NODE * NGOSSIP + 1, "peerd counts %d new messages in "
          "(want %d)" % (n, PER_NODE * NGOSSIP + 1))
+    topics = M.peerd.json("show", "topics", key="topics") or []
+    row = next((x for x in topics if x["topic"] == TOPIC), {})
+    # each gossipsub message goes to the 3 other gossipsub nodes and the
+    # floodsub node; the floodsub one to the 4 gossipsub nodes
+    want_out = PER_NODE * NGOSSIP * NGOSSIP + NGOSSIP
+    t.ok(row.get("joined") is True and row.get("peers") == NGOSSIP + 1
+         and row.get("mesh") == NGOSSIP and
+         row.get("messagesIn") == PER_NODE * NGOSSIP + 1 and
+         row.get("messagesOut") == want_out,
+         "show topics -j: joined, %d peers, %d in the mesh, %d in, %d "
+         "out (want %d): %s" % (NGOSSIP + 1, NGOSSIP, PER_NODE * NGOSSIP
+                                + 1, want_out, want_out, row))
+    r = M.peerd.ctl("show", "topics")
+    t.ok(r.returncode == 0 and TOPIC in r.stdout and
+         "dups/dropped" in r.stdout, "show topics prints the table")
 
 
 def check_b(M):

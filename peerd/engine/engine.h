@@ -655,6 +655,7 @@ struct gossip_tally {
 	size_t		 seen, cached;
 };
 void		 gossip_tally(struct gossip_tally *);
+int		 gossip_show_topics(uint32_t, struct imsg *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

@@ -24,6 +24,8 @@
 #include "gossip.h"
 #include "log.h"
 
+#define TOPIC_LIST_MAX	4000	/* in one listing */
+
 struct gs_conf		 gs_conf;
 static struct event	 ev_beat;
 static int		 started;
@@ -649,6 +651,38 @@ gossip_tally(struct gossip_tally *g)
 	}
 	g->seen = seen_count();
 	g->cached = mcache_count();
+}
+
+/* peerctl show topics: each topic, joined first, at most TOPIC_LIST_MAX. */
+int
+gossip_show_topics(uint32_t ctl, struct imsg *imsg)
+{
+	struct ctl_topic	 ct;
+	struct ctl_result	 res;
+	struct gs_topic		*t;
+	size_t			 n = 0;
+	int			 pass;
+
+	for (pass = 1; pass >= 0; pass--)
+		RB_FOREACH(t, gs_topics, &gs_topics) {
+			if (t->joined != pass || n++ >= TOPIC_LIST_MAX)
+				continue;
+			memset(&ct, 0, sizeof(ct));
+			memcpy(ct.topic, t->name, t->len);
+			ct.joined = t->joined;
+			ct.peers = t->nsubs;
+			ct.mesh = t->nmesh;
+			ct.fanout = t->nfanout;
+			ct.msgs_in = t->msgs_in;
+			ct.msgs_out = t->msgs_out;
+			ct.dups = t->dups;
+			ct.dropped = t->dropped;
+			control_reply(ctl, IMSG_CTL_TOPIC, &ct, sizeof(ct));
+		}
+	if (msg_list_more(&res, n, TOPIC_LIST_MAX, "topics"))
+		control_reply(ctl, IMSG_CTL_RESULT, &res, sizeof(res));
+	control_end(ctl);
+	return 0;
 }
 
 #define GS_PROTO(var, pname)						\
