@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to e (default: all):
+CHECK is one or more of the letters a to f (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -26,6 +26,10 @@ CHECK is one or more of the letters a to e (default: all):
      (invalid messages), pruned from peerd's mesh and graylisted (its
      RPCs ignored, counted); the gossipsub nodes still get each other's
      messages
+  f  a node sends peerd a message from itself with a bad signature: no
+     node gets it, peerd counts it invalid; a node sends peerd again a
+     message it received (a replayed seqno): counted as a duplicate,
+     and no node gets it twice
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -288,9 +292,50 @@ def check_e(M):
         js.stop()
 
 
+def check_f(M):
+    js = js_node(M.peerd, "gossip", "js forger")
+    if not ready(js):
+        return
+    try:
+        wait_for(lambda: in_mesh(js, M.peerd.peer_id), timeout=WAIT)
+        before = metric(M.peerd, "gossip_dropped_total", "invalid")
+        js.send("forge f-forged")
+        ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                          "invalid"),
+                           lambda v: v > before, timeout=WAIT)
+        t.ok(ok and js.event("sent", data="f-forged", timeout=1),
+             "a bad signature: counted invalid (%d before, %d after)"
+             % (before, n))
+        M.gossip[0].send("publish f-orig")
+        got = wait_for(lambda: all(msgs(j, "f-orig") for j in M.gossip[1:]),
+                       timeout=WAIT)
+        dups = metric(M.peerd, "gossip_duplicates_total")
+        M.gossip[1].send("replay f-orig")
+        ok, n = wait_value(lambda: metric(M.peerd,
+                                          "gossip_duplicates_total"),
+                           lambda v: v > dups, timeout=WAIT)
+        t.ok(got and ok and M.gossip[1].event("sent", data="f-orig",
+                                              timeout=1),
+             "the replayed message: counted a duplicate (%d before, %d "
+             "after)" % (dups, n))
+        # a message after both, on the same paths: they have arrived
+        M.gossip[1].send("publish f-after")
+        wait_for(lambda: all(msgs(j, "f-after") for j in M.gossip
+                             if j is not M.gossip[1]) and
+                 msgs(js, "f-after"), timeout=WAIT)
+        counts = [len(msgs(j, "f-orig")) for j in M.gossip[1:]]
+        t.ok(not any(msgs(j, "f-forged") for j in M.gossip + [M.flood])
+             and counts == [1] * (NGOSSIP - 1) and
+             len(msgs(M.gossip[0], "f-orig")) == 0,
+             "no node gets the forged message, each the replayed one "
+             "once: %s" % counts)
+    finally:
+        js.stop()
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcde")
+    BUILD, which = check_args(DOC, "abcdef")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -303,7 +348,7 @@ def main():
             M.peerd.show()
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
-                  "e": check_e}
+                  "e": check_e, "f": check_f}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))

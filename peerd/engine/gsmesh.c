@@ -119,7 +119,7 @@ on_graft(struct gs_peer *p, const struct ps_view *topic)
 		prune(s);
 		return;
 	}
-	if (t->nmesh >= gs_conf.Dhi) {
+	if (t->nmesh >= gs_conf.Dhi || p->score < 0) {
 		prune(s);
 		return;
 	}

@@ -15,7 +15,10 @@
 //   published {data, recipients}
 //   error     {error}
 // Lines on stdin: "publish TEXT" publishes TEXT; "big N TEXT" publishes
-// TEXT padded with '.' to N bytes.  It ends when stdin closes, or after
+// TEXT padded with '.' to N bytes; "forge TEXT" sends ADDR, on the
+// router's own stream, a message from this node with a random signature;
+// "replay TEXT" sends ADDR again the message with data TEXT this node
+// received, as it was signed.  It ends when stdin closes, or after
 // INTEROP_LISTEN_TIMEOUT seconds (default 600).
 import './polyfill.mjs'
 import process from 'node:process'
@@ -107,11 +110,60 @@ try {
   process.exit(1)
 }
 
+const received = new Map()
+ps.addEventListener('message', (evt) => {
+  received.set(new TextDecoder().decode(evt.detail.data), evt.detail)
+})
+
+function seqnoBytes (n) {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, BigInt(n))
+  return b
+}
+
+// Straight to ADDR through gossipsub's sender, as if routed.
+function sendRaw (text, m) {
+  if (ps.sendRpc == null || !ps.sendRpc(peerd, { subscriptions: [], messages: [m] })) {
+    emit({ event: 'error', error: `cannot send ${text} raw` })
+    return
+  }
+  emit({ event: 'sent', data: text })
+}
+
+function forge (text) {
+  const sig = new Uint8Array(64)
+  crypto.getRandomValues(sig)
+  sendRaw(text, {
+    from: node.peerId.toMultihash().bytes,
+    data: new TextEncoder().encode(text),
+    seqno: seqnoBytes(Date.now()),
+    topic,
+    signature: sig
+  })
+}
+
+function replay (text) {
+  const m = received.get(text)
+  if (m == null || m.type !== 'signed') {
+    emit({ event: 'error', error: `no signed message ${text} to replay` })
+    return
+  }
+  sendRaw(text, {
+    from: m.from.toMultihash().bytes,
+    data: m.data,
+    seqno: seqnoBytes(m.sequenceNumber),
+    topic: m.topic,
+    signature: m.signature
+  })
+}
+
 const timer = setInterval(state, 200)
 const rl = readline.createInterface({ input: process.stdin })
 rl.on('line', (line) => {
   const [cmd, ...rest] = line.split(' ')
   if (cmd === 'publish') publish(rest.join(' '))
+  else if (cmd === 'forge') forge(rest.join(' '))
+  else if (cmd === 'replay') replay(rest.join(' '))
   else if (cmd === 'big') {
     const n = Number(rest[0])
     const text = rest.slice(1).join(' ')
