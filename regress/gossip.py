@@ -17,7 +17,9 @@ CHECK is one or more of the letters a to f (default: all):
      gets it, and peerd counts it dropped as unsigned
   c  a message over idontwantMinDataSize: peerd sends IDONTWANT to the
      other /meshsub/1.2.0 peers of its mesh (counted), and the message
-     still reaches them once
+     still reaches them once; a node that said IDONTWANT for a message
+     (signed by hand by another, its ID known before it is sent) does
+     not get it from peerd, the others do, and peerd counts one saved
   d  reload without the topic: the js nodes see peerd unsubscribe and
      leave their mesh; with it again, once the backoff of its PRUNE
      (gossipSub.pruneBackoff, 2 s here) is over, peerd is back in their
@@ -242,6 +244,30 @@ def check_c(M):
          all(len(e["data"]) == 2048 for j in M.gossip[1:]
              for e in msgs(j, "c-big")),
          "and it reaches each once, whole: %s" % got)
+    author, refuser = M.gossip[2], M.gossip[3]
+    author.send("prepare c-skip")
+    ev = author.event("prepared", data="c-skip", timeout=WAIT)
+    if not t.ok(ev is not None, "a message signed by hand, its ID known"):
+        author.show()
+        return
+    recv = metric(M.peerd, "gossip_idontwant_total", "received")
+    saved = metric(M.peerd, "gossip_idontwant_total", "saved")
+    refuser.send("dontwant " + ev["msgId"])
+    ok, n = wait_value(lambda: metric(M.peerd, "gossip_idontwant_total",
+                                      "received"),
+                       lambda v: v > recv, timeout=WAIT)
+    t.ok(ok, "peerd has the IDONTWANT (%d IDs received)" % (n - recv))
+    author.send("sendprep c-skip")
+    others = [j for j in M.gossip if j not in (author, refuser)]
+    ok = wait_for(lambda: all(msgs(j, "c-skip") for j in others),
+                  timeout=WAIT)
+    # a message after it, on the same paths: it has arrived
+    author.send("publish c-after")
+    wait_for(lambda: msgs(refuser, "c-after"), timeout=WAIT)
+    n = metric(M.peerd, "gossip_idontwant_total", "saved")
+    t.ok(ok and not msgs(refuser, "c-skip") and n == saved + 1,
+         "the message goes to the others, not to the node that said "
+         "IDONTWANT: %d saved" % (n - saved))
 
 
 def check_d(M):

@@ -370,6 +370,7 @@ struct gs_counters {
 	uint64_t	 drop_graylist;	/* RPCs of graylisted peers */
 	uint64_t	 idontwant_saved;
 	uint64_t	 idontwant_sent;
+	uint64_t	 idontwant_recv;	/* IDs received */
 	uint64_t	 grafts, prunes;	/* received */
 	uint64_t	 backoff_penalties;
 	uint64_t	 iwant_served;

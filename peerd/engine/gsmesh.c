@@ -212,8 +212,10 @@ on_idontwant(struct gs_peer *p, const struct ps_ids *dw)
 	if (p->kind != GS_MESH12)
 		return;
 	ps_ids_iter(dw, &it);
-	while (ps_next_id(&it, &id) == 1)
+	while (ps_next_id(&it, &id) == 1) {
+		counters.gossip.idontwant_recv++;
 		gpeer_add_dontwant(p, gs_idhash(id.p, id.len));
+	}
 }
 
 /* The control part of an RPC the decoder has checked. */

@@ -158,6 +158,7 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_DROPPED, c->drop_graylist, "reason", "graylisted");
 	ROW(GOSSIP_IDONTWANT, c->idontwant_sent, "kind", "sent");
 	ROW(GOSSIP_IDONTWANT, c->idontwant_saved, "kind", "saved");
+	ROW(GOSSIP_IDONTWANT, c->idontwant_recv, "kind", "received");
 	ROW(GOSSIP_CONTROL, c->grafts, "kind", "graft");
 	ROW(GOSSIP_CONTROL, c->prunes, "kind", "prune");
 	ROW(GOSSIP_CONTROL, c->backoff_penalties, "kind", "graft_in_backoff");

@@ -18,7 +18,11 @@
 // TEXT padded with '.' to N bytes; "forge TEXT" sends ADDR, on the
 // router's own stream, a message from this node with a random signature;
 // "replay TEXT" sends ADDR again the message with data TEXT this node
-// received, as it was signed.  It ends when stdin closes, or after
+// received, as it was signed; "prepare TEXT" signs a message of its own
+// with data TEXT, by hand (StrictSign), and prints "prepared" with its
+// message ID (hex, js's default: key protobuf and seqno), which "sendprep
+// TEXT" then sends ADDR raw; "dontwant HEX" sends ADDR an IDONTWANT for
+// that message ID.  It ends when stdin closes, or after
 // INTEROP_LISTEN_TIMEOUT seconds (default 600).
 import './polyfill.mjs'
 import process from 'node:process'
@@ -27,6 +31,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { floodsub } from '@libp2p/floodsub'
 import { gossipsub } from '@libp2p/gossipsub'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -56,7 +61,9 @@ function pubsubService () {
   })
 }
 
+const privateKey = await generateKeyPair('Ed25519')
 const node = await createLibp2p({
+  privateKey,
   addresses: { listen: [] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
@@ -157,6 +164,46 @@ function replay (text) {
   })
 }
 
+function pbField (field, bytes) {
+  const out = [(field << 3) | 2]
+  let n = bytes.length
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n >>>= 7 }
+  out.push(n)
+  return [...out, ...bytes]
+}
+
+const prepared = new Map()
+async function prepare (text) {
+  const seqno = new Uint8Array(8)
+  crypto.getRandomValues(seqno)
+  const m = {
+    from: node.peerId.toMultihash().bytes,
+    data: new TextEncoder().encode(text),
+    seqno,
+    topic
+  }
+  const unsigned = Uint8Array.from([...pbField(1, m.from), ...pbField(2, m.data),
+    ...pbField(3, m.seqno), ...pbField(4, new TextEncoder().encode(topic))])
+  const prefix = new TextEncoder().encode('libp2p-pubsub:')
+  m.signature = await privateKey.sign(Uint8Array.from([...prefix, ...unsigned]))
+  prepared.set(text, m)
+  const id = Uint8Array.from([...publicKeyToProtobuf(privateKey.publicKey), ...seqno])
+  emit({ event: 'prepared', data: text, msgId: Buffer.from(id).toString('hex') })
+}
+
+function dontwant (hex) {
+  const rpc = {
+    subscriptions: [],
+    messages: [],
+    control: { ihave: [], iwant: [], graft: [], prune: [], idontwant: [{ messageIDs: [Uint8Array.from(Buffer.from(hex, 'hex'))] }] }
+  }
+  if (ps.sendRpc == null || !ps.sendRpc(peerd, rpc)) {
+    emit({ event: 'error', error: 'cannot send IDONTWANT' })
+    return
+  }
+  emit({ event: 'sent', data: hex })
+}
+
 const timer = setInterval(state, 200)
 const rl = readline.createInterface({ input: process.stdin })
 rl.on('line', (line) => {
@@ -164,6 +211,9 @@ rl.on('line', (line) => {
   if (cmd === 'publish') publish(rest.join(' '))
   else if (cmd === 'forge') forge(rest.join(' '))
   else if (cmd === 'replay') replay(rest.join(' '))
+  else if (cmd === 'prepare') prepare(rest.join(' '))
+  else if (cmd === 'sendprep') sendRaw(rest.join(' '), prepared.get(rest.join(' ')))
+  else if (cmd === 'dontwant') dontwant(rest[0])
   else if (cmd === 'big') {
     const n = Number(rest[0])
     const text = rest.slice(1).join(' ')
