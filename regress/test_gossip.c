@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "engine.h"
+#include "envelope.h"
 #include "gossip.h"
 #include "tap.h"
 
@@ -21,6 +24,7 @@ struct engine_counters	 counters;
 struct conn_limits	 conn_limits;
 struct gs_conf		 gs_conf;
 struct bq_acct		 mem_total;
+struct engine_identity	 ident;
 static int64_t		 now_ms = 1000000;
 
 int64_t
@@ -29,10 +33,14 @@ mono_ms(void)
 	return now_ms;
 }
 
+static struct conn	 pxconn;	/* the one connection conn_find knows */
+static struct peerid	 px_got[8];
+static int		 npx;
+
 struct conn *
 conn_find(uint32_t id)
 {
-	return NULL;
+	return id == pxconn.id && id != 0 ? &pxconn : NULL;
 }
 
 struct stream *
@@ -61,6 +69,13 @@ int
 conn_over_budget(const struct conn *c, size_t n)
 {
 	return 0;
+}
+
+void
+known_px(const struct conn *c, const struct peer_record *rec)
+{
+	if (npx < 8)
+		px_got[npx++] = rec->id;
 }
 
 static void
@@ -438,6 +453,107 @@ test_score(void)
 	free_all();
 }
 
+/* A signed peer record of a new Ed25519 key, its ID in id. */
+static size_t
+signed_record(uint8_t *out, size_t outsz, struct peerid *id)
+{
+	static struct peer_record	 rec;
+	uint8_t		 pk[32], sk[64], pubpb[ED25519_PUBKEY_PB_LEN];
+	uint8_t		 payload[512], sbuf[1024], sig[64];
+	size_t		 plen, slen, n;
+	struct envelope	 env;
+	char		 err[64];
+
+	crypto_sign_keypair(pk, sk);
+	pb_ed25519_pubkey(pk, pubpb, sizeof(pubpb));
+	memset(&rec, 0, sizeof(rec));
+	peerid_from_pubkey_pb(pubpb, sizeof(pubpb), &rec.id);
+	rec.seq = 1;
+	maddr_parse("/ip4/127.0.0.1/tcp/4001", &rec.addrs[0], err,
+	    sizeof(err));
+	rec.naddrs = 1;
+	*id = rec.id;
+	if (peer_record_encode(&rec, payload, sizeof(payload), &plen) == -1 ||
+	    envelope_signing_buf(ENVELOPE_DOMAIN_PEER_RECORD,
+	    ENVELOPE_PTYPE_PEER_RECORD, ENVELOPE_PTYPE_LEN, payload, plen,
+	    sbuf, sizeof(sbuf), &slen) == -1)
+		return 0;
+	crypto_sign_detached(sig, NULL, sbuf, slen, sk);
+	memset(&env, 0, sizeof(env));
+	env.pubkey = pubpb;
+	env.pubkeylen = sizeof(pubpb);
+	env.ptype = ENVELOPE_PTYPE_PEER_RECORD;
+	env.ptypelen = ENVELOPE_PTYPE_LEN;
+	env.payload = payload;
+	env.payloadlen = plen;
+	env.sig = sig;
+	env.siglen = sizeof(sig);
+	if (envelope_encode(&env, out, outsz, &n) == -1)
+		return 0;
+	return n;
+}
+
+static void
+test_px(void)
+{
+	struct gs_topic		*t;
+	struct gs_peer		*p;
+	struct ps_out		 o;
+	struct ps_prune_out	 pr;
+	struct ps_peerinfo	 pi[3];
+	struct peerid		 ida, idb, other;
+	uint8_t			 ra[512], rb[512];
+	size_t			 la, lb;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"px", 2);
+	mesh_join(t);
+	p = peer(700, 0);
+	pxconn.id = p->conn;
+	subscribe(p, t);
+	la = signed_record(ra, sizeof(ra), &ida);
+	lb = signed_record(rb, sizeof(rb), &idb);
+	signed_record(rb + 0, 0, &other);
+	memset(pi, 0, sizeof(pi));
+	pi[0].peerid.p = ida.mh;
+	pi[0].peerid.len = ida.len;
+	pi[0].record.p = ra;
+	pi[0].record.len = la;
+	/* b's record under another peer ID: refused */
+	pi[1].peerid.p = other.mh;
+	pi[1].peerid.len = other.len;
+	pi[1].record.p = rb;
+	pi[1].record.len = lb;
+	/* a's record with a byte of its signature changed: refused */
+	ra[la - 1] ^= 1;
+	memset(&pr, 0, sizeof(pr));
+	pr.topic.p = (const uint8_t *)t->name;
+	pr.topic.len = t->len;
+	pr.peers = pi;
+	pr.npeers = 2;
+	memset(&o, 0, sizeof(o));
+	o.prune = &pr;
+	o.nprune = 1;
+	control(p, &o);
+	ok(npx == 0 && counters.gossip.px_ignored == 2, "PX: a record with "
+	    "a bad signature and one under another ID are not taken");
+	ra[la - 1] ^= 1;
+	pi[1].peerid.p = idb.mh;
+	pi[1].peerid.len = idb.len;
+	control(p, &o);
+	ok(npx == 2 && peerid_equal(&px_got[0], &ida) &&
+	    peerid_equal(&px_got[1], &idb) &&
+	    counters.gossip.px_accepted == 2, "PX: the signed records of a "
+	    "PRUNE go to known.c (%d)", npx);
+	gpeer_penalize(p, 1);
+	control(p, &o);
+	ok(npx == 2 && counters.gossip.px_ignored == 4, "PX: none taken from "
+	    "a peer with a negative score");
+	mesh_leave(t);
+	free_all();
+	pxconn.id = 0;
+}
+
 int
 main(void)
 {
@@ -449,5 +565,6 @@ main(void)
 	test_mcache();
 	test_bounds();
 	test_score();
+	test_px();
 	return tap_done();
 }

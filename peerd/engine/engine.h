@@ -375,7 +375,8 @@ struct gs_counters {
 	uint64_t	 backoff_penalties;
 	uint64_t	 iwant_served;
 	uint64_t	 ihave_sent;
-	uint64_t	 px_ignored;	/* peers offered in PRUNE */
+	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */
+	uint64_t	 px_accepted;	/* their signed records taken */
 };
 
 
@@ -642,6 +643,8 @@ void		 known_dial_failed(const struct conn *);
 void		 known_identified(const struct conn *,
 		    const struct identify_msg *);
 void		 known_discovered(const struct multiaddr *, uint32_t);
+struct peer_record;
+void		 known_px(const struct conn *, const struct peer_record *);
 void		 known_configure(const struct reconf_engine *);
 
 /* gossip.c: the gossipsub router (gossip.h: gscache.c ... gossip.c) */

@@ -109,6 +109,7 @@ struct gs_peer {
 	int			 nsubs;
 	int			 ihave_ids;	/* this heartbeat */
 	int			 iwant_sent;	/* this heartbeat */
+	int			 px_taken;	/* this heartbeat */
 	double			 penalty;	/* behaviour, decaying */
 	double			 invalid;	/* invalid messages, decaying */
 	int			 coloc;		/* peers on its IP over the bound */

@@ -8,8 +8,9 @@
  * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
  * sent and kept; the scores (gstopic.c) made each heartbeat: a peer
  * under 0 leaves the mesh, under gossipThreshold gets no gossip and its
- * IHAVE and IWANT are ignored.  Peer exchange in PRUNE is not followed:
- * the peers offered are counted.  Calls gstopic.c and gscache.c.
+ * IHAVE and IWANT are ignored.  Peer exchange: the signed peer records
+ * a PRUNE carries go to known.c as discovered addresses (we send none).
+ * Calls conn.c, known.c, gstopic.c and gscache.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -19,12 +20,14 @@
 #include <string.h>
 
 #include "engine.h"
+#include "envelope.h"
 #include "gossip.h"
 #include "log.h"
 
 #define MESH_MAXIDS	5000	/* IDs in one IHAVE or IWANT of ours */
 #define GOSSIP_FACTOR	4	/* IHAVE to a quarter of the others, or Dlazy */
 #define SCORE_DECAY	0.99	/* of the counts, a heartbeat */
+#define PX_PER_BEAT	16	/* signed records checked a peer a heartbeat */
 
 static struct ps_view	 ids[MESH_MAXIDS];
 static const struct gs_msg *gmsgs[MESH_MAXIDS];
@@ -127,6 +130,39 @@ on_graft(struct gs_peer *p, const struct ps_view *topic)
 	sub_set_fanout(s, 0);
 }
 
+/*
+ * Peer exchange: the signed records a peer with a score of 0 or more
+ * gives, at most PX_PER_BEAT a heartbeat, verified, to known.c.
+ */
+static void
+on_px(struct gs_peer *p, const struct ps_prune *pr)
+{
+	static struct peer_record	 rec;
+	struct ps_iter			 it;
+	struct ps_peerinfo		 pi;
+	struct peerid			 id;
+	struct conn			*c;
+
+	if ((c = conn_find(p->conn)) == NULL || p->score < 0) {
+		counters.gossip.px_ignored += pr->npeers;
+		return;
+	}
+	ps_peers_iter(pr, &it);
+	while (ps_next_peer(&it, &pi) == 1) {
+		if (pi.record.p == NULL || p->px_taken >= PX_PER_BEAT ||
+		    peer_record_open(pi.record.p, pi.record.len, &rec) == -1 ||
+		    (pi.peerid.p != NULL && (peerid_from_mh(pi.peerid.p,
+		    pi.peerid.len, &id) == -1 || !peerid_equal(&id, &rec.id))) ||
+		    peerid_equal(&rec.id, &ident.peerid)) {
+			counters.gossip.px_ignored++;
+			continue;
+		}
+		p->px_taken++;
+		counters.gossip.px_accepted++;
+		known_px(c, &rec);
+	}
+}
+
 static void
 on_prune(struct gs_peer *p, const struct ps_prune *pr)
 {
@@ -135,7 +171,8 @@ on_prune(struct gs_peer *p, const struct ps_prune *pr)
 	int64_t		 backoff = gs_conf.prune_backoff;
 
 	counters.gossip.prunes++;
-	counters.gossip.px_ignored += pr->npeers;
+	if (pr->npeers > 0)
+		on_px(p, pr);
 	if ((t = topic_find(pr->topic.p, pr->topic.len)) == NULL ||
 	    (s = sub_find(p, t)) == NULL)
 		return;
@@ -454,6 +491,7 @@ mesh_heartbeat(void)
 	TAILQ_FOREACH(p, &gs_peers, entry) {
 		p->ihave_ids = 0;
 		p->iwant_sent = 0;
+		p->px_taken = 0;
 		LIST_FOREACH_SAFE(s, &p->subs, pentry, sn)
 			sub_release(s);
 	}
