@@ -339,14 +339,14 @@ outbound_in_mesh(struct gs_topic *t)
 static void
 mesh_trim(struct gs_topic *t, struct gs_sub **v, int64_t now)
 {
-	size_t	 n, i, keep = 0;
-	int	 out = 0;
+	struct gs_sub	*x;
+	size_t		 n, i, keep = 0;
+	int		 out = 0;
 
 	n = collect(t, v, MESH_MAXIDS, 1, now);
 	for (i = 0; i < n && out < gs_conf.Dout; i++)
 		if (v[i]->peer->outbound) {
-			struct gs_sub *x = v[keep];
-
+			x = v[keep];
 			v[keep++] = v[i];
 			v[i] = x;
 			out++;
