@@ -244,6 +244,16 @@ def check_c(M):
          all(len(e["data"]) == 2048 for j in M.gossip[1:]
              for e in msgs(j, "c-big")),
          "and it reaches each once, whole: %s" % got)
+    # larger than a stream's window and its output budget together
+    M.gossip[1].send("big 400000 c-huge")
+    ok = wait_for(lambda: all(msgs(j, "c-huge") for j in M.gossip
+                              if j is not M.gossip[1]), timeout=WAIT)
+    if not t.ok(ok and all(len(e["data"]) == 400000 for j in M.gossip
+                           for e in msgs(j, "c-huge")),
+                "a 400,000-byte message reaches the others whole: %s"
+                % [len(msgs(j, "c-huge")) for j in M.gossip]):
+        t.diag("peerd: %s" % metrics(M.peerd))
+        M.gossip[1].show()
     author, refuser = M.gossip[2], M.gossip[3]
     author.send("prepare c-skip")
     ev = author.event("prepared", data="c-skip", timeout=WAIT)

@@ -66,6 +66,12 @@ conn_flush(struct conn *c)
 }
 
 int
+conn_congested(const struct conn *c)
+{
+	return 0;
+}
+
+int
 conn_over_budget(const struct conn *c, size_t n)
 {
 	return 0;

@@ -169,6 +169,7 @@ gs_open(struct stream *s)
 		old->ctx = NULL;
 		stream_reset(old);
 	}
+	bq_free(&p->big);
 	s->ctx = p;
 	p->in_stream = s->id;
 	if (p->out_stream == 0)
@@ -379,6 +380,49 @@ gs_rpc(struct gs_peer *p, const uint8_t *buf, size_t len)
 	mesh_control(p, &rpc);
 }
 
+/* Bytes of the frame that starts s->in, or 0 while its length is not in. */
+static size_t
+frame_size(const struct stream *s)
+{
+	uint64_t	 n;
+	size_t		 hl;
+
+	if (uvarint_decode(bq_ptr(&s->in), s->in.len, &n, &hl) != 1 ||
+	    n > (uint64_t)gs_conf.max_rpc)
+		return 0;
+	return hl + n;
+}
+
+/*
+ * An RPC larger than half the stream's window cannot wait whole in its
+ * input: the peer would have no window left to finish it.  It is taken
+ * out into p->big, counted in the connection's budget, as it comes.
+ * -1: no memory; 0: not whole yet; 1: taken in.
+ */
+static int
+gs_assemble(struct gs_peer *p, struct stream *s, size_t size)
+{
+	size_t	 take, hl;
+	uint64_t n;
+
+	if (p->big.len == 0)
+		p->big.acct = &s->conn->mem;
+	else if (uvarint_decode(bq_ptr(&p->big), p->big.len, &n, &hl) == 1)
+		size = hl + n;
+	take = size - p->big.len;
+	if (take > s->in.len)
+		take = s->in.len;
+	if (bq_append(&p->big, bq_ptr(&s->in), take, size) == -1)
+		return -1;
+	stream_consume(s, take);
+	if (p->big.len < size)
+		return 0;
+	uvarint_decode(bq_ptr(&p->big), p->big.len, &n, &hl);
+	gs_rpc(p, bq_ptr(&p->big) + hl, n);
+	bq_free(&p->big);
+	return 1;
+}
+
 /* Each whole RPC on the peer's stream; one over maxRpcSize resets it. */
 static void
 gs_input(struct stream *s)
@@ -387,32 +431,35 @@ gs_input(struct stream *s)
 	struct conn		*c = s->conn;
 	struct gs_peer		*p = s->ctx;
 	const uint8_t		*msg;
-	size_t			 mlen, used;
+	size_t			 mlen, used, size;
 	uint32_t		 id = s->id;
-	int			 r;
+	int			 r = 0;
 
 	if (p == NULL || (s->flags & ST_OUTBOUND)) {
 		stream_consume(s, s->in.len);
 		return;
 	}
-	while ((r = uvarint_frame_read(bq_ptr(&s->in), s->in.len,
+	if (p->big.len > 0)
+		r = gs_assemble(p, s, 0);
+	while (r != -1 && p->big.len == 0 &&
+	    (r = uvarint_frame_read(bq_ptr(&s->in), s->in.len,
 	    gs_conf.max_rpc, &msg, &mlen, &used)) == 1) {
 		gs_rpc(p, msg, mlen);
-		if ((s = stream_lookup(c, id)) == NULL)
-			break;
 		stream_consume(s, used);
 	}
+	if (r == 0 && p->big.len == 0 &&
+	    (size = frame_size(s)) > YAMUX_WINDOW / 2)
+		r = gs_assemble(p, s, size);
 	gs_flush(c->id);
-	if (s == NULL)
+	if ((s = stream_lookup(c, id)) == NULL || r != -1)
 		return;
-	if (r == -1) {
-		counters.gossip.drop_malformed++;
-		log_limited(&ll, LOG_INFO, "gossip_rpc_too_large conn=%u "
-		    "limit=%lld", c->id, (long long)gs_conf.max_rpc);
-		p->in_stream = 0;
-		s->ctx = NULL;
-		stream_reset(s);
-	}
+	counters.gossip.drop_malformed++;
+	log_limited(&ll, LOG_INFO, "gossip_rpc_too_large conn=%u limit=%lld",
+	    c->id, (long long)gs_conf.max_rpc);
+	bq_free(&p->big);
+	p->in_stream = 0;
+	s->ctx = NULL;
+	stream_reset(s);
 }
 
 static void
@@ -431,8 +478,10 @@ gs_free(struct stream *s)
 	if (p->out_stream == s->id && (s->flags & ST_OUTBOUND)) {
 		p->out_stream = 0;
 		p->out_ready = 0;
-	} else if (p->in_stream == s->id)
+	} else if (p->in_stream == s->id) {
 		p->in_stream = 0;
+		bq_free(&p->big);
+	}
 }
 
 void

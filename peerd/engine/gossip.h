@@ -118,6 +118,7 @@ struct gs_peer {
 	uint64_t		*dontwant;	/* GS_DONTWANT, or NULL */
 	int			 ndontwant;
 	int			 dirty;		/* its connection to flush */
+	struct bq		 big;		/* an RPC over half a window */
 };
 
 TAILQ_HEAD(gs_peers, gs_peer);

@@ -226,6 +226,7 @@ gpeer_free(struct gs_peer *p)
 	gpeer_drop_stream(p->conn, p->out_stream);
 	gpeer_drop_stream(p->conn, p->in_stream);
 	free(p->dontwant);
+	bq_free(&p->big);
 	free(p);
 }
 
@@ -270,18 +271,22 @@ gpeer_send(struct gs_peer *p, const uint8_t *frame, size_t len)
 	static struct log_limit	 ll = LOG_LIMIT("gossipsub peer over budget");
 	struct conn		*c;
 	struct stream		*s;
+	size_t			 direct = 0, queued;
 	char			 id[64];
 
 	if (!p->out_ready || (c = conn_find(p->conn)) == NULL ||
 	    (s = stream_lookup(c, p->out_stream)) == NULL)
 		return -1;
-	if (s->out.len + len > (uint64_t)gs_conf.max_queue ||
-	    s->out.len + len > conn_limits.stream_buffer ||
-	    conn_over_budget(c, len)) {
+	/* what stream_write sends at once, within the window; the rest waits */
+	if (s->out.len == 0 && !conn_congested(c))
+		direct = len < s->send_window ? len : s->send_window;
+	queued = s->out.len + len - direct;
+	if (queued > (uint64_t)gs_conf.max_queue ||
+	    queued > conn_limits.stream_buffer || conn_over_budget(c, len)) {
 		counters.gossip.drop_queue++;
 		peerid_format(&p->id, id, sizeof(id));
 		log_limited(&ll, LOG_INFO, "gossip_peer_queue_full peer=%s "
-		    "queued=%zu", id, s->out.len);
+		    "queued=%zu frame=%zu", id, s->out.len, len);
 		return -1;
 	}
 	if (stream_write(s, frame, len) == -1) {
