@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to f (default: all):
+CHECK is one or more of the letters a to g (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -32,6 +32,9 @@ CHECK is one or more of the letters a to f (default: all):
      node gets it, peerd counts it invalid; a node sends peerd again a
      message it received (a replayed seqno): counted as a duplicate,
      and no node gets it twice
+  g  a node subscribes to 300 more topics: peerd keeps 128 of them
+     (gossipSub.maxTopicsPerPeer), counts the others dropped at a
+     bound, and still relays on the test topic
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -369,9 +372,26 @@ def check_f(M):
         js.stop()
 
 
+def check_g(M):
+    known = metric(M.peerd, "gossip_topics", "known")
+    limits = metric(M.peerd, "gossip_dropped_total", "limits")
+    M.gossip[0].send("subscribe 300 /peerd-test/many/")
+    ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                      "limits"),
+                       lambda v: v >= limits + 300 - 127, timeout=WAIT)
+    k = metric(M.peerd, "gossip_topics", "known")
+    t.ok(ok and k - known == 127, "300 subscriptions: peerd keeps 127 new "
+         "topics (128 a peer, the test topic one of them): %d new, %d "
+         "dropped" % (k - known, n - limits))
+    M.gossip[0].send("publish g-after")
+    ok = wait_for(lambda: all(msgs(j, "g-after") for j in M.gossip[1:]),
+                  timeout=WAIT)
+    t.ok(ok, "and still relays on the test topic")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdef")
+    BUILD, which = check_args(DOC, "abcdefg")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -384,7 +404,7 @@ def main():
             M.peerd.show()
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
-                  "e": check_e, "f": check_f}
+                  "e": check_e, "f": check_f, "g": check_g}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))

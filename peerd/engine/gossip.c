@@ -321,9 +321,12 @@ on_subscription(struct gs_peer *p, const struct ps_sub *sub)
 	struct gs_sub	*s;
 
 	if (sub->subscribe) {
-		if ((t = topic_get(sub->topic.p, sub->topic.len)) == NULL ||
-		    (s = sub_get(p, t)) == NULL)
+		if ((t = topic_get(sub->topic.p, sub->topic.len)) == NULL)
 			return;
+		if ((s = sub_get(p, t)) == NULL) {
+			topic_release(t);
+			return;
+		}
 		if (!s->subscribed) {
 			s->subscribed = 1;
 			t->nsubs++;

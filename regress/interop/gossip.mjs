@@ -22,7 +22,8 @@
 // with data TEXT, by hand (StrictSign), and prints "prepared" with its
 // message ID (hex, js's default: key protobuf and seqno), which "sendprep
 // TEXT" then sends ADDR raw; "dontwant HEX" sends ADDR an IDONTWANT for
-// that message ID.  It ends when stdin closes, or after
+// that message ID; "subscribe N PREFIX" subscribes to N more topics,
+// PREFIX0 to PREFIX(N-1), and prints "subscribed".  It ends when stdin closes, or after
 // INTEROP_LISTEN_TIMEOUT seconds (default 600).
 import './polyfill.mjs'
 import process from 'node:process'
@@ -214,6 +215,10 @@ rl.on('line', (line) => {
   else if (cmd === 'prepare') prepare(rest.join(' '))
   else if (cmd === 'sendprep') sendRaw(rest.join(' '), prepared.get(rest.join(' ')))
   else if (cmd === 'dontwant') dontwant(rest[0])
+  else if (cmd === 'subscribe') {
+    for (let i = 0; i < Number(rest[0]); i++) ps.subscribe(`${rest[1]}${i}`)
+    emit({ event: 'subscribed', count: Number(rest[0]) })
+  }
   else if (cmd === 'big') {
     const n = Number(rest[0])
     const text = rest.slice(1).join(' ')
