@@ -653,7 +653,10 @@ extern const struct proto	 proto_meshsub12, proto_meshsub11,
 void		 gossip_configure(const struct engine_conf *);
 void		 gossip_conn_identified(struct conn *);
 void		 gossip_conn_closed(struct conn *);
-int		 gossip_publish(const uint8_t *, size_t, char *, size_t);
+int		 gossip_unsigned(const char *, const uint8_t *, size_t,
+		    uint8_t *, size_t, size_t *);
+int		 gossip_publish(const uint8_t *, size_t, const uint8_t *,
+		    char *, size_t);
 struct gossip_tally {
 	int		 peers, joined, topics;
 	size_t		 seen, cached;

@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event.h>
 
@@ -536,11 +537,47 @@ gs_beat(int fd, short event, void *arg)
 }
 
 /*
- * A message published here, signed: the bytes of one pubsub Message.
- * It goes to the mesh of a topic we joined, else to its fanout.
+ * What keyd signs for a message published here (its StrictSign bytes
+ * are PS_SIGN_PREFIX and these): the Message with our peer ID as from,
+ * data, a seqno one past the last, and topic; -1 if it does not fit.
  */
 int
-gossip_publish(const uint8_t *msg, size_t len, char *err, size_t errlen)
+gossip_unsigned(const char *topic, const uint8_t *data, size_t len,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	static uint64_t	 seq;
+	struct ps_msg	 m;
+	uint8_t		 sq[PS_SEQNO_LEN];
+	int		 i;
+
+	if (!ident.ready || topic[0] == '\0' || strlen(topic) > GS_TOPICMAX)
+		return -1;
+	/* unique across restarts, as js's, which starts from the time */
+	if (seq == 0)
+		seq = (uint64_t)time(NULL) * 1000000;
+	seq++;
+	for (i = 0; i < PS_SEQNO_LEN; i++)
+		sq[i] = seq >> (8 * (PS_SEQNO_LEN - 1 - i));
+	memset(&m, 0, sizeof(m));
+	m.from.p = ident.peerid.mh;
+	m.from.len = ident.peerid.len;
+	m.data.p = data != NULL ? data : (const uint8_t *)"";
+	m.data.len = len;
+	m.seqno.p = sq;
+	m.seqno.len = sizeof(sq);
+	m.topic.p = (const uint8_t *)topic;
+	m.topic.len = strlen(topic);
+	return ps_msg_encode(&m, 0, out, cap, outlen);
+}
+
+/*
+ * A message published here: the bytes gossip_unsigned made and keyd's
+ * signature of them.  Checked as any message, it goes to the mesh of
+ * a topic we joined, else to its fanout, and to floodsub peers.
+ */
+int
+gossip_publish(const uint8_t *msg, size_t len, const uint8_t *sig,
+    char *err, size_t errlen)
 {
 	struct ps_limits	 l;
 	struct ps_rpc		 rpc;
@@ -552,7 +589,7 @@ gossip_publish(const uint8_t *msg, size_t len, char *err, size_t errlen)
 
 	if (!gossip_enabled())
 		return errbuf(err, errlen, "gossipSub is not enabled");
-	if (len > (uint64_t)gs_conf.max_rpc - 2 * UVARINT_MAXLEN ||
+	if (len > (uint64_t)gs_conf.max_rpc - 2 * UVARINT_MAXLEN - PS_SIG_LEN ||
 	    (buf = malloc(len + UVARINT_MAXLEN + 1)) == NULL)
 		return errbuf(err, errlen, "message too large");
 	buf[0] = 0x12;		/* RPC.publish, length-delimited */
@@ -567,6 +604,9 @@ gossip_publish(const uint8_t *msg, size_t len, char *err, size_t errlen)
 	}
 	ps_msgs(&rpc, &it);
 	ps_next_msg(&it, &m);
+	m.signature.p = sig;
+	m.signature.len = PS_SIG_LEN;
+	m.key.p = NULL;
 	why = gs_message(NULL, &m);
 	gs_flush(0);
 	free(buf);

@@ -40,12 +40,12 @@ struct gs_conf {
 	int		 max_peer_topics;	/* one peer's subscriptions */
 	int		 max_seen;		/* seen cache entries */
 	int		 max_mcache;		/* message cache entries */
-	int		 max_ihave;		/* IDs asked per peer per beat */
+	int		 max_ihave;		/* IHAVE IDs a peer a beat */
 	int		 max_iwant;		/* answered per peer per beat */
 	int64_t		 max_queue;		/* bytes queued to one peer */
 	int64_t		 idontwant_min;		/* data bytes: send IDONTWANT */
 	int64_t		 max_rpc;		/* bytes of one RPC */
-	int		 hash_ids;		/* message ID: hash of content */
+	int		 hash_ids;		/* ID: the content's hash */
 	int		 gossip_thr;		/* score thresholds, <= 0 */
 	int		 publish_thr;
 	int		 graylist_thr;
@@ -112,7 +112,7 @@ struct gs_peer {
 	int			 px_taken;	/* this heartbeat */
 	double			 penalty;	/* behaviour, decaying */
 	double			 invalid;	/* invalid messages, decaying */
-	int			 coloc;		/* peers on its IP over the bound */
+	int			 coloc;		/* peers on its IP, over */
 	double			 score;		/* gpeer_rescore */
 	uint8_t			 ip[16];	/* 0: not known (relayed) */
 	uint64_t		*dontwant;	/* GS_DONTWANT, or NULL */

@@ -35,7 +35,8 @@ static TAILQ_HEAD(, seen)	 seen_fifo = TAILQ_HEAD_INITIALIZER(seen_fifo);
 static size_t			 nseen;
 
 static LIST_HEAD(, gs_msg)	 mc_tab[MCACHE_BUCKETS];
-static TAILQ_HEAD(gs_msgq_head, gs_msg) mc_fifo = TAILQ_HEAD_INITIALIZER(mc_fifo);
+static TAILQ_HEAD(gs_msgq_head, gs_msg) mc_fifo =
+    TAILQ_HEAD_INITIALIZER(mc_fifo);
 static size_t			 nmc;
 static int			 beat;		/* heartbeats so far */
 

@@ -151,8 +151,9 @@ on_px(struct gs_peer *p, const struct ps_prune *pr)
 	while (ps_next_peer(&it, &pi) == 1) {
 		if (pi.record.p == NULL || p->px_taken >= PX_PER_BEAT ||
 		    peer_record_open(pi.record.p, pi.record.len, &rec) == -1 ||
-		    (pi.peerid.p != NULL && (peerid_from_mh(pi.peerid.p,
-		    pi.peerid.len, &id) == -1 || !peerid_equal(&id, &rec.id))) ||
+		    (pi.peerid.p != NULL &&
+		    (peerid_from_mh(pi.peerid.p, pi.peerid.len, &id) == -1 ||
+		    !peerid_equal(&id, &rec.id))) ||
 		    peerid_equal(&rec.id, &ident.peerid)) {
 			counters.gossip.px_ignored++;
 			continue;
