@@ -459,6 +459,57 @@ test_score(void)
 	free_all();
 }
 
+static void
+ihave_from(struct gs_peer *p, struct gs_topic *t, const char *id)
+{
+	struct ps_out		 o;
+	struct ps_ihave_out	 h;
+	struct ps_view		 v = { (const uint8_t *)id, strlen(id) };
+
+	memset(&o, 0, sizeof(o));
+	h.topic.p = (const uint8_t *)t->name;
+	h.topic.len = t->len;
+	h.ids.ids = &v;
+	h.ids.n = 1;
+	o.ihave = &h;
+	o.nihave = 1;
+	control(p, &o);
+}
+
+static void
+test_promises(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"pr", 2);
+	mesh_join(t);
+	p = peer(800, 0);
+	subscribe(p, t);
+	ihave_from(p, t, "promised-1");
+	now_ms += GS_PROMISE_MS - 1;
+	mesh_heartbeat();
+	ok(counters.gossip.broken_promises == 0 && p->penalty == 0,
+	    "IHAVE, our IWANT: not due yet");
+	now_ms += 1;
+	mesh_heartbeat();
+	ok(counters.gossip.broken_promises == 1 && p->penalty > 0,
+	    "the message not seen in %d ms: a broken promise, a behaviour "
+	    "penalty", GS_PROMISE_MS);
+	ihave_from(p, t, "promised-2");
+	seen_add((const uint8_t *)"promised-2", 10);
+	now_ms += GS_PROMISE_MS;
+	mesh_heartbeat();
+	ok(counters.gossip.broken_promises == 1, "a promise kept: no "
+	    "penalty");
+	ihave_from(p, t, "promised-2");
+	ok(p->promises[0].until == 0 && p->promises[1].until == 0,
+	    "an ID already seen is not asked for, nor promised");
+	mesh_leave(t);
+	free_all();
+}
+
 /* A signed peer record of a new Ed25519 key, its ID in id. */
 static size_t
 signed_record(uint8_t *out, size_t outsz, struct peerid *id)
@@ -572,5 +623,6 @@ main(void)
 	test_bounds();
 	test_score();
 	test_px();
+	test_promises();
 	return tap_done();
 }

@@ -373,6 +373,7 @@ struct gs_counters {
 	uint64_t	 idontwant_recv;	/* IDs received */
 	uint64_t	 grafts, prunes;	/* received */
 	uint64_t	 backoff_penalties;
+	uint64_t	 broken_promises;	/* IWANTs not answered */
 	uint64_t	 iwant_served;
 	uint64_t	 ihave_sent;
 	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */

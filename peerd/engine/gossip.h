@@ -26,6 +26,14 @@
 #define GS_IDMAX	64	/* bytes of a message ID we keep */
 #define GS_TOPICMAX	256	/* bytes of a topic */
 #define GS_DONTWANT	256	/* IDONTWANT hashes kept per peer */
+#define GS_PROMISES	8	/* IWANTs of ours a peer must answer */
+#define GS_PROMISE_MS	3000	/* in this time (js's iwantFollowupMs) */
+
+/* One message a peer's IHAVE promised and we asked for with IWANT. */
+struct gs_promise {
+	uint64_t	 hash;		/* gs_idhash of its ID */
+	int64_t		 until;		/* ms; 0: none */
+};
 
 /* The router's part of struct reconf_engine, ready to use. */
 struct gs_conf {
@@ -119,6 +127,7 @@ struct gs_peer {
 	int			 ndontwant;
 	int			 dirty;		/* its connection to flush */
 	struct bq		 big;		/* an RPC over half a window */
+	struct gs_promise	*promises;	/* GS_PROMISES, or NULL */
 };
 
 TAILQ_HEAD(gs_peers, gs_peer);
@@ -134,6 +143,7 @@ extern struct gs_topics		 gs_topics;
 int64_t		 gs_now(void);
 void		 seen_init(void);
 int		 seen_has(const uint8_t *, size_t);
+int		 seen_has_hash(uint64_t);
 void		 seen_add(const uint8_t *, size_t);
 void		 seen_expire(int64_t);
 size_t		 seen_count(void);

@@ -82,15 +82,20 @@ seen_drop(struct seen *e)
 }
 
 int
-seen_has(const uint8_t *id, size_t len)
+seen_has_hash(uint64_t h)
 {
 	struct seen	*e;
-	uint64_t	 h = gs_idhash(id, len);
 
 	LIST_FOREACH(e, &seen_tab[h & (SEEN_BUCKETS - 1)], bucket)
 		if (e->hash == h)
 			return 1;
 	return 0;
+}
+
+int
+seen_has(const uint8_t *id, size_t len)
+{
+	return seen_has_hash(gs_idhash(id, len));
 }
 
 /* Over maxSeen the oldest goes: a late duplicate may then pass again. */

@@ -6,7 +6,8 @@
  * PRUNE with a backoff (a GRAFT during it is a behaviour penalty, and
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
  * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
- * sent and kept; the scores (gstopic.c) made each heartbeat: a peer
+ * sent and kept; an IWANT's promise not kept in 3 s a behaviour
+ * penalty; the scores (gstopic.c) made each heartbeat: a peer
  * under 0 leaves the mesh, under gossipThreshold gets no gossip and its
  * IHAVE and IWANT are ignored.  Peer exchange: the signed peer records
  * a PRUNE carries go to known.c as discovered addresses (we send none).
@@ -184,6 +185,48 @@ on_prune(struct gs_peer *p, const struct ps_prune *pr)
 	s->backoff = gs_now() + backoff;
 }
 
+/*
+ * One of the IDs we ask for, kept as the peer's promise (as go-libp2p
+ * does, one an IWANT): not seen within GS_PROMISE_MS, it is a
+ * behaviour penalty.  Promises past GS_PROMISES are not kept.
+ */
+static void
+promise(struct gs_peer *p, const struct ps_view *id)
+{
+	int	 i;
+
+	if (p->promises == NULL && (p->promises = calloc(GS_PROMISES,
+	    sizeof(*p->promises))) == NULL)
+		return;
+	for (i = 0; i < GS_PROMISES; i++)
+		if (p->promises[i].until == 0) {
+			p->promises[i].hash = gs_idhash(id->p, id->len);
+			p->promises[i].until = gs_now() + GS_PROMISE_MS;
+			return;
+		}
+}
+
+/* The promises due: kept, or broken and counted. */
+static void
+promises_check(struct gs_peer *p, int64_t now)
+{
+	struct gs_promise	*pr;
+	int			 i;
+
+	for (i = 0; p->promises != NULL && i < GS_PROMISES; i++) {
+		pr = &p->promises[i];
+		if (pr->until == 0)
+			continue;
+		if (seen_has_hash(pr->hash))
+			pr->until = 0;
+		else if (now >= pr->until) {
+			pr->until = 0;
+			counters.gossip.broken_promises++;
+			gpeer_penalize(p, 0);
+		}
+	}
+}
+
 /* IDs we have not seen, asked for within maxIHaveLength a heartbeat. */
 static void
 on_ihave(struct gs_peer *p, const struct ps_ihave *h)
@@ -215,6 +258,7 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 	o.iwant = &want;
 	o.niwant = 1;
 	send_control(p, &o);
+	promise(p, &ids[arc4random_uniform(n)]);
 }
 
 /* Each frame from the cache, at most maxIWantAnswers a heartbeat. */
@@ -488,6 +532,8 @@ mesh_heartbeat(void)
 		heartbeat_topic(t, now);
 		topic_release(t);
 	}
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		promises_check(p, now);
 	scores();
 	TAILQ_FOREACH(p, &gs_peers, entry) {
 		p->ihave_ids = 0;

@@ -226,6 +226,7 @@ gpeer_free(struct gs_peer *p)
 	gpeer_drop_stream(p->conn, p->out_stream);
 	gpeer_drop_stream(p->conn, p->in_stream);
 	free(p->dontwant);
+	free(p->promises);
 	bq_free(&p->big);
 	free(p);
 }

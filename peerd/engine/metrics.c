@@ -162,6 +162,7 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_CONTROL, c->grafts, "kind", "graft");
 	ROW(GOSSIP_CONTROL, c->prunes, "kind", "prune");
 	ROW(GOSSIP_CONTROL, c->backoff_penalties, "kind", "graft_in_backoff");
+	ROW(GOSSIP_CONTROL, c->broken_promises, "kind", "broken_promise");
 	ROW(GOSSIP_CONTROL, c->ihave_sent, "kind", "ihave_sent");
 	ROW(GOSSIP_CONTROL, c->iwant_served, "kind", "iwant_served");
 	ROW(GOSSIP_CONTROL, c->px_ignored, "kind", "px_ignored");
