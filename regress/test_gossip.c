@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #include "envelope.h"
 #include "gossip.h"
 #include "tap.h"
+
+#define diag(...)	(printf("# "), printf(__VA_ARGS__), printf("\n"))
 
 struct engine_counters	 counters;
 struct conn_limits	 conn_limits;
@@ -510,6 +513,61 @@ test_promises(void)
 	free_all();
 }
 
+/* The heap the router's tables take, measured: per peer, topic, ID. */
+static void
+test_memory(void)
+{
+	struct gs_topic	*t[4];
+	struct gs_peer	*p;
+	char		 name[16];
+	uint8_t		 id[8];
+	size_t		 base, used;
+	int		 i, k;
+
+	conf_default();
+	gs_conf.max_peer_topics = 8;
+	gs_conf.max_seen = 100000;
+	base = mallinfo2().uordblks;
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "/mem/topic/%d", k);
+		t[k] = topic_get((uint8_t *)name, strlen(name));
+		t[k]->joined = 1;
+	}
+	used = mallinfo2().uordblks - base;
+	diag("a topic: %zu bytes (a 12-byte name)", used / 4);
+	ok(used / 4 <= 192, "a topic takes at most 192 bytes: %zu",
+	    used / 4);
+	base = mallinfo2().uordblks;
+	for (i = 0; i < 1000; i++)
+		peer(2000 + i, 0);
+	used = mallinfo2().uordblks - base;
+	diag("a peer: %zu bytes", used / 1000);
+	ok(used / 1000 <= 320, "a pubsub peer takes at most 320 bytes: %zu",
+	    used / 1000);
+	base = mallinfo2().uordblks;
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		for (k = 0; k < 4; k++)
+			subscribe(p, t[k]);
+	used = mallinfo2().uordblks - base;
+	diag("a subscription: %zu bytes", used / 4000);
+	ok(used / 4000 <= 96, "a subscription takes at most 96 bytes: %zu",
+	    used / 4000);
+	base = mallinfo2().uordblks;
+	for (i = 0; i < 10000; i++) {
+		memcpy(id, &i, sizeof(i));
+		seen_add(id, sizeof(id));
+	}
+	used = mallinfo2().uordblks - base;
+	diag("a seen ID: %zu bytes", used / 10000);
+	ok(used / 10000 <= 64, "a seen ID takes at most 64 bytes: %zu",
+	    used / 10000);
+	for (k = 0; k < 4; k++)
+		t[k]->joined = 0;
+	free_all();
+	mcache_clear();
+	ok(RB_EMPTY(&gs_topics) && seen_count() == 0, "all freed");
+}
+
 /* A signed peer record of a new Ed25519 key, its ID in id. */
 static size_t
 signed_record(uint8_t *out, size_t outsz, struct peerid *id)
@@ -624,5 +682,6 @@ main(void)
 	test_score();
 	test_px();
 	test_promises();
+	test_memory();
 	return tap_done();
 }
