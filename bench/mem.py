@@ -78,6 +78,9 @@ relay:
   reservations:
     max: 100000
     maxPerIP: 100000
+  limit:
+    duration: 0
+    data: 0
   rateLimit:
     connectionsPerMinute: 0
     reservationsPerHour: 0

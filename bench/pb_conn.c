@@ -24,6 +24,7 @@
 #include "identify.h"
 #include "multistream.h"
 #include "peerbench.h"
+#include "yamuxhdr.h"
 
 #define PROTO_NOISE	"/noise"
 #define PROTO_YAMUX	"/yamux/1.0.0"
@@ -31,20 +32,11 @@
 #define PROTO_PING	"/ipfs/ping/1.0.0"
 #define SIG_PREFIX	"noise-libp2p-static-key:"
 
-#define Y_HDRLEN	12
-#define Y_DATA		0
-#define Y_WINDOW	1
-#define Y_PING		2
-#define Y_GOAWAY	3
-#define F_SYN		0x1
-#define F_ACK		0x2
-#define F_FIN		0x4
-#define F_RST		0x8
-#define Y_CHUNK		4096	/* our largest data frame */
 
 static void	 pc_event(int, short, void *);
+static struct pstream *st_find(struct pconn *, uint32_t);
 
-static void
+void
 pc_events(struct pconn *c)
 {
 	short	 want;
@@ -63,7 +55,7 @@ pc_events(struct pconn *c)
 	c->ev_mask = want;
 }
 
-static int
+int
 pc_flush(struct pconn *c)
 {
 	ssize_t	 n;
@@ -92,7 +84,7 @@ pc_write(struct pconn *c, const void *p, size_t len)
 }
 
 /* One Noise transport message. */
-static int
+int
 pc_send(struct pconn *c, const uint8_t *pt, size_t len)
 {
 	uint8_t	 f[2 + NOISE_MAXMSG];
@@ -110,46 +102,29 @@ pc_send(struct pconn *c, const uint8_t *pt, size_t len)
 	return pc_write(c, f, 2 + len + NOISE_TAGLEN);
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static int
+int
 y_send(struct pconn *c, int type, int flags, uint32_t id, uint32_t len,
     const uint8_t *data)
 {
-	uint8_t	 f[Y_HDRLEN + Y_CHUNK];
-	size_t	 dl = type == Y_DATA ? len : 0;
+	static uint8_t	 f[YAMUX_HDRLEN + PB_DATAMAX];
+	struct pstream	*s;
+	size_t		 dl = type == YAMUX_T_DATA ? len : 0;
 
-	if (dl > sizeof(f) - Y_HDRLEN) {
+	if (dl > PB_DATAMAX) {
 		pc_close(c, "yamux: frame too large");
 		return -1;
 	}
-	f[0] = 0;
-	f[1] = type;
-	f[2] = flags >> 8;
-	f[3] = flags & 0xff;
-	put32(f + 4, id);
-	put32(f + 8, len);
+	/* every byte we send counts against the relay's window */
+	if (dl > 0 && (s = st_find(c, id)) != NULL)
+		s->sendwin -= dl < s->sendwin ? dl : s->sendwin;
+	yamux_hdr_encode(f, type, flags, id, len);
 	if (dl > 0)
-		memcpy(f + Y_HDRLEN, data, dl);
-	return pc_send(c, f, Y_HDRLEN + dl);
+		memmove(f + YAMUX_HDRLEN, data, dl);
+	return pc_send(c, f, YAMUX_HDRLEN + dl);
 }
 
 /* multistream-select messages, concatenated. */
-static size_t
+size_t
 ms_many(uint8_t *buf, size_t sz, const char *a, const char *b)
 {
 	size_t	 n, m = 0;
@@ -172,7 +147,7 @@ st_find(struct pconn *c, uint32_t id)
 	return NULL;
 }
 
-static struct pstream *
+struct pstream *
 st_new(struct pconn *c, uint32_t id, enum ps_kind kind)
 {
 	size_t	 i;
@@ -182,6 +157,7 @@ st_new(struct pconn *c, uint32_t id, enum ps_kind kind)
 			memset(&c->st[i], 0, sizeof(c->st[i]));
 			c->st[i].id = id;
 			c->st[i].kind = kind;
+			c->st[i].sendwin = PB_WINDOW;
 			return &c->st[i];
 		}
 	return NULL;
@@ -205,7 +181,7 @@ open_hop(struct pconn *c)
 		return -1;
 	c->next_sid += 2;
 	n = ms_many(m, sizeof(m), MS_PROTO, CIRCUIT_HOP);
-	return y_send(c, Y_DATA, F_SYN, s->id, n, m);
+	return y_send(c, YAMUX_T_DATA, YAMUX_F_SYN, s->id, n, m);
 }
 
 static int
@@ -224,7 +200,7 @@ send_reserve(struct pconn *c, struct pstream *s)
 		return -1;
 	}
 	c->t_rsvp = now();
-	return y_send(c, Y_DATA, 0, s->id, n, m);
+	return y_send(c, YAMUX_T_DATA, 0, s->id, n, m);
 }
 
 static int
@@ -248,7 +224,7 @@ send_identify(struct pconn *c, struct pstream *s)
 	    identify_add_proto(m, CIRCUIT_STOP) == 0 &&
 	    identify_encode(m, buf, sizeof(buf), &n) == 0 &&
 	    (hl = circuit_frame_write(buf, n, buf, sizeof(buf))) > 0 &&
-	    y_send(c, Y_DATA, F_FIN, s->id, hl, buf) == 0)
+	    y_send(c, YAMUX_T_DATA, YAMUX_F_FIN, s->id, hl, buf) == 0)
 		rv = 0;
 	free(m);
 	s->finished = 1;
@@ -267,7 +243,7 @@ reserved(struct pconn *c, struct pstream *s)
 	B.st.t_last_reserved = t;
 	B.st.lat_rsvp[B.st.nlat_rsvp++] = t - c->t_rsvp;
 	B.st.lat_total[B.st.nlat_total++] = t - c->t_start;
-	y_send(c, Y_DATA, F_FIN, s->id, 0, NULL);
+	y_send(c, YAMUX_T_DATA, YAMUX_F_FIN, s->id, 0, NULL);
 	s->finished = 1;
 }
 
@@ -311,11 +287,16 @@ in_proto(struct pconn *c, struct pstream *s, const char *line)
 	uint8_t	 m[MS_MAXMSG + 16];
 	size_t	 n;
 
-	if (strcmp(line, PROTO_ID) == 0 || strcmp(line, PROTO_PING) == 0) {
+	if (strcmp(line, PROTO_ID) == 0 || strcmp(line, PROTO_PING) == 0 ||
+	    (B.ncirc > 0 && strcmp(line, CIRCUIT_STOP) == 0)) {
 		n = ms_encode(line, m, sizeof(m));
-		if (y_send(c, Y_DATA, 0, s->id, n, m) == -1)
+		if (y_send(c, YAMUX_T_DATA, 0, s->id, n, m) == -1)
 			return -1;
 		s->ms_done = 1;
+		if (strcmp(line, CIRCUIT_STOP) == 0) {
+			s->kind = PS_STOP;
+			return 0;
+		}
 		if (strcmp(line, PROTO_PING) == 0) {
 			s->kind = PS_PING;
 			return 0;
@@ -326,7 +307,7 @@ in_proto(struct pconn *c, struct pstream *s, const char *line)
 	B.st.refused_streams++;
 	s->kind = PS_REFUSED;
 	n = ms_encode(MS_NA, m, sizeof(m));
-	return y_send(c, Y_DATA, 0, s->id, n, m);
+	return y_send(c, YAMUX_T_DATA, 0, s->id, n, m);
 }
 
 static int
@@ -353,17 +334,19 @@ st_negotiate(struct pconn *c, struct pstream *s)
 				return -1;
 			}
 			s->ms_header = 1;
-			if (s->kind != PS_HOP) {
+			if (s->kind != PS_HOP && s->kind != PS_CONNECT) {
 				n = ms_encode(MS_PROTO, m, sizeof(m));
-				if (y_send(c, Y_DATA, 0, s->id, n, m) == -1)
+				if (y_send(c, YAMUX_T_DATA, 0, s->id, n, m) == -1)
 					return -1;
 			}
-		} else if (s->kind == PS_HOP) {
+		} else if (s->kind == PS_HOP || s->kind == PS_CONNECT) {
 			if (strcmp(line, CIRCUIT_HOP) != 0) {
 				pc_close(c, "relay refused the hop protocol");
 				return -1;
 			}
 			s->ms_done = 1;
+			if (s->kind == PS_CONNECT)
+				return circ_connect(c, s);
 			return send_reserve(c, s);
 		} else if (in_proto(c, s, line) == -1)
 			return -1;
@@ -387,12 +370,15 @@ st_input(struct pconn *c, struct pstream *s)
 	switch (s->kind) {
 	case PS_HOP:
 		return hop_input(c, s);
+	case PS_CONNECT:
+	case PS_STOP:
+		return circ_message(c, s);
 	case PS_PING:
 		if (s->in.len > 0)
 			B.st.pings++;
 		while (s->in.len > 0) {
-			n = s->in.len < Y_CHUNK ? s->in.len : Y_CHUNK;
-			if (y_send(c, Y_DATA, 0, s->id, n, bq_ptr(&s->in)) ==
+			n = s->in.len < PB_DATAMAX ? s->in.len : PB_DATAMAX;
+			if (y_send(c, YAMUX_T_DATA, 0, s->id, n, bq_ptr(&s->in)) ==
 			    -1)
 				return -1;
 			bq_consume(&s->in, n);
@@ -405,55 +391,77 @@ st_input(struct pconn *c, struct pstream *s)
 	return 0;
 }
 
-/* A frame for a stream; body is the data of a data frame. */
 static int
-y_stream(struct pconn *c, int type, int flags, uint32_t id,
+st_data(struct pconn *c, struct pstream *s, const uint8_t *body,
+    size_t len)
+{
+	s->unacked += len;
+	if (s->unacked >= PB_WINDOW / 2) {
+		if (y_send(c, YAMUX_T_WINDOW, 0, s->id, s->unacked, NULL) ==
+		    -1)
+			return -1;
+		s->unacked = 0;
+	}
+	/* a circuit's bytes are counted or echoed, never kept */
+	if (s->kind == PS_CSRC || s->kind == PS_CDST)
+		return circ_data(c, s, body, len);
+	if (bq_append(&s->in, body, len, PB_STREAMMAX) == -1) {
+		pc_close(c, "stream: too much data");
+		return -1;
+	}
+	return st_input(c, s);
+}
+
+/* A stream's end, by the relay; -1 when it closed the connection. */
+static int
+st_ended(struct pconn *c, struct pstream *s, int flags)
+{
+	if (s->kind == PS_HOP && !c->reserved) {
+		pc_close(c, flags & YAMUX_F_RST ? "hop stream reset" :
+		    "hop stream closed before the status");
+		return -1;
+	}
+	if (s->circ != 0)
+		circ_ended(c, s);
+	if (!(flags & YAMUX_F_RST) && !s->finished &&
+	    y_send(c, YAMUX_T_DATA, YAMUX_F_FIN, s->id, 0, NULL) == -1)
+		return -1;
+	st_free(s);
+	return 0;
+}
+
+/*
+ * A frame for a stream: hlen is the header's length field, body the
+ * data of a data frame.
+ */
+static int
+y_stream(struct pconn *c, int type, int flags, uint32_t id, uint32_t hlen,
     const uint8_t *body, size_t len)
 {
 	struct pstream	*s = st_find(c, id);
 
-	if (s == NULL && (flags & F_SYN)) {
+	if (s == NULL && (flags & YAMUX_F_SYN)) {
 		if ((id & 1) || (s = st_new(c, id, PS_IN)) == NULL) {
 			B.st.refused_streams++;
-			return y_send(c, Y_WINDOW, F_RST, id, 0, NULL);
+			return y_send(c, YAMUX_T_WINDOW, YAMUX_F_RST, id, 0,
+			    NULL);
 		}
-		if (y_send(c, Y_WINDOW, F_ACK, id, 0, NULL) == -1)
+		if (y_send(c, YAMUX_T_WINDOW, YAMUX_F_ACK, id, 0, NULL) == -1)
 			return -1;
 	}
 	if (s == NULL)
 		return 0;	/* a stream we ended */
-	if (flags & F_RST) {
-		if (s->kind == PS_HOP && !c->reserved) {
-			pc_close(c, "hop stream reset");
-			return -1;
-		}
-		st_free(s);
-		return 0;
+	if (flags & YAMUX_F_RST)
+		return st_ended(c, s, flags);
+	if (type == YAMUX_T_WINDOW && hlen > 0) {
+		s->sendwin += hlen;
+		if (s->kind == PS_CSRC)
+			circ_pump(c);
 	}
-	if (type == Y_DATA && len > 0) {
-		if (bq_append(&s->in, body, len, PB_STREAMMAX) == -1) {
-			pc_close(c, "stream: too much data");
-			return -1;
-		}
-		s->unacked += len;
-		if (s->unacked >= PB_WINDOW / 2) {
-			if (y_send(c, Y_WINDOW, 0, id, s->unacked, NULL) == -1)
-				return -1;
-			s->unacked = 0;
-		}
-		if (st_input(c, s) == -1)
-			return -1;
-	}
-	if (flags & F_FIN) {
-		if (s->kind == PS_HOP && !c->reserved) {
-			pc_close(c, "hop stream closed before the status");
-			return -1;
-		}
-		if (!s->finished &&
-		    y_send(c, Y_DATA, F_FIN, id, 0, NULL) == -1)
-			return -1;
-		st_free(s);
-	}
+	if (type == YAMUX_T_DATA && len > 0 && st_data(c, s, body, len) == -1)
+		return -1;
+	if (flags & YAMUX_F_FIN)
+		return st_ended(c, s, flags);
 	return 0;
 }
 
@@ -461,38 +469,33 @@ y_stream(struct pconn *c, int type, int flags, uint32_t id,
 static int
 y_input(struct pconn *c)
 {
-	const uint8_t	*p;
-	uint32_t	 id, len;
-	int		 type, flags;
-	size_t		 need;
+	struct yamux_hdr	 h;
+	const uint8_t		*p;
+	size_t			 need;
 
-	while (c->pt.len >= Y_HDRLEN) {
+	while (c->pt.len >= YAMUX_HDRLEN) {
 		p = bq_ptr(&c->pt);
-		type = p[1];
-		flags = p[2] << 8 | p[3];
-		id = get32(p + 4);
-		len = get32(p + 8);
-		if (p[0] != 0 || type > Y_GOAWAY) {
+		if (yamux_hdr_decode(p, &h) == -1) {
 			pc_close(c, "yamux: bad frame header");
 			return -1;
 		}
-		need = Y_HDRLEN + (type == Y_DATA ? len : 0);
+		need = YAMUX_HDRLEN + (h.type == YAMUX_T_DATA ? h.len : 0);
 		if (need > PB_INMAX) {
 			pc_close(c, "yamux: frame too large");
 			return -1;
 		}
 		if (c->pt.len < need)
 			return 0;
-		if (type == Y_GOAWAY) {
+		if (h.type == YAMUX_T_GOAWAY) {
 			pc_close(c, "yamux: go away");
 			return -1;
 		}
-		if (type == Y_PING) {
-			if ((flags & F_SYN) &&
-			    y_send(c, Y_PING, F_ACK, 0, len, NULL) == -1)
+		if (h.type == YAMUX_T_PING) {
+			if ((h.flags & YAMUX_F_SYN) && y_send(c, YAMUX_T_PING,
+			    YAMUX_F_ACK, 0, h.len, NULL) == -1)
 				return -1;
-		} else if (id != 0 && y_stream(c, type, flags, id,
-		    p + Y_HDRLEN, need - Y_HDRLEN) == -1)
+		} else if (h.id != 0 && y_stream(c, h.type, h.flags, h.id,
+		    h.len, p + YAMUX_HDRLEN, need - YAMUX_HDRLEN) == -1)
 			return -1;
 		bq_consume(&c->pt, need);
 	}
@@ -824,6 +827,9 @@ pc_event(int fd, short ev, void *arg)
 	}
 	if (ev & EV_WRITE) {
 		if (pc_flush(c) == -1)
+			return;
+		circ_pump(c);
+		if (c->state == PC_DONE || pc_flush(c) == -1)
 			return;
 		pc_events(c);
 	}

@@ -5,6 +5,7 @@
  *
  *	peerbench -a 127.0.0.1:PORT [-n N] [-r RATE] [-c CONC] [-t HOLD]
  *	    [-s NSRC] [-T TIMEOUT] [-S SEED] [-e POOL] [-HMV]
+ *	    [-C CIRCUITS [-P PINGS] [-d SECONDS] [-p PID,...]]
  *	peerbench -B [-b SECONDS]
  */
 #include <sys/types.h>
@@ -47,6 +48,7 @@ usage(void)
 	fprintf(stderr, "usage: peerbench -a 127.0.0.1:PORT [-n peers] "
 	    "[-r rate] [-c concurrency]\n\t[-t hold] [-s sources] "
 	    "[-T timeout] [-S seed] [-e pool] [-HMV]\n"
+	    "\t[-C circuits [-P pings] [-d seconds] [-p pid,...]]\n"
 	    "       peerbench -B [-b seconds]\n");
 	exit(2);
 }
@@ -60,7 +62,7 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double
+double
 cpu_seconds(void)
 {
 	struct rusage	 ru;
@@ -129,6 +131,26 @@ parse_addr(const char *s, struct sockaddr_in *sin)
 	if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
 		return -1;
 	return 0;
+}
+
+/* -p 123,456: the relay's processes, for its CPU */
+static void
+parse_pids(const char *arg)
+{
+	char		*s, *p, *tok;
+	const char	*errstr;
+
+	if ((s = strdup(arg)) == NULL)
+		err(1, "strdup");
+	for (p = s; (tok = strsep(&p, ",")) != NULL; ) {
+		if (B.nrelay_pids == PB_MAXPIDS)
+			errx(2, "-p: more than %d processes", PB_MAXPIDS);
+		B.relay_pids[B.nrelay_pids++] = strtonum(tok, 1, INT32_MAX,
+		    &errstr);
+		if (errstr != NULL)
+			errx(2, "-p %s: %s", tok, errstr);
+	}
+	free(s);
 }
 
 static void
@@ -211,7 +233,7 @@ report(void)
 	printf("{\n  \"scenario\": \"%s\",\n  \"peers\": %zu,\n"
 	    "  \"rate\": %g,\n  \"concurrency\": %zu,\n  \"sources\": %d,\n"
 	    "  \"ephemeral_pool\": %zu,\n",
-	    B.hs_only ? "handshake" : "reserve", B.n, B.rate, B.concurrency,
+	    B.hs_only ? "handshake" : B.ncirc > 0 ? "relayed" : "reserve", B.n, B.rate, B.concurrency,
 	    B.nsrc, B.npool);
 	printf("  \"relay_peer_id\": \"%s\",\n  \"early_muxer\": %s,\n",
 	    B.relay_id, B.relay_muxer[0] && !B.no_early ? "true" : "false");
@@ -237,6 +259,8 @@ report(void)
 	print_lat("reserve_latency", s->lat_rsvp, s->nlat_rsvp, 0);
 	print_lat("connect_to_reserved_latency", s->lat_total,
 	    s->nlat_total, 0);
+	if (B.ncirc > 0)
+		circ_report();
 	printf("  \"failures\": {");
 	for (i = 0; i < ncauses; i++)
 		printf("%s\"%s\": %zu", i ? ", " : "", causes[i].name,
@@ -245,7 +269,7 @@ report(void)
 	fflush(stdout);
 }
 
-static void
+void
 finish(void)
 {
 	size_t	 i;
@@ -287,6 +311,14 @@ tick(int fd, short ev, void *arg)
 		holding = 1;
 		t_setup_done = t;
 		cpu_setup = cpu_seconds();
+		evtimer_del(&tick_ev);
+		if (B.ncirc > 0) {
+			fprintf(stderr, "peerbench: %zu reserved, %zu failed "
+			    "in %.1f s; circuits\n", B.st.reserved,
+			    B.st.failed, t - t0);
+			circ_begin();
+			return;
+		}
 		fprintf(stderr, "peerbench: %zu secured, %zu reserved, %zu "
 		    "failed in %.1f s; holding %g s\n", B.st.secured,
 		    B.st.reserved, B.st.failed, t - t0, B.hold);
@@ -294,7 +326,6 @@ tick(int fd, short ev, void *arg)
 		tv.tv_usec = (suseconds_t)((B.hold - tv.tv_sec) * 1e6);
 		evtimer_assign(&hold_ev, B.base, hold_done, NULL);
 		evtimer_add(&hold_ev, &tv);
-		evtimer_del(&tick_ev);
 	}
 }
 
@@ -347,7 +378,10 @@ main(int argc, char *argv[])
 	B.hold = 5;
 	B.timeout = 60;
 	B.npool = 64;
-	while ((ch = getopt(argc, argv, "a:Bb:c:e:HMn:r:S:s:T:t:V")) != -1) {
+	B.npings = 1000;
+	B.xfer_secs = 5;
+	while ((ch = getopt(argc, argv, "a:Bb:C:c:d:e:HMn:P:p:r:S:s:T:t:V")) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -359,6 +393,24 @@ main(int argc, char *argv[])
 			bsecs = strtonum(optarg, 1, 60, &errstr);
 			if (errstr != NULL)
 				errx(2, "-b %s: %s", optarg, errstr);
+			break;
+		case 'C':
+			B.ncirc = strtonum(optarg, 1, PB_MAXCIRC, &errstr);
+			if (errstr != NULL)
+				errx(2, "-C %s: %s", optarg, errstr);
+			break;
+		case 'd':
+			B.xfer_secs = strtonum(optarg, 1, 3600, &errstr);
+			if (errstr != NULL)
+				errx(2, "-d %s: %s", optarg, errstr);
+			break;
+		case 'P':
+			B.npings = strtonum(optarg, 0, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(2, "-P %s: %s", optarg, errstr);
+			break;
+		case 'p':
+			parse_pids(optarg);
 			break;
 		case 'c':
 			B.concurrency = strtonum(optarg, 1, 1000000, &errstr);
@@ -422,6 +474,8 @@ main(int argc, char *argv[])
 	if (parse_addr(addr, &B.relay) == -1)
 		errx(2, "%s: not 127.x.y.z:PORT or /ip4/127.x.y.z/tcp/PORT",
 		    addr);
+	if (B.ncirc > 0 && B.hs_only)
+		errx(2, "-C needs reservations: not with -H");
 	if (B.nsrc == 0)
 		B.nsrc = 1 + B.n / 20000;
 	signal(SIGPIPE, SIG_IGN);
@@ -440,5 +494,5 @@ main(int argc, char *argv[])
 	cpu0 = cpu_seconds();
 	event_base_dispatch(B.base);
 	return (B.hs_only ? B.st.secured : B.st.reserved) == B.n &&
-	    B.st.dropped == 0 ? 0 : 1;
+	    B.st.dropped == 0 && (B.ncirc == 0 || B.st.x16.done) ? 0 : 1;
 }

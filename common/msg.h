@@ -158,6 +158,28 @@ struct key_rotated {
 	struct key_public pub;			/* the new one */
 };
 
+/*
+ * Pubsub StrictSign: keyd signs a Message the engine publishes, after
+ * checking it (keyd.c).  The request is a key_ps_sign followed by the
+ * Message without signature and key, at most KEY_PSMSG_MAX bytes: the
+ * bound of peerctl publish, data, from, seqno and topic together.
+ */
+#define KEY_PSMSG_MAX		16000
+#define KEY_PSSIG_LEN		64
+
+struct key_ps_sign {
+	uint32_t	 req;			/* the engine's request ID */
+};
+
+struct key_ps_sig {
+	uint32_t	 req;
+	int32_t		 ok;			/* 0: refused */
+	uint8_t		 sig[KEY_PSSIG_LEN];	/* Ed25519, when ok */
+};
+
+_Static_assert(sizeof(struct key_ps_sign) + KEY_PSMSG_MAX <=
+    IMSG_MAXSIZE - IMSG_HEADER_SIZE, "a pubsub message to sign fits");
+
 /* Circuit relay v2: the engine asks, relayd decides. */
 #define RELAY_VOUCHER_MAX	1024
 #define RELAY_REASONLEN		64
@@ -406,6 +428,7 @@ struct reconf_relay {
 	int64_t		 limit_duration;	/* ms, 0: none */
 	int64_t		 limit_data;		/* bytes, 0: none */
 	int64_t		 rsvp_per_hour;		/* 0: no limit */
+	int64_t		 max_pending_vouchers;	/* waiting for keyd */
 };
 
 struct reconf_store {
@@ -514,6 +537,9 @@ struct ctl_topic {
 	MSG(IMSG_KEY_RECORD,	MSG_VAR, P_KEYD, P_ENGINE, 0)		\
 	MSG(IMSG_KEY_LOAD,	sizeof(struct key_load),		\
 	    P_PARENT, P_KEYD, MSG_FD)					\
+	MSG(IMSG_KEY_SIGN_PUBSUB, MSG_VAR, P_ENGINE, P_KEYD, 0)		\
+	MSG(IMSG_KEY_PUBSUB_SIG, sizeof(struct key_ps_sig),		\
+	    P_KEYD, P_ENGINE, 0)					\
 	/* lockdown: the parent tells keyd, then the others; each answers */ \
 	MSG(IMSG_CTL_LOCKDOWN,	0, P_CTL | P_ENGINE, P_ENGINE | P_PARENT, 0) \
 	MSG(IMSG_LOCKDOWN,	0, P_PARENT, P_CHILDREN, 0)		\

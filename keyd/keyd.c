@@ -20,6 +20,7 @@
 #include "keyd.h"
 #include "log.h"
 #include "peerid.h"
+#include "pubsub.h"
 
 #define NOISE_SIG_PREFIX	"noise-libp2p-static-key:"
 #define VOUCHER_MAXTTL		(7 * 24 * 3600)	/* seconds */
@@ -34,6 +35,7 @@ static struct key_public pub;
 static struct peerid	 self;
 static uint64_t		 ndh, nsigned, nrefused;
 static uint64_t		 nvouchers, npublic;	/* of the metrics */
+static uint64_t		 npubsub, npsrefused;
 
 /* The static key of the Noise handshakes, made anew at each start. */
 static void
@@ -276,6 +278,48 @@ keyd_sign_voucher(enum proc_id from, struct imsg *imsg)
 	    out, n);
 }
 
+/*
+ * Sign a pubsub message the engine publishes, once pscheck.c has found
+ * it to be ours and well formed.  The answer carries the engine's
+ * request ID and the signature, or none.
+ */
+static int
+keyd_sign_pubsub(enum proc_id from, struct imsg *imsg)
+{
+	static struct log_limit	 ll = LOG_LIMIT("pubsub signature refused");
+	static uint8_t		 sbuf[sizeof(PS_SIGN_PREFIX) + KEY_PSMSG_MAX];
+	struct key_ps_sign	 req;
+	struct key_ps_sig	 res;
+	const char		*why;
+	size_t			 n, len = imsg_get_len(imsg);
+
+	if (len < sizeof(req))
+		return -1;
+	memcpy(&req, imsg->data, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	res.req = req.req;
+	if (keys == NULL)
+		why = "no key loaded";
+	else
+		why = pscheck((const uint8_t *)imsg->data + sizeof(req),
+		    len - sizeof(req), &self, sbuf, sizeof(sbuf), &n);
+	if (why != NULL) {
+		nrefused++;
+		npsrefused++;
+		log_limited(&ll, LOG_WARNING, "refused to sign a pubsub "
+		    "message from %s: %s", proc_name(from), why);
+	} else {
+		sodium_mprotect_readonly(keys);
+		crypto_sign_detached(res.sig, NULL, sbuf, n, keys->id.sk);
+		sodium_mprotect_noaccess(keys);
+		res.ok = 1;
+		nsigned++;
+		npubsub++;
+	}
+	child_compose(from, IMSG_KEY_PUBSUB_SIG, 0, -1, &res, sizeof(res));
+	return 0;
+}
+
 static int
 keyd_dispatch(enum proc_id from, struct imsg *imsg)
 {
@@ -291,6 +335,8 @@ keyd_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_KEY_SIGN_VOUCHER:
 		keyd_sign_voucher(from, imsg);
 		return 0;
+	case IMSG_KEY_SIGN_PUBSUB:
+		return keyd_sign_pubsub(from, imsg);
 	case IMSG_KEY_LOAD:
 		keyd_load(imsg);
 		return 0;
@@ -324,8 +370,12 @@ keyd_metrics(struct metric_set *set)
 {
 	metric_add(set, METRIC_KEYD_OPERATIONS, ndh, "kind", "dh", NULL,
 	    NULL);
-	metric_add(set, METRIC_KEYD_OPERATIONS, nsigned - nvouchers, "kind",
-	    "sign_record", NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, nsigned - nvouchers - npubsub,
+	    "kind", "sign_record", NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, npubsub, "kind",
+	    "sign_pubsub", NULL, NULL);
+	metric_add(set, METRIC_KEYD_OPERATIONS, npsrefused, "kind",
+	    "refused_pubsub", NULL, NULL);
 	metric_add(set, METRIC_KEYD_OPERATIONS, nvouchers, "kind",
 	    "sign_voucher", NULL, NULL);
 	metric_add(set, METRIC_KEYD_OPERATIONS, npublic, "kind", "public",

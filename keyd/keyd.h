@@ -10,6 +10,7 @@
 
 #include "imsg.h"
 #include "msg.h"
+#include "peerid.h"
 
 #define KEYFILE_NAME		"identity.key"
 #define KEYFILE_PB_LEN		(4 + crypto_sign_SECRETKEYBYTES)
@@ -66,6 +67,10 @@ int	 keystore_save(const char *, uid_t, gid_t, const struct passphrase *,
 /* lockdown.c */
 void	 lockdown_wipe(void *, size_t);
 int	 lockdown_refuse(enum proc_id, struct imsg *);
+
+/* pscheck.c */
+const char *pscheck(const uint8_t *, size_t, const struct peerid *,
+	    uint8_t *, size_t, size_t *);
 
 /* keyinfo.c */
 extern int	 key_encrypted;

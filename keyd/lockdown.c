@@ -33,7 +33,7 @@ lockdown_wipe(void *p, size_t len)
  * A request while in lockdown: a failed DH, an empty signature, an
  * error for peerctl, a failed rotation; no answer for the public key,
  * which is asked only at start.  0 when refused, 1 for a type keyd
- * does not serve.
+ * does not serve, -1 for a message too short to answer.
  */
 int
 lockdown_refuse(enum proc_id from, struct imsg *imsg)
@@ -43,6 +43,7 @@ lockdown_refuse(enum proc_id from, struct imsg *imsg)
 	struct key_dh_result	 dh;
 	struct ctl_result	 res;
 	struct key_rotated	 kr;
+	struct key_ps_sig	 ps;
 	uint32_t		 type = imsg_get_type(imsg);
 	uint32_t		 id = imsg_get_id(imsg);
 	int			 fd;
@@ -58,6 +59,14 @@ lockdown_refuse(enum proc_id from, struct imsg *imsg)
 		break;
 	case IMSG_KEY_SIGN_VOUCHER:
 		child_compose(from, IMSG_KEY_VOUCHER, id, -1, NULL, 0);
+		break;
+	case IMSG_KEY_SIGN_PUBSUB:
+		if (imsg_get_len(imsg) < sizeof(ps.req))
+			return -1;
+		memset(&ps, 0, sizeof(ps));
+		memcpy(&ps.req, imsg->data, sizeof(ps.req));
+		child_compose(from, IMSG_KEY_PUBSUB_SIG, 0, -1, &ps,
+		    sizeof(ps));
 		break;
 	case IMSG_CTL_SHOW_KEY:
 		memset(&res, 0, sizeof(res));

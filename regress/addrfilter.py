@@ -29,7 +29,6 @@ and peerd dials nothing else.  Runs as root (peerd -d).  Needs node 20
 or later and regress/interop/node_modules (npm ci), or is skipped.
 """
 import os
-import shutil
 import socket
 import sys
 import threading
@@ -40,9 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, wait_for, wait_value, yaml,  # noqa: E402
+from suite import (end, Suite, TAP, wait_for, wait_value, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
-                   run_check, nothing_left, js_ready, kill, MemWatch,
+                   run_check, js_ready, MemWatch,
                    engine_pid, js_pings)
 
 t = TAP()
@@ -344,12 +343,7 @@ def main():
     finally:
         for n in NODES:
             n.stop()
-        for p in JSPROCS:
-            kill(p)
-        Suite.cleanup_all()
-        nothing_left(t, JSPROCS)
-        shutil.rmtree(BASE, ignore_errors=True)
-        sys.exit(t.done())
+        sys.exit(end(t, JSPROCS, BASE))
 
 
 if __name__ == "__main__":

@@ -41,10 +41,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (TAP, wait_for, wait_value, parse_events,  # noqa: E402
-                   kill, js_ready, yaml, exit_on_signals, NODE,
-                   check_args, need_root, temp_base, run_check,
-                   nothing_left)
+from suite import (end, TAP, wait_for, wait_value, parse_events,  # noqa: E402
+                   js_ready, yaml, exit_on_signals, NODE,
+                   check_args, need_root, temp_base, run_check)
 
 t = TAP()
 JSENV = dict(os.environ, INTEROP_TIMEOUT="60", INTEROP_DIAL_TIMEOUT="10")
@@ -398,12 +397,7 @@ def main():
     finally:
         for n in NODES:
             n.stop()
-        for p in JSPROCS:
-            kill(p)
-        suite.Suite.cleanup_all()
-        nothing_left(t, JSPROCS)
-        shutil.rmtree(BASE, ignore_errors=True)
-    return t.done()
+        return end(t, JSPROCS, BASE)
 
 
 if __name__ == "__main__":

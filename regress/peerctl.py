@@ -15,7 +15,6 @@ Usage: peerctl.py BUILDDIR   as root.  Every address is on 127.0.0.0/8.
 """
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (TAP, Suite, wait_value, kill, EventReader,  # noqa: E402
+from suite import (end, TAP, Suite, wait_value, kill, EventReader,  # noqa: E402
                    js_ready, exit_on_signals, check_args, need_root,
-                   temp_base, nothing_left, JSDIR, parse_events)
+                   temp_base, JSDIR, parse_events)
 
 t = TAP()
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
@@ -367,14 +366,9 @@ def main():
         t.ok(False, "peerctl.py ran to the end without an exception")
         t.diag(traceback.format_exc())
     finally:
-        for p in JSPROCS:
-            kill(p)
         if s is not None:
             s.stop()
-        Suite.cleanup_all()
-        nothing_left(t, JSPROCS)
-        shutil.rmtree(base, ignore_errors=True)
-        sys.exit(t.done())
+        sys.exit(end(t, JSPROCS, base))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import shutil
 import sys
 import tempfile
 import threading
@@ -505,6 +506,17 @@ def run_check(t, name, fn):
         t.diag(traceback.format_exc())
 
 
+def end(t, procs, base):
+    """The end of a test: procs killed, every Suite stopped, the check
+    that nothing is left running, base removed; the TAP exit status."""
+    for p in procs:
+        kill(p)
+    Suite.cleanup_all()
+    nothing_left(t, procs)
+    shutil.rmtree(base, ignore_errors=True)
+    return t.done()
+
+
 def nothing_left(t, procs=()):
     """The last check: none of procs, nor anything a Suite started,
     still runs."""
@@ -923,6 +935,24 @@ def js_skip_reason(modules=True):
     if modules and not os.path.isdir(os.path.join(JSDIR, "node_modules")):
         return "regress/interop/node_modules is missing: run npm ci there " \
             "(sh etc/bootstrap test does)"
+    return None
+
+
+# regress/interop2: js-libp2p 2.x with @chainsafe/libp2p-gossipsub 14;
+# its gossip.mjs runs on 3.x too, from regress/interop, with GOSSIP3_ENV
+JS2DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop2")
+GOSSIP = ["node", "--import", "./polyfill.mjs", "gossip.mjs"]
+GOSSIP3_ENV = {"GOSSIP_MODULES": "../interop"}
+
+
+def js2_skip_reason():
+    """Why gossip.mjs cannot run on both releases here, or None."""
+    why = js_skip_reason() or os.environ.get("PEERD_JS2_SKIP")
+    if why:
+        return why
+    if not os.path.isdir(os.path.join(JS2DIR, "node_modules")):
+        return "regress/interop2/node_modules is missing: run npm ci " \
+            "there (sh etc/bootstrap test does)"
     return None
 
 

@@ -78,6 +78,7 @@ static const char full_yaml[] =
 	"  rateLimit:\n"
 	"    connectionsPerMinute: 0\n"
 	"    reservationsPerHour: 7\n"
+	"  maxPendingVouchers: 4096\n"
 	"  allowlist:\n"
 	"    - " ID_ED "\n"
 	"  blocklist: [" ID_SHA ", " ID_GO_CID "]\n"
@@ -170,6 +171,10 @@ static const struct {
 	    "from 1000 to 86400000" },
 	{ "int above", "store:\n  mapSize: 1099511627777\n", "t:2:12: ",
 	    "from 1048576 to 1099511627776" },
+	{ "pending vouchers 0", "relay:\n  maxPendingVouchers: 0\n",
+	    "t:2:23: ", "from 1 to 4096" },
+	{ "pending vouchers over", "relay:\n  maxPendingVouchers: 4097\n",
+	    "t:2:23: ", "from 1 to 4096" },
 	{ "int negative", "relay:\n  limit:\n    data: -1\n", "t:3:11: ",
 	    "from 0 to" },
 	{ "int float", "relay:\n  advertise:\n    ttl: 1.5e4\n", "t:3:10: ",
@@ -557,7 +562,8 @@ test_defaults(void)
 	    "default relay bools");
 	ok(c->relay.reservations_ttl == 3600000 &&
 	    c->relay.reservations_per_ip == 8 &&
-	    c->relay.limit_data == 131072, "default relay ints");
+	    c->relay.limit_data == 131072 &&
+	    c->relay.max_pending_vouchers == 256, "default relay ints");
 	ok(c->max_connections == 2000 && c->min_connections == 10 &&
 	    c->max_outgoing == 20, "default connectionManager");
 	ok(!c->gossip_enabled && c->gossip_topics.n == 0, "default gossipSub");
@@ -758,7 +764,8 @@ test_parts(void)
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&
 	    r.limit_duration == 0 && r.limit_data == 1099511627776LL &&
-	    r.rsvp_per_hour == 7, "relayd's part: the relay settings");
+	    r.rsvp_per_hour == 7 && r.max_pending_vouchers == 4096,
+	    "relayd's part: the relay settings");
 	config_part_store(c, &st);
 	ok(st.map_size == 1048576 && st.max_peers == 16 &&
 	    st.max_acct == 500 && st.max_acct_size == 2097152,

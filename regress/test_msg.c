@@ -219,6 +219,17 @@ test_refusals(void)
 	ok(msg_accept(&m, PROC_CTL + 1, PROC_KEYD, why, sizeof(why)) == -1 &&
 	    msg_accept(&m, PROC_ENGINE, PROC_CTL + 1, why, sizeof(why)) == -1,
 	    "a process beyond the table sends and receives nothing");
+	m = message(IMSG_KEY_PUBSUB_SIG, sizeof(struct key_ps_sig) - 1, -1);
+	ok(msg_accept(&m, PROC_KEYD, PROC_ENGINE, why, sizeof(why)) == -1 &&
+	    strstr(why, "IMSG_KEY_PUBSUB_SIG"),
+	    "a short pubsub signature is refused: %s", why);
+	m = message(IMSG_KEY_SIGN_PUBSUB, sizeof(struct key_ps_sign) +
+	    KEY_PSMSG_MAX, -1);
+	ok(msg_accept(&m, PROC_ENGINE, PROC_KEYD, why, sizeof(why)) == 0 &&
+	    m.hdr.len <= IMSG_MAXSIZE &&
+	    msg_accept(&m, PROC_RELAYD, PROC_KEYD, why, sizeof(why)) == -1,
+	    "a pubsub message of KEY_PSMSG_MAX bytes fits a sign request, "
+	    "which only the engine sends: %s", why);
 	test_strings();
 	m = message(IMSG_KEY_SIGN_RECORD, 0, -1);
 	ok(msg_accept(&m, PROC_ENGINE, PROC_KEYD, why, sizeof(why)) == 0,

@@ -54,7 +54,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import socket
 import sys
 import time
@@ -64,9 +63,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import suite  # noqa: E402
-from suite import (Suite, TAP, wait_for, wait_value, kill,  # noqa: E402
+from suite import (end, Suite, TAP, wait_for, wait_value,  # noqa: E402
                    js_ready, yaml, exit_on_signals, need_root, temp_base,
-                   run_check, nothing_left, free_port, NODE)
+                   run_check, free_port, NODE)
 
 DOC = __doc__
 BULK = 8 * 1024 * 1024
@@ -750,12 +749,7 @@ def main():
     finally:
         if T is not None:
             T.stop()
-        for p in JSPROCS:
-            kill(p)
-        Suite.cleanup_all()
-        nothing_left(t, JSPROCS)
-        shutil.rmtree(BASE, ignore_errors=True)
-        sys.exit(t.done())
+        sys.exit(end(t, JSPROCS, BASE))
 
 
 if __name__ == "__main__":

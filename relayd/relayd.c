@@ -5,6 +5,7 @@
  * policy.c and common/.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -25,25 +26,38 @@
 #include "peerid.h"
 #include "policy.h"
 
-#define PENDING_MAX		64	/* reservations waiting for keyd */
+#define PENDING_DEFAULT		256	/* relay.maxPendingVouchers */
 #define PENDING_TIMEOUT		10000	/* ms */
 #define VOUCHER_PAYLOAD_MAX	256
 
+/*
+ * A reservation granted, its voucher asked of keyd: what the answer
+ * will say but the voucher, which keyd's answer brings.  In the order
+ * sent, which is that of their deadlines and, keyd answering in turn,
+ * of the answers.
+ */
 struct pending {
-	int			 used;
+	TAILQ_ENTRY(pending)	 entry;
 	uint32_t		 id;		/* of the request to keyd */
 	uint32_t		 reqid;		/* of the engine's request */
 	int64_t			 sent;		/* monotonic ms */
 	struct peerid		 peer;
 	uint8_t			 ip[16];
-	struct relay_rsvp_res	 res;
+	uint32_t		 conn;
+	int32_t			 refreshed;
+	uint64_t		 expire;
+	uint32_t		 limit_duration;
+	uint64_t		 limit_data;
 };
+TAILQ_HEAD(pendinglist, pending);
 
 static struct {
 	struct policy		 pol;
 	struct peerid		 self;
 	int			 have_self;
-	struct pending		 pending[PENDING_MAX];
+	struct pendinglist	 pending;
+	size_t			 npending;
+	size_t			 maxpending;	/* relay.maxPendingVouchers */
 	uint32_t		 next_id;
 	struct event		 ev_tick;
 	struct relayd_conf	 conf;		/* being received */
@@ -196,45 +210,52 @@ relayd_removed(const struct rsvp *r, const char *why, void *arg)
 /* Reservations: granted here, answered when keyd has signed. */
 
 static struct pending *
-pending_free_slot(void)
+pending_find(uint32_t id)
 {
-	size_t	 i;
+	struct pending	*pd;
 
-	for (i = 0; i < PENDING_MAX; i++)
-		if (!rd.pending[i].used)
-			return &rd.pending[i];
+	TAILQ_FOREACH(pd, &rd.pending, entry)
+		if (pd->id == id)
+			return pd;
 	return NULL;
 }
 
-static struct pending *
-pending_find(uint32_t id)
+static void
+pending_free(struct pending *pd)
 {
-	size_t	 i;
+	TAILQ_REMOVE(&rd.pending, pd, entry);
+	rd.npending--;
+	free(pd);
+}
 
-	for (i = 0; i < PENDING_MAX; i++)
-		if (rd.pending[i].used && rd.pending[i].id == id)
-			return &rd.pending[i];
-	return NULL;
+/* The answer to the engine, as the policy granted it. */
+static void
+pending_res(const struct pending *pd, struct relay_rsvp_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = CIRCUIT_OK;
+	res->conn = pd->conn;
+	res->refreshed = pd->refreshed;
+	res->expire = pd->expire;
+	res->limit_duration = pd->limit_duration;
+	res->limit_data = pd->limit_data;
 }
 
 /* keyd would not sign, did not answer, or the peer left meanwhile. */
 static void
 pending_fail(struct pending *pd, int pri, const char *why)
 {
-	struct relay_rsvp_res	*res = &pd->res;
+	static struct relay_rsvp_res	 res;
 
 	policy_unreserve(&rd.pol, &pd->peer);
 	log_rsvp_refused(pri, &pd->peer, pd->ip, why,
 	    CIRCUIT_RESOURCE_LIMIT_EXCEEDED);
-	res->status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
-	res->refreshed = 0;
-	res->expire = 0;
-	res->limit_duration = 0;
-	res->limit_data = 0;
-	res->voucherlen = 0;
-	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1, res,
-	    sizeof(*res));
-	pd->used = 0;
+	memset(&res, 0, sizeof(res));
+	res.status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
+	res.conn = pd->conn;
+	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
+	    &res, sizeof(res));
+	pending_free(pd);
 }
 
 /* Relay accounting, per peer per day, kept by stored. */
@@ -261,54 +282,69 @@ account(const struct peerid *peer, uint64_t rsvps, uint64_t circuits,
 }
 
 static void
-pending_grant(struct pending *pd)
+pending_grant(struct pending *pd, const void *voucher, size_t len)
 {
-	char	 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
-	int64_t	 ttl;
+	static struct relay_rsvp_res	 res;
+	char				 p[PEERID_STRMAX], a[INET6_ADDRSTRLEN];
+	int64_t				 ttl;
 
 	if (policy_rsvp(&rd.pol, &pd->peer) == NULL) {
 		pending_fail(pd, LOG_INFO, "gone");
 		return;
 	}
-	ttl = (int64_t)pd->res.expire - relayd_now().wall;
+	pending_res(pd, &res);
+	memcpy(res.voucher, voucher, len);
+	res.voucherlen = len;
+	ttl = (int64_t)pd->expire - relayd_now().wall;
 	log_limited(&ll_created, LOG_INFO, "%s peer=%s ip=%s ttl=%lld "
-	    "expire=%llu", pd->res.refreshed ? "reservation_refreshed" :
+	    "expire=%llu", pd->refreshed ? "reservation_refreshed" :
 	    "reservation_created",
 	    fmt_peer(&pd->peer, p, sizeof(p)), fmt_ip(pd->ip, a, sizeof(a)),
-	    (long long)(ttl > 0 ? ttl : 0),
-	    (unsigned long long)pd->res.expire);
+	    (long long)(ttl > 0 ? ttl : 0), (unsigned long long)pd->expire);
 	child_compose(PROC_ENGINE, IMSG_RELAY_RESERVE_RES, pd->reqid, -1,
-	    &pd->res, sizeof(pd->res));
-	if (pd->res.refreshed)
+	    &res, sizeof(res));
+	if (pd->refreshed)
 		counts.rsvps_refreshed++;
-	else
+	else {
 		counts.rsvps_created++;
-	pd->used = 0;
-	if (!pd->res.refreshed)
 		account(&pd->peer, 1, 0, 0, 0);
+	}
+	pending_free(pd);
 }
 
 static void
 pending_expire(const struct policy_time *now)
 {
-	size_t	 i;
+	struct pending	*pd;
 
-	for (i = 0; i < PENDING_MAX; i++)
-		if (rd.pending[i].used &&
-		    now->ms - rd.pending[i].sent >= PENDING_TIMEOUT)
-			pending_fail(&rd.pending[i], LOG_WARNING,
-			    "keyd_timeout");
+	while ((pd = TAILQ_FIRST(&rd.pending)) != NULL &&
+	    now->ms - pd->sent >= PENDING_TIMEOUT)
+		pending_fail(pd, LOG_WARNING, "keyd_timeout");
+}
+
+/* At relay.maxPendingVouchers, a reservation is refused: say so. */
+static int
+pending_full(void)
+{
+	static struct log_limit	 ll = LOG_LIMIT("pending vouchers full");
+
+	if (rd.npending < rd.maxpending)
+		return 0;
+	log_limited(&ll, LOG_WARNING, "vouchers_pending_full pending=%zu "
+	    "max=%zu", rd.npending, rd.maxpending);
+	return 1;
 }
 
 /* Hold a granted reservation until keyd has signed its voucher. */
 static int
-pending_start(struct pending *pd, uint32_t reqid,
-    const struct relay_rsvp_req *req, const struct relay_rsvp_res *res,
-    const struct policy_time *now)
+pending_start(uint32_t reqid, const struct relay_rsvp_req *req,
+    const struct relay_rsvp_res *res, const struct policy_time *now)
 {
 	struct rsvp_voucher	 v;
+	struct pending		*pd;
 	uint8_t			 buf[VOUCHER_PAYLOAD_MAX];
 	size_t			 len;
+	uint32_t		 id;
 
 	v.relay = rd.self;
 	v.peer = req->peer;
@@ -316,17 +352,27 @@ pending_start(struct pending *pd, uint32_t reqid,
 	if (voucher_encode(&v, buf, sizeof(buf), &len) == -1)
 		return -1;
 	do {
-		pd->id = ++rd.next_id;
-	} while (pd->id == 0 || pending_find(pd->id) != NULL);
-	if (child_compose(PROC_KEYD, IMSG_KEY_SIGN_VOUCHER, pd->id, -1, buf,
-	    len) == -1)
+		id = ++rd.next_id;
+	} while (id == 0 || pending_find(id) != NULL);
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
 		return -1;
+	if (child_compose(PROC_KEYD, IMSG_KEY_SIGN_VOUCHER, id, -1, buf,
+	    len) == -1) {
+		free(pd);
+		return -1;
+	}
+	pd->id = id;
 	pd->reqid = reqid;
 	pd->peer = req->peer;
 	memcpy(pd->ip, req->ip, sizeof(pd->ip));
-	pd->res = *res;
+	pd->conn = res->conn;
+	pd->refreshed = res->refreshed;
+	pd->expire = res->expire;
+	pd->limit_duration = res->limit_duration;
+	pd->limit_data = res->limit_data;
 	pd->sent = now->ms;
-	pd->used = 1;
+	TAILQ_INSERT_TAIL(&rd.pending, pd, entry);
+	rd.npending++;
 	return 0;
 }
 
@@ -336,7 +382,6 @@ relayd_reserve(struct imsg *imsg)
 	struct relay_rsvp_req	 req;
 	struct relay_rsvp_res	 res;
 	struct policy_time	 now = relayd_now();
-	struct pending		*pd = NULL;
 	const char		*why;
 	int			 pri = LOG_INFO;
 
@@ -348,13 +393,12 @@ relayd_reserve(struct imsg *imsg)
 	res.status = CIRCUIT_RESOURCE_LIMIT_EXCEEDED;
 	if (!rd.have_self)
 		why = "no_identity";
-	else if ((pd = pending_free_slot()) == NULL)
+	else if (pending_full())
 		why = "keyd_busy";
 	else
 		policy_reserve(&rd.pol, &req.peer, req.ip, &now, &res, &why);
 	if (res.status == CIRCUIT_OK) {
-		if (pending_start(pd, imsg_get_id(imsg), &req, &res,
-		    &now) == 0)
+		if (pending_start(imsg_get_id(imsg), &req, &res, &now) == 0)
 			return 0;
 		policy_unreserve(&rd.pol, &req.peer);
 		memset(&res, 0, sizeof(res));
@@ -380,13 +424,11 @@ relayd_voucher(struct imsg *imsg)
 		    imsg_get_id(imsg));
 		return 0;
 	}
-	if (len == 0 || len > sizeof(pd->res.voucher)) {
+	if (len == 0 || len > RELAY_VOUCHER_MAX) {
 		pending_fail(pd, LOG_WARNING, "voucher_refused");
 		return 0;
 	}
-	memcpy(pd->res.voucher, imsg->data, len);
-	pd->res.voucherlen = len;
-	pending_grant(pd);
+	pending_grant(pd, imsg->data, len);
 	return 0;
 }
 
@@ -647,6 +689,8 @@ relayd_configure(void)
 		fatalx("configuration from parent without relayd's part");
 	if (policy_configure(&rd.pol, &rd.conf) == -1)
 		fatal("relay policy");
+	/* fewer than are waiting: they drain before the next is taken */
+	rd.maxpending = rd.conf.lim.max_pending_vouchers;
 	relayd_conf_clear();
 	log_debug("relay %s, hop %s, %lld reservations of %lld ms, "
 	    "%zu allowed, %zu blocked", pol->enabled ? "on" : "off",
@@ -666,10 +710,11 @@ relayd_status(struct ctl_proc *p)
 	}
 	snprintf(p->detail, sizeof(p->detail), "relay %s, hop %s, "
 	    "%zu/%lld reservations, %zu circuits, ttl %lld ms, "
-	    "%zu allowed, %zu blocked",
+	    "%zu allowed, %zu blocked, %zu/%zu vouchers at keyd",
 	    pol->enabled ? "on" : "off", pol->hop ? "on" : "off",
 	    pol->nrsvps, (long long)pol->rsvp_max, pol->ncircuits,
-	    (long long)pol->rsvp_ttl, pol->nallow, pol->nblock);
+	    (long long)pol->rsvp_ttl, pol->nallow, pol->nblock,
+	    rd.npending, rd.maxpending);
 	snprintf(p->detail + strlen(p->detail), sizeof(p->detail) -
 	    strlen(p->detail), "; refused %llu reservations, %llu circuits",
 	    (unsigned long long)counts.rsvps_refused,
@@ -748,6 +793,10 @@ relayd_dispatch(enum proc_id from, struct imsg *imsg)
 static void
 relayd_shutdown(void)
 {
+	struct pending	*pd;
+
+	while ((pd = TAILQ_FIRST(&rd.pending)) != NULL)
+		pending_free(pd);
 	policy_free(&rd.pol);
 	relayd_conf_clear();
 }
@@ -771,6 +820,8 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		errx(1, "no arguments");
 	child_start(&relayd_child, argc, argv);
+	TAILQ_INIT(&rd.pending);
+	rd.maxpending = PENDING_DEFAULT;
 	policy_init(&rd.pol);
 	rd.pol.removed = relayd_removed;
 	evtimer_set(&rd.ev_tick, relayd_tick, NULL);

@@ -210,6 +210,8 @@ static const struct ckey keys[] = {
 	    0, 1000000, 60, 0),
 	KINT("relay.rateLimit.reservationsPerHour", relay.rsvp_per_hour,
 	    0, 1000000, 30, 0),
+	KINT("relay.maxPendingVouchers", relay.max_pending_vouchers,
+	    1, 4096, 256, 0),
 	KPEERIDS("relay.allowlist", relay.allowlist, LIST_MAX, 0),
 	KPEERIDS("relay.blocklist", relay.blocklist, LIST_MAX, 0),
 	/* the operator guide's spelling */
@@ -1597,6 +1599,7 @@ config_part_relay(const struct peerd_conf *c, struct reconf_relay *r)
 	r->limit_duration = c->relay.limit_duration;
 	r->limit_data = c->relay.limit_data;
 	r->rsvp_per_hour = c->relay.rsvp_per_hour;
+	r->max_pending_vouchers = c->relay.max_pending_vouchers;
 }
 
 void

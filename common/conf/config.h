@@ -54,6 +54,7 @@ struct relay_conf {
 	int64_t		 limit_data;		/* bytes, 0: none */
 	int64_t		 conns_per_minute;	/* 0: no limit */
 	int64_t		 rsvp_per_hour;		/* 0: no limit */
+	int64_t		 max_pending_vouchers;	/* waiting for keyd */
 	struct peeridlist allowlist;
 	struct peeridlist blocklist;
 };

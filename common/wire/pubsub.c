@@ -467,6 +467,14 @@ ps_next_msg(struct ps_iter *it, struct ps_msg *m)
 	return 0;
 }
 
+/* One Message alone, as keyd is given one to sign. */
+int
+ps_msg_decode(const uint8_t *p, size_t len, const struct ps_limits *l,
+    struct ps_msg *m)
+{
+	return parse_msg(p, len, l, m) == 0 ? 0 : -1;
+}
+
 void
 ps_ihaves(const struct ps_rpc *rpc, struct ps_iter *it)
 {

@@ -144,6 +144,8 @@ void	 ps_subs(const struct ps_rpc *, struct ps_iter *);
 int	 ps_next_sub(struct ps_iter *, struct ps_sub *);
 void	 ps_msgs(const struct ps_rpc *, struct ps_iter *);
 int	 ps_next_msg(struct ps_iter *, struct ps_msg *);
+int	 ps_msg_decode(const uint8_t *, size_t, const struct ps_limits *,
+	    struct ps_msg *);
 void	 ps_ihaves(const struct ps_rpc *, struct ps_iter *);
 int	 ps_next_ihave(struct ps_iter *, struct ps_ihave *);
 void	 ps_iwants(const struct ps_rpc *, struct ps_iter *);

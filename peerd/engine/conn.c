@@ -687,8 +687,10 @@ conn_write(struct conn *c, const void *data, size_t len)
 		}
 		room = NOISE_MAXPT - (c->out.len - c->frame - 2);
 		n = len < room ? len : room;
-		if (bq_append(&c->out, d, n, CONN_MAX_OUT + CONN_MAX_RAW) ==
-		    -1)
+		/* room for the tag too: sealing must not move the queue */
+		if (bq_reserve(&c->out, n + NOISE_TAGLEN, CONN_MAX_OUT +
+		    CONN_MAX_RAW) == NULL ||
+		    bq_append(&c->out, d, n, CONN_MAX_OUT + CONN_MAX_RAW) == -1)
 			return -1;
 		d += n;
 		len -= n;
@@ -956,6 +958,15 @@ conn_io(int fd, short event, void *arg)
 	}
 	if ((event & EV_READ) && c->state != CS_CONNECTING &&
 	    conn_read(c) == -1)
+		return;
+	if (conn_find(id) != c)
+		return;
+	/*
+	 * What the input made goes out now: waiting for EV_WRITE would
+	 * cost two epoll_ctl calls and a turn of the loop for each answer.
+	 */
+	if ((event & EV_READ) && c->state != CS_CONNECTING &&
+	    conn_send(c) == -1)
 		return;
 	if (conn_find(id) != c)
 		return;

@@ -26,6 +26,7 @@
 
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */
 #define CM_WANT_MAX		16	/* candidates asked for at once */
+#define CM_CHECK_GAP		50	/* ms between two looks at least */
 
 enum net_state {
 	NET_CONNECTING,		/* the minimum was never reached */
@@ -56,6 +57,7 @@ static struct {
 	int64_t			 backoff;	/* ms until the next round */
 	struct event		 ev_round;
 	struct event		 ev_check;
+	int64_t			 last_check;	/* mono_ms() */
 } cm;
 
 static int
@@ -360,6 +362,7 @@ cm_check(int fd, short event, void *arg)
 {
 	int	 open = cm_open();
 
+	cm.last_check = mono_ms();
 	if (!cm_ready())
 		return;
 	cm_partition(open, (int)cm.conf->lim.min_connections);
@@ -369,15 +372,24 @@ cm_check(int fd, short event, void *arg)
 		cm_schedule();
 }
 
-/* Look again soon: once per turn of the loop, however many events. */
+/*
+ * Look again soon: once however many events, and at most every
+ * CM_CHECK_GAP ms, since a look walks every connection (thousands of
+ * handshakes a second would otherwise each cost a walk of them all).
+ */
 static void
 cm_kick(void)
 {
 	struct timeval	 tv = { 0, 0 };
+	int64_t		 wait;
 
-	if (evtimer_initialized(&cm.ev_check) &&
-	    !evtimer_pending(&cm.ev_check, NULL))
-		evtimer_add(&cm.ev_check, &tv);
+	if (!evtimer_initialized(&cm.ev_check) ||
+	    evtimer_pending(&cm.ev_check, NULL))
+		return;
+	wait = cm.last_check + CM_CHECK_GAP - mono_ms();
+	if (wait > 0)
+		tv.tv_usec = wait * 1000;
+	evtimer_add(&cm.ev_check, &tv);
 }
 
 void

@@ -441,6 +441,7 @@ static int
 engine_dispatch(enum proc_id from, struct imsg *imsg)
 {
 	struct key_dh_result	 dh;
+	struct key_ps_sig	 ps;
 	struct resolve_res	 rr;
 	struct ctl_result	 res;
 	int32_t			 ro;
@@ -469,6 +470,10 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return 0;
 	case IMSG_KEY_RECORD:
 		engine_record(imsg);
+		return 0;
+	case IMSG_KEY_PUBSUB_SIG:
+		imsg_get_data(imsg, &ps, sizeof(ps));
+		pssign_result(&ps);
 		return 0;
 	case IMSG_KEY_ROTATED:
 		engine_rotated(imsg);
@@ -769,6 +774,7 @@ engine_sweep(int fd, short event, void *arg)
 	connmgr_sweep();
 	relay_sweep(now);
 	rclient_sweep(now);
+	pssign_sweep(now);
 	conn_walk(engine_flush, NULL);
 	engine_trim();
 	metrics_poll();

@@ -8,6 +8,7 @@
  *	sketch.c	 counts per key over a sliding minute, in fixed memory
  *	wsconn.c	 WebSocket under a connection: the upgrade, frames
  *	conn.c		 connections: sockets, framing, output queues
+ *	pssign.c	 keyd's signatures of the pubsub messages we publish
  *	control.c	 the control sockets, the answers to their clients
  *	yamux.c		 yamux sessions
  *	stream.c	 multistream-select on streams, the protocol table
@@ -60,6 +61,7 @@
 #include "multiaddr.h"
 #include "noise.h"
 #include "peerid.h"
+#include "yamuxhdr.h"
 
 #define ENGINE_AGENT		"peerd/" PEERD_VERSION
 #define ENGINE_PROTOVER		"ipfs/0.1.0"
@@ -72,10 +74,12 @@
 #define NOISE_MAXPT		(NOISE_MAXMSG - NOISE_TAGLEN)
 
 #define YAMUX_WINDOW		(256 * 1024)
-#define YAMUX_HDRLEN		12
 #define YAMUX_KEEPALIVE		30		/* seconds idle */
 
 #define STREAM_MS_TIMEOUT	10		/* seconds to agree */
+
+#define PSSIGN_MAX		64	/* pubsub signatures asked of keyd */
+#define PSSIGN_WAIT		5	/* seconds keyd has to answer */
 
 #define SKETCH_ROWS		4
 #define SKETCH_BITS		14
@@ -417,6 +421,9 @@ struct engine_counters {
 	uint64_t	 dials_failed;	/* outbound ones closed before that */
 	uint64_t	 ws_refused;	/* WebSocket upgrades refused */
 	uint64_t	 ws_frame_errors;	/* closed: a bad frame */
+	uint64_t	 pssign_busy;	/* pubsub signatures: table full */
+	uint64_t	 pssign_refused;	/* refused by keyd */
+	uint64_t	 pssign_timeouts;	/* keyd late */
 	struct gs_counters gossip;
 };
 
@@ -507,6 +514,15 @@ void		 sockaddr_fmt(const struct sockaddr_storage *, char *, size_t);
 void		 conn_event_fmt(const struct conn *, char *, size_t);
 void		 sockaddr_ip16(const struct sockaddr_storage *, uint8_t [16]);
 void		 sockaddr_group(const struct sockaddr_storage *, uint8_t [16]);
+
+/* pssign.c */
+typedef void	(*pssign_done_fn)(void *, const uint8_t *);
+int		 pssign_request(const uint8_t *, size_t, pssign_done_fn,
+		    void *);
+void		 pssign_result(const struct key_ps_sig *);
+void		 pssign_cancel(void *);
+void		 pssign_sweep(time_t);
+int		 pssign_pending(void);
 
 /* upgrade.c */
 void		 upgrade_set_hooks(const struct upgrade_hooks *);

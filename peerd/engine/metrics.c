@@ -206,6 +206,9 @@ metrics_engine(struct metric_set *s)
 	ROW(ERRORS, c->protocol_errors, "kind", "protocol");
 	ROW(ERRORS, c->ws_refused, "kind", "websocket_upgrade");
 	ROW(ERRORS, c->ws_frame_errors, "kind", "websocket_frame");
+	ROW(ERRORS, c->pssign_busy, "kind", "pubsub_sign_busy");
+	ROW(ERRORS, c->pssign_refused, "kind", "pubsub_sign_refused");
+	ROW(ERRORS, c->pssign_timeouts, "kind", "pubsub_sign_timeout");
 	ROW(ERRORS, c->streams_refused, "kind", "stream_refused");
 	ROW(ERRORS, c->store_dropped, "kind", "store_update_dropped");
 	ROW(ERRORS, c->mem_alloc_failed, "kind", "alloc_failed");

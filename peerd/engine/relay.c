@@ -257,7 +257,7 @@ pump(struct circuit *c, struct stream *from)
 {
 	struct stream	*to;
 	struct conn	*conn;
-	uint32_t	 tc;
+	uint32_t	 tc, fc;
 	int		 dir = is_src(c, from) ? 0 : 1;
 	size_t		 n;
 
@@ -269,9 +269,17 @@ pump(struct circuit *c, struct stream *from)
 			stream_reset(from);
 		return;
 	}
-	while (from->in.len > 0 && stream_writable(to)) {
+	/*
+	 * Only what the other side's window takes now: the rest waits in
+	 * from's input, which its own window bounds, and is not copied into
+	 * to's queue to be copied again from there.
+	 */
+	while (from->in.len > 0 && stream_writable(to) && to->out.len == 0 &&
+	    to->send_window > 0) {
 		n = from->in.len < RELAY_PUMP_MAX ? from->in.len :
 		    RELAY_PUMP_MAX;
+		if (n > to->send_window)
+			n = to->send_window;
 		if (c->limit_data != 0 && c->bytes[dir] + n > c->limit_data)
 			n = c->limit_data - c->bytes[dir];
 		if (n > 0 && stream_write(to, bq_ptr(&from->in), n) == -1)
@@ -285,11 +293,19 @@ pump(struct circuit *c, struct stream *from)
 			return;
 		}
 	}
+	if (from->in.len > 0) fprintf(stderr, "PUMPSTOP in=%zu to.out=%zu win=%u cong=%d fl=%x\n", from->in.len, to->out.len, to->send_window, conn_congested(to->conn), to->flags);
 	tc = to->conn->id;
+	fc = from->conn->id;
 	/* closing may free both streams and the circuit */
 	if ((from->flags & ST_REMOTE_FIN) && from->in.len == 0)
 		stream_close(to);
 	if ((conn = conn_find(tc)) != NULL)
+		conn_flush(conn);
+	/*
+	 * What was consumed may have granted the sender window: when the
+	 * pump ran for the other side's event, nothing else sends it.
+	 */
+	if ((conn = conn_find(fc)) != NULL)
 		conn_flush(conn);
 }
 

@@ -17,16 +17,7 @@
 #include "engine.h"
 #include "log.h"
 #include "varint.h"
-
-#define Y_DATA		0
-#define Y_WINDOW	1
-#define Y_PING		2
-#define Y_GOAWAY	3
-
-#define F_SYN		0x1
-#define F_ACK		0x2
-#define F_FIN		0x4
-#define F_RST		0x8
+#include "yamuxhdr.h"
 
 #define Y_MAXFRAME	(64 * 1024)	/* our data frames */
 #define Y_DISCARD_MAX	(16 * 1024 * 1024)
@@ -40,26 +31,8 @@ y_send(struct conn *c, int type, int flags, uint32_t id, uint32_t len)
 {
 	uint8_t	 h[YAMUX_HDRLEN];
 
-	h[0] = 0;
-	h[1] = type;
-	h[2] = flags >> 8;
-	h[3] = flags & 0xff;
-	h[4] = id >> 24;
-	h[5] = id >> 16;
-	h[6] = id >> 8;
-	h[7] = id;
-	h[8] = len >> 24;
-	h[9] = len >> 16;
-	h[10] = len >> 8;
-	h[11] = len;
+	yamux_hdr_encode(h, type, flags, id, len);
 	return conn_write(c, h, sizeof(h));
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 void
@@ -135,7 +108,7 @@ yamux_open(struct conn *c, const char *proto)
 	c->mux.next_id += 2;
 	s->flags |= ST_OUTBOUND;
 	s->want = proto;
-	y_send(c, Y_WINDOW, F_SYN, s->id, 0);
+	y_send(c, YAMUX_T_WINDOW, YAMUX_F_SYN, s->id, 0);
 	up.opened(s);
 	return s;
 }
@@ -144,7 +117,7 @@ static void
 stream_send_fin(struct stream *s)
 {
 	s->flags |= ST_FIN_SENT;
-	y_send(s->conn, Y_WINDOW, F_FIN, s->id, 0);
+	y_send(s->conn, YAMUX_T_WINDOW, YAMUX_F_FIN, s->id, 0);
 	if (s->flags & ST_REMOTE_FIN)
 		stream_destroy(s);
 }
@@ -162,7 +135,7 @@ stream_push(struct stream *s)
 			n = s->send_window;
 		if (n > Y_MAXFRAME)
 			n = Y_MAXFRAME;
-		y_send(s->conn, Y_DATA, 0, s->id, n);
+		y_send(s->conn, YAMUX_T_DATA, 0, s->id, n);
 		conn_write(s->conn, bq_ptr(&s->out), n);
 		bq_consume(&s->out, n);
 		s->send_window -= n;
@@ -196,7 +169,7 @@ stream_write(struct stream *s, const void *data, size_t len)
 			n = s->send_window;
 		if (n > Y_MAXFRAME)
 			n = Y_MAXFRAME;
-		if (y_send(s->conn, Y_DATA, 0, s->id, n) == -1 ||
+		if (y_send(s->conn, YAMUX_T_DATA, 0, s->id, n) == -1 ||
 		    conn_write(s->conn, d, n) == -1)
 			return -1;
 		s->send_window -= n;
@@ -221,7 +194,7 @@ stream_write_msg(struct stream *s, const uint8_t *msg, size_t len)
 static void
 stream_grant(struct stream *s)
 {
-	y_send(s->conn, Y_WINDOW, 0, s->id, s->unacked);
+	y_send(s->conn, YAMUX_T_WINDOW, 0, s->id, s->unacked);
 	s->recv_window += s->unacked;
 	s->unacked = 0;
 }
@@ -282,7 +255,7 @@ stream_close(struct stream *s)
 void
 stream_reset(struct stream *s)
 {
-	y_send(s->conn, Y_WINDOW, F_RST, s->id, 0);
+	y_send(s->conn, YAMUX_T_WINDOW, YAMUX_F_RST, s->id, 0);
 	stream_destroy(s);
 }
 
@@ -293,13 +266,13 @@ apply_flags(struct conn *c, uint32_t id, int flags)
 
 	if ((s = stream_lookup(c, id)) == NULL)
 		return;
-	if (flags & F_ACK)
+	if (flags & YAMUX_F_ACK)
 		s->flags |= ST_ACKED;
-	if (flags & F_RST) {
+	if (flags & YAMUX_F_RST) {
 		stream_destroy(s);
 		return;
 	}
-	if ((flags & F_FIN) && !(s->flags & ST_REMOTE_FIN)) {
+	if ((flags & YAMUX_F_FIN) && !(s->flags & ST_REMOTE_FIN)) {
 		s->flags |= ST_REMOTE_FIN;
 		up.remote_closed(s);
 		if ((s = stream_lookup(c, id)) != NULL &&
@@ -314,7 +287,7 @@ y_error(struct conn *c, const char *what)
 	static struct log_limit	 ll = LOG_LIMIT("yamux errors");
 	char			 msg[128];
 
-	y_send(c, Y_GOAWAY, 0, 0, 1);
+	y_send(c, YAMUX_T_GOAWAY, 0, 0, 1);
 	snprintf(msg, sizeof(msg), "yamux: %s", what);
 	counters.protocol_errors++;
 	log_limited(&ll, LOG_INFO, "connection %u: %s", c->id, msg);
@@ -362,10 +335,10 @@ stream_accept(struct conn *c, uint32_t id, struct stream **sp)
 	    (uint32_t)conn_limits.max_streams ||
 	    (s = stream_new(c, id)) == NULL) {
 		counters.streams_refused++;
-		y_send(c, Y_WINDOW, F_RST, id, 0);
+		y_send(c, YAMUX_T_WINDOW, YAMUX_F_RST, id, 0);
 		return 0;
 	}
-	y_send(c, Y_WINDOW, F_ACK, id, 0);
+	y_send(c, YAMUX_T_WINDOW, YAMUX_F_ACK, id, 0);
 	*sp = s;
 	up.opened(s);
 	return 0;
@@ -376,7 +349,7 @@ frame_data(struct conn *c, int flags, uint32_t id, uint32_t len)
 {
 	struct stream	*s = NULL;
 
-	if ((flags & F_SYN) && stream_accept(c, id, &s) == -1)
+	if ((flags & YAMUX_F_SYN) && stream_accept(c, id, &s) == -1)
 		return -1;
 	if (s == NULL)
 		s = stream_lookup(c, id);
@@ -402,7 +375,7 @@ frame_window(struct conn *c, int flags, uint32_t id, uint32_t len)
 {
 	struct stream	*s = NULL;
 
-	if ((flags & F_SYN) && stream_accept(c, id, &s) == -1)
+	if ((flags & YAMUX_F_SYN) && stream_accept(c, id, &s) == -1)
 		return -1;
 	if (s == NULL && (s = stream_lookup(c, id)) == NULL)
 		return 0;
@@ -421,24 +394,28 @@ frame_window(struct conn *c, int flags, uint32_t id, uint32_t len)
 static int
 frame_header(struct conn *c)
 {
-	const uint8_t	*h = c->mux.hdr;
-	int		 flags = h[2] << 8 | h[3];
-	uint32_t	 id = be32(h + 4), len = be32(h + 8);
+	struct yamux_hdr	 h;
+	int			 flags;
+	uint32_t		 id, len;
 
-	if (h[0] != 0)
-		return y_error(c, "unknown version");
-	switch (h[1]) {
-	case Y_DATA:
+	if (yamux_hdr_decode(c->mux.hdr, &h) == -1)
+		return y_error(c, h.version != 0 ? "unknown version" :
+		    "unknown frame type");
+	flags = h.flags;
+	id = h.id;
+	len = h.len;
+	switch (h.type) {
+	case YAMUX_T_DATA:
 		return frame_data(c, flags, id, len);
-	case Y_WINDOW:
+	case YAMUX_T_WINDOW:
 		return frame_window(c, flags, id, len);
-	case Y_PING:
-		if (flags & F_SYN)
-			y_send(c, Y_PING, F_ACK, 0, len);
-		else if ((flags & F_ACK) && len == c->mux.ping_out)
+	case YAMUX_T_PING:
+		if (flags & YAMUX_F_SYN)
+			y_send(c, YAMUX_T_PING, YAMUX_F_ACK, 0, len);
+		else if ((flags & YAMUX_F_ACK) && len == c->mux.ping_out)
 			c->mux.ping_out = 0;
 		return 0;
-	case Y_GOAWAY:
+	case YAMUX_T_GOAWAY:
 		c->mux.goaway = 1;
 		if (c->mux.nstreams == 0)
 			c->state = CS_CLOSING;
@@ -540,7 +517,7 @@ void
 yamux_goaway(struct conn *c, uint32_t code)
 {
 	if (c->state == CS_OPEN)
-		y_send(c, Y_GOAWAY, 0, 0, code);
+		y_send(c, YAMUX_T_GOAWAY, 0, 0, code);
 	c->mux.goaway = 1;
 }
 
@@ -559,7 +536,7 @@ yamux_keepalive(struct conn *c, time_t now)
 	}
 	if (c->mux.ping_out == 0 && now - c->last_io >= YAMUX_KEEPALIVE) {
 		c->mux.ping_out = randombytes_random() | 1;
-		y_send(c, Y_PING, F_SYN, 0, c->mux.ping_out);
+		y_send(c, YAMUX_T_PING, YAMUX_F_SYN, 0, c->mux.ping_out);
 		conn_flush(c);
 	}
 }
