@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to g (default: all):
+CHECK is one or more of the letters a to h (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -35,6 +35,10 @@ CHECK is one or more of the letters a to g (default: all):
   g  a node subscribes to 300 more topics: peerd keeps 128 of them
      (gossipSub.maxTopicsPerPeer), counts the others dropped at a
      bound, and still relays on the test topic
+  h  a js-libp2p 2.x node (@chainsafe/libp2p-gossipsub 14,
+     regress/interop2/gossip.mjs) joins through peerd: it has peerd in
+     its mesh, its message reaches the 3.x nodes and theirs reaches it,
+     once each (skipped without regress/interop2/node_modules)
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -50,7 +54,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from suite import (Node, Suite, TAP, JsProc, wait_for, wait_value,  # noqa
                    kill, js_ready, exit_on_signals, need_root, temp_base,
-                   run_check, nothing_left, check_args)
+                   run_check, nothing_left, check_args, js2_skip_reason,
+                   GOSSIP, JS2DIR)
 
 DOC = __doc__
 TOPIC = "/peerd-test/gossip"
@@ -389,9 +394,46 @@ def check_g(M):
     t.ok(ok, "and still relays on the test topic")
 
 
+def check_h(M):
+    why = js2_skip_reason()
+    if why is not None:
+        t.skip("a js-libp2p 2.x node in the mesh", why)
+        return
+    env = dict(os.environ, GOSSIP_TIMEOUT="300")
+    js = JsProc(t, JSPROCS, [], env, BASE, name="js 2.x",
+                argv=GOSSIP + [TOPIC, "0", M.peerd.addr], cwd=JS2DIR)
+    try:
+        ev = js.event("mesh", timeout=WAIT)
+        rel = js.all("listening")
+        rel = "%s, %s" % (rel[0]["libp2p"], rel[0]["gossipsub"]) \
+            if rel else "?"
+        if not t.ok(ev is not None and M.peerd.peer_id in ev["peers"],
+                    "a js-libp2p 2.x node (%s) has peerd in its mesh"
+                    % rel):
+            js.show()
+            return
+        js.send("publish h-old")
+        old = wait_for(lambda: all(msgs(j, "h-old") for j in M.gossip),
+                       timeout=WAIT)
+        M.gossip[0].send("publish h-new")
+        new = wait_for(lambda: msgs(js, "h-new") and
+                       all(msgs(j, "h-new") for j in M.gossip[1:]),
+                       timeout=WAIT)
+        # duplicates would come after the first copies
+        wait_for(lambda: False, timeout=2)
+        got = [len(msgs(j, "h-old")) for j in M.gossip]
+        t.ok(old and got == [1] * NGOSSIP, "its message reaches the 3.x "
+             "nodes once each: %s" % got)
+        t.ok(new and len(msgs(js, "h-new")) == 1 and
+             msgs(js, "h-new")[0].get("signed") is True,
+             "a 3.x node's message reaches it once, signed")
+    finally:
+        js.stop()
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefg")
+    BUILD, which = check_args(DOC, "abcdefgh")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -404,7 +446,8 @@ def main():
             M.peerd.show()
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
-                  "e": check_e, "f": check_f, "g": check_g}
+                  "e": check_e, "f": check_f, "g": check_g,
+                  "h": check_h}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))
