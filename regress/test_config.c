@@ -1072,6 +1072,21 @@ test_caps(void)
 		fails_exact(lists[i].key, in, want);
 		free(in);
 	}
+	/* gossipSub.topics: what the engine joins, CONF_MAX_TOPICS */
+	len = (CONF_MAX_TOPICS + 3) * 16;
+	if ((in = malloc(len)) == NULL)
+		return;
+	strlcpy(in, "gossipSub:\n  topics:\n", len);
+	for (i = 0; i < CONF_MAX_TOPICS; i++) {
+		snprintf(want, sizeof(want), "    - /t/%zu\n", i);
+		strlcat(in, want, len);
+	}
+	ok(parses(in), "gossipSub.topics: %d entries", CONF_MAX_TOPICS);
+	strlcat(in, "    - /t/last\n", len);
+	snprintf(want, sizeof(want), "t:%d:7: gossipSub.topics: more than %d "
+	    "entries", CONF_MAX_TOPICS + 3, CONF_MAX_TOPICS);
+	fails_exact("gossipSub.topics", in, want);
+	free(in);
 }
 
 static void
