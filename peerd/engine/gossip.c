@@ -8,7 +8,7 @@
  * seen cache, encoded once as a frame, cached, and that frame is written
  * to each mesh peer (each subscribed floodsub peer) but the source and
  * the author.  A local publish enters the same path (gossip_publish).
- * Calls conn.c, yamux.c, gstopic.c, gsmesh.c and gscache.c.
+ * Calls conn.c, control.c, yamux.c, gstopic.c, gsmesh.c and gscache.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
