@@ -266,6 +266,7 @@ child_common(enum proc_id from, struct imsg *imsg)
 	case IMSG_RECONF_STORE:
 	case IMSG_RECONF_MADDR:
 	case IMSG_RECONF_PEERID:
+	case IMSG_RECONF_TOPIC:
 		return child->reconf != NULL ? child->reconf(imsg) : 1;
 	case IMSG_RECONF_DONE:
 		child_reconf_done();

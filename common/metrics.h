@@ -107,7 +107,23 @@
 	M(HTTP_REQUESTS,	"http_requests_total", MT_COUNTER, P_ENGINE, \
 	    "Admin HTTP requests answered, by path and status code.")	\
 	M(HTTP_FULL,		"http_full_total", MT_COUNTER, P_ENGINE,	\
-	    "Times the admin HTTP connections were at admin.maxClients.")
+	    "Times the admin HTTP connections were at admin.maxClients.") \
+	M(GOSSIP_MESSAGES,	"gossip_messages_total", MT_COUNTER,	\
+	    P_ENGINE, "Gossipsub messages: new valid ones in, frames out.") \
+	M(GOSSIP_DUPLICATES,	"gossip_duplicates_total", MT_COUNTER,	\
+	    P_ENGINE, "Gossipsub messages received again.")		\
+	M(GOSSIP_DROPPED,	"gossip_dropped_total", MT_COUNTER,	\
+	    P_ENGINE, "Gossipsub messages or RPCs dropped, by reason.")	\
+	M(GOSSIP_IDONTWANT,	"gossip_idontwant_total", MT_COUNTER,	\
+	    P_ENGINE, "IDONTWANT sent, and sends it saved.")		\
+	M(GOSSIP_CONTROL,	"gossip_control_total", MT_COUNTER,	\
+	    P_ENGINE, "Gossipsub control messages and events, by kind.") \
+	M(GOSSIP_PEERS,		"gossip_peers", MT_GAUGE, P_ENGINE,	\
+	    "Peers speaking a pubsub protocol with us.")		\
+	M(GOSSIP_TOPICS,	"gossip_topics", MT_GAUGE, P_ENGINE,	\
+	    "Topics joined, and known.")				\
+	M(GOSSIP_CACHED,	"gossip_cached", MT_GAUGE, P_ENGINE,	\
+	    "Entries of the seen cache and of the message cache.")
 
 enum metric_id {
 #define M(id, name, type, from, help)	METRIC_##id,
@@ -127,7 +143,7 @@ struct metric_def {
 #define METRIC_LNAMELEN		16
 #define METRIC_LVALUELEN	64
 #define METRIC_NSLEN		64	/* metrics.namespace */
-#define METRIC_PROC_ROWS	96	/* rows a process may report */
+#define METRIC_PROC_ROWS	128	/* rows a process may report */
 
 /* One sample; unused label pairs have an empty name. */
 struct metric_row {

@@ -361,6 +361,8 @@ struct resolve_res {
 #define CONF_MAX_RELAYS		16
 #define CONF_MAX_PROTECTED	256
 #define CONF_MAX_PROXIES	16	/* websocket.trustedProxies */
+#define CONF_MAX_TOPICS		64	/* gossipSub.topics */
+#define CONF_TOPIC_MAX		256	/* bytes of a topic */
 #define CONF_LIST_MAX		65536
 
 struct reconf_log {
@@ -402,6 +404,19 @@ struct reconf_engine {
 	int32_t		 ws_nproxies;		/* websocket.trustedProxies */
 	int32_t		 ws_proxy_bits[CONF_MAX_PROXIES];
 	uint8_t		 ws_proxy_ip[CONF_MAX_PROXIES][16];	/* v4 mapped */
+	/* gossipSub.*, js-libp2p's GossipsubOpts names; times in ms */
+	int32_t		 gossip_enabled;
+	int32_t		 gs_D, gs_Dlo, gs_Dhi, gs_Dlazy, gs_Dout;
+	int64_t		 gs_heartbeat, gs_fanout_ttl, gs_seen_ttl;
+	int64_t		 gs_prune_backoff;
+	int32_t		 gs_mcache_len, gs_mcache_gossip;
+	int32_t		 gs_max_topics, gs_max_peer_topics;
+	int32_t		 gs_max_seen, gs_max_mcache;
+	int32_t		 gs_max_ihave, gs_max_iwant;
+	int64_t		 gs_max_queue, gs_idontwant_min, gs_max_rpc;
+	int32_t		 gs_hash_ids;
+	int32_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
+	int32_t		 gs_coloc_thr;
 };
 
 struct reconf_relay {
@@ -441,6 +456,21 @@ struct reconf_peerid {
 	struct peerid		 id;
 };
 
+/* gossipSub.topics, one a message, NUL-terminated. */
+struct reconf_topic {
+	char			 topic[CONF_TOPIC_MAX + 1];
+};
+
+/* peerctl show topics: a gossipsub topic, as the router holds it. */
+struct ctl_topic {
+	char		 topic[CONF_TOPIC_MAX + 1];
+	int32_t		 joined;
+	int32_t		 peers;			/* subscribed */
+	int32_t		 mesh;
+	int32_t		 fanout;
+	uint64_t	 msgs_in, msgs_out, dups, dropped;
+};
+
 /*
  * The protocol between the processes, one message a row: its payload
  * size (exact, or MSG_VAR for one its reader checks), who may send it,
@@ -474,6 +504,8 @@ struct reconf_peerid {
 	    P_PARENT, P_ENGINE, 0)					\
 	MSG(IMSG_RECONF_PEERID,	sizeof(struct reconf_peerid),		\
 	    P_PARENT, P_ENGINE | P_RELAYD, 0)				\
+	MSG(IMSG_RECONF_TOPIC,	sizeof(struct reconf_topic),		\
+	    P_PARENT, P_ENGINE, 0)					\
 	MSG(IMSG_RECONF_DONE,	0, P_PARENT, P_CHILDREN, 0)		\
 	/* status: each process adds its line */			\
 	MSG(IMSG_CTL_SHOW_STATUS, 0, P_CTL | P_ENGINE,			\
@@ -560,6 +592,8 @@ struct reconf_peerid {
 	MSG(IMSG_CTL_SHOW_CIRCUITS, 0, P_CTL, P_ENGINE, MSG_RO)		\
 	MSG(IMSG_CTL_CIRCUIT,	sizeof(struct ctl_circuit),		\
 	    P_ENGINE, P_CTL, 0)						\
+	MSG(IMSG_CTL_SHOW_TOPICS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_TOPIC,	sizeof(struct ctl_topic), P_ENGINE, P_CTL, 0) \
 	/* names: the engine's chroot has no resolver */		\
 	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
 	    P_ENGINE, P_PARENT, 0)					\
@@ -649,6 +683,7 @@ struct reconf_peerid {
 	STR(IMSG_CTL_RSVP,	struct ctl_rsvp, addr)			\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, src)		\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
+	STR(IMSG_CTL_TOPIC,	struct ctl_topic, topic)		\
 	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
 	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
 	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\

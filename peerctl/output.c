@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#define LIBBSD_OPENBSD_VIS	/* strvisx's one signature, no warning */
+#include <vis.h>
 
 #include "output.h"
 #include "table.h"
@@ -150,6 +152,31 @@ show_circuit(const struct ctl_circuit *c)
 	snprintf(back, sizeof(back), "%llu",
 	    (unsigned long long)c->bytes_dst_src);
 	table_add(6, c->src, c->dst, out, back, age, lim);
+}
+
+/* A topic as a peer named it: escaped, and cut at 64 bytes. */
+static void
+show_topic(const struct ctl_topic *t)
+{
+	char	 name[4 * 64 + 4], n[6][48];
+	size_t	 len = strlen(t->topic);
+
+	if (nrows++ == 0)
+		table_add(8, "topic", "joined", "peers", "mesh", "fanout", "in",
+		    "out", "dups/dropped");
+	strvisx(name, t->topic, len < 64 ? len : 64,
+	    VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_WHITE);
+	if (len > 64)
+		strlcat(name, "...", sizeof(name));
+	snprintf(n[0], sizeof(n[0]), "%d", t->peers);
+	snprintf(n[1], sizeof(n[1]), "%d", t->mesh);
+	snprintf(n[2], sizeof(n[2]), "%d", t->fanout);
+	snprintf(n[3], sizeof(n[3]), "%llu", (unsigned long long)t->msgs_in);
+	snprintf(n[4], sizeof(n[4]), "%llu", (unsigned long long)t->msgs_out);
+	snprintf(n[5], sizeof(n[5]), "%llu/%llu",
+	    (unsigned long long)t->dups, (unsigned long long)t->dropped);
+	table_add(8, name, t->joined ? "yes" : "no", n[0], n[1], n[2], n[3],
+	    n[4], n[5]);
 }
 
 static void
@@ -318,6 +345,7 @@ const struct output show_output = {
 	.acct = show_acct,
 	.store = show_store,
 	.key = show_key,
+	.topic = show_topic,
 	.result = show_result,
 	.tail = show_tail,
 	.abort = show_abort,

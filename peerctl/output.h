@@ -17,6 +17,7 @@ struct output {
 	void	(*acct)(const struct ctl_acct *);
 	void	(*store)(const struct ctl_store *);
 	void	(*key)(const struct ctl_key *);
+	void	(*topic)(const struct ctl_topic *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 	void	(*abort)(const char *);	/* ends output peerd cut short */

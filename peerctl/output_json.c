@@ -178,6 +178,20 @@ json_circuit(const struct ctl_circuit *c)
 }
 
 static void
+json_topic(const struct ctl_topic *t)
+{
+	element("topics");
+	printf("{\"topic\":");
+	json_fputs(t->topic, stdout);
+	printf(",\"joined\":%s,\"peers\":%d,\"mesh\":%d,\"fanout\":%d,"
+	    "\"messagesIn\":%llu,\"messagesOut\":%llu,\"duplicates\":%llu,"
+	    "\"dropped\":%llu}", t->joined ? "true" : "false", t->peers,
+	    t->mesh, t->fanout, (unsigned long long)t->msgs_in,
+	    (unsigned long long)t->msgs_out, (unsigned long long)t->dups,
+	    (unsigned long long)t->dropped);
+}
+
+static void
 json_peer(const struct ctl_peer *p)
 {
 	int	 i, n;
@@ -336,6 +350,7 @@ const struct output json_output = {
 	.acct = json_acct,
 	.store = json_store,
 	.key = json_key,
+	.topic = json_topic,
 	.result = json_result,
 	.tail = json_tail,
 	.abort = json_abort,

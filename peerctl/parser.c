@@ -62,6 +62,7 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"accounting",	SHOW_ACCT,	NULL },
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
+	{ KEYWORD,	"topics",	SHOW_TOPICS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

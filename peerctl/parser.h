@@ -27,6 +27,7 @@ enum actions {
 	LOCKDOWN,
 	KEY_SHOW,
 	KEY_ROTATE,
+	SHOW_TOPICS,
 };
 
 struct parse_result {

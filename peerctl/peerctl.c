@@ -35,7 +35,7 @@ usage(void)
 	    "  show [status]\n"
 	    "  show connections | reservations | circuits\n"
 	    "  show peers | bans | accounting | store\n"
-	    "  show metrics\n"
+	    "  show metrics | topics\n"
 	    "  ping <multiaddr | peer ID> [-c count]\n"
 	    "  connect <multiaddr | peer ID>\n"
 	    "  disconnect <peer ID>\n"
@@ -171,6 +171,8 @@ static const struct action_row {
 			    PEERCTL_TIMEOUT },
 	[KEY_SHOW] =	{ IMSG_CTL_SHOW_KEY, send_empty, NULL,
 			    PEERCTL_TIMEOUT },
+	[SHOW_TOPICS] =	{ IMSG_CTL_SHOW_TOPICS, send_empty, "topics",
+			    PEERCTL_TIMEOUT },
 };
 
 static void
@@ -217,6 +219,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	struct ctl_acct		 ac;
 	struct ctl_store	 so;
 	struct ctl_key		 ky;
+	struct ctl_topic	 tp;
 	char			 addr[IMSG_MAXSIZE];
 	char			 why[160];
 
@@ -247,6 +250,10 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	case IMSG_CTL_CIRCUIT:
 		imsg_get_data(imsg, &ci, sizeof(ci));
 		out->circuit(&ci);
+		return 0;
+	case IMSG_CTL_TOPIC:
+		imsg_get_data(imsg, &tp, sizeof(tp));
+		out->topic(&tp);
 		return 0;
 	case IMSG_CTL_PEER:
 		imsg_get_data(imsg, &pe, sizeof(pe));

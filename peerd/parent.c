@@ -353,6 +353,19 @@ send_peerids(enum proc_id id, int32_t list, const struct peeridlist *l)
 	}
 }
 
+static void
+send_topics(const struct strlist *l)
+{
+	struct reconf_topic	 t;
+	size_t			 i;
+
+	for (i = 0; i < l->n && i < CONF_MAX_TOPICS; i++) {
+		memset(&t, 0, sizeof(t));
+		strlcpy(t.topic, l->v[i], sizeof(t.topic));
+		send_to(PROC_ENGINE, IMSG_RECONF_TOPIC, 0, -1, &t, sizeof(t));
+	}
+}
+
 /*
  * Each child gets the part of the configuration it uses, typed, and
  * applies it at IMSG_RECONF_DONE; none of them parses the file.
@@ -377,6 +390,7 @@ send_config(const struct peerd_conf *conf)
 	send_maddrs(PROC_ENGINE, RECONF_BOOTSTRAP, &conf->bootstrap_peers);
 	send_maddrs(PROC_ENGINE, RECONF_RELAYS, &conf->relays);
 	send_peerids(PROC_ENGINE, RECONF_PROTECTED, &conf->protected_peers);
+	send_topics(&conf->gossip_topics);
 	config_part_relay(conf, &r);
 	send_to(PROC_RELAYD, IMSG_RECONF_RELAY, 0, -1, &r, sizeof(r));
 	send_peerids(PROC_RELAYD, RECONF_ALLOW, &conf->relay.allowlist);

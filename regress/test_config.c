@@ -102,6 +102,12 @@ static const char full_yaml[] =
 	"  topics:\n"
 	"    - \"chat\"\n"
 	"    - 'news/v1'\n"
+	"  D: 8\n"
+	"  Dlo: 5\n"
+	"  heartbeatInterval: 700\n"
+	"  maxPeerQueue: 65536\n"
+	"  msgIdContentHash: true\n"
+	"  graylistThreshold: -1000\n"
 	"bootstrapPeers:\n"
 	"  - /dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT "\n"
 	"  - /ip4/127.0.0.2/tcp/4001\n"
@@ -561,6 +567,20 @@ test_defaults(void)
 	ok(c->max_connections == 2000 && c->min_connections == 10 &&
 	    c->max_outgoing == 20, "default connectionManager");
 	ok(!c->gossip_enabled && c->gossip_topics.n == 0, "default gossipSub");
+	ok(c->gs_D == 6 && c->gs_Dlo == 4 && c->gs_Dhi == 12 &&
+	    c->gs_Dlazy == 6 && c->gs_Dout == 2 && c->gs_heartbeat == 1000 &&
+	    c->gs_fanout_ttl == 60000 && c->gs_seen_ttl == 120000 &&
+	    c->gs_prune_backoff == 60000 && c->gs_mcache_len == 5 &&
+	    c->gs_mcache_gossip == 3, "default gossipSub mesh (the spec's)");
+	ok(c->gs_max_topics == 1024 && c->gs_max_peer_topics == 128 &&
+	    c->gs_max_seen == 100000 && c->gs_max_mcache == 10000 &&
+	    c->gs_max_ihave == 5000 && c->gs_max_iwant == 500 &&
+	    c->gs_max_queue == 1048576 && c->gs_idontwant_min == 512 &&
+	    c->gs_max_rpc == 1048576 && !c->gs_hash_ids,
+	    "default gossipSub bounds");
+	ok(c->gs_gossip_thr == -10 && c->gs_publish_thr == -50 &&
+	    c->gs_graylist_thr == -80 && c->gs_coloc_thr == 10,
+	    "default gossipSub score thresholds");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
 	ok(c->stream_buffer == 262144 && c->conn_buffer == 4194304 &&
@@ -735,6 +755,11 @@ test_parts(void)
 	    e.admin_timeout == 1500, "the engine's part: the admin bounds");
 	ok(strcmp(e.metrics_ns, "bsv_p2p") == 0,
 	    "the engine's part: metrics.namespace");
+	ok(e.gossip_enabled && e.gs_D == 8 && e.gs_Dlo == 5 &&
+	    e.gs_Dhi == 12 && e.gs_heartbeat == 700 &&
+	    e.gs_max_queue == 65536 && e.gs_hash_ids &&
+	    e.gs_max_rpc == 1048576 && e.gs_graylist_thr == -1000 &&
+	    e.gs_gossip_thr == -10, "the engine's part: gossipSub");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&
@@ -1047,6 +1072,21 @@ test_caps(void)
 		fails_exact(lists[i].key, in, want);
 		free(in);
 	}
+	/* gossipSub.topics: what the engine joins, CONF_MAX_TOPICS */
+	len = (CONF_MAX_TOPICS + 3) * 16;
+	if ((in = malloc(len)) == NULL)
+		return;
+	strlcpy(in, "gossipSub:\n  topics:\n", len);
+	for (i = 0; i < CONF_MAX_TOPICS; i++) {
+		snprintf(want, sizeof(want), "    - /t/%zu\n", i);
+		strlcat(in, want, len);
+	}
+	ok(parses(in), "gossipSub.topics: %d entries", CONF_MAX_TOPICS);
+	strlcat(in, "    - /t/last\n", len);
+	snprintf(want, sizeof(want), "t:%d:7: gossipSub.topics: more than %d "
+	    "entries", CONF_MAX_TOPICS + 3, CONF_MAX_TOPICS);
+	fails_exact("gossipSub.topics", in, want);
+	free(in);
 }
 
 static void

@@ -260,7 +260,7 @@ test_reconf(void)
 		    t != IMSG_RECONF_DONE)
 			bad++;
 	}
-	ok(n == 7 && bad == 0, "%d configuration messages, each of a fixed "
+	ok(n == 8 && bad == 0, "%d configuration messages, each of a fixed "
 	    "size from the parent to children; keyd gets only the log format "
 	    "and the end (%d wrong)", n, bad);
 	ok((msg_row(IMSG_RECONF_LOG)->to & P_CHILDREN) == P_CHILDREN &&
@@ -270,12 +270,14 @@ test_reconf(void)
 	    msg_row(IMSG_RECONF_MADDR)->to == P_ENGINE &&
 	    msg_row(IMSG_RECONF_RELAY)->to == P_RELAYD &&
 	    msg_row(IMSG_RECONF_STORE)->to == P_STORED &&
-	    msg_row(IMSG_RECONF_PEERID)->to == (P_ENGINE | P_RELAYD),
+	    msg_row(IMSG_RECONF_PEERID)->to == (P_ENGINE | P_RELAYD) &&
+	    msg_row(IMSG_RECONF_TOPIC)->to == P_ENGINE,
 	    "each part goes to the process that uses it");
 	ok(msg_row(IMSG_RECONF_MADDR)->size == sizeof(struct reconf_maddr) &&
 	    msg_row(IMSG_RECONF_PEERID)->size == sizeof(struct reconf_peerid) &&
 	    sizeof(struct reconf_maddr) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE &&
-	    sizeof(struct reconf_peerid) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE,
+	    sizeof(struct reconf_peerid) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE &&
+	    sizeof(struct reconf_topic) + IMSG_HEADER_SIZE <= IMSG_MAXSIZE,
 	    "a list entry fits a message");
 }
 

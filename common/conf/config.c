@@ -251,7 +251,42 @@ static const struct ckey keys[] = {
 	KENUM("connectionManager.dialPrivateAddresses", dial_private,
 	    dialprivs, DIALPRIV_AUTO, 0),
 	KBOOL("gossipSub.enabled", gossip_enabled, 0, 0),
-	KLIST("gossipSub.topics", gossip_topics, check_topic, NULL, 0),
+	{ .name = "gossipSub.topics", .type = KT_LIST,
+	    .off = OFF(gossip_topics), .check = check_topic,
+	    .maxn = CONF_MAX_TOPICS },
+	KINT("gossipSub.D", gs_D, 1, 64, 6, 0),
+	KINT("gossipSub.Dlo", gs_Dlo, 0, 64, 4, 0),
+	KINT("gossipSub.Dhi", gs_Dhi, 1, 128, 12, 0),
+	KINT("gossipSub.Dlazy", gs_Dlazy, 0, 64, 6, 0),
+	KINT("gossipSub.Dout", gs_Dout, 0, 32, 2, 0),
+	KINT("gossipSub.heartbeatInterval", gs_heartbeat, 100, 60000, 1000, 0),
+	KINT("gossipSub.fanoutTTL", gs_fanout_ttl, 1000, 3600000, 60000, 0),
+	KINT("gossipSub.seenTTL", gs_seen_ttl, 1000, 3600000, 120000, 0),
+	KINT("gossipSub.pruneBackoff", gs_prune_backoff, 1000, 3600000,
+	    60000, 0),
+	KINT("gossipSub.mcacheLength", gs_mcache_len, 1, 64, 5, 0),
+	KINT("gossipSub.mcacheGossip", gs_mcache_gossip, 1, 64, 3, 0),
+	KINT("gossipSub.maxTopics", gs_max_topics, 1, 65536, 1024, 0),
+	KINT("gossipSub.maxTopicsPerPeer", gs_max_peer_topics, 1, 4096, 128,
+	    0),
+	KINT("gossipSub.maxSeen", gs_max_seen, 1000, 10000000, 100000, 0),
+	KINT("gossipSub.maxCacheEntries", gs_max_mcache, 100, 1000000, 10000,
+	    0),
+	KINT("gossipSub.maxIHaveLength", gs_max_ihave, 1, 5000, 5000, 0),
+	KINT("gossipSub.maxIWantAnswers", gs_max_iwant, 1, 100000, 500, 0),
+	KINT("gossipSub.maxPeerQueue", gs_max_queue, 65536, 67108864, 1048576,
+	    0),
+	KINT("gossipSub.idontwantMinDataSize", gs_idontwant_min, 0, 4194304,
+	    512, 0),
+	KINT("gossipSub.maxRpcSize", gs_max_rpc, 4096, 4194304, 1048576, 0),
+	KBOOL("gossipSub.msgIdContentHash", gs_hash_ids, 0, 0),
+	KINT("gossipSub.gossipThreshold", gs_gossip_thr, -1000000, 0, -10, 0),
+	KINT("gossipSub.publishThreshold", gs_publish_thr, -1000000, 0, -50,
+	    0),
+	KINT("gossipSub.graylistThreshold", gs_graylist_thr, -1000000, 0,
+	    -80, 0),
+	KINT("gossipSub.ipColocationFactorThreshold", gs_coloc_thr, 1, 100000,
+	    10, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1524,6 +1559,32 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 		memcpy(e->ws_proxy_ip[e->ws_nproxies], p.ip, 16);
 		e->ws_proxy_bits[e->ws_nproxies++] = p.bits;
 	}
+	e->gossip_enabled = c->gossip_enabled;
+	e->gs_D = c->gs_D;
+	e->gs_Dlo = c->gs_Dlo;
+	e->gs_Dhi = c->gs_Dhi;
+	e->gs_Dlazy = c->gs_Dlazy;
+	e->gs_Dout = c->gs_Dout;
+	e->gs_heartbeat = c->gs_heartbeat;
+	e->gs_fanout_ttl = c->gs_fanout_ttl;
+	e->gs_seen_ttl = c->gs_seen_ttl;
+	e->gs_prune_backoff = c->gs_prune_backoff;
+	e->gs_mcache_len = c->gs_mcache_len;
+	e->gs_mcache_gossip = c->gs_mcache_gossip;
+	e->gs_max_topics = c->gs_max_topics;
+	e->gs_max_peer_topics = c->gs_max_peer_topics;
+	e->gs_max_seen = c->gs_max_seen;
+	e->gs_max_mcache = c->gs_max_mcache;
+	e->gs_max_ihave = c->gs_max_ihave;
+	e->gs_max_iwant = c->gs_max_iwant;
+	e->gs_max_queue = c->gs_max_queue;
+	e->gs_idontwant_min = c->gs_idontwant_min;
+	e->gs_max_rpc = c->gs_max_rpc;
+	e->gs_hash_ids = c->gs_hash_ids;
+	e->gs_gossip_thr = c->gs_gossip_thr;
+	e->gs_publish_thr = c->gs_publish_thr;
+	e->gs_graylist_thr = c->gs_graylist_thr;
+	e->gs_coloc_thr = c->gs_coloc_thr;
 }
 
 void

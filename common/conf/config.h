@@ -105,6 +105,17 @@ struct peerd_conf {
 	int		 dial_private;		/* DIALPRIV_* of addrscope.h */
 	int		 gossip_enabled;
 	struct strlist	 gossip_topics;
+	int64_t		 gs_D, gs_Dlo, gs_Dhi, gs_Dlazy, gs_Dout;
+	int64_t		 gs_heartbeat, gs_fanout_ttl, gs_seen_ttl;	/* ms */
+	int64_t		 gs_prune_backoff;				/* ms */
+	int64_t		 gs_mcache_len, gs_mcache_gossip;
+	int64_t		 gs_max_topics, gs_max_peer_topics;
+	int64_t		 gs_max_seen, gs_max_mcache;
+	int64_t		 gs_max_ihave, gs_max_iwant;
+	int64_t		 gs_max_queue, gs_idontwant_min, gs_max_rpc;	/* bytes */
+	int		 gs_hash_ids;
+	int64_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
+	int64_t		 gs_coloc_thr;
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

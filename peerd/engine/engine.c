@@ -610,6 +610,21 @@ engine_reconf_peerid(struct imsg *imsg)
 	pending.protected[pending.nprotected++] = p.id;
 }
 
+static void
+engine_reconf_topic(struct imsg *imsg)
+{
+	struct reconf_topic	 t;
+
+	imsg_get_data(imsg, &t, sizeof(t));
+	if (memchr(t.topic, '\0', sizeof(t.topic)) == NULL || t.topic[0] ==
+	    '\0')
+		fatalx("configuration from parent: a bad topic");
+	if (pending.ntopics >= CONF_MAX_TOPICS)
+		fatalx("configuration from parent: too many topics");
+	strlcpy(pending.topics[pending.ntopics++], t.topic,
+	    sizeof(pending.topics[0]));
+}
+
 /* The parts of a configuration, until IMSG_RECONF_DONE. */
 static int
 engine_reconf(struct imsg *imsg)
@@ -624,6 +639,9 @@ engine_reconf(struct imsg *imsg)
 		return 0;
 	case IMSG_RECONF_PEERID:
 		engine_reconf_peerid(imsg);
+		return 0;
+	case IMSG_RECONF_TOPIC:
+		engine_reconf_topic(imsg);
 		return 0;
 	default:
 		return 1;
@@ -663,6 +681,7 @@ engine_configure(void)
 	else if (child->configured && ident.ready)
 		engine_sign_record();
 	rclient_configure(&econf);
+	gossip_configure(&econf);
 	connmgr_configure(&econf);
 	listen_resume();
 }
@@ -695,6 +714,7 @@ engine_conn_closing(struct conn *c, const char *reason)
 		ops_conn_closed(c);
 	relay_conn_closed(c);
 	rclient_conn_closed(c);
+	gossip_conn_closed(c);
 	connmgr_conn_closed(c);
 	yamux_free(c);
 	rclient_carrier_release(c);
@@ -912,7 +932,8 @@ static const struct conn_hooks conn_hooks = {
 /* The protocols, in the order ls lists them. */
 static const struct proto *const protocols[] = {
 	&proto_identify, &proto_identify_push, &proto_ping,
-	&proto_hop, &proto_stop, NULL
+	&proto_hop, &proto_stop, &proto_meshsub12, &proto_meshsub11,
+	&proto_meshsub10, &proto_floodsub, NULL
 };
 
 /*
@@ -925,6 +946,7 @@ static const struct ctl_request requests[] = {
 	    CTL_WAIT_STATUS },
 	{ IMSG_CTL_SHOW_CONNS,	ops_show_connections, NULL, 0 },
 	{ IMSG_CTL_SHOW_CIRCUITS, relay_show_circuits, NULL, 0 },
+	{ IMSG_CTL_SHOW_TOPICS,	gossip_show_topics, NULL, 0 },
 	{ IMSG_CTL_SHOW_RSVPS,	control_to_relayd, NULL, CTL_WAIT },
 	{ IMSG_CTL_SHOW_BANS,	bans_show, NULL, 0 },
 	{ IMSG_CTL_SHOW_PEERS,	control_to_stored, NULL, CTL_WAIT },
@@ -959,6 +981,10 @@ static const struct rclient_hooks rclient_hooks = {
 	.addrs_changed = engine_addrs_changed,
 };
 
+static const struct identify_hooks identify_hooks = {
+	.identified = gossip_conn_identified,
+};
+
 static const struct http_hooks http_hooks = {
 	.figures = engine_http_figures,
 };
@@ -978,6 +1004,7 @@ engine_main(int argc, char *argv[])
 	dial_set_hooks(&dial_hooks);
 	rclient_set_hooks(&rclient_hooks);
 	http_set_hooks(&http_hooks);
+	identify_set_hooks(&identify_hooks);
 	/* big output queues in their own mappings, returned when freed */
 	mallopt(M_MMAP_THRESHOLD, ENGINE_MMAP_THRESHOLD);
 	child_start(&engine_child, argc, argv);

@@ -24,6 +24,10 @@
  *	proto_identify.c identify and identify-push
  *	relay.c		 the relay service, and both sides of hop and stop
  *	ops.c		 control requests that need the network
+ *	gscache.c	 gossipsub: the seen cache, the message cache
+ *	gstopic.c	 gossipsub: topics, peers, the output to a peer
+ *	gsmesh.c	 gossipsub: mesh, fanout, heartbeat, gossip
+ *	gossip.c	 gossipsub: the protocols, forwarding, publish
  *	connmgr.c	 the connection manager
  *	metrics.c	 the metrics of every process, polled and rendered
  *	http.c		 the admin HTTP server: /status, /health, /metrics
@@ -31,7 +35,7 @@
  *
  * A lower file tells a higher one only through what engine.c sets at
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
- * dial_hooks, rclient_hooks, http_hooks), the protocol table stream.c
+ * dial_hooks, rclient_hooks, http_hooks, identify_hooks), the protocol table stream.c
  * is given and the request table control.c is given.  The values of
  * the configuration come down in conn_limits and ident, which the
  * engine fills, and in the engine's part of it (struct engine_conf),
@@ -348,11 +352,38 @@ struct engine_conf {
 	size_t			 nrelays;
 	struct peerid		 protected[CONF_MAX_PROTECTED];
 	size_t			 nprotected;
+	char			 topics[CONF_MAX_TOPICS][CONF_TOPIC_MAX + 1];
+	size_t			 ntopics;	/* gossipSub.topics */
 };
 
 /* The admin HTTP requests counted, by path and by answer (http.c). */
 enum http_path { HP_STATUS, HP_HEALTH, HP_METRICS, HP_OTHER, HTTP_PATHS };
 #define HTTP_CODES	5	/* 200, 404, 405, 500, 503 */
+
+/* The router's counters, for the metrics and peerctl. */
+struct gs_counters {
+	uint64_t	 msgs_in;	/* new, valid */
+	uint64_t	 msgs_out;	/* frames written to peers */
+	uint64_t	 dups;
+	uint64_t	 drop_invalid;	/* bad signature, from, key */
+	uint64_t	 drop_unsigned;
+	uint64_t	 drop_topic;	/* not joined, or no topic */
+	uint64_t	 drop_queue;	/* a peer's output over budget */
+	uint64_t	 drop_malformed;	/* whole RPCs */
+	uint64_t	 drop_limits;	/* tables full */
+	uint64_t	 drop_graylist;	/* RPCs of graylisted peers */
+	uint64_t	 idontwant_saved;
+	uint64_t	 idontwant_sent;
+	uint64_t	 idontwant_recv;	/* IDs received */
+	uint64_t	 grafts, prunes;	/* received */
+	uint64_t	 backoff_penalties;
+	uint64_t	 broken_promises;	/* IWANTs not answered */
+	uint64_t	 iwant_served;
+	uint64_t	 ihave_sent;
+	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */
+	uint64_t	 px_accepted;	/* their signed records taken */
+};
+
 
 struct engine_counters {
 	uint64_t	 accepted;
@@ -393,6 +424,7 @@ struct engine_counters {
 	uint64_t	 pssign_busy;	/* pubsub signatures: table full */
 	uint64_t	 pssign_refused;	/* refused by keyd */
 	uint64_t	 pssign_timeouts;	/* keyd late */
+	struct gs_counters gossip;
 };
 
 /*
@@ -531,6 +563,12 @@ void		 identify_push_all(void);
 void		 peer_info_free(struct peer_info *);
 void		 ping_start(struct conn *, uint32_t, int);
 
+/* What identify tells the layers above it, set by the engine at start. */
+struct identify_hooks {
+	void	(*identified)(struct conn *);	/* c->info is new */
+};
+void		 identify_set_hooks(const struct identify_hooks *);
+
 /* listen.c */
 void		 listen_add(int, const char *);
 void		 listen_ws_open(struct conn *);
@@ -622,7 +660,26 @@ void		 known_dial_failed(const struct conn *);
 void		 known_identified(const struct conn *,
 		    const struct identify_msg *);
 void		 known_discovered(const struct multiaddr *, uint32_t);
+struct peer_record;
+void		 known_px(const struct conn *, const struct peer_record *);
 void		 known_configure(const struct reconf_engine *);
+
+/* gossip.c: the gossipsub router (gossip.h: gscache.c ... gossip.c) */
+extern const struct proto	 proto_meshsub12, proto_meshsub11,
+				 proto_meshsub10, proto_floodsub;
+void		 gossip_configure(const struct engine_conf *);
+void		 gossip_conn_identified(struct conn *);
+void		 gossip_conn_closed(struct conn *);
+int		 gossip_unsigned(const char *, const uint8_t *, size_t,
+		    uint8_t *, size_t, size_t *);
+int		 gossip_publish(const uint8_t *, size_t, const uint8_t *,
+		    char *, size_t);
+struct gossip_tally {
+	int		 peers, joined, topics;
+	size_t		 seen, cached;
+};
+void		 gossip_tally(struct gossip_tally *);
+int		 gossip_show_topics(uint32_t, struct imsg *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

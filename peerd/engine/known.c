@@ -15,6 +15,7 @@
 #include "addrscope.h"
 #include "child.h"
 #include "engine.h"
+#include "envelope.h"
 #include "identify.h"
 #include "log.h"
 #include "pb.h"
@@ -200,6 +201,32 @@ known_identified(const struct conn *c, const struct identify_msg *m)
 	}
 	known_listen_addrs(c, m);
 	known_send(&c->peer, UPD_IDENTIFIED);
+}
+
+/*
+ * A peer's signed record that another gave in a gossipsub PRUNE (peer
+ * exchange): the addresses the scope rule allows, as the connection c
+ * of the giver would have them, as discovered; the connection manager
+ * dials them, or not, by its rules.
+ */
+void
+known_px(const struct conn *c, const struct peer_record *rec)
+{
+	size_t	 i;
+	int	 from = known_from(c);
+
+	known_reset(SRC_GOSSIP);
+	for (i = 0; i < rec->naddrs; i++) {
+		if (maddr_has(&rec->addrs[i], MADDR_P2P_CIRCUIT))
+			continue;
+		if (!addr_scope_allowed(policy, addr_scope(&rec->addrs[i]),
+		    from))
+			counters.addrs_filtered++;
+		else if (known_addr(&rec->addrs[i]) == -1)
+			counters.addrs_dropped++;
+	}
+	if (upd.naddrs > 0)
+		known_send(&rec->id, UPD_DISCOVERED);
 }
 
 /* An address from the configuration or an operator. */

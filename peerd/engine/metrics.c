@@ -140,6 +140,41 @@ metrics_http(struct metric_set *s)
 				    k, lv, NULL, NULL)
 
 static void
+metrics_gossip(struct metric_set *s)
+{
+	const struct gs_counters	*c = &counters.gossip;
+	struct gossip_tally		 t;
+
+	gossip_tally(&t);
+	ROW(GOSSIP_MESSAGES, c->msgs_in, "direction", "in");
+	ROW(GOSSIP_MESSAGES, c->msgs_out, "direction", "out");
+	ROW(GOSSIP_DUPLICATES, c->dups, NULL, NULL);
+	ROW(GOSSIP_DROPPED, c->drop_invalid, "reason", "invalid");
+	ROW(GOSSIP_DROPPED, c->drop_unsigned, "reason", "unsigned");
+	ROW(GOSSIP_DROPPED, c->drop_topic, "reason", "topic");
+	ROW(GOSSIP_DROPPED, c->drop_queue, "reason", "queue");
+	ROW(GOSSIP_DROPPED, c->drop_malformed, "reason", "malformed");
+	ROW(GOSSIP_DROPPED, c->drop_limits, "reason", "limits");
+	ROW(GOSSIP_DROPPED, c->drop_graylist, "reason", "graylisted");
+	ROW(GOSSIP_IDONTWANT, c->idontwant_sent, "kind", "sent");
+	ROW(GOSSIP_IDONTWANT, c->idontwant_saved, "kind", "saved");
+	ROW(GOSSIP_IDONTWANT, c->idontwant_recv, "kind", "received");
+	ROW(GOSSIP_CONTROL, c->grafts, "kind", "graft");
+	ROW(GOSSIP_CONTROL, c->prunes, "kind", "prune");
+	ROW(GOSSIP_CONTROL, c->backoff_penalties, "kind", "graft_in_backoff");
+	ROW(GOSSIP_CONTROL, c->broken_promises, "kind", "broken_promise");
+	ROW(GOSSIP_CONTROL, c->ihave_sent, "kind", "ihave_sent");
+	ROW(GOSSIP_CONTROL, c->iwant_served, "kind", "iwant_served");
+	ROW(GOSSIP_CONTROL, c->px_ignored, "kind", "px_ignored");
+	ROW(GOSSIP_CONTROL, c->px_accepted, "kind", "px_accepted");
+	ROW(GOSSIP_PEERS, t.peers, NULL, NULL);
+	ROW(GOSSIP_TOPICS, t.joined, "kind", "joined");
+	ROW(GOSSIP_TOPICS, t.topics, "kind", "known");
+	ROW(GOSSIP_CACHED, t.seen, "cache", "seen");
+	ROW(GOSSIP_CACHED, t.cached, "cache", "messages");
+}
+
+static void
 metrics_engine(struct metric_set *s)
 {
 	const struct engine_counters	*c = &counters;
@@ -197,6 +232,7 @@ metrics_engine(struct metric_set *s)
 	ROW(UPTIME, mono_now() - mx.started, NULL, NULL);
 	ROW(LOCKDOWN, ident.lockdown, NULL, NULL);
 	metrics_http(s);
+	metrics_gossip(s);
 }
 
 /*

@@ -19,6 +19,13 @@
 
 static struct identify_msg	 idmsg;		/* one at a time */
 static uint8_t			 idbuf[ID_MAXMSG + UVARINT_MAXLEN];
+static struct identify_hooks	 hooks;
+
+void
+identify_set_hooks(const struct identify_hooks *h)
+{
+	hooks = *h;
+}
 
 /* Our listen addresses for this connection: announce first. */
 static void
@@ -152,6 +159,8 @@ identify_read(struct stream *s)
 	}
 	info_store(s->conn, &idmsg);
 	known_identified(s->conn, &idmsg);
+	if (hooks.identified != NULL)
+		hooks.identified(s->conn);
 	stream_consume(s, vl + n);
 	stream_close(s);
 }
