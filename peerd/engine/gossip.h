@@ -164,6 +164,7 @@ void		 topic_release(struct gs_topic *);
 struct gs_sub	*sub_find(struct gs_peer *, struct gs_topic *);
 struct gs_sub	*sub_get(struct gs_peer *, struct gs_topic *);
 void		 sub_release(struct gs_sub *);
+void		 sub_apply(struct gs_peer *, const struct ps_sub *);
 void		 sub_set_mesh(struct gs_sub *, int);
 void		 sub_set_fanout(struct gs_sub *, int);
 struct gs_peer	*gpeer_find(const struct peerid *);

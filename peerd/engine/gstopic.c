@@ -385,3 +385,35 @@ gpeer_add_dontwant(struct gs_peer *p, uint64_t h)
 		p->dontwant[GS_DONTWANT - 1] = h;
 	}
 }
+
+/* A peer's SUBSCRIBE or UNSUBSCRIBE. */
+void
+sub_apply(struct gs_peer *p, const struct ps_sub *sub)
+{
+	struct gs_topic	*t;
+	struct gs_sub	*s;
+
+	if (sub->subscribe) {
+		if ((t = topic_get(sub->topic.p, sub->topic.len)) == NULL)
+			return;
+		if ((s = sub_get(p, t)) == NULL) {
+			topic_release(t);
+			return;
+		}
+		if (!s->subscribed) {
+			s->subscribed = 1;
+			t->nsubs++;
+		}
+		return;
+	}
+	if ((t = topic_find(sub->topic.p, sub->topic.len)) == NULL ||
+	    (s = sub_find(p, t)) == NULL)
+		return;
+	if (s->subscribed) {
+		s->subscribed = 0;
+		t->nsubs--;
+	}
+	sub_set_mesh(s, 0);
+	sub_set_fanout(s, 0);
+	sub_release(s);
+}

@@ -126,37 +126,6 @@ conf(void)
 }
 
 static void
-subscription(struct gs_peer *p, const struct ps_sub *sub)
-{
-	struct gs_topic	*t;
-	struct gs_sub	*s;
-
-	if (sub->subscribe) {
-		if ((t = topic_get(sub->topic.p, sub->topic.len)) == NULL)
-			return;
-		if ((s = sub_get(p, t)) == NULL) {
-			topic_release(t);
-			return;
-		}
-		if (!s->subscribed) {
-			s->subscribed = 1;
-			t->nsubs++;
-		}
-		return;
-	}
-	if ((t = topic_find(sub->topic.p, sub->topic.len)) == NULL ||
-	    (s = sub_find(p, t)) == NULL)
-		return;
-	if (s->subscribed) {
-		s->subscribed = 0;
-		t->nsubs--;
-	}
-	sub_set_mesh(s, 0);
-	sub_set_fanout(s, 0);
-	sub_release(s);
-}
-
-static void
 message(const struct ps_msg *m, const uint8_t *frame, size_t len)
 {
 	struct gs_topic	*t;
@@ -194,7 +163,7 @@ rpc(struct gs_peer *p, const uint8_t *buf, size_t len)
 	}
 	ps_subs(&r, &it);
 	while (ps_next_sub(&it, &sub) == 1)
-		subscription(p, &sub);
+		sub_apply(p, &sub);
 	ps_msgs(&r, &it);
 	while (ps_next_msg(&it, &m) == 1)
 		message(&m, buf, len);
