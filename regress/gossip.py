@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to h (default: all):
+CHECK is one or more of the letters a to l (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -39,13 +39,28 @@ CHECK is one or more of the letters a to h (default: all):
      regress/interop2/gossip.mjs) joins through peerd: it has peerd in
      its mesh, its message reaches the 3.x nodes and theirs reaches it,
      once each (skipped without regress/interop2/node_modules)
+  i  peerctl publish, twice: each js node gets each message once, signed
+     by peerd (js StrictSign drops what does not verify) and from its
+     ID; the second's seqno is above the first's; peerctl names the
+     message ID (it ends in the seqno js saw) and the peers it went to
+  j  peerctl subscribe -j on the read-only socket prints what a js node
+     publishes (data, from); subscribing to a topic not configured
+     joins it, and it is left when the client goes
+  k  a publish over what keyd signs is refused with a clear error, by
+     peerctl (standard input) and by the engine (the topic and header
+     added); with gossip off, publish and subscribe say so
+  l  relay.advertise with a 1 s ttl (reload): the js nodes get peerd's
+     signed peer record on the topic, js opens the envelope, and its
+     peer ID is peerd's and its addresses are on 127.0.0.1
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
 """
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import traceback
 
@@ -69,10 +84,13 @@ JSPROCS = []
 BASE = None
 
 
-def conf(topics=(TOPIC,)):
-    # a short backoff, for check d's join after a leave
+def conf(topics=(TOPIC,), advertise=False):
+    # a short backoff, for check d's join after a leave; relay.advertise
+    # only in check l, so that the counts of the others are exact
     return ("gossipSub:\n  enabled: true\n  pruneBackoff: 2000\n"
-            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics))
+            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics) +
+            "relay:\n  advertise:\n    enabled: %s\n    ttl: 1000\n"
+            % ("true" if advertise else "false"))
 
 
 def metrics(node):
@@ -431,9 +449,184 @@ def check_h(M):
         js.stop()
 
 
+def published(r):
+    """(message ID hex, peers) from peerctl publish's answer, or None."""
+    m = re.search(r"published message ([0-9a-f]+) to (\d+) peers",
+                  r.stdout + r.stderr)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def check_i(M):
+    pid = M.peerd.peer_id
+    nodes = M.gossip + [M.flood]
+    answers = []
+    for k in (1, 2):
+        r = M.peerd.ctl("publish", TOPIC, "i-%d" % k)
+        answers.append(published(r))
+        if not t.ok(r.returncode == 0 and answers[-1] is not None,
+                    "peerctl publish i-%d: %s" % (k, (r.stdout +
+                                                      r.stderr).strip())):
+            return
+    ok = wait_for(lambda: all(msgs(j, "i-2") for j in nodes), timeout=WAIT)
+    # duplicates would come after the first copies
+    wait_for(lambda: False, timeout=2)
+    for j in nodes:
+        got = {d: msgs(j, d) for d in ("i-1", "i-2")}
+        once = all(len(v) == 1 for v in got.values())
+        good = once and all(v[0]["from"] == pid and
+                            v[0].get("signed") is True
+                            for v in got.values())
+        if not t.ok(ok and good, "%s gets both once, signed, from peerd: "
+                    "%s" % (j.name, {d: len(v) for d, v in got.items()})):
+            t.diag("got %s" % got)
+            continue
+        s1, s2 = int(got["i-1"][0]["seqno"]), int(got["i-2"][0]["seqno"])
+        t.ok(s2 > s1, "%s: the seqno increases: %d then %d"
+             % (j.name, s1, s2))
+    e = msgs(M.gossip[0], "i-1")
+    if e and answers[0]:
+        seq = "%016x" % int(e[0]["seqno"])
+        t.ok(answers[0][0].endswith(seq) and answers[0][1] == len(nodes),
+             "peerctl names the message ID (ends in the seqno %s) and %d "
+             "peers: %s" % (seq, len(nodes), answers[0]))
+
+
+def subscriber(node, topic, sock):
+    p = subprocess.Popen([node.s.peerctl, "-s", sock, "subscribe", topic,
+                          "-j"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    Suite.sessions.add(p.pid)
+    return p
+
+
+def lines_until(p, pred, timeout):
+    """JSON lines p prints until one satisfies pred (or the deadline)."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    got = []
+    deadline = __import__("time").monotonic() + timeout
+    while True:
+        left = deadline - __import__("time").monotonic()
+        if left <= 0 or not sel.select(left):
+            break
+        line = p.stdout.readline()
+        if not line:
+            break
+        try:
+            got.append(json.loads(line))
+        except ValueError:
+            got.append({"bad": line})
+        if pred(got[-1]):
+            break
+    sel.close()
+    return got
+
+
+def topic_row(node, topic):
+    topics = node.json("show", "topics", key="topics") or []
+    return next((x for x in topics if x["topic"] == topic), None)
+
+
+def check_j(M):
+    p = subscriber(M.peerd, TOPIC, M.peerd.s.rosock)
+    try:
+        # the subscription is in place once show topics counts it: wait
+        # for a message js sends after it instead, resent until seen
+        got = []
+        for k in range(10):
+            M.gossip[1].send("publish j-%d" % k)
+            got += lines_until(p, lambda e: e.get("data", "").startswith(
+                "j-"), timeout=3)
+            if any(e.get("data", "").startswith("j-") for e in got):
+                break
+        hit = [e for e in got if e.get("data", "").startswith("j-")]
+        t.ok(hit and hit[0]["from"] == M.gossip[1].peer_id and
+             hit[0]["topic"] == TOPIC and len(hit[0]["id"]) > 16,
+             "peerctl subscribe -j (read-only socket) prints what a js "
+             "node publishes, with its author: %s" % (hit[:1] or got[:3]))
+    finally:
+        kill(p)
+    other = "/peerd-test/watched"
+    p = subscriber(M.peerd, other, M.peerd.s.rosock)
+    try:
+        ok, row = wait_value(lambda: topic_row(M.peerd, other),
+                             lambda r: r is not None and r["joined"],
+                             timeout=WAIT)
+        t.ok(ok, "a topic watched is joined: %s" % row)
+    finally:
+        kill(p)
+    ok, row = wait_value(lambda: topic_row(M.peerd, other),
+                         lambda r: r is None or not r["joined"],
+                         timeout=WAIT)
+    t.ok(ok, "and left when its watcher goes: %s" % row)
+
+
+def check_k(M):
+    big = "x" * 16001
+    r = subprocess.run([M.peerd.s.peerctl, "-s", M.peerd.s.sock, "publish",
+                        TOPIC, "-"], input=big, capture_output=True,
+                       text=True, timeout=30)
+    t.ok(r.returncode != 0 and "too large" in r.stderr,
+         "16001 bytes on standard input: peerctl refuses: %s"
+         % r.stderr.strip())
+    r = subprocess.run([M.peerd.s.peerctl, "-s", M.peerd.s.sock, "publish",
+                        TOPIC, "-"], input="y" * 15990, capture_output=True,
+                       text=True, timeout=30)
+    out = (r.stdout + r.stderr).strip()
+    t.ok(r.returncode != 0 and "too large" in out,
+         "15990 bytes with the topic and header: the engine refuses: %s"
+         % out)
+    r = M.peerd.ctl("publish", TOPIC, "k-fits")
+    t.ok(r.returncode == 0 and published(r) is not None,
+         "a small one after them goes: %s" % (r.stdout + r.stderr).strip())
+    off = Node(t, "no gossip", BUILD, os.path.join(BASE, "nogossip"))
+    try:
+        if not off.start():
+            return
+        r = off.ctl("publish", TOPIC, "k-off")
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "not enabled" in out,
+             "gossip off: publish says so: %s" % out)
+        r = off.ctl("subscribe", TOPIC)
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "not enabled" in out,
+             "gossip off: subscribe says so: %s" % out)
+    finally:
+        off.stop()
+
+
+def check_l(M):
+    with open(M.peerd.s.conf) as f:
+        base = f.read()
+    M.peerd.s.write_conf(conf(advertise=True))
+    r = M.peerd.ctl("reload")
+    if not t.ok(r.returncode == 0, "reload with relay.advertise on, a 1 s "
+                "ttl: %s" % (r.stdout + r.stderr).strip()):
+        return
+    pid = M.peerd.peer_id
+    ok = wait_for(lambda: all(len(j.all("record")) >= 2
+                              for j in M.gossip), timeout=WAIT)
+    for j in M.gossip:
+        recs = j.all("record")
+        good = [e for e in recs if e["from"] == pid and
+                e["peerId"] == pid and e["addrs"] and
+                all(a.startswith("/ip4/127.0.0.1/") for a in e["addrs"])]
+        if not t.ok(ok and len(good) == len(recs) and len(recs) >= 2,
+                    "%s gets peerd's signed record, again after the ttl, "
+                    "opened by js: peer ID peerd's, addresses on "
+                    "127.0.0.1 (%d of %d)" % (j.name, len(good),
+                                              len(recs))):
+            t.diag("records %s" % recs[:2])
+    with open(M.peerd.s.conf, "w") as f:
+        f.write(base)
+    M.peerd.ctl("reload")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefgh")
+    BUILD, which = check_args(DOC, "abcdefghijkl")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -447,7 +640,8 @@ def main():
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
                   "e": check_e, "f": check_f, "g": check_g,
-                  "h": check_h}
+                  "h": check_h, "i": check_i, "j": check_j,
+                  "k": check_k, "l": check_l}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))
