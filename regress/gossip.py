@@ -45,7 +45,10 @@ CHECK is one or more of the letters a to l (default: all):
      message ID (it ends in the seqno js saw) and the peers it went to
   j  peerctl subscribe -j on the read-only socket prints what a js node
      publishes (data, from); subscribing to a topic not configured
-     joins it, and it is left when the client goes
+     joins it, and it is left when the client goes; a fifth watcher of
+     one topic is refused (gossipSub.maxTopicSubscribers, 4); one that
+     does not read loses messages (counted) while the js nodes still
+     get them all
   k  a publish over what keyd signs is refused with a clear error, by
      peerctl (standard input) and by the engine (the topic and header
      added); with gossip off, publish and subscribe say so
@@ -561,6 +564,45 @@ def check_j(M):
                          lambda r: r is None or not r["joined"],
                          timeout=WAIT)
     t.ok(ok, "and left when its watcher goes: %s" % row)
+    check_j_bounds(M)
+
+
+def check_j_bounds(M):
+    many = "/peerd-test/many"
+    ps = [subscriber(M.peerd, many, M.peerd.s.sock) for _ in range(4)]
+    try:
+        # the four are in once a fifth is refused; until then it is let in
+        # and ended by the timeout
+        out = ""
+        for _ in range(10):
+            r = M.peerd.ctl("subscribe", many, timeout=2)
+            out = (r.stdout + r.stderr).strip()
+            if r.returncode not in (None, 0):
+                break
+        t.ok("maxTopicSubscribers" in out, "a fifth watcher of one topic "
+             "is refused: %s" % out)
+    finally:
+        for p in ps:
+            kill(p)
+    before = metric(M.peerd, "gossip_dropped_total", "subscriber_lost")
+    # a watcher that never reads: its pipe, its socket and 256 KiB fill
+    p = subscriber(M.peerd, TOPIC, M.peerd.s.sock)
+    try:
+        wait_for(lambda: False, timeout=1)
+        for k in range(150):
+            M.gossip[2].send("big 8000 jl-%d" % k)
+        ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                          "subscriber_lost"),
+                           lambda v: v > before, timeout=WAIT)
+        t.ok(ok, "a watcher that does not read loses messages, counted: "
+             "%d" % n)
+        ok = wait_for(lambda: all(len(msgs(j, "jl-")) == 150
+                                  for j in M.gossip if j != M.gossip[2]),
+                      timeout=WAIT)
+        t.ok(ok, "the js nodes still get all 150: %s"
+             % [len(msgs(j, "jl-")) for j in M.gossip])
+    finally:
+        kill(p)
 
 
 def check_k(M):
