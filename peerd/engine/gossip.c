@@ -806,12 +806,12 @@ gossip_unwatch(const char *topic)
 	if ((t = topic_find((const uint8_t *)topic, strlen(topic))) == NULL ||
 	    t->watchers == 0)
 		return;
-	if (--t->watchers > 0 || t->configured)
+	if (--t->watchers > 0)
 		return;
-	if (t->joined) {
+	if (t->joined && !t->configured) {
 		mesh_leave(t);
 		gs_flush(0);
-	} else
+	} else if (!t->joined)
 		topic_release(t);
 }
 
