@@ -27,6 +27,8 @@
 #define PEERCTL_TIMEOUT	30000	/* ms */
 #define PEERCTL_LONG	600000	/* ms, for backup and verify */
 
+static int	 sub_json;	/* peerctl -j subscribe: JSON lines */
+
 __attribute__((__noreturn__))
 static void
 usage(void)
@@ -339,8 +341,8 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed,
 		return 0;
 	case IMSG_CTL_GSMSG:
 		if (res->action != SUBSCRIBE ||
-		    gsmsg_print(imsg, res->target, res->json ||
-		    out == &json_output) == -1)
+		    gsmsg_print(imsg, res->target, res->json || sub_json) ==
+		    -1)
 			cut_short(out, "malformed reply from peerd");
 		return 0;
 	case IMSG_CTL_END:
@@ -419,6 +421,11 @@ main(int argc, char *argv[])
 		usage();
 	if (res->action == SHOW_METRICS)
 		out = metrics_output_for(out == &json_output);
+	/* JSON lines, not one object: the messages are the output */
+	if (res->action == SUBSCRIBE && out == &json_output) {
+		sub_json = 1;
+		out = &show_output;
+	}
 
 	fd = ctl_connect(sock);
 	imsgbuf_init(&ibuf, fd);

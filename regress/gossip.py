@@ -51,7 +51,8 @@ CHECK is one or more of the letters a to l (default: all):
      get them all
   k  a publish over what keyd signs is refused with a clear error, by
      peerctl (standard input) and by the engine (the topic and header
-     added); with gossip off, publish and subscribe say so
+     added); publish is refused on the read-only socket; with gossip
+     off, publish and subscribe say so
   l  relay.advertise with a 1 s ttl (reload): the js nodes get peerd's
      signed peer record on the topic, js opens the envelope, and its
      peer ID is peerd's and its addresses are on 127.0.0.1
@@ -494,9 +495,9 @@ def check_i(M):
              "peers: %s" % (seq, len(nodes), answers[0]))
 
 
-def subscriber(node, topic, sock):
-    p = subprocess.Popen([node.s.peerctl, "-s", sock, "subscribe", topic,
-                          "-j"], stdout=subprocess.PIPE,
+def subscriber(node, topic, sock, form="subscribe %s -j"):
+    p = subprocess.Popen([node.s.peerctl, "-s", sock] +
+                         (form % topic).split(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     Suite.sessions.add(p.pid)
@@ -520,7 +521,7 @@ def lines_until(p, pred, timeout):
         try:
             got.append(json.loads(line))
         except ValueError:
-            got.append({"bad": line})
+            got.append({"text": line})
         if pred(got[-1]):
             break
     sel.close()
@@ -534,6 +535,8 @@ def topic_row(node, topic):
 
 def check_j(M):
     p = subscriber(M.peerd, TOPIC, M.peerd.s.rosock)
+    lead = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "-j subscribe %s")
+    text = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "subscribe %s")
     try:
         # the subscription is in place once show topics counts it: wait
         # for a message js sends after it instead, resent until seen
@@ -549,8 +552,22 @@ def check_j(M):
              hit[0]["topic"] == TOPIC and len(hit[0]["id"]) > 16,
              "peerctl subscribe -j (read-only socket) prints what a js "
              "node publishes, with its author: %s" % (hit[:1] or got[:3]))
+        if not hit:
+            return
+        want = hit[0]["data"]
+        got = lines_until(lead, lambda e: e.get("data") == want, timeout=10)
+        t.ok(got and got[-1].get("data") == want and
+             got[-1]["from"] == M.gossip[1].peer_id,
+             "peerctl -j subscribe: the same, JSON lines: %s" % got[-1:])
+        line = "from %s id %s seqno %s: %s" % (
+            hit[0]["from"], hit[0]["id"], hit[0]["seqno"], want)
+        got = lines_until(text, lambda e: e.get("text", "").strip() == line,
+                          timeout=10)
+        t.ok(got and got[-1].get("text", "").strip() == line,
+             "peerctl subscribe: the same as text: %s" % got[-1:])
     finally:
-        kill(p)
+        for x in (p, lead, text):
+            kill(x)
     other = "/peerd-test/watched"
     p = subscriber(M.peerd, other, M.peerd.s.rosock)
     try:
@@ -619,6 +636,10 @@ def check_k(M):
     t.ok(r.returncode != 0 and "too large" in out,
          "15990 bytes with the topic and header: the engine refuses: %s"
          % out)
+    r = M.peerd.ctl("publish", TOPIC, "k-ro", sock=M.peerd.s.rosock)
+    out = (r.stdout + r.stderr).strip()
+    t.ok(r.returncode != 0 and "not permitted" in out,
+         "publish on the read-only socket is refused: %s" % out)
     r = M.peerd.ctl("publish", TOPIC, "k-fits")
     t.ok(r.returncode == 0 and published(r) is not None,
          "a small one after them goes: %s" % (r.stdout + r.stderr).strip())
