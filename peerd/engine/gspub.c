@@ -184,6 +184,7 @@ gspub_subscribe(uint32_t ctl, struct imsg *imsg)
 	static struct log_limit	 ll = LOG_LIMIT("peerctl subscribe refused");
 	struct ctl_subscribe	 req;
 	struct watcher		*w;
+	const char		*why = NULL;
 	int			 all, n;
 
 	imsg_get_data(imsg, &req, sizeof(req));
@@ -197,15 +198,17 @@ gspub_subscribe(uint32_t ctl, struct imsg *imsg)
 		return 0;
 	}
 	n = watcher_count(req.topic, &all);
-	if (conf == NULL || all >= conf->lim.gs_max_watchers ||
-	    n >= conf->lim.gs_max_topic_watchers) {
+	if (conf == NULL || all >= conf->lim.gs_max_watchers)
+		why = "too many peerctl subscribe clients "
+		    "(gossipSub.maxSubscribers)";
+	else if (n >= conf->lim.gs_max_topic_watchers)
+		why = "too many peerctl subscribe clients on that topic "
+		    "(gossipSub.maxTopicSubscribers)";
+	if (why != NULL) {
 		counters.gossip.watch_refused++;
 		log_limited(&ll, LOG_INFO, "gossip_subscribe_refused "
 		    "watchers=%d topic_watchers=%d", all, n);
-		control_result(ctl, 0, all >= (conf ? conf->lim.gs_max_watchers :
-		    0) ? "too many peerctl subscribe clients "
-		    "(gossipSub.maxSubscribers)" : "too many peerctl subscribe "
-		    "clients on that topic (gossipSub.maxTopicSubscribers)");
+		control_result(ctl, 0, why);
 		return 0;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
