@@ -51,8 +51,9 @@ CHECK is one or more of the letters a to l (default: all):
      get them all
   k  a publish over what keyd signs is refused with a clear error, by
      peerctl (standard input) and by the engine (the topic and header
-     added); publish is refused on the read-only socket; with gossip
-     off, publish and subscribe say so
+     added); publish is refused on the read-only socket; on a peerd of
+     its own, a watcher ends, saying why, when a reload turns gossip
+     off and at lockdown, and then publish and subscribe say why not
   l  relay.advertise with a 1 s ttl (reload): the js nodes get peerd's
      signed peer record on the topic, js opens the envelope, and its
      peer ID is peerd's and its addresses are on 127.0.0.1
@@ -643,20 +644,61 @@ def check_k(M):
     r = M.peerd.ctl("publish", TOPIC, "k-fits")
     t.ok(r.returncode == 0 and published(r) is not None,
          "a small one after them goes: %s" % (r.stdout + r.stderr).strip())
-    off = Node(t, "no gossip", BUILD, os.path.join(BASE, "nogossip"))
+    check_k_off()
+
+
+def ended(p, timeout=WAIT):
+    """p's exit status and stderr once it ends (None: it did not)."""
+    if not wait_for(lambda: p.poll() is not None, timeout=timeout):
+        return None, ""
+    return p.returncode, p.stderr.read().strip()
+
+
+def check_k_off():
+    """A peerd of its own: a watcher ended when gossip goes off, then
+    publish and subscribe refused with gossip off and in lockdown."""
+    k = Node(t, "gossip on and off", BUILD, os.path.join(BASE, "onoff"))
+    k.conf = conf()
     try:
-        if not off.start():
+        if not k.start():
             return
-        r = off.ctl("publish", TOPIC, "k-off")
+        w = subscriber(k, TOPIC, k.s.sock)
+        wait_value(lambda: topic_row(k, TOPIC),
+                   lambda r: r is not None and r["joined"], timeout=WAIT)
+        k.s.write_conf("")
+        k.ctl("reload")
+        rc, err = ended(w)
+        t.ok(rc == 1 and "turned off" in err, "gossip turned off by a "
+             "reload: the watcher ends, saying why: %s %s" % (rc, err))
+        kill(w)
+        r = k.ctl("publish", TOPIC, "k-off")
         out = (r.stdout + r.stderr).strip()
         t.ok(r.returncode != 0 and "not enabled" in out,
              "gossip off: publish says so: %s" % out)
-        r = off.ctl("subscribe", TOPIC)
+        r = k.ctl("subscribe", TOPIC)
         out = (r.stdout + r.stderr).strip()
         t.ok(r.returncode != 0 and "not enabled" in out,
              "gossip off: subscribe says so: %s" % out)
+        k.s.write_conf(conf())
+        k.ctl("reload")
+        w = subscriber(k, TOPIC, k.s.sock)
+        wait_value(lambda: topic_row(k, TOPIC),
+                   lambda r: r is not None and r["joined"], timeout=WAIT)
+        k.ctl("lockdown")
+        rc, err = ended(w)
+        t.ok(rc == 1 and "lockdown" in err, "lockdown: the watcher ends, "
+             "saying why: %s %s" % (rc, err))
+        kill(w)
+        r = k.ctl("publish", TOPIC, "k-lockdown")
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "lockdown" in out,
+             "lockdown: publish says so: %s" % out)
+        r = k.ctl("subscribe", TOPIC)
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "lockdown" in out,
+             "lockdown: subscribe says so: %s" % out)
     finally:
-        off.stop()
+        k.stop()
 
 
 def check_l(M):
