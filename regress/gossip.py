@@ -64,9 +64,11 @@ node_modules.  Every process is stopped when the test ends.
 import json
 import os
 import re
+import selectors
 import shutil
 import subprocess
 import sys
+import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -506,14 +508,14 @@ def subscriber(node, topic, sock, form="subscribe %s -j"):
 
 
 def lines_until(p, pred, timeout):
-    """JSON lines p prints until one satisfies pred (or the deadline)."""
-    import selectors
+    """Lines p prints (JSON, else {"text": line}) until one satisfies
+    pred, or the deadline."""
     sel = selectors.DefaultSelector()
     sel.register(p.stdout, selectors.EVENT_READ)
     got = []
-    deadline = __import__("time").monotonic() + timeout
+    deadline = time.monotonic() + timeout
     while True:
-        left = deadline - __import__("time").monotonic()
+        left = deadline - time.monotonic()
         if left <= 0 or not sel.select(left):
             break
         line = p.stdout.readline()
