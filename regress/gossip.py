@@ -64,11 +64,10 @@ node_modules.  Every process is stopped when the test ends.
 import json
 import os
 import re
-import selectors
 import shutil
 import subprocess
 import sys
-import time
+import threading
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -498,37 +497,33 @@ def check_i(M):
              "peers: %s" % (seq, len(nodes), answers[0]))
 
 
-def subscriber(node, topic, sock, form="subscribe %s -j"):
+def subscriber(node, topic, sock, form="subscribe %s -j", read=True):
+    """peerctl subscribe, its output lines gathered in p.lines by a
+    thread (each a dict: the JSON object, or {"text": line}) unless
+    read is False."""
     p = subprocess.Popen([node.s.peerctl, "-s", sock] +
                          (form % topic).split(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     Suite.sessions.add(p.pid)
+    p.lines = []
+
+    def reader():
+        for line in p.stdout:
+            try:
+                p.lines.append(json.loads(line))
+            except ValueError:
+                p.lines.append({"text": line.strip()})
+    if read:
+        threading.Thread(target=reader, daemon=True).start()
     return p
 
 
-def lines_until(p, pred, timeout):
-    """Lines p prints (JSON, else {"text": line}) until one satisfies
-    pred, or the deadline."""
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
-    got = []
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not sel.select(left):
-            break
-        line = p.stdout.readline()
-        if not line:
-            break
-        try:
-            got.append(json.loads(line))
-        except ValueError:
-            got.append({"text": line})
-        if pred(got[-1]):
-            break
-    sel.close()
-    return got
+def data_of(e):
+    """The data of a line of peerctl subscribe, JSON or text."""
+    if "text" in e:
+        return e["text"].rsplit(": ", 1)[-1]
+    return e.get("data", "")
 
 
 def topic_row(node, topic):
@@ -540,36 +535,36 @@ def check_j(M):
     p = subscriber(M.peerd, TOPIC, M.peerd.s.rosock)
     lead = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "-j subscribe %s")
     text = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "subscribe %s")
+    subs = (p, lead, text)
     try:
-        # the subscription is in place once show topics counts it: wait
-        # for a message js sends after it instead, resent until seen
-        got = []
+        # each is in place once it prints a message js sends after it:
+        # sent again until all three print the same one
+        want = None
         for k in range(10):
             M.gossip[1].send("publish j-%d" % k)
-            got += lines_until(p, lambda e: e.get("data", "").startswith(
-                "j-"), timeout=3)
-            if any(e.get("data", "").startswith("j-") for e in got):
+            if wait_for(lambda: all(any(data_of(e) == "j-%d" % k
+                                        for e in x.lines) for x in subs),
+                        timeout=3):
+                want = "j-%d" % k
                 break
-        hit = [e for e in got if e.get("data", "").startswith("j-")]
+        hit = [e for e in p.lines if data_of(e) == want]
         t.ok(hit and hit[0]["from"] == M.gossip[1].peer_id and
              hit[0]["topic"] == TOPIC and len(hit[0]["id"]) > 16,
              "peerctl subscribe -j (read-only socket) prints what a js "
-             "node publishes, with its author: %s" % (hit[:1] or got[:3]))
+             "node publishes, with its author: %s" % (hit[:1] or
+                                                      p.lines[:3]))
         if not hit:
             return
-        want = hit[0]["data"]
-        got = lines_until(lead, lambda e: e.get("data") == want, timeout=10)
-        t.ok(got and got[-1].get("data") == want and
-             got[-1]["from"] == M.gossip[1].peer_id,
-             "peerctl -j subscribe: the same, JSON lines: %s" % got[-1:])
+        got = [e for e in lead.lines if data_of(e) == want]
+        t.ok(got == hit[:1], "peerctl -j subscribe: the same, JSON lines: "
+             "%s" % got)
         line = "from %s id %s seqno %s: %s" % (
             hit[0]["from"], hit[0]["id"], hit[0]["seqno"], want)
-        got = lines_until(text, lambda e: e.get("text", "").strip() == line,
-                          timeout=10)
-        t.ok(got and got[-1].get("text", "").strip() == line,
-             "peerctl subscribe: the same as text: %s" % got[-1:])
+        got = [e for e in text.lines if data_of(e) == want]
+        t.ok(got == [{"text": line}], "peerctl subscribe: the same as "
+             "text: %s" % got)
     finally:
-        for x in (p, lead, text):
+        for x in subs:
             kill(x)
     other = "/peerd-test/watched"
     p = subscriber(M.peerd, other, M.peerd.s.rosock)
@@ -605,7 +600,7 @@ def check_j_bounds(M):
             kill(p)
     before = metric(M.peerd, "gossip_dropped_total", "subscriber_lost")
     # a watcher that never reads: its pipe, its socket and 256 KiB fill
-    p = subscriber(M.peerd, TOPIC, M.peerd.s.sock)
+    p = subscriber(M.peerd, TOPIC, M.peerd.s.sock, read=False)
     try:
         wait_for(lambda: False, timeout=1)
         for k in range(150):
