@@ -37,7 +37,9 @@
  * A lower file tells a higher one only through what engine.c sets at
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
  * dial_hooks, rclient_hooks, http_hooks, identify_hooks), the protocol table stream.c
- * is given and the request table control.c is given.  The values of
+ * is given and the request table control.c is given; and gossip.c's
+ * delivery to the watchers, which gspub.c sets (gossip_set_deliver),
+ * and the end of a streamed answer, which it gives control_stream.  The values of
  * the configuration come down in conn_limits and ident, which the
  * engine fills, and in the engine's part of it (struct engine_conf),
  * which it hands the relay client and the connection manager.

@@ -177,27 +177,21 @@ watcher_count(const char *topic, int *all)
 	return n;
 }
 
-/* peerctl subscribe TOPIC: each message, until the client goes. */
-int
-gspub_subscribe(uint32_t ctl, struct imsg *imsg)
+/* Why a new watcher of topic cannot be, or NULL. */
+static const char *
+watch_refused(const char *topic)
 {
 	static struct log_limit	 ll = LOG_LIMIT("peerctl subscribe refused");
-	struct ctl_subscribe	 req;
-	struct watcher		*w;
 	const char		*why = NULL;
 	int			 all, n;
 
-	imsg_get_data(imsg, &req, sizeof(req));
-	if (ident.lockdown || !gossip_on()) {
-		control_result(ctl, 0, ident.lockdown ? "peerd is in "
-		    "lockdown" : "gossipSub is not enabled");
-		return 0;
-	}
-	if (req.topic[0] == '\0') {
-		control_result(ctl, 0, "no topic");
-		return 0;
-	}
-	n = watcher_count(req.topic, &all);
+	if (ident.lockdown)
+		return "peerd is in lockdown";
+	if (!gossip_on())
+		return "gossipSub is not enabled";
+	if (topic[0] == '\0')
+		return "no topic";
+	n = watcher_count(topic, &all);
 	if (conf == NULL || all >= conf->lim.gs_max_watchers)
 		why = "too many peerctl subscribe clients "
 		    "(gossipSub.maxSubscribers)";
@@ -208,17 +202,28 @@ gspub_subscribe(uint32_t ctl, struct imsg *imsg)
 		counters.gossip.watch_refused++;
 		log_limited(&ll, LOG_INFO, "gossip_subscribe_refused "
 		    "watchers=%d topic_watchers=%d", all, n);
-		control_result(ctl, 0, why);
-		return 0;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		control_result(ctl, 0, "out of memory");
-		return 0;
-	}
-	if (gossip_watch(req.topic) == -1) {
+	return why;
+}
+
+/* peerctl subscribe TOPIC: each message, until the client goes. */
+int
+gspub_subscribe(uint32_t ctl, struct imsg *imsg)
+{
+	struct ctl_subscribe	 req;
+	struct watcher		*w;
+	const char		*why;
+
+	imsg_get_data(imsg, &req, sizeof(req));
+	if ((why = watch_refused(req.topic)) == NULL &&
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		why = "out of memory";
+	else if (why == NULL && gossip_watch(req.topic) == -1) {
 		free(w);
-		control_result(ctl, 0, "the router cannot join that topic "
-		    "(gossipSub.maxTopics)");
+		why = "the router cannot join that topic (gossipSub.maxTopics)";
+	}
+	if (why != NULL) {
+		control_result(ctl, 0, why);
 		return 0;
 	}
 	w->ctl = ctl;
