@@ -297,7 +297,7 @@ watchers_end(const char *why)
 
 /*
  * relay.advertise: a relay with gossip on publishes its signed peer
- * record on each of its gossipSub.topics, once the first has a mesh,
+ * record on each of its gossipSub.topics, once one of them has a mesh,
  * then every ttl.
  */
 void
@@ -316,7 +316,10 @@ gspub_sweep(time_t now)
 	    conf->ntopics == 0)
 		return;
 	if (!advertised) {
-		if (gossip_mesh_size(conf->topics[0]) == 0)
+		for (i = 0; i < conf->ntopics; i++)
+			if (gossip_mesh_size(conf->topics[i]) > 0)
+				break;
+		if (i == conf->ntopics)
 			return;
 	} else if (now < advertise_next)
 		return;
