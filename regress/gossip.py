@@ -712,11 +712,12 @@ def check_l(M):
     for j in M.gossip:
         recs = j.all("record")
         good = [e for e in recs if e["from"] == pid and
-                e["peerId"] == pid and e["addrs"] and
+                e["signer"] == pid and e["peerId"] == pid and e["addrs"] and
                 all(a.startswith("/ip4/127.0.0.1/") for a in e["addrs"])]
         if not t.ok(ok and len(good) == len(recs) and len(recs) >= 2,
                     "%s gets peerd's signed record, again after the ttl, "
-                    "opened by js: peer ID peerd's, addresses on "
+                    "opened by js: signed by peerd's key, its peer ID "
+                    "peerd's, addresses on "
                     "127.0.0.1 (%d of %d)" % (j.name, len(good),
                                               len(recs))):
             t.diag("records %s" % recs[:2])
