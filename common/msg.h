@@ -417,6 +417,9 @@ struct reconf_engine {
 	int32_t		 gs_hash_ids;
 	int32_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int32_t		 gs_coloc_thr;
+	int32_t		 gs_max_watchers, gs_max_topic_watchers;
+	int32_t		 advertise_enabled;	/* relay.advertise.* */
+	int64_t		 advertise_ttl;		/* ms */
 };
 
 struct reconf_relay {
@@ -469,6 +472,28 @@ struct ctl_topic {
 	int32_t		 mesh;
 	int32_t		 fanout;
 	uint64_t	 msgs_in, msgs_out, dups, dropped;
+};
+
+/* peerctl publish: the topic, then the data (the engine bounds it). */
+struct ctl_publish {
+	char		 topic[CONF_TOPIC_MAX + 1];
+};
+
+/* peerctl subscribe: the topic; each message on it, then its data. */
+struct ctl_subscribe {
+	char		 topic[CONF_TOPIC_MAX + 1];
+};
+
+#define CTL_GSID_MAX	64
+struct ctl_gsmsg {
+	char		 from[PEERID_STRMAX];
+	uint8_t		 id[CTL_GSID_MAX];
+	uint32_t	 idlen;
+	uint32_t	 seqnolen;
+	uint8_t		 seqno[8];		/* its first bytes */
+	uint64_t	 lost;			/* missed: not read in time */
+	uint32_t	 datalen;		/* the message's: what follows
+						   may be cut at the frame */
 };
 
 /*
@@ -594,6 +619,10 @@ struct ctl_topic {
 	    P_ENGINE, P_CTL, 0)						\
 	MSG(IMSG_CTL_SHOW_TOPICS, 0, P_CTL, P_ENGINE, MSG_RO)		\
 	MSG(IMSG_CTL_TOPIC,	sizeof(struct ctl_topic), P_ENGINE, P_CTL, 0) \
+	MSG(IMSG_CTL_PUBLISH,	MSG_VAR, P_CTL, P_ENGINE, 0)		\
+	MSG(IMSG_CTL_SUBSCRIBE,	sizeof(struct ctl_subscribe),		\
+	    P_CTL, P_ENGINE, MSG_RO)					\
+	MSG(IMSG_CTL_GSMSG,	MSG_VAR, P_ENGINE, P_CTL, 0)		\
 	/* names: the engine's chroot has no resolver */		\
 	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
 	    P_ENGINE, P_PARENT, 0)					\
@@ -684,6 +713,7 @@ struct ctl_topic {
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, src)		\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
 	STR(IMSG_CTL_TOPIC,	struct ctl_topic, topic)		\
+	STR(IMSG_CTL_SUBSCRIBE,	struct ctl_subscribe, topic)		\
 	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
 	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
 	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\

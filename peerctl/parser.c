@@ -18,6 +18,7 @@ enum token_type {
 	FULLWORD,	/* a keyword no prefix stands for */
 	TARGET,
 	COUNT,
+	MESSAGE,
 };
 
 struct token {
@@ -34,6 +35,10 @@ static const struct token t_ping[];
 static const struct token t_ping_opts[];
 static const struct token t_count[];
 static const struct token t_key[];
+static const struct token t_publish[];
+static const struct token t_message[];
+static const struct token t_subscribe[];
+static const struct token t_sub_opts[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -48,6 +53,8 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"verify",	VERIFY,		NULL },
 	{ FULLWORD,	"lockdown",	LOCKDOWN,	NULL },
 	{ KEYWORD,	"key",		NONE,		t_key },
+	{ FULLWORD,	"publish",	PUBLISH,	t_publish },
+	{ FULLWORD,	"subscribe",	SUBSCRIBE,	t_subscribe },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -94,6 +101,27 @@ static const struct token t_ping_opts[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
+static const struct token t_publish[] = {
+	{ TARGET,	"",		NONE,		t_message },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_message[] = {
+	{ MESSAGE,	"",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_subscribe[] = {
+	{ TARGET,	"",		NONE,		t_sub_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_sub_opts[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ FULLWORD,	"-j",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
 static const struct token t_count[] = {
 	{ COUNT,	"",		NONE,		NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -109,6 +137,17 @@ match_arg(const char *word, const struct token *t)
 
 	if (word == NULL)
 		return 0;
+	if (t->type == MESSAGE) {
+		if (strlcpy(res.message, word, sizeof(res.message)) >=
+		    sizeof(res.message)) {
+			fprintf(stderr, "message too long for the command "
+			    "line: give - and the message on standard "
+			    "input\n");
+			said = 1;
+			return 0;
+		}
+		return 1;
+	}
 	if (t->type == TARGET) {
 		if (strlcpy(res.target, word, sizeof(res.target)) >=
 		    sizeof(res.target)) {
@@ -158,6 +197,7 @@ match_token(const char *word, const struct token *table)
 			break;
 		case TARGET:
 		case COUNT:
+		case MESSAGE:
 			if (match_arg(word, &table[i])) {
 				t = &table[i];
 				n++;
@@ -177,6 +217,8 @@ match_token(const char *word, const struct token *table)
 	}
 	if (t->value != NONE)
 		res.action = t->value;
+	if (t->type == FULLWORD && strcmp(t->keyword, "-j") == 0)
+		res.json = 1;
 	return t;
 }
 

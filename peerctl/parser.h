@@ -28,6 +28,8 @@ enum actions {
 	KEY_SHOW,
 	KEY_ROTATE,
 	SHOW_TOPICS,
+	PUBLISH,
+	SUBSCRIBE,
 };
 
 struct parse_result {
@@ -36,6 +38,8 @@ struct parse_result {
 	int		 count;
 	int64_t		 duration;		/* seconds, 0: forever */
 	char		 reason[BAN_REASONLEN];
+	char		 message[CTL_TARGETLEN];	/* publish; "-": stdin */
+	int		 json;			/* subscribe ... -j */
 };
 
 const struct parse_result *parse(int, char *[]);

@@ -22,9 +22,12 @@
 #include "metrics_out.h"
 #include "output.h"
 #include "parser.h"
+#include "subscribe.h"
 
 #define PEERCTL_TIMEOUT	30000	/* ms */
 #define PEERCTL_LONG	600000	/* ms, for backup and verify */
+
+static int	 sub_json;	/* peerctl -j subscribe: JSON lines */
 
 __attribute__((__noreturn__))
 static void
@@ -46,6 +49,8 @@ usage(void)
 	    "  reload\n"
 	    "  log verbose | brief\n"
 	    "  key show\n"
+	    "  publish <topic> <message | ->\n"
+	    "  subscribe <topic> [-j]\n"
 	    "  lockdown\n", getprogname());
 	exit(2);
 }
@@ -115,6 +120,48 @@ send_backup(struct imsgbuf *ibuf, uint32_t type,
 	imsg_compose(ibuf, type, 0, 0, fd, NULL, 0);
 }
 
+/* The topic, then the message, or standard input for "-". */
+static void
+send_publish(struct imsgbuf *ibuf, uint32_t type,
+    const struct parse_result *res)
+{
+	static uint8_t		 buf[sizeof(struct ctl_publish) +
+				    KEY_PSMSG_MAX + 1];
+	struct ctl_publish	*p = (struct ctl_publish *)buf;
+	size_t			 len = 0, n;
+
+	memset(buf, 0, sizeof(*p));
+	if (strlcpy(p->topic, res->target, sizeof(p->topic)) >=
+	    sizeof(p->topic))
+		errx(1, "topic too long (at most %d bytes)", CONF_TOPIC_MAX);
+	if (strcmp(res->message, "-") != 0) {
+		len = strlen(res->message);
+		memcpy(buf + sizeof(*p), res->message, len);
+	} else {
+		while (len <= KEY_PSMSG_MAX && (n = fread(buf + sizeof(*p) +
+		    len, 1, KEY_PSMSG_MAX + 1 - len, stdin)) > 0)
+			len += n;
+		if (ferror(stdin))
+			err(1, "standard input");
+	}
+	if (len > KEY_PSMSG_MAX)
+		errx(1, "message too large: more than %d bytes, what keyd "
+		    "signs with its topic, sender and seqno", KEY_PSMSG_MAX);
+	imsg_compose(ibuf, type, 0, 0, -1, buf, sizeof(*p) + len);
+}
+
+static void
+send_subscribe(struct imsgbuf *ibuf, uint32_t type,
+    const struct parse_result *res)
+{
+	struct ctl_subscribe	 s;
+
+	memset(&s, 0, sizeof(s));
+	if (strlcpy(s.topic, res->target, sizeof(s.topic)) >= sizeof(s.topic))
+		errx(1, "topic too long (at most %d bytes)", CONF_TOPIC_MAX);
+	imsg_compose(ibuf, type, 0, 0, -1, &s, sizeof(s));
+}
+
 static void
 send_verbose(struct imsgbuf *ibuf, uint32_t type,
     const struct parse_result *res)
@@ -173,6 +220,9 @@ static const struct action_row {
 			    PEERCTL_TIMEOUT },
 	[SHOW_TOPICS] =	{ IMSG_CTL_SHOW_TOPICS, send_empty, "topics",
 			    PEERCTL_TIMEOUT },
+	[PUBLISH] =	{ IMSG_CTL_PUBLISH, send_publish, NULL,
+			    PEERCTL_TIMEOUT },
+	[SUBSCRIBE] =	{ IMSG_CTL_SUBSCRIBE, send_subscribe, NULL, -1 },
 };
 
 static void
@@ -205,7 +255,8 @@ cut_short(const struct output *out, const char *fmt, ...)
 
 /* Returns 1 when the reply is complete. */
 static int
-handle_reply(struct imsg *imsg, const struct output *out, int *failed)
+handle_reply(struct imsg *imsg, const struct output *out, int *failed,
+    const struct parse_result *res)
 {
 	struct ctl_status	 st;
 	struct ctl_proc		 p;
@@ -288,6 +339,12 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed)
 	case IMSG_CTL_METRICS:
 		metrics_chunk(imsg->data, imsg_get_len(imsg));
 		return 0;
+	case IMSG_CTL_GSMSG:
+		if (res->action != SUBSCRIBE ||
+		    gsmsg_print(imsg, res->target, res->json || sub_json) ==
+		    -1)
+			cut_short(out, "malformed reply from peerd");
+		return 0;
 	case IMSG_CTL_END:
 		return 1;
 	default:
@@ -327,7 +384,7 @@ read_replies(struct imsgbuf *ibuf, const struct output *out,
 		if (n == 0)
 			cut_short(out, "peerd closed the control connection");
 		while (!done && (n = imsg_get(ibuf, &imsg)) > 0) {
-			done = handle_reply(&imsg, out, &failed);
+			done = handle_reply(&imsg, out, &failed, res);
 			imsg_free(&imsg);
 		}
 		if (n == -1)
@@ -364,6 +421,11 @@ main(int argc, char *argv[])
 		usage();
 	if (res->action == SHOW_METRICS)
 		out = metrics_output_for(out == &json_output);
+	/* JSON lines, not one object: the messages are the output */
+	if (res->action == SUBSCRIBE && out == &json_output) {
+		sub_json = 1;
+		out = &show_output;
+	}
 
 	fd = ctl_connect(sock);
 	imsgbuf_init(&ibuf, fd);

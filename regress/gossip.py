@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to h (default: all):
+CHECK is one or more of the letters a to l (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -39,14 +39,35 @@ CHECK is one or more of the letters a to h (default: all):
      regress/interop2/gossip.mjs) joins through peerd: it has peerd in
      its mesh, its message reaches the 3.x nodes and theirs reaches it,
      once each (skipped without regress/interop2/node_modules)
+  i  peerctl publish, twice: each js node gets each message once, signed
+     by peerd (js StrictSign drops what does not verify) and from its
+     ID; the second's seqno is above the first's; peerctl names the
+     message ID (it ends in the seqno js saw) and the peers it went to
+  j  peerctl subscribe -j on the read-only socket prints what a js node
+     publishes (data, from); subscribing to a topic not configured
+     joins it, and it is left when the client goes; a fifth watcher of
+     one topic is refused (gossipSub.maxTopicSubscribers, 4); one that
+     does not read loses messages (counted) while the js nodes still
+     get them all
+  k  a publish over what keyd signs is refused with a clear error, by
+     peerctl (standard input) and by the engine (the topic and header
+     added); publish is refused on the read-only socket; on a peerd of
+     its own, a watcher ends, saying why, when a reload turns gossip
+     off and at lockdown, and then publish and subscribe say why not
+  l  relay.advertise with a 1 s ttl (reload): the js nodes get peerd's
+     signed peer record on the topic, js opens the envelope, and its
+     peer ID is peerd's and its addresses are on 127.0.0.1
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
 """
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import threading
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,10 +90,13 @@ JSPROCS = []
 BASE = None
 
 
-def conf(topics=(TOPIC,)):
-    # a short backoff, for check d's join after a leave
+def conf(topics=(TOPIC,), advertise=False):
+    # a short backoff, for check d's join after a leave; relay.advertise
+    # only in check l, so that the counts of the others are exact
     return ("gossipSub:\n  enabled: true\n  pruneBackoff: 2000\n"
-            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics))
+            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics) +
+            "relay:\n  advertise:\n    enabled: %s\n    ttl: 1000\n"
+            % ("true" if advertise else "false"))
 
 
 def metrics(node):
@@ -431,9 +455,280 @@ def check_h(M):
         js.stop()
 
 
+def published(r):
+    """(message ID hex, peers) from peerctl publish's answer, or None."""
+    m = re.search(r"published message ([0-9a-f]+) to (\d+) peers",
+                  r.stdout + r.stderr)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def check_i(M):
+    pid = M.peerd.peer_id
+    nodes = M.gossip + [M.flood]
+    answers = []
+    for k in (1, 2):
+        r = M.peerd.ctl("publish", TOPIC, "i-%d" % k)
+        answers.append(published(r))
+        if not t.ok(r.returncode == 0 and answers[-1] is not None,
+                    "peerctl publish i-%d: %s" % (k, (r.stdout +
+                                                      r.stderr).strip())):
+            return
+    ok = wait_for(lambda: all(msgs(j, "i-2") for j in nodes), timeout=WAIT)
+    # duplicates would come after the first copies
+    wait_for(lambda: False, timeout=2)
+    for j in nodes:
+        got = {d: msgs(j, d) for d in ("i-1", "i-2")}
+        once = all(len(v) == 1 for v in got.values())
+        good = once and all(v[0]["from"] == pid and
+                            v[0].get("signed") is True
+                            for v in got.values())
+        if not t.ok(ok and good, "%s gets both once, signed, from peerd: "
+                    "%s" % (j.name, {d: len(v) for d, v in got.items()})):
+            t.diag("got %s" % got)
+            continue
+        s1, s2 = int(got["i-1"][0]["seqno"]), int(got["i-2"][0]["seqno"])
+        t.ok(s2 > s1, "%s: the seqno increases: %d then %d"
+             % (j.name, s1, s2))
+    e = msgs(M.gossip[0], "i-1")
+    if e and answers[0]:
+        seq = "%016x" % int(e[0]["seqno"])
+        t.ok(answers[0][0].endswith(seq) and answers[0][1] == len(nodes),
+             "peerctl names the message ID (ends in the seqno %s) and %d "
+             "peers: %s" % (seq, len(nodes), answers[0]))
+
+
+def subscriber(node, topic, sock, form="subscribe %s -j", read=True):
+    """peerctl subscribe, its output lines gathered in p.lines by a
+    thread (each a dict: the JSON object, or {"text": line}) unless
+    read is False."""
+    p = subprocess.Popen([node.s.peerctl, "-s", sock] +
+                         (form % topic).split(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    Suite.sessions.add(p.pid)
+    p.lines = []
+
+    def reader():
+        for line in p.stdout:
+            try:
+                p.lines.append(json.loads(line))
+            except ValueError:
+                p.lines.append({"text": line.strip()})
+    if read:
+        threading.Thread(target=reader, daemon=True).start()
+    return p
+
+
+def data_of(e):
+    """The data of a line of peerctl subscribe, JSON or text."""
+    if "text" in e:
+        return e["text"].rsplit(": ", 1)[-1]
+    return e.get("data", "")
+
+
+def topic_row(node, topic):
+    topics = node.json("show", "topics", key="topics") or []
+    return next((x for x in topics if x["topic"] == topic), None)
+
+
+def check_j(M):
+    p = subscriber(M.peerd, TOPIC, M.peerd.s.rosock)
+    lead = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "-j subscribe %s")
+    text = subscriber(M.peerd, TOPIC, M.peerd.s.rosock, "subscribe %s")
+    subs = (p, lead, text)
+    try:
+        # each is in place once it prints a message js sends after it:
+        # sent again until all three print the same one
+        want = None
+        for k in range(10):
+            M.gossip[1].send("publish j-%d" % k)
+            if wait_for(lambda: all(any(data_of(e) == "j-%d" % k
+                                        for e in x.lines) for x in subs),
+                        timeout=3):
+                want = "j-%d" % k
+                break
+        hit = [e for e in p.lines if data_of(e) == want]
+        t.ok(hit and hit[0]["from"] == M.gossip[1].peer_id and
+             hit[0]["topic"] == TOPIC and len(hit[0]["id"]) > 16,
+             "peerctl subscribe -j (read-only socket) prints what a js "
+             "node publishes, with its author: %s" % (hit[:1] or
+                                                      p.lines[:3]))
+        if not hit:
+            return
+        got = [e for e in lead.lines if data_of(e) == want]
+        t.ok(got == hit[:1], "peerctl -j subscribe: the same, JSON lines: "
+             "%s" % got)
+        line = "from %s id %s seqno %s: %s" % (
+            hit[0]["from"], hit[0]["id"], hit[0]["seqno"], want)
+        got = [e for e in text.lines if data_of(e) == want]
+        t.ok(got == [{"text": line}], "peerctl subscribe: the same as "
+             "text: %s" % got)
+    finally:
+        for x in subs:
+            kill(x)
+    other = "/peerd-test/watched"
+    p = subscriber(M.peerd, other, M.peerd.s.rosock)
+    try:
+        ok, row = wait_value(lambda: topic_row(M.peerd, other),
+                             lambda r: r is not None and r["joined"],
+                             timeout=WAIT)
+        t.ok(ok, "a topic watched is joined: %s" % row)
+    finally:
+        kill(p)
+    ok, row = wait_value(lambda: topic_row(M.peerd, other),
+                         lambda r: r is None or not r["joined"],
+                         timeout=WAIT)
+    t.ok(ok, "and left when its watcher goes: %s" % row)
+    check_j_bounds(M)
+
+
+def check_j_bounds(M):
+    many = "/peerd-test/many"
+    ps = [subscriber(M.peerd, many, M.peerd.s.sock) for _ in range(5)]
+    try:
+        # one of the five, whichever comes last, is refused
+        wait_for(lambda: any(p.poll() is not None for p in ps),
+                 timeout=WAIT)
+        wait_for(lambda: False, timeout=1)
+        ended = [p for p in ps if p.poll() is not None]
+        out = ended[0].stderr.read().strip() if ended else ""
+        t.ok(len(ended) == 1 and "maxTopicSubscribers" in out,
+             "of five watchers of one topic, one is refused, four stay: "
+             "%d ended: %s" % (len(ended), out))
+    finally:
+        for p in ps:
+            kill(p)
+    before = metric(M.peerd, "gossip_dropped_total", "subscriber_lost")
+    # a watcher that never reads: its pipe, its socket and 256 KiB fill
+    p = subscriber(M.peerd, TOPIC, M.peerd.s.sock, read=False)
+    try:
+        wait_for(lambda: False, timeout=1)
+        for k in range(150):
+            M.gossip[2].send("big 8000 jl-%d" % k)
+        ok, n = wait_value(lambda: metric(M.peerd, "gossip_dropped_total",
+                                          "subscriber_lost"),
+                           lambda v: v > before, timeout=WAIT)
+        t.ok(ok, "a watcher that does not read loses messages, counted: "
+             "%d" % n)
+        ok = wait_for(lambda: all(len(msgs(j, "jl-")) == 150
+                                  for j in M.gossip if j != M.gossip[2]),
+                      timeout=WAIT)
+        t.ok(ok, "the js nodes still get all 150: %s"
+             % [len(msgs(j, "jl-")) for j in M.gossip])
+    finally:
+        kill(p)
+
+
+def check_k(M):
+    big = "x" * 16001
+    r = subprocess.run([M.peerd.s.peerctl, "-s", M.peerd.s.sock, "publish",
+                        TOPIC, "-"], input=big, capture_output=True,
+                       text=True, timeout=30)
+    t.ok(r.returncode != 0 and "too large" in r.stderr,
+         "16001 bytes on standard input: peerctl refuses: %s"
+         % r.stderr.strip())
+    r = subprocess.run([M.peerd.s.peerctl, "-s", M.peerd.s.sock, "publish",
+                        TOPIC, "-"], input="y" * 15990, capture_output=True,
+                       text=True, timeout=30)
+    out = (r.stdout + r.stderr).strip()
+    t.ok(r.returncode != 0 and "too large" in out,
+         "15990 bytes with the topic and header: the engine refuses: %s"
+         % out)
+    r = M.peerd.ctl("publish", TOPIC, "k-ro", sock=M.peerd.s.rosock)
+    out = (r.stdout + r.stderr).strip()
+    t.ok(r.returncode != 0 and "not permitted" in out,
+         "publish on the read-only socket is refused: %s" % out)
+    r = M.peerd.ctl("publish", TOPIC, "k-fits")
+    t.ok(r.returncode == 0 and published(r) is not None,
+         "a small one after them goes: %s" % (r.stdout + r.stderr).strip())
+    check_k_off()
+
+
+def ended(p, timeout=WAIT):
+    """p's exit status and stderr once it ends (None: it did not)."""
+    if not wait_for(lambda: p.poll() is not None, timeout=timeout):
+        return None, ""
+    return p.returncode, p.stderr.read().strip()
+
+
+def check_k_off():
+    """A peerd of its own: a watcher ended when gossip goes off, then
+    publish and subscribe refused with gossip off and in lockdown."""
+    k = Node(t, "gossip on and off", BUILD, os.path.join(BASE, "onoff"))
+    k.conf = conf()
+    try:
+        if not k.start():
+            return
+        w = subscriber(k, TOPIC, k.s.sock)
+        wait_value(lambda: topic_row(k, TOPIC),
+                   lambda r: r is not None and r["joined"], timeout=WAIT)
+        k.s.write_conf("")
+        k.ctl("reload")
+        rc, err = ended(w)
+        t.ok(rc == 1 and "turned off" in err, "gossip turned off by a "
+             "reload: the watcher ends, saying why: %s %s" % (rc, err))
+        kill(w)
+        r = k.ctl("publish", TOPIC, "k-off")
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "not enabled" in out,
+             "gossip off: publish says so: %s" % out)
+        r = k.ctl("subscribe", TOPIC)
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "not enabled" in out,
+             "gossip off: subscribe says so: %s" % out)
+        k.s.write_conf(conf())
+        k.ctl("reload")
+        w = subscriber(k, TOPIC, k.s.sock)
+        wait_value(lambda: topic_row(k, TOPIC),
+                   lambda r: r is not None and r["joined"], timeout=WAIT)
+        k.ctl("lockdown")
+        rc, err = ended(w)
+        t.ok(rc == 1 and "lockdown" in err, "lockdown: the watcher ends, "
+             "saying why: %s %s" % (rc, err))
+        kill(w)
+        r = k.ctl("publish", TOPIC, "k-lockdown")
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "lockdown" in out,
+             "lockdown: publish says so: %s" % out)
+        r = k.ctl("subscribe", TOPIC)
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and "lockdown" in out,
+             "lockdown: subscribe says so: %s" % out)
+    finally:
+        k.stop()
+
+
+def check_l(M):
+    with open(M.peerd.s.conf) as f:
+        base = f.read()
+    M.peerd.s.write_conf(conf(advertise=True))
+    r = M.peerd.ctl("reload")
+    if not t.ok(r.returncode == 0, "reload with relay.advertise on, a 1 s "
+                "ttl: %s" % (r.stdout + r.stderr).strip()):
+        return
+    pid = M.peerd.peer_id
+    ok = wait_for(lambda: all(len(j.all("record")) >= 2
+                              for j in M.gossip), timeout=WAIT)
+    for j in M.gossip:
+        recs = j.all("record")
+        good = [e for e in recs if e["from"] == pid and
+                e["signer"] == pid and e["peerId"] == pid and e["addrs"] and
+                all(a.startswith("/ip4/127.0.0.1/") for a in e["addrs"])]
+        if not t.ok(ok and len(good) == len(recs) and len(recs) >= 2,
+                    "%s gets peerd's signed record, again after the ttl, "
+                    "opened by js: signed by peerd's key, its peer ID "
+                    "peerd's, addresses on "
+                    "127.0.0.1 (%d of %d)" % (j.name, len(good),
+                                              len(recs))):
+            t.diag("records %s" % recs[:2])
+    with open(M.peerd.s.conf, "w") as f:
+        f.write(base)
+    M.peerd.ctl("reload")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefgh")
+    BUILD, which = check_args(DOC, "abcdefghijkl")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -447,7 +742,8 @@ def main():
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
                   "e": check_e, "f": check_f, "g": check_g,
-                  "h": check_h}
+                  "h": check_h, "i": check_i, "j": check_j,
+                  "k": check_k, "l": check_l}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))

@@ -581,6 +581,8 @@ test_defaults(void)
 	ok(c->gs_gossip_thr == -10 && c->gs_publish_thr == -50 &&
 	    c->gs_graylist_thr == -80 && c->gs_coloc_thr == 10,
 	    "default gossipSub score thresholds");
+	ok(c->gs_max_watchers == 16 && c->gs_max_topic_watchers == 4,
+	    "default gossipSub peerctl subscribe bounds");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
 	ok(c->stream_buffer == 262144 && c->conn_buffer == 4194304 &&
@@ -760,6 +762,8 @@ test_parts(void)
 	    e.gs_max_queue == 65536 && e.gs_hash_ids &&
 	    e.gs_max_rpc == 1048576 && e.gs_graylist_thr == -1000 &&
 	    e.gs_gossip_thr == -10, "the engine's part: gossipSub");
+	ok(!e.advertise_enabled && e.advertise_ttl == 1000,
+	    "the engine's part: relay.advertise");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

@@ -309,7 +309,7 @@ main(void)
 	    &mlen) == 0, "the message keyd is to sign");
 	sign(msg, mlen, sig);
 	err[0] = '\0';
-	ok(gossip_publish(msg, mlen, sig, err, sizeof(err)) == 0,
+	ok(gossip_publish(msg, mlen, sig, NULL, err, sizeof(err)) == 0,
 	    "a local publish, signed, is taken %s", err);
 	read_rpcs(2, 0, &r);
 	peerid_format(&ident.peerid, id, sizeof(id));
@@ -326,7 +326,7 @@ main(void)
 
 	bq_free(&stub_out);
 	before = counters.gossip.msgs_out;
-	ok(gossip_publish(msg, mlen, sig, err, sizeof(err)) == 0 &&
+	ok(gossip_publish(msg, mlen, sig, NULL, err, sizeof(err)) == 0 &&
 	    stub_out.len == 0 && counters.gossip.dups == 1 &&
 	    counters.gossip.msgs_out == before,
 	    "the same message again: a duplicate, not sent");
@@ -335,14 +335,14 @@ main(void)
 		abort();
 	sign(msg2, mlen2, sig2);
 	sig2[0] ^= 1;
-	ok(gossip_publish(msg2, mlen2, sig2, err, sizeof(err)) == -1 &&
+	ok(gossip_publish(msg2, mlen2, sig2, NULL, err, sizeof(err)) == -1 &&
 	    strstr(err, "signature") != NULL && stub_out.len == 0 &&
 	    counters.gossip.drop_invalid == 1,
 	    "a bad signature: refused (%s), counted, nothing sent", err);
 	ok(gossip_unsigned("u", (const uint8_t *)"fan", 3, msg2,
 	    sizeof(msg2), &mlen2) == 0, "another message");
 	sign(msg2, mlen2, sig2);
-	ok(gossip_publish(msg2, mlen2, sig2, err, sizeof(err)) == 0,
+	ok(gossip_publish(msg2, mlen2, sig2, NULL, err, sizeof(err)) == 0,
 	    "published to a topic not joined");
 	read_rpcs(2, 0, &r);
 	ok(r.nmsgs == 1 && r.verified == 1 && r.msg.topic.len == 1 &&

@@ -137,7 +137,10 @@ test_channels(void)
 	    "IMSG_NONE is sent by no one");
 }
 
-/* The read-only socket may ask every show request and nothing else. */
+/*
+ * The read-only socket may ask every show request and subscribe (which
+ * only watches), and nothing else.
+ */
 static void
 test_readonly(void)
 {
@@ -145,7 +148,8 @@ test_readonly(void)
 	int		 show, bad = 0, n = 0;
 
 	for (t = 0; t < IMSG_MAX; t++) {
-		show = strncmp(msg_row(t)->name, "IMSG_CTL_SHOW_", 14) == 0;
+		show = strncmp(msg_row(t)->name, "IMSG_CTL_SHOW_", 14) == 0 ||
+		    t == IMSG_CTL_SUBSCRIBE;
 		n += show;
 		if (show != msg_readonly(t) && bad++ < 5)
 			printf("# %s: read-only %d\n", msg_row(t)->name,
@@ -154,8 +158,8 @@ test_readonly(void)
 			printf("# %s: a control client cannot send it\n",
 			    msg_row(t)->name);
 	}
-	ok(bad == 0 && n >= 8, "read-only exactly for the %d show requests, "
-	    "each one a control client may send (%d wrong)", n, bad);
+	ok(bad == 0 && n >= 8, "read-only exactly for the %d show requests "
+	    "and subscribe, each one a control client may send (%d wrong)", n, bad);
 	ok(!msg_readonly(IMSG_MAX) && !msg_readonly(9999),
 	    "no type beyond the table is read-only");
 }

@@ -287,6 +287,9 @@ static const struct ckey keys[] = {
 	    -80, 0),
 	KINT("gossipSub.ipColocationFactorThreshold", gs_coloc_thr, 1, 100000,
 	    10, 0),
+	KINT("gossipSub.maxSubscribers", gs_max_watchers, 0, 1024, 16, 0),
+	KINT("gossipSub.maxTopicSubscribers", gs_max_topic_watchers, 0, 1024,
+	    4, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1585,6 +1588,10 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->gs_publish_thr = c->gs_publish_thr;
 	e->gs_graylist_thr = c->gs_graylist_thr;
 	e->gs_coloc_thr = c->gs_coloc_thr;
+	e->gs_max_watchers = c->gs_max_watchers;
+	e->gs_max_topic_watchers = c->gs_max_topic_watchers;
+	e->advertise_enabled = c->relay.advertise_enabled;
+	e->advertise_ttl = c->relay.advertise_ttl;
 }
 
 void

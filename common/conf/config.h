@@ -116,6 +116,7 @@ struct peerd_conf {
 	int		 gs_hash_ids;
 	int64_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int64_t		 gs_coloc_thr;
+	int64_t		 gs_max_watchers, gs_max_topic_watchers;
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

@@ -45,6 +45,7 @@ struct ctl_client {
 	int			 closing;
 	int			 busy;		/* a request is being answered */
 	const struct ctl_request *req;		/* its row of the table */
+	void			(*gone)(uint32_t);	/* a stream's end */
 	uint32_t		 waiting;	/* P_* that owe it an answer */
 	struct event		 ev_next;	/* the next request, later */
 	struct event		 ev_idle;	/* read-only: closed when idle */
@@ -142,6 +143,8 @@ control_find(uint32_t id)
 static void
 control_close(struct ctl_client *c)
 {
+	if (c->busy && c->gone != NULL)
+		c->gone(c->id);
 	TAILQ_REMOVE(&clients, c, entry);
 	evtimer_del(&c->ev_next);
 	evtimer_del(&c->ev_idle);
@@ -293,6 +296,7 @@ control_end(uint32_t id)
 	evtimer_del(&c->ev_late);
 	c->waiting = 0;
 	c->req = NULL;
+	c->gone = NULL;
 	c->busy = 0;
 	c->iev.paused = 0;
 	imsgev_add(&c->iev);
@@ -360,6 +364,34 @@ control_answered(uint32_t id, enum proc_id proc)
 		return 0;
 	evtimer_del(&c->ev_late);
 	return 1;
+}
+
+/*
+ * Request id answers until the client goes (peerctl subscribe): its
+ * socket is read meanwhile, so that its close is seen and gone(id)
+ * called; a client that sends anything then is dropped.
+ */
+void
+control_stream(uint32_t id, void (*gone)(uint32_t))
+{
+	struct ctl_client	*c;
+
+	if ((c = control_find(id)) == NULL)
+		return;
+	c->gone = gone;
+	c->iev.paused = 0;
+	imsgev_add(&c->iev);
+}
+
+/* Bytes queued to the client of request id; -1 once it is gone. */
+int64_t
+control_queued(uint32_t id)
+{
+	struct ctl_client	*c;
+
+	if ((c = control_find(id)) == NULL || c->closing)
+		return -1;
+	return c->iev.ibuf.queued;
 }
 
 /* The names of the processes of procs, for people. */
@@ -510,6 +542,12 @@ control_process(struct ctl_client *c)
 	ssize_t		 n = 0;
 	int		 r;
 
+	if (c->busy && c->gone != NULL && c->iev.ibuf.rlen > 0) {
+		log_limited(&ll_bad, LOG_WARNING, "control: a client sent "
+		    "a request while it streams, dropping it");
+		control_close(c);
+		return;
+	}
 	while (!c->busy && c->iev.ibuf.queued < CTL_RESUME &&
 	    (n = imsg_get(&c->iev.ibuf, &imsg)) > 0) {
 		dispatching = c;
@@ -536,7 +574,8 @@ control_process(struct ctl_client *c)
 		return;
 	}
 	/* a client that does not read its answers gets no new ones */
-	c->iev.paused = c->busy || c->iev.ibuf.queued >= CTL_RESUME;
+	c->iev.paused = (c->busy && c->gone == NULL) ||
+	    c->iev.ibuf.queued >= CTL_RESUME;
 	imsgev_add(&c->iev);
 }
 

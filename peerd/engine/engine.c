@@ -682,6 +682,7 @@ engine_configure(void)
 		engine_sign_record();
 	rclient_configure(&econf);
 	gossip_configure(&econf);
+	gspub_configure(&econf);
 	connmgr_configure(&econf);
 	listen_resume();
 }
@@ -775,6 +776,7 @@ engine_sweep(int fd, short event, void *arg)
 	relay_sweep(now);
 	rclient_sweep(now);
 	pssign_sweep(now);
+	gspub_sweep(now);
 	conn_walk(engine_flush, NULL);
 	engine_trim();
 	metrics_poll();
@@ -896,6 +898,7 @@ engine_lockdown(void)
 	int		 n = 0;
 
 	ident.lockdown = 1;
+	gspub_lockdown();
 	connmgr_stop();
 	while ((c = TAILQ_FIRST(&conns)) != NULL) {
 		conn_close(c, "lockdown");
@@ -947,6 +950,8 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_SHOW_CONNS,	ops_show_connections, NULL, 0 },
 	{ IMSG_CTL_SHOW_CIRCUITS, relay_show_circuits, NULL, 0 },
 	{ IMSG_CTL_SHOW_TOPICS,	gossip_show_topics, NULL, 0 },
+	{ IMSG_CTL_PUBLISH,	gspub_publish, NULL, 0 },
+	{ IMSG_CTL_SUBSCRIBE,	gspub_subscribe, NULL, 0 },
 	{ IMSG_CTL_SHOW_RSVPS,	control_to_relayd, NULL, CTL_WAIT },
 	{ IMSG_CTL_SHOW_BANS,	bans_show, NULL, 0 },
 	{ IMSG_CTL_SHOW_PEERS,	control_to_stored, NULL, CTL_WAIT },

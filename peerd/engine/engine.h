@@ -28,6 +28,7 @@
  *	gstopic.c	 gossipsub: topics, peers, the output to a peer
  *	gsmesh.c	 gossipsub: mesh, fanout, heartbeat, gossip
  *	gossip.c	 gossipsub: the protocols, forwarding, publish
+ *	gspub.c		 peerctl publish and subscribe, relay.advertise
  *	connmgr.c	 the connection manager
  *	metrics.c	 the metrics of every process, polled and rendered
  *	http.c		 the admin HTTP server: /status, /health, /metrics
@@ -36,7 +37,9 @@
  * A lower file tells a higher one only through what engine.c sets at
  * start: the hooks (struct conn_hooks, upgrade_hooks, stream_upcalls,
  * dial_hooks, rclient_hooks, http_hooks, identify_hooks), the protocol table stream.c
- * is given and the request table control.c is given.  The values of
+ * is given and the request table control.c is given; and gossip.c's
+ * delivery to the watchers, which gspub.c sets (gossip_set_deliver),
+ * and the end of a streamed answer, which it gives control_stream.  The values of
  * the configuration come down in conn_limits and ident, which the
  * engine fills, and in the engine's part of it (struct engine_conf),
  * which it hands the relay client and the connection manager.
@@ -382,6 +385,8 @@ struct gs_counters {
 	uint64_t	 ihave_sent;
 	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */
 	uint64_t	 px_accepted;	/* their signed records taken */
+	uint64_t	 watch_refused;	/* peerctl subscribe over a bound */
+	uint64_t	 watch_lost;	/* messages a watcher did not read */
 };
 
 
@@ -589,6 +594,8 @@ void		 control_result(uint32_t, int, const char *);
 int		 control_ask(enum proc_id, uint32_t, uint32_t, int,
 		    const void *, size_t);
 int		 control_answered(uint32_t, enum proc_id);
+void		 control_stream(uint32_t, void (*)(uint32_t));
+int64_t		 control_queued(uint32_t);
 void		 control_shutdown(void);
 int		 control_to_stored(uint32_t, struct imsg *);
 int		 control_to_relayd(uint32_t, struct imsg *);
@@ -672,8 +679,34 @@ void		 gossip_conn_identified(struct conn *);
 void		 gossip_conn_closed(struct conn *);
 int		 gossip_unsigned(const char *, const uint8_t *, size_t,
 		    uint8_t *, size_t, size_t *);
+/* A message published here: its ID and the peers it was written to. */
+struct gossip_sent {
+	uint8_t		 id[64];
+	size_t		 idlen;
+	int		 peers;
+};
 int		 gossip_publish(const uint8_t *, size_t, const uint8_t *,
-		    char *, size_t);
+		    struct gossip_sent *, char *, size_t);
+/* A message from a peer on a topic a peerctl subscribe client watches. */
+struct gossip_delivery {
+	const char	*topic;
+	const struct peerid *from;
+	const uint8_t	*id, *seqno, *data;
+	size_t		 idlen, seqnolen, len;
+};
+typedef void	(*gossip_deliver_fn)(const struct gossip_delivery *);
+void		 gossip_set_deliver(gossip_deliver_fn);
+int		 gossip_on(void);
+int		 gossip_watch(const char *);
+void		 gossip_unwatch(const char *);
+int		 gossip_mesh_size(const char *);
+
+/* gspub.c */
+int		 gspub_publish(uint32_t, struct imsg *);
+int		 gspub_subscribe(uint32_t, struct imsg *);
+void		 gspub_sweep(time_t);
+void		 gspub_configure(const struct engine_conf *);
+void		 gspub_lockdown(void);
 struct gossip_tally {
 	int		 peers, joined, topics;
 	size_t		 seen, cached;

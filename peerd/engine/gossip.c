@@ -27,11 +27,15 @@
 
 #define TOPIC_LIST_MAX	4000	/* in one listing */
 
+_Static_assert(sizeof(((struct gossip_sent *)0)->id) >= GS_IDMAX,
+    "a message ID fits gossip_sent");
+
 struct gs_conf		 gs_conf;
 static struct event	 ev_beat;
 static int		 started;
 static uint8_t		*scratch;	/* signed bytes, and our frames */
 static size_t		 scratchsz;
+static gossip_deliver_fn deliver;	/* gspub.c's, for the watched */
 
 static const struct {
 	const char	*name;
@@ -48,6 +52,18 @@ static int
 gossip_enabled(void)
 {
 	return gs_conf.enabled && !ident.lockdown;
+}
+
+int
+gossip_on(void)
+{
+	return gossip_enabled();
+}
+
+void
+gossip_set_deliver(gossip_deliver_fn fn)
+{
+	deliver = fn;
 }
 
 static enum gs_kind
@@ -194,14 +210,15 @@ msg_frame(const struct ps_msg *m, size_t *len)
 	    scratch, scratchsz);
 }
 
-/* The frame to each mesh (or fanout, or floodsub) peer but src, author. */
-static void
+/* The frame to each mesh (or fanout, or floodsub) peer but src, author:
+ * how many it was written to. */
+static int
 forward(struct gs_topic *t, const struct gs_peer *src,
     const struct peerid *author, const struct gs_msg *gm)
 {
 	struct gs_sub	*s;
 	struct gs_peer	*p;
-	int		 to;
+	int		 to, n = 0;
 
 	LIST_FOREACH(s, &t->subs, tentry) {
 		p = s->peer;
@@ -221,9 +238,31 @@ forward(struct gs_topic *t, const struct gs_peer *src,
 		if (gpeer_send(p, gm->frame, gm->framelen) == 0) {
 			counters.gossip.msgs_out++;
 			t->msgs_out++;
+			n++;
 		} else
 			t->dropped++;
 	}
+	return n;
+}
+
+/* A message from a peer, to the peerctl subscribe clients of its topic. */
+static void
+deliver_watched(const struct gs_topic *t, const struct peerid *author,
+    const struct ps_msg *m, const uint8_t *id, size_t idlen)
+{
+	struct gossip_delivery	 d;
+
+	if (deliver == NULL || t->watchers == 0)
+		return;
+	d.topic = t->name;
+	d.from = author;
+	d.id = id;
+	d.idlen = idlen;
+	d.seqno = m->seqno.p;
+	d.seqnolen = m->seqno.p != NULL ? m->seqno.len : 0;
+	d.data = m->data.p;
+	d.len = m->data.p != NULL ? m->data.len : 0;
+	deliver(&d);
 }
 
 static int
@@ -254,11 +293,13 @@ drop(struct gs_topic *t, uint64_t *counter, const struct gs_peer *src,
 }
 
 /*
- * One message, from src (NULL: published here): NULL when it was taken
- * or was a duplicate, else why it was dropped.
+ * One message, from src (NULL: published here, its ID and peers told in
+ * sent): NULL when it was taken or was a duplicate, else why it was
+ * dropped.
  */
 static const char *
-gs_message(struct gs_peer *src, const struct ps_msg *m)
+gs_message(struct gs_peer *src, const struct ps_msg *m,
+    struct gossip_sent *sent)
 {
 	struct gs_topic	*t;
 	struct gs_msg	*gm;
@@ -266,6 +307,7 @@ gs_message(struct gs_peer *src, const struct ps_msg *m)
 	uint8_t		 id[GS_IDMAX];
 	size_t		 idlen, flen;
 	char		 err[128];
+	int		 n;
 
 	t = m->topic.p == NULL ? NULL : src == NULL ?
 	    topic_get(m->topic.p, m->topic.len) :
@@ -311,7 +353,14 @@ gs_message(struct gs_peer *src, const struct ps_msg *m)
 	}
 	if (m->data.len >= (uint64_t)gs_conf.idontwant_min)
 		mesh_idontwant(t, src, gm);
-	forward(t, src, &author, gm);
+	n = forward(t, src, &author, gm);
+	if (sent != NULL) {
+		memcpy(sent->id, id, idlen);
+		sent->idlen = idlen;
+		sent->peers = n;
+	}
+	if (src != NULL)
+		deliver_watched(t, &author, m, id, idlen);
 	return NULL;
 }
 
@@ -349,7 +398,7 @@ gs_rpc(struct gs_peer *p, const uint8_t *buf, size_t len)
 		sub_apply(p, &sub);
 	ps_msgs(&rpc, &it);
 	while (ps_next_msg(&it, &m) == 1)
-		gs_message(p, &m);
+		gs_message(p, &m, NULL);
 	mesh_control(p, &rpc);
 }
 
@@ -515,15 +564,16 @@ gossip_unsigned(const char *topic, const uint8_t *data, size_t len,
     uint8_t *out, size_t cap, size_t *outlen)
 {
 	static uint64_t	 seq;
+	struct timespec	 ts;
 	struct ps_msg	 m;
 	uint8_t		 sq[PS_SEQNO_LEN];
 	int		 i;
 
 	if (!ident.ready || topic[0] == '\0' || strlen(topic) > GS_TOPICMAX)
 		return -1;
-	/* unique across restarts, as js's, which starts from the time */
-	if (seq == 0)
-		seq = (uint64_t)time(NULL) * 1000000;
+	/* unique across restarts: from the time in ns, as js's */
+	if (seq == 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		seq = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	seq++;
 	for (i = 0; i < PS_SEQNO_LEN; i++)
 		sq[i] = seq >> (8 * (PS_SEQNO_LEN - 1 - i));
@@ -546,7 +596,7 @@ gossip_unsigned(const char *topic, const uint8_t *data, size_t len,
  */
 int
 gossip_publish(const uint8_t *msg, size_t len, const uint8_t *sig,
-    char *err, size_t errlen)
+    struct gossip_sent *sent, char *err, size_t errlen)
 {
 	struct ps_limits	 l;
 	struct ps_rpc		 rpc;
@@ -576,7 +626,7 @@ gossip_publish(const uint8_t *msg, size_t len, const uint8_t *sig,
 	m.signature.p = sig;
 	m.signature.len = PS_SIG_LEN;
 	m.key.p = NULL;
-	why = gs_message(NULL, &m);
+	why = gs_message(NULL, &m, sent);
 	gs_flush(0);
 	free(buf);
 	if (why != NULL)
@@ -685,16 +735,64 @@ gossip_configure(const struct engine_conf *ec)
 			fatal("gossip");
 		scratchsz = sz;
 	}
-	RB_FOREACH_SAFE(t, gs_topics, &gs_topics, tn)
-		if (t->joined && !configured(ec, t))
+	RB_FOREACH_SAFE(t, gs_topics, &gs_topics, tn) {
+		t->configured = configured(ec, t);
+		if (t->joined && !t->configured && t->watchers == 0)
 			mesh_leave(t);
+	}
 	for (i = 0; i < ec->ntopics; i++)
 		if ((t = topic_get((const uint8_t *)ec->topics[i],
-		    strlen(ec->topics[i]))) != NULL)
+		    strlen(ec->topics[i]))) != NULL) {
+			t->configured = 1;
 			mesh_join(t);
+		}
 	gs_flush(0);
 	if (!was)
 		beat_arm();
+}
+
+/* peerctl subscribe: the topic is joined while a client watches it. */
+int
+gossip_watch(const char *topic)
+{
+	struct gs_topic	*t;
+
+	if (!gossip_enabled() || (t = topic_get((const uint8_t *)topic,
+	    strlen(topic))) == NULL)
+		return -1;
+	t->watchers++;
+	mesh_join(t);
+	gs_flush(0);
+	return 0;
+}
+
+/* The last client gone, it is left, unless gossipSub.topics has it. */
+void
+gossip_unwatch(const char *topic)
+{
+	struct gs_topic	*t;
+
+	if ((t = topic_find((const uint8_t *)topic, strlen(topic))) == NULL ||
+	    t->watchers == 0)
+		return;
+	if (--t->watchers > 0)
+		return;
+	if (t->joined && !t->configured) {
+		mesh_leave(t);
+		gs_flush(0);
+	} else if (!t->joined)
+		topic_release(t);
+}
+
+/* Peers in the mesh of a topic we joined. */
+int
+gossip_mesh_size(const char *topic)
+{
+	struct gs_topic	*t;
+
+	if ((t = topic_find((const uint8_t *)topic, strlen(topic))) == NULL)
+		return 0;
+	return t->nmesh;
 }
 
 void

@@ -95,6 +95,8 @@ struct gs_topic {
 	char			*name;
 	size_t			 len;
 	int			 joined;
+	int			 configured;	/* in gossipSub.topics */
+	int			 watchers;	/* peerctl subscribe clients */
 	int			 refs;		/* messages in the cache */
 	LIST_HEAD(, gs_sub)	 subs;
 	int			 nsubs;		/* subscribed peers */

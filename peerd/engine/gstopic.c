@@ -84,7 +84,8 @@ topic_get(const uint8_t *name, size_t len)
 void
 topic_release(struct gs_topic *t)
 {
-	if (t->joined || t->refs > 0 || !LIST_EMPTY(&t->subs) ||
+	if (t->joined || t->refs > 0 || t->watchers > 0 ||
+	    !LIST_EMPTY(&t->subs) ||
 	    t->fanout_last != 0)
 		return;
 	RB_REMOVE(gs_topics, &gs_topics, t);

@@ -10,8 +10,11 @@
 // subscribes to TOPIC and prints one JSON object a line:
 //   ready     {peerId}
 //   state     {subscribers, mesh}: peer IDs, each time they change
-//   message   {from, data, seqno, topic}: each message the application
-//             gets (data as UTF-8)
+//   message   {from, data, seqno, topic, signed}: each message the
+//             application gets (data as UTF-8)
+//   record    {from, signer, peerId, addrs, seq}: a message that is a
+//             signed peer record (libp2p-peer-record), its signature
+//             checked
 //   published {data, recipients}
 //   error     {error}
 // Lines on stdin: "publish TEXT" publishes TEXT; "big N TEXT" publishes
@@ -34,6 +37,7 @@ import { floodsub } from '@libp2p/floodsub'
 import { gossipsub } from '@libp2p/gossipsub'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -84,9 +88,28 @@ ps.addEventListener('message', (evt) => {
     topic: m.topic,
     from: m.from?.toString() ?? null,
     seqno: m.sequenceNumber?.toString() ?? null,
+    signed: m.type === 'signed' && m.signature != null,
     data: new TextDecoder().decode(m.data)
   })
+  record(m)
 })
+
+// A signed peer record (a relay's advertisement): opened, its
+// signature checked against its key, and its contents printed.
+async function record (m) {
+  try {
+    const env = await RecordEnvelope.openAndCertify(m.data, PeerRecord.DOMAIN)
+    const rec = PeerRecord.createFromProtobuf(env.payload)
+    emit({
+      event: 'record',
+      from: m.from?.toString() ?? null,
+      signer: env.publicKey.toString(),
+      peerId: rec.peerId.toString(),
+      addrs: rec.multiaddrs.map(String),
+      seq: rec.seqNumber.toString()
+    })
+  } catch {}
+}
 
 let last = ''
 function state () {
