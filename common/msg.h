@@ -417,6 +417,8 @@ struct reconf_engine {
 	int32_t		 gs_hash_ids;
 	int32_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int32_t		 gs_coloc_thr;
+	int32_t		 gs_md_weight, gs_md_thr, gs_mf_weight;	/* P3, P3b */
+	int64_t		 gs_md_window, gs_md_activation;
 };
 
 struct reconf_relay {

@@ -108,6 +108,8 @@ static const char full_yaml[] =
 	"  maxPeerQueue: 65536\n"
 	"  msgIdContentHash: true\n"
 	"  graylistThreshold: -1000\n"
+	"  meshMessageDeliveriesWeight: -2\n"
+	"  meshMessageDeliveriesActivation: 30000\n"
 	"bootstrapPeers:\n"
 	"  - /dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT "\n"
 	"  - /ip4/127.0.0.2/tcp/4001\n"
@@ -581,6 +583,10 @@ test_defaults(void)
 	ok(c->gs_gossip_thr == -10 && c->gs_publish_thr == -50 &&
 	    c->gs_graylist_thr == -80 && c->gs_coloc_thr == 10,
 	    "default gossipSub score thresholds");
+	ok(c->gs_md_weight == 0 && c->gs_md_thr == 20 &&
+	    c->gs_md_window == 10 && c->gs_md_activation == 5000 &&
+	    c->gs_mf_weight == -1, "default gossipSub mesh deliveries (P3 "
+	    "off, js's topic defaults)");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
 	ok(c->stream_buffer == 262144 && c->conn_buffer == 4194304 &&
@@ -759,7 +765,9 @@ test_parts(void)
 	    e.gs_Dhi == 12 && e.gs_heartbeat == 700 &&
 	    e.gs_max_queue == 65536 && e.gs_hash_ids &&
 	    e.gs_max_rpc == 1048576 && e.gs_graylist_thr == -1000 &&
-	    e.gs_gossip_thr == -10, "the engine's part: gossipSub");
+	    e.gs_gossip_thr == -10 && e.gs_md_weight == -2 &&
+	    e.gs_md_thr == 20 && e.gs_md_activation == 30000,
+	    "the engine's part: gossipSub");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&
 	    r.reservations_ttl == 86400000 && r.reservations_per_ip == 2 &&

@@ -462,6 +462,80 @@ test_score(void)
 	free_all();
 }
 
+/* P3: a mesh peer that delivers too little, once active, is pruned. */
+static void
+test_deficit(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p, *q, *r;
+	struct gs_sub	*sp, *sq, *sr;
+	struct gs_msg	*m;
+	int		 i, j;
+
+	conf_default();
+	gs_conf.md_weight = -1;
+	gs_conf.md_thr = 4;
+	gs_conf.md_window = 10;
+	gs_conf.md_activation = 5000;
+	gs_conf.mf_weight = -1;
+	t = topic_get((const uint8_t *)"p3", 2);
+	mesh_join(t);
+	p = peer(900, 0);
+	q = peer(901, 0);
+	r = peer(902, 0);
+	sp = subscribe(p, t);
+	sq = subscribe(q, t);
+	sr = subscribe(r, t);
+	mesh_heartbeat();
+	ok(sp->mesh && sq->mesh && sr->mesh, "three peers in the mesh");
+	for (i = 0; i < 4; i++) {
+		now_ms += 1000;
+		for (j = 0; j < 8; j++)
+			mesh_delivered(q, t, NULL, 1);
+		mesh_heartbeat();
+	}
+	ok(sp->mesh && p->score == 0 && sub_deficit(sp, now_ms) == 0,
+	    "nothing delivered, before meshMessageDeliveriesActivation: "
+	    "no deficit, score %.1f", p->score);
+	for (i = 0; i < 2; i++) {
+		now_ms += 1000;
+		for (j = 0; j < 8; j++)
+			mesh_delivered(q, t, NULL, 1);
+		mesh_heartbeat();
+	}
+	ok(!sp->mesh && sp->backoff > now_ms && p->score < 0,
+	    "after activation, under the threshold: score %.1f, pruned",
+	    p->score);
+	ok(sq->mesh && q->score == 0, "the peer that delivers stays, "
+	    "score %.1f (deliveries %.1f)", q->score, sq->deliveries);
+	ok(sp->failure > 0 && p->score <= gs_conf.mf_weight * sp->failure,
+	    "P3b: the deficit at the prune stays in the score (%.1f)",
+	    p->score);
+	sub_set_mesh(sr, 1);
+	sr->deliveries = 0;
+	m = mcache_put(t, (const uint8_t *)"late", 4, (const uint8_t *)"f",
+	    1);
+	mesh_delivered(q, t, m, 1);
+	now_ms += gs_conf.md_window;
+	mesh_delivered(r, t, m, 0);
+	mesh_delivered(r, t, m, 0);
+	ok(sr->deliveries == 1, "a copy within the window counts, once: %.1f",
+	    sr->deliveries);
+	m = mcache_put(t, (const uint8_t *)"later", 5, (const uint8_t *)"f",
+	    1);
+	now_ms += gs_conf.md_window + 1;
+	mesh_delivered(r, t, m, 0);
+	ok(sr->deliveries == 1, "a copy after the window does not: %.1f",
+	    sr->deliveries);
+	for (i = 0; i < 50; i++)
+		mesh_heartbeat();
+	ok(p->score == 0 && sp->failure == 0, "P3b decays: score %.1f",
+	    p->score);
+	mesh_leave(t);
+	mcache_clear();
+	free_all();
+}
+
 static void
 ihave_from(struct gs_peer *p, struct gs_topic *t, const char *id)
 {
@@ -682,6 +756,7 @@ main(void)
 	test_score();
 	test_px();
 	test_promises();
+	test_deficit();
 	test_memory();
 	return tap_done();
 }

@@ -287,6 +287,16 @@ static const struct ckey keys[] = {
 	    -80, 0),
 	KINT("gossipSub.ipColocationFactorThreshold", gs_coloc_thr, 1, 100000,
 	    10, 0),
+	KINT("gossipSub.meshMessageDeliveriesWeight", gs_md_weight, -1000, 0,
+	    0, 0),
+	KINT("gossipSub.meshMessageDeliveriesThreshold", gs_md_thr, 1, 10000,
+	    20, 0),
+	KINT("gossipSub.meshMessageDeliveriesWindow", gs_md_window, 1, 60000,
+	    10, 0),
+	KINT("gossipSub.meshMessageDeliveriesActivation", gs_md_activation,
+	    1000, 3600000, 5000, 0),
+	KINT("gossipSub.meshFailurePenaltyWeight", gs_mf_weight, -1000, 0, -1,
+	    0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1585,6 +1595,11 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->gs_publish_thr = c->gs_publish_thr;
 	e->gs_graylist_thr = c->gs_graylist_thr;
 	e->gs_coloc_thr = c->gs_coloc_thr;
+	e->gs_md_weight = c->gs_md_weight;
+	e->gs_md_thr = c->gs_md_thr;
+	e->gs_md_window = c->gs_md_window;
+	e->gs_md_activation = c->gs_md_activation;
+	e->gs_mf_weight = c->gs_mf_weight;
 }
 
 void

@@ -116,6 +116,8 @@ struct peerd_conf {
 	int		 gs_hash_ids;
 	int64_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int64_t		 gs_coloc_thr;
+	int64_t		 gs_md_weight, gs_md_thr, gs_md_window;	/* P3, P3b */
+	int64_t		 gs_md_activation, gs_mf_weight;
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

@@ -382,6 +382,7 @@ struct gs_counters {
 	uint64_t	 ihave_sent;
 	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */
 	uint64_t	 px_accepted;	/* their signed records taken */
+	uint64_t	 deficit_prunes;	/* mesh peers pruned owing P3 */
 };
 
 

@@ -58,6 +58,11 @@ struct gs_conf {
 	int		 publish_thr;
 	int		 graylist_thr;
 	int		 coloc_thr;		/* peers on one IP */
+	int		 md_weight;		/* P3, <= 0; 0: off */
+	int		 md_thr;		/* deliveries a mesh peer owes */
+	int64_t		 md_window;		/* ms: a late copy counts */
+	int64_t		 md_activation;		/* ms in the mesh before */
+	int		 mf_weight;		/* P3b, <= 0 */
 };
 
 enum gs_kind { GS_FLOOD, GS_MESH10, GS_MESH11, GS_MESH12 };
@@ -72,6 +77,8 @@ struct gs_msg {
 	int			 win;		/* index of its window */
 	struct gs_topic		*topic;
 	uint64_t		 hash;
+	int64_t			 first;		/* ms: first seen */
+	uint32_t		 credited;	/* conn of the last late copy */
 	uint8_t			 id[GS_IDMAX];
 	size_t			 idlen;
 	uint8_t			*frame;
@@ -87,7 +94,10 @@ struct gs_sub {
 	int			 subscribed;
 	int			 mesh;
 	int			 fanout;
+	float			 deliveries;	/* P3's count, decaying */
+	float			 failure;	/* P3b, decaying */
 	int64_t			 backoff;	/* ms: no GRAFT until */
+	int64_t			 grafted;	/* ms: in the mesh since */
 };
 
 struct gs_topic {
@@ -177,6 +187,7 @@ void		 gs_flush(uint32_t);
 int		 gpeer_dontwant(const struct gs_peer *, uint64_t);
 void		 gpeer_add_dontwant(struct gs_peer *, uint64_t);
 int		 gs_kind_mesh(enum gs_kind);
+double		 sub_deficit(const struct gs_sub *, int64_t);
 void		 gpeer_rescore(struct gs_peer *);
 void		 gpeer_penalize(struct gs_peer *, int);
 
@@ -186,6 +197,8 @@ void		 mesh_heartbeat(void);
 void		 mesh_join(struct gs_topic *);
 void		 mesh_leave(struct gs_topic *);
 void		 mesh_fanout(struct gs_topic *);
+void		 mesh_delivered(struct gs_peer *, struct gs_topic *,
+		    struct gs_msg *, int);
 void		 mesh_idontwant(struct gs_topic *, const struct gs_peer *,
 		    const struct gs_msg *);
 

@@ -7,8 +7,8 @@
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
  * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
  * sent and kept; an IWANT's promise not kept in 3 s a behaviour
- * penalty; the scores (gstopic.c) made each heartbeat: a peer
- * under 0 leaves the mesh, under gossipThreshold gets no gossip and its
+ * penalty; the mesh delivery counts (P3) kept; the scores (gstopic.c)
+ * made each heartbeat: a peer under 0 leaves the mesh, under gossipThreshold gets no gossip and its
  * IHAVE and IWANT are ignored.  Peer exchange: the signed peer records
  * a PRUNE carries go to known.c as discovered addresses (we send none).
  * Calls conn.c, known.c, gstopic.c and gscache.c.
@@ -29,6 +29,8 @@
 #define GOSSIP_FACTOR	4	/* IHAVE to a quarter of the others, or Dlazy */
 #define SCORE_DECAY	0.99	/* of the counts, a heartbeat */
 #define PX_PER_BEAT	16	/* signed records checked a peer a heartbeat */
+#define MD_DECAY	0.5	/* P3, P3b: js's default topic decay */
+#define MD_CAP		5	/* P3's count: at most 5 times the threshold */
 
 static struct ps_view	 ids[MESH_MAXIDS];
 static const struct gs_msg *gmsgs[MESH_MAXIDS];
@@ -89,10 +91,30 @@ send_subscription(struct gs_topic *t, int on)
 		send_control(p, &o);
 }
 
+/* Out of the mesh; with a delivery deficit, P3b keeps its square. */
+static void
+mesh_out(struct gs_sub *s)
+{
+	double	 d = sub_deficit(s, gs_now());
+
+	s->failure += d * d;
+	sub_set_mesh(s, 0);
+}
+
 static void
 prune(struct gs_sub *s)
 {
-	sub_set_mesh(s, 0);
+	static struct log_limit	 ll = LOG_LIMIT("gossipsub mesh deficit");
+	double			 d = sub_deficit(s, gs_now());
+	char			 id[64];
+
+	if (d > 0) {
+		counters.gossip.deficit_prunes++;
+		peerid_format(&s->peer->id, id, sizeof(id));
+		log_limited(&ll, LOG_INFO, "gossip_mesh_deficit peer=%s "
+		    "deficit=%.1f score=%.1f", id, d, s->peer->score);
+	}
+	mesh_out(s);
 	s->backoff = gs_now() + gs_conf.prune_backoff;
 	send_prune(s->peer, s->topic);
 }
@@ -178,7 +200,7 @@ on_prune(struct gs_peer *p, const struct ps_prune *pr)
 	if ((t = topic_find(pr->topic.p, pr->topic.len)) == NULL ||
 	    (s = sub_find(p, t)) == NULL)
 		return;
-	sub_set_mesh(s, 0);
+	mesh_out(s);
 	if (pr->has_backoff && pr->backoff < 86400 &&
 	    (int64_t)pr->backoff * 1000 > backoff)
 		backoff = (int64_t)pr->backoff * 1000;
@@ -497,19 +519,28 @@ heartbeat_topic(struct gs_topic *t, int64_t now)
 		mesh_gossip(t, v, now);
 }
 
+static double
+decay(double v, double by)
+{
+	return v * by < 0.1 ? 0 : v * by;
+}
+
 /* The counts decay, the peers on one IP are counted, the scores made. */
 static void
 scores(void)
 {
 	static const uint8_t	 none[16];
 	struct gs_peer		*p, *q;
+	struct gs_sub		*s;
 	int			 same;
 
 	TAILQ_FOREACH(p, &gs_peers, entry) {
-		p->invalid = p->invalid * SCORE_DECAY < 0.1 ? 0 :
-		    p->invalid * SCORE_DECAY;
-		p->penalty = p->penalty * SCORE_DECAY < 0.1 ? 0 :
-		    p->penalty * SCORE_DECAY;
+		p->invalid = decay(p->invalid, SCORE_DECAY);
+		p->penalty = decay(p->penalty, SCORE_DECAY);
+		LIST_FOREACH(s, &p->subs, pentry) {
+			s->deliveries = decay(s->deliveries, MD_DECAY);
+			s->failure = decay(s->failure, MD_DECAY);
+		}
 		same = 0;
 		if (memcmp(p->ip, none, sizeof(none)) != 0)
 			TAILQ_FOREACH(q, &gs_peers, entry)
@@ -601,6 +632,27 @@ mesh_idontwant(struct gs_topic *t, const struct gs_peer *src,
 		if (gpeer_send_rpc(s->peer, &o) == 0)
 			counters.gossip.idontwant_sent++;
 	}
+}
+
+/*
+ * P3: a message from a mesh peer, the first copy (first), or one within
+ * meshMessageDeliveriesWindow of the first, credited once to a peer.
+ */
+void
+mesh_delivered(struct gs_peer *src, struct gs_topic *t, struct gs_msg *m,
+    int first)
+{
+	struct gs_sub	*s;
+
+	if (src == NULL || (s = sub_find(src, t)) == NULL || !s->mesh)
+		return;
+	if (!first && (m == NULL || m->credited == src->conn ||
+	    gs_now() - m->first > gs_conf.md_window))
+		return;
+	if (m != NULL)
+		m->credited = src->conn;
+	if (s->deliveries < (double)gs_conf.md_thr * MD_CAP)
+		s->deliveries += 1;
 }
 
 /* A publish to a topic we did not join: D fanout peers, if none yet. */

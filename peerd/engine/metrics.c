@@ -167,6 +167,7 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_CONTROL, c->iwant_served, "kind", "iwant_served");
 	ROW(GOSSIP_CONTROL, c->px_ignored, "kind", "px_ignored");
 	ROW(GOSSIP_CONTROL, c->px_accepted, "kind", "px_accepted");
+	ROW(GOSSIP_CONTROL, c->deficit_prunes, "kind", "deficit_prune");
 	ROW(GOSSIP_PEERS, t.peers, NULL, NULL);
 	ROW(GOSSIP_TOPICS, t.joined, "kind", "joined");
 	ROW(GOSSIP_TOPICS, t.topics, "kind", "known");
