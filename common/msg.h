@@ -474,6 +474,26 @@ struct ctl_topic {
 };
 
 /*
+ * peerctl show gossip peers: a pubsub peer and one of its topics (""
+ * when it has none), a row each, the peer's fields repeated; scores
+ * and their parts in thousandths, each part as it adds to the score.
+ */
+#define CTL_GSPEER_TOPICS	8	/* rows of one peer, at most */
+struct ctl_gspeer {
+	char		 peer[PEERID_STRMAX];
+	char		 protocol[24];
+	char		 topic[CONF_TOPIC_MAX + 1];
+	int32_t		 ntopics;		/* all the peer's */
+	int32_t		 graylisted;
+	int32_t		 subscribed, mesh, fanout;	/* in topic */
+	int64_t		 backoff;		/* ms left in topic, 0: none */
+	int64_t		 deliveries;		/* P3's count in topic */
+	int64_t		 tp3, tp3b;		/* P3, P3b in topic */
+	int64_t		 score, p3, p3b, p4, p6, p7;
+	int64_t		 penalty;		/* behaviour penalty count */
+};
+
+/*
  * The protocol between the processes, one message a row: its payload
  * size (exact, or MSG_VAR for one its reader checks), who may send it,
  * who may receive it, and flags.  The receiver checks every message
@@ -596,6 +616,8 @@ struct ctl_topic {
 	    P_ENGINE, P_CTL, 0)						\
 	MSG(IMSG_CTL_SHOW_TOPICS, 0, P_CTL, P_ENGINE, MSG_RO)		\
 	MSG(IMSG_CTL_TOPIC,	sizeof(struct ctl_topic), P_ENGINE, P_CTL, 0) \
+	MSG(IMSG_CTL_SHOW_GSPEERS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_GSPEER,	sizeof(struct ctl_gspeer), P_ENGINE, P_CTL, 0) \
 	/* names: the engine's chroot has no resolver */		\
 	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
 	    P_ENGINE, P_PARENT, 0)					\
@@ -686,6 +708,9 @@ struct ctl_topic {
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, src)		\
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
 	STR(IMSG_CTL_TOPIC,	struct ctl_topic, topic)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, peer)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, protocol)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, topic)		\
 	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
 	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
 	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\

@@ -34,6 +34,7 @@ static const struct token t_ping[];
 static const struct token t_ping_opts[];
 static const struct token t_count[];
 static const struct token t_key[];
+static const struct token t_gossip[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -63,6 +64,12 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
 	{ KEYWORD,	"topics",	SHOW_TOPICS,	NULL },
+	{ KEYWORD,	"gossip",	NONE,		t_gossip },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_gossip[] = {
+	{ KEYWORD,	"peers",	SHOW_GSPEERS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

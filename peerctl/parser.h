@@ -28,6 +28,7 @@ enum actions {
 	KEY_SHOW,
 	KEY_ROTATE,
 	SHOW_TOPICS,
+	SHOW_GSPEERS,
 };
 
 struct parse_result {

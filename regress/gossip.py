@@ -12,7 +12,8 @@ CHECK is one or more of the letters a to h (default: all):
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
      application, with its contents and its author; one the floodsub
-     node publishes reaches the four
+     node publishes reaches the four; show gossip peers lists them, with
+     their protocols, the topic and the mesh, scores >= 0
   b  a node with globalSignaturePolicy StrictNoSign publishes: no node
      gets it, and peerd counts it dropped as unsigned
   c  a message over idontwantMinDataSize: peerd sends IDONTWANT to the
@@ -26,8 +27,8 @@ CHECK is one or more of the letters a to h (default: all):
      mesh
   e  a StrictNoSign node floods 30 unsigned messages: scored down
      (invalid messages), pruned from peerd's mesh and graylisted (its
-     RPCs ignored, counted); the gossipsub nodes still get each other's
-     messages
+     RPCs ignored, counted), show gossip peers gives its score under 0;
+     the gossipsub nodes still get each other's messages
   f  a node sends peerd a message from itself with a bad signature: no
      node gets it, peerd counts it invalid; a node sends peerd again a
      message it received (a replayed seqno): counted as a duplicate,
@@ -207,6 +208,38 @@ def check_a(M):
     r = M.peerd.ctl("show", "topics")
     t.ok(r.returncode == 0 and TOPIC in r.stdout and
          "dups/dropped" in r.stdout, "show topics prints the table")
+    check_gossip_peers(M)
+
+
+def gossip_peer(M, js):
+    peers = M.peerd.json("show", "gossip", "peers", key="peers") or []
+    return next((p for p in peers if p.get("peerId") == js.peer_id), None)
+
+
+def check_gossip_peers(M):
+    peers = M.peerd.json("show", "gossip", "peers", key="peers") or []
+    by_id = {p.get("peerId"): p for p in peers}
+    bad = []
+    for j in M.gossip:
+        p = by_id.get(j.peer_id) or {}
+        tp = [x for x in p.get("topics", []) if x.get("topic") == TOPIC]
+        if (p.get("protocol") != "/meshsub/1.2.0" or
+                p.get("score", -1) < 0 or p.get("graylisted") is not False
+                or len(tp) != 1 or not tp[0].get("subscribed") or
+                not tp[0].get("mesh")):
+            bad.append((j.name, p))
+    t.ok(len(peers) == NGOSSIP + 1 and not bad,
+         "show gossip peers -j: %d peers (want %d), the gossipsub nodes "
+         "on /meshsub/1.2.0, subscribed and in the mesh of %s, scores >= 0"
+         "; wrong: %s" % (len(peers), NGOSSIP + 1, TOPIC, bad))
+    p = by_id.get(M.flood.peer_id) or {}
+    t.ok(p.get("protocol") == "/floodsub/1.0.0" and
+         [x.get("topic") for x in p.get("topics", [])] == [TOPIC],
+         "and the floodsub node on /floodsub/1.0.0, subscribed: %s" % p)
+    r = M.peerd.ctl("show", "gossip", "peers")
+    t.ok(r.returncode == 0 and "P3/P3b/P4/P6/P7" in r.stdout and
+         all(j.peer_id in r.stdout for j in M.gossip),
+         "show gossip peers prints the table, with every node")
 
 
 def check_b(M):
@@ -326,6 +359,12 @@ def check_e(M):
         pruned = wait_for(lambda: any(pid not in e["mesh"] for e in
                                       js.all("state")[seen:]), timeout=WAIT)
         t.ok(pruned, "and pruned: peerd left its mesh")
+        p = gossip_peer(M, js) or {}
+        # the counts decay: graylisted until they fall back over -80
+        t.ok(p.get("score", 0) < 0 and p.get("P4", 0) < 0 and
+             p.get("graylisted") is (p.get("score", 0) < -80),
+             "show gossip peers -j: the flooder's score under 0 from "
+             "invalid messages (P4), graylisted under -80: %s" % p)
         M.gossip[1].send("publish e-good")
         ok = wait_for(lambda: all(msgs(j, "e-good") for j in M.gossip
                                   if j is not M.gossip[1]), timeout=WAIT)

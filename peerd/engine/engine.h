@@ -27,6 +27,7 @@
  *	gscache.c	 gossipsub: the seen cache, the message cache
  *	gstopic.c	 gossipsub: topics, peers, the output to a peer
  *	gsmesh.c	 gossipsub: mesh, fanout, heartbeat, gossip
+ *	gsshow.c	 gossipsub: peerctl show gossip peers
  *	gossip.c	 gossipsub: the protocols, forwarding, publish
  *	connmgr.c	 the connection manager
  *	metrics.c	 the metrics of every process, polled and rendered
@@ -681,6 +682,8 @@ struct gossip_tally {
 };
 void		 gossip_tally(struct gossip_tally *);
 int		 gossip_show_topics(uint32_t, struct imsg *);
+/* gsshow.c */
+int		 gossip_show_peers(uint32_t, struct imsg *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

@@ -6,6 +6,7 @@
  *			 output to a peer within its budget
  *	gsmesh.c	 mesh, fanout, the heartbeat, GRAFT, PRUNE, IHAVE,
  *			 IWANT and IDONTWANT
+ *	gsshow.c	 the peers and their scores, for peerctl
  *	gossip.c	 the protocols: streams, the RPC in, validation,
  *			 forwarding, publishing, the configuration
  *
