@@ -587,6 +587,52 @@ test_promises(void)
 	free_all();
 }
 
+/* An ID announced by two: asked of one; of the other if it fails. */
+static void
+test_iwant_once(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*a, *b;
+	int		 i, pa = 0, pb = 0;
+	uint64_t	 broken = counters.gossip.broken_promises;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"once", 4);
+	mesh_join(t);
+	a = peer(950, 0);
+	b = peer(951, 0);
+	subscribe(a, t);
+	subscribe(b, t);
+	ihave_from(a, t, "twice-announced");
+	ihave_from(b, t, "twice-announced");
+	for (i = 0; i < GS_PROMISES; i++) {
+		pa += a->promises != NULL && a->promises[i].until != 0;
+		pb += b->promises != NULL && b->promises[i].until != 0;
+	}
+	ok(pa == 1 && pb == 0 && counters.gossip.iwant_deduped == 1,
+	    "an ID announced by two in one heartbeat: one IWANT, to the "
+	    "first (promises %d and %d)", pa, pb);
+	ihave_from(b, t, "twice-announced");
+	ok(counters.gossip.iwant_deduped == 2 && (b->promises == NULL ||
+	    b->promises[0].until == 0), "announced again: still not asked");
+	now_ms += GS_PROMISE_MS;
+	mesh_heartbeat();
+	ok(counters.gossip.iwant_fallback == 1 && b->promises != NULL &&
+	    b->promises[0].until != 0 &&
+	    counters.gossip.broken_promises == broken + 1 && a->penalty > 0,
+	    "the first broke its promise (a penalty): the ID asked of the "
+	    "other");
+	seen_add((const uint8_t *)"twice-announced", 15);
+	now_ms += GS_PROMISE_MS;
+	mesh_heartbeat();
+	ihave_from(a, t, "twice-announced");
+	ok(counters.gossip.iwant_fallback == 1 &&
+	    counters.gossip.iwant_deduped == 2, "the other kept it: nothing "
+	    "more asked");
+	mesh_leave(t);
+	free_all();
+}
+
 /* The heap the router's tables take, measured: per peer, topic, ID. */
 static void
 test_memory(void)
@@ -757,6 +803,7 @@ main(void)
 	test_px();
 	test_promises();
 	test_deficit();
+	test_iwant_once();
 	test_memory();
 	return tap_done();
 }

@@ -384,6 +384,8 @@ struct gs_counters {
 	uint64_t	 px_ignored;	/* peers offered in PRUNE, not taken */
 	uint64_t	 px_accepted;	/* their signed records taken */
 	uint64_t	 deficit_prunes;	/* mesh peers pruned owing P3 */
+	uint64_t	 iwant_deduped;	/* IDs announced again, not asked */
+	uint64_t	 iwant_fallback;	/* asked of another, unanswered */
 };
 
 

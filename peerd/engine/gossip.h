@@ -76,10 +76,10 @@ struct gs_msg {
 	LIST_ENTRY(gs_msg)	 bucket;
 	TAILQ_ENTRY(gs_msg)	 window;
 	int			 win;		/* index of its window */
+	uint32_t		 credited;	/* conn of the last late copy */
 	struct gs_topic		*topic;
 	uint64_t		 hash;
 	int64_t			 first;		/* ms: first seen */
-	uint32_t		 credited;	/* conn of the last late copy */
 	uint8_t			 id[GS_IDMAX];
 	size_t			 idlen;
 	uint8_t			*frame;

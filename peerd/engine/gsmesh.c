@@ -5,7 +5,9 @@
  * for topics we publish to without joining, for fanoutTTL; GRAFT and
  * PRUNE with a backoff (a GRAFT during it is a behaviour penalty, and
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
- * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
+ * cache, IWANT asked and answered within bounds per heartbeat (an ID
+ * several peers announce asked of one, then of another if the first
+ * does not send it in time); IDONTWANT
  * sent and kept; an IWANT's promise not kept in 3 s a behaviour
  * penalty; the mesh delivery counts (P3) kept; the scores (gstopic.c)
  * made each heartbeat: a peer under 0 leaves the mesh, under gossipThreshold gets no gossip and its
@@ -31,9 +33,26 @@
 #define PX_PER_BEAT	16	/* signed records checked a peer a heartbeat */
 #define MD_DECAY	0.5	/* P3, P3b: js's default topic decay */
 #define MD_CAP		5	/* P3's count: at most 5 times the threshold */
+#define ASKED_SLOTS	1024	/* IDs asked with IWANT, awaited */
+
+/*
+ * An ID we asked one peer for: another that announces it meanwhile is
+ * not asked too, but kept (one) to ask if the first breaks its promise.
+ * A slot holds one ID; while it waits, an ID of the same slot is asked
+ * of whoever announces it.
+ */
+struct asked {
+	uint64_t	 hash;
+	int64_t		 until;		/* ms; 0: free */
+	uint32_t	 conn;		/* the peer asked */
+	uint32_t	 alt;		/* another that announced it, 0: none */
+	uint8_t		 id[GS_IDMAX];
+	uint8_t		 idlen;
+};
 
 static struct ps_view	 ids[MESH_MAXIDS];
 static const struct gs_msg *gmsgs[MESH_MAXIDS];
+static struct asked	 asked[ASKED_SLOTS];
 
 static void
 send_control(struct gs_peer *p, const struct ps_out *o)
@@ -249,7 +268,82 @@ promises_check(struct gs_peer *p, int64_t now)
 	}
 }
 
-/* IDs we have not seen, asked for within maxIHaveLength a heartbeat. */
+/* 1: the ID is to be asked of p (and is now awaited from it). */
+static int
+ask(struct gs_peer *p, const struct ps_view *id, int64_t now)
+{
+	uint64_t	 h = gs_idhash(id->p, id->len);
+	struct asked	*a = &asked[h & (ASKED_SLOTS - 1)];
+
+	if (a->until > now && a->hash == h) {
+		if (a->conn != p->conn && a->alt == 0)
+			a->alt = p->conn;
+		counters.gossip.iwant_deduped++;
+		return 0;
+	}
+	if (a->until > now)
+		return 1;
+	a->hash = h;
+	a->until = now + GS_PROMISE_MS;
+	a->conn = p->conn;
+	a->alt = 0;
+	memcpy(a->id, id->p, id->len);
+	a->idlen = id->len;
+	return 1;
+}
+
+static struct gs_peer *
+peer_on(uint32_t conn)
+{
+	struct gs_peer	*p;
+
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		if (p->conn == conn)
+			return p;
+	return NULL;
+}
+
+/* IDs awaited past their time: asked of the other peer, if one. */
+static void
+asked_sweep(int64_t now)
+{
+	struct asked	*a;
+	struct gs_peer	*p;
+	struct ps_out	 o;
+	struct ps_idlist want;
+	struct ps_view	 id;
+	size_t		 i;
+
+	for (i = 0; i < ASKED_SLOTS; i++) {
+		a = &asked[i];
+		if (a->until == 0 || (a->until > now &&
+		    !seen_has_hash(a->hash)))
+			continue;
+		a->until = 0;
+		if (seen_has_hash(a->hash) || a->alt == 0 ||
+		    (p = peer_on(a->alt)) == NULL ||
+		    p->score < gs_conf.gossip_thr)
+			continue;
+		id.p = a->id;
+		id.len = a->idlen;
+		memset(&o, 0, sizeof(o));
+		want.ids = &id;
+		want.n = 1;
+		o.iwant = &want;
+		o.niwant = 1;
+		send_control(p, &o);
+		promise(p, &id);
+		counters.gossip.iwant_fallback++;
+		a->until = now + GS_PROMISE_MS;
+		a->conn = a->alt;
+		a->alt = 0;
+	}
+}
+
+/*
+ * IDs we have not seen, asked for within maxIHaveLength a heartbeat,
+ * of one peer at a time.
+ */
 static void
 on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 {
@@ -259,6 +353,7 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 	struct ps_out	 o;
 	struct ps_idlist want;
 	size_t		 n = 0;
+	int64_t		 now = gs_now();
 
 	if ((t = topic_find(h->topic.p, h->topic.len)) == NULL ||
 	    !t->joined || p->score < gs_conf.gossip_thr)
@@ -268,7 +363,8 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 		if (p->ihave_ids >= gs_conf.max_ihave)
 			break;
 		p->ihave_ids++;
-		if (id.len > GS_IDMAX || seen_has(id.p, id.len))
+		if (id.len > GS_IDMAX || seen_has(id.p, id.len) ||
+		    !ask(p, &id, now))
 			continue;
 		ids[n++] = id;
 	}
@@ -565,6 +661,7 @@ mesh_heartbeat(void)
 	}
 	TAILQ_FOREACH(p, &gs_peers, entry)
 		promises_check(p, now);
+	asked_sweep(now);
 	scores();
 	TAILQ_FOREACH(p, &gs_peers, entry) {
 		p->ihave_ids = 0;

@@ -168,6 +168,8 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_CONTROL, c->px_ignored, "kind", "px_ignored");
 	ROW(GOSSIP_CONTROL, c->px_accepted, "kind", "px_accepted");
 	ROW(GOSSIP_CONTROL, c->deficit_prunes, "kind", "deficit_prune");
+	ROW(GOSSIP_CONTROL, c->iwant_deduped, "kind", "iwant_deduped");
+	ROW(GOSSIP_CONTROL, c->iwant_fallback, "kind", "iwant_fallback");
 	ROW(GOSSIP_PEERS, t.peers, NULL, NULL);
 	ROW(GOSSIP_TOPICS, t.joined, "kind", "joined");
 	ROW(GOSSIP_TOPICS, t.topics, "kind", "known");
