@@ -418,6 +418,7 @@ struct reconf_engine {
 	int32_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int32_t		 gs_coloc_thr;
 	int32_t		 gs_md_weight, gs_md_thr, gs_mf_weight;	/* P3, P3b */
+	int32_t		 gs_fd_weight, gs_fd_cap;		/* P2 */
 	int64_t		 gs_md_window, gs_md_activation;
 };
 
@@ -487,9 +488,10 @@ struct ctl_gspeer {
 	int32_t		 graylisted;
 	int32_t		 subscribed, mesh, fanout;	/* in topic */
 	int64_t		 backoff;		/* ms left in topic, 0: none */
+	int64_t		 first;			/* P2's count in topic */
 	int64_t		 deliveries;		/* P3's count in topic */
-	int64_t		 tp3, tp3b;		/* P3, P3b in topic */
-	int64_t		 score, p3, p3b, p4, p6, p7;
+	int64_t		 tp2, tp3, tp3b;	/* P2, P3, P3b in topic */
+	int64_t		 score, p2, p3, p3b, p4, p6, p7;
 	int64_t		 penalty;		/* behaviour penalty count */
 };
 

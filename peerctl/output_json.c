@@ -226,6 +226,8 @@ json_gspeer(const struct ctl_gspeer *g)
 		printf(",");
 		milli("score", g->score);
 		printf(",\"graylisted\":%s,", g->graylisted ? "true" : "false");
+		milli("P2", g->p2);
+		putchar(',');
 		milli("P3", g->p3);
 		putchar(',');
 		milli("P3b", g->p3b);
@@ -248,7 +250,11 @@ json_gspeer(const struct ctl_gspeer *g)
 	    "\"backoffMs\":%lld,", g->subscribed ? "true" : "false",
 	    g->mesh ? "true" : "false", g->fanout ? "true" : "false",
 	    (long long)g->backoff);
+	milli("firstDeliveries", g->first);
+	putchar(',');
 	milli("meshDeliveries", g->deliveries);
+	putchar(',');
+	milli("P2", g->tp2);
 	putchar(',');
 	milli("P3", g->tp3);
 	putchar(',');

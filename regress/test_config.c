@@ -110,6 +110,7 @@ static const char full_yaml[] =
 	"  graylistThreshold: -1000\n"
 	"  meshMessageDeliveriesWeight: -2\n"
 	"  meshMessageDeliveriesActivation: 30000\n"
+	"  firstMessageDeliveriesWeight: 1\n"
 	"bootstrapPeers:\n"
 	"  - /dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT "\n"
 	"  - /ip4/127.0.0.2/tcp/4001\n"
@@ -585,7 +586,8 @@ test_defaults(void)
 	    "default gossipSub score thresholds");
 	ok(c->gs_md_weight == 0 && c->gs_md_thr == 20 &&
 	    c->gs_md_window == 10 && c->gs_md_activation == 5000 &&
-	    c->gs_mf_weight == -1, "default gossipSub mesh deliveries (P3 "
+	    c->gs_mf_weight == -1 && c->gs_fd_weight == 0 &&
+	    c->gs_fd_cap == 2000, "default gossipSub deliveries (P2, P3 "
 	    "off, js's topic defaults)");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
@@ -766,7 +768,8 @@ test_parts(void)
 	    e.gs_max_queue == 65536 && e.gs_hash_ids &&
 	    e.gs_max_rpc == 1048576 && e.gs_graylist_thr == -1000 &&
 	    e.gs_gossip_thr == -10 && e.gs_md_weight == -2 &&
-	    e.gs_md_thr == 20 && e.gs_md_activation == 30000,
+	    e.gs_md_thr == 20 && e.gs_md_activation == 30000 &&
+	    e.gs_fd_weight == 1 && e.gs_fd_cap == 2000,
 	    "the engine's part: gossipSub");
 	config_part_relay(c, &r);
 	ok(!r.enabled && !r.hop_enabled && r.reservations_max == 0 &&

@@ -587,6 +587,40 @@ test_promises(void)
 	free_all();
 }
 
+/* P2: first deliveries raise the score, up to the cap, and decay. */
+static void
+test_first(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p;
+	struct gs_sub	*s;
+	int		 i;
+
+	conf_default();
+	gs_conf.fd_weight = 2;
+	gs_conf.fd_cap = 3;
+	t = topic_get((const uint8_t *)"p2", 2);
+	mesh_join(t);
+	p = peer(920, 0);
+	s = subscribe(p, t);
+	mesh_delivered(p, t, NULL, 1);
+	mesh_delivered(p, t, NULL, 0);
+	gpeer_rescore(p);
+	ok(s->first == 1 && p->score == 2, "a first delivery counts, a "
+	    "copy does not: score %.1f", p->score);
+	for (i = 0; i < 5; i++)
+		mesh_delivered(p, t, NULL, 1);
+	gpeer_rescore(p);
+	ok(s->first == 3 && p->score == 6, "up to "
+	    "firstMessageDeliveriesCap: score %.1f", p->score);
+	for (i = 0; i < 10; i++)
+		mesh_heartbeat();
+	ok(s->first == 0 && p->score == 0, "and decays: score %.1f",
+	    p->score);
+	mesh_leave(t);
+	free_all();
+}
+
 /* An ID announced by two: asked of one; of the other if it fails. */
 static void
 test_iwant_once(void)
@@ -804,6 +838,7 @@ main(void)
 	test_promises();
 	test_deficit();
 	test_iwant_once();
+	test_first();
 	test_memory();
 	return tap_done();
 }

@@ -297,6 +297,10 @@ static const struct ckey keys[] = {
 	    1000, 3600000, 5000, 0),
 	KINT("gossipSub.meshFailurePenaltyWeight", gs_mf_weight, -1000, 0, -1,
 	    0),
+	KINT("gossipSub.firstMessageDeliveriesWeight", gs_fd_weight, 0, 1000,
+	    0, 0),
+	KINT("gossipSub.firstMessageDeliveriesCap", gs_fd_cap, 1, 100000,
+	    2000, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1600,6 +1604,8 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->gs_md_window = c->gs_md_window;
 	e->gs_md_activation = c->gs_md_activation;
 	e->gs_mf_weight = c->gs_mf_weight;
+	e->gs_fd_weight = c->gs_fd_weight;
+	e->gs_fd_cap = c->gs_fd_cap;
 }
 
 void

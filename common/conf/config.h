@@ -118,6 +118,7 @@ struct peerd_conf {
 	int64_t		 gs_coloc_thr;
 	int64_t		 gs_md_weight, gs_md_thr, gs_md_window;	/* P3, P3b */
 	int64_t		 gs_md_activation, gs_mf_weight;
+	int64_t		 gs_fd_weight, gs_fd_cap;		/* P2 */
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

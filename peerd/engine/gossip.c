@@ -651,6 +651,8 @@ gs_conf_set(const struct reconf_engine *e)
 	gs_conf.md_window = e->gs_md_window;
 	gs_conf.md_activation = e->gs_md_activation;
 	gs_conf.mf_weight = e->gs_mf_weight;
+	gs_conf.fd_weight = e->gs_fd_weight;
+	gs_conf.fd_cap = e->gs_fd_cap;
 	/* the spec's order: Dout < Dlo <= D <= Dhi, gossip <= length */
 	if (gs_conf.Dlo > gs_conf.D)
 		gs_conf.Dlo = gs_conf.D;

@@ -64,6 +64,8 @@ struct gs_conf {
 	int64_t		 md_window;		/* ms: a late copy counts */
 	int64_t		 md_activation;		/* ms in the mesh before */
 	int		 mf_weight;		/* P3b, <= 0 */
+	int		 fd_weight;		/* P2, >= 0; 0: off */
+	int		 fd_cap;		/* P2's count, at most */
 };
 
 enum gs_kind { GS_FLOOD, GS_MESH10, GS_MESH11, GS_MESH12 };
@@ -97,6 +99,7 @@ struct gs_sub {
 	int			 fanout;
 	float			 deliveries;	/* P3's count, decaying */
 	float			 failure;	/* P3b, decaying */
+	float			 first;		/* P2's count, decaying */
 	int64_t			 backoff;	/* ms: no GRAFT until */
 	int64_t			 grafted;	/* ms: in the mesh since */
 };

@@ -636,6 +636,7 @@ scores(void)
 		LIST_FOREACH(s, &p->subs, pentry) {
 			s->deliveries = decay(s->deliveries, MD_DECAY);
 			s->failure = decay(s->failure, MD_DECAY);
+			s->first = decay(s->first, MD_DECAY);
 		}
 		same = 0;
 		if (memcmp(p->ip, none, sizeof(none)) != 0)
@@ -732,8 +733,10 @@ mesh_idontwant(struct gs_topic *t, const struct gs_peer *src,
 }
 
 /*
- * P3: a message from a mesh peer, the first copy (first), or one within
- * meshMessageDeliveriesWindow of the first, credited once to a peer.
+ * P2: the first copy of a message (first), up to
+ * firstMessageDeliveriesCap.  P3: from a mesh peer, the first copy, or
+ * one within meshMessageDeliveriesWindow of the first, credited once
+ * to a peer.
  */
 void
 mesh_delivered(struct gs_peer *src, struct gs_topic *t, struct gs_msg *m,
@@ -741,7 +744,11 @@ mesh_delivered(struct gs_peer *src, struct gs_topic *t, struct gs_msg *m,
 {
 	struct gs_sub	*s;
 
-	if (src == NULL || (s = sub_find(src, t)) == NULL || !s->mesh)
+	if (src == NULL || (s = sub_find(src, t)) == NULL)
+		return;
+	if (first && s->first < gs_conf.fd_cap)
+		s->first += 1;
+	if (!s->mesh)
 		return;
 	if (!first && (m == NULL || m->credited == src->conn ||
 	    gs_now() - m->first > gs_conf.md_window))

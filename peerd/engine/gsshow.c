@@ -36,12 +36,12 @@ kind_name(enum gs_kind k)
 	}
 }
 
-/* The peer's fields, P3 and P3b summed over its topics. */
+/* The peer's fields, P2, P3 and P3b summed over its topics. */
 static void
 peer_row(const struct gs_peer *p, struct ctl_gspeer *g, int64_t now)
 {
 	const struct gs_sub	*s;
-	double			 d, p3 = 0, p3b = 0;
+	double			 d, p2 = 0, p3 = 0, p3b = 0;
 
 	memset(g, 0, sizeof(*g));
 	peerid_format(&p->id, g->peer, sizeof(g->peer));
@@ -52,8 +52,10 @@ peer_row(const struct gs_peer *p, struct ctl_gspeer *g, int64_t now)
 		d = sub_deficit(s, now);
 		p3 += gs_conf.md_weight * d * d;
 		p3b += gs_conf.mf_weight * s->failure;
+		p2 += gs_conf.fd_weight * s->first;
 	}
 	g->score = milli(p->score);
+	g->p2 = milli(p2);
 	g->p3 = milli(p3);
 	g->p3b = milli(p3b);
 	g->p4 = milli(-(p->invalid * p->invalid));
@@ -73,7 +75,9 @@ topic_row(const struct gs_sub *s, struct ctl_gspeer *g, int64_t now)
 	g->mesh = s->mesh;
 	g->fanout = s->fanout;
 	g->backoff = s->backoff > now ? s->backoff - now : 0;
+	g->first = milli(s->first);
 	g->deliveries = milli(s->deliveries);
+	g->tp2 = milli(gs_conf.fd_weight * s->first);
 	g->tp3 = milli(gs_conf.md_weight * d * d);
 	g->tp3b = milli(gs_conf.mf_weight * s->failure);
 }

@@ -256,7 +256,7 @@ sub_deficit(const struct gs_sub *s, int64_t now)
  * thresholds 9 invalid messages (or GRAFTs in backoff) graylist a peer,
  * and 4 stop gossip with it.  Per topic, the mesh delivery deficit
  * squared (P3) and the penalty of leaving the mesh with one (P3b),
- * each with its weight.
+ * each with its weight, and the first deliveries (P2), capped.
  */
 void
 gpeer_rescore(struct gs_peer *p)
@@ -270,7 +270,8 @@ gpeer_rescore(struct gs_peer *p)
 	LIST_FOREACH(s, &p->subs, pentry) {
 		d = sub_deficit(s, now);
 		p->score += gs_conf.md_weight * d * d +
-		    gs_conf.mf_weight * s->failure;
+		    gs_conf.mf_weight * s->failure +
+		    gs_conf.fd_weight * s->first;
 	}
 }
 
