@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to h (default: all):
+CHECK is one or more of the letters a to i (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -40,6 +40,11 @@ CHECK is one or more of the letters a to h (default: all):
      regress/interop2/gossip.mjs) joins through peerd: it has peerd in
      its mesh, its message reaches the 3.x nodes and theirs reaches it,
      once each (skipped without regress/interop2/node_modules)
+  i  reload with the mesh delivery deficit on (P3: weight -1, threshold
+     2, active after 1 s) while one node publishes steadily: show
+     gossip peers shows the quiet mesh nodes scored down (P3 or P3b),
+     peerd counts deficit prunes, the publishing node is credited with
+     mesh deliveries; reloaded without it, peerd is back in every mesh
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -70,10 +75,11 @@ JSPROCS = []
 BASE = None
 
 
-def conf(topics=(TOPIC,)):
+def conf(topics=(TOPIC,), extra=""):
     # a short backoff, for check d's join after a leave
     return ("gossipSub:\n  enabled: true\n  pruneBackoff: 2000\n"
-            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics))
+            "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics) +
+            extra)
 
 
 def metrics(node):
@@ -470,9 +476,58 @@ def check_h(M):
         js.stop()
 
 
+def check_i(M):
+    pid = M.peerd.peer_id
+    src, quiet = M.gossip[0], M.gossip[1:]
+    wait_for(lambda: all(in_mesh(j, pid) for j in M.gossip), timeout=WAIT)
+    before = metric(M.peerd, "gossip_control_total", "deficit_prune")
+    n = [0]
+    got = {}
+
+    def publish():
+        n[0] += 1
+        src.send("publish i-%d" % n[0])
+
+    # credited before the reload makes the old mesh peers active at once
+    for _ in range(6):
+        publish()
+    M.peerd.s.write_conf(conf(extra="  meshMessageDeliveriesWeight: -1\n"
+                              "  meshMessageDeliveriesThreshold: 2\n"
+                              "  meshMessageDeliveriesActivation: 1000\n"))
+    r = M.peerd.ctl("reload")
+    t.ok(r.returncode == 0, "reload with meshMessageDeliveriesWeight -1: "
+         "exit %s %s" % (r.returncode, r.stderr.strip()))
+    ids = [j.peer_id for j in quiet]
+
+    def scored():
+        publish()
+        for p in M.peerd.json("show", "gossip", "peers", key="peers") or []:
+            tp = [x for x in p["topics"] if x["topic"] == TOPIC]
+            if p["peerId"] == src.peer_id and tp:
+                got["src"] = max(got.get("src", 0), tp[0]["meshDeliveries"])
+            elif p["peerId"] in ids and (p["P3"] < 0 or p["P3b"] < 0):
+                got["quiet"] = p
+        got["prunes"] = metric(M.peerd, "gossip_control_total",
+                               "deficit_prune") - before
+        return "quiet" in got and got.get("src", 0) > 0 and \
+            got["prunes"] > 0
+
+    ok = wait_for(scored, timeout=WAIT, interval=0.2)
+    t.ok(ok, "the quiet mesh nodes are scored down for their deficit and "
+         "pruned (%d deficit prunes), the publishing node is credited "
+         "(meshDeliveries up to %.1f): %s"
+         % (got.get("prunes", 0), got.get("src", 0), got.get("quiet")))
+    M.peerd.s.write_conf(conf())
+    r = M.peerd.ctl("reload")
+    back = wait_for(lambda: all(in_mesh(j, pid) for j in M.gossip),
+                    timeout=WAIT)
+    t.ok(r.returncode == 0 and back, "reloaded without it: peerd is back "
+         "in every mesh")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefgh")
+    BUILD, which = check_args(DOC, "abcdefghi")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -486,7 +541,7 @@ def main():
             return
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
                   "e": check_e, "f": check_f, "g": check_g,
-                  "h": check_h}
+                  "h": check_h, "i": check_i}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))
