@@ -385,7 +385,7 @@ struct gs_counters {
 	uint64_t	 px_accepted;	/* their signed records taken */
 	uint64_t	 deficit_prunes;	/* mesh peers pruned owing P3 */
 	uint64_t	 iwant_deduped;	/* IDs announced again, not asked */
-	uint64_t	 iwant_fallback;	/* asked of another, unanswered */
+	uint64_t	 iwant_fallback;	/* asked again, of another */
 };
 
 

@@ -7,11 +7,11 @@
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
  * cache, IWANT asked and answered within bounds per heartbeat (an ID
  * several peers announce asked of one, then of another if the first
- * does not send it in time); IDONTWANT
- * sent and kept; an IWANT's promise not kept in 3 s a behaviour
- * penalty; the mesh delivery counts (P3) kept; the scores (gstopic.c)
- * made each heartbeat: a peer under 0 leaves the mesh, under gossipThreshold gets no gossip and its
- * IHAVE and IWANT are ignored.  Peer exchange: the signed peer records
+ * does not send it in time); IDONTWANT sent and kept; an IWANT's
+ * promise not kept in 3 s a behaviour penalty; the delivery counts (P2,
+ * P3) kept; the scores (gstopic.c) made each heartbeat: a peer under 0
+ * leaves the mesh, under gossipThreshold gets no gossip and its IHAVE
+ * and IWANT are ignored.  Peer exchange: the signed peer records
  * a PRUNE carries go to known.c as discovered addresses (we send none).
  * Calls conn.c, known.c, gstopic.c and gscache.c.
  */
