@@ -420,6 +420,9 @@ struct reconf_engine {
 	int32_t		 gs_max_watchers, gs_max_topic_watchers;
 	int32_t		 advertise_enabled;	/* relay.advertise.* */
 	int64_t		 advertise_ttl;		/* ms */
+	int32_t		 gs_md_weight, gs_md_thr, gs_mf_weight;	/* P3, P3b */
+	int32_t		 gs_fd_weight, gs_fd_cap;		/* P2 */
+	int64_t		 gs_md_window, gs_md_activation;
 };
 
 struct reconf_relay {
@@ -494,6 +497,27 @@ struct ctl_gsmsg {
 	uint64_t	 lost;			/* missed: not read in time */
 	uint32_t	 datalen;		/* the message's: what follows
 						   may be cut at the frame */
+};
+
+/*
+ * peerctl show gossip peers: a pubsub peer and one of its topics (""
+ * when it has none), a row each, the peer's fields repeated; scores
+ * and their parts in thousandths, each part as it adds to the score.
+ */
+#define CTL_GSPEER_TOPICS	8	/* rows of one peer, at most */
+struct ctl_gspeer {
+	char		 peer[PEERID_STRMAX];
+	char		 protocol[24];
+	char		 topic[CONF_TOPIC_MAX + 1];
+	int32_t		 ntopics;		/* all the peer's */
+	int32_t		 graylisted;
+	int32_t		 subscribed, mesh, fanout;	/* in topic */
+	int64_t		 backoff;		/* ms left in topic, 0: none */
+	int64_t		 first;			/* P2's count in topic */
+	int64_t		 deliveries;		/* P3's count in topic */
+	int64_t		 tp2, tp3, tp3b;	/* P2, P3, P3b in topic */
+	int64_t		 score, p2, p3, p3b, p4, p6, p7;
+	int64_t		 penalty;		/* behaviour penalty count */
 };
 
 /*
@@ -623,6 +647,8 @@ struct ctl_gsmsg {
 	MSG(IMSG_CTL_SUBSCRIBE,	sizeof(struct ctl_subscribe),		\
 	    P_CTL, P_ENGINE, MSG_RO)					\
 	MSG(IMSG_CTL_GSMSG,	MSG_VAR, P_ENGINE, P_CTL, 0)		\
+	MSG(IMSG_CTL_SHOW_GSPEERS, 0, P_CTL, P_ENGINE, MSG_RO)		\
+	MSG(IMSG_CTL_GSPEER,	sizeof(struct ctl_gspeer), P_ENGINE, P_CTL, 0) \
 	/* names: the engine's chroot has no resolver */		\
 	MSG(IMSG_RESOLVE,	sizeof(struct resolve_req),		\
 	    P_ENGINE, P_PARENT, 0)					\
@@ -714,6 +740,9 @@ struct ctl_gsmsg {
 	STR(IMSG_CTL_CIRCUIT,	struct ctl_circuit, dst)		\
 	STR(IMSG_CTL_TOPIC,	struct ctl_topic, topic)		\
 	STR(IMSG_CTL_SUBSCRIBE,	struct ctl_subscribe, topic)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, peer)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, protocol)		\
+	STR(IMSG_CTL_GSPEER,	struct ctl_gspeer, topic)		\
 	STR(IMSG_RESOLVE,	struct resolve_req, name)		\
 	STR(IMSG_RESOLVE_RES,	struct resolve_res, err)		\
 	STR(IMSG_STORE_BAN,	struct store_ban_op, ban.reason)	\

@@ -180,6 +180,69 @@ show_topic(const struct ctl_topic *t)
 }
 
 static void
+fmt_milli(int64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%lld.%02lld", v < 0 ? "-" : "",
+	    (long long)(v < 0 ? -v : v) / 1000,
+	    (long long)((v < 0 ? -v : v) % 1000) / 10);
+}
+
+/*
+ * A pubsub peer, a row for each of its topics: its own columns on the
+ * first only; P2 to P7 as they add to its score.
+ */
+static void
+show_gspeer(const struct ctl_gspeer *g)
+{
+	static char	 last[PEERID_STRMAX];
+	char		 name[4 * 64 + 24], sc[32], p[6][24], all[160];
+	char		 bo[32], more[24];
+	const char	*in;
+	size_t		 len = strlen(g->topic);
+	int		 first;
+
+	if (nrows++ == 0) {
+		table_add(8, "peer", "protocol", "score", "P2/P3/P3b/P4/P6/P7",
+		    "graylisted", "topic", "in", "backoff");
+		last[0] = '\0';
+	}
+	first = strcmp(last, g->peer) != 0;
+	strlcpy(last, g->peer, sizeof(last));
+	fmt_milli(g->score, sc, sizeof(sc));
+	fmt_milli(g->p2, p[0], sizeof(p[0]));
+	fmt_milli(g->p3, p[1], sizeof(p[1]));
+	fmt_milli(g->p3b, p[2], sizeof(p[2]));
+	fmt_milli(g->p4, p[3], sizeof(p[3]));
+	fmt_milli(g->p6, p[4], sizeof(p[4]));
+	fmt_milli(g->p7, p[5], sizeof(p[5]));
+	snprintf(all, sizeof(all), "%s/%s/%s/%s/%s/%s", p[0], p[1], p[2],
+	    p[3], p[4], p[5]);
+	strvisx(name, g->topic, len < 64 ? len : 64,
+	    VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_WHITE);
+	if (len > 64)
+		strlcat(name, "...", sizeof(name));
+	if (len == 0)
+		strlcpy(name, "-", sizeof(name));
+	else if (first && g->ntopics > CTL_GSPEER_TOPICS) {
+		snprintf(more, sizeof(more), " (%d of %d)", CTL_GSPEER_TOPICS,
+		    g->ntopics);
+		strlcat(name, more, sizeof(name));
+	}
+	in = g->mesh ? "mesh" : g->fanout ? "fanout" :
+	    g->subscribed ? "subscribed" : "-";
+	if (g->backoff > 0)
+		snprintf(bo, sizeof(bo), "%llds",
+		    (long long)(g->backoff + 999) / 1000);
+	else
+		strlcpy(bo, "-", sizeof(bo));
+	if (first)
+		table_add(8, g->peer, g->protocol, sc, all,
+		    g->graylisted ? "yes" : "no", name, in, bo);
+	else
+		table_add(8, "", "", "", "", "", name, in, bo);
+}
+
+static void
 fmt_time(int64_t t, char *buf, size_t len)
 {
 	struct tm	 tm;
@@ -346,6 +409,7 @@ const struct output show_output = {
 	.store = show_store,
 	.key = show_key,
 	.topic = show_topic,
+	.gspeer = show_gspeer,
 	.result = show_result,
 	.tail = show_tail,
 	.abort = show_abort,

@@ -18,6 +18,7 @@ struct output {
 	void	(*store)(const struct ctl_store *);
 	void	(*key)(const struct ctl_key *);
 	void	(*topic)(const struct ctl_topic *);
+	void	(*gspeer)(const struct ctl_gspeer *);
 	void	(*result)(const struct ctl_result *);
 	void	(*tail)(void);
 	void	(*abort)(const char *);	/* ends output peerd cut short */

@@ -9,15 +9,26 @@
 #include "output.h"
 
 static const char	*array;		/* the array being written */
+static char		 gspeer[PEERID_STRMAX];	/* the peer object open */
+static int		 gstopics;		/* in its topics */
 static int		 nmembers, nitems;
 static int		 status, naddrs, nprocs;	/* of show status */
 
 /* Start a member of the top object, closing an open array first. */
 static void
+array_end(void)
+{
+	if (gspeer[0] != '\0')
+		printf("]}");
+	gspeer[0] = '\0';
+	putchar(']');
+}
+
+static void
 member(const char *key)
 {
 	if (array != NULL) {
-		putchar(']');
+		array_end();
 		array = NULL;
 	}
 	printf("%s\"%s\":", nmembers++ ? "," : "", key);
@@ -192,6 +203,66 @@ json_topic(const struct ctl_topic *t)
 }
 
 static void
+milli(const char *key, int64_t v)
+{
+	printf("\"%s\":%s%lld.%03lld", key, v < 0 ? "-" : "",
+	    (long long)(v < 0 ? -v : v) / 1000,
+	    (long long)(v < 0 ? -v : v) % 1000);
+}
+
+/* The rows of one peer make one object, its topics an array. */
+static void
+json_gspeer(const struct ctl_gspeer *g)
+{
+	if (gspeer[0] == '\0' || strcmp(gspeer, g->peer) != 0) {
+		if (gspeer[0] != '\0')
+			printf("]}");
+		element("peers");
+		strlcpy(gspeer, g->peer, sizeof(gspeer));
+		printf("{\"peerId\":");
+		json_fputs(g->peer, stdout);
+		printf(",\"protocol\":");
+		json_fputs(g->protocol, stdout);
+		printf(",");
+		milli("score", g->score);
+		printf(",\"graylisted\":%s,", g->graylisted ? "true" : "false");
+		milli("P2", g->p2);
+		putchar(',');
+		milli("P3", g->p3);
+		putchar(',');
+		milli("P3b", g->p3b);
+		putchar(',');
+		milli("P4", g->p4);
+		putchar(',');
+		milli("P6", g->p6);
+		putchar(',');
+		milli("P7", g->p7);
+		putchar(',');
+		milli("behaviourPenalty", g->penalty);
+		printf(",\"topicCount\":%d,\"topics\":[", g->ntopics);
+		gstopics = 0;
+	}
+	if (g->topic[0] == '\0')
+		return;
+	printf("%s{\"topic\":", gstopics++ ? "," : "");
+	json_fputs(g->topic, stdout);
+	printf(",\"subscribed\":%s,\"mesh\":%s,\"fanout\":%s,"
+	    "\"backoffMs\":%lld,", g->subscribed ? "true" : "false",
+	    g->mesh ? "true" : "false", g->fanout ? "true" : "false",
+	    (long long)g->backoff);
+	milli("firstDeliveries", g->first);
+	putchar(',');
+	milli("meshDeliveries", g->deliveries);
+	putchar(',');
+	milli("P2", g->tp2);
+	putchar(',');
+	milli("P3", g->tp3);
+	putchar(',');
+	milli("P3b", g->tp3b);
+	putchar('}');
+}
+
+static void
 json_peer(const struct ctl_peer *p)
 {
 	int	 i, n;
@@ -320,7 +391,7 @@ json_tail(void)
 		have_last = 0;
 	}
 	if (array != NULL)
-		putchar(']');
+		array_end();
 	printf("}\n");
 }
 
@@ -351,6 +422,7 @@ const struct output json_output = {
 	.store = json_store,
 	.key = json_key,
 	.topic = json_topic,
+	.gspeer = json_gspeer,
 	.result = json_result,
 	.tail = json_tail,
 	.abort = json_abort,

@@ -39,6 +39,7 @@ static const struct token t_publish[];
 static const struct token t_message[];
 static const struct token t_subscribe[];
 static const struct token t_sub_opts[];
+static const struct token t_gossip[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		SHOW_STATUS,	t_show },
@@ -70,6 +71,12 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"store",	SHOW_STORE,	NULL },
 	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
 	{ KEYWORD,	"topics",	SHOW_TOPICS,	NULL },
+	{ KEYWORD,	"gossip",	NONE,		t_gossip },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_gossip[] = {
+	{ KEYWORD,	"peers",	SHOW_GSPEERS,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

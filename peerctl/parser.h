@@ -30,6 +30,7 @@ enum actions {
 	SHOW_TOPICS,
 	PUBLISH,
 	SUBSCRIBE,
+	SHOW_GSPEERS,
 };
 
 struct parse_result {

@@ -223,6 +223,8 @@ static const struct action_row {
 	[PUBLISH] =	{ IMSG_CTL_PUBLISH, send_publish, NULL,
 			    PEERCTL_TIMEOUT },
 	[SUBSCRIBE] =	{ IMSG_CTL_SUBSCRIBE, send_subscribe, NULL, -1 },
+	[SHOW_GSPEERS] = { IMSG_CTL_SHOW_GSPEERS, send_empty, "peers",
+			    PEERCTL_TIMEOUT },
 };
 
 static void
@@ -271,6 +273,7 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed,
 	struct ctl_store	 so;
 	struct ctl_key		 ky;
 	struct ctl_topic	 tp;
+	struct ctl_gspeer	 gp;
 	char			 addr[IMSG_MAXSIZE];
 	char			 why[160];
 
@@ -305,6 +308,10 @@ handle_reply(struct imsg *imsg, const struct output *out, int *failed,
 	case IMSG_CTL_TOPIC:
 		imsg_get_data(imsg, &tp, sizeof(tp));
 		out->topic(&tp);
+		return 0;
+	case IMSG_CTL_GSPEER:
+		imsg_get_data(imsg, &gp, sizeof(gp));
+		out->gspeer(&gp);
 		return 0;
 	case IMSG_CTL_PEER:
 		imsg_get_data(imsg, &pe, sizeof(pe));

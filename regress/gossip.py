@@ -7,12 +7,13 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to l (default: all):
+CHECK is one or more of the letters a to m (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
      application, with its contents and its author; one the floodsub
-     node publishes reaches the four
+     node publishes reaches the four; show gossip peers lists them, with
+     their protocols, the topic and the mesh, scores >= 0
   b  a node with globalSignaturePolicy StrictNoSign publishes: no node
      gets it, and peerd counts it dropped as unsigned
   c  a message over idontwantMinDataSize: peerd sends IDONTWANT to the
@@ -26,8 +27,8 @@ CHECK is one or more of the letters a to l (default: all):
      mesh
   e  a StrictNoSign node floods 30 unsigned messages: scored down
      (invalid messages), pruned from peerd's mesh and graylisted (its
-     RPCs ignored, counted); the gossipsub nodes still get each other's
-     messages
+     RPCs ignored, counted), show gossip peers gives its score under 0;
+     the gossipsub nodes still get each other's messages
   f  a node sends peerd a message from itself with a bad signature: no
      node gets it, peerd counts it invalid; a node sends peerd again a
      message it received (a replayed seqno): counted as a duplicate,
@@ -57,6 +58,11 @@ CHECK is one or more of the letters a to l (default: all):
   l  relay.advertise with a 1 s ttl (reload): the js nodes get peerd's
      signed peer record on the topic, js opens the envelope, and its
      peer ID is peerd's and its addresses are on 127.0.0.1
+  m  reload with the mesh delivery deficit on (P3: weight -1, threshold
+     2, active after 1 s) while one node publishes steadily: show
+     gossip peers shows the quiet mesh nodes scored down (P3 or P3b),
+     peerd counts deficit prunes, the publishing node is credited with
+     mesh deliveries; reloaded without it, peerd is back in every mesh
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
@@ -90,11 +96,13 @@ JSPROCS = []
 BASE = None
 
 
-def conf(topics=(TOPIC,), advertise=False):
+def conf(topics=(TOPIC,), advertise=False, extra=""):
     # a short backoff, for check d's join after a leave; relay.advertise
-    # only in check l, so that the counts of the others are exact
+    # only in check l, so that the counts of the others are exact; extra:
+    # more gossipSub keys
     return ("gossipSub:\n  enabled: true\n  pruneBackoff: 2000\n"
             "  topics: [%s]\n" % ", ".join('"%s"' % x for x in topics) +
+            extra +
             "relay:\n  advertise:\n    enabled: %s\n    ttl: 1000\n"
             % ("true" if advertise else "false"))
 
@@ -231,6 +239,38 @@ def check_a(M):
     r = M.peerd.ctl("show", "topics")
     t.ok(r.returncode == 0 and TOPIC in r.stdout and
          "dups/dropped" in r.stdout, "show topics prints the table")
+    check_gossip_peers(M)
+
+
+def gossip_peer(M, js):
+    peers = M.peerd.json("show", "gossip", "peers", key="peers") or []
+    return next((p for p in peers if p.get("peerId") == js.peer_id), None)
+
+
+def check_gossip_peers(M):
+    peers = M.peerd.json("show", "gossip", "peers", key="peers") or []
+    by_id = {p.get("peerId"): p for p in peers}
+    bad = []
+    for j in M.gossip:
+        p = by_id.get(j.peer_id) or {}
+        tp = [x for x in p.get("topics", []) if x.get("topic") == TOPIC]
+        if (p.get("protocol") != "/meshsub/1.2.0" or
+                p.get("score", -1) < 0 or p.get("graylisted") is not False
+                or len(tp) != 1 or not tp[0].get("subscribed") or
+                not tp[0].get("mesh")):
+            bad.append((j.name, p))
+    t.ok(len(peers) == NGOSSIP + 1 and not bad,
+         "show gossip peers -j: %d peers (want %d), the gossipsub nodes "
+         "on /meshsub/1.2.0, subscribed and in the mesh of %s, scores >= 0"
+         "; wrong: %s" % (len(peers), NGOSSIP + 1, TOPIC, bad))
+    p = by_id.get(M.flood.peer_id) or {}
+    t.ok(p.get("protocol") == "/floodsub/1.0.0" and
+         [x.get("topic") for x in p.get("topics", [])] == [TOPIC],
+         "and the floodsub node on /floodsub/1.0.0, subscribed: %s" % p)
+    r = M.peerd.ctl("show", "gossip", "peers")
+    t.ok(r.returncode == 0 and "P2/P3/P3b/P4/P6/P7" in r.stdout and
+         all(j.peer_id in r.stdout for j in M.gossip),
+         "show gossip peers prints the table, with every node")
 
 
 def check_b(M):
@@ -350,6 +390,12 @@ def check_e(M):
         pruned = wait_for(lambda: any(pid not in e["mesh"] for e in
                                       js.all("state")[seen:]), timeout=WAIT)
         t.ok(pruned, "and pruned: peerd left its mesh")
+        p = gossip_peer(M, js) or {}
+        # the counts decay: graylisted until they fall back over -80
+        t.ok(p.get("score", 0) < 0 and p.get("P4", 0) < 0 and
+             p.get("graylisted") is (p.get("score", 0) < -80),
+             "show gossip peers -j: the flooder's score under 0 from "
+             "invalid messages (P4), graylisted under -80: %s" % p)
         M.gossip[1].send("publish e-good")
         ok = wait_for(lambda: all(msgs(j, "e-good") for j in M.gossip
                                   if j is not M.gossip[1]), timeout=WAIT)
@@ -726,9 +772,58 @@ def check_l(M):
     M.peerd.ctl("reload")
 
 
+def check_m(M):
+    pid = M.peerd.peer_id
+    src, quiet = M.gossip[0], M.gossip[1:]
+    wait_for(lambda: all(in_mesh(j, pid) for j in M.gossip), timeout=WAIT)
+    before = metric(M.peerd, "gossip_control_total", "deficit_prune")
+    n = [0]
+    got = {}
+
+    def publish():
+        n[0] += 1
+        src.send("publish m-%d" % n[0])
+
+    # credited before the reload makes the old mesh peers active at once
+    for _ in range(6):
+        publish()
+    M.peerd.s.write_conf(conf(extra="  meshMessageDeliveriesWeight: -1\n"
+                              "  meshMessageDeliveriesThreshold: 2\n"
+                              "  meshMessageDeliveriesActivation: 1000\n"))
+    r = M.peerd.ctl("reload")
+    t.ok(r.returncode == 0, "reload with meshMessageDeliveriesWeight -1: "
+         "exit %s %s" % (r.returncode, r.stderr.strip()))
+    ids = [j.peer_id for j in quiet]
+
+    def scored():
+        publish()
+        for p in M.peerd.json("show", "gossip", "peers", key="peers") or []:
+            tp = [x for x in p["topics"] if x["topic"] == TOPIC]
+            if p["peerId"] == src.peer_id and tp:
+                got["src"] = max(got.get("src", 0), tp[0]["meshDeliveries"])
+            elif p["peerId"] in ids and (p["P3"] < 0 or p["P3b"] < 0):
+                got["quiet"] = p
+        got["prunes"] = metric(M.peerd, "gossip_control_total",
+                               "deficit_prune") - before
+        return "quiet" in got and got.get("src", 0) > 0 and \
+            got["prunes"] > 0
+
+    ok = wait_for(scored, timeout=WAIT, interval=0.2)
+    t.ok(ok, "the quiet mesh nodes are scored down for their deficit and "
+         "pruned (%d deficit prunes), the publishing node is credited "
+         "(meshDeliveries up to %.1f): %s"
+         % (got.get("prunes", 0), got.get("src", 0), got.get("quiet")))
+    M.peerd.s.write_conf(conf())
+    r = M.peerd.ctl("reload")
+    back = wait_for(lambda: all(in_mesh(j, pid) for j in M.gossip),
+                    timeout=WAIT)
+    t.ok(r.returncode == 0 and back, "reloaded without it: peerd is back "
+         "in every mesh")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefghijkl")
+    BUILD, which = check_args(DOC, "abcdefghijklm")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -743,7 +838,7 @@ def main():
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
                   "e": check_e, "f": check_f, "g": check_g,
                   "h": check_h, "i": check_i, "j": check_j,
-                  "k": check_k, "l": check_l}
+                  "k": check_k, "l": check_l, "m": check_m}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))

@@ -108,6 +108,9 @@ static const char full_yaml[] =
 	"  maxPeerQueue: 65536\n"
 	"  msgIdContentHash: true\n"
 	"  graylistThreshold: -1000\n"
+	"  meshMessageDeliveriesWeight: -2\n"
+	"  meshMessageDeliveriesActivation: 30000\n"
+	"  firstMessageDeliveriesWeight: 1\n"
 	"bootstrapPeers:\n"
 	"  - /dnsaddr/bootstrap.libp2p.io/p2p/" ID_BOOT "\n"
 	"  - /ip4/127.0.0.2/tcp/4001\n"
@@ -583,6 +586,11 @@ test_defaults(void)
 	    "default gossipSub score thresholds");
 	ok(c->gs_max_watchers == 16 && c->gs_max_topic_watchers == 4,
 	    "default gossipSub peerctl subscribe bounds");
+	ok(c->gs_md_weight == 0 && c->gs_md_thr == 20 &&
+	    c->gs_md_window == 10 && c->gs_md_activation == 5000 &&
+	    c->gs_mf_weight == -1 && c->gs_fd_weight == 0 &&
+	    c->gs_fd_cap == 2000, "default gossipSub deliveries (P2, P3 "
+	    "off, js's topic defaults)");
 	ok(c->store_map_size == 268435456, "default store.mapSize");
 	ok(c->store_max_peers == 10000, "default store.maxPeers");
 	ok(c->stream_buffer == 262144 && c->conn_buffer == 4194304 &&
@@ -761,7 +769,10 @@ test_parts(void)
 	    e.gs_Dhi == 12 && e.gs_heartbeat == 700 &&
 	    e.gs_max_queue == 65536 && e.gs_hash_ids &&
 	    e.gs_max_rpc == 1048576 && e.gs_graylist_thr == -1000 &&
-	    e.gs_gossip_thr == -10, "the engine's part: gossipSub");
+	    e.gs_gossip_thr == -10 && e.gs_md_weight == -2 &&
+	    e.gs_md_thr == 20 && e.gs_md_activation == 30000 &&
+	    e.gs_fd_weight == 1 && e.gs_fd_cap == 2000,
+	    "the engine's part: gossipSub");
 	ok(!e.advertise_enabled && e.advertise_ttl == 1000,
 	    "the engine's part: relay.advertise");
 	config_part_relay(c, &r);

@@ -462,6 +462,80 @@ test_score(void)
 	free_all();
 }
 
+/* P3: a mesh peer that delivers too little, once active, is pruned. */
+static void
+test_deficit(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p, *q, *r;
+	struct gs_sub	*sp, *sq, *sr;
+	struct gs_msg	*m;
+	int		 i, j;
+
+	conf_default();
+	gs_conf.md_weight = -1;
+	gs_conf.md_thr = 4;
+	gs_conf.md_window = 10;
+	gs_conf.md_activation = 5000;
+	gs_conf.mf_weight = -1;
+	t = topic_get((const uint8_t *)"p3", 2);
+	mesh_join(t);
+	p = peer(900, 0);
+	q = peer(901, 0);
+	r = peer(902, 0);
+	sp = subscribe(p, t);
+	sq = subscribe(q, t);
+	sr = subscribe(r, t);
+	mesh_heartbeat();
+	ok(sp->mesh && sq->mesh && sr->mesh, "three peers in the mesh");
+	for (i = 0; i < 4; i++) {
+		now_ms += 1000;
+		for (j = 0; j < 8; j++)
+			mesh_delivered(q, t, NULL, 1);
+		mesh_heartbeat();
+	}
+	ok(sp->mesh && p->score == 0 && sub_deficit(sp, now_ms) == 0,
+	    "nothing delivered, before meshMessageDeliveriesActivation: "
+	    "no deficit, score %.1f", p->score);
+	for (i = 0; i < 2; i++) {
+		now_ms += 1000;
+		for (j = 0; j < 8; j++)
+			mesh_delivered(q, t, NULL, 1);
+		mesh_heartbeat();
+	}
+	ok(!sp->mesh && sp->backoff > now_ms && p->score < 0,
+	    "after activation, under the threshold: score %.1f, pruned",
+	    p->score);
+	ok(sq->mesh && q->score == 0, "the peer that delivers stays, "
+	    "score %.1f (deliveries %.1f)", q->score, sq->deliveries);
+	ok(sp->failure > 0 && p->score <= gs_conf.mf_weight * sp->failure,
+	    "P3b: the deficit at the prune stays in the score (%.1f)",
+	    p->score);
+	sub_set_mesh(sr, 1);
+	sr->deliveries = 0;
+	m = mcache_put(t, (const uint8_t *)"late", 4, (const uint8_t *)"f",
+	    1);
+	mesh_delivered(q, t, m, 1);
+	now_ms += gs_conf.md_window;
+	mesh_delivered(r, t, m, 0);
+	mesh_delivered(r, t, m, 0);
+	ok(sr->deliveries == 1, "a copy within the window counts, once: %.1f",
+	    sr->deliveries);
+	m = mcache_put(t, (const uint8_t *)"later", 5, (const uint8_t *)"f",
+	    1);
+	now_ms += gs_conf.md_window + 1;
+	mesh_delivered(r, t, m, 0);
+	ok(sr->deliveries == 1, "a copy after the window does not: %.1f",
+	    sr->deliveries);
+	for (i = 0; i < 50; i++)
+		mesh_heartbeat();
+	ok(p->score == 0 && sp->failure == 0, "P3b decays: score %.1f",
+	    p->score);
+	mesh_leave(t);
+	mcache_clear();
+	free_all();
+}
+
 static void
 ihave_from(struct gs_peer *p, struct gs_topic *t, const char *id)
 {
@@ -509,6 +583,86 @@ test_promises(void)
 	ihave_from(p, t, "promised-2");
 	ok(p->promises[0].until == 0 && p->promises[1].until == 0,
 	    "an ID already seen is not asked for, nor promised");
+	mesh_leave(t);
+	free_all();
+}
+
+/* P2: first deliveries raise the score, up to the cap, and decay. */
+static void
+test_first(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*p;
+	struct gs_sub	*s;
+	int		 i;
+
+	conf_default();
+	gs_conf.fd_weight = 2;
+	gs_conf.fd_cap = 3;
+	t = topic_get((const uint8_t *)"p2", 2);
+	mesh_join(t);
+	p = peer(920, 0);
+	s = subscribe(p, t);
+	mesh_delivered(p, t, NULL, 1);
+	mesh_delivered(p, t, NULL, 0);
+	gpeer_rescore(p);
+	ok(s->first == 1 && p->score == 2, "a first delivery counts, a "
+	    "copy does not: score %.1f", p->score);
+	for (i = 0; i < 5; i++)
+		mesh_delivered(p, t, NULL, 1);
+	gpeer_rescore(p);
+	ok(s->first == 3 && p->score == 6, "up to "
+	    "firstMessageDeliveriesCap: score %.1f", p->score);
+	for (i = 0; i < 10; i++)
+		mesh_heartbeat();
+	ok(s->first == 0 && p->score == 0, "and decays: score %.1f",
+	    p->score);
+	mesh_leave(t);
+	free_all();
+}
+
+/* An ID announced by two: asked of one; of the other if it fails. */
+static void
+test_iwant_once(void)
+{
+	struct gs_topic	*t;
+	struct gs_peer	*a, *b;
+	int		 i, pa = 0, pb = 0;
+	uint64_t	 broken = counters.gossip.broken_promises;
+
+	conf_default();
+	t = topic_get((const uint8_t *)"once", 4);
+	mesh_join(t);
+	a = peer(950, 0);
+	b = peer(951, 0);
+	subscribe(a, t);
+	subscribe(b, t);
+	ihave_from(a, t, "twice-announced");
+	ihave_from(b, t, "twice-announced");
+	for (i = 0; i < GS_PROMISES; i++) {
+		pa += a->promises != NULL && a->promises[i].until != 0;
+		pb += b->promises != NULL && b->promises[i].until != 0;
+	}
+	ok(pa == 1 && pb == 0 && counters.gossip.iwant_deduped == 1,
+	    "an ID announced by two in one heartbeat: one IWANT, to the "
+	    "first (promises %d and %d)", pa, pb);
+	ihave_from(b, t, "twice-announced");
+	ok(counters.gossip.iwant_deduped == 2 && (b->promises == NULL ||
+	    b->promises[0].until == 0), "announced again: still not asked");
+	now_ms += GS_PROMISE_MS;
+	mesh_heartbeat();
+	ok(counters.gossip.iwant_fallback == 1 && b->promises != NULL &&
+	    b->promises[0].until != 0 &&
+	    counters.gossip.broken_promises == broken + 1 && a->penalty > 0,
+	    "the first broke its promise (a penalty): the ID asked of the "
+	    "other");
+	seen_add((const uint8_t *)"twice-announced", 15);
+	now_ms += GS_PROMISE_MS;
+	mesh_heartbeat();
+	ihave_from(a, t, "twice-announced");
+	ok(counters.gossip.iwant_fallback == 1 &&
+	    counters.gossip.iwant_deduped == 2, "the other kept it: nothing "
+	    "more asked");
 	mesh_leave(t);
 	free_all();
 }
@@ -682,6 +836,9 @@ main(void)
 	test_score();
 	test_px();
 	test_promises();
+	test_deficit();
+	test_iwant_once();
+	test_first();
 	test_memory();
 	return tap_done();
 }

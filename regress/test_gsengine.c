@@ -6,7 +6,9 @@
  * publish (gossip_unsigned, signed here as keyd would, gossip_publish)
  * reaches it as one RPC that verifies, with our peer ID as from; a bad
  * signature is refused and nothing is sent; the same message again is a
- * duplicate; a topic not joined goes to the fanout.
+ * duplicate; a topic not joined goes to the fanout.  A message from the
+ * mesh peer counts as its first delivery (P2) and mesh delivery (P3),
+ * its copy again does not.
  */
 #include <sys/types.h>
 
@@ -19,6 +21,7 @@
 
 #include "engine.h"
 #include "fuzz/engine_stubs.h"
+#include "gossip.h"
 #include "pubsub.h"
 #include "tap.h"
 #include "varint.h"
@@ -183,10 +186,12 @@ identity(void)
 	peerid_from_pubkey_pb(pb, sizeof(pb), &ident.peerid);
 }
 
+static uint8_t		 rsk[64];
+
 static void
 remote_peer(struct conn *c)
 {
-	uint8_t	 pk[32], rsk[64], seed[32], pb[ED25519_PUBKEY_PB_LEN];
+	uint8_t	 pk[32], seed[32], pb[ED25519_PUBKEY_PB_LEN];
 
 	memset(seed, 9, sizeof(seed));
 	crypto_sign_seed_keypair(pk, rsk, seed);
@@ -226,9 +231,43 @@ configure(void)
 	e->gs_publish_thr = -50;
 	e->gs_graylist_thr = -80;
 	e->gs_coloc_thr = 10;
+	e->gs_md_thr = 20;
+	e->gs_md_window = 10;
+	e->gs_md_activation = 5000;
+	e->gs_fd_cap = 2000;
 	strlcpy(ec.topics[0], "t", sizeof(ec.topics[0]));
 	ec.ntopics = 1;
 	gossip_configure(&ec);
+}
+
+/* A message of the remote's own, signed, in one RPC from it. */
+static void
+remote_message(const struct conn *c, const char *data)
+{
+	static const uint8_t	 seqno[PS_SEQNO_LEN] = { 1, 2, 3 };
+	struct ps_msg		 m;
+	struct ps_out		 o;
+	uint8_t			 buf[1024], sig[64];
+	size_t			 len;
+
+	memset(&m, 0, sizeof(m));
+	m.from.p = c->peer.mh;
+	m.from.len = c->peer.len;
+	m.data.p = (const uint8_t *)data;
+	m.data.len = strlen(data);
+	m.seqno.p = seqno;
+	m.seqno.len = sizeof(seqno);
+	m.topic.p = (const uint8_t *)"t";
+	m.topic.len = 1;
+	if (ps_sign_bytes(&m, buf, sizeof(buf), &len) == -1)
+		abort();
+	crypto_sign_detached(sig, NULL, buf, len, rsk);
+	m.signature.p = sig;
+	m.signature.len = sizeof(sig);
+	memset(&o, 0, sizeof(o));
+	o.msgs = &m;
+	o.nmsgs = 1;
+	remote_rpc(&o);
 }
 
 /* keyd's part: Ed25519 over the domain and the unsigned message. */
@@ -254,6 +293,8 @@ main(void)
 		&proto_floodsub, NULL
 	};
 	struct conn		*c;
+	struct gs_peer		*gp;
+	struct gs_sub		*gs;
 	struct seen_rpc		 r;
 	struct ps_out		 o;
 	struct ps_sub		 subs[2];
@@ -350,6 +391,19 @@ main(void)
 	    "subscribed to it gets it");
 	ok(r.nmsgs == 1 && seq1 != 0 && be64(r.msg.seqno.p) == seq1 + 2,
 	    "each message made takes the next seqno");
+
+	before = counters.gossip.msgs_in;
+	remote_message(c, "mine");
+	gp = gpeer_find(&c->peer);
+	gs = gp == NULL ? NULL : sub_find(gp, topic_find((const uint8_t *)"t",
+	    1));
+	ok(counters.gossip.msgs_in == before + 1 && gs != NULL && gs->mesh &&
+	    gs->first == 1 && gs->deliveries == 1, "a message from the mesh "
+	    "peer: its first delivery (P2) and a mesh delivery (P3)");
+	remote_message(c, "mine");
+	ok(counters.gossip.dups == 2 && gs != NULL && gs->first == 1 &&
+	    gs->deliveries == 1, "the same again: a duplicate, not counted "
+	    "again");
 
 	gossip_conn_closed(c);
 	stub_reset();

@@ -290,6 +290,20 @@ static const struct ckey keys[] = {
 	KINT("gossipSub.maxSubscribers", gs_max_watchers, 0, 1024, 16, 0),
 	KINT("gossipSub.maxTopicSubscribers", gs_max_topic_watchers, 0, 1024,
 	    4, 0),
+	KINT("gossipSub.meshMessageDeliveriesWeight", gs_md_weight, -1000, 0,
+	    0, 0),
+	KINT("gossipSub.meshMessageDeliveriesThreshold", gs_md_thr, 1, 10000,
+	    20, 0),
+	KINT("gossipSub.meshMessageDeliveriesWindow", gs_md_window, 1, 60000,
+	    10, 0),
+	KINT("gossipSub.meshMessageDeliveriesActivation", gs_md_activation,
+	    1000, 3600000, 5000, 0),
+	KINT("gossipSub.meshFailurePenaltyWeight", gs_mf_weight, -1000, 0, -1,
+	    0),
+	KINT("gossipSub.firstMessageDeliveriesWeight", gs_fd_weight, 0, 1000,
+	    0, 0),
+	KINT("gossipSub.firstMessageDeliveriesCap", gs_fd_cap, 1, 100000,
+	    2000, 0),
 	KMADDRS("bootstrapPeers", bootstrap_peers, parse_maddr,
 	    CONF_MAX_BOOTSTRAP, NULL, 0),
 	KMADDRS("relays", relays, parse_relay, CONF_MAX_RELAYS, NULL, 0),
@@ -1592,6 +1606,13 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->gs_max_topic_watchers = c->gs_max_topic_watchers;
 	e->advertise_enabled = c->relay.advertise_enabled;
 	e->advertise_ttl = c->relay.advertise_ttl;
+	e->gs_md_weight = c->gs_md_weight;
+	e->gs_md_thr = c->gs_md_thr;
+	e->gs_md_window = c->gs_md_window;
+	e->gs_md_activation = c->gs_md_activation;
+	e->gs_mf_weight = c->gs_mf_weight;
+	e->gs_fd_weight = c->gs_fd_weight;
+	e->gs_fd_cap = c->gs_fd_cap;
 }
 
 void

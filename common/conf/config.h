@@ -117,6 +117,9 @@ struct peerd_conf {
 	int64_t		 gs_gossip_thr, gs_publish_thr, gs_graylist_thr;
 	int64_t		 gs_coloc_thr;
 	int64_t		 gs_max_watchers, gs_max_topic_watchers;
+	int64_t		 gs_md_weight, gs_md_thr, gs_md_window;	/* P3, P3b */
+	int64_t		 gs_md_activation, gs_mf_weight;
+	int64_t		 gs_fd_weight, gs_fd_cap;		/* P2 */
 	struct maddrlist bootstrap_peers;
 	struct maddrlist relays;
 	int64_t		 store_map_size;	/* bytes */

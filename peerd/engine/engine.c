@@ -952,6 +952,7 @@ static const struct ctl_request requests[] = {
 	{ IMSG_CTL_SHOW_TOPICS,	gossip_show_topics, NULL, 0 },
 	{ IMSG_CTL_PUBLISH,	gspub_publish, NULL, 0 },
 	{ IMSG_CTL_SUBSCRIBE,	gspub_subscribe, NULL, 0 },
+	{ IMSG_CTL_SHOW_GSPEERS, gossip_show_peers, NULL, 0 },
 	{ IMSG_CTL_SHOW_RSVPS,	control_to_relayd, NULL, CTL_WAIT },
 	{ IMSG_CTL_SHOW_BANS,	bans_show, NULL, 0 },
 	{ IMSG_CTL_SHOW_PEERS,	control_to_stored, NULL, CTL_WAIT },

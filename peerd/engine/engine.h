@@ -27,6 +27,7 @@
  *	gscache.c	 gossipsub: the seen cache, the message cache
  *	gstopic.c	 gossipsub: topics, peers, the output to a peer
  *	gsmesh.c	 gossipsub: mesh, fanout, heartbeat, gossip
+ *	gsshow.c	 gossipsub: peerctl show gossip peers
  *	gossip.c	 gossipsub: the protocols, forwarding, publish
  *	gspub.c		 peerctl publish and subscribe, relay.advertise
  *	connmgr.c	 the connection manager
@@ -387,6 +388,9 @@ struct gs_counters {
 	uint64_t	 px_accepted;	/* their signed records taken */
 	uint64_t	 watch_refused;	/* peerctl subscribe over a bound */
 	uint64_t	 watch_lost;	/* messages a watcher did not read */
+	uint64_t	 deficit_prunes;	/* mesh peers pruned owing P3 */
+	uint64_t	 iwant_deduped;	/* IDs announced again, not asked */
+	uint64_t	 iwant_fallback;	/* asked again, of another */
 };
 
 
@@ -713,6 +717,8 @@ struct gossip_tally {
 };
 void		 gossip_tally(struct gossip_tally *);
 int		 gossip_show_topics(uint32_t, struct imsg *);
+/* gsshow.c */
+int		 gossip_show_peers(uint32_t, struct imsg *);
 
 /* connmgr.c */
 void		 connmgr_candidate(const struct store_cand *);

@@ -330,6 +330,7 @@ gs_message(struct gs_peer *src, const struct ps_msg *m,
 	if (seen_has(id, idlen)) {
 		counters.gossip.dups++;
 		t->dups++;
+		mesh_delivered(src, t, mcache_get(id, idlen), 0);
 		return NULL;
 	}
 	if (ps_msg_verify(m, scratch, scratchsz, err, sizeof(err)) == -1) {
@@ -346,6 +347,7 @@ gs_message(struct gs_peer *src, const struct ps_msg *m,
 		drop(t, &counters.gossip.drop_limits, src, "no memory");
 		return "no memory";
 	}
+	mesh_delivered(src, t, gm, 1);
 	if (src == NULL && !t->joined) {
 		t->fanout_last = gs_now();
 		if (t->nfanout == 0)
@@ -663,6 +665,13 @@ gs_conf_set(const struct reconf_engine *e)
 	gs_conf.publish_thr = e->gs_publish_thr;
 	gs_conf.graylist_thr = e->gs_graylist_thr;
 	gs_conf.coloc_thr = e->gs_coloc_thr;
+	gs_conf.md_weight = e->gs_md_weight;
+	gs_conf.md_thr = e->gs_md_thr;
+	gs_conf.md_window = e->gs_md_window;
+	gs_conf.md_activation = e->gs_md_activation;
+	gs_conf.mf_weight = e->gs_mf_weight;
+	gs_conf.fd_weight = e->gs_fd_weight;
+	gs_conf.fd_cap = e->gs_fd_cap;
 	/* the spec's order: Dout < Dlo <= D <= Dhi, gossip <= length */
 	if (gs_conf.Dlo > gs_conf.D)
 		gs_conf.Dlo = gs_conf.D;

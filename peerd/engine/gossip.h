@@ -6,6 +6,7 @@
  *			 output to a peer within its budget
  *	gsmesh.c	 mesh, fanout, the heartbeat, GRAFT, PRUNE, IHAVE,
  *			 IWANT and IDONTWANT
+ *	gsshow.c	 the peers and their scores, for peerctl
  *	gossip.c	 the protocols: streams, the RPC in, validation,
  *			 forwarding, publishing, the configuration
  *
@@ -58,6 +59,13 @@ struct gs_conf {
 	int		 publish_thr;
 	int		 graylist_thr;
 	int		 coloc_thr;		/* peers on one IP */
+	int		 md_weight;		/* P3, <= 0; 0: off */
+	int		 md_thr;		/* deliveries a mesh peer owes */
+	int64_t		 md_window;		/* ms: a late copy counts */
+	int64_t		 md_activation;		/* ms in the mesh before */
+	int		 mf_weight;		/* P3b, <= 0 */
+	int		 fd_weight;		/* P2, >= 0; 0: off */
+	int		 fd_cap;		/* P2's count, at most */
 };
 
 enum gs_kind { GS_FLOOD, GS_MESH10, GS_MESH11, GS_MESH12 };
@@ -70,8 +78,10 @@ struct gs_msg {
 	LIST_ENTRY(gs_msg)	 bucket;
 	TAILQ_ENTRY(gs_msg)	 window;
 	int			 win;		/* index of its window */
+	uint32_t		 credited;	/* conn of the last late copy */
 	struct gs_topic		*topic;
 	uint64_t		 hash;
+	int64_t			 first;		/* ms: first seen */
 	uint8_t			 id[GS_IDMAX];
 	size_t			 idlen;
 	uint8_t			*frame;
@@ -87,7 +97,11 @@ struct gs_sub {
 	int			 subscribed;
 	int			 mesh;
 	int			 fanout;
+	float			 deliveries;	/* P3's count, decaying */
+	float			 failure;	/* P3b, decaying */
+	float			 first;		/* P2's count, decaying */
 	int64_t			 backoff;	/* ms: no GRAFT until */
+	int64_t			 grafted;	/* ms: in the mesh since */
 };
 
 struct gs_topic {
@@ -180,6 +194,7 @@ void		 gs_flush(uint32_t);
 int		 gpeer_dontwant(const struct gs_peer *, uint64_t);
 void		 gpeer_add_dontwant(struct gs_peer *, uint64_t);
 int		 gs_kind_mesh(enum gs_kind);
+double		 sub_deficit(const struct gs_sub *, int64_t);
 void		 gpeer_rescore(struct gs_peer *);
 void		 gpeer_penalize(struct gs_peer *, int);
 
@@ -189,6 +204,8 @@ void		 mesh_heartbeat(void);
 void		 mesh_join(struct gs_topic *);
 void		 mesh_leave(struct gs_topic *);
 void		 mesh_fanout(struct gs_topic *);
+void		 mesh_delivered(struct gs_peer *, struct gs_topic *,
+		    struct gs_msg *, int);
 void		 mesh_idontwant(struct gs_topic *, const struct gs_peer *,
 		    const struct gs_msg *);
 

@@ -169,6 +169,7 @@ mcache_put(struct gs_topic *t, const uint8_t *id, size_t idlen,
 	m->idlen = idlen;
 	m->hash = gs_idhash(id, idlen);
 	m->win = beat;
+	m->first = gs_now();
 	m->topic = t;
 	t->refs++;
 	LIST_INSERT_HEAD(&mc_tab[m->hash & (MCACHE_BUCKETS - 1)], m, bucket);

@@ -5,11 +5,13 @@
  * for topics we publish to without joining, for fanoutTTL; GRAFT and
  * PRUNE with a backoff (a GRAFT during it is a behaviour penalty, and
  * is answered with PRUNE); IHAVE to Dlazy other peers from the message
- * cache, IWANT asked and answered within bounds per heartbeat; IDONTWANT
- * sent and kept; an IWANT's promise not kept in 3 s a behaviour
- * penalty; the scores (gstopic.c) made each heartbeat: a peer
- * under 0 leaves the mesh, under gossipThreshold gets no gossip and its
- * IHAVE and IWANT are ignored.  Peer exchange: the signed peer records
+ * cache, IWANT asked and answered within bounds per heartbeat (an ID
+ * several peers announce asked of one, then of another if the first
+ * does not send it in time); IDONTWANT sent and kept; an IWANT's
+ * promise not kept in 3 s a behaviour penalty; the delivery counts (P2,
+ * P3) kept; the scores (gstopic.c) made each heartbeat: a peer under 0
+ * leaves the mesh, under gossipThreshold gets no gossip and its IHAVE
+ * and IWANT are ignored.  Peer exchange: the signed peer records
  * a PRUNE carries go to known.c as discovered addresses (we send none).
  * Calls conn.c, known.c, gstopic.c and gscache.c.
  */
@@ -29,9 +31,28 @@
 #define GOSSIP_FACTOR	4	/* IHAVE to a quarter of the others, or Dlazy */
 #define SCORE_DECAY	0.99	/* of the counts, a heartbeat */
 #define PX_PER_BEAT	16	/* signed records checked a peer a heartbeat */
+#define MD_DECAY	0.5	/* P3, P3b: js's default topic decay */
+#define MD_CAP		5	/* P3's count: at most 5 times the threshold */
+#define ASKED_SLOTS	1024	/* IDs asked with IWANT, awaited */
+
+/*
+ * An ID we asked one peer for: another that announces it meanwhile is
+ * not asked too, but kept (one) to ask if the first breaks its promise.
+ * A slot holds one ID; while it waits, an ID of the same slot is asked
+ * of whoever announces it.
+ */
+struct asked {
+	uint64_t	 hash;
+	int64_t		 until;		/* ms; 0: free */
+	uint32_t	 conn;		/* the peer asked */
+	uint32_t	 alt;		/* another that announced it, 0: none */
+	uint8_t		 id[GS_IDMAX];
+	uint8_t		 idlen;
+};
 
 static struct ps_view	 ids[MESH_MAXIDS];
 static const struct gs_msg *gmsgs[MESH_MAXIDS];
+static struct asked	 asked[ASKED_SLOTS];
 
 static void
 send_control(struct gs_peer *p, const struct ps_out *o)
@@ -89,10 +110,30 @@ send_subscription(struct gs_topic *t, int on)
 		send_control(p, &o);
 }
 
+/* Out of the mesh; with a delivery deficit, P3b keeps its square. */
+static void
+mesh_out(struct gs_sub *s)
+{
+	double	 d = sub_deficit(s, gs_now());
+
+	s->failure += d * d;
+	sub_set_mesh(s, 0);
+}
+
 static void
 prune(struct gs_sub *s)
 {
-	sub_set_mesh(s, 0);
+	static struct log_limit	 ll = LOG_LIMIT("gossipsub mesh deficit");
+	double			 d = sub_deficit(s, gs_now());
+	char			 id[64];
+
+	if (d > 0) {
+		counters.gossip.deficit_prunes++;
+		peerid_format(&s->peer->id, id, sizeof(id));
+		log_limited(&ll, LOG_INFO, "gossip_mesh_deficit peer=%s "
+		    "deficit=%.1f score=%.1f", id, d, s->peer->score);
+	}
+	mesh_out(s);
 	s->backoff = gs_now() + gs_conf.prune_backoff;
 	send_prune(s->peer, s->topic);
 }
@@ -178,7 +219,7 @@ on_prune(struct gs_peer *p, const struct ps_prune *pr)
 	if ((t = topic_find(pr->topic.p, pr->topic.len)) == NULL ||
 	    (s = sub_find(p, t)) == NULL)
 		return;
-	sub_set_mesh(s, 0);
+	mesh_out(s);
 	if (pr->has_backoff && pr->backoff < 86400 &&
 	    (int64_t)pr->backoff * 1000 > backoff)
 		backoff = (int64_t)pr->backoff * 1000;
@@ -227,7 +268,82 @@ promises_check(struct gs_peer *p, int64_t now)
 	}
 }
 
-/* IDs we have not seen, asked for within maxIHaveLength a heartbeat. */
+/* 1: the ID is to be asked of p (and is now awaited from it). */
+static int
+ask(struct gs_peer *p, const struct ps_view *id, int64_t now)
+{
+	uint64_t	 h = gs_idhash(id->p, id->len);
+	struct asked	*a = &asked[h & (ASKED_SLOTS - 1)];
+
+	if (a->until > now && a->hash == h) {
+		if (a->conn != p->conn && a->alt == 0)
+			a->alt = p->conn;
+		counters.gossip.iwant_deduped++;
+		return 0;
+	}
+	if (a->until > now)
+		return 1;
+	a->hash = h;
+	a->until = now + GS_PROMISE_MS;
+	a->conn = p->conn;
+	a->alt = 0;
+	memcpy(a->id, id->p, id->len);
+	a->idlen = id->len;
+	return 1;
+}
+
+static struct gs_peer *
+peer_on(uint32_t conn)
+{
+	struct gs_peer	*p;
+
+	TAILQ_FOREACH(p, &gs_peers, entry)
+		if (p->conn == conn)
+			return p;
+	return NULL;
+}
+
+/* IDs awaited past their time: asked of the other peer, if one. */
+static void
+asked_sweep(int64_t now)
+{
+	struct asked	*a;
+	struct gs_peer	*p;
+	struct ps_out	 o;
+	struct ps_idlist want;
+	struct ps_view	 id;
+	size_t		 i;
+
+	for (i = 0; i < ASKED_SLOTS; i++) {
+		a = &asked[i];
+		if (a->until == 0 || (a->until > now &&
+		    !seen_has_hash(a->hash)))
+			continue;
+		a->until = 0;
+		if (seen_has_hash(a->hash) || a->alt == 0 ||
+		    (p = peer_on(a->alt)) == NULL ||
+		    p->score < gs_conf.gossip_thr)
+			continue;
+		id.p = a->id;
+		id.len = a->idlen;
+		memset(&o, 0, sizeof(o));
+		want.ids = &id;
+		want.n = 1;
+		o.iwant = &want;
+		o.niwant = 1;
+		send_control(p, &o);
+		promise(p, &id);
+		counters.gossip.iwant_fallback++;
+		a->until = now + GS_PROMISE_MS;
+		a->conn = a->alt;
+		a->alt = 0;
+	}
+}
+
+/*
+ * IDs we have not seen, asked for within maxIHaveLength a heartbeat,
+ * of one peer at a time.
+ */
 static void
 on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 {
@@ -237,6 +353,7 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 	struct ps_out	 o;
 	struct ps_idlist want;
 	size_t		 n = 0;
+	int64_t		 now = gs_now();
 
 	if ((t = topic_find(h->topic.p, h->topic.len)) == NULL ||
 	    !t->joined || p->score < gs_conf.gossip_thr)
@@ -246,7 +363,8 @@ on_ihave(struct gs_peer *p, const struct ps_ihave *h)
 		if (p->ihave_ids >= gs_conf.max_ihave)
 			break;
 		p->ihave_ids++;
-		if (id.len > GS_IDMAX || seen_has(id.p, id.len))
+		if (id.len > GS_IDMAX || seen_has(id.p, id.len) ||
+		    !ask(p, &id, now))
 			continue;
 		ids[n++] = id;
 	}
@@ -497,19 +615,29 @@ heartbeat_topic(struct gs_topic *t, int64_t now)
 		mesh_gossip(t, v, now);
 }
 
+static double
+decay(double v, double by)
+{
+	return v * by < 0.1 ? 0 : v * by;
+}
+
 /* The counts decay, the peers on one IP are counted, the scores made. */
 static void
 scores(void)
 {
 	static const uint8_t	 none[16];
 	struct gs_peer		*p, *q;
+	struct gs_sub		*s;
 	int			 same;
 
 	TAILQ_FOREACH(p, &gs_peers, entry) {
-		p->invalid = p->invalid * SCORE_DECAY < 0.1 ? 0 :
-		    p->invalid * SCORE_DECAY;
-		p->penalty = p->penalty * SCORE_DECAY < 0.1 ? 0 :
-		    p->penalty * SCORE_DECAY;
+		p->invalid = decay(p->invalid, SCORE_DECAY);
+		p->penalty = decay(p->penalty, SCORE_DECAY);
+		LIST_FOREACH(s, &p->subs, pentry) {
+			s->deliveries = decay(s->deliveries, MD_DECAY);
+			s->failure = decay(s->failure, MD_DECAY);
+			s->first = decay(s->first, MD_DECAY);
+		}
 		same = 0;
 		if (memcmp(p->ip, none, sizeof(none)) != 0)
 			TAILQ_FOREACH(q, &gs_peers, entry)
@@ -534,6 +662,7 @@ mesh_heartbeat(void)
 	}
 	TAILQ_FOREACH(p, &gs_peers, entry)
 		promises_check(p, now);
+	asked_sweep(now);
 	scores();
 	TAILQ_FOREACH(p, &gs_peers, entry) {
 		p->ihave_ids = 0;
@@ -601,6 +730,33 @@ mesh_idontwant(struct gs_topic *t, const struct gs_peer *src,
 		if (gpeer_send_rpc(s->peer, &o) == 0)
 			counters.gossip.idontwant_sent++;
 	}
+}
+
+/*
+ * P2: the first copy of a message (first), up to
+ * firstMessageDeliveriesCap.  P3: from a mesh peer, the first copy, or
+ * one within meshMessageDeliveriesWindow of the first, credited once
+ * to a peer.
+ */
+void
+mesh_delivered(struct gs_peer *src, struct gs_topic *t, struct gs_msg *m,
+    int first)
+{
+	struct gs_sub	*s;
+
+	if (src == NULL || (s = sub_find(src, t)) == NULL)
+		return;
+	if (first && s->first < gs_conf.fd_cap)
+		s->first += 1;
+	if (!s->mesh)
+		return;
+	if (!first && (m == NULL || m->credited == src->conn ||
+	    gs_now() - m->first > gs_conf.md_window))
+		return;
+	if (m != NULL)
+		m->credited = src->conn;
+	if (s->deliveries < (double)gs_conf.md_thr * MD_CAP)
+		s->deliveries += 1;
 }
 
 /* A publish to a topic we did not join: D fanout peers, if none yet. */

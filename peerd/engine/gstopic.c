@@ -138,6 +138,8 @@ sub_set_mesh(struct gs_sub *s, int on)
 		return;
 	s->mesh = on;
 	s->topic->nmesh += on ? 1 : -1;
+	if (on)
+		s->grafted = gs_now();
 }
 
 void
@@ -233,17 +235,45 @@ gpeer_free(struct gs_peer *p)
 }
 
 /*
- * The score of gossipsub v1.1, its essentials: invalid messages (P4),
- * IP colocation (P6) and behaviour penalties (P7), each squared, each
- * of weight -1; the counts decay by SCORE_DECAY a heartbeat.  With
- * the default thresholds 9 invalid messages (or GRAFTs in backoff)
- * graylist a peer, and 4 stop gossip with it.
+ * P3 of gossipsub v1.1: what a mesh peer owes of
+ * meshMessageDeliveriesThreshold, once it has been in the mesh for
+ * meshMessageDeliveriesActivation; 0 while meshMessageDeliveriesWeight
+ * is 0 (off, as in js-libp2p, which scores no topic by default).
+ */
+double
+sub_deficit(const struct gs_sub *s, int64_t now)
+{
+	if (gs_conf.md_weight == 0 || !s->mesh ||
+	    now - s->grafted < gs_conf.md_activation ||
+	    s->deliveries >= gs_conf.md_thr)
+		return 0;
+	return gs_conf.md_thr - s->deliveries;
+}
+
+/*
+ * The score of gossipsub v1.1: invalid messages (P4), IP colocation
+ * (P6) and behaviour penalties (P7), each squared, each of weight -1;
+ * the counts decay by SCORE_DECAY a heartbeat.  With the default
+ * thresholds 9 invalid messages (or GRAFTs in backoff) graylist a peer,
+ * and 4 stop gossip with it.  Per topic, the mesh delivery deficit
+ * squared (P3) and the penalty of leaving the mesh with one (P3b),
+ * each with its weight, and the first deliveries (P2), capped.
  */
 void
 gpeer_rescore(struct gs_peer *p)
 {
+	struct gs_sub	*s;
+	double		 d;
+	int64_t		 now = gs_now();
+
 	p->score = -(p->invalid * p->invalid) - (p->penalty * p->penalty) -
 	    (double)p->coloc * p->coloc;
+	LIST_FOREACH(s, &p->subs, pentry) {
+		d = sub_deficit(s, now);
+		p->score += gs_conf.md_weight * d * d +
+		    gs_conf.mf_weight * s->failure +
+		    gs_conf.fd_weight * s->first;
+	}
 }
 
 /* invalid: an invalid message, else a behaviour penalty. */

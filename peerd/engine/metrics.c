@@ -169,6 +169,9 @@ metrics_gossip(struct metric_set *s)
 	ROW(GOSSIP_CONTROL, c->px_accepted, "kind", "px_accepted");
 	ROW(GOSSIP_DROPPED, c->watch_lost, "reason", "subscriber_lost");
 	ROW(GOSSIP_CONTROL, c->watch_refused, "kind", "subscribe_refused");
+	ROW(GOSSIP_CONTROL, c->deficit_prunes, "kind", "deficit_prune");
+	ROW(GOSSIP_CONTROL, c->iwant_deduped, "kind", "iwant_deduped");
+	ROW(GOSSIP_CONTROL, c->iwant_fallback, "kind", "iwant_fallback");
 	ROW(GOSSIP_PEERS, t.peers, NULL, NULL);
 	ROW(GOSSIP_TOPICS, t.joined, "kind", "joined");
 	ROW(GOSSIP_TOPICS, t.topics, "kind", "known");
