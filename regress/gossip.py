@@ -7,7 +7,7 @@ dial: they reach each other only through peerd.  Speaks TAP.
 
 Usage: gossip.py BUILDDIR [CHECK ...]
 
-CHECK is one or more of the letters a to m (default: all):
+CHECK is one or more of the letters a to n (default: all):
   a  four gossipsub nodes and a floodsub-only node on one topic: each
      gossipsub node has peerd in its mesh; every message each gossipsub
      node publishes reaches each of the other four exactly once at the
@@ -63,10 +63,13 @@ CHECK is one or more of the letters a to m (default: all):
      gossip peers shows the quiet mesh nodes scored down (P3 or P3b),
      peerd counts deficit prunes, the publishing node is credited with
      mesh deliveries; reloaded without it, peerd is back in every mesh
+  n  gossipSub.msgIdContentHash (reload): peerctl publish names the
+     message ID sha256 of its data, and each js node still gets it once
 
 Runs as root (peerd -d), needs node (20 or later) and regress/interop/
 node_modules.  Every process is stopped when the test ends.
 """
+import hashlib
 import json
 import os
 import re
@@ -821,9 +824,31 @@ def check_m(M):
          "in every mesh")
 
 
+def check_n(M):
+    """Message IDs by content: sha256 of the data."""
+    nodes = M.gossip + [M.flood]
+    M.peerd.s.write_conf(conf(extra="  msgIdContentHash: true\n"))
+    r = M.peerd.ctl("reload")
+    t.ok(r.returncode == 0, "reload with msgIdContentHash: exit %s %s"
+         % (r.returncode, r.stderr.strip()))
+    r = M.peerd.ctl("publish", TOPIC, "n-1")
+    got = published(r)
+    want = hashlib.sha256(b"n-1").hexdigest()
+    t.ok(got is not None and got[0] == want, "the message ID is sha256 of "
+         "the data: %s, want %s" % (got and got[0], want))
+    ok = wait_for(lambda: all(msgs(j, "n-1") for j in nodes), timeout=WAIT)
+    wait_for(lambda: False, timeout=2)
+    counts = {j.name: len(msgs(j, "n-1")) for j in nodes}
+    t.ok(ok and all(n == 1 for n in counts.values()),
+         "each js node gets it once: %s" % counts)
+    M.peerd.s.write_conf(conf())
+    r = M.peerd.ctl("reload")
+    t.ok(r.returncode == 0, "reloaded without it")
+
+
 def main():
     global BUILD, BASE
-    BUILD, which = check_args(DOC, "abcdefghijklm")
+    BUILD, which = check_args(DOC, "abcdefghijklmn")
     exit_on_signals()
     need_root(t, "gossipsub tests")
     BASE = temp_base("peerd-gossip-")
@@ -838,7 +863,8 @@ def main():
         checks = {"a": check_a, "b": check_b, "c": check_c, "d": check_d,
                   "e": check_e, "f": check_f, "g": check_g,
                   "h": check_h, "i": check_i, "j": check_j,
-                  "k": check_k, "l": check_l, "m": check_m}
+                  "k": check_k, "l": check_l, "m": check_m,
+                  "n": check_n}
         for c in which:
             t.diag("--- check %s" % c)
             run_check(t, c, lambda: checks[c](M))
