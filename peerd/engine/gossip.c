@@ -225,7 +225,8 @@ forward(struct gs_topic *t, const struct gs_peer *src,
 		if (p == src || peerid_equal(&p->id, author) ||
 		    (src == NULL && p->score < gs_conf.publish_thr))
 			continue;
-		if (p->kind == GS_FLOOD)
+		/* our own messages go to every subscriber (flood publish) */
+		if (p->kind == GS_FLOOD || src == NULL)
 			to = s->subscribed;
 		else
 			to = t->joined ? s->mesh : s->fanout;
