@@ -700,6 +700,20 @@ def ended(p, timeout=WAIT):
     return p.returncode, p.stderr.read().strip()
 
 
+def refused_after(k, w, ends, says, what, data):
+    """Watcher w of k ends saying ends; then publish and subscribe are
+    refused, saying says."""
+    rc, err = ended(w)
+    t.ok(rc == 1 and ends in err, "%s: the watcher ends, saying why: %s %s"
+         % (what, rc, err))
+    kill(w)
+    for args in (("publish", TOPIC, data), ("subscribe", TOPIC)):
+        r = k.ctl(*args)
+        out = (r.stdout + r.stderr).strip()
+        t.ok(r.returncode != 0 and says in out,
+             "%s: %s says so: %s" % (what, args[0], out))
+
+
 def check_k_off():
     """A peerd of its own: a watcher ended when gossip goes off, then
     publish and subscribe refused with gossip off and in lockdown."""
@@ -713,36 +727,16 @@ def check_k_off():
                    lambda r: r is not None and r["joined"], timeout=WAIT)
         k.s.write_conf("")
         k.ctl("reload")
-        rc, err = ended(w)
-        t.ok(rc == 1 and "turned off" in err, "gossip turned off by a "
-             "reload: the watcher ends, saying why: %s %s" % (rc, err))
-        kill(w)
-        r = k.ctl("publish", TOPIC, "k-off")
-        out = (r.stdout + r.stderr).strip()
-        t.ok(r.returncode != 0 and "not enabled" in out,
-             "gossip off: publish says so: %s" % out)
-        r = k.ctl("subscribe", TOPIC)
-        out = (r.stdout + r.stderr).strip()
-        t.ok(r.returncode != 0 and "not enabled" in out,
-             "gossip off: subscribe says so: %s" % out)
+        refused_after(k, w, "turned off", "not enabled", "gossip off",
+                      "k-off")
         k.s.write_conf(conf())
         k.ctl("reload")
         w = subscriber(k, TOPIC, k.s.sock)
         wait_value(lambda: topic_row(k, TOPIC),
                    lambda r: r is not None and r["joined"], timeout=WAIT)
         k.ctl("lockdown")
-        rc, err = ended(w)
-        t.ok(rc == 1 and "lockdown" in err, "lockdown: the watcher ends, "
-             "saying why: %s %s" % (rc, err))
-        kill(w)
-        r = k.ctl("publish", TOPIC, "k-lockdown")
-        out = (r.stdout + r.stderr).strip()
-        t.ok(r.returncode != 0 and "lockdown" in out,
-             "lockdown: publish says so: %s" % out)
-        r = k.ctl("subscribe", TOPIC)
-        out = (r.stdout + r.stderr).strip()
-        t.ok(r.returncode != 0 and "lockdown" in out,
-             "lockdown: subscribe says so: %s" % out)
+        refused_after(k, w, "lockdown", "lockdown", "lockdown",
+                      "k-lockdown")
     finally:
         k.stop()
 
