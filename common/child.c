@@ -22,10 +22,12 @@
 #include "log.h"
 #include "multiaddr.h"
 #include "peerid.h"
+#include "sandbox.h"
 
 struct child		*child;
 
 static struct event	 ev_sigterm, ev_sigint, ev_sighup, ev_logsweep;
+static char		 child_user[CTL_USERLEN];
 
 static void	 child_dispatch(int, short, void *);
 
@@ -65,8 +67,15 @@ child_channel(enum proc_id id, int fd)
 void
 child_start(struct child *c, int argc, char *argv[])
 {
+	struct passwd	*pw;
+
 	child = c;
 	privsep_child_init(argc, argv, proc_name(c->id), &c->opts);
+	/* who we run as, named now: no passwd file in the chroot */
+	strlcpy(child_user, c->opts.user, sizeof(child_user));
+	if (geteuid() != 0 && (pw = getpwuid(geteuid())) != NULL)
+		strlcpy(child_user, pw->pw_name, sizeof(child_user));
+	sandbox_prepare();
 	privsep_drop(c->opts.user, c->opts.root);
 	event_init();
 	signal_set(&ev_sigterm, SIGTERM, child_sig, NULL);
@@ -84,6 +93,7 @@ child_start(struct child *c, int argc, char *argv[])
 void
 child_loop(void)
 {
+	sandbox_enter(child->id);
 	event_dispatch();
 	if (child->shutdown != NULL)
 		child->shutdown();
@@ -121,17 +131,13 @@ child_compose(enum proc_id to, uint32_t type, uint32_t id, int fd,
 void
 child_fill_proc(struct ctl_proc *p)
 {
-	struct passwd	*pw;
-
 	memset(p, 0, sizeof(*p));
 	strlcpy(p->name, proc_name(child->id), sizeof(p->name));
 	p->pid = getpid();
 	p->uid = geteuid();
-	if ((pw = getpwuid(geteuid())) != NULL)
-		strlcpy(p->user, pw->pw_name, sizeof(p->user));
-	else
-		strlcpy(p->user, child->opts.user, sizeof(p->user));
+	strlcpy(p->user, child_user, sizeof(p->user));
 	strlcpy(p->root, child->opts.root, sizeof(p->root));
+	sandbox_state(p->sandbox, sizeof(p->sandbox));
 	strlcpy(p->state, child->lockdown ? "lockdown" : "running",
 	    sizeof(p->state));
 	if (child->status != NULL)

@@ -53,6 +53,7 @@ struct ctl_proc {
 	char		 user[CTL_USERLEN];
 	char		 root[256];
 	char		 state[32];
+	char		 sandbox[24];
 	char		 detail[CTL_DETAILLEN];
 };
 
@@ -712,6 +713,7 @@ struct ctl_gspeer {
 	STR(IMSG_CTL_PROC,	struct ctl_proc, user)			\
 	STR(IMSG_CTL_PROC,	struct ctl_proc, root)			\
 	STR(IMSG_CTL_PROC,	struct ctl_proc, state)			\
+	STR(IMSG_CTL_PROC,	struct ctl_proc, sandbox)		\
 	STR(IMSG_CTL_PROC,	struct ctl_proc, detail)		\
 	STR(IMSG_CTL_RESULT,	struct ctl_result, msg)			\
 	STR(IMSG_KEY_PUBLIC,	struct key_public, peerid)		\

@@ -82,13 +82,13 @@ show_proc(const struct ctl_proc *p)
 
 	if (nprocs++ == 0) {
 		printf("\n");
-		table_add(5, "process", "pid", "user", "state",
+		table_add(6, "process", "pid", "user", "state", "sandbox",
 		    "root / detail");
 	}
 	snprintf(pid, sizeof(pid), "%d", p->pid);
-	table_add(5, p->name, pid, p->user, p->state, p->root);
+	table_add(6, p->name, pid, p->user, p->state, p->sandbox, p->root);
 	if (p->detail[0] != '\0')
-		table_add(5, "", "", "", "", p->detail);
+		table_add(6, "", "", "", "", "", p->detail);
 }
 
 static void

@@ -132,6 +132,8 @@ json_proc(const struct ctl_proc *p)
 	json_fputs(p->root, stdout);
 	printf(",\"state\":");
 	json_fputs(p->state, stdout);
+	printf(",\"sandbox\":");
+	json_fputs(p->sandbox, stdout);
 	printf(",\"detail\":");
 	json_fputs(p->detail, stdout);
 	putchar('}');

@@ -33,6 +33,7 @@
 #include "passfile.h"
 #include "peerd.h"
 #include "privsep.h"
+#include "sandbox.h"
 
 /* A configuration queued at once: its lists may hold 65536 entries each. */
 #define RECONF_QUEUE	(32 * 1024 * 1024)
@@ -450,6 +451,7 @@ parent_status(uint32_t ctl)
 	strlcpy(p.root, "/", sizeof(p.root));
 	strlcpy(p.state, parent.shutting_down ? "stopping" :
 	    lock.stage != LD_NONE ? "lockdown" : "running", sizeof(p.state));
+	sandbox_state(p.sandbox, sizeof(p.sandbox));
 	snprintf(p.detail, sizeof(p.detail), "config %s%s", parent.file,
 	    parent.file_explicit || access(parent.file, F_OK) == 0 ? "" :
 	    " (absent: built-in defaults)");
@@ -887,6 +889,11 @@ reap(void)
 		if (!parent.shutting_down) {
 			log_warnx("child_exited child=%s child_pid=%d %s "
 			    "during=run", proc_name(id), pid, how);
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+				log_warnx("%s was killed by its sandbox: a "
+				    "system call outside its filter (its "
+				    "sandbox_violation line names it)",
+				    proc_name(id));
 			log_warnx("%s is gone, stopping the suite",
 			    proc_name(id));
 			parent_shutdown(1);
@@ -1067,6 +1074,7 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	log_setlimit(conf->log_rate_limit);
 
 	prepare(conf);
+	sandbox_prepare();
 	if (!debug) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -1091,6 +1099,7 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 
 	evtimer_set(&parent.ev_hangup, hangup_check, NULL);
 	start_suite(conf);
+	sandbox_enter(PROC_PARENT);
 	setproctitle("parent");
 	event_dispatch();
 
