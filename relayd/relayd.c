@@ -419,12 +419,15 @@ relayd_voucher(struct imsg *imsg)
 	struct pending	*pd;
 	size_t		 len = imsg_get_len(imsg);
 
+	/* keyd signs into RELAY_VOUCHER_MAX bytes: more is not from it */
+	if (len > RELAY_VOUCHER_MAX)
+		return -1;
 	if ((pd = pending_find(imsg_get_id(imsg))) == NULL) {
 		log_warnx("voucher %u from keyd is not awaited",
 		    imsg_get_id(imsg));
 		return 0;
 	}
-	if (len == 0 || len > RELAY_VOUCHER_MAX) {
+	if (len == 0) {
 		pending_fail(pd, LOG_WARNING, "voucher_refused");
 		return 0;
 	}

@@ -304,23 +304,23 @@ engine_record(struct imsg *imsg)
 	}
 }
 
-static void
+static int
 engine_listen(struct imsg *imsg)
 {
 	char	 text[MADDR_STRMAX];
 	int	 fd;
 
 	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
-	    (fd = imsg_get_fd(imsg)) == -1)
-		fatalx("bad listen message from parent");
-	listen_add(fd, text);
+	    (fd = imsg_get_fd(imsg)) == -1 || listen_add(fd, text) == -1)
+		return -1;
 	log_info("listening on %s", text);
 	/* keyd may have signed our record before this listener came */
 	if (ident.ready)
 		engine_addrs_changed();
+	return 0;
 }
 
-static void
+static int
 engine_admin(struct imsg *imsg)
 {
 	char	 text[64];
@@ -328,8 +328,9 @@ engine_admin(struct imsg *imsg)
 
 	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
 	    (fd = imsg_get_fd(imsg)) == -1)
-		fatalx("bad admin socket message from parent");
+		return -1;
 	http_init(fd, text);
+	return 0;
 }
 
 static void
@@ -454,11 +455,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		control_init(fd, ro);
 		return 0;
 	case IMSG_LISTEN:
-		engine_listen(imsg);
-		return 0;
+		return engine_listen(imsg);
 	case IMSG_ADMIN_SOCKET:
-		engine_admin(imsg);
-		return 0;
+		return engine_admin(imsg);
 	case IMSG_KEY_PUBLIC:
 		engine_identity(imsg);
 		return 0;

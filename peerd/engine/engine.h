@@ -579,7 +579,7 @@ struct identify_hooks {
 void		 identify_set_hooks(const struct identify_hooks *);
 
 /* listen.c */
-void		 listen_add(int, const char *);
+int		 listen_add(int, const char *);
 void		 listen_ws_open(struct conn *);
 void		 listen_resume(void);
 void		 listen_pause(void);
