@@ -13,6 +13,17 @@ int	 relayd_main(int, char *[]);
 #undef main
 #include "dispatch_check.h"
 
+static const struct var_type	 vars[] = {
+	{ IMSG_KEY_VOUCHER, 0, RELAY_VOUCHER_MAX, "keyd's signed envelope, "
+	    "empty when keyd refused to sign" },
+	{ 0, 0, 0, NULL }
+};
+
+static const struct var_form	 forms[] = {
+	{ IMSG_KEY_VOUCHER, "a voucher of one byte", "", 1, 0 },
+	{ 0, NULL, NULL, 0, 0 }
+};
+
 static struct imsgbuf	 engine_end, keyd_end;
 static uint32_t		 asked[16];	/* voucher requests keyd got */
 static int		 nasked, granted, refused;
@@ -187,5 +198,5 @@ main(void)
 	child = &relayd_child;
 	test_pending();
 	policy_init(&rd.pol);
-	return dispatch_check(relayd_child.id, child_receive);
+	return dispatch_check(relayd_child.id, child_receive, vars, forms);
 }
