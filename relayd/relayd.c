@@ -637,13 +637,13 @@ peerlist_push(struct peerid **v, size_t *n, size_t *cap,
 	(*v)[(*n)++] = *id;
 }
 
-static void
+static int
 relayd_reconf_peerid(struct imsg *imsg)
 {
 	struct reconf_peerid	 p;
 
 	if (child_reconf_peerid(imsg, &p) == -1)
-		fatalx("configuration from parent: a bad peer ID");
+		return -1;
 	if (p.list == RECONF_ALLOW)
 		peerlist_push(&rd.conf.allow, &rd.conf.nallow, &rd.allowcap,
 		    &p.id);
@@ -651,8 +651,8 @@ relayd_reconf_peerid(struct imsg *imsg)
 		peerlist_push(&rd.conf.block, &rd.conf.nblock, &rd.blockcap,
 		    &p.id);
 	else
-		fatalx("configuration from parent: peer ID list %d",
-		    (int)p.list);
+		return -1;
+	return 0;
 }
 
 /* The parts of a configuration, until IMSG_RECONF_DONE. */
@@ -665,8 +665,7 @@ relayd_reconf(struct imsg *imsg)
 		rd.have_conf = 1;
 		return 0;
 	case IMSG_RECONF_PEERID:
-		relayd_reconf_peerid(imsg);
-		return 0;
+		return relayd_reconf_peerid(imsg);
 	default:
 		return 1;
 	}

@@ -608,7 +608,7 @@ int		 control_to_keyd(uint32_t, struct imsg *);
 int		 control_log_verbose(uint32_t, struct imsg *);
 
 /* relay.c: the relay service */
-void		 relay_reserve_result(struct imsg *);
+int		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
 void		 relay_sweep(time_t);
