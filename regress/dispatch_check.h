@@ -7,7 +7,7 @@
  * dispatcher handles every one of them.  Then every malformed form of
  * each message the process accepts: a wrong size, an unknown type, a
  * variable part shorter or longer than its bounds or inconsistent with
- * its head, a descriptor where none belongs or none where one does.
+ * its head, a length or count field past its array, a descriptor where none belongs or none where one does.
  * Each must stop the copy with an exit status other than 0 (not a
  * signal) and a line naming the message and its sender, as fatalx
  * does; for the parent, one that says it is shutting down.  The data
@@ -44,7 +44,10 @@ struct var_type {
 	const char	*why;		/* when min is 0 or max VAR_ANY */
 };
 
-/* One message of a variable type, and whether it must be fatal. */
+/*
+ * One message of a variable type, or of a fixed type with a length or
+ * count field, and whether it must be fatal.
+ */
 struct var_form {
 	uint32_t	 type;
 	const char	*what;
@@ -214,7 +217,7 @@ stopped(const struct copy_end *e, const char *want, enum proc_id me)
 static void
 must_stop(struct form_tally *t, enum proc_id me, receive_fn receive,
     uint32_t type, enum proc_id from, const void *data, size_t len,
-    int withfd)
+    int withfd, const char *what)
 {
 	struct copy_end	 e;
 	char		 want[128];
@@ -228,23 +231,25 @@ must_stop(struct form_tally *t, enum proc_id me, receive_fn receive,
 	t->tried++;
 	dispatch_run(receive, type, from, data, len, withfd, &e);
 	if (!stopped(&e, want, me))
-		tally_fail(t, &e, "%s, %zu bytes%s: not stopped naming \"%s\"",
-		    msg_name(type), len, withfd ? " with a descriptor" : "",
-		    want);
+		tally_fail(t, &e, "%s, %s, %zu bytes%s: not stopped naming "
+		    "\"%s\"", msg_name(type), what != NULL ? what : "zeros",
+		    len, withfd ? " with a descriptor" : "", want);
 }
 
 /* One odd but well-formed message: the copy handles it and goes on. */
 static void
 must_handle(struct form_tally *t, receive_fn receive, uint32_t type,
-    enum proc_id from, const void *data, size_t len, int withfd)
+    enum proc_id from, const void *data, size_t len, int withfd,
+    const char *what)
 {
 	struct copy_end	 e;
 
 	t->tried++;
 	dispatch_run(receive, type, from, data, len, withfd, &e);
 	if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0)
-		tally_fail(t, &e, "%s from %s, %zu bytes: not handled",
-		    msg_name(type), proc_name(from), len);
+		tally_fail(t, &e, "%s from %s, %s, %zu bytes: not handled",
+		    msg_name(type), proc_name(from), what != NULL ? what :
+		    "zeros", len);
 }
 
 static int
@@ -279,14 +284,14 @@ bad_sizes(enum proc_id me, receive_fn receive)
 			if (!accepts(me, m, from))
 				continue;
 			must_stop(&t, me, receive, type, from, NULL,
-			    m->size + 1, fd);
+			    m->size + 1, fd, NULL);
 			if (m->size == 0)
 				continue;
 			must_stop(&t, me, receive, type, from, NULL,
-			    m->size - 1, fd);
+			    m->size - 1, fd, NULL);
 			if (m->size > 1)
 				must_stop(&t, me, receive, type, from, NULL,
-				    0, fd);
+				    0, fd, NULL);
 		}
 	}
 	tally_ok(me, &t, "fatal naming it and its sender");
@@ -305,9 +310,9 @@ bad_types(enum proc_id me, receive_fn receive)
 		for (from = 0; from < PROC_MAX; from++)
 			if (from != (int)me) {
 				must_stop(&t, me, receive, types[i], from,
-				    NULL, 0, 0);
+				    NULL, 0, 0, NULL);
 				must_stop(&t, me, receive, types[i], from,
-				    NULL, 8, 0);
+				    NULL, 8, 0, NULL);
 			}
 	tally_ok(me, &t, "fatal naming the type and its sender");
 }
@@ -370,32 +375,77 @@ bad_vars(enum proc_id me, receive_fn receive, const struct var_type *vt,
 			}
 			for (len = 0; len < v->min; len++)
 				must_stop(&t, me, receive, type, from, NULL,
-				    len, fd);
+				    len, fd, NULL);
 			if (v->max != VAR_ANY) {
 				must_stop(&t, me, receive, type, from, NULL,
-				    v->max + 1, fd);
+				    v->max + 1, fd, NULL);
 				must_stop(&t, me, receive, type, from, NULL,
-				    VAR_LARGEST, fd);
+				    VAR_LARGEST, fd, NULL);
 			} else
 				must_handle(&h, receive, type, from, NULL,
-				    VAR_LARGEST, fd);
+				    VAR_LARGEST, fd, NULL);
 			if (v->min == 0)
 				must_handle(&h, receive, type, from, NULL, 0,
-				    fd);
+				    fd, NULL);
 			for (f = vf; f->type != 0; f++) {
 				if (f->type != type)
 					continue;
 				if (f->fatal)
 					must_stop(&t, me, receive, type, from,
-					    f->data, f->len, fd);
+					    f->data, f->len, fd, f->what);
 				else
 					must_handle(&h, receive, type, from,
-					    f->data, f->len, fd);
+					    f->data, f->len, fd, f->what);
 			}
 		}
 	}
 	if (t.tried == 0 && vt->type == 0) {
-		ok(1, "%s: takes no variable-length message", proc_name(me));
+		printf("# %s: takes no variable-length message\n",
+		    proc_name(me));
+		return;
+	}
+	tally_ok(me, &t, "fatal naming it and its sender");
+	if (h.tried > 0)
+		tally_ok(me, &h, "handled without a crash");
+}
+
+/*
+ * Fixed-size types whose length or count field must stay within its
+ * array: the process's own forms, each of the type's size.
+ */
+static void
+bad_fields(enum proc_id me, receive_fn receive, const struct var_form *vf)
+{
+	struct form_tally	 t = { "length field", 0, 0 };
+	struct form_tally	 h = { "length field, within bounds", 0, 0 };
+	const struct msg_row	*m;
+	const struct var_form	*f;
+	int			 from, fd;
+
+	for (f = vf; f->type != 0; f++) {
+		m = msg_row(f->type);
+		fd = (m->flags & MSG_FD) != 0;
+		if (m->size == MSG_VAR)
+			continue;
+		if (f->len != m->size) {
+			t.tried++;
+			tally_fail(&t, NULL, "%s, %s: %zu bytes, not %zu",
+			    m->name, f->what, f->len, m->size);
+			continue;
+		}
+		for (from = 0; from < PROC_MAX; from++) {
+			if (!accepts(me, m, from))
+				continue;
+			if (f->fatal)
+				must_stop(&t, me, receive, f->type, from,
+				    f->data, f->len, fd, f->what);
+			else
+				must_handle(&h, receive, f->type, from,
+				    f->data, f->len, fd, f->what);
+		}
+	}
+	if (t.tried == 0) {
+		printf("# %s: no length field to check\n", proc_name(me));
 		return;
 	}
 	tally_ok(me, &t, "fatal naming it and its sender");
@@ -419,7 +469,7 @@ bad_fds(enum proc_id me, receive_fn receive, const struct var_type *vt)
 		for (from = 0; from < PROC_MAX; from++)
 			if (accepts(me, m, from))
 				must_stop(&t, me, receive, type, from, NULL,
-				    len, !(m->flags & MSG_FD));
+				    len, !(m->flags & MSG_FD), NULL);
 	}
 	tally_ok(me, &t, "fatal naming it and its sender");
 }
@@ -427,7 +477,8 @@ bad_fds(enum proc_id me, receive_fn receive, const struct var_type *vt)
 /*
  * The routes of the table, then every malformed form of each message
  * the process accepts; vt holds the bounds of its variable types and vf
- * its own forms of them, each list ended by a type 0.
+ * its own forms of them and of fixed types with a length or count
+ * field, each list ended by a type 0.
  */
 static int
 dispatch_check(enum proc_id me, receive_fn receive, const struct var_type *vt,
@@ -439,6 +490,7 @@ dispatch_check(enum proc_id me, receive_fn receive, const struct var_type *vt,
 	bad_sizes(me, receive);
 	bad_types(me, receive);
 	bad_vars(me, receive, vt, vf);
+	bad_fields(me, receive, vf);
 	bad_fds(me, receive, vt);
 	return tap_done();
 }

@@ -17,6 +17,7 @@ struct upd_form {
 };
 
 static struct upd_form	 upds[7];
+static struct store_acct	 accts[3];
 
 static const struct var_type	 vars[] = {
 	/* the head, then at least the record's version byte */
@@ -35,6 +36,11 @@ static const struct var_form	 forms[] = {
 	{ IMSG_STORE_PEER, "a record of an unknown version", UPD(5, 1), 1 },
 	{ IMSG_STORE_PEER, "a field claiming 16 bytes, 1 there", UPD(6, 4),
 	    1 },
+	{ IMSG_STORE_ACCT, "a day of a peer", &accts[0], sizeof(accts[0]), 0 },
+	{ IMSG_STORE_ACCT, "a peer ID of length 0", &accts[1], sizeof(accts[1]),
+	    1 },
+	{ IMSG_STORE_ACCT, "a peer ID past its array", &accts[2],
+	    sizeof(accts[2]), 1 },
 	{ 0, NULL, NULL, 0, 0 }
 };
 
@@ -56,6 +62,12 @@ forms_init(void)
 	upds[4].hdr.kind = UPD_DISCOVERED + 1;
 	upds[5].rec[0] = REC_VERSION + 1;
 	memcpy(upds[6].rec + 1, "\x0a\x10x", 3);
+	for (i = 0; i < 3; i++) {
+		accts[i].acct.peer = upds[0].hdr.peer;
+		accts[i].acct.rsvps = 1;
+	}
+	accts[1].acct.peer.len = 0;
+	accts[2].acct.peer.len = PEERID_MAXLEN + 1;
 }
 
 int
