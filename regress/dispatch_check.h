@@ -7,10 +7,11 @@
  * dispatcher handles every one of them.  Then every malformed form of
  * each message the process accepts: a wrong size, an unknown type, a
  * variable part shorter or longer than its bounds or inconsistent with
- * its head, a length or count field past its array, a descriptor where none belongs or none where one does.
- * Each must stop the copy with an exit status other than 0 (not a
- * signal) and a line naming the message and its sender, as fatalx
- * does; for the parent, one that says it is shutting down.  The data
+ * its head, a length or count field past its array, a descriptor where
+ * none belongs or none where one does.  Each must stop the copy with
+ * an exit status other than 0 (not a signal) and a line naming the
+ * message and its sender, as fatalx does; for the parent, one that says
+ * it is shutting down.  The data
  * of each message is a buffer of its exact length, so that a read past
  * it shows under ASan.  Included by one test per process, after that
  * process's source file.
@@ -40,7 +41,7 @@
 struct var_type {
 	uint32_t	 type;
 	size_t		 min;
-	size_t		 max;		/* VAR_ANY: up to the largest message */
+	size_t		 max;		/* VAR_ANY: to the largest message */
 	const char	*why;		/* when min is 0 or max VAR_ANY */
 };
 
@@ -302,7 +303,8 @@ static void
 bad_types(enum proc_id me, receive_fn receive)
 {
 	struct form_tally	 t = { "unknown type", 0, 0 };
-	static const uint32_t	 types[] = { IMSG_NONE, IMSG_MAX, 0x7ffffff0 };
+	static const uint32_t	 types[] = { IMSG_NONE, IMSG_MAX,
+				    0x7ffffff0 };
 	size_t			 i;
 	int			 from;
 
