@@ -18,6 +18,7 @@ static struct store_cand	 cand[5];
 static struct store_ban_op	 ban[7];
 static struct reconf_maddr	 rma[2];
 static struct reconf_peerid	 rpid[3];
+static struct reconf_topic	 topic[3];
 
 #define F(t, w, v, fatal)	{ t, w, &(v), sizeof(v), fatal }
 static const struct var_form	 forms[] = {
@@ -45,6 +46,9 @@ static const struct var_form	 forms[] = {
 	F(IMSG_RECONF_PEERID, "a protected peer", rpid[0], 0),
 	F(IMSG_RECONF_PEERID, "a peer ID past its array", rpid[1], 1),
 	F(IMSG_RECONF_PEERID, "a list of relayd's", rpid[2], 1),
+	F(IMSG_RECONF_TOPIC, "a topic", topic[0], 0),
+	F(IMSG_RECONF_TOPIC, "an empty topic", topic[1], 1),
+	F(IMSG_RECONF_TOPIC, "a topic without its NUL", topic[2], 1),
 	{ 0, NULL, NULL, 0, 0 }
 };
 
@@ -93,6 +97,8 @@ forms_init(void)
 	}
 	rpid[1].id.len = PEERID_MAXLEN + 1;
 	rpid[2].list = RECONF_ALLOW;
+	strlcpy(topic[0].topic, "/t", sizeof(topic[0].topic));
+	memset(topic[2].topic, 't', sizeof(topic[2].topic));
 }
 
 int

@@ -631,7 +631,7 @@ engine_reconf_peerid(struct imsg *imsg)
 	return 0;
 }
 
-static void
+static int
 engine_reconf_topic(struct imsg *imsg)
 {
 	struct reconf_topic	 t;
@@ -639,11 +639,12 @@ engine_reconf_topic(struct imsg *imsg)
 	imsg_get_data(imsg, &t, sizeof(t));
 	if (memchr(t.topic, '\0', sizeof(t.topic)) == NULL || t.topic[0] ==
 	    '\0')
-		fatalx("configuration from parent: a bad topic");
+		return -1;
 	if (pending.ntopics >= CONF_MAX_TOPICS)
 		fatalx("configuration from parent: too many topics");
 	strlcpy(pending.topics[pending.ntopics++], t.topic,
 	    sizeof(pending.topics[0]));
+	return 0;
 }
 
 /* The parts of a configuration, until IMSG_RECONF_DONE. */
@@ -660,8 +661,7 @@ engine_reconf(struct imsg *imsg)
 	case IMSG_RECONF_PEERID:
 		return engine_reconf_peerid(imsg);
 	case IMSG_RECONF_TOPIC:
-		engine_reconf_topic(imsg);
-		return 0;
+		return engine_reconf_topic(imsg);
 	default:
 		return 1;
 	}
