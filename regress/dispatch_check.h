@@ -412,6 +412,34 @@ bad_vars(enum proc_id me, receive_fn receive, const struct var_type *vt,
 }
 
 /*
+ * What every child handles alike (child.c): a channel to a process that
+ * is not a sibling, a log format or rate limit out of range.
+ */
+static void
+bad_common(enum proc_id me, receive_fn receive)
+{
+	struct form_tally	 t = { "channel and log format", 0, 0 };
+	const uint32_t		 peers[] = { PROC_PARENT, me, PROC_MAX,
+				    UINT32_MAX };
+	struct reconf_log	 l[3];
+	size_t			 i;
+
+	if (me == PROC_PARENT)
+		return;
+	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		must_stop(&t, me, receive, IMSG_SOCKET_CONN, PROC_PARENT,
+		    &peers[i], sizeof(peers[i]), 1, "not a sibling");
+	memset(l, 0, sizeof(l));
+	l[0].format = LOG_FORMAT_JSON + 1;
+	l[1].format = -1;
+	l[2].rate_limit = -1;
+	for (i = 0; i < 3; i++)
+		must_stop(&t, me, receive, IMSG_RECONF_LOG, PROC_PARENT,
+		    &l[i], sizeof(l[i]), 0, "out of range");
+	tally_ok(me, &t, "fatal naming it and its sender");
+}
+
+/*
  * Fixed-size types whose length or count field must stay within its
  * array: the process's own forms, each of the type's size.
  */
@@ -493,6 +521,7 @@ dispatch_check(enum proc_id me, receive_fn receive, const struct var_type *vt,
 	bad_types(me, receive);
 	bad_vars(me, receive, vt, vf);
 	bad_fields(me, receive, vf);
+	bad_common(me, receive);
 	bad_fds(me, receive, vt);
 	return tap_done();
 }
