@@ -214,21 +214,19 @@ child_lockdown(void)
 	child_compose(PROC_PARENT, IMSG_LOCKDOWN_DONE, 0, -1, NULL, 0);
 }
 
-static void
+static int
 child_reconf_log(struct imsg *imsg)
 {
 	struct reconf_log	 l;
 
 	imsg_get_data(imsg, &l, sizeof(l));
-	if (l.format != LOG_FORMAT_TEXT && l.format != LOG_FORMAT_JSON)
-		fatalx("configuration from parent: log format %d",
-		    (int)l.format);
-	if (l.rate_limit < 0)
-		fatalx("configuration from parent: log rate limit %d",
-		    (int)l.rate_limit);
+	if ((l.format != LOG_FORMAT_TEXT && l.format != LOG_FORMAT_JSON) ||
+	    l.rate_limit < 0)
+		return -1;
 	child->logformat = l.format;
 	child->lograte = l.rate_limit;
 	child->have_log = 1;
+	return 0;
 }
 
 /* What came since the last IMSG_RECONF_DONE applies, all at once. */
@@ -259,14 +257,13 @@ child_common(enum proc_id from, struct imsg *imsg)
 		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
 		    peer == PROC_PARENT || peer >= PROC_MAX ||
 		    peer == child->id || (fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad socket message from %s", proc_name(from));
+			return -1;
 		child_channel(peer, fd);
 		if (child->peer_up != NULL)
 			child->peer_up(peer);
 		return 0;
 	case IMSG_RECONF_LOG:
-		child_reconf_log(imsg);
-		return 0;
+		return child_reconf_log(imsg);
 	case IMSG_RECONF_ENGINE:
 	case IMSG_RECONF_RELAY:
 	case IMSG_RECONF_STORE:

@@ -15,6 +15,30 @@ int	 keyd_main(int, char *[]);
 #include "dispatch_check.h"
 #include "pubsub.h"
 
+static const struct var_type	 vars[] = {
+	{ IMSG_KEY_SIGN_RECORD, 0, VAR_ANY, "a peer record keyd decodes and "
+	    "checks itself; what it will not sign it answers with an empty "
+	    "record" },
+	{ IMSG_KEY_SIGN_VOUCHER, 0, VAR_ANY, "a voucher keyd decodes and "
+	    "checks itself; what it will not sign it answers with an empty "
+	    "voucher" },
+	{ IMSG_KEY_SIGN_PUBSUB, sizeof(struct key_ps_sign), VAR_ANY, "after "
+	    "its request ID, a message pscheck.c checks; keyd refuses one "
+	    "over KEY_PSMSG_MAX with its ID" },
+	{ 0, 0, 0, NULL }
+};
+
+static const struct var_form	 forms[] = {
+	{ IMSG_KEY_SIGN_RECORD, "not protobuf", "\xff\xff\xff", 3, 0 },
+	{ IMSG_KEY_SIGN_RECORD, "a field claiming 16 bytes, 1 there",
+	    "\x0a\x10x", 3, 0 },
+	{ IMSG_KEY_SIGN_VOUCHER, "a field claiming 16 bytes, 1 there",
+	    "\x0a\x10x", 3, 0 },
+	{ IMSG_KEY_SIGN_PUBSUB, "a field claiming 16 bytes, 1 there",
+	    "\0\0\0\0\x0a\x10x", 7, 0 },
+	{ 0, NULL, NULL, 0, 0 }
+};
+
 static struct imsgbuf	 engine_end;	/* what keyd sends the engine */
 
 /* A channel to the engine whose other end the test reads. */
@@ -298,5 +322,5 @@ main(void)
 		fatalx("sodium_init");
 	child = &keyd_child;
 	ps_tests();
-	return dispatch_check(keyd_child.id, child_receive);
+	return dispatch_check(keyd_child.id, child_receive, vars, forms);
 }

@@ -6,6 +6,9 @@
 #include "../peerd/parent.c"
 #include "dispatch_check.h"
 
+static const struct var_type	 vars[] = { { 0, 0, 0, NULL } };
+static const struct var_form	 forms[] = { { 0, NULL, NULL, 0, 0 } };
+
 static void
 receive(enum proc_id from, struct imsg *imsg)
 {
@@ -17,5 +20,5 @@ int
 main(void)
 {
 	event_init();
-	return dispatch_check(PROC_PARENT, receive);
+	return dispatch_check(PROC_PARENT, receive, vars, forms);
 }

@@ -13,6 +13,60 @@ int	 relayd_main(int, char *[]);
 #undef main
 #include "dispatch_check.h"
 
+static const struct var_type	 vars[] = {
+	{ IMSG_KEY_VOUCHER, 0, RELAY_VOUCHER_MAX, "keyd's signed envelope, "
+	    "empty when keyd refused to sign" },
+	{ 0, 0, 0, NULL }
+};
+
+static struct relay_rsvp_req	 rsvp[2];
+static struct relay_connect_req	 conn[2];
+static struct relay_peer_gone	 gone[3];
+static struct reconf_peerid	 rpid[3];
+
+#define F(t, w, v, fatal)	{ t, w, &(v), sizeof(v), fatal }
+static const struct var_form	 forms[] = {
+	{ IMSG_KEY_VOUCHER, "a voucher of one byte", "", 1, 0 },
+	F(IMSG_RELAY_RESERVE, "a peer ID of length 0", rsvp[0], 1),
+	F(IMSG_RELAY_RESERVE, "a peer ID past its array", rsvp[1], 1),
+	F(IMSG_RELAY_CONNECT, "a source past its array", conn[0], 1),
+	F(IMSG_RELAY_CONNECT, "a target of length 0", conn[1], 1),
+	F(IMSG_RELAY_PEER_GONE, "a peer without a reservation", gone[0], 0),
+	F(IMSG_RELAY_PEER_GONE, "a peer ID of length 0", gone[1], 1),
+	F(IMSG_RELAY_PEER_GONE, "a peer ID past its array", gone[2], 1),
+	F(IMSG_RECONF_PEERID, "a peer to allow", rpid[0], 0),
+	F(IMSG_RECONF_PEERID, "a peer ID past its array", rpid[1], 1),
+	F(IMSG_RECONF_PEERID, "a list of the engine's", rpid[2], 1),
+	{ 0, NULL, NULL, 0, 0 }
+};
+
+static void
+forms_init(void)
+{
+	uint8_t		 pk[32] = { 7 }, pb[ED25519_PUBKEY_PB_LEN];
+	struct peerid	 id;
+	int		 i;
+
+	peerid_from_pubkey_pb(pb, pb_ed25519_pubkey(pk, pb, sizeof(pb)), &id);
+	for (i = 0; i < 2; i++) {
+		rsvp[i].peer = id;
+		conn[i].src = conn[i].dst = id;
+	}
+	rsvp[0].peer.len = 0;
+	rsvp[1].peer.len = PEERID_MAXLEN + 1;
+	conn[0].src.len = PEERID_MAXLEN + 1;
+	conn[1].dst.len = 0;
+	for (i = 0; i < 3; i++) {
+		gone[i].peer = id;
+		rpid[i].id = id;
+		rpid[i].list = RECONF_ALLOW;
+	}
+	gone[1].peer.len = 0;
+	gone[2].peer.len = PEERID_MAXLEN + 1;
+	rpid[1].id.len = PEERID_MAXLEN + 1;
+	rpid[2].list = RECONF_PROTECTED;
+}
+
 static struct imsgbuf	 engine_end, keyd_end;
 static uint32_t		 asked[16];	/* voucher requests keyd got */
 static int		 nasked, granted, refused;
@@ -187,5 +241,6 @@ main(void)
 	child = &relayd_child;
 	test_pending();
 	policy_init(&rd.pol);
-	return dispatch_check(relayd_child.id, child_receive);
+	forms_init();
+	return dispatch_check(relayd_child.id, child_receive, vars, forms);
 }

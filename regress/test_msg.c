@@ -242,6 +242,70 @@ test_refusals(void)
 }
 
 /*
+ * Every fixed-size type one byte longer or shorter than its row, or
+ * empty, is refused naming it, its sender and both sizes; a variable
+ * one passes empty and at the largest; unknown types are refused.
+ */
+static void
+test_sizes(void)
+{
+	static const uint32_t	 unknown[] = { IMSG_NONE, IMSG_MAX, 9999,
+				    UINT32_MAX };
+	const struct msg_row	*r;
+	struct imsg		 m;
+	char			 why[160], want[160];
+	size_t			 lens[3], i, n;
+	uint32_t		 t;
+	int			 f, to, bad = 0, tried = 0;
+
+	for (t = 1; t < IMSG_MAX; t++) {
+		r = msg_row(t);
+		for (f = 0; f < PROC_CTL && !(r->from & (1U << f)); f++)
+			;
+		for (to = 0; to < PROC_CTL && !(r->to & (1U << to)); to++)
+			;
+		n = 0;
+		if (r->size == MSG_VAR) {
+			lens[n++] = 0;
+			lens[n++] = IMSG_MAXSIZE - IMSG_HEADER_SIZE;
+		} else {
+			lens[n++] = r->size + 1;
+			if (r->size > 0)
+				lens[n++] = r->size - 1;
+			if (r->size > 1)
+				lens[n++] = 0;
+		}
+		for (i = 0; i < n; i++, tried++) {
+			m = message(t, lens[i], good_fd(t));
+			snprintf(want, sizeof(want), "%s from %s: %zu bytes, "
+			    "not %zu", r->name, proc_name(f), lens[i], r->size);
+			if (r->size == MSG_VAR ?
+			    msg_accept(&m, f, to, why, sizeof(why)) == 0 :
+			    msg_accept(&m, f, to, why, sizeof(why)) == -1 &&
+			    strcmp(why, want) == 0)
+				continue;
+			if (bad++ < 5)
+				printf("# %s, %zu bytes: %s\n", r->name,
+				    lens[i], r->size == MSG_VAR ? why : want);
+		}
+	}
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++, tried++) {
+		m = message(unknown[i], 0, -1);
+		snprintf(want, sizeof(want), "unknown message type %u from "
+		    "stored", unknown[i]);
+		if ((msg_accept(&m, PROC_STORED, PROC_ENGINE, why,
+		    sizeof(why)) == -1 && strcmp(why, want) == 0) ||
+		    bad++ >= 5)
+			continue;
+		printf("# type %u: %s\n", unknown[i], why);
+	}
+	ok(bad == 0, "%d messages of a wrong size or an unknown type are "
+	    "refused naming the message, its sender and the sizes, and "
+	    "variable ones pass empty and at the largest (%d wrong)", tried,
+	    bad);
+}
+
+/*
  * The configuration travels typed, from the parent alone; keyd gets the
  * log format and the end of a configuration, nothing else of it.
  */
@@ -346,6 +410,7 @@ main(int argc, char *argv[])
 	test_channels();
 	test_readonly();
 	test_refusals();
+	test_sizes();
 	test_reconf();
 	test_fatal();
 	return tap_done();

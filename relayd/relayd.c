@@ -419,12 +419,15 @@ relayd_voucher(struct imsg *imsg)
 	struct pending	*pd;
 	size_t		 len = imsg_get_len(imsg);
 
+	/* keyd signs into RELAY_VOUCHER_MAX bytes: more is not from it */
+	if (len > RELAY_VOUCHER_MAX)
+		return -1;
 	if ((pd = pending_find(imsg_get_id(imsg))) == NULL) {
 		log_warnx("voucher %u from keyd is not awaited",
 		    imsg_get_id(imsg));
 		return 0;
 	}
-	if (len == 0 || len > RELAY_VOUCHER_MAX) {
+	if (len == 0) {
 		pending_fail(pd, LOG_WARNING, "voucher_refused");
 		return 0;
 	}
@@ -634,13 +637,13 @@ peerlist_push(struct peerid **v, size_t *n, size_t *cap,
 	(*v)[(*n)++] = *id;
 }
 
-static void
+static int
 relayd_reconf_peerid(struct imsg *imsg)
 {
 	struct reconf_peerid	 p;
 
 	if (child_reconf_peerid(imsg, &p) == -1)
-		fatalx("configuration from parent: a bad peer ID");
+		return -1;
 	if (p.list == RECONF_ALLOW)
 		peerlist_push(&rd.conf.allow, &rd.conf.nallow, &rd.allowcap,
 		    &p.id);
@@ -648,8 +651,8 @@ relayd_reconf_peerid(struct imsg *imsg)
 		peerlist_push(&rd.conf.block, &rd.conf.nblock, &rd.blockcap,
 		    &p.id);
 	else
-		fatalx("configuration from parent: peer ID list %d",
-		    (int)p.list);
+		return -1;
+	return 0;
 }
 
 /* The parts of a configuration, until IMSG_RECONF_DONE. */
@@ -662,8 +665,7 @@ relayd_reconf(struct imsg *imsg)
 		rd.have_conf = 1;
 		return 0;
 	case IMSG_RECONF_PEERID:
-		relayd_reconf_peerid(imsg);
-		return 0;
+		return relayd_reconf_peerid(imsg);
 	default:
 		return 1;
 	}

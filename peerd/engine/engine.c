@@ -304,23 +304,23 @@ engine_record(struct imsg *imsg)
 	}
 }
 
-static void
+static int
 engine_listen(struct imsg *imsg)
 {
 	char	 text[MADDR_STRMAX];
 	int	 fd;
 
 	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
-	    (fd = imsg_get_fd(imsg)) == -1)
-		fatalx("bad listen message from parent");
-	listen_add(fd, text);
+	    (fd = imsg_get_fd(imsg)) == -1 || listen_add(fd, text) == -1)
+		return -1;
 	log_info("listening on %s", text);
 	/* keyd may have signed our record before this listener came */
 	if (ident.ready)
 		engine_addrs_changed();
+	return 0;
 }
 
-static void
+static int
 engine_admin(struct imsg *imsg)
 {
 	char	 text[64];
@@ -328,8 +328,9 @@ engine_admin(struct imsg *imsg)
 
 	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
 	    (fd = imsg_get_fd(imsg)) == -1)
-		fatalx("bad admin socket message from parent");
+		return -1;
 	http_init(fd, text);
+	return 0;
 }
 
 static void
@@ -388,16 +389,35 @@ engine_peer_row(struct imsg *imsg)
 	control_reply(imsg_get_id(imsg), IMSG_CTL_PEER, &p, sizeof(p));
 }
 
+/* A candidate's peer ID and addresses within their arrays. */
+static int
+engine_cand_valid(const struct store_cand *sc)
+{
+	size_t	 i;
+
+	if (sc->peer.len == 0 || sc->peer.len > PEERID_MAXLEN ||
+	    sc->naddrs > PREC_MAXADDRS)
+		return 0;
+	for (i = 0; i < sc->naddrs; i++)
+		if (sc->addrs[i].len > PREC_ADDRMAX)
+			return 0;
+	return 1;
+}
+
 static int
 engine_from_stored(struct imsg *imsg)
 {
 	struct store_ban_op	 op;
 	struct store_cand	 sc;
 	struct ctl_result	 res;
+	uint8_t			 key[BAN_KEYMAX];
+	size_t			 klen;
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_STORE_BAN:
 		imsg_get_data(imsg, &op, sizeof(op));
+		if (!op.add || ban_key_encode(&op.ban, key, &klen) == -1)
+			return -1;
 		bans_load(&op);
 		return 0;
 	case IMSG_STORE_BANS_END:
@@ -412,6 +432,8 @@ engine_from_stored(struct imsg *imsg)
 		return 0;
 	case IMSG_STORE_CANDIDATE:
 		imsg_get_data(imsg, &sc, sizeof(sc));
+		if (!engine_cand_valid(&sc))
+			return -1;
 		/* an answer to a lookup carries the control client */
 		if (imsg_get_id(imsg) != 0)
 			ops_lookup_result(imsg_get_id(imsg), &sc);
@@ -454,11 +476,9 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		control_init(fd, ro);
 		return 0;
 	case IMSG_LISTEN:
-		engine_listen(imsg);
-		return 0;
+		return engine_listen(imsg);
 	case IMSG_ADMIN_SOCKET:
-		engine_admin(imsg);
-		return 0;
+		return engine_admin(imsg);
 	case IMSG_KEY_PUBLIC:
 		engine_identity(imsg);
 		return 0;
@@ -486,8 +506,7 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		dial_resolved(imsg_get_id(imsg), &rr);
 		return 0;
 	case IMSG_RELAY_RESERVE_RES:
-		relay_reserve_result(imsg);
-		return 0;
+		return relay_reserve_result(imsg);
 	case IMSG_RELAY_CONNECT_RES:
 		relay_connect_result(imsg);
 		return 0;
@@ -559,7 +578,7 @@ engine_limits(const struct reconf_engine *lim)
 }
 
 /* An entry of a list: into the array of the pending configuration. */
-static void
+static int
 engine_reconf_maddr(struct imsg *imsg)
 {
 	struct reconf_maddr	 m;
@@ -568,7 +587,7 @@ engine_reconf_maddr(struct imsg *imsg)
 	size_t			*n, max;
 
 	if (child_reconf_maddr(imsg, &m) == -1)
-		fatalx("configuration from parent: a bad multiaddr");
+		return -1;
 	switch (m.list) {
 	case RECONF_ANNOUNCE:
 		v = pending.announce;
@@ -596,21 +615,23 @@ engine_reconf_maddr(struct imsg *imsg)
 		fatalx("configuration from parent: list %d too long",
 		    (int)m.list);
 	v[(*n)++] = m.ma;
+	return 0;
 }
 
-static void
+static int
 engine_reconf_peerid(struct imsg *imsg)
 {
 	struct reconf_peerid	 p;
 
 	if (child_reconf_peerid(imsg, &p) == -1 || p.list != RECONF_PROTECTED)
-		fatalx("configuration from parent: a bad protected peer");
+		return -1;
 	if (pending.nprotected >= CONF_MAX_PROTECTED)
 		fatalx("configuration from parent: too many protected peers");
 	pending.protected[pending.nprotected++] = p.id;
+	return 0;
 }
 
-static void
+static int
 engine_reconf_topic(struct imsg *imsg)
 {
 	struct reconf_topic	 t;
@@ -618,11 +639,12 @@ engine_reconf_topic(struct imsg *imsg)
 	imsg_get_data(imsg, &t, sizeof(t));
 	if (memchr(t.topic, '\0', sizeof(t.topic)) == NULL || t.topic[0] ==
 	    '\0')
-		fatalx("configuration from parent: a bad topic");
+		return -1;
 	if (pending.ntopics >= CONF_MAX_TOPICS)
 		fatalx("configuration from parent: too many topics");
 	strlcpy(pending.topics[pending.ntopics++], t.topic,
 	    sizeof(pending.topics[0]));
+	return 0;
 }
 
 /* The parts of a configuration, until IMSG_RECONF_DONE. */
@@ -635,14 +657,11 @@ engine_reconf(struct imsg *imsg)
 		have_lim = 1;
 		return 0;
 	case IMSG_RECONF_MADDR:
-		engine_reconf_maddr(imsg);
-		return 0;
+		return engine_reconf_maddr(imsg);
 	case IMSG_RECONF_PEERID:
-		engine_reconf_peerid(imsg);
-		return 0;
+		return engine_reconf_peerid(imsg);
 	case IMSG_RECONF_TOPIC:
-		engine_reconf_topic(imsg);
-		return 0;
+		return engine_reconf_topic(imsg);
 	default:
 		return 1;
 	}

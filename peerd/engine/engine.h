@@ -579,7 +579,7 @@ struct identify_hooks {
 void		 identify_set_hooks(const struct identify_hooks *);
 
 /* listen.c */
-void		 listen_add(int, const char *);
+int		 listen_add(int, const char *);
 void		 listen_ws_open(struct conn *);
 void		 listen_resume(void);
 void		 listen_pause(void);
@@ -608,7 +608,7 @@ int		 control_to_keyd(uint32_t, struct imsg *);
 int		 control_log_verbose(uint32_t, struct imsg *);
 
 /* relay.c: the relay service */
-void		 relay_reserve_result(struct imsg *);
+int		 relay_reserve_result(struct imsg *);
 void		 relay_connect_result(struct imsg *);
 void		 relay_conn_closed(struct conn *);
 void		 relay_sweep(time_t);

@@ -46,7 +46,8 @@ static int			 paused = 1;
 
 static void	 listen_accept(int, short, void *);
 
-void
+/* A listening socket from the parent; -1 when its address does not parse. */
+int
 listen_add(int fd, const char *text)
 {
 	struct listener	*l;
@@ -55,8 +56,11 @@ listen_add(int fd, const char *text)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("listen_add");
-	if (maddr_parse(text, &l->ma, err, sizeof(err)) == -1)
-		fatalx("listen address from parent: %s", err);
+	if (maddr_parse(text, &l->ma, err, sizeof(err)) == -1) {
+		log_warnx("listen address from parent: %s", err);
+		free(l);
+		return -1;
+	}
 	l->fd = fd;
 	l->ws = maddr_has(&l->ma, MADDR_WS);
 	len = sizeof(l->ss);
@@ -68,6 +72,7 @@ listen_add(int fd, const char *text)
 		event_add(&l->ev, NULL);
 		l->active = 1;
 	}
+	return 0;
 }
 
 static void

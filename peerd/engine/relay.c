@@ -473,8 +473,8 @@ relay_free(struct stream *s)
 		circuit_detach(c, s);
 }
 
-/* relayd's answer to a RESERVE. */
-void
+/* relayd's answer to a RESERVE; -1 when its voucher overruns its array. */
+int
 relay_reserve_result(struct imsg *imsg)
 {
 	struct relay_rsvp_res	 rr;
@@ -484,16 +484,16 @@ relay_reserve_result(struct imsg *imsg)
 
 	imsg_get_data(imsg, &rr, sizeof(rr));
 	if (rr.voucherlen > sizeof(rr.voucher))
-		fatalx("relayd sent an oversized voucher");
+		return -1;
 	if ((c = circuit_by_token(imsg_get_id(imsg))) == NULL)
-		return;
+		return 0;
 	s = side_stream(c->src_conn, c->src_stream);
 	if (s != NULL)
 		s->ctx = NULL;
 	c->src_stream = 0;
 	circuit_finish(c);
 	if (s == NULL)
-		return;
+		return 0;
 	conn = s->conn;
 	if (rr.status == CIRCUIT_OK)
 		conn->reserved = (int64_t)rr.expire;
@@ -501,6 +501,7 @@ relay_reserve_result(struct imsg *imsg)
 	if (rr.status == CIRCUIT_OK && !rr.voucherlen)
 		log_warnx("reservation for connection %u has no voucher",
 		    conn->id);
+	return 0;
 }
 
 /* relayd's answer to a CONNECT: open the stop stream to the target. */
