@@ -182,15 +182,22 @@ static const int sb_engine[] = {
 };
 
 #ifdef PEERD_SANITIZER
-/* What ASan and UBSan call at run time and when they report. */
+/* What ASan and UBSan call at run time and to write a report. */
 static const int sb_sanitizer[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(prctl),
-	SCMP_SYS(readlink), SCMP_SYS(openat), SCMP_SYS(prlimit64),
-	SCMP_SYS(getrlimit), SCMP_SYS(mincore), SCMP_SYS(tgkill),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(uname), SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(mprotect), SCMP_SYS(mmap), SCMP_SYS(kill), SCMP_SYS(pipe2),
-	SCMP_SYS(wait4), SCMP_SYS(ioctl),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(prlimit64),
+	SCMP_SYS(getrlimit), SCMP_SYS(mincore), SCMP_SYS(pipe2),
+	SCMP_SYS(uname), SCMP_SYS(sched_getaffinity),
 };
+
+/* Its report reads /proc/self/maps; abort_on_error raises SIGABRT. */
+static void
+sb_sanitizer_args(scmp_filter_ctx ctx)
+{
+	SB_ALLOW(ctx, sb_sanitizer);
+	SB_ARG(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY));
+	SB_ARG(ctx, tgkill, SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+}
 #endif
 
 /* The parent after start: no reaching into another process or the kernel. */
@@ -299,7 +306,7 @@ sb_child_rules(scmp_filter_ctx ctx, enum proc_id id)
 		break;
 	}
 #ifdef PEERD_SANITIZER
-	SB_ALLOW(ctx, sb_sanitizer);
+	sb_sanitizer_args(ctx);
 #endif
 }
 

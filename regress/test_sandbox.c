@@ -3,7 +3,9 @@
  * forked copy that enters the filter of the role, what the role needs
  * works, what it must not do kills the copy by SIGSYS with a log line
  * naming the call, and a UNIX socket (syslog's reconnect) is refused
- * with EACCES.  The live processes are sandbox.py's.
+ * with EACCES.  A file is opened for writing where one must not be
+ * opened at all: a sanitizer build lets every process read its maps.
+ * The live processes are sandbox.py's.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -56,7 +58,7 @@ static const struct sb_case cases[] = {
 	{ PROC_ENGINE, "executable memory", KILLED, "mmap", SYS_mmap,
 	    { 0, 4096, PROT_READ | PROT_EXEC, RW_ANON, -1, 0 } },
 	{ PROC_ENGINE, "opening a file", KILLED, "openat", SYS_openat,
-	    { AT_CWD, (long)"/dev/null", O_RDONLY } },
+	    { AT_CWD, (long)"/dev/null", O_WRONLY } },
 	{ PROC_ENGINE, "fcntl F_SETOWN", KILLED, "fcntl", SYS_fcntl,
 	    { 0, F_SETOWN, 0 } },
 	{ PROC_ENGINE, "a new SIGSYS handler", KILLED, "rt_sigaction",
@@ -91,7 +93,7 @@ static const struct sb_case cases[] = {
 	{ PROC_STORED, "accept", KILLED, "accept4", SYS_accept4,
 	    { 0, 0, 0, 0 } },
 	{ PROC_RELAYD, "opening a file", KILLED, "openat", SYS_openat,
-	    { AT_CWD, (long)"/dev/null", O_RDONLY } },
+	    { AT_CWD, (long)"/dev/null", O_WRONLY } },
 	{ PROC_RELAYD, "a TCP socket", KILLED, "socket", SYS_socket,
 	    { AF_INET, SOCK_STREAM, 0 } },
 	{ PROC_RELAYD, "its randomness", LIVES, NULL, SYS_getrandom,
