@@ -8,6 +8,7 @@
  * call; the call itself never runs either way.
  */
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,7 @@ static const int sb_base[] = {
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
 	SCMP_SYS(pread64), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(sysinfo),		/* qsort(3) sizes its buffer by it */
 };
 
 /* keyd: its key files, in its chroot, and the key's locked pages. */
@@ -172,6 +175,7 @@ static const int sb_stored[] = {
 	SCMP_SYS(fdatasync), SCMP_SYS(msync), SCMP_SYS(ftruncate),
 	SCMP_SYS(fstatfs), SCMP_SYS(uname), SCMP_SYS(fchmod),
 	SCMP_SYS(rename), SCMP_SYS(unlink), SCMP_SYS(flock),
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 };
 
 /* The engine: the sockets it accepts, dials and reads. */
@@ -247,16 +251,24 @@ sb_keyd_args(scmp_filter_ctx ctx)
 	    O_ACCMODE | O_CREAT | O_EXCL, O_WRONLY | O_CREAT | O_EXCL));
 }
 
-/* LMDB's locks on its lock file. */
+/*
+ * LMDB's locks on its lock file, and the thread of its compacting copy
+ * (a backup): clone only with CLONE_THREAD, never a new process; clone3,
+ * whose flags a filter cannot see, fails so that glibc falls back to
+ * clone.
+ */
 static void
 sb_stored_args(scmp_filter_ctx ctx)
 {
 	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETLK));
 	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETLKW));
 	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_GETLK));
+	SB_ARG(ctx, clone, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+	    CLONE_THREAD));
+	sb_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);
 }
 
-/* TCP over IPv4 and IPv6, nothing else. */
+/* TCP over IPv4 and IPv6, nothing else; libevent's FIONREAD. */
 static void
 sb_engine_args(scmp_filter_ctx ctx)
 {
@@ -269,6 +281,7 @@ sb_engine_args(scmp_filter_ctx ctx)
 			SB_ARG(ctx, socket, SCMP_A0(SCMP_CMP_EQ, af[i]),
 			    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM),
 			    SCMP_A2(SCMP_CMP_EQ, proto[j]));
+	SB_ARG(ctx, ioctl, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 }
 
 static void

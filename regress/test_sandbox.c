@@ -8,6 +8,7 @@
  * The live processes are sandbox.py's.
  */
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -65,7 +66,10 @@ static const struct sb_case cases[] = {
 	    SYS_rt_sigaction, { SIGSYS, 0, 0, 8 } },
 	{ PROC_ENGINE, "execve", KILLED, "execve", SYS_execve,
 	    { (long)"/bin/true", 0, 0 } },
-	{ PROC_ENGINE, "ioctl", KILLED, "ioctl", SYS_ioctl, { 0, 0x541b, 0 } },
+	{ PROC_ENGINE, "ioctl FIONREAD", LIVES, NULL, SYS_ioctl,
+	    { 0, FIONREAD, 0 } },
+	{ PROC_ENGINE, "ioctl TIOCSTI", KILLED, "ioctl", SYS_ioctl,
+	    { 0, TIOCSTI, 0 } },
 	{ PROC_KEYD, "reading a file", LIVES, NULL, SYS_openat,
 	    { AT_CWD, (long)"/dev/null", O_RDONLY | O_CLOEXEC } },
 	{ PROC_KEYD, "a new file, exclusively", LIVES, NULL, SYS_openat,
