@@ -166,15 +166,15 @@ static const int sb_base[] = {
 /* keyd: its key files, in its chroot, and the key's locked pages. */
 static const int sb_keyd[] = {
 	SCMP_SYS(fsync), SCMP_SYS(fchmod), SCMP_SYS(rename),
-	SCMP_SYS(unlink), SCMP_SYS(mlock), SCMP_SYS(munlock),
+	SCMP_SYS(link), SCMP_SYS(unlink), SCMP_SYS(mlock), SCMP_SYS(munlock),
 };
 
 /* stored: LMDB's files and their mappings, backups, in its chroot. */
 static const int sb_stored[] = {
 	SCMP_SYS(openat), SCMP_SYS(pwrite64), SCMP_SYS(fsync),
 	SCMP_SYS(fdatasync), SCMP_SYS(msync), SCMP_SYS(ftruncate),
-	SCMP_SYS(fstatfs), SCMP_SYS(uname), SCMP_SYS(fchmod),
-	SCMP_SYS(rename), SCMP_SYS(unlink), SCMP_SYS(flock),
+	SCMP_SYS(statfs), SCMP_SYS(fstatfs), SCMP_SYS(uname),
+	SCMP_SYS(fchmod), SCMP_SYS(rename), SCMP_SYS(unlink), SCMP_SYS(flock),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 };
 

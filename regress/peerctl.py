@@ -65,7 +65,8 @@ TABLES = (
      ("day", "peer", "rsvps", "circuits", "bytes in", "bytes out"),
      "accounting", ("peer", "peerId")),
 )
-PROCS_HEAD = ("process", "pid", "user", "state", "root / detail")
+PROCS_HEAD = ("process", "pid", "user", "state", "sandbox",
+              "root / detail")
 
 
 def seed(n):

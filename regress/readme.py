@@ -594,15 +594,15 @@ def h_show_status(cmd):
     t.ok("address: /ip4/127.0.0.1/tcp/%d" % S.A.s.port in addr,
          "`%s` gives the addresses: %s" % (cmd, addr))
     rows = {m[0]: m[1:] for m in re.findall(
-        r"^(parent|engine|keyd|stored|relayd)\s+(\d+)\s+(\S+)\s+\S+\s+(\S+)$",
-        r.stdout, re.M)}
+        r"^(parent|engine|keyd|stored|relayd)\s+(\d+)\s+(\S+)\s+\S+\s+"
+        r"(seccomp filter|\S+)\s+(\S+)$", r.stdout, re.M)}
     roots = {"parent": "/", "engine": S.A.s.empty, "keyd": S.A.s.keys,
              "stored": S.A.s.state, "relayd": S.A.s.empty}
     pids = {p["name"]: p["pid"] for p in st["processes"]}
     for name, user in USERS.items():
-        want = (str(pids.get(name)), user, roots[name])
-        t.ok(rows.get(name) == want, "`%s`: %s with its pid, user and "
-             "root %s: %s" % (cmd, name, want, rows.get(name)))
+        want = (str(pids.get(name)), user, "seccomp filter", roots[name])
+        t.ok(rows.get(name) == want, "`%s`: %s with its pid, user, "
+             "sandbox and root %s: %s" % (cmd, name, want, rows.get(name)))
 
 
 def h_show_status_json(cmd):
