@@ -139,6 +139,11 @@ sb_allow(scmp_filter_ctx ctx, const int *nrs, size_t n)
 		sb_rule(ctx, SCMP_ACT_ALLOW, nrs[i], 0, NULL);
 }
 
+/* An argument's comparison, every field set (libseccomp's leave one out). */
+#define SB_CMP(n, op, a, b)	((struct scmp_arg_cmp){ (n), (op), (a), (b) })
+#define SB_EQ(n, v)		SB_CMP(n, SCMP_CMP_EQ, v, 0)
+#define SB_NE(n, v)		SB_CMP(n, SCMP_CMP_NE, v, 0)
+#define SB_MASKED(n, m, v)	SB_CMP(n, SCMP_CMP_MASKED_EQ, m, v)
 #define SB_ALLOW(ctx, set)	sb_allow(ctx, set, sizeof(set) / sizeof(set[0]))
 #define SB_ARG(ctx, nr, ...)	do {					\
 	const struct scmp_arg_cmp c_[] = { __VA_ARGS__ };		\
@@ -199,8 +204,8 @@ static void
 sb_sanitizer_args(scmp_filter_ctx ctx)
 {
 	SB_ALLOW(ctx, sb_sanitizer);
-	SB_ARG(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY));
-	SB_ARG(ctx, tgkill, SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+	SB_ARG(ctx, openat, SB_MASKED(2, O_ACCMODE, O_RDONLY));
+	SB_ARG(ctx, tgkill, SB_EQ(2, SIGABRT));
 }
 #endif
 
@@ -228,27 +233,27 @@ static const int sb_parent_deny[] = {
 static void
 sb_child_args(scmp_filter_ctx ctx)
 {
-	SB_ARG(ctx, mmap, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	SB_ARG(ctx, mprotect, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	SB_ARG(ctx, rt_sigaction, SCMP_A0(SCMP_CMP_NE, SIGSYS));
-	SB_ARG(ctx, kill, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sb_pid),
-	    SCMP_A1(SCMP_CMP_EQ, SIGSYS));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_GETFL));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETFL));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_GETFD));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETFD));
+	SB_ARG(ctx, mmap, SB_MASKED(2, PROT_EXEC, 0));
+	SB_ARG(ctx, mprotect, SB_MASKED(2, PROT_EXEC, 0));
+	SB_ARG(ctx, rt_sigaction, SB_NE(0, SIGSYS));
+	SB_ARG(ctx, kill, SB_EQ(0, (scmp_datum_t)sb_pid),
+	    SB_EQ(1, SIGSYS));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_GETFL));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_SETFL));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_GETFD));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_SETFD));
 	/* syslog(3) reconnects after a syslogd restart: refused, not fatal */
 	sb_rule(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-	    &SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	    &SB_EQ(0, AF_UNIX));
 }
 
 /* Key files: read, or created new (O_EXCL) and renamed into place. */
 static void
 sb_keyd_args(scmp_filter_ctx ctx)
 {
-	SB_ARG(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY));
-	SB_ARG(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ,
-	    O_ACCMODE | O_CREAT | O_EXCL, O_WRONLY | O_CREAT | O_EXCL));
+	SB_ARG(ctx, openat, SB_MASKED(2, O_ACCMODE, O_RDONLY));
+	SB_ARG(ctx, openat, SB_MASKED(2, O_ACCMODE | O_CREAT | O_EXCL,
+	    O_WRONLY | O_CREAT | O_EXCL));
 }
 
 /*
@@ -260,11 +265,10 @@ sb_keyd_args(scmp_filter_ctx ctx)
 static void
 sb_stored_args(scmp_filter_ctx ctx)
 {
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETLK));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_SETLKW));
-	SB_ARG(ctx, fcntl, SCMP_A1(SCMP_CMP_EQ, F_GETLK));
-	SB_ARG(ctx, clone, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-	    CLONE_THREAD));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_SETLK));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_SETLKW));
+	SB_ARG(ctx, fcntl, SB_EQ(1, F_GETLK));
+	SB_ARG(ctx, clone, SB_MASKED(0, CLONE_THREAD, CLONE_THREAD));
 	sb_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);
 }
 
@@ -278,10 +282,10 @@ sb_engine_args(scmp_filter_ctx ctx)
 
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++)
-			SB_ARG(ctx, socket, SCMP_A0(SCMP_CMP_EQ, af[i]),
-			    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM),
-			    SCMP_A2(SCMP_CMP_EQ, proto[j]));
-	SB_ARG(ctx, ioctl, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+			SB_ARG(ctx, socket, SB_EQ(0, af[i]),
+			    SB_MASKED(1, 0xf, SOCK_STREAM),
+			    SB_EQ(2, proto[j]));
+	SB_ARG(ctx, ioctl, SB_EQ(1, FIONREAD));
 }
 
 static void

@@ -177,6 +177,9 @@ first_line(const struct copy_end *e, char *buf, size_t len)
 	return buf;
 }
 
+static void	 tally_fail(struct form_tally *, const struct copy_end *,
+		    const char *, ...) __attribute__((__format__(printf, 3, 4)));
+
 static void
 tally_fail(struct form_tally *t, const struct copy_end *e, const char *fmt,
     ...)
