@@ -328,6 +328,11 @@ def check_c(M):
                 "a 400,000-byte message reaches the others whole: %s"
                 % [len(msgs(j, "c-huge")) for j in M.gossip]):
         t.diag("peerd: %s" % metrics(M.peerd))
+        # held window updates or a full budget would stall the big RPC
+        t.diag("peerd memory: %s" % [
+            x for x in M.peerd.ctl("show", "metrics").stdout.splitlines()
+            if "memory" in x or "buffer" in x])
+        t.diag(M.peerd.ctl("show", "connections").stdout[-1500:])
         M.gossip[1].show()
     author, refuser = M.gossip[2], M.gossip[3]
     author.send("prepare c-skip")
