@@ -288,6 +288,17 @@ sb_engine_args(scmp_filter_ctx ctx)
 	SB_ARG(ctx, ioctl, SB_EQ(1, FIONREAD));
 }
 
+/* No packet capture or raw sockets for root, which the parent still is. */
+static void
+sb_parent_args(scmp_filter_ctx ctx)
+{
+	const struct scmp_arg_cmp	 packet = SB_EQ(0, AF_PACKET);
+	const struct scmp_arg_cmp	 raw = SB_MASKED(1, 0xf, SOCK_RAW);
+
+	sb_rule(ctx, SCMP_ACT_TRAP, SCMP_SYS(socket), 1, &packet);
+	sb_rule(ctx, SCMP_ACT_TRAP, SCMP_SYS(socket), 1, &raw);
+}
+
 static void
 sb_trap_handler(void)
 {
@@ -343,6 +354,7 @@ sandbox_enter(enum proc_id id)
 		for (i = 0; i < sizeof(sb_parent_deny) /
 		    sizeof(sb_parent_deny[0]); i++)
 			sb_rule(ctx, SCMP_ACT_TRAP, sb_parent_deny[i], 0, NULL);
+		sb_parent_args(ctx);
 	} else {
 		if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 			fatalx("seccomp_init");

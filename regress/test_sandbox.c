@@ -115,6 +115,10 @@ static const struct sb_case cases[] = {
 	{ PROC_PARENT, "execve", KILLED, "execve", SYS_execve,
 	    { (long)"/bin/true", 0, 0 } },
 	{ PROC_PARENT, "bpf", KILLED, "bpf", SYS_bpf, { 0, 0, 0 } },
+	{ PROC_PARENT, "a raw socket", KILLED, "socket", SYS_socket,
+	    { AF_INET, SOCK_RAW, 1 } },
+	{ PROC_PARENT, "a packet socket", KILLED, "socket", SYS_socket,
+	    { AF_PACKET, SOCK_DGRAM, 0 } },
 };
 
 /* The case in a forked copy: how it ended, and its stderr in out. */
