@@ -229,7 +229,7 @@ keycmd_read_any(struct keycmd *kc, const char *path, struct identity *id)
 	struct passphrase	*pp;
 	struct kc_params	 p;
 	uint8_t			*buf, *bin;
-	size_t			 len, binlen;
+	size_t			 len;
 	FILE			*f;
 	int			 e;
 
@@ -245,12 +245,7 @@ keycmd_read_any(struct keycmd *kc, const char *path, struct identity *id)
 	fclose(f);
 	if (len == KC_FILEMAX)
 		errx(1, "%s: too large for a key file", path);
-	if (len > 0 && buf[0] != 0x08 && !kc_is_sealed(buf, len) &&
-	    sodium_base642bin(bin, KC_FILEMAX, (char *)buf, len, " \t\r\n",
-	    &binlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
-		memcpy(buf, bin, binlen);
-		len = binlen;
-	}
+	len = keyfile_unbase64(buf, len, bin, KC_FILEMAX);
 	if (kc_is_sealed(buf, len)) {
 		/* an export of another peer may have its own passphrase */
 		e = KC_E_PASSPHRASE;

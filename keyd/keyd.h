@@ -43,6 +43,7 @@ int	 keyfile_write(const char *, const uint8_t *, size_t, uid_t, gid_t,
 	    int (*)(const char *, void *), void *, char *, size_t);
 int	 keyfile_decode(const uint8_t *, size_t, struct identity *);
 size_t	 keyfile_encode(const struct identity *, uint8_t *, size_t);
+size_t	 keyfile_unbase64(uint8_t *, size_t, uint8_t *, size_t);
 
 /* keycmd.c */
 int	 keycmd_main(int, char *[]);

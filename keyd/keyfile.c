@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "keycrypt.h"
 #include "keyd.h"
 
 size_t
@@ -55,6 +56,25 @@ keyfile_decode(const uint8_t *buf, size_t len, struct identity *id)
 		return 0;
 	sodium_memzero(id, sizeof(*id));
 	return -1;
+}
+
+/*
+ * A key file to import may be the base64 of one (as js and go
+ * configurations carry it): decoded in place, with bin as scratch, when
+ * it starts as neither the protobuf nor a sealed file.  The new length.
+ */
+size_t
+keyfile_unbase64(uint8_t *buf, size_t len, uint8_t *bin, size_t binsz)
+{
+	size_t	 binlen;
+
+	if (len > 0 && buf[0] != 0x08 && !kc_is_sealed(buf, len) &&
+	    sodium_base642bin(bin, binsz, (char *)buf, len, " \t\r\n",
+	    &binlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+		memcpy(buf, bin, binlen);
+		return binlen;
+	}
+	return len;
 }
 
 /*

@@ -82,6 +82,9 @@ keystore_say(const char *root, enum keystore_state st,
 		    "start (keyd(8))", root, KEYFILE_NAME);
 }
 
+/* the longest passphrase and its line end, \r\n, as a file holds them */
+#define PASS_READMAX	(KC_PASSMAX + 2)
+
 struct passphrase *
 passphrase_new(const char *source)
 {
@@ -90,7 +93,7 @@ passphrase_new(const char *source)
 	if ((pp = sodium_malloc(sizeof(*pp))) == NULL)
 		return NULL;
 	memset(pp, 0, sizeof(*pp));
-	if ((pp->buf = sodium_malloc(KC_PASSMAX + 1)) == NULL) {
+	if ((pp->buf = sodium_malloc(PASS_READMAX + 1)) == NULL) {
 		sodium_free(pp);
 		return NULL;
 	}
@@ -114,8 +117,8 @@ passphrase_read_fd(struct passphrase *pp, int fd, char *err, size_t errlen)
 	ssize_t	 n;
 
 	pp->len = 0;
-	while (pp->len <= KC_PASSMAX && (n = read(fd, pp->buf + pp->len,
-	    KC_PASSMAX + 1 - pp->len)) != 0) {
+	while (pp->len <= PASS_READMAX && (n = read(fd, pp->buf + pp->len,
+	    PASS_READMAX + 1 - pp->len)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -125,15 +128,15 @@ passphrase_read_fd(struct passphrase *pp, int fd, char *err, size_t errlen)
 		}
 		pp->len += n;
 	}
+	if (pp->len > 0 && pp->buf[pp->len - 1] == '\n')
+		pp->len--;
+	if (pp->len > 0 && pp->buf[pp->len - 1] == '\r')
+		pp->len--;
 	if (pp->len > KC_PASSMAX) {
 		snprintf(err, errlen, "passphrase from %s: longer than %d "
 		    "bytes", pp->source, KC_PASSMAX);
 		return -1;
 	}
-	if (pp->len > 0 && pp->buf[pp->len - 1] == '\n')
-		pp->len--;
-	if (pp->len > 0 && pp->buf[pp->len - 1] == '\r')
-		pp->len--;
 	if (pp->len == 0) {
 		snprintf(err, errlen, "passphrase from %s: empty", pp->source);
 		return -1;
