@@ -242,7 +242,7 @@ configure(void)
 
 /* A message of the remote's own, signed, in one RPC from it. */
 static void
-remote_message(const struct conn *c, const char *data)
+remote_message(const struct conn *c, const char *data, size_t seqlen)
 {
 	static const uint8_t	 seqno[PS_SEQNO_LEN] = { 1, 2, 3 };
 	struct ps_msg		 m;
@@ -256,7 +256,7 @@ remote_message(const struct conn *c, const char *data)
 	m.data.p = (const uint8_t *)data;
 	m.data.len = strlen(data);
 	m.seqno.p = seqno;
-	m.seqno.len = sizeof(seqno);
+	m.seqno.len = seqlen;
 	m.topic.p = (const uint8_t *)"t";
 	m.topic.len = 1;
 	if (ps_sign_bytes(&m, buf, sizeof(buf), &len) == -1)
@@ -302,7 +302,7 @@ main(void)
 	struct peerid		 fromid;
 	uint64_t		 seq1;
 	uint8_t			 msg[512], sig[64], msg2[512], sig2[64];
-	size_t			 mlen, mlen2, before;
+	size_t			 mlen, mlen2, before, invalid;
 	char			 err[128], id[64], from[64];
 
 	stub_init();
@@ -393,14 +393,20 @@ main(void)
 	    "each message made takes the next seqno");
 
 	before = counters.gossip.msgs_in;
-	remote_message(c, "mine");
+	invalid = counters.gossip.drop_invalid;
+	remote_message(c, "short", PS_SEQNO_LEN - 1);
+	ok(counters.gossip.msgs_in == before &&
+	    counters.gossip.drop_invalid == invalid + 1, "a seqno of 7 bytes, "
+	    "signed over as it is (js floodsub's, 1 time in 256): dropped as "
+	    "invalid, as js gossipsub does");
+	remote_message(c, "mine", PS_SEQNO_LEN);
 	gp = gpeer_find(&c->peer);
 	gs = gp == NULL ? NULL : sub_find(gp, topic_find((const uint8_t *)"t",
 	    1));
 	ok(counters.gossip.msgs_in == before + 1 && gs != NULL && gs->mesh &&
 	    gs->first == 1 && gs->deliveries == 1, "a message from the mesh "
 	    "peer: its first delivery (P2) and a mesh delivery (P3)");
-	remote_message(c, "mine");
+	remote_message(c, "mine", PS_SEQNO_LEN);
 	ok(counters.gossip.dups == 2 && gs != NULL && gs->first == 1 &&
 	    gs->deliveries == 1, "the same again: a duplicate, not counted "
 	    "again");

@@ -323,6 +323,13 @@ gs_message(struct gs_peer *src, const struct ps_msg *m,
 		drop(t, &counters.gossip.drop_unsigned, src, "unsigned");
 		return "unsigned";
 	}
+	/* js floodsub drops a seqno's leading zero bytes, 1 time in 256 */
+	if (m->seqno.p == NULL || m->seqno.len != PS_SEQNO_LEN) {
+		if (src != NULL)
+			gpeer_penalize(src, 1);
+		drop(t, &counters.gossip.drop_invalid, src, "seqno not 8 bytes");
+		return "seqno not 8 bytes";
+	}
 	if (msg_id(m, id, &idlen) == -1 || m->from.p == NULL ||
 	    peerid_from_mh(m->from.p, m->from.len, &author) == -1) {
 		drop(t, &counters.gossip.drop_invalid, src, "no message ID");
