@@ -1074,13 +1074,14 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	log_setlimit(conf->log_rate_limit);
 
 	prepare(conf);
-	sandbox_prepare();
 	if (!debug) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		log_init(0, conf->log_facility);
 		log_procinit("parent");
 	}
+	/* after daemon(): its /proc/self is the process that goes on */
+	sandbox_prepare();
 	log_info("starting peerd %s, %s mode", PEERD_VERSION,
 	    config_mode_name(conf->mode));
 
