@@ -296,6 +296,13 @@ def rc_start(why):
     t.ok(parent and printed == parent[0],
          "%s: the pid the rc script printed (%s) is the parent's in show "
          "status (%s)" % (why, printed, parent))
+    # detached by daemon(3): the parent reads its own /proc/self too
+    boxes = {p["name"]: p.get("sandbox")
+             for p in (st or {}).get("processes", [])}
+    t.ok(len(boxes) == 5 and
+         set(boxes.values()) == {"seccomp filter"},
+         "%s: every process of the rc-started suite is in its seccomp "
+         "filter: %s" % (why, boxes))
     S.running = "rc"
     return ok
 
