@@ -227,11 +227,12 @@ encodes_to(const struct p2pd_resp *o, const char *name)
 		diag("%s: encoded %zu bytes, js %zu", name, n, x->len);
 		return 0;
 	}
-	/* every smaller buffer is refused */
+	/* every smaller buffer is refused; one with the slack is enough */
 	for (cap = 0; cap < n; cap++)
 		if (p2pd_resp_encode(o, buf, cap, &m) == 0)
 			return 0;
-	return 1;
+	return p2pd_resp_encode(o, buf, n + P2PD_SLACK, &m) == 0 && m == n &&
+	    memcmp(buf, x->b, n) == 0;
 }
 
 static void
@@ -314,6 +315,8 @@ test_streaminfo_psmsg(void)
 	    bytes_are(buf, n, "streaminfo"), "StreamInfo ahead of a stream");
 	ok(p2pd_streaminfo_encode(&si, buf, vec("streaminfo")->len - 1,
 	    &n) == -1, "StreamInfo one byte short is refused");
+	ok(p2pd_streaminfo_encode(&si, buf, vec("streaminfo")->len, &n) == 0,
+	    "StreamInfo fits its own size: no submessage, no slack");
 	memset(&m, 0, sizeof(m));
 	m.from.p = peer->b;
 	m.from.len = peer->len;

@@ -71,7 +71,7 @@
 #define F3		3
 #define F4		4
 
-#define NEST_HDR	(2 * UVARINT_MAXLEN)
+#define NEST_HDR	(P2PD_SLACK / 2)
 
 /* Names of fields 1 to 4 of each submessage, for errors. */
 static const char *const connect_f[] = { "peer", "address", "timeout" };

@@ -184,4 +184,10 @@ size_t	 p2pd_frame(uint8_t *, size_t, size_t);
  */
 #define P2PD_HDR	UVARINT_MAXLEN
 
+/*
+ * Room the encoders need beyond what they write: a submessage is
+ * written after room for its tag and length, two levels deep at most.
+ */
+#define P2PD_SLACK	(2 * 2 * UVARINT_MAXLEN)
+
 #endif /* PEERD_P2PD_H */
