@@ -161,6 +161,10 @@ test_requests(void)
 	    eqvec(&r.connect.peer, "peer") &&
 	    list_is(&r.connect.addrs, 1, "a1", "a2") &&
 	    !r.connect.has_timeout, "CONNECT: peer, two addresses");
+	ok(decv("req_connect_relay", &r) == 0 && r.type == P2PD_CONNECT &&
+	    eqvec(&r.connect.peer, "peer") &&
+	    list_is(&r.connect.addrs, 1, "relayed", NULL),
+	    "CONNECT through a relay: /p2p/.../p2p-circuit/p2p/... decodes");
 	ok(decv("req_connect_timeout", &r) == 0 && r.type == P2PD_CONNECT &&
 	    eqvec(&r.connect.peer, "peer") &&
 	    list_is(&r.connect.addrs, 1, "a1", NULL) &&

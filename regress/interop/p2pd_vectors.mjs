@@ -4,7 +4,7 @@
 // repository, where these are installed:
 //   npm install --prefix /tmp/x @libp2p/daemon-protocol@8.0.4 \
 //     @libp2p/daemon-client@10.0.16 @multiformats/multiaddr@13.0.3 \
-//     @libp2p/crypto @libp2p/peer-id
+//     @libp2p/crypto @libp2p/peer-id multiformats
 //   cp p2pd_vectors.mjs /tmp/x && node /tmp/x/p2pd_vectors.mjs > p2pd_js.txt
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -14,7 +14,8 @@ import {
 } from '@libp2p/daemon-protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
 
 // package.json is not exported: read it next to the installed modules
 const version = (p) => JSON.parse(readFileSync(path.join(
@@ -25,11 +26,16 @@ const out = (k, v) => console.log(`${k} ${hex(v)}`)
 const idOf = async (fill) => peerIdFromPrivateKey(
   await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(fill)))
   .toMultihash().bytes
+const peerIdFromMultihashBytes = (b) => peerIdFromMultihash(Digest.decode(b)).toString()
 const peer = await idOf(1)
 const peer2 = await idOf(2)
 const a1 = multiaddr('/ip4/127.0.0.1/tcp/4001').bytes
 const a2 = multiaddr('/ip6/::1/tcp/4002/ws').bytes
 const hl = multiaddr('/ip4/127.0.0.1/tcp/5001').bytes
+// as @libp2p/interop's relay suite dials: relay address, relay, circuit, target
+const relayed = multiaddr('/ip4/127.0.0.1/tcp/4001/p2p/' +
+  peerIdFromMultihashBytes(peer2) + '/p2p-circuit/p2p/' +
+  peerIdFromMultihashBytes(peer)).bytes
 const topic = '/openclaw/v1/announce'
 const data = new TextEncoder().encode('hello daemon')
 const echo = '/echo/1.0.0'
@@ -44,10 +50,12 @@ out('peer2', peer2)
 out('a1', a1)
 out('a2', a2)
 out('hl', hl)
+out('relayed', relayed)
 
 const req = (k, r) => out(k, Request.encode(r))
 req('req_identify', { type: Request.Type.IDENTIFY })
 req('req_connect', { type: Request.Type.CONNECT, connect: { peer, addrs: [a1, a2] } })
+req('req_connect_relay', { type: Request.Type.CONNECT, connect: { peer, addrs: [relayed] } })
 req('req_connect_timeout', { type: Request.Type.CONNECT, connect: { peer, addrs: [a1], timeout: 30n } })
 req('req_stream_open', { type: Request.Type.STREAM_OPEN, streamOpen: { peer, proto: [echo] } })
 req('req_stream_open2', { type: Request.Type.STREAM_OPEN, streamOpen: { peer: peer2, proto: [echo, '/ping/1.0.0'], timeout: -1n } })
