@@ -83,6 +83,17 @@ static const char *const pstore_f[] = { "type", "id", "protocol" };
 
 #define FNAME(t, f)	((f) - 1 < sizeof(t) / sizeof((t)[0]) ? (t)[(f) - 1] : "?")
 
+/* A bad field of request req; an item of l is named by its number. */
+static int
+field_err(char *err, size_t errsz, const char *req, const char *name,
+    const struct p2pd_list *l, uint32_t field)
+{
+	if (l != NULL && field == l->field)
+		return errbuf(err, errsz, "%s: bad %s %zu", req, name,
+		    l->n + 1);
+	return errbuf(err, errsz, "%s: bad %s", req, name);
+}
+
 /* What the items of a repeated field must be. */
 enum item { I_ADDR, I_PROTO };
 
@@ -189,8 +200,8 @@ parse_connect(const uint8_t *p, size_t len, struct p2pd_connect *c,
 			bad = 0;
 		}
 		if (bad)
-			return errbuf(err, errsz, "connect: bad %s (address "
-			    "%zu)", FNAME(connect_f, f.field), c->addrs.n);
+			return field_err(err, errsz, "connect",
+			    FNAME(connect_f, f.field), &c->addrs, f.field);
 	}
 	if (rv == -1 || c->peer.p == NULL)
 		return errbuf(err, errsz, "connect: %s", rv == -1 ?
@@ -224,9 +235,8 @@ parse_open(const uint8_t *p, size_t len, struct p2pd_open *o, char *err,
 			bad = 0;
 		}
 		if (bad)
-			return errbuf(err, errsz, "stream open: bad %s "
-			    "(protocol %zu)", FNAME(open_f, f.field),
-			    o->protos.n);
+			return field_err(err, errsz, "stream open",
+			    FNAME(open_f, f.field), &o->protos, f.field);
 	}
 	if (rv == -1 || o->peer.p == NULL || o->protos.n == 0)
 		return errbuf(err, errsz, "stream open: %s", rv == -1 ?
@@ -259,9 +269,8 @@ parse_handler(const uint8_t *p, size_t len, struct p2pd_handler *h,
 			bad = 0;
 		}
 		if (bad)
-			return errbuf(err, errsz, "stream handler: bad %s "
-			    "(protocol %zu)", FNAME(handler_f, f.field),
-			    h->protos.n);
+			return field_err(err, errsz, "stream handler",
+			    FNAME(handler_f, f.field), &h->protos, f.field);
 	}
 	if (rv == -1 || h->addr.p == NULL || h->protos.n == 0)
 		return errbuf(err, errsz, "stream handler: %s", rv == -1 ?
@@ -394,8 +403,8 @@ parse_pstore(const uint8_t *p, size_t len, struct p2pd_pstorereq *ps,
 			bad = 0;
 		}
 		if (bad)
-			return errbuf(err, errsz, "peerstore: bad %s",
-			    FNAME(pstore_f, f.field));
+			return field_err(err, errsz, "peerstore",
+			    FNAME(pstore_f, f.field), &ps->protos, f.field);
 	}
 	if (rv == -1 || !seen)
 		return errbuf(err, errsz, "peerstore: %s", rv == -1 ?
@@ -468,6 +477,10 @@ needed(int type)
 	return f[type];
 }
 
+static const char *const type_names[] = { "IDENTIFY", "CONNECT",
+    "STREAM_OPEN", "STREAM_HANDLER", "DHT", "LIST_PEERS", "CONNMANAGER",
+    "DISCONNECT", "PUBSUB", "PEERSTORE" };
+
 /* Check a whole request; 0 with req filled, -1 with err set. */
 int
 p2pd_req_decode(const uint8_t *buf, size_t len, struct p2pd_req *req,
@@ -501,8 +514,8 @@ p2pd_req_decode(const uint8_t *buf, size_t len, struct p2pd_req *req,
 	if (!typed)
 		return errbuf(err, errsz, "request without type");
 	if (needed(req->type) != 0 && !(seen & 1U << needed(req->type)))
-		return errbuf(err, errsz, "request of type %d without its "
-		    "field %u", req->type, needed(req->type));
+		return errbuf(err, errsz, "%s request without its field %u",
+		    type_names[req->type], needed(req->type));
 	return 0;
 }
 
