@@ -31,7 +31,8 @@ struct vec {
 static struct vec	 vecs[MAXVEC];
 static size_t		 nvecs;
 static uint8_t		 big[P2PD_MAXREQ + 4096];
-static uint8_t		 data[P2PD_MAXDATA];
+static uint8_t		 data[P2PD_MAXDATA + 1];
+static uint8_t		 psreq[P2PD_MAXDATA + 64];
 
 static int
 load(const char *path)
@@ -539,19 +540,20 @@ test_malformed(void)
 	ok(refused(req, n, "long tag"), "tag over P2PD_MAXTAG");
 
 	/* publish data: up to P2PD_MAXDATA */
-	pbw_init(&w, big, sizeof(big));
-	pbw_varint(&w, 1, 8);
-	n = w.len;
-	pbw_init(&w, big + n + 8, sizeof(big) - n - 8);
-	pbw_varint(&w, 1, 2);
-	pbw_string(&w, 2, TOPIC);
-	pbw_bytes(&w, 3, data, sizeof(data));
-	i = w.len;
-	pbw_init(&w, big + n, sizeof(big) - n);
-	pbw_bytes(&w, 8, big + n + 8, i);
-	ok(!w.overflow && w.len + n <= P2PD_MAXREQ &&
-	    dec(big, n + w.len, &(struct p2pd_req){ 0 }) == 0,
-	    "publish of P2PD_MAXDATA bytes fits a request");
+	for (i = P2PD_MAXDATA; i <= P2PD_MAXDATA + 1; i++) {
+		pbw_init(&w, psreq, sizeof(psreq));
+		pbw_varint(&w, 1, 2);
+		pbw_string(&w, 2, TOPIC);
+		pbw_bytes(&w, 3, data, i);
+		n = wrap(big, sizeof(big), 8, 8, psreq, w.len);
+		if (i == P2PD_MAXDATA)
+			ok(n > P2PD_MAXDATA && n <= P2PD_MAXREQ &&
+			    dec(big, n, &(struct p2pd_req){ 0 }) == 0,
+			    "publish of P2PD_MAXDATA bytes fits a request");
+		else
+			ok(n > 0 && refused(big, n, "long data"),
+			    "publish of one byte more is refused");
+	}
 	ok(refused(big, P2PD_MAXREQ + 1, "long request"),
 	    "request over P2PD_MAXREQ");
 }
