@@ -65,7 +65,7 @@
 #define RESPF_PS	7
 #define RESPF_PSTORE	8
 
-/* the first fields of ConnectRequest, StreamOpenRequest and the others */
+/* fields 1 to 4 of the sub-requests and submessages */
 #define F1		1
 #define F2		2
 #define F3		3
@@ -81,7 +81,8 @@ static const char *const ps_f[] = { "type", "topic", "data" };
 static const char *const cm_f[] = { "type", "peer", "tag", "weight" };
 static const char *const pstore_f[] = { "type", "id", "protocol" };
 
-#define FNAME(t, f)	((f) - 1 < sizeof(t) / sizeof((t)[0]) ? (t)[(f) - 1] : "?")
+#define FNAME(t, f)	((f) - 1 < sizeof(t) / sizeof((t)[0]) ? \
+	    (t)[(f) - 1] : "?")
 
 /* A bad field of request req; an item of l is named by its number. */
 static int
