@@ -5,7 +5,8 @@
  *	    streamOpen 3; StreamHandlerRequest streamHandler 4; DHTRequest
  *	    dht 5; ConnManagerRequest connManager 6; DisconnectRequest
  *	    disconnect 7; PSRequest pubsub 8; PeerstoreRequest peerStore 9; }
- *	ConnectRequest { bytes peer 1; repeated bytes addrs 2; int64 timeout 3; }
+ *	ConnectRequest { bytes peer 1; repeated bytes addrs 2;
+ *	    int64 timeout 3; }
  *	StreamOpenRequest { bytes peer 1; repeated string proto 2;
  *	    int64 timeout 3; }
  *	StreamHandlerRequest { bytes addr 1; repeated string proto 2; }
