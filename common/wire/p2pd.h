@@ -149,7 +149,11 @@ struct p2pd_pstoreresp {
 	size_t			 nprotos;
 };
 
-/* Each pointer NULL when absent; peers written when npeers > 0. */
+/*
+ * Each pointer NULL when absent; peers written when npeers > 0.  js's
+ * client wants identify and ps present even when their lists are
+ * empty: they are written whenever given.
+ */
 struct p2pd_resp {
 	int				 type;
 	const char			*error;
