@@ -72,8 +72,6 @@
 #define F3		3
 #define F4		4
 
-#define NEST_HDR	(P2PD_SLACK / 2)
-
 /* Names of fields 1 to 4 of each submessage, for errors. */
 static const char *const connect_f[] = { "peer", "address", "timeout" };
 static const char *const open_f[] = { "peer", "protocol", "timeout" };
@@ -551,36 +549,7 @@ p2pd_next(struct p2pd_iter *it, struct p2pd_view *v)
 	return 0;
 }
 
-static size_t
-nest_begin(struct pbw *w)
-{
-	size_t	 start = w->len;
 
-	if (w->overflow || w->cap - w->len < NEST_HDR)
-		w->overflow = 1;
-	else
-		w->len += NEST_HDR;
-	return start;
-}
-
-/* Put the tag and length before the body written since nest_begin. */
-static void
-nest_end(struct pbw *w, uint32_t field, size_t start)
-{
-	uint8_t	 t[UVARINT_MAXLEN], x[UVARINT_MAXLEN];
-	size_t	 tl, xl, body, blen;
-
-	if (w->overflow)
-		return;
-	body = start + NEST_HDR;
-	blen = w->len - body;
-	tl = uvarint_encode((uint64_t)field << 3 | PB_LEN, t);
-	xl = uvarint_encode(blen, x);
-	memcpy(w->buf + start, t, tl);
-	memcpy(w->buf + start + tl, x, xl);
-	memmove(w->buf + start + tl + xl, w->buf + body, blen);
-	w->len = start + tl + xl + blen;
-}
 
 static void
 put_view(struct pbw *w, uint32_t field, const struct p2pd_view *v)
@@ -603,10 +572,10 @@ put_peerinfo(struct pbw *w, uint32_t field, const struct p2pd_peerinfo *pi)
 {
 	size_t	 at;
 
-	at = nest_begin(w);
+	at = pbw_nest_begin(w);
 	put_view(w, F1, &pi->id);
 	put_views(w, F2, pi->addrs, pi->naddrs);
-	nest_end(w, field, at);
+	pbw_nest_end(w, field, at);
 }
 
 static void
@@ -636,31 +605,31 @@ p2pd_resp_encode(const struct p2pd_resp *o, uint8_t *buf, size_t cap,
 	pbw_init(&w, buf, cap);
 	pbw_varint(&w, RESPF_TYPE, (uint64_t)o->type);
 	if (o->error != NULL) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		pbw_string(&w, F1, o->error);
-		nest_end(&w, RESPF_ERROR, at);
+		pbw_nest_end(&w, RESPF_ERROR, at);
 	}
 	if (o->stream != NULL) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		put_streaminfo(&w, o->stream);
-		nest_end(&w, RESPF_STREAM, at);
+		pbw_nest_end(&w, RESPF_STREAM, at);
 	}
 	if (o->identify != NULL)
 		put_peerinfo(&w, RESPF_IDENTIFY, o->identify);
 	for (i = 0; i < o->npeers; i++)
 		put_peerinfo(&w, RESPF_PEERS, &o->peers[i]);
 	if (o->ps != NULL) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		put_views(&w, F1, o->ps->topics, o->ps->ntopics);
 		put_views(&w, F2, o->ps->peers, o->ps->npeers);
-		nest_end(&w, RESPF_PS, at);
+		pbw_nest_end(&w, RESPF_PS, at);
 	}
 	if (o->pstore != NULL) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		if (o->pstore->peer != NULL)
 			put_peerinfo(&w, F1, o->pstore->peer);
 		put_views(&w, F2, o->pstore->protos, o->pstore->nprotos);
-		nest_end(&w, RESPF_PSTORE, at);
+		pbw_nest_end(&w, RESPF_PSTORE, at);
 	}
 	return done(&w, len);
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pb.h"
 #include "varint.h"
 
 /* Request.Type */
@@ -192,6 +193,6 @@ size_t	 p2pd_frame(uint8_t *, size_t, size_t);
  * Room the encoders need beyond what they write: a submessage is
  * written after room for its tag and length, two levels deep at most.
  */
-#define P2PD_SLACK	(2 * 2 * UVARINT_MAXLEN)
+#define P2PD_SLACK	(2 * PBW_NEST_HDR)
 
 #endif /* PEERD_P2PD_H */

@@ -71,6 +71,38 @@ pbw_string(struct pbw *w, uint32_t field, const char *s)
 	pbw_bytes(w, field, s, strlen(s));
 }
 
+/* A submessage: its body is written after room for its header. */
+size_t
+pbw_nest_begin(struct pbw *w)
+{
+	size_t	 start = w->len;
+
+	if (w->overflow || w->cap - w->len < PBW_NEST_HDR)
+		w->overflow = 1;
+	else
+		w->len += PBW_NEST_HDR;
+	return start;
+}
+
+/* Put the tag and length before the body written since pbw_nest_begin. */
+void
+pbw_nest_end(struct pbw *w, uint32_t field, size_t start)
+{
+	uint8_t	 t[UVARINT_MAXLEN], x[UVARINT_MAXLEN];
+	size_t	 tl, xl, body, blen;
+
+	if (w->overflow)
+		return;
+	body = start + PBW_NEST_HDR;
+	blen = w->len - body;
+	tl = uvarint_encode((uint64_t)field << 3 | PB_LEN, t);
+	xl = uvarint_encode(blen, x);
+	memcpy(w->buf + start, t, tl);
+	memcpy(w->buf + start + tl, x, xl);
+	memmove(w->buf + start + tl + xl, w->buf + body, blen);
+	w->len = start + tl + xl + blen;
+}
+
 void
 pbr_init(struct pbr *r, const uint8_t *p, size_t len)
 {

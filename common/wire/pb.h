@@ -10,6 +10,8 @@
 #define PB_I32		5
 
 #define PB_MAXFIELD	0x1fffffff
+/* room a submessage's tag and length take while its body is written */
+#define PBW_NEST_HDR	20		/* 2 * UVARINT_MAXLEN */
 
 /* Writer over a caller's buffer; a write that does not fit sets overflow. */
 struct pbw {
@@ -36,6 +38,8 @@ void	 pbw_init(struct pbw *, uint8_t *, size_t);
 void	 pbw_varint(struct pbw *, uint32_t, uint64_t);
 void	 pbw_bytes(struct pbw *, uint32_t, const void *, size_t);
 void	 pbw_string(struct pbw *, uint32_t, const char *);
+size_t	 pbw_nest_begin(struct pbw *);
+void	 pbw_nest_end(struct pbw *, uint32_t, size_t);
 
 void	 pbr_init(struct pbr *, const uint8_t *, size_t);
 int	 pbr_next(struct pbr *, struct pbf *);

@@ -67,9 +67,6 @@
 #define PEERF_ID	1
 #define PEERF_RECORD	2
 
-/* Room kept for the tag and length of a submessage being written. */
-#define NEST_HDR	(2 * UVARINT_MAXLEN)
-
 /* Limits of a walk over an RPC already checked: none. */
 static const struct ps_limits nolimits = {
 	SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX,
@@ -603,36 +600,7 @@ ps_next_peer(struct ps_iter *it, struct ps_peerinfo *pi)
 	return 0;
 }
 
-/* A submessage: its body is written after room for its header. */
-static size_t
-nest_begin(struct pbw *w)
-{
-	size_t	 start = w->len;
 
-	if (w->overflow || w->cap - w->len < NEST_HDR)
-		w->overflow = 1;
-	else
-		w->len += NEST_HDR;
-	return start;
-}
-
-static void
-nest_end(struct pbw *w, uint32_t field, size_t start)
-{
-	uint8_t	 t[UVARINT_MAXLEN], x[UVARINT_MAXLEN];
-	size_t	 tl, xl, body, blen;
-
-	if (w->overflow)
-		return;
-	body = start + NEST_HDR;
-	blen = w->len - body;
-	tl = uvarint_encode((uint64_t)field << 3 | PB_LEN, t);
-	xl = uvarint_encode(blen, x);
-	memcpy(w->buf + start, t, tl);
-	memcpy(w->buf + start + tl, x, xl);
-	memmove(w->buf + start + tl + xl, w->buf + body, blen);
-	w->len = start + tl + xl + blen;
-}
 
 static void
 put_view(struct pbw *w, uint32_t field, const struct ps_view *v)
@@ -672,10 +640,10 @@ put_prune(struct pbw *w, const struct ps_prune_out *pr)
 
 	put_view(w, PRUNEF_TOPIC, &pr->topic);
 	for (i = 0; i < pr->npeers; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_view(w, PEERF_ID, &pr->peers[i].peerid);
 		put_view(w, PEERF_RECORD, &pr->peers[i].record);
-		nest_end(w, PRUNEF_PEERS, at);
+		pbw_nest_end(w, PRUNEF_PEERS, at);
 	}
 	if (pr->has_backoff)
 		pbw_varint(w, PRUNEF_BACKOFF, pr->backoff);
@@ -687,30 +655,30 @@ put_control(struct pbw *w, const struct ps_out *o)
 	size_t	 i, at;
 
 	for (i = 0; i < o->nihave; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_view(w, IHAVEF_TOPIC, &o->ihave[i].topic);
 		put_ids(w, IHAVEF_IDS, &o->ihave[i].ids);
-		nest_end(w, CTLF_IHAVE, at);
+		pbw_nest_end(w, CTLF_IHAVE, at);
 	}
 	for (i = 0; i < o->niwant; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_ids(w, IDSF_IDS, &o->iwant[i]);
-		nest_end(w, CTLF_IWANT, at);
+		pbw_nest_end(w, CTLF_IWANT, at);
 	}
 	for (i = 0; i < o->ngraft; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_view(w, GRAFTF_TOPIC, &o->graft[i]);
-		nest_end(w, CTLF_GRAFT, at);
+		pbw_nest_end(w, CTLF_GRAFT, at);
 	}
 	for (i = 0; i < o->nprune; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_prune(w, &o->prune[i]);
-		nest_end(w, CTLF_PRUNE, at);
+		pbw_nest_end(w, CTLF_PRUNE, at);
 	}
 	for (i = 0; i < o->nidontwant; i++) {
-		at = nest_begin(w);
+		at = pbw_nest_begin(w);
 		put_ids(w, IDSF_IDS, &o->idontwant[i]);
-		nest_end(w, CTLF_IDONTWANT, at);
+		pbw_nest_end(w, CTLF_IDONTWANT, at);
 	}
 }
 
@@ -727,21 +695,21 @@ ps_rpc_encode(const struct ps_out *o, uint8_t *buf, size_t cap,
 
 	pbw_init(&w, buf, cap);
 	for (i = 0; i < o->nsubs; i++) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		pbw_varint(&w, SUBF_SUBSCRIBE, o->subs[i].subscribe != 0);
 		put_view(&w, SUBF_TOPIC, &o->subs[i].topic);
-		nest_end(&w, RPCF_SUBS, at);
+		pbw_nest_end(&w, RPCF_SUBS, at);
 	}
 	for (i = 0; i < o->nmsgs; i++) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		put_msg(&w, &o->msgs[i], 1);
-		nest_end(&w, RPCF_PUBLISH, at);
+		pbw_nest_end(&w, RPCF_PUBLISH, at);
 	}
 	if (o->nihave + o->niwant + o->ngraft + o->nprune +
 	    o->nidontwant > 0) {
-		at = nest_begin(&w);
+		at = pbw_nest_begin(&w);
 		put_control(&w, o);
-		nest_end(&w, RPCF_CONTROL, at);
+		pbw_nest_end(&w, RPCF_CONTROL, at);
 	}
 	if (w.overflow)
 		return -1;
