@@ -15,61 +15,15 @@
 #include "pb.h"
 #include "pubsub.h"
 #include "tap.h"
+#include "vectors.h"
 
-#define MAXVEC		64
-#define MAXHEX		1024
 #define TOPIC		"/openclaw/v1/announce"
 #define ECHO		"/echo/1.0.0"
 #define diag(...)	(printf("# "), printf(__VA_ARGS__), printf("\n"))
 
-struct vec {
-	char	 name[32];
-	uint8_t	 b[MAXHEX];
-	size_t	 len;
-};
-
-static struct vec	 vecs[MAXVEC];
-static size_t		 nvecs;
 static uint8_t		 big[P2PD_MAXREQ + 4096];
 static uint8_t		 data[P2PD_MAXDATA + 1];
 static uint8_t		 psreq[P2PD_MAXDATA + 64];
-
-static int
-load(const char *path)
-{
-	FILE	*fp;
-	char	*line = NULL, *sp;
-	size_t	 cap = 0;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (getline(&line, &cap, fp) != -1 && nvecs < MAXVEC) {
-		if (line[0] == '#' || (sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp++ = '\0';
-		sp[strcspn(sp, "\n")] = '\0';
-		strlcpy(vecs[nvecs].name, line, sizeof(vecs[nvecs].name));
-		if (sodium_hex2bin(vecs[nvecs].b, MAXHEX, sp, strlen(sp), NULL,
-		    &vecs[nvecs].len, NULL) != 0)
-			return -1;
-		nvecs++;
-	}
-	free(line);
-	fclose(fp);
-	return 0;
-}
-
-static const struct vec *
-vec(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < nvecs; i++)
-		if (strcmp(vecs[i].name, name) == 0)
-			return &vecs[i];
-	fprintf(stderr, "no vector %s\n", name);
-	exit(1);
-}
 
 static int
 eqv(const struct p2pd_view *v, const void *p, size_t len)
@@ -223,7 +177,7 @@ static int
 encodes_to(const struct p2pd_resp *o, const char *name)
 {
 	const struct vec	*x = vec(name);
-	uint8_t			 buf[MAXHEX];
+	uint8_t			 buf[VEC_MAXLEN];
 	size_t			 n, m, cap;
 
 	if (p2pd_resp_encode(o, buf, sizeof(buf), &n) == -1)
@@ -313,7 +267,7 @@ test_streaminfo_psmsg(void)
 	struct p2pd_streaminfo	 si = { vv("peer2"), vv("a2"), sv(ECHO) };
 	struct ps_msg		 m;
 	const struct vec	*peer = vec("peer");
-	uint8_t			 buf[MAXHEX];
+	uint8_t			 buf[VEC_MAXLEN];
 	size_t			 n;
 
 	ok(p2pd_streaminfo_encode(&si, buf, sizeof(buf), &n) == 0 &&
@@ -348,7 +302,7 @@ test_frames(void)
 	struct p2pd_resp	 o;
 	struct p2pd_req		 r;
 	const uint8_t		*msg;
-	uint8_t			 buf[MAXHEX];
+	uint8_t			 buf[VEC_MAXLEN];
 	size_t			 n, fl, len, used;
 
 	memset(&o, 0, sizeof(o));

@@ -15,58 +15,12 @@
 #include "peerid.h"
 #include "pubsub.h"
 #include "tap.h"
+#include "vectors.h"
 
-#define MAXVEC		32
-#define MAXHEX		2048
 #define TOPIC		"/openclaw/v1/announce"
 #define diag(...)	(printf("# "), printf(__VA_ARGS__), printf("\n"))
 
-struct vec {
-	char	 name[32];
-	uint8_t	 b[MAXHEX];
-	size_t	 len;
-};
-
-static struct vec	 vecs[MAXVEC];
-static size_t		 nvecs;
 static uint8_t		 scratch[4096];
-
-static int
-load(const char *path)
-{
-	FILE	*fp;
-	char	*line = NULL, *sp;
-	size_t	 cap = 0;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (getline(&line, &cap, fp) != -1 && nvecs < MAXVEC) {
-		if (line[0] == '#' || (sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp++ = '\0';
-		sp[strcspn(sp, "\n")] = '\0';
-		strlcpy(vecs[nvecs].name, line, sizeof(vecs[nvecs].name));
-		if (sodium_hex2bin(vecs[nvecs].b, MAXHEX, sp, strlen(sp), NULL,
-		    &vecs[nvecs].len, NULL) != 0)
-			return -1;
-		nvecs++;
-	}
-	free(line);
-	fclose(fp);
-	return 0;
-}
-
-static const struct vec *
-vec(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < nvecs; i++)
-		if (strcmp(vecs[i].name, name) == 0)
-			return &vecs[i];
-	fprintf(stderr, "no vector %s\n", name);
-	exit(1);
-}
 
 static int
 eqv(const struct ps_view *v, const void *p, size_t len)
@@ -146,7 +100,7 @@ static int
 encodes_to(const struct ps_out *o, const char *name)
 {
 	const struct vec	*x = vec(name);
-	uint8_t			 buf[MAXHEX];
+	uint8_t			 buf[VEC_MAXLEN];
 	size_t			 n;
 
 	if (ps_rpc_encode(o, buf, sizeof(buf), &n) == -1)
@@ -416,7 +370,7 @@ test_cuts(void)
 	struct ps_iter		 it;
 	struct pbr		 r;
 	struct pbf		 f;
-	uint8_t			 frame[MAXHEX + 16];
+	uint8_t			 frame[VEC_MAXLEN + 16];
 	const uint8_t		*body;
 	size_t			 bounds[8], nb = 0, i, k, fl, bl, used;
 	int			 bad = 0, isb, rv;
