@@ -86,6 +86,11 @@ async function spawnJs (o) {
   const node = await createLibp2p({ ...init, start: false })
   const server = createServer(multiaddr('/ip4/127.0.0.1/tcp/0'), node)
   await server.start()
+  const bad = node.getMultiaddrs().filter((a) => !isLoopback(a))
+  if (bad.length > 0) {
+    await server.stop()
+    throw new Error(`js daemon announces non-loopback ${bad.join(' ')}`)
+  }
   const client = createClient(server.getMultiaddr())
   return {
     client,
