@@ -1,7 +1,8 @@
 // The DaemonFactory @libp2p/interop drives: spawn(SpawnOptions) returns
 // { client, stop }, client an @libp2p/daemon-client on the daemon's
 // control socket.  The suite names its two implementations 'js' and 'go';
-// 'js' is @libp2p/daemon-server on js-libp2p in this process, 'go' is
+// 'js' is @libp2p/daemon-server on js-libp2p in this process, its control
+// socket a UNIX socket in a temporary directory removed by stop(); 'go' is
 // spawnSecond() below, for now the same js daemon.
 //
 // Every address a daemon listens on, announces or dials is on 127.0.0.0/8
@@ -9,6 +10,8 @@
 // filter drops any other address, and the connection gater refuses to dial
 // one (a peer may announce what it likes; nothing here dials it).
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -84,17 +87,44 @@ async function spawnJs (o) {
   }
   if (o.key != null) init.privateKey = privateKeyFromProtobuf(fs.readFileSync(o.key))
   const node = await createLibp2p({ ...init, start: false })
-  const server = createServer(multiaddr('/ip4/127.0.0.1/tcp/0'), node)
-  await server.start()
+  // the control socket: a UNIX socket in a directory of its own
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peerd-daemon-interop-'))
+  const sock = multiaddr('/unix/' + encodeURIComponent(path.join(dir, 'p2pd.sock')))
+  const server = createServer(sock, node)
+  const stop = async () => {
+    try { await server.stop() } finally { fs.rmSync(dir, { recursive: true, force: true }) }
+  }
+  try {
+    await server.start()
+  } catch (err) {
+    await stop().catch(() => {})
+    throw err
+  }
   const bad = node.getMultiaddrs().filter((a) => !isLoopback(a))
   if (bad.length > 0) {
-    await server.stop()
+    await stop()
     throw new Error(`js daemon announces non-loopback ${bad.join(' ')}`)
   }
-  const client = createClient(server.getMultiaddr())
-  return {
-    client,
-    stop: async () => { await server.stop() }
+  const client = createClient(sock)
+  if (process.env.INTEROP_TRACE === '1') trace(client, o)
+  return { client, stop }
+}
+
+// INTEROP_TRACE=1: each request the suite sends a daemon, on stderr.
+let spawned = 0
+function trace (client, o) {
+  const name = `${o.type}#${++spawned}`
+  const send = client.send.bind(client)
+  const show = (v) => {
+    if (v instanceof Uint8Array) return `<${v.length} bytes>`
+    if (Array.isArray(v)) return v.map(show)
+    if (v != null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, show(x)]))
+    return v
+  }
+  process.stderr.write(`trace ${name} spawned ${JSON.stringify(o)}\n`)
+  client.send = async (req) => {
+    process.stderr.write(`trace ${name} ${JSON.stringify(show(req))}\n`)
+    return send(req)
   }
 }
 
