@@ -4,7 +4,9 @@ js-libp2p's daemon API suite (@libp2p/interop: connect, streams, relay,
 pubsub) through regress/daemon/run.mjs, between the two daemons of
 regress/daemon/factory.mjs.  Each case of the suite is a check here: a pass
 ok, a skip "# SKIP" with the suite's reason, a failure not ok with its
-error; then one check that run.mjs ran to its end.  Speaks TAP.
+error; then one check that run.mjs ran to its end.  The suite's 'go'
+daemon is the command line in INTEROP_GO, by default regress/daemon/
+jsp2pd.mjs (js-libp2p's daemon behind p2pd's flags).  Speaks TAP.
 
 Usage: daemon_interop.py [SUITE,...]
 """
@@ -22,6 +24,9 @@ from suite import TAP, js_skip_reason, exit_on_signals  # noqa: E402
 
 DIR = os.path.join(HERE, "daemon")
 RUN = ["node", "--import", "./polyfill.mjs", "run.mjs"]
+# the suite's 'go' side: a p2pd-compatible daemon in a child process, so
+# the path peerd's entry point will take is tested; INTEROP_GO overrides
+JSP2PD = "node --import ./polyfill.mjs jsp2pd.mjs"
 DEADLINE = 170
 LINE = re.compile(r"^(ok|not ok) \d+ - (.*?)(?: # SKIP (.*))?$")
 
@@ -74,8 +79,10 @@ def main():
         t.skip("@libp2p/interop connect, streams, relay, pubsub", why)
         return t.done()
     argv = RUN + sys.argv[1:2]
+    env = dict(os.environ)
+    env.setdefault("INTEROP_GO", JSP2PD)
     p = subprocess.Popen(argv, cwd=DIR, stdout=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         env=env, start_new_session=True)
     timer = threading.Timer(DEADLINE, os.killpg, (p.pid, signal.SIGKILL))
     timer.start()
     try:
