@@ -3,7 +3,9 @@
 // failed one "not ok".  A test the suite never ran because a hook threw the
 // suite's UnsupportedError (its streams and relay suites spawn in hooks and
 // do not catch it) is a skip with that error's reason; one never run
-// because a hook failed otherwise is a failure.  Progress goes to stderr.
+// because a hook failed otherwise is a failure, and so is a failed "after"
+// hook (a daemon that would not stop), as a case of its own.  Progress
+// goes to stderr.
 //   node --import ./polyfill.mjs run.mjs [SUITE,...]
 import './polyfill.mjs'
 import process from 'node:process'
@@ -15,6 +17,7 @@ if (process.argv[2] != null) process.env.INTEROP_SUITES = process.argv[2]
 
 const results = new Map() // test -> { status, reason }
 const hookFailed = new Map() // suite -> { unsupported, reason }
+const afterFailed = [] // a daemon that would not stop, say
 const started = Date.now()
 
 function clean (s) {
@@ -35,6 +38,11 @@ function Reporter (runner) {
     process.stderr.write(`skip ${t.fullTitle()}: ${reason}\n`)
   })
   runner.on('fail', (t, err) => {
+    if (t.type === 'hook' && t.title.startsWith('"after')) {
+      afterFailed.push({ title: t.fullTitle(), reason: err?.message ?? String(err) })
+      process.stderr.write(`FAIL ${t.fullTitle()}: ${err?.stack ?? err}\n`)
+      return
+    }
     if (t.type === 'hook') {
       const unsupported = err?.name === 'UnsupportedError'
       hookFailed.set(t.parent, { unsupported, reason: unsupported ? err.message : `${t.title}: ${err?.message ?? err}` })
@@ -79,6 +87,10 @@ mocha.run(() => {
     if (r.status === 'pass') console.log(`ok ${n} - ${title}`)
     else if (r.status === 'skip') console.log(`ok ${n} - ${title} # SKIP ${clean(r.reason)}`)
     else console.log(`not ok ${n} - ${title}\n# ${clean(r.reason)}`)
+  }
+  for (const h of afterFailed) {
+    count.fail++
+    console.log(`not ok ${++n} - ${clean(h.title)}\n# ${clean(h.reason)}`)
   }
   console.log(`1..${n}`)
   const secs = ((Date.now() - started) / 1000).toFixed(1)
