@@ -43,7 +43,8 @@ sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (end, TAP, wait_for, wait_value, parse_events,  # noqa: E402
                    js_ready, yaml, exit_on_signals, NODE,
-                   check_args, need_root, temp_base, run_check)
+                   check_args, need_root, temp_base, run_check,
+                   http_request)
 
 t = TAP()
 JSENV = dict(os.environ, INTEROP_TIMEOUT="60", INTEROP_DIAL_TIMEOUT="10")
@@ -93,33 +94,7 @@ class Node(suite.Node):
 
 def http(node, method, path, headers=(), timeout=10):
     """(code, headers dict, body) of one request, or (None, {}, why)."""
-    req = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" \
-        % (method, path)
-    for h in headers:
-        req += h + "\r\n"
-    req += "\r\n"
-    try:
-        with socket.create_connection(node.admin, timeout=timeout) as c:
-            c.sendall(req.encode())
-            data = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                data += b
-    except OSError as e:
-        return None, {}, str(e)
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        code = int(lines[0].split()[1])
-    except (IndexError, ValueError):
-        return None, {}, repr(data[:200])
-    hdrs = {}
-    for ln in lines[1:]:
-        k, _, v = ln.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
-    return code, hdrs, body.decode("utf-8", "replace")
+    return http_request(node.admin, method, path, headers, timeout)
 
 
 def get_json(node, path):

@@ -49,7 +49,7 @@ import suite  # noqa: E402
 from suite import (TAP, wait_for, wait_value, kill, js_ready,  # noqa: E402
                    EventReader, exit_on_signals, check_args, need_root,
                    need_users, temp_base, run_check, nothing_left, JSDIR,
-                   b58encode)
+                   b58encode, http_request)
 from suite import mem_find as suite_mem_find  # noqa: E402
 
 t = TAP()
@@ -140,26 +140,12 @@ def tcp_refused(port):
 
 def health(node):
     """(code, JSON) of GET /health, by hand."""
-    req = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close" \
-        b"\r\n\r\n"
+    code, _, body = http_request(("127.0.0.1", node.s.admin_port), "GET",
+                                 "/health")
     try:
-        with socket.create_connection(("127.0.0.1", node.s.admin_port),
-                                      timeout=10) as c:
-            c.sendall(req)
-            data = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                data += b
-    except OSError as e:
-        return None, str(e)
-    head, _, body = data.partition(b"\r\n\r\n")
-    try:
-        code = int(head.split(b"\r\n")[0].split()[1])
-        return code, json.loads(body)
-    except (IndexError, ValueError):
-        return None, repr(data[:200])
+        return code, json.loads(body) if code is not None else body
+    except ValueError:
+        return None, body[:200]
 
 
 def lockdown_metric(node):

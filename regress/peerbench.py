@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (end, Suite, TAP, js_ready, yaml,  # noqa: E402
                    exit_on_signals, check_args, need_root, temp_base,
-                   run_check, wait_for)
+                   run_check, wait_for, LOG_ALL)
 
 t = TAP()
 JSPROCS = []
@@ -42,7 +42,6 @@ CIRCUITS = 4
 PINGS = 100
 # node.mjs relay takes 5 connections a second from one host
 RATE = 4
-LOG_ALL = "log:\n  rateLimit: 0\n"
 
 
 def eq(got, want, name):

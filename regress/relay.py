@@ -72,7 +72,7 @@ sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (Suite, TAP, wait_for, kill, js_ready,  # noqa: E402
                    yaml, exit_on_signals, check_args, need_root, temp_base,
-                   run_check, nothing_left, NODE)
+                   run_check, nothing_left, NODE, LOG_ALL)
 
 MiB = 1024 * 1024
 BULK = 8 * MiB
@@ -174,9 +174,6 @@ class Peerd(suite.Node):
                 if "/p2p-circuit" in a]
 
 
-# the checks read every reservation and circuit event in the log: none of
-# them held back by the rate limiter
-LOG_ALL = "log:\n  rateLimit: 0\n"
 
 
 def relay_conf(**relay):

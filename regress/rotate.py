@@ -43,7 +43,7 @@ import suite  # noqa: E402
 from suite import (Suite, TAP, wait_value, kill, EventReader,  # noqa: E402
                    js_ready, exit_on_signals, need_root, need_users,
                    temp_base, check_args, run_check, nothing_left, JSDIR,
-                   js_pings, parse_events, b58decode, mem_find)
+                   js_pings, parse_events, b58decode, mem_find, LOG_ALL)
 
 t = TAP()
 JSPROCS = []
@@ -51,7 +51,6 @@ NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 BUILD = BASE = None
 KEYU = None
 SUITES = 0
-LOG_ALL = "log:\n  rateLimit: 0\n"
 RELAY_CONF = ("mode: relay\n" + LOG_ALL + "relay:\n  enabled: true\n"
               "  hop:\n    enabled: true\n  rateLimit:\n"
               "    connectionsPerMinute: 0\n")

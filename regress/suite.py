@@ -108,6 +108,43 @@ def free_port():
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
+# a configuration part: every log line, none held back by the rate limit
+LOG_ALL = "log:\n  rateLimit: 0\n"
+
+
+def http_request(addr, method, path, headers=(), timeout=10):
+    """One HTTP/1.1 request written by hand to addr (host, port), so that
+    what is sent is what the check says: (code, headers dict, body), or
+    (None, {}, why)."""
+    req = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" \
+        % (method, path)
+    for h in headers:
+        req += h + "\r\n"
+    req += "\r\n"
+    try:
+        with socket.create_connection(addr, timeout=timeout) as c:
+            c.sendall(req.encode())
+            data = b""
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                data += b
+    except OSError as e:
+        return None, {}, str(e)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        code = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        return None, {}, repr(data[:200])
+    hdrs = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return code, hdrs, body.decode("utf-8", "replace")
+
+
 def b58encode(b):
     """Base58btc, as peer IDs are written."""
     n = int.from_bytes(b, "big")

@@ -65,7 +65,7 @@ sys.path.insert(0, HERE)
 import suite  # noqa: E402
 from suite import (end, Suite, TAP, wait_for, wait_value,  # noqa: E402
                    js_ready, yaml, exit_on_signals, need_root, temp_base,
-                   run_check, free_port, NODE)
+                   run_check, free_port, NODE, LOG_ALL)
 
 DOC = __doc__
 BULK = 8 * 1024 * 1024
@@ -281,8 +281,6 @@ def ws_handshake(port, timeout=5):
 
 # --- configs -----------------------------------------------------------
 
-# the checks read every event in the log: none held back by the limiter
-LOG_ALL = "log:\n  rateLimit: 0\n"
 
 
 def relay_conf(cm=None):
