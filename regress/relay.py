@@ -88,7 +88,6 @@ JSPROCS = []
 LOGDIR = None
 BUILD = None
 BASE = None
-SUITES = 0
 # how long peerd gets for something it should do by itself
 WAIT = 10
 
@@ -144,10 +143,8 @@ class Peerd(suite.Node):
     wait = WAIT
 
     def __init__(self, name, conf):
-        global SUITES
-        SUITES += 1
-        suite.Node.__init__(self, t, name, BUILD, os.path.join(
-            BASE, "%s-%d" % (name, SUITES)))
+        suite.Node.__init__(self, t, name, BUILD,
+                            suite.Node.numbered(BASE, name))
         self.conf = conf
 
     def reservations(self):

@@ -50,7 +50,6 @@ JSPROCS = []
 NODE = ["node", "--import", "./polyfill.mjs", "node.mjs"]
 BUILD = BASE = None
 KEYU = None
-SUITES = 0
 RELAY_CONF = ("mode: relay\n" + LOG_ALL + "relay:\n  enabled: true\n"
               "  hop:\n    enabled: true\n  rateLimit:\n"
               "    connectionsPerMinute: 0\n")
@@ -60,10 +59,8 @@ class Peerd(suite.Node):
     wait = 30
 
     def __init__(self, name, conf):
-        global SUITES
-        SUITES += 1
-        suite.Node.__init__(self, t, name, BUILD, os.path.join(
-            BASE, "%s-%d" % (name, SUITES)))
+        suite.Node.__init__(self, t, name, BUILD,
+                            suite.Node.numbered(BASE, name))
         self.conf = conf
 
     def status_id(self):

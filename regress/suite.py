@@ -360,6 +360,14 @@ class Node:
     noise = ()
     ctl_timeout = 20
     conf = ""
+    made = 0
+
+    @staticmethod
+    def numbered(base, name):
+        """A directory under base for the next node called name: name-N,
+        N counting the nodes this test made."""
+        Node.made += 1
+        return os.path.join(base, "%s-%d" % (name, Node.made))
 
     def __init__(self, t, name, build, base):
         self.t = t

@@ -83,7 +83,6 @@ for k in ("INTEROP_WS", "INTEROP_LISTEN_TCP", "PEER_KEY_SEED"):
 JSPROCS = []
 BUILD = None
 BASE = None
-SUITES = 0
 
 
 def strip_p2p(ma):
@@ -147,10 +146,8 @@ class Peerd(suite.Node):
     agent_prefix = "peerd/"
 
     def __init__(self, name, conf, ws=True):
-        global SUITES
-        SUITES += 1
-        suite.Node.__init__(self, t, name, BUILD, os.path.join(
-            BASE, "%s-%d" % (name, SUITES)))
+        suite.Node.__init__(self, t, name, BUILD,
+                            suite.Node.numbered(BASE, name))
         self.conf = conf
         self.ws_port = free_port() if ws else None
 
