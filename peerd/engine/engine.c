@@ -1014,14 +1014,10 @@ static const struct http_hooks http_hooks = {
 	.figures = engine_http_figures,
 };
 
-void
-engine_main(int argc, char *argv[])
+/* The protocols, and the hooks through which lower files call up. */
+static void
+engine_wire(void)
 {
-	struct timeval	 tv = { 1, 0 };
-
-	clock_gettime(CLOCK_MONOTONIC, &engine.started);
-	if (sodium_init() == -1)
-		fatalx("sodium_init");
 	stream_init(protocols);
 	conn_set_hooks(&conn_hooks);
 	upgrade_set_hooks(&upgrade_hooks);
@@ -1030,6 +1026,17 @@ engine_main(int argc, char *argv[])
 	rclient_set_hooks(&rclient_hooks);
 	http_set_hooks(&http_hooks);
 	identify_set_hooks(&identify_hooks);
+}
+
+void
+engine_main(int argc, char *argv[])
+{
+	struct timeval	 tv = { 1, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &engine.started);
+	if (sodium_init() == -1)
+		fatalx("sodium_init");
+	engine_wire();
 	/* big output queues in their own mappings, returned when freed */
 	mallopt(M_MMAP_THRESHOLD, ENGINE_MMAP_THRESHOLD);
 	child_start(&engine_child, argc, argv);

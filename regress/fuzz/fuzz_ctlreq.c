@@ -84,14 +84,7 @@ setup(void)
 	/* what privsep_child_init would have set */
 	engine_child.opts.user = "_peerd";
 	engine_child.opts.root = "/var/empty";
-	stream_init(protocols);
-	conn_set_hooks(&conn_hooks);
-	upgrade_set_hooks(&upgrade_hooks);
-	control_set_requests(requests);
-	dial_set_hooks(&dial_hooks);
-	rclient_set_hooks(&rclient_hooks);
-	http_set_hooks(&http_hooks);
-	identify_set_hooks(&identify_hooks);
+	engine_wire();
 	while (requests[nrequests].serve != NULL)
 		nrequests++;
 	listener(0);
