@@ -338,7 +338,10 @@ sb_child_rules(scmp_filter_ctx ctx, enum proc_id id)
 #endif
 }
 
-/* The filter of a process, loaded; from here on it cannot be lifted. */
+/*
+ * The filter of a process, loaded after sandbox_prepare; from here on it
+ * cannot be lifted.
+ */
 void
 sandbox_enter(enum proc_id id)
 {
@@ -346,7 +349,6 @@ sandbox_enter(enum proc_id id)
 	size_t		 i;
 	int		 rc;
 
-	sandbox_prepare();
 	sb_pid = getpid();
 	if (id == PROC_PARENT) {
 		if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
