@@ -400,6 +400,9 @@ struct reconf_engine {
 	int32_t		 admin_max_clients;	/* admin.maxClients */
 	int32_t		 admin_max_request;	/* admin.maxRequestSize, bytes */
 	int64_t		 admin_timeout;		/* admin.timeout, ms */
+	int32_t		 dapi_max_clients;	/* daemonApi.maxClients */
+	int32_t		 dapi_max_streams;	/* daemonApi.maxStreams */
+	int64_t		 dapi_rate;		/* daemonApi.rateLimit, /s */
 	char		 metrics_ns[METRIC_NSLEN];	/* metrics.namespace */
 	int64_t		 ws_max_message;	/* websocket.maxMessageSize */
 	int32_t		 ws_nproxies;		/* websocket.trustedProxies */
@@ -608,6 +611,8 @@ struct ctl_gspeer {
 	MSG(IMSG_LISTEN,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	/* the admin HTTP socket (admin.listen), bound by the parent */	\
 	MSG(IMSG_ADMIN_SOCKET,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
+	/* the daemon API socket (daemonApi.listen), bound by the parent */ \
+	MSG(IMSG_DAPI_SOCKET,	MSG_VAR, P_PARENT, P_ENGINE, MSG_FD)	\
 	MSG(IMSG_CTL_LISTEN_ADDR, MSG_VAR, P_ENGINE, P_CTL, 0)		\
 	/* connections */						\
 	MSG(IMSG_CTL_CONNECT,	sizeof(struct ctl_target),		\

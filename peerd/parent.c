@@ -270,6 +270,38 @@ admin_on(const char *text)
 	send_to(PROC_ENGINE, IMSG_ADMIN_SOCKET, 0, fd, text, strlen(text) + 1);
 }
 
+/*
+ * Bind daemonApi.listen, which the configuration has checked: a UNIX
+ * socket as the control socket is, or loopback TCP.
+ */
+static void
+dapi_on(const char *text)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	if (text[0] == '\0')
+		return;
+	if (config_dapi_addr(text, &ss, &len) == -1)
+		fatalx("daemonApi.listen %s: not a UNIX socket or loopback TCP",
+		    text);
+	if (ss.ss_family == AF_UNIX)
+		fd = control_listen(((struct sockaddr_un *)&ss)->sun_path,
+		    0660);
+	else {
+		if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1)
+			fatal("daemonApi.listen %s: socket", text);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			fatal("daemonApi.listen %s: bind", text);
+		if (listen(fd, LISTEN_BACKLOG) == -1)
+			fatal("daemonApi.listen %s: listen", text);
+	}
+	send_to(PROC_ENGINE, IMSG_DAPI_SOCKET, 0, fd, text, strlen(text) + 1);
+}
+
 static void
 start_child(enum proc_id id, const char *path, const char *role,
     const char *user, const char *root)
@@ -1050,6 +1082,7 @@ start_suite(struct peerd_conf *conf)
 	for (i = 0; i < conf->listen.text.n; i++)
 		listen_on(conf->listen.text.v[i], &conf->listen.ma[i]);
 	admin_on(conf->admin_listen);
+	dapi_on(conf->dapi_listen);
 }
 
 void
@@ -1107,6 +1140,8 @@ parent_main(struct peerd_conf *conf, const char *file, int explicit,
 	unlink(parent.conf->control_socket);
 	if (parent.conf->control_socket_ro[0] != '\0')
 		unlink(parent.conf->control_socket_ro);
+	if (strncmp(parent.conf->dapi_listen, "/unix/", 6) == 0)
+		unlink(parent.conf->dapi_listen + 5);
 	log_info("stopped%s", parent.exitcode ? " after a failure" : "");
 	config_free(parent.conf);
 	exit(parent.exitcode);

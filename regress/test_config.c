@@ -555,6 +555,9 @@ test_defaults(void)
 	ok(c->admin_allow_remote == 0 && c->admin_max_clients == 64 &&
 	    c->admin_max_request == 8192 && c->admin_timeout == 10000,
 	    "default admin.allowRemote, maxClients, maxRequestSize, timeout");
+	ok(c->dapi_listen[0] == '\0' && c->dapi_max_clients == 64 &&
+	    c->dapi_max_streams == 1024 && c->dapi_rate == 1000,
+	    "default daemonApi: off, 64 clients, 1024 streams, 1000/s");
 	ok(strcmp(c->metrics_ns, "peerd") == 0, "default metrics.namespace");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
@@ -1195,6 +1198,19 @@ test_bounds(void)
 	    parses("admin:\n  listen: \"\"\n"), "admin.listen forms");
 	ok(parses("controlSocketReadonly: \"\"\n"),
 	    "controlSocketReadonly disabled");
+	ok(parses("daemonApi:\n  listen: /unix/run/p2pd.sock\n") &&
+	    parses("daemonApi:\n  listen: /ip4/127.0.0.1/tcp/5005\n") &&
+	    parses("daemonApi:\n  listen: /ip6/::1/tcp/5005\n"),
+	    "daemonApi.listen: UNIX socket, loopback TCP");
+	fails("daemonApi.listen not loopback",
+	    "daemonApi:\n  listen: /ip4/10.0.0.1/tcp/5005\n", "t:2:11: ",
+	    "/unix/ABSOLUTE-PATH");
+	fails("daemonApi.listen without a port",
+	    "daemonApi:\n  listen: /ip4/127.0.0.1\n", "t:2:11: ", "/tcp/");
+	fails("daemonApi.listen a bare path",
+	    "daemonApi:\n  listen: /tmp/p2pd.sock\n", "t:2:11: ", "/unix/");
+	fails("daemonApi.maxStreams 0",
+	    "daemonApi:\n  maxStreams: 0\n", "t:2:15: ", "maxStreams");
 	ok(parses("connectionManager:\n  maxConnections: 7\n"
 	    "  minConnections: 7\n"), "minConnections equal to max");
 }

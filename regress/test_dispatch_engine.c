@@ -10,6 +10,7 @@ static const struct var_type	 vars[] = {
 	/* a NUL-terminated string each */
 	{ IMSG_LISTEN, 1, MADDR_STRMAX, NULL },
 	{ IMSG_ADMIN_SOCKET, 1, 64, NULL },
+	{ IMSG_DAPI_SOCKET, 1, PATH_MAX + 8, NULL },
 	{ 0, 0, 0, NULL }
 };
 
@@ -27,6 +28,8 @@ static const struct var_form	 forms[] = {
 	{ IMSG_LISTEN, "not a multiaddr", "/ip4/localhost/tcp/1", 21, 1 },
 	{ IMSG_ADMIN_SOCKET, "not terminated", "127.0.0.1:1", 11, 1 },
 	{ IMSG_ADMIN_SOCKET, "a NUL inside", "127.0.0.1\0:1", 13, 1 },
+	{ IMSG_DAPI_SOCKET, "not terminated", "/unix/tmp/p2pd.sock", 19, 1 },
+	{ IMSG_DAPI_SOCKET, "a NUL inside", "/unix/tmp\0/p2pd.sock", 21, 1 },
 	F(IMSG_RELAY_RESERVE_RES, "a voucher of its array", rsvp[0], 0),
 	F(IMSG_RELAY_RESERVE_RES, "a voucher past its array", rsvp[1], 1),
 	F(IMSG_STORE_CANDIDATE, "one address", cand[0], 0),

@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -86,6 +87,7 @@ struct ckey {
 static const char *check_path(const char *);
 static const char *check_optpath(const char *);
 static const char *check_hostport(const char *);
+static const char *check_dapi(const char *);
 static const char *check_user(const char *);
 static const char *check_maddr(const char *);
 static const char *check_peerid(const char *);
@@ -182,6 +184,10 @@ static const struct ckey keys[] = {
 	KINT("admin.maxClients", admin_max_clients, 1, 1024, 64, 0),
 	KINT("admin.maxRequestSize", admin_max_request, 1024, 65536, 8192, 0),
 	KINT("admin.timeout", admin_timeout, 1000, 600000, 10000, 0),
+	KSTR("daemonApi.listen", dapi_listen, check_dapi, "", K_STATIC),
+	KINT("daemonApi.maxClients", dapi_max_clients, 1, 1024, 64, 0),
+	KINT("daemonApi.maxStreams", dapi_max_streams, 1, 65536, 1024, 0),
+	KINT("daemonApi.rateLimit", dapi_rate, 1, 1000000, 1000, 0),
 	KSTR("metrics.namespace", metrics_ns, check_metricns, "peerd", 0),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
 	KINT("log.rateLimit", log_rate_limit, 0, 1000000, LOG_LIMIT_BURST, 0),
@@ -491,6 +497,45 @@ config_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 		*len = sizeof(*sin);
 	}
 	return 0;
+}
+
+/*
+ * daemonApi.listen as a socket address: a UNIX socket, or TCP on
+ * 127.0.0.0/8 or ::1 only (whoever reaches it drives the node).
+ * 0, or -1 when it is none of these.
+ */
+int
+config_dapi_addr(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct multiaddr	 ma;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strncmp(s, "/unix/", 6) == 0) {
+		sun->sun_family = AF_UNIX;
+		if (check_path(s + 5) != NULL || strlcpy(sun->sun_path,
+		    s + 5, sizeof(sun->sun_path)) >= sizeof(sun->sun_path))
+			return -1;
+		*len = sizeof(*sun);
+		return 0;
+	}
+	if (maddr_parse(s, &ma, NULL, 0) == -1 ||
+	    maddr_to_sockaddr(&ma, ss, len) == -1)
+		return -1;
+	return addr_scope(&ma) == SCOPE_LOOPBACK ? 0 : -1;
+}
+
+static const char *
+check_dapi(const char *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+
+	if (s[0] == '\0' || config_dapi_addr(s, &ss, &len) == 0)
+		return NULL;
+	return "expected /unix/ABSOLUTE-PATH (at most 107 bytes), "
+	    "/ip4/127.0.0.1/tcp/PORT or /ip6/::1/tcp/PORT";
 }
 
 /* 127.0.0.0/8 or ::1 (an empty admin.listen, off, counts as local). */
@@ -1566,6 +1611,9 @@ config_part_engine(const struct peerd_conf *c, struct reconf_engine *e)
 	e->ctl_ro_max_per_uid = c->ctl_ro_max_per_uid;
 	e->ctl_ro_idle = c->ctl_ro_idle;
 	e->admin_max_clients = c->admin_max_clients;
+	e->dapi_max_clients = c->dapi_max_clients;
+	e->dapi_max_streams = c->dapi_max_streams;
+	e->dapi_rate = c->dapi_rate;
 	e->admin_max_request = c->admin_max_request;
 	e->admin_timeout = c->admin_timeout;
 	strlcpy(e->metrics_ns, c->metrics_ns, sizeof(e->metrics_ns));

@@ -77,6 +77,10 @@ struct peerd_conf {
 	int64_t		 admin_max_clients;	/* open admin connections */
 	int64_t		 admin_max_request;	/* bytes of headers, of body */
 	int64_t		 admin_timeout;		/* ms to read or write */
+	char		*dapi_listen;		/* daemonApi.listen, "": off */
+	int64_t		 dapi_max_clients;
+	int64_t		 dapi_max_streams;
+	int64_t		 dapi_rate;		/* requests a second */
 	char		*metrics_ns;		/* metrics.namespace */
 	int		 log_format;		/* LOG_FORMAT_* */
 	int64_t		 log_rate_limit;	/* lines of a kind per window */
@@ -143,6 +147,8 @@ void	 config_keep_static(struct peerd_conf *, struct peerd_conf *);
 const char *config_mode_name(int);
 int	 config_hostport(const char *, struct sockaddr_storage *, socklen_t *);
 int	 config_admin_local(const char *);
+int	 config_dapi_addr(const char *, struct sockaddr_storage *,
+	    socklen_t *);
 void	 config_part_engine(const struct peerd_conf *, struct reconf_engine *);
 void	 config_part_relay(const struct peerd_conf *, struct reconf_relay *);
 void	 config_part_store(const struct peerd_conf *, struct reconf_store *);

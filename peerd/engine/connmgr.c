@@ -27,6 +27,14 @@
 #define CM_MAX_DIALS		16	/* dials of the manager in flight */
 #define CM_WANT_MAX		16	/* candidates asked for at once */
 #define CM_CHECK_GAP		50	/* ms between two looks at least */
+#define CM_MAX_TAGS		1024	/* the daemon API's tags, at most */
+
+/* A tag the daemon API set on a peer: a positive weight protects it. */
+struct cm_tag {
+	struct peerid	 peer;
+	char		*name;
+	int64_t		 weight;
+};
 
 enum net_state {
 	NET_CONNECTING,		/* the minimum was never reached */
@@ -58,6 +66,8 @@ static struct {
 	struct event		 ev_round;
 	struct event		 ev_check;
 	int64_t			 last_check;	/* mono_ms() */
+	struct cm_tag		*tags;
+	size_t			 ntags, tagroom;
 } cm;
 
 static int
@@ -281,6 +291,10 @@ cm_protected(const struct conn *c)
 	for (i = 0; i < cm.conf->nprotected; i++)
 		if (peerid_equal(&cm.conf->protected[i], &c->peer))
 			return 1;
+	for (i = 0; i < cm.ntags; i++)
+		if (cm.tags[i].weight > 0 &&
+		    peerid_equal(&cm.tags[i].peer, &c->peer))
+			return 1;
 	return 0;
 }
 
@@ -298,14 +312,15 @@ trim_cmp(const void *a, const void *b)
 	return x->last_io < y->last_io ? -1 : x->last_io > y->last_io;
 }
 
+/* Close the unprotected connections, fewest first, down to target. */
 static void
-cm_trim(int excess)
+cm_trim(int target, const char *why)
 {
 	static struct log_limit	 ll = LOG_LIMIT("connection_trimmed");
 	struct conn		**v, *c;
 	uint32_t		*ids;
 	char			 peer[PEERID_STRMAX];
-	int			 n = 0, i;
+	int			 n = 0, i, excess = cm_open() - target;
 
 	v = calloc(conn_count(), sizeof(*v));
 	ids = calloc(conn_count(), sizeof(*ids));
@@ -326,9 +341,8 @@ cm_trim(int excess)
 		log_limited(&ll, LOG_INFO, "connection_trimmed peer=%s "
 		    "conn=%u", peer, c->id);
 		yamux_goaway(c, 0);
-		conn_abort(c, "trimmed: over connectionManager."
-		    "maxConnections");
-		excess = cm_open() - conn_limits.max_connections;
+		conn_abort(c, why);
+		excess = cm_open() - target;
 	}
  done:
 	free(v);
@@ -367,7 +381,8 @@ cm_check(int fd, short event, void *arg)
 		return;
 	cm_partition(open, (int)cm.conf->lim.min_connections);
 	if (open > conn_limits.max_connections)
-		cm_trim(open - conn_limits.max_connections);
+		cm_trim(conn_limits.max_connections,
+		    "trimmed: over connectionManager.maxConnections");
 	if (cm_need())
 		cm_schedule();
 }
@@ -500,6 +515,67 @@ connmgr_stop(void)
 		evtimer_del(&cm.ev_round);
 		evtimer_del(&cm.ev_check);
 	}
+}
+
+static struct cm_tag *
+cm_tag_find(const struct peerid *peer, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cm.ntags; i++)
+		if (peerid_equal(&cm.tags[i].peer, peer) &&
+		    strcmp(cm.tags[i].name, name) == 0)
+			return &cm.tags[i];
+	return NULL;
+}
+
+/* The daemon API's TAG_PEER: 0, or -1 when the table is full. */
+int
+connmgr_tag(const struct peerid *peer, const char *name, int64_t weight)
+{
+	struct cm_tag	*t, *v;
+	size_t		 room;
+
+	if ((t = cm_tag_find(peer, name)) != NULL) {
+		t->weight = weight;
+		return 0;
+	}
+	if (cm.ntags >= CM_MAX_TAGS)
+		return -1;
+	if (cm.ntags == cm.tagroom) {
+		room = cm.tagroom == 0 ? 16 : cm.tagroom * 2;
+		if ((v = reallocarray(cm.tags, room, sizeof(*v))) == NULL)
+			return -1;
+		cm.tags = v;
+		cm.tagroom = room;
+	}
+	t = &cm.tags[cm.ntags];
+	if ((t->name = strdup(name)) == NULL)
+		return -1;
+	t->peer = *peer;
+	t->weight = weight;
+	cm.ntags++;
+	return 0;
+}
+
+void
+connmgr_untag(const struct peerid *peer, const char *name)
+{
+	struct cm_tag	*t;
+
+	if ((t = cm_tag_find(peer, name)) == NULL)
+		return;
+	free(t->name);
+	*t = cm.tags[--cm.ntags];
+}
+
+/* The daemon API's TRIM: down to connectionManager.minConnections. */
+void
+connmgr_trim(void)
+{
+	if (cm.conf != NULL)
+		cm_trim(cm.conf->lim.min_connections,
+		    "trimmed: the daemon API asked");
 }
 
 void

@@ -321,6 +321,19 @@ engine_listen(struct imsg *imsg)
 }
 
 static int
+engine_dapi(struct imsg *imsg)
+{
+	char	 text[PATH_MAX + 8];
+	int	 fd;
+
+	if (imsg_get_string(imsg, text, sizeof(text)) == -1 ||
+	    (fd = imsg_get_fd(imsg)) == -1)
+		return -1;
+	dapi_init(fd, text);
+	return 0;
+}
+
+static int
 engine_admin(struct imsg *imsg)
 {
 	char	 text[64];
@@ -435,13 +448,17 @@ engine_from_stored(struct imsg *imsg)
 		if (!engine_cand_valid(&sc))
 			return -1;
 		/* an answer to a lookup carries the control client */
-		if (imsg_get_id(imsg) != 0)
+		if (dapi_is_lookup(imsg_get_id(imsg)))
+			dapi_lookup_result(imsg_get_id(imsg), &sc);
+		else if (imsg_get_id(imsg) != 0)
 			ops_lookup_result(imsg_get_id(imsg), &sc);
 		else
 			connmgr_candidate(&sc);
 		return 0;
 	case IMSG_STORE_CANDIDATES_END:
-		if (imsg_get_id(imsg) != 0)
+		if (dapi_is_lookup(imsg_get_id(imsg)))
+			dapi_lookup_result(imsg_get_id(imsg), NULL);
+		else if (imsg_get_id(imsg) != 0)
 			ops_lookup_result(imsg_get_id(imsg), NULL);
 		else
 			connmgr_candidates_end();
@@ -479,6 +496,8 @@ engine_dispatch(enum proc_id from, struct imsg *imsg)
 		return engine_listen(imsg);
 	case IMSG_ADMIN_SOCKET:
 		return engine_admin(imsg);
+	case IMSG_DAPI_SOCKET:
+		return engine_dapi(imsg);
 	case IMSG_KEY_PUBLIC:
 		engine_identity(imsg);
 		return 0;
@@ -686,6 +705,7 @@ engine_configure(void)
 	engine_limits(&econf.lim);
 	control_configure(&econf.lim);
 	http_configure(&econf.lim);
+	dapi_configure(&econf.lim);
 	metrics_configure(econf.lim.metrics_ns);
 	moved = econf.nannounce != ident.nannounce;
 	for (i = 0; !moved && i < ident.nannounce; i++)
@@ -715,6 +735,8 @@ engine_conn_up(struct conn *c)
 		counters.dials_ok++;
 	identify_start(c);
 	ops_conn_ready(c);
+	if (c->heard)
+		dapi_conn_heard(c);
 	rclient_conn_ready(c);
 	connmgr_conn_up(c);
 }
@@ -728,9 +750,10 @@ engine_conn_closing(struct conn *c, const char *reason)
 {
 	if (c->dir == CONN_OUTBOUND && c->in_upgrade)
 		counters.dials_failed++;
-	if (c->in_upgrade)
+	if (c->in_upgrade) {
 		ops_conn_failed(c, reason);
-	else
+		dapi_conn_failed(c, reason);
+	} else
 		ops_conn_closed(c);
 	relay_conn_closed(c);
 	rclient_conn_closed(c);
@@ -796,6 +819,7 @@ engine_sweep(int fd, short event, void *arg)
 	rclient_sweep(now);
 	pssign_sweep(now);
 	gspub_sweep(now);
+	dapi_sweep(now);
 	conn_walk(engine_flush, NULL);
 	engine_trim();
 	metrics_poll();
@@ -898,6 +922,7 @@ engine_shutdown(void)
 	conn_close_all(engine_goaway);
 	listen_close_all();
 	http_shutdown();
+	dapi_shutdown();
 	control_shutdown();
 	free(ident.record);
 	ident.record = NULL;
@@ -993,9 +1018,16 @@ static const struct ctl_request requests[] = {
 	{ 0,			NULL, NULL, 0 }
 };
 
+static void
+engine_conn_heard(struct conn *c)
+{
+	ops_conn_heard(c);
+	dapi_conn_heard(c);
+}
+
 static const struct upgrade_hooks upgrade_hooks = {
 	.up = engine_conn_up,
-	.heard = ops_conn_heard,
+	.heard = engine_conn_heard,
 };
 
 static const struct dial_hooks dial_hooks = {

@@ -31,6 +31,8 @@
  *	gossip.c	 gossipsub: the protocols, forwarding, publish
  *	gspub.c		 peerctl publish and subscribe, relay.advertise
  *	connmgr.c	 the connection manager
+ *	dapistream.c	 the daemon API: streams opened and handled
+ *	dapi.c		 the daemon API: its clients and their requests
  *	metrics.c	 the metrics of every process, polled and rendered
  *	http.c		 the admin HTTP server: /status, /health, /metrics
  *	engine.c	 the top: dispatch, configuration, the sweep
@@ -433,6 +435,11 @@ struct engine_counters {
 	uint64_t	 pssign_busy;	/* pubsub signatures: table full */
 	uint64_t	 pssign_refused;	/* refused by keyd */
 	uint64_t	 pssign_timeouts;	/* keyd late */
+	uint64_t	 dapi_requests;	/* daemon API requests read */
+	uint64_t	 dapi_errors;	/* answered with an error */
+	uint64_t	 dapi_refused;	/* clients, requests, streams over a bound */
+	uint64_t	 dapi_stalled;	/* closed: not reading in time */
+	uint64_t	 dapi_streams;	/* streams spliced */
 	struct gs_counters gossip;
 };
 
@@ -563,6 +570,11 @@ const struct proto *proto_lookup(const char *);
 void		 stream_init(const struct proto *const *);
 size_t		 proto_names(const char **, size_t);
 void		 proto_unknown(const struct conn *, uint32_t, const char *);
+typedef const struct proto *(*stream_dynamic_fn)(struct stream *,
+		    const char *);
+void		 stream_set_dynamic(stream_dynamic_fn);
+struct stream	*stream_open_as(struct conn *, const char *,
+		    const struct proto *, void *);
 
 /* proto_identify.c, proto_ping.c, relay.c */
 extern const struct proto	 proto_identify, proto_identify_push,
@@ -619,6 +631,7 @@ int		 relay_circuit_count(void);
 /* relay_client.c: reservations on relays, relayed connections */
 void		 rclient_set_hooks(const struct rclient_hooks *);
 int		 rclient_enabled(void);
+void		 rclient_api_relay(const struct peerid *);
 void		 rclient_input(struct stream *);
 void		 rclient_writable(struct stream *);
 void		 rclient_closed(struct stream *);
@@ -704,8 +717,15 @@ int		 gossip_on(void);
 int		 gossip_watch(const char *);
 void		 gossip_unwatch(const char *);
 int		 gossip_mesh_size(const char *);
+void		 gossip_topics(void (*)(const char *, size_t, void *), void *);
+void		 gossip_topic_peers(const char *,
+		    void (*)(const struct peerid *, void *), void *);
 
 /* gspub.c */
+typedef void	(*gspub_done_fn)(uint32_t, int, const char *);
+const char	*gspub_send(const char *, const uint8_t *, size_t,
+		    gspub_done_fn, uint32_t);
+void		 gspub_set_tap(gossip_deliver_fn);
 int		 gspub_publish(uint32_t, struct imsg *);
 int		 gspub_subscribe(uint32_t, struct imsg *);
 void		 gspub_sweep(time_t);
@@ -730,6 +750,35 @@ void		 connmgr_configure(const struct engine_conf *);
 void		 connmgr_stop(void);
 void		 connmgr_sweep(void);
 void		 connmgr_status(struct ctl_status *);
+int		 connmgr_tag(const struct peerid *, const char *, int64_t);
+void		 connmgr_untag(const struct peerid *, const char *);
+void		 connmgr_trim(void);
+
+/* dapistream.c */
+struct bufferevent;
+struct p2pd_resp;
+void		 dapi_conn_addr(const struct conn *, struct multiaddr *);
+int		 dapi_respond(struct bufferevent *, const struct p2pd_resp *);
+int		 dapi_error(struct bufferevent *, const char *);
+const char	*dapi_stream_open(struct bufferevent *, struct conn *,
+		    const char *);
+const char	*dapi_handler_add(const struct multiaddr *,
+		    const char *const *, size_t);
+int		 dapi_stream_count(void);
+void		 dapistream_configure(const struct reconf_engine *);
+void		 dapistream_init(struct event_base *);
+void		 dapistream_shutdown(void);
+
+/* dapi.c */
+void		 dapi_init(int, const char *);
+void		 dapi_configure(const struct reconf_engine *);
+void		 dapi_conn_heard(struct conn *);
+void		 dapi_conn_failed(struct conn *, const char *);
+void		 dapi_lookup_result(uint32_t, const struct store_cand *);
+int		 dapi_is_lookup(uint32_t);
+void		 dapi_sweep(time_t);
+int		 dapi_client_count(void);
+void		 dapi_shutdown(void);
 
 /* metrics.c */
 void		 metrics_configure(const char *);

@@ -861,6 +861,32 @@ gossip_show_topics(uint32_t ctl, struct imsg *imsg)
 	return 0;
 }
 
+/* The topics we joined, for the daemon API: each given to fn. */
+void
+gossip_topics(void (*fn)(const char *, size_t, void *), void *arg)
+{
+	struct gs_topic	*t;
+
+	RB_FOREACH(t, gs_topics, &gs_topics)
+		if (t->joined)
+			fn(t->name, t->len, arg);
+}
+
+/* The peers subscribed to a topic, each given to fn. */
+void
+gossip_topic_peers(const char *topic, void (*fn)(const struct peerid *,
+    void *), void *arg)
+{
+	struct gs_topic	*t;
+	struct gs_sub	*sub;
+
+	if ((t = topic_find((const uint8_t *)topic, strlen(topic))) == NULL)
+		return;
+	LIST_FOREACH(sub, &t->subs, tentry)
+		if (sub->subscribed)
+			fn(&sub->peer->id, arg);
+}
+
 #define GS_PROTO(var, pname)						\
 const struct proto var = {						\
 	.name = pname,							\

@@ -25,7 +25,8 @@
 
 /* A message waiting for keyd's signature, and who asked for it. */
 struct pending_pub {
-	uint32_t	 ctl;		/* 0: relay.advertise */
+	gspub_done_fn	 done;		/* NULL: relay.advertise */
+	uint32_t	 id;
 	size_t		 len;
 	uint8_t		 msg[];
 };
@@ -41,6 +42,7 @@ static LIST_HEAD(, watcher)	 watchers = LIST_HEAD_INITIALIZER(watchers);
 static struct event		 ev_reap;
 static int			 reap_set;
 static const struct engine_conf	*conf;
+static gossip_deliver_fn	 tap;		/* the daemon API's */
 static int			 advertised;	/* since gossip came on */
 static time_t			 advertise_next;
 
@@ -61,7 +63,7 @@ published(void *arg, const uint8_t *sig)
 	else
 		r = gossip_publish(p->msg, p->len, sig, &sent, err,
 		    sizeof(err));
-	if (p->ctl == 0) {
+	if (p->done == NULL) {
 		if (r == -1)
 			log_limited(&ll, LOG_INFO, "relay_advertise_failed "
 			    "error=\"%s\"", err);
@@ -69,21 +71,25 @@ published(void *arg, const uint8_t *sig)
 		return;
 	}
 	if (r == -1)
-		control_result(p->ctl, 0, err);
+		p->done(p->id, 0, err);
 	else {
 		for (i = 0; i < sent.idlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", sent.id[i]);
 		hex[2 * sent.idlen] = '\0';
 		snprintf(msg, sizeof(msg), "published message %s to %d peers",
 		    hex, sent.peers);
-		control_result(p->ctl, 1, msg);
+		p->done(p->id, 1, msg);
 	}
 	free(p);
 }
 
-/* The Message made and handed to keyd: NULL, or why not. */
-static const char *
-publish(uint32_t ctl, const char *topic, const uint8_t *data, size_t len)
+/*
+ * The Message made and handed to keyd; done(id, ok, text) is called
+ * once it is sent or refused.  NULL, or why not (done is not called).
+ */
+const char *
+gspub_send(const char *topic, const uint8_t *data, size_t len,
+    gspub_done_fn done, uint32_t id)
 {
 	struct pending_pub	*p;
 
@@ -97,7 +103,8 @@ publish(uint32_t ctl, const char *topic, const uint8_t *data, size_t len)
 		return "peerd has no identity from keyd yet";
 	if ((p = malloc(sizeof(*p) + KEY_PSMSG_MAX)) == NULL)
 		return "out of memory";
-	p->ctl = ctl;
+	p->done = done;
+	p->id = id;
 	if (gossip_unsigned(topic, data, len, p->msg, KEY_PSMSG_MAX,
 	    &p->len) == -1) {
 		free(p);
@@ -109,6 +116,12 @@ publish(uint32_t ctl, const char *topic, const uint8_t *data, size_t len)
 		return "keyd is busy or refuses to sign: try again later";
 	}
 	return NULL;
+}
+
+static void
+ctl_published(uint32_t ctl, int ok, const char *msg)
+{
+	control_result(ctl, ok, msg);
 }
 
 /* peerctl publish TOPIC MESSAGE: answered once keyd has signed. */
@@ -124,8 +137,8 @@ gspub_publish(uint32_t ctl, struct imsg *imsg)
 	memcpy(&hdr, imsg->data, sizeof(hdr));
 	if (memchr(hdr.topic, '\0', sizeof(hdr.topic)) == NULL)
 		return -1;
-	if ((why = publish(ctl, hdr.topic, (const uint8_t *)imsg->data +
-	    sizeof(hdr), len - sizeof(hdr))) != NULL)
+	if ((why = gspub_send(hdr.topic, (const uint8_t *)imsg->data +
+	    sizeof(hdr), len - sizeof(hdr), ctl_published, ctl)) != NULL)
 		control_result(ctl, 0, why);
 	return 0;
 }
@@ -276,6 +289,15 @@ deliver(const struct gossip_delivery *d)
 	LIST_FOREACH_SAFE(w, &watchers, entry, next)
 		if (w->ctl != 0 && strcmp(w->topic, d->topic) == 0)
 			watcher_send(w, d);
+	if (tap != NULL)
+		tap(d);
+}
+
+/* The daemon API's subscribers hear what the watchers hear. */
+void
+gspub_set_tap(gossip_deliver_fn fn)
+{
+	tap = fn;
 }
 
 /* Every watcher told why it ends: gossip went off, or lockdown. */
@@ -326,8 +348,8 @@ gspub_sweep(time_t now)
 	advertised = 1;
 	advertise_next = now + (e->advertise_ttl + 999) / 1000;
 	for (i = 0; i < conf->ntopics; i++)
-		if ((why = publish(0, conf->topics[i], ident.record,
-		    ident.recordlen)) != NULL)
+		if ((why = gspub_send(conf->topics[i], ident.record,
+		    ident.recordlen, NULL, 0)) != NULL)
 			log_limited(&ll, LOG_INFO, "relay_advertise_failed "
 			    "topic=\"%s\" error=\"%s\"", conf->topics[i], why);
 }

@@ -51,6 +51,7 @@ int
 listen_add(int fd, const char *text)
 {
 	struct listener	*l;
+	struct multiaddr ma;
 	socklen_t	 len;
 	char		 err[128];
 
@@ -66,6 +67,10 @@ listen_add(int fd, const char *text)
 	len = sizeof(l->ss);
 	if (getsockname(fd, (struct sockaddr *)&l->ss, &len) == -1)
 		fatal("getsockname");
+	/* tcp/0: the port the kernel chose is the one to tell */
+	if (maddr_from_sockaddr((struct sockaddr *)&l->ss, &ma) == 0 &&
+	    (!l->ws || maddr_put(&ma, MADDR_WS, NULL, 0) == 0))
+		l->ma = ma;
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listen_accept, l);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	if (!paused) {

@@ -66,7 +66,9 @@ identify_send(struct stream *s)
 	    sizeof(idmsg.protocol_version));
 	strlcpy(idmsg.agent_version, ENGINE_AGENT,
 	    sizeof(idmsg.agent_version));
-	if (ident.record != NULL && ident.recordlen <= sizeof(idmsg.record)) {
+	/* a record of no address would only erase what the peer knows */
+	if (ident.record != NULL && idmsg.naddrs > 0 &&
+	    ident.recordlen <= sizeof(idmsg.record)) {
 		memcpy(idmsg.record, ident.record, ident.recordlen);
 		idmsg.recordlen = ident.recordlen;
 	}

@@ -73,6 +73,14 @@ struct pending_dial {
 #define MAX_DIALS	64
 static struct pending_dial dials[MAX_DIALS];
 
+/*
+ * Relays a daemon API client reserved on itself, through a hop stream
+ * it opened: their STOP is taken too.  The oldest is forgotten first.
+ */
+#define API_RELAYS	16
+static struct peerid	 api_relays[API_RELAYS];
+static size_t		 napi_relays, api_next;
+
 void
 rclient_set_hooks(const struct rclient_hooks *h)
 {
@@ -82,7 +90,21 @@ rclient_set_hooks(const struct rclient_hooks *h)
 int
 rclient_enabled(void)
 {
-	return nslots > 0;
+	return nslots > 0 || napi_relays > 0;
+}
+
+void
+rclient_api_relay(const struct peerid *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < napi_relays; i++)
+		if (peerid_equal(&api_relays[i], id))
+			return;
+	api_relays[api_next] = *id;
+	api_next = (api_next + 1) % API_RELAYS;
+	if (napi_relays < API_RELAYS)
+		napi_relays++;
 }
 
 /* STOP CONNECT is taken from the relays we reserved on, and no one else. */
@@ -93,6 +115,9 @@ is_our_relay(const struct conn *c)
 
 	for (i = 0; i < nslots; i++)
 		if (c->have_peer && peerid_equal(&slots[i].id, &c->peer))
+			return 1;
+	for (i = 0; i < napi_relays; i++)
+		if (c->have_peer && peerid_equal(&api_relays[i], &c->peer))
 			return 1;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #define MS_LOGNAME	64	/* bytes of a refused name that are logged */
 
 static const struct proto *const *protocols;	/* the engine's table */
+static stream_dynamic_fn	 dynamic;	/* names outside it */
 
 /* Any protocol of the table, enabled or not: for streams we open. */
 const struct proto *
@@ -148,7 +149,8 @@ ms_step(struct stream *s, const char *line)
 		ms_list(s);
 		return 0;
 	}
-	if ((p = proto_lookup(line)) == NULL) {
+	if ((p = proto_lookup(line)) == NULL &&
+	    (dynamic == NULL || (p = dynamic(s, line)) == NULL)) {
 		proto_unknown(s->conn, s->id, line);
 		if (++s->tries > MS_MAXTRIES)
 			return -1;
@@ -229,6 +231,33 @@ proto_names(const char **names, size_t max)
 		if (protocols[i]->enabled == NULL || protocols[i]->enabled())
 			names[n++] = protocols[i]->name;
 	return n;
+}
+
+/*
+ * An outbound stream for a protocol outside the table, served by p with
+ * ctx; name must last as long as the stream.
+ */
+struct stream *
+stream_open_as(struct conn *c, const char *name, const struct proto *p,
+    void *ctx)
+{
+	struct stream	*s;
+
+	if ((s = yamux_open(c, name)) == NULL)
+		return NULL;
+	s->proto = p;
+	s->ctx = ctx;
+	return s;
+}
+
+/*
+ * Who serves the names the table does not have (the daemon API's
+ * handlers): it returns their struct proto, having set s->ctx, or NULL.
+ */
+void
+stream_set_dynamic(stream_dynamic_fn fn)
+{
+	dynamic = fn;
 }
 
 /* The protocol table, NULL-terminated, in the order ls lists it. */

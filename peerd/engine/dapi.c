@@ -1,0 +1,996 @@
+/*
+ * The libp2p daemon API (go-libp2p-daemon's control protocol) on the
+ * socket the parent bound for daemonApi.listen: one varint-framed
+ * Request, one Response, and again, on each client's connection; a
+ * STREAM_OPEN turns it into the stream (dapistream.c) and a PUBSUB
+ * SUBSCRIBE into a feed of PSMessages.  Requests are bounded in size
+ * (P2PD_MAXREQ), in number a second (daemonApi.rateLimit) and clients
+ * in number (daemonApi.maxClients); a client that does not send its
+ * request in time, or stops reading what it asked for, is closed.
+ * Calls conn.c, dial.c, stream.c, gossip.c, gspub.c, connmgr.c,
+ * listen.c, relay_client.c and dapistream.c.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "child.h"
+#include "engine.h"
+#include "log.h"
+#include "p2pd.h"
+#include "pubsub.h"
+
+#define DAPI_REQ_TIMEOUT	10	/* seconds to send a request */
+#define DAPI_CONNECT_TIMEOUT	60	/* a CONNECT without its own */
+#define DAPI_SUB_MAXQUEUE	(256 * 1024)	/* queued to a subscriber */
+#define DAPI_ID_BIT		0x80000000u	/* ids asked of stored */
+
+enum dc_state {
+	DC_REQUEST,		/* reading a request */
+	DC_WAITING,		/* a CONNECT, PUBLISH or lookup in flight */
+	DC_SUBSCRIBED,		/* a feed of PSMessages */
+	DC_CLOSING		/* flushing its last answer */
+};
+
+struct dapi_client {
+	LIST_ENTRY(dapi_client)	 entry;
+	uint32_t		 id;
+	struct bufferevent	*bev;
+	enum dc_state		 state;
+	uint32_t		 conn;		/* CONNECT: the dial */
+	struct peerid		 peer;		/* CONNECT, lookup */
+	struct multiaddr	*addrs;		/* CONNECT: left to try */
+	size_t			 naddrs, next;
+	time_t			 deadline;	/* CONNECT, monotonic */
+	int			 pstore;	/* lookup: PEERSTORE type */
+	int			 eof;		/* the client sent all */
+	uint64_t		 lost;		/* PSMessages not sent */
+	char			 topic[P2PD_MAXTOPIC + 1];
+};
+
+static LIST_HEAD(, dapi_client)	 clients = LIST_HEAD_INITIALIZER(clients);
+static struct evconnlistener	*lst;
+static struct event_base	*base;
+static struct event		 ev_base;
+static int			 nclients;
+static uint32_t			 next_id = 1;
+static struct {
+	int			 max_clients;
+	int64_t			 rate;		/* requests a second */
+	double			 tokens;
+	int64_t			 last;		/* ms */
+} lim = { 64, 1000, 1000, 0 };
+static struct timeval		 req_tv = { DAPI_REQ_TIMEOUT, 0 };
+static struct timeval		 stall_tv = { 30, 0 };
+
+static void
+dc_free(struct dapi_client *dc)
+{
+	LIST_REMOVE(dc, entry);
+	nclients--;
+	if (dc->state == DC_SUBSCRIBED)
+		gossip_unwatch(dc->topic);
+	if (dc->bev != NULL)
+		bufferevent_free(dc->bev);
+	free(dc->addrs);
+	free(dc);
+}
+
+/* Nothing more is read: the end, once what it was sent is out. */
+static void
+dc_closing(struct dapi_client *dc)
+{
+	dc->state = DC_CLOSING;
+	bufferevent_disable(dc->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(dc->bev)) == 0)
+		dc_free(dc);
+}
+
+static struct dapi_client *
+dc_find(uint32_t id)
+{
+	struct dapi_client	*dc;
+
+	LIST_FOREACH(dc, &clients, entry)
+		if (dc->id == id)
+			return dc;
+	return NULL;
+}
+
+/* Its answer written: the next request, or the end once flushed. */
+static void
+dc_done(struct dapi_client *dc)
+{
+	if (dc->eof) {
+		dc_closing(dc);
+		return;
+	}
+	dc->state = DC_REQUEST;
+	bufferevent_set_timeouts(dc->bev, &req_tv, &stall_tv);
+	bufferevent_enable(dc->bev, EV_READ);
+	/* one request an event loop: a pipelining client waits its turn */
+	if (evbuffer_get_length(bufferevent_get_input(dc->bev)) > 0)
+		bufferevent_trigger(dc->bev, EV_READ,
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+dc_ok(struct dapi_client *dc, struct p2pd_resp *r)
+{
+	r->type = P2PD_OK;
+	if (dapi_respond(dc->bev, r) == -1) {
+		dc_free(dc);
+		return;
+	}
+	dc_done(dc);
+}
+
+static void
+dc_fail(struct dapi_client *dc, const char *msg)
+{
+	if (dapi_error(dc->bev, msg) == -1) {
+		dc_free(dc);
+		return;
+	}
+	dc_done(dc);
+}
+
+static void
+dc_okay(struct dapi_client *dc)
+{
+	struct p2pd_resp	 r;
+
+	memset(&r, 0, sizeof(r));
+	dc_ok(dc, &r);
+}
+
+static int
+view_peer(const struct p2pd_view *v, struct peerid *id)
+{
+	return v->p == NULL ? -1 : peerid_from_mh(v->p, v->len, id);
+}
+
+static int
+view_str(const struct p2pd_view *v, char *buf, size_t size)
+{
+	if (v->p == NULL || v->len >= size || memchr(v->p, '\0', v->len))
+		return -1;
+	memcpy(buf, v->p, v->len);
+	buf[v->len] = '\0';
+	return 0;
+}
+
+/* Our addresses: those announced, else where we listen; and circuits. */
+static size_t
+our_addrs(struct multiaddr *ma, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < ident.nannounce && n < max; i++)
+		ma[n++] = ident.announce[i];
+	if (n == 0)
+		n = listen_addrs(ma, max, NULL);
+	return n + rclient_addrs(ma + n, max - n);
+}
+
+static void
+req_identify(struct dapi_client *dc)
+{
+	struct multiaddr	 ma[PREC_MAXADDRS];
+	struct p2pd_view	 v[PREC_MAXADDRS];
+	struct p2pd_peerinfo	 pi;
+	struct p2pd_resp	 r;
+	size_t			 i, n;
+
+	if (!ident.ready) {
+		dc_fail(dc, "peerd has no identity from keyd yet");
+		return;
+	}
+	n = our_addrs(ma, PREC_MAXADDRS);
+	for (i = 0; i < n; i++) {
+		v[i].p = ma[i].b;
+		v[i].len = ma[i].len;
+	}
+	pi.id.p = ident.peerid.mh;
+	pi.id.len = ident.peerid.len;
+	pi.addrs = v;
+	pi.naddrs = n;
+	memset(&r, 0, sizeof(r));
+	r.identify = &pi;
+	dc_ok(dc, &r);
+}
+
+/* A connection to the peer that is up and heard from, or NULL. */
+static struct conn *
+peer_conn(const struct peerid *id)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->have_peer && c->state == CS_OPEN && c->heard &&
+		    peerid_equal(&c->peer, id))
+			return c;
+	return NULL;
+}
+
+/* The next address of a CONNECT dialled; 0, or -1 when none is left. */
+static int
+connect_next(struct dapi_client *dc, char *why, size_t len)
+{
+	struct multiaddr	*ma;
+	struct peerid		 id;
+	struct conn		*c;
+
+	while (dc->next < dc->naddrs) {
+		ma = &dc->addrs[dc->next++];
+		if (maddr_get_peerid(ma, &id) == -1 &&
+		    maddr_append_peerid(ma, &dc->peer) == -1)
+			continue;
+		if ((c = dial_maddr(ma, why, len)) == NULL)
+			continue;
+		dc->conn = c->id;
+		conn_flush(c);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+req_connect(struct dapi_client *dc, const struct p2pd_connect *r)
+{
+	struct p2pd_iter	 it;
+	struct p2pd_view	 v;
+	char			 why[256];
+
+	if (view_peer(&r->peer, &dc->peer) == -1) {
+		dc_fail(dc, "connect: not a peer ID");
+		return;
+	}
+	if (peer_conn(&dc->peer) != NULL) {
+		dc_okay(dc);
+		return;
+	}
+	if (r->addrs.n == 0) {
+		dc_fail(dc, "connect: no address given");
+		return;
+	}
+	if ((dc->addrs = calloc(r->addrs.n, sizeof(*dc->addrs))) == NULL) {
+		dc_fail(dc, "out of memory");
+		return;
+	}
+	p2pd_iter(&r->addrs, &it);
+	while (p2pd_next(&it, &v) == 1)
+		if (maddr_decode(v.p, v.len, &dc->addrs[dc->naddrs]) == 0)
+			dc->naddrs++;
+	strlcpy(why, "connect: no address given parses", sizeof(why));
+	if (connect_next(dc, why, sizeof(why)) == -1) {
+		dc_fail(dc, why);
+		return;
+	}
+	dc->state = DC_WAITING;
+	dc->deadline = mono_now() + (r->has_timeout && r->timeout > 0 &&
+	    r->timeout < 3600 ? r->timeout : DAPI_CONNECT_TIMEOUT);
+}
+
+static void
+req_disconnect(struct dapi_client *dc, const struct p2pd_view *peer)
+{
+	struct peerid	 id;
+	struct conn	*c;
+
+	if (view_peer(peer, &id) == -1) {
+		dc_fail(dc, "disconnect: not a peer ID");
+		return;
+	}
+	while ((c = conn_find_peer(&id)) != NULL)
+		conn_close(c, "the daemon API asked");
+	dc_okay(dc);
+}
+
+/* One PeerInfo a connected peer (its first connection's address). */
+static void
+req_list_peers(struct dapi_client *dc)
+{
+	struct p2pd_peerinfo	*pi;
+	struct p2pd_view	*v;
+	struct multiaddr	*ma;
+	const struct peerid	**ids;
+	struct p2pd_resp	 r;
+	struct conn		*c;
+	size_t			 i, n = 0, max = conn_count() + 1;
+
+	pi = calloc(max, sizeof(*pi));
+	v = calloc(max, sizeof(*v));
+	ma = calloc(max, sizeof(*ma));
+	ids = calloc(max, sizeof(*ids));
+	if (pi == NULL || v == NULL || ma == NULL || ids == NULL) {
+		dc_fail(dc, "out of memory");
+		goto done;
+	}
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (!c->have_peer || c->state != CS_OPEN || n == max)
+			continue;
+		for (i = 0; i < n && !peerid_equal(&c->peer, ids[i]); i++)
+			;
+		if (i < n)
+			continue;
+		ids[n] = &c->peer;
+		dapi_conn_addr(c, &ma[n]);
+		v[n].p = ma[n].b;
+		v[n].len = ma[n].len;
+		pi[n].id.p = c->peer.mh;
+		pi[n].id.len = c->peer.len;
+		pi[n].addrs = &v[n];
+		pi[n].naddrs = ma[n].len > 0;
+		n++;
+	}
+	memset(&r, 0, sizeof(r));
+	r.peers = pi;
+	r.npeers = n;
+	dc_ok(dc, &r);
+ done:
+	free(pi);
+	free(v);
+	free(ma);
+	free(ids);
+}
+
+static void
+req_stream_open(struct dapi_client *dc, const struct p2pd_open *r)
+{
+	struct p2pd_iter	 it;
+	struct p2pd_view	 v;
+	struct peerid		 id;
+	struct conn		*c;
+	const char		*why;
+	char			 proto[P2PD_MAXPROTO + 1];
+
+	if (view_peer(&r->peer, &id) == -1) {
+		dc_fail(dc, "stream open: not a peer ID");
+		return;
+	}
+	p2pd_iter(&r->protos, &it);
+	if (p2pd_next(&it, &v) != 1 || view_str(&v, proto,
+	    sizeof(proto)) == -1 || proto[0] == '\0') {
+		dc_fail(dc, "stream open: no protocol");
+		return;
+	}
+	if ((c = peer_conn(&id)) == NULL) {
+		dc_fail(dc, "stream open: not connected to that peer "
+		    "(CONNECT first)");
+		return;
+	}
+	if ((why = dapi_stream_open(dc->bev, c, proto)) != NULL) {
+		dc_fail(dc, why);
+		return;
+	}
+	/* the bufferevent is the stream's now */
+	dc->bev = NULL;
+	dc_free(dc);
+}
+
+static void
+req_stream_handler(struct dapi_client *dc, const struct p2pd_handler *r)
+{
+	const char		*names[P2PD_MAXPROTOS];
+	char			 buf[P2PD_MAXPROTOS][P2PD_MAXPROTO + 1];
+	struct p2pd_iter	 it;
+	struct p2pd_view	 v;
+	struct multiaddr	 ma;
+	const char		*why;
+	size_t			 n = 0;
+
+	if (r->addr.p == NULL || maddr_decode(r->addr.p, r->addr.len,
+	    &ma) == -1) {
+		dc_fail(dc, "stream handler: not a multiaddr");
+		return;
+	}
+	p2pd_iter(&r->protos, &it);
+	while (n < P2PD_MAXPROTOS && p2pd_next(&it, &v) == 1) {
+		if (view_str(&v, buf[n], sizeof(buf[n])) == -1 ||
+		    buf[n][0] == '\0') {
+			dc_fail(dc, "stream handler: a protocol name is empty "
+			    "or holds a NUL");
+			return;
+		}
+		names[n] = buf[n];
+		n++;
+	}
+	if (n == 0) {
+		dc_fail(dc, "stream handler: no protocol");
+		return;
+	}
+	if ((why = dapi_handler_add(&ma, names, n)) != NULL)
+		dc_fail(dc, why);
+	else
+		dc_okay(dc);
+}
+
+static void
+req_connmanager(struct dapi_client *dc, const struct p2pd_cmreq *r)
+{
+	struct peerid	 id;
+	char		 tag[P2PD_MAXTAG + 1];
+
+	if (r->type == P2PD_CM_TRIM) {
+		connmgr_trim();
+		dc_okay(dc);
+		return;
+	}
+	if (view_peer(&r->peer, &id) == -1 || view_str(&r->tag, tag,
+	    sizeof(tag)) == -1) {
+		dc_fail(dc, "connmanager: a peer ID and a tag are needed");
+		return;
+	}
+	if (r->type == P2PD_CM_UNTAG_PEER)
+		connmgr_untag(&id, tag);
+	else if (connmgr_tag(&id, tag, r->has_weight ? r->weight : 0) == -1) {
+		dc_fail(dc, "connmanager: too many tags (1024)");
+		return;
+	}
+	dc_okay(dc);
+}
+
+struct ps_list {
+	struct p2pd_view	*v;
+	size_t			 n, max;
+};
+
+static void
+ps_add_topic(const char *name, size_t len, void *arg)
+{
+	struct ps_list	*l = arg;
+
+	if (l->n < l->max) {
+		l->v[l->n].p = (const uint8_t *)name;
+		l->v[l->n++].len = len;
+	}
+}
+
+static void
+ps_add_peer(const struct peerid *id, void *arg)
+{
+	struct ps_list	*l = arg;
+
+	if (l->n < l->max) {
+		l->v[l->n].p = id->mh;
+		l->v[l->n++].len = id->len;
+	}
+}
+
+static void
+dapi_published(uint32_t id, int ok, const char *msg)
+{
+	struct dapi_client	*dc;
+
+	if ((dc = dc_find(id)) == NULL || dc->state != DC_WAITING)
+		return;
+	if (ok)
+		dc_okay(dc);
+	else
+		dc_fail(dc, msg);
+}
+
+static void
+ps_subscribe(struct dapi_client *dc, const char *topic)
+{
+	struct p2pd_resp	 r;
+
+	if (ident.lockdown || !gossip_on()) {
+		dc_fail(dc, "pubsub: gossipSub is not enabled");
+		return;
+	}
+	if (gossip_watch(topic) == -1) {
+		dc_fail(dc, "pubsub: the router cannot join that topic "
+		    "(gossipSub.maxTopics)");
+		return;
+	}
+	strlcpy(dc->topic, topic, sizeof(dc->topic));
+	dc->state = DC_SUBSCRIBED;
+	memset(&r, 0, sizeof(r));
+	r.type = P2PD_OK;
+	if (dapi_respond(dc->bev, &r) == -1) {
+		dc_free(dc);
+		return;
+	}
+	/* nothing more is read; its end is the client's close */
+	bufferevent_set_timeouts(dc->bev, NULL, &stall_tv);
+}
+
+static void
+req_pubsub(struct dapi_client *dc, const struct p2pd_psreq *r)
+{
+	struct p2pd_view	 v[1024];
+	struct ps_list		 l = { v, 0, 1024 };
+	struct p2pd_psresp	 ps;
+	struct p2pd_resp	 resp;
+	char			 topic[P2PD_MAXTOPIC + 1];
+	const char		*why;
+
+	if (r->type != P2PD_PS_GET_TOPICS && (view_str(&r->topic, topic,
+	    sizeof(topic)) == -1 || topic[0] == '\0')) {
+		dc_fail(dc, "pubsub: no topic");
+		return;
+	}
+	memset(&ps, 0, sizeof(ps));
+	memset(&resp, 0, sizeof(resp));
+	resp.ps = &ps;
+	switch (r->type) {
+	case P2PD_PS_GET_TOPICS:
+		gossip_topics(ps_add_topic, &l);
+		ps.topics = v;
+		ps.ntopics = l.n;
+		dc_ok(dc, &resp);
+		return;
+	case P2PD_PS_LIST_PEERS:
+		gossip_topic_peers(topic, ps_add_peer, &l);
+		ps.peers = v;
+		ps.npeers = l.n;
+		dc_ok(dc, &resp);
+		return;
+	case P2PD_PS_PUBLISH:
+		if ((why = gspub_send(topic, r->data.p, r->data.len,
+		    dapi_published, dc->id)) != NULL) {
+			dc_fail(dc, why);
+			return;
+		}
+		dc->state = DC_WAITING;
+		bufferevent_disable(dc->bev, EV_READ);
+		return;
+	default:
+		ps_subscribe(dc, topic);
+		return;
+	}
+}
+
+/* A message on a topic a subscriber follows: one PSMessage each. */
+static void
+dapi_deliver(const struct gossip_delivery *d)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API subscriber losses");
+	struct dapi_client	*dc;
+	struct ps_msg		 m;
+	uint8_t			*buf;
+	size_t			 cap, len, n = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.from.p = d->from->mh;
+	m.from.len = d->from->len;
+	m.data.p = d->data;
+	m.data.len = d->len;
+	m.seqno.p = d->seqno;
+	m.seqno.len = d->seqnolen;
+	m.topic.p = (const uint8_t *)d->topic;
+	m.topic.len = strlen(d->topic);
+	cap = P2PD_HDR + P2PD_SLACK + 64 + m.from.len + m.data.len +
+	    m.seqno.len + m.topic.len;
+	buf = NULL;
+	LIST_FOREACH(dc, &clients, entry) {
+		if (dc->state != DC_SUBSCRIBED ||
+		    strcmp(dc->topic, d->topic) != 0)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(dc->bev)) >
+		    DAPI_SUB_MAXQUEUE) {
+			dc->lost++;
+			counters.gossip.watch_lost++;
+			log_limited(&ll, LOG_INFO, "dapi_subscriber_lost "
+			    "client=%u lost=%llu", dc->id,
+			    (unsigned long long)dc->lost);
+			continue;
+		}
+		if (buf == NULL && ((buf = malloc(cap)) == NULL ||
+		    p2pd_psmsg_encode(&m, buf + P2PD_HDR, cap - P2PD_HDR,
+		    &len) == -1 || (n = p2pd_frame(buf, len, cap)) == 0))
+			break;
+		bufferevent_write(dc->bev, buf, n);
+	}
+	free(buf);
+}
+
+static void
+pstore_answer(struct dapi_client *dc, const struct peerid *id,
+    const struct multiaddr *ma, size_t nma, const struct conn *c)
+{
+	struct p2pd_view	 v[PREC_MAXADDRS], pv[256];
+	struct p2pd_peerinfo	 pi;
+	struct p2pd_pstoreresp	 ps;
+	struct p2pd_resp	 r;
+	const char		*p;
+	size_t			 i, n = 0;
+
+	memset(&ps, 0, sizeof(ps));
+	memset(&r, 0, sizeof(r));
+	r.pstore = &ps;
+	if (dc->pstore == P2PD_PSTORE_GET_PROTOCOLS) {
+		if (c != NULL && c->info != NULL)
+			for (p = c->info->protocols; p != NULL && *p != '\0' &&
+			    n < 256; p += strlen(p) + 1) {
+				pv[n].p = (const uint8_t *)p;
+				pv[n++].len = strlen(p);
+			}
+		ps.protos = pv;
+		ps.nprotos = n;
+		dc_ok(dc, &r);
+		return;
+	}
+	for (i = 0; i < nma; i++) {
+		v[i].p = ma[i].b;
+		v[i].len = ma[i].len;
+	}
+	pi.id.p = id->mh;
+	pi.id.len = id->len;
+	pi.addrs = v;
+	pi.naddrs = nma;
+	ps.peer = &pi;
+	dc_ok(dc, &r);
+}
+
+/* The addresses identify gave, else the connection's own. */
+static size_t
+conn_peer_addrs(const struct conn *c, struct multiaddr *ma, size_t max)
+{
+	const uint8_t	*p;
+	size_t		 off = 0, l, n = 0;
+
+	if (c->info != NULL)
+		for (p = c->info->addrs; off + 2 <= c->info->addrs_len &&
+		    n < max; off += 2 + l) {
+			l = (size_t)p[off] << 8 | p[off + 1];
+			if (off + 2 + l > c->info->addrs_len)
+				break;
+			if (maddr_decode(p + off + 2, l, &ma[n]) == 0)
+				n++;
+		}
+	if (n == 0) {
+		dapi_conn_addr(c, &ma[0]);
+		n = ma[0].len > 0;
+	}
+	return n;
+}
+
+static void
+req_peerstore(struct dapi_client *dc, const struct p2pd_pstorereq *r)
+{
+	struct multiaddr	 ma[PREC_MAXADDRS];
+	struct conn		*c;
+	uint32_t		 id = dc->id | DAPI_ID_BIT;
+
+	if (r->type != P2PD_PSTORE_GET_PROTOCOLS &&
+	    r->type != P2PD_PSTORE_GET_PEER_INFO) {
+		dc_fail(dc, "peerstore: unknown request type");
+		return;
+	}
+	if (view_peer(&r->id, &dc->peer) == -1) {
+		dc_fail(dc, "peerstore: not a peer ID");
+		return;
+	}
+	dc->pstore = r->type;
+	if ((c = peer_conn(&dc->peer)) != NULL) {
+		pstore_answer(dc, &dc->peer, ma, conn_peer_addrs(c, ma,
+		    PREC_MAXADDRS), c);
+		return;
+	}
+	if (r->type == P2PD_PSTORE_GET_PROTOCOLS) {
+		pstore_answer(dc, &dc->peer, NULL, 0, NULL);
+		return;
+	}
+	if (child_compose(PROC_STORED, IMSG_STORE_LOOKUP, id, -1, &dc->peer,
+	    sizeof(dc->peer)) == -1) {
+		dc_fail(dc, "peerstore: stored is not answering");
+		return;
+	}
+	dc->state = DC_WAITING;
+	dc->deadline = mono_now() + CTL_WAIT;
+	bufferevent_disable(dc->bev, EV_READ);
+}
+
+/* stored's answer to a PEERSTORE lookup: its addresses, or none. */
+void
+dapi_lookup_result(uint32_t id, const struct store_cand *sc)
+{
+	struct multiaddr	 ma[PREC_MAXADDRS];
+	struct dapi_client	*dc;
+	size_t			 i, n = 0;
+
+	if ((dc = dc_find(id & ~DAPI_ID_BIT)) == NULL ||
+	    dc->state != DC_WAITING || dc->pstore == 0)
+		return;
+	for (i = 0; sc != NULL && i < sc->naddrs && i < PREC_MAXADDRS; i++)
+		if (sc->addrs[i].len <= PREC_ADDRMAX &&
+		    maddr_decode(sc->addrs[i].b, sc->addrs[i].len,
+		    &ma[n]) == 0)
+			n++;
+	dc->pstore = 0;
+	pstore_answer(dc, &dc->peer, ma, n, NULL);
+}
+
+int
+dapi_is_lookup(uint32_t id)
+{
+	return (id & DAPI_ID_BIT) != 0;
+}
+
+/* One request more than daemonApi.rateLimit allows a second? */
+static int
+rate_over(void)
+{
+	int64_t	 now = mono_ms();
+
+	lim.tokens += (double)(now - lim.last) * lim.rate / 1000;
+	if (lim.tokens > lim.rate)
+		lim.tokens = lim.rate;
+	lim.last = now;
+	if (lim.tokens < 1)
+		return 1;
+	lim.tokens--;
+	return 0;
+}
+
+static void
+dc_request(struct dapi_client *dc, const uint8_t *msg, size_t len)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API requests refused");
+	struct p2pd_req		 r;
+	char			 err[128];
+
+	counters.dapi_requests++;
+	if (rate_over()) {
+		counters.dapi_refused++;
+		log_limited(&ll, LOG_INFO, "dapi_request_refused client=%u "
+		    "reason=rate", dc->id);
+		dc_fail(dc, "too many requests (daemonApi.rateLimit)");
+		return;
+	}
+	if (p2pd_req_decode(msg, len, &r, err, sizeof(err)) == -1) {
+		dc_fail(dc, err);
+		return;
+	}
+	switch (r.type) {
+	case P2PD_IDENTIFY:
+		req_identify(dc);
+		break;
+	case P2PD_CONNECT:
+		req_connect(dc, &r.connect);
+		break;
+	case P2PD_STREAM_OPEN:
+		req_stream_open(dc, &r.open);
+		break;
+	case P2PD_STREAM_HANDLER:
+		req_stream_handler(dc, &r.handler);
+		break;
+	case P2PD_DHT:
+		dc_fail(dc, "DHT not supported");
+		break;
+	case P2PD_LIST_PEERS:
+		req_list_peers(dc);
+		break;
+	case P2PD_CONNMANAGER:
+		req_connmanager(dc, &r.cm);
+		break;
+	case P2PD_DISCONNECT:
+		req_disconnect(dc, &r.disconnect);
+		break;
+	case P2PD_PUBSUB:
+		req_pubsub(dc, &r.ps);
+		break;
+	case P2PD_PEERSTORE:
+		req_peerstore(dc, &r.pstore);
+		break;
+	default:
+		dc_fail(dc, "unknown request type");
+		break;
+	}
+}
+
+/* One whole request frame, copied out and taken off the input. */
+static void
+dc_read(struct bufferevent *bev, void *arg)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API requests refused");
+	struct dapi_client	*dc = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	uint8_t			*p, *msg;
+	uint64_t		 n;
+	size_t			 len, hl;
+	int			 rv;
+
+	if (dc->state != DC_REQUEST)
+		return;
+	len = evbuffer_get_length(in);
+	hl = len < UVARINT_MAXLEN ? len : UVARINT_MAXLEN;
+	p = evbuffer_pullup(in, hl);
+	if ((rv = uvarint_decode(p, hl, &n, &hl)) == 0 &&
+	    len < UVARINT_MAXLEN)
+		return;
+	if (rv != 1 || n > P2PD_MAXREQ) {
+		counters.dapi_refused++;
+		log_limited(&ll, LOG_INFO, "dapi_request_refused client=%u "
+		    "reason=size", dc->id);
+		dapi_error(bev, "request over 1052672 bytes, or its length "
+		    "is not a varint");
+		dc_closing(dc);
+		return;
+	}
+	if (len < hl + n) {
+		bufferevent_setwatermark(bev, EV_READ, hl + n, 0);
+		return;
+	}
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	if ((msg = malloc(n + 1)) == NULL) {
+		dc_free(dc);
+		return;
+	}
+	evbuffer_drain(in, hl);
+	evbuffer_remove(in, msg, n);
+	dc->state = DC_WAITING;
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_set_timeouts(bev, NULL, &stall_tv);
+	dc_request(dc, msg, n);
+	free(msg);
+}
+
+static void
+dc_write(struct bufferevent *bev, void *arg)
+{
+	struct dapi_client	*dc = arg;
+
+	if (dc->state == DC_CLOSING)
+		dc_free(dc);
+}
+
+static void
+dc_event(struct bufferevent *bev, short what, void *arg)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API clients closed");
+	struct dapi_client	*dc = arg;
+
+	if ((what & BEV_EVENT_EOF) && dc->state == DC_WAITING) {
+		/* its answer still goes out: it may have only shut down */
+		dc->eof = 1;
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (what & BEV_EVENT_WRITING)
+			counters.dapi_stalled++;
+		log_limited(&ll, LOG_INFO, "dapi_client_closed client=%u "
+		    "reason=%s", dc->id, what & BEV_EVENT_WRITING ?
+		    "not_reading" : "no_request");
+	}
+	dc_free(dc);
+}
+
+static void
+dapi_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API clients refused");
+	struct dapi_client	*dc;
+
+	if (nclients >= lim.max_clients || ident.lockdown ||
+	    (dc = calloc(1, sizeof(*dc))) == NULL) {
+		counters.dapi_refused++;
+		log_limited(&ll, LOG_INFO, "dapi_client_refused clients=%d "
+		    "max=%d", nclients, lim.max_clients);
+		close(fd);
+		return;
+	}
+	if ((dc->bev = bufferevent_socket_new(base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(dc);
+		return;
+	}
+	dc->id = next_id++ & ~DAPI_ID_BIT;
+	if (dc->id == 0)
+		dc->id = next_id++;
+	LIST_INSERT_HEAD(&clients, dc, entry);
+	nclients++;
+	bufferevent_setcb(dc->bev, dc_read, dc_write, dc_event, dc);
+	dc->state = DC_REQUEST;
+	bufferevent_set_timeouts(dc->bev, &req_tv, &stall_tv);
+	bufferevent_enable(dc->bev, EV_READ);
+}
+
+/* A CONNECT's dial came up, or failed: the next address, or the end. */
+void
+dapi_conn_heard(struct conn *c)
+{
+	struct dapi_client	*dc, *next;
+
+	LIST_FOREACH_SAFE(dc, &clients, entry, next)
+		if (dc->state == DC_WAITING && dc->naddrs > 0 &&
+		    dc->conn == c->id)
+			dc_okay(dc);
+}
+
+void
+dapi_conn_failed(struct conn *c, const char *reason)
+{
+	struct dapi_client	*dc, *next;
+	char			 why[256];
+
+	LIST_FOREACH_SAFE(dc, &clients, entry, next) {
+		if (dc->state != DC_WAITING || dc->naddrs == 0 ||
+		    dc->conn != c->id)
+			continue;
+		dc->conn = 0;
+		strlcpy(why, reason, sizeof(why));
+		if (connect_next(dc, why, sizeof(why)) == -1)
+			dc_fail(dc, why);
+	}
+}
+
+/* CONNECTs and lookups past their time. */
+void
+dapi_sweep(time_t now)
+{
+	struct dapi_client	*dc, *next;
+
+	LIST_FOREACH_SAFE(dc, &clients, entry, next)
+		if (dc->state == DC_WAITING && dc->deadline != 0 &&
+		    now >= dc->deadline) {
+			dc->deadline = 0;
+			dc->pstore = 0;
+			dc_fail(dc, dc->naddrs > 0 ? "connect: timed out" :
+			    "peerstore: stored did not answer in time");
+		}
+}
+
+void
+dapi_configure(const struct reconf_engine *e)
+{
+	lim.max_clients = e->dapi_max_clients;
+	if (lim.rate != e->dapi_rate)
+		lim.tokens = e->dapi_rate;
+	lim.rate = e->dapi_rate;
+	stall_tv.tv_sec = e->stalled_timeout / 1000;
+	stall_tv.tv_usec = (e->stalled_timeout % 1000) * 1000;
+	dapistream_configure(e);
+}
+
+/* The socket the parent bound for daemonApi.listen. */
+void
+dapi_init(int fd, const char *text)
+{
+	if (lst != NULL)
+		fatalx("a second daemon API socket from the parent");
+	evtimer_set(&ev_base, NULL, NULL);
+	base = event_get_base(&ev_base);
+	if ((lst = evconnlistener_new(base, dapi_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd)) == NULL)
+		fatalx("evconnlistener_new");
+	lim.last = mono_ms();
+	dapistream_init(base);
+	gspub_set_tap(dapi_deliver);
+	log_info("daemon API on %s", text);
+}
+
+int
+dapi_client_count(void)
+{
+	return nclients;
+}
+
+void
+dapi_shutdown(void)
+{
+	struct dapi_client	*dc;
+
+	if (lst == NULL)
+		return;
+	evconnlistener_free(lst);
+	lst = NULL;
+	while ((dc = LIST_FIRST(&clients)) != NULL)
+		dc_free(dc);
+	dapistream_shutdown();
+}
