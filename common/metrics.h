@@ -108,6 +108,12 @@
 	    "Admin HTTP requests answered, by path and status code.")	\
 	M(HTTP_FULL,		"http_full_total", MT_COUNTER, P_ENGINE,	\
 	    "Times the admin HTTP connections were at admin.maxClients.") \
+	M(DAPI_REQUESTS,	"daemon_api_requests_total", MT_COUNTER,	\
+	    P_ENGINE, "Daemon API requests read, and those refused.")	\
+	M(DAPI_EVENTS,		"daemon_api_events_total", MT_COUNTER,	\
+	    P_ENGINE, "Daemon API streams spliced, bounds met, stalls.") \
+	M(DAPI_OPEN,		"daemon_api_open", MT_GAUGE, P_ENGINE,	\
+	    "Daemon API clients and streams open.")			\
 	M(GOSSIP_MESSAGES,	"gossip_messages_total", MT_COUNTER,	\
 	    P_ENGINE, "Gossipsub messages: new valid ones in, frames out.") \
 	M(GOSSIP_DUPLICATES,	"gossip_duplicates_total", MT_COUNTER,	\

@@ -556,8 +556,8 @@ test_defaults(void)
 	    c->admin_max_request == 8192 && c->admin_timeout == 10000,
 	    "default admin.allowRemote, maxClients, maxRequestSize, timeout");
 	ok(c->dapi_listen[0] == '\0' && c->dapi_max_clients == 64 &&
-	    c->dapi_max_streams == 1024 && c->dapi_rate == 1000,
-	    "default daemonApi: off, 64 clients, 1024 streams, 1000/s");
+	    c->dapi_max_streams == 256 && c->dapi_rate == 1000,
+	    "default daemonApi: off, 64 clients, 256 streams, 1000/s");
 	ok(strcmp(c->metrics_ns, "peerd") == 0, "default metrics.namespace");
 	ok(c->log_format == LOG_FORMAT_TEXT && c->log_facility == LOG_DAEMON,
 	    "default log");
@@ -1207,6 +1207,12 @@ test_bounds(void)
 	    "/unix/ABSOLUTE-PATH");
 	fails("daemonApi.listen without a port",
 	    "daemonApi:\n  listen: /ip4/127.0.0.1\n", "t:2:11: ", "/tcp/");
+	fails("daemonApi.listen with /ws",
+	    "daemonApi:\n  listen: /ip4/127.0.0.1/tcp/5005/ws\n", "t:2:11: ",
+	    "/tcp/PORT");
+	fails("daemonApi.listen on port 0",
+	    "daemonApi:\n  listen: /ip4/127.0.0.1/tcp/0\n", "t:2:11: ",
+	    "/tcp/PORT");
 	fails("daemonApi.listen a bare path",
 	    "daemonApi:\n  listen: /tmp/p2pd.sock\n", "t:2:11: ", "/unix/");
 	fails("daemonApi.maxStreams 0",

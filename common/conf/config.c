@@ -186,7 +186,7 @@ static const struct ckey keys[] = {
 	KINT("admin.timeout", admin_timeout, 1000, 600000, 10000, 0),
 	KSTR("daemonApi.listen", dapi_listen, check_dapi, "", K_STATIC),
 	KINT("daemonApi.maxClients", dapi_max_clients, 1, 1024, 64, 0),
-	KINT("daemonApi.maxStreams", dapi_max_streams, 1, 65536, 1024, 0),
+	KINT("daemonApi.maxStreams", dapi_max_streams, 1, 65536, 256, 0),
 	KINT("daemonApi.rateLimit", dapi_rate, 1, 1000000, 1000, 0),
 	KSTR("metrics.namespace", metrics_ns, check_metricns, "peerd", 0),
 	KENUM("log.format", log_format, logformats, LOG_FORMAT_TEXT, 0),
@@ -510,6 +510,9 @@ config_dapi_addr(const char *s, struct sockaddr_storage *ss,
 {
 	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
 	struct multiaddr	 ma;
+	struct maddr_comp	 comp;
+	size_t			 off = 0;
+	int			 n = 0;
 
 	memset(ss, 0, sizeof(*ss));
 	if (strncmp(s, "/unix/", 6) == 0) {
@@ -522,6 +525,13 @@ config_dapi_addr(const char *s, struct sockaddr_storage *ss,
 	}
 	if (maddr_parse(s, &ma, NULL, 0) == -1 ||
 	    maddr_to_sockaddr(&ma, ss, len) == -1)
+		return -1;
+	/* an address and a port of its own: no /ws, no tcp/0 */
+	while (maddr_next(&ma, &off, &comp) == 1)
+		n++;
+	if (n != 2 || (ss->ss_family == AF_INET ?
+	    ((struct sockaddr_in *)ss)->sin_port :
+	    ((struct sockaddr_in6 *)ss)->sin6_port) == 0)
 		return -1;
 	return addr_scope(&ma) == SCOPE_LOOPBACK ? 0 : -1;
 }

@@ -70,7 +70,6 @@ static struct {
 	double			 tokens;
 	int64_t			 last;		/* ms */
 } lim = { 64, 1000, 1000, 0 };
-static struct timeval		 req_tv = { DAPI_REQ_TIMEOUT, 0 };
 static struct timeval		 stall_tv = { 30, 0 };
 
 static void
@@ -111,12 +110,18 @@ dc_find(uint32_t id)
 static void
 dc_done(struct dapi_client *dc)
 {
+	free(dc->addrs);
+	dc->addrs = NULL;
+	dc->naddrs = dc->next = 0;
+	dc->conn = 0;
+	dc->pstore = 0;
 	if (dc->eof) {
 		dc_closing(dc);
 		return;
 	}
 	dc->state = DC_REQUEST;
-	bufferevent_set_timeouts(dc->bev, &req_tv, &stall_tv);
+	dc->deadline = mono_now() + DAPI_REQ_TIMEOUT;
+	bufferevent_set_timeouts(dc->bev, NULL, &stall_tv);
 	bufferevent_enable(dc->bev, EV_READ);
 	/* one request an event loop: a pipelining client waits its turn */
 	if (evbuffer_get_length(bufferevent_get_input(dc->bev)) > 0)
@@ -233,8 +238,13 @@ connect_next(struct dapi_client *dc, char *why, size_t len)
 
 	while (dc->next < dc->naddrs) {
 		ma = &dc->addrs[dc->next++];
-		if (maddr_get_peerid(ma, &id) == -1 &&
-		    maddr_append_peerid(ma, &dc->peer) == -1)
+		if (maddr_get_peerid(ma, &id) == 0) {
+			if (!peerid_equal(&id, &dc->peer)) {
+				strlcpy(why, "connect: the address names another "
+				    "peer", len);
+				continue;
+			}
+		} else if (maddr_append_peerid(ma, &dc->peer) == -1)
 			continue;
 		if ((c = dial_maddr(ma, why, len)) == NULL)
 			continue;
@@ -435,6 +445,7 @@ req_connmanager(struct dapi_client *dc, const struct p2pd_cmreq *r)
 	if (r->type == P2PD_CM_UNTAG_PEER)
 		connmgr_untag(&id, tag);
 	else if (connmgr_tag(&id, tag, r->has_weight ? r->weight : 0) == -1) {
+		dapi_refused("tags");
 		dc_fail(dc, "connmanager: too many tags (1024)");
 		return;
 	}
@@ -545,6 +556,7 @@ req_pubsub(struct dapi_client *dc, const struct p2pd_psreq *r)
 			return;
 		}
 		dc->state = DC_WAITING;
+		dc->deadline = 0;
 		bufferevent_disable(dc->bev, EV_READ);
 		return;
 	default:
@@ -804,6 +816,9 @@ dc_read(struct bufferevent *bev, void *arg)
 	size_t			 len, hl;
 	int			 rv;
 
+	/* a subscriber says nothing more: what it sends is dropped */
+	if (dc->state == DC_SUBSCRIBED)
+		evbuffer_drain(in, evbuffer_get_length(in));
 	if (dc->state != DC_REQUEST)
 		return;
 	len = evbuffer_get_length(in);
@@ -833,8 +848,8 @@ dc_read(struct bufferevent *bev, void *arg)
 	evbuffer_drain(in, hl);
 	evbuffer_remove(in, msg, n);
 	dc->state = DC_WAITING;
+	dc->deadline = 0;
 	bufferevent_disable(bev, EV_READ);
-	bufferevent_set_timeouts(bev, NULL, &stall_tv);
 	dc_request(dc, msg, n);
 	free(msg);
 }
@@ -854,17 +869,18 @@ dc_event(struct bufferevent *bev, short what, void *arg)
 	static struct log_limit	 ll = LOG_LIMIT("daemon API clients closed");
 	struct dapi_client	*dc = arg;
 
-	if ((what & BEV_EVENT_EOF) && dc->state == DC_WAITING) {
+	if (what & BEV_EVENT_EOF) {
 		/* its answer still goes out: it may have only shut down */
-		dc->eof = 1;
+		if (dc->state == DC_WAITING)
+			dc->eof = 1;
+		else
+			dc_closing(dc);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		if (what & BEV_EVENT_WRITING)
-			counters.dapi_stalled++;
+		counters.dapi_stalled++;
 		log_limited(&ll, LOG_INFO, "dapi_client_closed client=%u "
-		    "reason=%s", dc->id, what & BEV_EVENT_WRITING ?
-		    "not_reading" : "no_request");
+		    "reason=not_reading", dc->id);
 	}
 	dc_free(dc);
 }
@@ -880,7 +896,9 @@ dapi_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    (dc = calloc(1, sizeof(*dc))) == NULL) {
 		counters.dapi_refused++;
 		log_limited(&ll, LOG_INFO, "dapi_client_refused clients=%d "
-		    "max=%d", nclients, lim.max_clients);
+		    "max=%d reason=%s", nclients, lim.max_clients,
+		    ident.lockdown ? "lockdown" : nclients >= lim.max_clients ?
+		    "max_clients" : "no_memory");
 		close(fd);
 		return;
 	}
@@ -897,20 +915,26 @@ dapi_accept(struct evconnlistener *l, evutil_socket_t fd,
 	nclients++;
 	bufferevent_setcb(dc->bev, dc_read, dc_write, dc_event, dc);
 	dc->state = DC_REQUEST;
-	bufferevent_set_timeouts(dc->bev, &req_tv, &stall_tv);
+	dc->deadline = mono_now() + DAPI_REQ_TIMEOUT;
+	bufferevent_set_timeouts(dc->bev, NULL, &stall_tv);
 	bufferevent_enable(dc->bev, EV_READ);
 }
 
-/* A CONNECT's dial came up, or failed: the next address, or the end. */
+/* A CONNECT's dial came up, or went: the next address, or the end. */
 void
 dapi_conn_heard(struct conn *c)
 {
 	struct dapi_client	*dc, *next;
 
-	LIST_FOREACH_SAFE(dc, &clients, entry, next)
-		if (dc->state == DC_WAITING && dc->naddrs > 0 &&
-		    dc->conn == c->id)
+	LIST_FOREACH_SAFE(dc, &clients, entry, next) {
+		if (dc->state != DC_WAITING || dc->naddrs == 0 ||
+		    dc->conn != c->id)
+			continue;
+		if (c->have_peer && peerid_equal(&c->peer, &dc->peer))
 			dc_okay(dc);
+		else
+			dc_fail(dc, "connect: the address reached another peer");
+	}
 }
 
 void
@@ -930,25 +954,48 @@ dapi_conn_failed(struct conn *c, const char *reason)
 	}
 }
 
-/* CONNECTs and lookups past their time. */
+/*
+ * Clients that have not sent a whole request in DAPI_REQ_TIMEOUT, and
+ * CONNECTs and lookups past their time.
+ */
 void
 dapi_sweep(time_t now)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API clients closed");
+	struct dapi_client	*dc, *next;
+
+	LIST_FOREACH_SAFE(dc, &clients, entry, next) {
+		if (dc->deadline == 0 || now < dc->deadline)
+			continue;
+		dc->deadline = 0;
+		if (dc->state == DC_REQUEST) {
+			counters.dapi_idle++;
+			log_limited(&ll, LOG_INFO, "dapi_client_closed "
+			    "client=%u reason=no_request", dc->id);
+			dc_free(dc);
+		} else if (dc->state == DC_WAITING)
+			dc_fail(dc, dc->naddrs > 0 ? "connect: timed out" :
+			    "peerstore: stored did not answer in time");
+	}
+	dapistream_sweep(now);
+}
+
+/* Gossip went off, or lockdown: the subscriptions end. */
+void
+dapi_unsubscribe_all(void)
 {
 	struct dapi_client	*dc, *next;
 
 	LIST_FOREACH_SAFE(dc, &clients, entry, next)
-		if (dc->state == DC_WAITING && dc->deadline != 0 &&
-		    now >= dc->deadline) {
-			dc->deadline = 0;
-			dc->pstore = 0;
-			dc_fail(dc, dc->naddrs > 0 ? "connect: timed out" :
-			    "peerstore: stored did not answer in time");
-		}
+		if (dc->state == DC_SUBSCRIBED)
+			dc_free(dc);
 }
 
 void
 dapi_configure(const struct reconf_engine *e)
 {
+	if (!e->gossip_enabled)
+		dapi_unsubscribe_all();
 	lim.max_clients = e->dapi_max_clients;
 	if (lim.rate != e->dapi_rate)
 		lim.tokens = e->dapi_rate;

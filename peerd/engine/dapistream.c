@@ -26,7 +26,7 @@
 #include "log.h"
 #include "p2pd.h"
 
-#define SPLICE_MAXOUT	(256 * 1024)	/* queued to a socket, at most */
+#define SPLICE_MAXOUT	(64 * 1024)	/* queued to a socket, at most */
 #define SPLICE_CHUNK	(32 * 1024)	/* taken from a socket at once */
 #define DAPI_MAXHANDLERS 64		/* protocols served at once */
 
@@ -46,6 +46,7 @@ struct splice {
 	int			 sock_eof;	/* the socket sent all */
 	int			 remote_fin;	/* the stream sent all */
 	int			 draining;	/* the stream gone: flush, close */
+	time_t			 started;	/* monotonic */
 	struct peerid		 peer;
 	struct multiaddr	 addr;
 	char			 proto[P2PD_MAXPROTO + 1];
@@ -54,12 +55,22 @@ struct splice {
 static LIST_HEAD(, dapi_handler) handlers = LIST_HEAD_INITIALIZER(handlers);
 static LIST_HEAD(, splice)	 splices = LIST_HEAD_INITIALIZER(splices);
 static int			 nsplices, nhandlers;
-static int			 max_splices = 1024;
+static int			 max_splices = 256;
 static struct timeval		 stall_tv = { 30, 0 };
 static struct event_base	*base;
 
 static void	splice_pump_out(struct splice *);
 static void	splice_pump_in(struct splice *);
+
+/* A bound of the daemon API met: counted, logged. */
+void
+dapi_refused(const char *what)
+{
+	static struct log_limit	 ll = LOG_LIMIT("daemon API bounds met");
+
+	counters.dapi_refused++;
+	log_limited(&ll, LOG_INFO, "dapi_refused bound=%s", what);
+}
 
 /* Where a connection's peer is: its socket's address, or the circuit. */
 void
@@ -283,13 +294,14 @@ splice_new(struct bufferevent *bev, const struct peerid *peer,
 	struct splice	*sp;
 
 	if (nsplices >= max_splices) {
-		counters.dapi_refused++;
+		dapi_refused("streams");
 		return NULL;
 	}
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return NULL;
 	sp->bev = bev;
 	sp->peer = *peer;
+	sp->started = mono_now();
 	strlcpy(sp->proto, proto, sizeof(sp->proto));
 	return sp;
 }
@@ -475,8 +487,10 @@ dapi_handler_add(const struct multiaddr *addr, const char *const *protos,
 			if (strcmp(h->proto, protos[i]) == 0)
 				break;
 		if (h == NULL) {
-			if (nhandlers >= DAPI_MAXHANDLERS)
+			if (nhandlers >= DAPI_MAXHANDLERS) {
+				dapi_refused("handlers");
 				return "too many stream handlers (64)";
+			}
 			if ((h = calloc(1, sizeof(*h))) == NULL)
 				return "out of memory";
 			strlcpy(h->proto, protos[i], sizeof(h->proto));
@@ -487,6 +501,18 @@ dapi_handler_add(const struct multiaddr *addr, const char *const *protos,
 		h->sslen = len;
 	}
 	return NULL;
+}
+
+/* A STREAM_OPEN the peer has not agreed to in STREAM_MS_TIMEOUT. */
+void
+dapistream_sweep(time_t now)
+{
+	struct splice	*sp, *next;
+
+	LIST_FOREACH_SAFE(sp, &splices, entry, next)
+		if (sp->opening && sp->s != NULL &&
+		    now - sp->started >= STREAM_MS_TIMEOUT)
+			stream_reset(sp->s);
 }
 
 int

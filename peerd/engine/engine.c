@@ -750,11 +750,11 @@ engine_conn_closing(struct conn *c, const char *reason)
 {
 	if (c->dir == CONN_OUTBOUND && c->in_upgrade)
 		counters.dials_failed++;
-	if (c->in_upgrade) {
+	if (c->in_upgrade)
 		ops_conn_failed(c, reason);
-		dapi_conn_failed(c, reason);
-	} else
+	else
 		ops_conn_closed(c);
+	dapi_conn_failed(c, reason);
 	relay_conn_closed(c);
 	rclient_conn_closed(c);
 	gossip_conn_closed(c);
@@ -943,6 +943,7 @@ engine_lockdown(void)
 
 	ident.lockdown = 1;
 	gspub_lockdown();
+	dapi_unsubscribe_all();
 	connmgr_stop();
 	while ((c = TAILQ_FIRST(&conns)) != NULL) {
 		conn_close(c, "lockdown");

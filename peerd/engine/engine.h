@@ -439,6 +439,7 @@ struct engine_counters {
 	uint64_t	 dapi_errors;	/* answered with an error */
 	uint64_t	 dapi_refused;	/* clients, requests, streams over a bound */
 	uint64_t	 dapi_stalled;	/* closed: not reading in time */
+	uint64_t	 dapi_idle;	/* closed: no whole request in time */
 	uint64_t	 dapi_streams;	/* streams spliced */
 	struct gs_counters gossip;
 };
@@ -765,6 +766,8 @@ const char	*dapi_stream_open(struct bufferevent *, struct conn *,
 const char	*dapi_handler_add(const struct multiaddr *,
 		    const char *const *, size_t);
 int		 dapi_stream_count(void);
+void		 dapi_refused(const char *);
+void		 dapistream_sweep(time_t);
 void		 dapistream_configure(const struct reconf_engine *);
 void		 dapistream_init(struct event_base *);
 void		 dapistream_shutdown(void);
@@ -777,6 +780,7 @@ void		 dapi_conn_failed(struct conn *, const char *);
 void		 dapi_lookup_result(uint32_t, const struct store_cand *);
 int		 dapi_is_lookup(uint32_t);
 void		 dapi_sweep(time_t);
+void		 dapi_unsubscribe_all(void);
 int		 dapi_client_count(void);
 void		 dapi_shutdown(void);
 

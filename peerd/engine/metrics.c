@@ -236,6 +236,14 @@ metrics_engine(struct metric_set *s)
 	    proc_name(PROC_ENGINE));
 	ROW(UPTIME, mono_now() - mx.started, NULL, NULL);
 	ROW(LOCKDOWN, ident.lockdown, NULL, NULL);
+	ROW(DAPI_REQUESTS, c->dapi_requests, "result", "all");
+	ROW(DAPI_REQUESTS, c->dapi_errors, "result", "error");
+	ROW(DAPI_EVENTS, c->dapi_streams, "kind", "stream");
+	ROW(DAPI_EVENTS, c->dapi_refused, "kind", "refused");
+	ROW(DAPI_EVENTS, c->dapi_stalled, "kind", "stalled");
+	ROW(DAPI_EVENTS, c->dapi_idle, "kind", "idle");
+	ROW(DAPI_OPEN, dapi_client_count(), "kind", "clients");
+	ROW(DAPI_OPEN, dapi_stream_count(), "kind", "streams");
 	metrics_http(s);
 	metrics_gossip(s);
 }

@@ -20,8 +20,15 @@ const hookFailed = new Map() // suite -> { unsupported, reason }
 const afterFailed = [] // a daemon that would not stop, say
 const started = Date.now()
 
+// INTEROP_NAME: what the suite's 'go' side is called in the titles
+const goName = process.env.INTEROP_NAME || null
+
 function clean (s) {
   return String(s).replace(/[\r\n#]+/g, ' ').trim()
+}
+
+function named (title) {
+  return goName == null ? title : title.replace(/\bgo\b/g, goName)
 }
 
 function Reporter (runner) {
@@ -83,7 +90,7 @@ mocha.run(() => {
     }
     count[r.status]++
     n++
-    const title = clean(t.fullTitle())
+    const title = named(clean(t.fullTitle()))
     if (r.status === 'pass') console.log(`ok ${n} - ${title}`)
     else if (r.status === 'skip') console.log(`ok ${n} - ${title} # SKIP ${clean(r.reason)}`)
     else console.log(`not ok ${n} - ${title}\n# ${clean(r.reason)}`)
@@ -94,6 +101,6 @@ mocha.run(() => {
   }
   console.log(`1..${n}`)
   const secs = ((Date.now() - started) / 1000).toFixed(1)
-  console.log(`# js vs ${fx.secondName} (the suite's 'go'): ${count.pass} passed, ${count.skip} skipped, ${count.fail} failed in ${secs} s`)
+  console.log(`# js vs ${goName ?? fx.secondName} (the suite's 'go'): ${count.pass} passed, ${count.skip} skipped, ${count.fail} failed in ${secs} s`)
   process.exit(count.fail > 0 ? 1 : 0)
 })
