@@ -26,7 +26,7 @@ from suite import TAP, js_skip_reason, exit_on_signals  # noqa: E402
 
 DIR = os.path.join(HERE, "daemon")
 RUN = ["node", "--import", "./polyfill.mjs", "run.mjs"]
-DEADLINE = 170
+DEADLINE = 400
 # what a case may be skipped for: what peerd (or js here) does not offer,
 # and the cases @libp2p/interop disables itself
 SKIPPABLE = re.compile(r"unsupported|not installed|describe\.skip")
