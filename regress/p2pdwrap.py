@@ -13,17 +13,20 @@
      stub's IDENTIFY answer, -q; SIGTERM stops the stub and leaves no
      process, no directory and no socket; a peerd that exits first gives
      its status; one that never answers is given up after 20 s
+  l  peerd listening on /tcp/0 (what p2pd's harnesses pass) announces
+     the port it was given, one that accepts connections
   p  with peerd itself, once its daemon API is there (skipped before):
      the spec's Ed25519 key gives the spec's peer ID, -noListenAddrs no
      address, -hostAddrs the loopback port peerd listens on; SIGTERM
      leaves no process and no directory
 
-Speaks TAP.  Usage: p2pdwrap.py BUILDDIR [aksp]"""
+Speaks TAP.  Usage: p2pdwrap.py BUILDDIR [akslp]"""
 
 import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,8 +34,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suite import (TAP, b58encode, check_args, exit_on_signals,  # noqa: E402
-                   wait_for, wait_value)
+from suite import (TAP, Suite, b58encode, check_args,  # noqa: E402
+                   exit_on_signals, wait_for, wait_value)
 
 # libp2p/specs peer-ids/peer-ids.md, "Test vectors"
 SPEC_ED25519 = bytes.fromhex(
@@ -442,6 +445,31 @@ def check_stub(t, e):
          % (r.returncode, r.stderr))
 
 
+def check_port0(t, e):
+    s = Suite(e.build, os.path.join(e.base, "port0"))
+    s.prepare()
+    s.write_conf(listen=["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/tcp/0/ws"])
+    started = s.start()
+    addrs = s.status_json().get("listenAddrs", []) if started else []
+    ports = []
+    for a in addrs:
+        parts = a.split("/")
+        if len(parts) >= 5 and parts[1:4] == ["ip4", "127.0.0.1", "tcp"]:
+            ports.append(int(parts[4]))
+    accepted = []
+    for port in ports:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            accepted.append(port)
+        except OSError:
+            pass
+    t.ok(started and len(ports) == 2 and 0 not in ports and
+         addrs[1].endswith("/ws") and accepted == ports,
+         "listen on /tcp/0: peerd shows the ports it listens on, each "
+         "accepting (%r, accepted %r)" % (addrs, accepted))
+    s.stop(alone=True)
+
+
 def have_server(build):
     """peerd takes daemonApi.listen: its daemon API is there."""
     d = tempfile.mkdtemp(prefix="p2pdwrap-n.")
@@ -491,13 +519,14 @@ def check_peerd(t, e):
 
 
 def main():
-    build, which = check_args(__doc__, "aksp")
+    build, which = check_args(__doc__, "akslp")
     exit_on_signals()
     t = TAP()
     e = Env(build)
     try:
         for c, fn in (("a", check_refusals), ("k", check_keys),
-                      ("s", check_stub), ("p", check_peerd)):
+                      ("s", check_stub), ("l", check_port0),
+                      ("p", check_peerd)):
             if c in which:
                 try:
                     fn(t, e)
@@ -520,6 +549,8 @@ def main():
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        Suite.cleanup_all()
+        left += [(pid, "suite") for pid in Suite.leftovers()]
         t.ok(not left, "nothing left running: %s" % left)
         shutil.rmtree(e.base, ignore_errors=True)
     return t.done()
