@@ -393,6 +393,30 @@ def check_stub(t, e):
          "-noListenAddrs: listen: [] (and without -relay and -pubsub both "
          "off): %r" % conf)
 
+    # the harness's own Ed25519 keys: the older 96-byte form, installed
+    # as keyd's 64-byte one
+    for side in ("go", "js"):
+        path = os.path.join(INTEROP_KEYS, "%s.ed25519.key" % side)
+        if not os.path.exists(path):
+            t.skip("interop %s.ed25519.key" % side,
+                   "regress/daemon/node_modules is not there")
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        wrapper, mark, tmp = e.stub("key" + side)
+        sock = os.path.join(e.base, "k%s.sock" % side)
+        p = e.popen(["-listen=/unix" + sock, "-id=" + path], tmp=tmp,
+                    wrapper=wrapper)
+        lines = read_ready(p)
+        rc = stop(p)
+        got = (read_file(mark + ".key") or "").split()
+        want = (bytes([8, 1, 0x12, 64]) + data[4:68]).hex()
+        t.ok(lines[:1] == ["Control socket: /unix" + sock] and rc == 0 and
+             got[:1] == [want],
+             "-id with @libp2p/interop's %s.ed25519.key (%d bytes): "
+             "installed as the 68-byte key file (%r, exit %r)"
+             % (side, len(data), got[:1], rc))
+
     # SIGINT and SIGHUP stop it as SIGTERM does
     for sig in (signal.SIGINT, signal.SIGHUP):
         wrapper, mark, tmp = e.stub("sig%d" % sig)
