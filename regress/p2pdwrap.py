@@ -15,13 +15,18 @@
      its status; one that never answers is given up after 20 s
   l  peerd listening on /tcp/0 (what p2pd's harnesses pass) announces
      the port it was given, one that accepts connections
+  r  with peerd itself, its daemonApi part left out (until the daemon API
+     is there the wrapper is stopped before its deadline): peerd starts on
+     the wrapper's configuration, keyd loads the -id key (the spec's peer
+     ID in peerctl show status), SIGTERM leaves no process, no directory
   p  with peerd itself, once its daemon API is there (skipped before):
      the spec's Ed25519 key gives the spec's peer ID, -noListenAddrs no
      address, -hostAddrs the loopback port peerd listens on; SIGTERM
      leaves no process and no directory
 
-Speaks TAP.  Usage: p2pdwrap.py BUILDDIR [akslp]"""
+Speaks TAP.  Usage: p2pdwrap.py BUILDDIR [akslrp]"""
 
+import json
 import os
 import pwd
 import shutil
@@ -216,6 +221,12 @@ def pgrep(text):
     return found
 
 
+def left_of(p, text):
+    """What still runs of a wrapper: in its session (peerd and its
+    children stay in it) or with text in its command line."""
+    return [pid for pid, _ in pgrep(text)] + Suite.leftovers({p.pid})
+
+
 def one_line(r):
     return [ln for ln in r.stderr.splitlines() if ln.strip()]
 
@@ -368,7 +379,8 @@ def check_stub(t, e):
     t.ok(rc == 0 and read_file(mark + ".term") == "1\n",
          "SIGTERM: the wrapper exits 0 after SIGTERM to peerd (exit %r, "
          "%r)" % (rc, err))
-    ok, left = wait_value(lambda: pgrep(tmp), lambda v: not v, timeout=10)
+    ok, left = wait_value(lambda: left_of(p, tmp), lambda v: not v,
+                          timeout=10)
     t.ok(ok and not os.path.exists("/proc/%d" % stubpid) and
          os.listdir(tmp) == [] and not os.path.exists(sock),
          "nothing left: no process (%s), no directory (%s), no socket"
@@ -494,6 +506,54 @@ def check_port0(t, e):
     s.stop(alone=True)
 
 
+STRIP = """#!/bin/sh
+# peerd on the wrapper's configuration without its daemonApi part
+sed -i '/^daemonApi:/,$d' "$3"
+exec %s "$@"
+"""
+
+
+def check_real(t, e):
+    d = os.path.join(e.base, "real")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    shutil.copy(e.wrapper, d)
+    with open(os.path.join(d, "peerd"), "w") as f:
+        f.write(STRIP % os.path.join(e.build, "peerd"))
+    os.chmod(os.path.join(d, "peerd"), 0o755)
+    tmp = os.path.join(d, "tmp")
+    os.mkdir(tmp)
+    os.chmod(tmp, 0o755)
+    key = e.key("rspec.key", SPEC_ED25519)
+    p = e.popen(["-listen=/unix" + os.path.join(d, "api.sock"), "-id=" + key,
+                 "-hostAddrs=/ip4/127.0.0.1/tcp/0", "-relay", "-pubsub"],
+                tmp=tmp, wrapper=os.path.join(d, "peerd-p2pd"))
+
+    def status():
+        dirs = os.listdir(tmp)
+        if len(dirs) != 1:
+            return {}
+        r = subprocess.run([os.path.join(e.build, "peerctl"), "-s",
+                            os.path.join(tmp, dirs[0], "ctl.sock"), "-j",
+                            "show", "status"], capture_output=True,
+                           text=True, timeout=10)
+        return json.loads(r.stdout) if r.returncode == 0 else {}
+    ok, st = wait_value(status, lambda v: len(v.get("processes", [])) == 5,
+                        timeout=15)
+    addrs = st.get("listenAddrs", [])
+    t.ok(ok and st.get("peerId") == SPEC_PEERID and len(addrs) == 1 and
+         addrs[0].startswith("/ip4/127.0.0.1/tcp/") and
+         not addrs[0].endswith("/tcp/0") and p.poll() is None,
+         "peerd runs on the wrapper's configuration: peer ID %s, one "
+         "loopback address (%r, %r)" % (SPEC_PEERID, st.get("peerId"), addrs))
+    rc = stop(p)
+    ok, left = wait_value(lambda: left_of(p, tmp), lambda v: not v,
+                          timeout=10)
+    t.ok(rc == 0 and ok and os.listdir(tmp) == [],
+         "SIGTERM: peerd's processes gone (%s), the directory removed (%s), "
+         "exit %r" % (left, os.listdir(tmp), rc))
+
+
 def have_server(build):
     """peerd takes daemonApi.listen: its daemon API is there."""
     d = tempfile.mkdtemp(prefix="p2pdwrap-n.")
@@ -525,7 +585,8 @@ def check_peerd(t, e):
          % (SPEC_PEERID, lines))
     t.ok(len(lines) == 3, "-noListenAddrs: no address (%r)" % lines[3:])
     rc = stop(p)
-    ok, left = wait_value(lambda: pgrep(e.tmp), lambda v: not v, timeout=20)
+    ok, left = wait_value(lambda: left_of(p, e.tmp), lambda v: not v,
+                          timeout=20)
     t.ok(rc == 0 and ok and os.listdir(e.tmp) == [] and
          not os.path.exists(sock),
          "SIGTERM: exit 0, no process (%s), no directory (%s), no socket "
@@ -543,13 +604,14 @@ def check_peerd(t, e):
 
 
 def main():
-    build, which = check_args(__doc__, "akslp")
+    build, which = check_args(__doc__, "akslrp")
     exit_on_signals()
     t = TAP()
     e = Env(build)
     try:
         for c, fn in (("a", check_refusals), ("k", check_keys),
                       ("s", check_stub), ("l", check_port0),
+                      ("r", check_real),
                       ("p", check_peerd)):
             if c in which:
                 try:
