@@ -151,7 +151,8 @@ parse_int(const char *s, long long *n)
 	if (*s == '\0' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
-	*n = strtoll(s, &end, 10);
+	/* base 0, as Go's strconv.ParseInt(s, 0, 64): 0x1f, 017 */
+	*n = strtoll(s, &end, 0);
 	if (errno != 0 || *end != '\0')
 		return -1;
 	return 0;
