@@ -26,8 +26,8 @@
 #include "privsep.h"
 #include "p2pdwrap.h"
 
-#define READY_TIMEOUT	20	/* seconds for the daemon API to answer */
-#define STOP_TIMEOUT	10	/* seconds after SIGTERM before SIGKILL */
+#define READY_TIMEOUT	20	/* s for the daemon API to answer */
+#define STOP_TIMEOUT	10	/* s after SIGTERM before SIGKILL */
 
 static struct wrapconf	 wc;
 static sigset_t		 sigs;

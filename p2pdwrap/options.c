@@ -220,6 +220,7 @@ is_loopback(const struct sockaddr_storage *ss)
 static void
 map_api(struct wrapconf *wc, const char *s)
 {
+	struct sockaddr_un	 sun;
 	struct multiaddr	 ma;
 	struct maddr_comp	 c;
 	char			 e[256];
@@ -229,7 +230,7 @@ map_api(struct wrapconf *wc, const char *s)
 	if (strlcpy(wc->api, s, sizeof(wc->api)) >= sizeof(wc->api))
 		bad("-listen %s: too long", s);
 	if (strncmp(s, "/unix/", 6) == 0) {
-		if (strlen(s + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		if (strlen(s + 5) >= sizeof(sun.sun_path))
 			bad("-listen %s: path too long for a UNIX socket", s);
 		strlcpy(wc->sock, s + 5, sizeof(wc->sock));
 		return;

@@ -19,7 +19,7 @@
 
 #define WRAP_NAME	"peerd-p2pd"
 #define WRAP_MAXADDRS	16	/* -hostAddrs, -announceAddrs */
-#define WRAP_KEYLEN	68	/* PrivateKey{Ed25519, seed and public key} */
+#define WRAP_KEYLEN	68	/* PrivateKey{Ed25519, seed, public key} */
 
 enum flag_kind { F_BOOL, F_STR, F_INT, F_DUR };
 
@@ -38,7 +38,7 @@ struct flag {
 struct wrapconf {
 	char		 api[PATH_MAX + 8];	/* daemonApi.listen */
 	char		 sock[PATH_MAX];	/* its UNIX path, or "" */
-	struct sockaddr_storage api_ss;		/* else its TCP address */
+	struct sockaddr_storage api_ss;	/* else its TCP address */
 	socklen_t	 api_sslen;
 	const char	*listen[WRAP_MAXADDRS];
 	size_t		 nlisten;
@@ -46,12 +46,12 @@ struct wrapconf {
 	size_t		 nannounce;
 	int		 hop;			/* relay.hop.enabled */
 	int		 gossip;		/* gossipSub.enabled */
-	long long	 heartbeat;		/* gossipSub.heartbeatInterval */
+	long long	 heartbeat;	/* gossipSub.heartbeatInterval */
 	long long	 maxconns;		/* 0: peerd's default */
 	int		 quiet;
 	const char	*idfile;
 	uint8_t		 key[WRAP_KEYLEN];	/* when idfile */
-	char		 dir[PATH_MAX];		/* the temporary directory */
+	char		 dir[PATH_MAX];	/* the temporary directory */
 };
 
 /* flags.c */
@@ -64,7 +64,8 @@ void		 options_map(struct wrapconf *);
 
 /* key.c */
 void		 key_read(struct wrapconf *);
-int		 key_install(const struct wrapconf *, const char *, const char *);
+int		 key_install(const struct wrapconf *, const char *,
+		    const char *);
 
 /* conf.c */
 int		 conf_users(char *, size_t);
