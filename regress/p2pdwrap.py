@@ -40,7 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import (TAP, Suite, b58encode, check_args,  # noqa: E402
-                   exit_on_signals, wait_for, wait_value)
+                   exit_on_signals, free_port, wait_for, wait_value)
 
 # libp2p/specs peer-ids/peer-ids.md, "Test vectors"
 SPEC_ED25519 = bytes.fromhex(
@@ -122,16 +122,21 @@ with open(MARK + ".argv", "w") as f:
 mode = %(mode)r
 if mode.startswith("exit"):
     sys.exit(int(mode[4:]))
-path = re.search(r'daemonApi:\n  listen: "/unix(/[^"]*)"', open(conf).read())
-path = path.group(1)
+api = re.search(r'daemonApi:\n  listen: "([^"]*)"', open(conf).read())
+api = api.group(1)
 def term(*a):
     with open(MARK + ".term", "w") as f:
         f.write("1\n")
-    os.unlink(path)
+    if api.startswith("/unix/"):
+        os.unlink(api[5:])
     sys.exit(0)
 signal.signal(signal.SIGTERM, term)
-s = socket.socket(socket.AF_UNIX)
-s.bind(path)
+if api.startswith("/unix/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(api[5:])
+else:
+    s = socket.socket()
+    s.bind(("127.0.0.1", int(api.split("/")[4])))
 s.listen(8)
 pid = bytes.fromhex(%(peerid)r)
 addr = bytes.fromhex("047f000001060fa1")  # /ip4/127.0.0.1/tcp/4001
@@ -428,6 +433,17 @@ def check_stub(t, e):
              "-id with @libp2p/interop's %s.ed25519.key (%d bytes): "
              "installed as the 68-byte key file (%r, exit %r)"
              % (side, len(data), got[:1], rc))
+
+    # a loopback TCP daemon API
+    wrapper, mark, tmp = e.stub("tcp")
+    api = "/ip4/127.0.0.1/tcp/%d" % free_port()
+    p = e.popen(["-listen=" + api], tmp=tmp, wrapper=wrapper)
+    lines = read_ready(p)
+    rc = stop(p)
+    t.ok(lines[:2] == ["Control socket: " + api, "Peer ID: " + SPEC_PEERID]
+         and rc == 0 and os.listdir(tmp) == [],
+         "-listen=%s: ready on IDENTIFY over TCP, stopped (%r, exit %r)"
+         % (api, lines, rc))
 
     # SIGINT and SIGHUP stop it as SIGTERM does
     for sig in (signal.SIGINT, signal.SIGHUP):
