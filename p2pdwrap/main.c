@@ -191,6 +191,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	check_free();
+	/* a reader gone is no reason to leave peerd and the directory */
+	signal(SIGPIPE, SIG_IGN);
 	/* from here every way out goes through leave() */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
