@@ -445,6 +445,17 @@ def check_stub(t, e):
          "-listen=%s: ready on IDENTIFY over TCP, stopped (%r, exit %r)"
          % (api, lines, rc))
 
+    # SIGKILL: the directory stays, peerd is stopped by its parent's death
+    wrapper, mark, tmp = e.stub("kill")
+    sock = os.path.join(e.base, "kill.sock")
+    p = e.popen(["-listen=/unix" + sock], tmp=tmp, wrapper=wrapper)
+    lines = read_ready(p)
+    p.kill()
+    p.wait()
+    ok = wait_for(lambda: read_file(mark + ".term") == "1\n", timeout=10)
+    t.ok(lines[:1] == ["Control socket: /unix" + sock] and ok,
+         "SIGKILL of the wrapper: peerd gets SIGTERM (%r)" % lines)
+
     # SIGINT and SIGHUP stop it as SIGTERM does
     for sig in (signal.SIGINT, signal.SIGHUP):
         wrapper, mark, tmp = e.stub("sig%d" % sig)
