@@ -15,11 +15,10 @@
      its status; one that never answers is given up after 20 s
   l  peerd listening on /tcp/0 (what p2pd's harnesses pass) announces
      the port it was given, one that accepts connections
-  r  with peerd itself, its daemonApi part left out (until the daemon API
-     is there the wrapper is stopped before its deadline): peerd starts on
-     the wrapper's configuration, keyd loads the -id key (the spec's peer
-     ID in peerctl show status), SIGTERM leaves no process, no directory
-  p  with peerd itself, once its daemon API is there (skipped before):
+  r  with peerd itself, seen through peerctl: keyd loads the -id key,
+     mode peer, the relay service on with -relay and off without, the
+     printed addresses are peerd's; SIGTERM leaves nothing
+  p  with peerd itself (skipped if peerd has no daemon API):
      the spec's Ed25519 key gives the spec's peer ID, -noListenAddrs no
      address, -hostAddrs the loopback port peerd listens on; SIGTERM
      leaves no process and no directory
@@ -533,52 +532,39 @@ def check_port0(t, e):
     s.stop(alone=True)
 
 
-STRIP = """#!/bin/sh
-# peerd on the wrapper's configuration without its daemonApi part
-sed -i '/^daemonApi:/,$d' "$3"
-exec %s "$@"
-"""
-
-
 def check_real(t, e):
-    d = os.path.join(e.base, "real")
-    os.mkdir(d)
-    os.chmod(d, 0o755)
-    shutil.copy(e.wrapper, d)
-    with open(os.path.join(d, "peerd"), "w") as f:
-        f.write(STRIP % os.path.join(e.build, "peerd"))
-    os.chmod(os.path.join(d, "peerd"), 0o755)
-    tmp = os.path.join(d, "tmp")
-    os.mkdir(tmp)
-    os.chmod(tmp, 0o755)
+    if not have_server(e.build):
+        t.skip("peerd on the wrapper's configuration", "peerd has no "
+               "daemon API (daemonApi.listen is not a key)")
+        return
     key = e.key("rspec.key", SPEC_ED25519)
-    p = e.popen(["-listen=/unix" + os.path.join(d, "api.sock"), "-id=" + key,
-                 "-hostAddrs=/ip4/127.0.0.1/tcp/0", "-relay", "-pubsub"],
-                tmp=tmp, wrapper=os.path.join(d, "peerd-p2pd"))
-
-    def status():
-        dirs = os.listdir(tmp)
-        if len(dirs) != 1:
-            return {}
-        r = subprocess.run([os.path.join(e.build, "peerctl"), "-s",
-                            os.path.join(tmp, dirs[0], "ctl.sock"), "-j",
-                            "show", "status"], capture_output=True,
-                           text=True, timeout=10)
-        return json.loads(r.stdout) if r.returncode == 0 else {}
-    ok, st = wait_value(status, lambda v: len(v.get("processes", [])) == 5,
-                        timeout=15)
-    addrs = st.get("listenAddrs", [])
-    t.ok(ok and st.get("peerId") == SPEC_PEERID and len(addrs) == 1 and
-         addrs[0].startswith("/ip4/127.0.0.1/tcp/") and
-         not addrs[0].endswith("/tcp/0") and p.poll() is None,
-         "peerd runs on the wrapper's configuration: peer ID %s, one "
-         "loopback address (%r, %r)" % (SPEC_PEERID, st.get("peerId"), addrs))
-    rc = stop(p)
-    ok, left = wait_value(lambda: left_of(p, tmp), lambda v: not v,
-                          timeout=10)
-    t.ok(rc == 0 and ok and os.listdir(tmp) == [],
-         "SIGTERM: peerd's processes gone (%s), the directory removed (%s), "
-         "exit %r" % (left, os.listdir(tmp), rc))
+    for relay, hop in (("-relay", "hop on"), ("-relay=false", "hop off")):
+        sock = os.path.join(e.base, "r%s.sock" % hop[-1])
+        p = e.popen(["-listen=/unix" + sock, "-id=" + key, relay,
+                     "-hostAddrs=/ip4/127.0.0.1/tcp/0"])
+        lines = read_ready(p, timeout=40)
+        dirs = os.listdir(e.tmp)
+        st = {}
+        if len(dirs) == 1:
+            r = subprocess.run([os.path.join(e.build, "peerctl"), "-s",
+                                os.path.join(e.tmp, dirs[0], "ctl.sock"),
+                                "-j", "show", "status"], capture_output=True,
+                               text=True, timeout=10)
+            st = json.loads(r.stdout) if r.returncode == 0 else {}
+        procs = {q["name"]: q["detail"] for q in st.get("processes", [])}
+        t.ok(lines[1:2] == ["Peer ID: " + SPEC_PEERID] and
+             st.get("peerId") == SPEC_PEERID and st.get("mode") == "peer" and
+             hop in procs.get("relayd", "") and
+             st.get("listenAddrs") == lines[3:],
+             "%s: peerd runs the wrapper's configuration: keyd's key, mode "
+             "peer, relayd %s, the printed addresses (%r, %r)"
+             % (relay, hop, lines, st))
+        rc = stop(p)
+        ok, left = wait_value(lambda: left_of(p, e.tmp), lambda v: not v,
+                              timeout=20)
+        t.ok(rc == 0 and ok and os.listdir(e.tmp) == [],
+             "%s, SIGTERM: peerd's processes gone (%s), the directory "
+             "removed (%s), exit %r" % (relay, left, os.listdir(e.tmp), rc))
 
 
 def have_server(build):
