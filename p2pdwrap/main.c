@@ -37,6 +37,7 @@ static void
 leave(int status)
 {
 	conf_remove(&wc);
+	reaper_done();
 	exit(status);
 }
 
@@ -88,6 +89,9 @@ start_peerd(void)
 		_exit(127);
 	}
 	free(peerd);
+	/* peerd's group: the child's own, set on both sides of the fork */
+	setpgid(pid, pid);
+	reaper_start(&wc, pid);
 	return pid;
 }
 

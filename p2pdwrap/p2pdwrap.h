@@ -3,7 +3,8 @@
  * flags.c parses p2pd's flags as Go's flag package does, options.c maps
  * them to a peerd configuration or refuses them, key.c checks and
  * installs an -id key file, conf.c writes the temporary directory,
- * ready.c asks the daemon API IDENTIFY, main.c runs and stops peerd.
+ * ready.c asks the daemon API IDENTIFY, main.c runs and stops peerd,
+ * reaper.c cleans up when the wrapper is killed by SIGKILL.
  */
 #ifndef PEERD_P2PDWRAP_H
 #define PEERD_P2PDWRAP_H
@@ -71,6 +72,10 @@ int		 key_install(const struct wrapconf *, const char *,
 int		 conf_users(char *, size_t);
 int		 conf_write(struct wrapconf *);
 void		 conf_remove(const struct wrapconf *);
+
+/* reaper.c */
+void		 reaper_start(const struct wrapconf *, pid_t);
+void		 reaper_done(void);
 
 /* ready.c */
 struct ready {

@@ -454,6 +454,10 @@ def check_stub(t, e):
     ok = wait_for(lambda: read_file(mark + ".term") == "1\n", timeout=10)
     t.ok(lines[:1] == ["Control socket: /unix" + sock] and ok,
          "SIGKILL of the wrapper: peerd gets SIGTERM (%r)" % lines)
+    ok, left = wait_value(lambda: os.listdir(tmp), lambda v: not v,
+                          timeout=20)
+    t.ok(ok, "SIGKILL of the wrapper: its reaper removes the directory once "
+         "peerd is gone (left %s)" % left)
 
     # SIGINT and SIGHUP stop it as SIGTERM does
     for sig in (signal.SIGINT, signal.SIGHUP):
