@@ -7,6 +7,7 @@
  * exit 0.  What each flag does here is options.c's.
  */
 #include <ctype.h>
+#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,11 +115,9 @@ flag_syntax(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "%s: ", WRAP_NAME);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	flags_usage(2);
 }
 

@@ -10,6 +10,7 @@
 
 #include <netinet/in.h>
 
+#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,19 +80,6 @@ unsupported(const char *flag, const char *fmt, ...)
 	exit(1);
 }
 
-__attribute__((__noreturn__, __format__(__printf__, 1, 2)))
-static void
-bad(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(stderr, "%s: ", WRAP_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
 
 static void
 check_refusals(void)
@@ -133,7 +121,7 @@ check_transport(const char *flag, const char *a)
 	size_t	 i;
 
 	if ((copy = strdup(a)) == NULL)
-		bad("out of memory");
+		errx(1, "out of memory");
 	for (p = copy; (tok = strsep(&p, "/")) != NULL; )
 		for (i = 0; i < sizeof(nottcp) / sizeof(nottcp[0]); i++)
 			if (strcmp(tok, nottcp[i]) == 0)
@@ -155,7 +143,7 @@ check_listen(const char *a)
 
 	check_transport("-hostAddrs", a);
 	if (maddr_parse(a, &ma, e, sizeof(e)) == -1)
-		bad("invalid value \"%s\" in -hostAddrs: %s", a, e);
+		errx(1, "invalid value \"%s\" in -hostAddrs: %s", a, e);
 	while (ok && maddr_next(&ma, &off, &c) == 1) {
 		if (n == 0)
 			ok = c.code == MADDR_IP4 || c.code == MADDR_IP6;
@@ -166,7 +154,7 @@ check_listen(const char *a)
 		n++;
 	}
 	if (!ok || n < 2)
-		bad("invalid value \"%s\" in -hostAddrs: peerd listens on "
+		errx(1, "invalid value \"%s\" in -hostAddrs: peerd listens on "
 		    "/ip4 or /ip6 addresses with /tcp/PORT, and /ws after it "
 		    "for WebSocket", a);
 }
@@ -182,14 +170,14 @@ split_addrs(const char *flag, const char *s, const char **out,
 	if (*s == '\0')
 		return 0;
 	if ((copy = strdup(s)) == NULL)
-		bad("out of memory");
+		errx(1, "out of memory");
 	for (p = copy; (tok = strsep(&p, ",")) != NULL; ) {
 		if (n == WRAP_MAXADDRS)
-			bad("%s: more than %d addresses", flag, WRAP_MAXADDRS);
+			errx(1, "%s: more than %d addresses", flag, WRAP_MAXADDRS);
 		if (check != NULL)
 			check(tok);
 		if ((out[n++] = strdup(tok)) == NULL)
-			bad("out of memory");
+			errx(1, "out of memory");
 	}
 	free(copy);
 	return n;
@@ -202,7 +190,7 @@ check_announce(const char *a)
 	char			 e[256];
 
 	if (maddr_parse(a, &ma, e, sizeof(e)) == -1)
-		bad("invalid value \"%s\" in -announceAddrs: %s", a, e);
+		errx(1, "invalid value \"%s\" in -announceAddrs: %s", a, e);
 }
 
 static int
@@ -228,20 +216,20 @@ map_api(struct wrapconf *wc, const char *s)
 	int			 n = 0;
 
 	if (strlcpy(wc->api, s, sizeof(wc->api)) >= sizeof(wc->api))
-		bad("-listen %s: too long", s);
+		errx(1, "-listen %s: too long", s);
 	if (strncmp(s, "/unix/", 6) == 0) {
 		if (strlen(s + 5) >= sizeof(sun.sun_path))
-			bad("-listen %s: path too long for a UNIX socket", s);
+			errx(1, "-listen %s: path too long for a UNIX socket", s);
 		strlcpy(wc->sock, s + 5, sizeof(wc->sock));
 		return;
 	}
 	if (maddr_parse(s, &ma, e, sizeof(e)) == -1)
-		bad("invalid value \"%s\" for flag -listen: %s", s, e);
+		errx(1, "invalid value \"%s\" for flag -listen: %s", s, e);
 	while (maddr_next(&ma, &off, &c) == 1)
 		n++;
 	if (n != 2 || maddr_to_sockaddr(&ma, &wc->api_ss,
 	    &wc->api_sslen) == -1)
-		bad("invalid value \"%s\" for flag -listen: a daemon API "
+		errx(1, "invalid value \"%s\" for flag -listen: a daemon API "
 		    "address is /unix/PATH or /ip4|/ip6 .../tcp/PORT", s);
 	if (!is_loopback(&wc->api_ss))
 		unsupported("-listen", "%s: peerd serves the daemon API on a "
@@ -268,7 +256,7 @@ map_connmgr(struct wrapconf *wc)
 		unsupported("-connGrace", "peerd gives new connections no "
 		    "grace period");
 	if (hi->n < 1 || hi->n > 1000000)
-		bad("invalid value %lld for flag -connHi: 1 to 1000000", hi->n);
+		errx(1, "invalid value %lld for flag -connHi: 1 to 1000000", hi->n);
 	wc->maxconns = hi->n;
 }
 
@@ -280,10 +268,10 @@ map_pubsub(struct wrapconf *wc)
 
 	if (strcmp(router, "gossipsub") != 0 &&
 	    strcmp(router, "floodsub") != 0)
-		bad("invalid value \"%s\" for flag -pubsubRouter: gossipsub or "
+		errx(1, "invalid value \"%s\" for flag -pubsubRouter: gossipsub or "
 		    "floodsub", router);
 	if (hb > 0 && (hb < 100 || hb > 60000))
-		bad("invalid value for flag -gossipsubHeartbeatInterval: "
+		errx(1, "invalid value for flag -gossipsubHeartbeatInterval: "
 		    "100ms to 1m");
 	wc->gossip = flag_get("pubsub")->b;
 	wc->heartbeat = hb > 0 ? hb : 0;
@@ -300,7 +288,7 @@ options_map(struct wrapconf *wc)
 		unsupported("-muxer=mplex", "peerd multiplexes with yamux "
 		    "only");
 	if (strcmp(muxer, "yamux") != 0)
-		bad("invalid value \"%s\" for flag -muxer: yamux", muxer);
+		errx(1, "invalid value \"%s\" for flag -muxer: yamux", muxer);
 	map_api(wc, flag_get("listen")->s);
 	map_connmgr(wc);
 	map_pubsub(wc);

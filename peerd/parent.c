@@ -205,6 +205,26 @@ control_listen(const char *path, mode_t mode)
 	return fd;
 }
 
+/* A listening TCP socket on ss for what (a configuration key). */
+static int
+tcp_listen(const char *what, const char *text,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	int	 fd, one = 1;
+
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("%s %s: socket", what, text);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) == -1)
+		fatal("%s %s: bind", what, text);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		fatal("%s %s: listen", what, text);
+	return fd;
+}
+
 /*
  * Bind one listen address, which the configuration has checked; the
  * engine gets the socket.
@@ -214,7 +234,6 @@ listen_on(const char *text, const struct multiaddr *ma)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	int			 fd, one = 1;
 
 	if (maddr_has(ma, MADDR_WSS) || maddr_has(ma, MADDR_TLS)) {
 		log_warnx("listen %s skipped: peerd does not speak TLS; "
@@ -225,17 +244,8 @@ listen_on(const char *text, const struct multiaddr *ma)
 	if (maddr_to_sockaddr(ma, &ss, &len) == -1)
 		fatalx("listen %s: not an /ip4 or /ip6 address with /tcp",
 		    text);
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		fatal("listen %s: socket", text);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		fatal("listen %s: bind", text);
-	if (listen(fd, LISTEN_BACKLOG) == -1)
-		fatal("listen %s", text);
-	send_to(PROC_ENGINE, IMSG_LISTEN, 0, fd, text, strlen(text) + 1);
+	send_to(PROC_ENGINE, IMSG_LISTEN, 0, tcp_listen("listen", text, &ss,
+	    len), text, strlen(text) + 1);
 }
 
 /*
@@ -247,7 +257,6 @@ admin_on(const char *text)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	int			 fd, one = 1;
 
 	if (text[0] == '\0')
 		return;
@@ -257,17 +266,8 @@ admin_on(const char *text)
 		log_warnx("admin.listen %s is not a loopback address: anyone "
 		    "who reaches it reads /status, /health and /metrics",
 		    text);
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		fatal("admin.listen %s: socket", text);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		fatal("admin.listen %s: bind", text);
-	if (listen(fd, LISTEN_BACKLOG) == -1)
-		fatal("admin.listen %s: listen", text);
-	send_to(PROC_ENGINE, IMSG_ADMIN_SOCKET, 0, fd, text, strlen(text) + 1);
+	send_to(PROC_ENGINE, IMSG_ADMIN_SOCKET, 0, tcp_listen("admin.listen",
+	    text, &ss, len), text, strlen(text) + 1);
 }
 
 /*
@@ -279,7 +279,7 @@ dapi_on(const char *text)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	int			 fd, one = 1;
+	int			 fd;
 
 	if (text[0] == '\0')
 		return;
@@ -289,16 +289,8 @@ dapi_on(const char *text)
 	if (ss.ss_family == AF_UNIX)
 		fd = control_listen(((struct sockaddr_un *)&ss)->sun_path,
 		    0660);
-	else {
-		if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0)) == -1)
-			fatal("daemonApi.listen %s: socket", text);
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-			fatal("daemonApi.listen %s: bind", text);
-		if (listen(fd, LISTEN_BACKLOG) == -1)
-			fatal("daemonApi.listen %s: listen", text);
-	}
+	else
+		fd = tcp_listen("daemonApi.listen", text, &ss, len);
 	send_to(PROC_ENGINE, IMSG_DAPI_SOCKET, 0, fd, text, strlen(text) + 1);
 }
 
