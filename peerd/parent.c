@@ -170,7 +170,7 @@ check_users(const struct peerd_conf *conf)
 }
 
 static int
-control_listen(const char *path, mode_t mode)
+control_listen(const char *path, mode_t mode, int backlog)
 {
 	struct sockaddr_un	 sun;
 	mode_t			 old;
@@ -200,7 +200,7 @@ control_listen(const char *path, mode_t mode)
 	umask(old);
 	if (chmod(path, mode) == -1)
 		fatal("chmod %s", path);
-	if (listen(fd, CTL_MAXCONNS) == -1)
+	if (listen(fd, backlog) == -1)
 		fatal("listen %s", path);
 	return fd;
 }
@@ -288,7 +288,7 @@ dapi_on(const char *text)
 		    text);
 	if (ss.ss_family == AF_UNIX)
 		fd = control_listen(((struct sockaddr_un *)&ss)->sun_path,
-		    0660);
+		    0660, LISTEN_BACKLOG);
 	else
 		fd = tcp_listen("daemonApi.listen", text, &ss, len);
 	send_to(PROC_ENGINE, IMSG_DAPI_SOCKET, 0, fd, text, strlen(text) + 1);
@@ -1062,11 +1062,12 @@ start_suite(struct peerd_conf *conf)
 	    geteuid() == 0 ? conf->empty_dir : conf->state_dir);
 	connect_children();
 
-	fd = control_listen(conf->control_socket, 0660);
+	fd = control_listen(conf->control_socket, 0660, CTL_MAXCONNS);
 	ro = 0;
 	send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
 	if (conf->control_socket_ro[0] != '\0') {
-		fd = control_listen(conf->control_socket_ro, 0666);
+		fd = control_listen(conf->control_socket_ro, 0666,
+		    CTL_MAXCONNS);
 		ro = 1;
 		send_to(PROC_ENGINE, IMSG_CTL_SOCKET, 0, fd, &ro, sizeof(ro));
 	}

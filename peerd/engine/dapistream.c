@@ -148,6 +148,23 @@ streaminfo(const struct splice *sp, struct p2pd_streaminfo *si)
 	si->proto.len = strlen(sp->proto);
 }
 
+/* The varint-framed StreamInfo a handler reads first. */
+static int
+splice_streaminfo(struct splice *sp)
+{
+	struct p2pd_streaminfo	 si;
+	uint8_t			 buf[P2PD_HDR + 3 * P2PD_MAXPROTO +
+				    MADDR_MAXLEN + P2PD_SLACK];
+	size_t			 len, n;
+
+	streaminfo(sp, &si);
+	if (p2pd_streaminfo_encode(&si, buf + P2PD_HDR,
+	    sizeof(buf) - P2PD_HDR, &len) == -1 ||
+	    (n = p2pd_frame(buf, len, sizeof(buf))) == 0)
+		return -1;
+	return bufferevent_write(sp->bev, buf, n);
+}
+
 static void
 splice_free(struct splice *sp)
 {
@@ -179,7 +196,7 @@ splice_pump_out(struct splice *sp)
 	struct stream	*s = sp->s;
 	size_t		 n, have;
 
-	if (s == NULL || sp->dialling || sp->opening)
+	if (s == NULL || sp->opening)
 		return;
 	while (s->in.len > 0 && (have = evbuffer_get_length(out)) <
 	    SPLICE_MAXOUT) {
@@ -191,7 +208,7 @@ splice_pump_out(struct splice *sp)
 			break;
 		stream_consume(s, n);
 	}
-	if (sp->remote_fin && s->in.len == 0 &&
+	if (sp->remote_fin && !sp->dialling && s->in.len == 0 &&
 	    evbuffer_get_length(out) == 0)
 		shutdown(bufferevent_getfd(sp->bev), SHUT_WR);
 }
@@ -207,7 +224,9 @@ splice_pump_in(struct splice *sp)
 	if (s == NULL || sp->dialling || sp->opening)
 		return;
 	while ((n = evbuffer_get_length(in)) > 0) {
-		if (!stream_writable(s)) {
+		/* the peer's answers need room too: half the budget is ours */
+		if (!stream_writable(s) || conn_over_budget(s->conn,
+		    conn_limits.conn_buffer / 2)) {
 			bufferevent_disable(sp->bev, EV_READ);
 			return;
 		}
@@ -252,21 +271,9 @@ splice_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	static struct log_limit	 ll = LOG_LIMIT("daemon API stream ends");
 	struct splice		*sp = arg;
-	struct p2pd_streaminfo	 si;
-	uint8_t			 buf[P2PD_HDR + 3 * P2PD_MAXPROTO +
-				    MADDR_MAXLEN + P2PD_SLACK];
-	size_t			 len, n;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		sp->dialling = 0;
-		streaminfo(sp, &si);
-		if (p2pd_streaminfo_encode(&si, buf + P2PD_HDR,
-		    sizeof(buf) - P2PD_HDR, &len) == -1 ||
-		    (n = p2pd_frame(buf, len, sizeof(buf))) == 0 ||
-		    bufferevent_write(bev, buf, n) == -1) {
-			splice_free(sp);
-			return;
-		}
 		bufferevent_enable(bev, EV_READ);
 		splice_pump_out(sp);
 		return;
@@ -451,7 +458,9 @@ dapi_dynamic(struct stream *s, const char *name)
 	sp->dialling = 1;
 	sp->s = s;
 	dapi_conn_addr(s->conn, &sp->addr);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&h->ss,
+	/* StreamInfo first; the stream's bytes may queue behind it now */
+	if (splice_streaminfo(sp) == -1 ||
+	    bufferevent_socket_connect(bev, (struct sockaddr *)&h->ss,
 	    h->sslen) == -1) {
 		log_limited(&ll, LOG_INFO, "dapi_handler_unreachable "
 		    "protocol=\"%s\"", name);
