@@ -75,8 +75,9 @@ class PeerdDaemon:
     """A peerd suite with daemonApi.listen on a UNIX socket (unix=True)
     or loopback TCP."""
 
-    def __init__(self, name, unix, max_clients=64, extra=""):
+    def __init__(self, name, unix, max_clients=64, extra="", rate=None):
         self.name = name
+        rate = "" if rate is None else "  rateLimit: %d\n" % rate
         self.node = Node(t, name, BUILD, Node.numbered(BASE, name))
         if unix:
             self.api = "/unix" + os.path.join(self.node.s.base, "dapi.sock")
@@ -84,8 +85,8 @@ class PeerdDaemon:
             self.api = "/ip4/127.0.0.1/tcp/%d" % free_port()
         self.node.conf = (LOG_ALL + "gossipSub: {enabled: true}\n"
                           "daemonApi:\n  listen: \"%s\"\n"
-                          "  maxClients: %d\n" % (self.api, max_clients) +
-                          extra)
+                          "  maxClients: %d\n%s" % (self.api, max_clients,
+                                                     rate) + extra)
         self.ctl = pc.Control(self.api)
         self.port = self.node.s.port
         self.peer_id = None
@@ -115,6 +116,17 @@ class PeerdDaemon:
     def engine(self):
         return engine_pid(self.node.s)
 
+    def metric(self, name, **labels):
+        """The value of the engine's metric whose name ends in name
+        (peerd_ or the namespace before it), with labels; None when
+        absent."""
+        for m in self.node.json("show", "metrics", key="metrics") or []:
+            if m.get("name", "").endswith(name) and \
+                    all(m.get("labels", {}).get(k) == v
+                        for k, v in labels.items()):
+                return m.get("value")
+        return None
+
     def show(self):
         self.node.show()
 
@@ -125,7 +137,7 @@ class PeerdDaemon:
 class JsDaemon:
     """js-libp2p's daemon (regress/daemon/jsp2pd.mjs), the reference."""
 
-    def __init__(self, name, unix, max_clients=64, extra=""):
+    def __init__(self, name, unix, max_clients=64, extra="", rate=None):
         self.name = name
         d = os.path.join(BASE, name)
         os.makedirs(d, exist_ok=True)
@@ -160,6 +172,9 @@ class JsDaemon:
 
     def engine(self):
         return self.proc.pid
+
+    def metric(self, name, **labels):
+        return None
 
     def show(self):
         try:
@@ -475,15 +490,34 @@ def check_pubsub():
 
 
 def check_connmanager():
-    r = ask(A.ctl, pc.req_cm(pc.CM_TAG_PEER, peer_bytes(B.peer_id),
-                             "dtest", 100))
+    """A runs with connectionManager.minConnections 0: TRIM may close
+    every connection that is not protected."""
+    bp = peer_bytes(B.peer_id)
+    ensure_connected(A, B)
+    r = ask(A.ctl, pc.req_cm(pc.CM_TAG_PEER, bp, "dtest", 100))
     t.ok(ok_resp(r), "CONNMANAGER TAG_PEER B weight 100 on A: OK (%s)"
          % describe(r))
-    r = ask(A.ctl, pc.req_cm(pc.CM_UNTAG_PEER, peer_bytes(B.peer_id),
-                             "dtest"))
-    t.ok(ok_resp(r), "CONNMANAGER UNTAG_PEER B on A: OK (%s)" % describe(r))
     r = ask(A.ctl, pc.req_cm(pc.CM_TRIM))
     t.ok(ok_resp(r), "CONNMANAGER TRIM on A: OK (%s)" % describe(r))
+    # the trim is done when its OK is written: B is listed or is not
+    peers = A.ctl.peer_ids()
+    t.ok(peers is not None and B.peer_id in peers,
+         "B, tagged with weight 100, is protected: still connected after "
+         "the trim (LIST_PEERS: %s)" % peers)
+    r = ask(A.ctl, pc.req_cm(pc.CM_UNTAG_PEER, bp, "dtest"))
+    t.ok(ok_resp(r), "CONNMANAGER UNTAG_PEER B on A: OK (%s)" % describe(r))
+    r = ask(A.ctl, pc.req_cm(pc.CM_TAG_PEER, bp, "zero", 0))
+    t.ok(ok_resp(r), "CONNMANAGER TAG_PEER B weight 0 on A: OK (%s)"
+         % describe(r))
+    r = ask(A.ctl, pc.req_cm(pc.CM_TRIM))
+    ok, seen = wait_value(lambda: A.ctl.peer_ids(),
+                          lambda p: p is not None and B.peer_id not in p,
+                          DEADLINE)
+    t.ok(ok_resp(r) and ok, "untagged (a tag of weight 0 left), B is "
+         "trimmed over minConnections 0: TRIM %s, then LIST_PEERS %s"
+         % (describe(r), seen))
+    ask(A.ctl, pc.req_cm(pc.CM_UNTAG_PEER, bp, "zero"))
+    ensure_connected(A, B)
 
 
 def check_peerstore():
@@ -703,6 +737,16 @@ def check3():
              % (d.name, time.monotonic() - start, describe(r)))
     for d, w in zip((A, B), watch):
         w.check(t, "a handler that never reads, %s" % d.name)
+        if TARGET == "js":
+            continue
+        held = d.metric("memory_buffered_bytes")
+        peak = d.metric("memory_buffered_peak_bytes")
+        budget = d.metric("memory_budget_bytes")
+        t.ok(None not in (held, peak, budget) and
+             held <= peak <= budget,
+             "%s's buffers, as show metrics gives them, stay within the "
+             "budget (connectionManager.maxBuffer): now %s, at most %s, "
+             "budget %s" % (d.name, held, peak, budget))
     for s in socks:
         s.close()
     h.close()
@@ -748,6 +792,8 @@ def check5():
         return
     n = 100
     size = 64 * 1024
+    resets = [d.metric("memory_events_total", kind="streams_reset")
+              for d in (A, B)]
     data = [os.urandom(size) for _ in range(n)]
     res = [None] * n
     go = threading.Barrier(n)
@@ -795,6 +841,11 @@ def check5():
     bad = [(i, r) for i, r in enumerate(res) if r is not True]
     t.ok(not bad, "%d concurrent STREAM_OPENs, %d KiB each, echoed back "
          "byte for byte: %d failed %s" % (n, size >> 10, len(bad), bad[:5]))
+    if bad:
+        t.diag("streams reset over a memory budget (A, B): before %s, "
+               "after %s" % (resets, [d.metric("memory_events_total",
+                                               kind="streams_reset")
+                                     for d in (A, B)]))
     infos = [c["info"] for c in h.conns if c["info"]]
     t.ok(len(infos) == n and all(peer_text(i["peer"]) == A.peer_id and
                                  i["proto"] == proto for i in infos),
@@ -807,13 +858,14 @@ def check5():
 # --- check 6 -----------------------------------------------------------
 
 MAXC = 4
+RATE = 5
 
 
 def check6():
     if TARGET == "js":
         t.skip("daemonApi.maxClients", "js has no such bound")
         return
-    c = daemon("C", True, max_clients=MAXC)
+    c = daemon("C", True, max_clients=MAXC, rate=RATE)
     if not c.start():
         t.ok(False, "peerd C with maxClients %d starts" % MAXC)
         c.show()
@@ -863,17 +915,47 @@ def check6():
         t.ok(how in ("EOF", "reset"), "a client that sends nothing is "
              "closed (timeout %d s): %s after %.0f s"
              % (idle, how, time.monotonic() - start))
+    check_rate(c)
     answers(c, "after the bounds")
 
 
+def check_rate(c):
+    """daemonApi.rateLimit RATE: 6 * RATE requests at once on one
+    connection; the ones over the rate are answered ERROR, then, the
+    tokens back, requests are served again."""
+    n = 6 * RATE
+    s = c.ctl.open()
+    CLOSE.append(s)
+    got = []
+    try:
+        s.sendall(pc.frame(pc.req_identify()) * n)
+        for _ in range(n):
+            got.append(pc.decode_response(pc.read_frame(s)))
+    except Exception as e:
+        got.append(e)
+    s.close()
+    oks = sum(1 for r in got if ok_resp(r))
+    errs = [r for r in got if err_resp(r)]
+    t.ok(len(got) == n and 1 <= oks <= 2 * RATE and oks + len(errs) == n,
+         "daemonApi.rateLimit %d: %d requests at once on one connection: "
+         "%d answered OK, %d ERROR (%s), %d answers in all"
+         % (RATE, n, oks, len(errs), describe(errs[0]) if errs else "",
+            len(got)))
+    lines = c.node.log_lines(r"dapi_request_refused .*reason=rate")
+    t.ok(lines, "the log says so: %s" % lines[:1])
+    ok = wait_for(lambda: ok_resp(c.ctl.identify()), DEADLINE, 0.5)
+    t.ok(ok, "a second on, requests are served again")
+
+
 def idle_timeout():
-    """The server's idle timeout in seconds, from the engine's dapi*.c
-    (DAPI_IDLE or the like), or None."""
+    """The server's idle timeout in seconds, DAPI_REQ_TIMEOUT in the
+    engine's dapi*.c (the time a client has to send its request), or
+    None."""
     d = os.path.join(HERE, "..", "peerd", "engine")
     for f in sorted(os.listdir(d)) if os.path.isdir(d) else ():
         if not f.startswith("dapi"):
             continue
-        m = re.search(r"#define\s+DAPI_\w*(?:IDLE|TIMEOUT)\w*\s+(\d+)",
+        m = re.search(r"#define\s+DAPI_REQ_TIMEOUT\s+(\d+)",
                       open(os.path.join(d, f)).read())
         if m:
             return int(m.group(1))
@@ -886,10 +968,14 @@ CHECKS = {"1": check1, "2": check2, "3": check3, "4": check4,
           "5": check5, "6": check6}
 
 
+# no dial of the connection manager's own, no connection it must keep
+CM_QUIET = "connectionManager:\n  minConnections: 0\n  maxOutgoing: 0\n"
+
+
 def setup():
     """A (API on a UNIX socket) and B (on loopback TCP), started."""
     global A, B
-    A = daemon("A", True, max_clients=160)
+    A = daemon("A", True, max_clients=160, extra=CM_QUIET)
     B = daemon("B", False, max_clients=160)
     ok = True
     for d in (A, B):
