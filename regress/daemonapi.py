@@ -39,6 +39,7 @@ import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -62,6 +63,8 @@ TARGET = os.environ.get("DAEMONAPI_TARGET", "peerd")
 DAEMONS = []
 CLOSE = []		# sockets and listeners to close at the end
 A = B = None
+# a peer ID no node here has (seed 02*32, regress/vectors/p2pd_js.txt)
+C_ID = "12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq"
 ECHO = "/dtest/echo/1.0.0"
 SINK = "/dtest/sink/1.0.0"
 REC = "/dtest/rec/1.0.0"
@@ -234,7 +237,8 @@ class Handler:
     """A TCP listener on 127.0.0.1 the daemon dials for each inbound
     stream.  Each connection: the varint-framed StreamInfo read, then by
     mode: "echo" sends back what it reads and half-closes at EOF; "sink"
-    never reads; "rec" reads until the end and records how it ended."""
+    never reads; "rec" reads until the end and records how it ended;
+    "cut" reads a little and resets the connection."""
 
     def __init__(self, mode):
         self.mode = mode
@@ -267,6 +271,13 @@ class Handler:
         try:
             c["info"] = pc.decode_streaminfo(pc.read_frame(s))
             if self.mode == "sink":
+                return
+            if self.mode == "cut":
+                c["got"] += len(s.recv(100))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+                s.close()
+                c["end"] = "cut"
                 return
             while True:
                 b = s.recv(65536)
@@ -430,6 +441,18 @@ def check_streams():
     t.ok(back == data, "data written then half-closed at once: all %d "
          "bytes come back, then EOF (%s)"
          % (len(data), len(back) if isinstance(back, bytes) else back))
+    r = ask(A.ctl, pc.req_stream_open(peer_bytes(B.peer_id),
+                                      ["/dtest/nobody/1.0.0"]))
+    t.ok(err_resp(r), "STREAM_OPEN of a protocol B does not serve: ERROR "
+         "with a message (%s)" % describe(r))
+    stranger = pc.peer_bytes(C_ID)
+    r = ask(A.ctl, pc.req_stream_open(stranger, [ECHO]), 60)
+    t.ok(err_resp(r), "STREAM_OPEN to a peer A neither knows nor is "
+         "connected to: ERROR with a message (%s)" % describe(r))
+    closed = ma_bytes("/ip4/127.0.0.1/tcp/%d" % free_port())
+    r = ask(A.ctl, pc.req_connect(stranger, [closed], 10), 60)
+    t.ok(err_resp(r), "CONNECT with timeout 10 s to a port where nothing "
+         "listens: ERROR with a message (%s)" % describe(r))
 
 
 def check_pubsub():
@@ -752,6 +775,68 @@ def check3():
     h.close()
     for d in (A, B):
         answers(d, "after the handler that never reads")
+    check_slow_subscriber()
+
+
+def check_slow_subscriber():
+    """B has two subscribers to a topic: one never reads, one does; A
+    publishes 4 MiB in 12 KiB messages (keyd signs 16000 bytes at
+    most)."""
+    topic = TOPIC + "-slow"
+    try:
+        r1, slow = B.ctl.subscribe(topic)
+        CLOSE.append(slow)
+        r2, good = B.ctl.subscribe(topic)
+        CLOSE.append(good)
+    except Exception as e:
+        t.ok(False, "two SUBSCRIBEs to %s on B: %s" % (topic, describe(e)))
+        return
+    t.ok(ok_resp(r1) and ok_resp(r2), "two SUBSCRIBEs to %s on B: %s %s"
+         % (topic, describe(r1), describe(r2)))
+    ok = wait_for(lambda: B.peer_id in [peer_text(p) for p in ask(
+        A.ctl, pc.req_pubsub(pc.PS_LIST_PEERS, topic)).get(
+            "pubsub", {}).get("peerIDs", [])], DEADLINE, 0.5)
+    t.ok(ok, "A sees B in %s" % topic)
+    mark = B.node.s.log()
+    watch = MemWatch(B.engine())
+    n = 340
+    seen = set()
+    last = b"last %d" % n
+
+    def reader():
+        good.settimeout(DEADLINE + 20)
+        try:
+            while last not in seen:
+                m = pc.decode_psmessage(pc.read_frame(good))
+                seen.add(m["data"][:16].rstrip(b"."))
+        except Exception:
+            pass
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    refused = []
+    for i in range(n):
+        data = (b"msg %d" % i).ljust(16, b".") + os.urandom(12 * 1024)
+        r = ask(A.ctl, pc.req_pubsub(pc.PS_PUBLISH, topic, data))
+        if not ok_resp(r):
+            refused.append(describe(r))
+    # the last is small: what a mesh that took the rest also delivers
+    ask(A.ctl, pc.req_pubsub(pc.PS_PUBLISH, topic, last))
+    th.join(DEADLINE + 25)
+    t.ok(last in seen and not refused, "A publishes all; the subscriber "
+         "that reads gets the messages up to the last (%d of %d; "
+         "publishes refused: %s)" % (len(seen), n + 1, refused[:2]))
+    lines = wait_for(lambda: "dapi_subscriber_lost" in
+                     B.node.s.log()[len(mark):], DEADLINE)
+    t.ok(lines, "B drops what the subscriber that never reads would "
+         "queue past its bound, and logs dapi_subscriber_lost")
+    answers(B, "with a subscriber that never reads")
+    watch.check(t, "a subscriber that never reads, B")
+    ok = wait_for(lambda: re.search(r"dapi_client_closed .*reason="
+                                    r"not_reading",
+                                    B.node.s.log()[len(mark):]), 60, 1)
+    t.ok(ok, "after connectionManager.stalledTimeout (30 s) B closes the "
+         "subscriber that never reads (dapi_client_closed "
+         "reason=not_reading)")
 
 
 # --- check 4 -----------------------------------------------------------
@@ -780,6 +865,26 @@ def check4():
          "(EOF or reset): %s" % c)
     for d in (A, B):
         answers(d, "after a client left mid-stream")
+    # the other way: the handler resets its socket mid-stream
+    h = Handler("cut")
+    proto = REC + "/cut"
+    if not register(B, h, proto):
+        return
+    try:
+        r, s = A.ctl.stream_open(peer_bytes(B.peer_id), [proto])
+        CLOSE.append(s)
+        s.sendall(part)
+        end = read_all(s)
+        end = "EOF after %d bytes" % len(end)
+    except ConnectionResetError:
+        end = "reset"
+    except Exception as e:
+        end = describe(e)
+    t.ok(end.startswith("EOF") or end == "reset",
+         "the handler resets its socket mid-stream: the opener's "
+         "connection ends (%s)" % end)
+    for d in (A, B):
+        answers(d, "after a handler left mid-stream")
 
 
 # --- check 5 -----------------------------------------------------------
@@ -841,6 +946,13 @@ def check5():
     bad = [(i, r) for i, r in enumerate(res) if r is not True]
     t.ok(not bad, "%d concurrent STREAM_OPENs, %d KiB each, echoed back "
          "byte for byte: %d failed %s" % (n, size >> 10, len(bad), bad[:5]))
+    if any("Errno 11" in str(r) for _, r in bad) and \
+            A.api.startswith("/unix/"):
+        r = subprocess.run(["ss", "-xlH"], capture_output=True, text=True)
+        t.diag("EAGAIN on connect: the listen backlog of A's socket is "
+               "full; ss -xl (Send-Q is the backlog): %s"
+               % [ln.split()[:5] for ln in r.stdout.splitlines()
+                  if A.api[len("/unix"):] in ln])
     if bad:
         t.diag("streams reset over a memory budget (A, B): before %s, "
                "after %s" % (resets, [d.metric("memory_events_total",
@@ -917,6 +1029,16 @@ def check6():
              % (idle, how, time.monotonic() - start))
     check_rate(c)
     answers(c, "after the bounds")
+    path = c.api[len("/unix"):]
+    try:
+        mode = "%o" % (os.stat(path).st_mode & 0o7777)
+    except OSError as e:
+        mode = str(e)
+    t.ok(mode == "660", "the daemon API's UNIX socket has mode 0660: %s"
+         % mode)
+    c.stop()
+    t.ok(not os.path.exists(path), "peerd stopped, the socket %s is gone"
+         % path)
 
 
 def check_rate(c):
