@@ -78,12 +78,15 @@ class PeerdDaemon:
     """A peerd suite with daemonApi.listen on a UNIX socket (unix=True)
     or loopback TCP."""
 
-    def __init__(self, name, unix, max_clients=64, extra="", rate=None):
+    def __init__(self, name, unix, max_clients=64, extra="", rate=None,
+                 ip6=False):
         self.name = name
         rate = "" if rate is None else "  rateLimit: %d\n" % rate
         self.node = Node(t, name, BUILD, Node.numbered(BASE, name))
         if unix:
             self.api = "/unix" + os.path.join(self.node.s.base, "dapi.sock")
+        elif ip6:
+            self.api = "/ip6/::1/tcp/%d" % free_port6()
         else:
             self.api = "/ip4/127.0.0.1/tcp/%d" % free_port()
         self.node.conf = (LOG_ALL + "gossipSub: {enabled: true}\n"
@@ -193,6 +196,18 @@ class JsDaemon:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 kill(self.proc)
+
+
+def free_port6():
+    """A free TCP port on ::1, or None without IPv6 loopback."""
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+    except OSError:
+        return None
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def daemon(name, unix, **kw):
@@ -1039,6 +1054,15 @@ def check6():
     c.stop()
     t.ok(not os.path.exists(path), "peerd stopped, the socket %s is gone"
          % path)
+    if free_port6() is None:
+        t.skip("the daemon API on /ip6/::1/tcp/PORT", "no IPv6 loopback")
+        return
+    d = daemon("D", False, ip6=True)
+    if t.ok(d.start(), "peerd D starts with its daemon API on %s" % d.api):
+        answers(d, "on IPv6 loopback")
+    else:
+        d.show()
+    d.stop()
 
 
 def check_rate(c):

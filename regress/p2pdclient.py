@@ -392,7 +392,8 @@ class Control:
     def __str__(self):
         if self.addr[0] == "unix":
             return "/unix" + self.addr[1]
-        return "/ip4/%s/tcp/%d" % self.addr[1:]
+        return "/%s/%s/tcp/%d" % ("ip6" if ":" in self.addr[1] else "ip4",
+                                  self.addr[1], self.addr[2])
 
     def open(self, timeout=None):
         if self.addr[0] == "unix":
