@@ -812,7 +812,6 @@ def check_slow_subscriber():
         A.ctl, pc.req_pubsub(pc.PS_LIST_PEERS, topic)).get(
             "pubsub", {}).get("peerIDs", [])], DEADLINE, 0.5)
     t.ok(ok, "A sees B in %s" % topic)
-    mark = B.node.s.log()
     watch = MemWatch(B.engine())
     n = 340
     seen = set()
@@ -840,15 +839,18 @@ def check_slow_subscriber():
     t.ok(last in seen and not refused, "A publishes all; the subscriber "
          "that reads gets the messages up to the last (%d of %d; "
          "publishes refused: %s)" % (len(seen), n + 1, refused[:2]))
-    lines = wait_for(lambda: "dapi_subscriber_lost" in
-                     B.node.s.log()[len(mark):], DEADLINE)
-    t.ok(lines, "B drops what the subscriber that never reads would "
-         "queue past its bound, and logs dapi_subscriber_lost")
     answers(B, "with a subscriber that never reads")
     watch.check(t, "a subscriber that never reads, B")
-    ok = wait_for(lambda: re.search(r"dapi_client_closed .*reason="
-                                    r"not_reading",
-                                    B.node.s.log()[len(mark):]), 60, 1)
+    if TARGET == "js":
+        t.skip("B logs the losses and closes the subscriber that never "
+               "reads", "peerd's log lines")
+        return
+    ok = wait_for(lambda: B.node.log_lines(r"dapi_subscriber_lost"),
+                  DEADLINE)
+    t.ok(ok, "B drops what the subscriber that never reads would queue "
+         "past its bound, and logs dapi_subscriber_lost")
+    ok = wait_for(lambda: B.node.log_lines(r"dapi_client_closed .*reason="
+                                           r"not_reading"), 60, 1)
     t.ok(ok, "after connectionManager.stalledTimeout (30 s) B closes the "
          "subscriber that never reads (dapi_client_closed "
          "reason=not_reading)")
@@ -956,8 +958,9 @@ def check5():
            for i in range(n)]
     for th in ths:
         th.start()
+    end = time.monotonic() + 120
     for th in ths:
-        th.join(120)
+        th.join(max(0.1, end - time.monotonic()))
     bad = [(i, r) for i, r in enumerate(res) if r is not True]
     t.ok(not bad, "%d concurrent STREAM_OPENs, %d KiB each, echoed back "
          "byte for byte: %d failed %s" % (n, size >> 10, len(bad), bad[:5]))
