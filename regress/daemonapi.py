@@ -19,23 +19,29 @@ CHECK is one or more of (default: all):
      a bad address, a handler address that is not loopback TCP: each an
      ERROR (or, oversized, the connection closed), and the daemon goes on
   3  a stream handler that never reads: the writer is held back, the
-     engines answer meanwhile, their memory stays bounded
-  4  a client that disconnects mid-stream: the handler sees the stream end
+     engines answer meanwhile, their memory (resident, and the buffers
+     show metrics gives) stays bounded; a subscriber that never reads:
+     its messages are dropped and logged, it is closed after
+     stalledTimeout, another subscriber of the topic is still served
+  4  a client that disconnects mid-stream: the handler sees the stream
+     end; a handler that resets mid-stream: the opener's socket ends
   5  100 concurrent streams through the API, 64 KiB each, echoed and
      checked byte for byte
   6  bounds: clients over daemonApi.maxClients are refused, the earlier
-     ones still served; an idle client is closed (when the server has a
-     timeout)
+     ones still served; an idle client is closed (after the server's
+     DAPI_REQ_TIMEOUT); requests over daemonApi.rateLimit are answered
+     ERROR; the UNIX socket is mode 0660 and removed at the end; the API
+     on /ip6/::1
 
 DAEMONAPI_TARGET=js runs the same checks against js-libp2p's daemon
 (regress/daemon/jsp2pd.mjs) instead of peerd: the reference this client
-was checked against; checks 1 to 5 then, what js does not offer failing.
+was checked against; what js does not offer (DISCONNECT, CONNMANAGER,
+GET_PEER_INFO, answers to bad protobuf, back-pressure) then fails.
 
 Runs as root (peerd -d); every address is on 127.0.0.1 or a UNIX socket
 in a temporary directory; everything started is stopped at the end.
 """
 import os
-import random
 import re
 import shutil
 import socket
@@ -54,8 +60,8 @@ from suite import (TAP, LOG_ALL, MemWatch, Node, Suite, check_args,  # noqa
                    kill, nothing_left, run_check, temp_base,
                    wait_for, wait_value)
 import p2pdclient as pc  # noqa: E402
-from p2pdclient import (OK, ERROR, describe, is_error, peer_bytes,  # noqa
-                        peer_text, ma_bytes, ma_text, safe_ma)
+from p2pdclient import (OK, describe, is_error, peer_bytes,  # noqa
+                        peer_text, ma_bytes, safe_ma)
 
 t = TAP()
 BUILD = BASE = None
