@@ -462,6 +462,22 @@ def check_streams():
     t.ok(back == data, "data written then half-closed at once: all %d "
          "bytes come back, then EOF (%s)"
          % (len(data), len(back) if isinstance(back, bytes) else back))
+    # the other way, through B's API on TCP
+    h2 = Handler("echo")
+    if register(A, h2, ECHO):
+        try:
+            r, s = B.ctl.stream_open(peer_bytes(A.peer_id), [ECHO])
+            CLOSE.append(s)
+            s.sendall(data)
+            back = read_exact(s, len(data))
+        except Exception as e:
+            r, back = {}, describe(e)
+        si = r.get("streamInfo") or {}
+        t.ok(ok_resp(r) and peer_text(si.get("peer")) == A.peer_id and
+             back == data, "STREAM_OPEN B to A through B's TCP API: "
+             "StreamInfo{A}, %d bytes echoed (%s, %s)"
+             % (len(data), describe(r), len(back) if isinstance(
+                 back, bytes) else back))
     r = ask(A.ctl, pc.req_stream_open(peer_bytes(B.peer_id),
                                       ["/dtest/nobody/1.0.0"]))
     t.ok(err_resp(r), "STREAM_OPEN of a protocol B does not serve: ERROR "
