@@ -20,7 +20,7 @@
 
 #include "p2pdwrap.h"
 
-#define REAPER_WAIT	30	/* s for peerd to stop before SIGKILL */
+#define REAPER_WAIT	10	/* s for peerd to stop before SIGKILL */
 
 static int	 reaper_fd = -1;
 static pid_t	 reaper_pid = -1;
