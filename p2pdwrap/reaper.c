@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +20,10 @@
 
 #include "p2pdwrap.h"
 
-#define REAPER_WAIT	30	/* s for peerd to stop before SIGKILL */
+#define REAPER_WAIT	10	/* s for peerd to stop before SIGKILL */
 
 static int	 reaper_fd = -1;
+static pid_t	 reaper_pid = -1;
 
 /* Until peerd's process group is gone, or SIGKILL after REAPER_WAIT. */
 static void
@@ -75,7 +77,7 @@ reaper_start(const struct wrapconf *wc, pid_t pgid)
 
 	if (pipe2(fd, O_CLOEXEC) == -1)
 		return;
-	switch (fork()) {
+	switch ((reaper_pid = fork())) {
 	case -1:
 		close(fd[0]);
 		close(fd[1]);
@@ -93,7 +95,11 @@ reaper_start(const struct wrapconf *wc, pid_t pgid)
 void
 reaper_done(void)
 {
+	if (reaper_fd == -1)
+		return;
 	/* if it cannot be told, it finds peerd gone and the directory too */
-	if (reaper_fd != -1 && write(reaper_fd, "", 1) != 1)
+	if (write(reaper_fd, "", 1) != 1)
 		close(reaper_fd);
+	/* reaped here: an orphan's end waits for init, which may not reap */
+	waitpid(reaper_pid, NULL, 0);
 }

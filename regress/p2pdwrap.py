@@ -225,6 +225,21 @@ def pgrep(text):
     return found
 
 
+def zombies():
+    """Ended wrappers (or their reapers) nobody reaped."""
+    found = set()
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name, _, rest = st.partition(") ")
+        if name.endswith("(peerd-p2pd") and rest.startswith("Z"):
+            found.add(int(d))
+    return found
+
+
 def left_of(p, text):
     """What still runs of a wrapper: in its session (peerd and its
     children stay in it) or with text in its command line."""
@@ -333,6 +348,7 @@ def read_file(path):
 
 
 def check_stub(t, e):
+    before = zombies()
     wrapper, mark, tmp = e.stub("stub")
     sock = os.path.join(e.base, "api.sock")
     key = e.key("spec.key", SPEC_ED25519)
@@ -389,6 +405,9 @@ def check_stub(t, e):
          os.listdir(tmp) == [] and not os.path.exists(sock),
          "nothing left: no process (%s), no directory (%s), no socket"
          % (left, os.listdir(tmp)))
+    time.sleep(0.5)
+    t.ok(not zombies() - before, "no process of the wrapper's left "
+         "unreaped (%s)" % (zombies() - before))
 
     # -q prints nothing; -noListenAddrs wins over -hostAddrs, as in p2pd
     wrapper, mark, tmp = e.stub("quiet")
