@@ -547,6 +547,17 @@ def check_pubsub():
          "[%s]}: %s" % (TOPIC, describe(m) if isinstance(m, Exception) else
                         dict(m or {}, **{"from": peer_text(
                             (m or {}).get("from"))})))
+    # an Ed25519 peer ID inlines the key (the identity multihash, 00 24,
+    # of its protobuf): the message may omit it, or must give that one
+    ok = isinstance(m, dict) and m["from"] is not None and \
+        m["from"][:2] == b"\x00\x24" and \
+        m.get("key") in (None, m["from"][2:]) and \
+        len(m.get("signature") or b"") == 64
+    t.ok(ok, "the PSMessage carries A's signature (64 bytes), and no key "
+         "or the one in A's peer ID: %s" % (
+             {k: (v.hex() if isinstance(v, bytes) else v)
+              for k, v in m.items() if k in ("key", "signature")}
+             if isinstance(m, dict) else describe(m)))
 
 
 def check_connmanager():

@@ -584,8 +584,11 @@ dapi_deliver(const struct gossip_delivery *d)
 	m.seqno.len = d->seqnolen;
 	m.topic.p = (const uint8_t *)d->topic;
 	m.topic.len = strlen(d->topic);
+	m.signature = d->msg->signature;
+	m.key = d->msg->key;
 	cap = P2PD_HDR + P2PD_SLACK + 64 + m.from.len + m.data.len +
-	    m.seqno.len + m.topic.len;
+	    m.seqno.len + m.topic.len + (m.signature.p != NULL ?
+	    m.signature.len : 0) + (m.key.p != NULL ? m.key.len : 0);
 	buf = NULL;
 	LIST_FOREACH(dc, &clients, entry) {
 		if (dc->state != DC_SUBSCRIBED ||

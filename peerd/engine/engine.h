@@ -711,6 +711,7 @@ struct gossip_delivery {
 	const struct peerid *from;
 	const uint8_t	*id, *seqno, *data;
 	size_t		 idlen, seqnolen, len;
+	const struct ps_msg *msg;	/* as it came: signature, key */
 };
 typedef void	(*gossip_deliver_fn)(const struct gossip_delivery *);
 void		 gossip_set_deliver(gossip_deliver_fn);

@@ -263,6 +263,7 @@ deliver_watched(const struct gs_topic *t, const struct peerid *author,
 	d.seqnolen = m->seqno.p != NULL ? m->seqno.len : 0;
 	d.data = m->data.p;
 	d.len = m->data.p != NULL ? m->data.len : 0;
+	d.msg = m;
 	deliver(&d);
 }
 
