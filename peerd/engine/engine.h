@@ -32,7 +32,8 @@
  *	gspub.c		 peerctl publish and subscribe, relay.advertise
  *	connmgr.c	 the connection manager
  *	dapistream.c	 the daemon API: streams opened and handled
- *	dapi.c		 the daemon API: its clients and their requests
+ *	dapiclient.c	 the daemon API: its socket, clients, bounds
+ *	dapi.c		 the daemon API: its requests
  *	metrics.c	 the metrics of every process, polled and rendered
  *	http.c		 the admin HTTP server: /status, /health, /metrics
  *	engine.c	 the top: dispatch, configuration, the sweep
@@ -773,17 +774,19 @@ void		 dapistream_configure(const struct reconf_engine *);
 void		 dapistream_init(struct event_base *);
 void		 dapistream_shutdown(void);
 
-/* dapi.c */
-void		 dapi_init(int, const char *);
+/* dapiclient.c */
 void		 dapi_configure(const struct reconf_engine *);
-void		 dapi_conn_heard(struct conn *);
-void		 dapi_conn_failed(struct conn *, const char *);
-void		 dapi_lookup_result(uint32_t, const struct store_cand *);
-int		 dapi_is_lookup(uint32_t);
 void		 dapi_sweep(time_t);
 void		 dapi_unsubscribe_all(void);
 int		 dapi_client_count(void);
 void		 dapi_shutdown(void);
+
+/* dapi.c */
+void		 dapi_init(int, const char *);
+void		 dapi_conn_heard(struct conn *);
+void		 dapi_conn_failed(struct conn *, const char *);
+void		 dapi_lookup_result(uint32_t, const struct store_cand *);
+int		 dapi_is_lookup(uint32_t);
 
 /* metrics.c */
 void		 metrics_configure(const char *);
