@@ -349,6 +349,29 @@ sp_open(struct stream *s)
 	splice_pump_in(sp);
 }
 
+/*
+ * Bytes of a frame straight to the socket's queue, while it has room and
+ * nothing waits before them: they never sit in the connection's budget.
+ */
+static size_t
+sp_direct(struct stream *s, const uint8_t *buf, size_t n)
+{
+	struct splice	*sp = s->ctx;
+	struct evbuffer	*out;
+	size_t		 have;
+
+	if (sp == NULL || sp->opening)
+		return 0;
+	out = bufferevent_get_output(sp->bev);
+	if ((have = evbuffer_get_length(out)) >= SPLICE_MAXOUT)
+		return 0;
+	if (n > SPLICE_MAXOUT - have)
+		n = SPLICE_MAXOUT - have;
+	if (evbuffer_add(out, buf, n) == -1)
+		return 0;
+	return n;
+}
+
 static void
 sp_input(struct stream *s)
 {
@@ -397,6 +420,7 @@ sp_free(struct stream *s)
 
 static const struct proto proto_splice = {
 	.name = "daemon API stream",
+	.direct = sp_direct,
 	.open = sp_open,
 	.input = sp_input,
 	.writable = sp_writable,
