@@ -4,7 +4,8 @@
  * dialling the handler's loopback TCP address for each inbound stream
  * and writing a StreamInfo first; and the splice between a libp2p
  * stream and a socket, with the stream's window as the only buffer of
- * any size.  Also the responses, which dapi.c writes through here.
+ * any size.  Also the responses, which dapiclient.c and dapi.c write
+ * through here.
  * Calls conn.c, yamux.c, stream.c and relay_client.c.
  */
 #include <sys/types.h>
