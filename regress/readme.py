@@ -47,7 +47,8 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(SRC, "README")
 SECTION = "An operator's first ten minutes"
 PREFIX = "/usr/local"
-PROGRAMS = ("peerd", "keyd", "stored", "relayd", "peerctl", "peerd-setup")
+PROGRAMS = ("peerd", "keyd", "stored", "relayd", "peerctl", "peerd-p2pd",
+            "peerd-setup")
 USERS = {"parent": "root", "engine": "_peerd", "keyd": "_peerkey",
          "stored": "_peerd", "relayd": "_peerd"}
 PEERID_RX = r"12D3KooW[1-9A-HJ-NP-Za-km-z]{44}"
@@ -82,7 +83,7 @@ def section_lines():
             if not line.strip():
                 break
             para.append(line)
-        pages = re.findall(r"([\w.]+)\((\d)\)", " ".join(para))
+        pages = re.findall(r"([\w.-]+)\((\d)\)", " ".join(para))
     return body, pages
 
 
@@ -447,11 +448,12 @@ def h_install(cmd):
          "not %s" % (PREFIX, bad))
     pages = sorted(set(S.pages) | {("peerd", "8"), ("keyd", "8"),
                                    ("stored", "8"), ("relayd", "8"),
-                                   ("peerctl", "8"), ("peerd.conf", "5")})
+                                   ("peerctl", "8"), ("peerd-p2pd", "8"),
+                                   ("peerd.conf", "5")})
     pages = [os.path.join(PREFIX, "share", "man", "man" + sec,
                           "%s.%s" % (name, sec)) for name, sec in pages]
     missing = [p for p in pages if not os.path.isfile(dest(p))]
-    t.ok(len(S.pages) == 6 and not missing,
+    t.ok(len(S.pages) == 7 and not missing,
          "the man pages the README names (%s) are installed: missing %s"
          % (["%s(%s)" % p for p in S.pages], missing))
     unit = PREFIX + "/lib/systemd/system/peerd.service"
