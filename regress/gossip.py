@@ -356,6 +356,9 @@ def check_c(M):
             x for x in M.peerd.ctl("show", "metrics").stdout.splitlines()
             if "memory" in x or "buffer" in x])
         t.diag(M.peerd.ctl("show", "connections").stdout[-1500:])
+        # which side ended a connection, and why
+        for line in M.peerd.log_lines("connection_closed|yamux|gossip")[-12:]:
+            t.diag("peerd log: %s" % line.strip()[:300])
         M.gossip[1].show()
     author, refuser = M.gossip[2], M.gossip[3]
     author.send("prepare c-skip")
