@@ -157,7 +157,6 @@ req_connect(struct dapi_client *dc, const struct p2pd_connect *r)
 		dc_fail(dc, why);
 		return;
 	}
-	dc->state = DC_WAITING;
 	dc->deadline = mono_now() + (r->has_timeout && r->timeout > 0 &&
 	    r->timeout < 3600 ? r->timeout : DAPI_CONNECT_TIMEOUT);
 }
@@ -409,14 +408,10 @@ req_pubsub(struct dapi_client *dc, const struct p2pd_psreq *r)
 		dc_ok(dc, &resp);
 		return;
 	case P2PD_PS_PUBLISH:
+		/* answered once keyd has signed and it is sent */
 		if ((why = gspub_send(topic, r->data.p, r->data.len,
-		    dapi_published, dc->id)) != NULL) {
+		    dapi_published, dc->id)) != NULL)
 			dc_fail(dc, why);
-			return;
-		}
-		dc->state = DC_WAITING;
-		dc->deadline = 0;
-		bufferevent_disable(dc->bev, EV_READ);
 		return;
 	default:
 		ps_subscribe(dc, topic);
@@ -563,9 +558,7 @@ req_peerstore(struct dapi_client *dc, const struct p2pd_pstorereq *r)
 		dc_fail(dc, "peerstore: stored is not answering");
 		return;
 	}
-	dc->state = DC_WAITING;
 	dc->deadline = mono_now() + CTL_WAIT;
-	bufferevent_disable(dc->bev, EV_READ);
 }
 
 /* stored's answer to a PEERSTORE lookup: its addresses, or none. */

@@ -6,7 +6,8 @@
  *	dapi.c		 each request, and what it waits for
  *
  * dapiclient.c hands each request up through the function dapi.c gives
- * it (dapiclient_init).
+ * it (dapiclient_init), with the client DC_WAITING and not read from
+ * until it is answered: a request that waits only sets its deadline.
  */
 #ifndef PEERD_DAPI_H
 #define PEERD_DAPI_H
