@@ -249,29 +249,52 @@ splice_pump_in(struct splice *sp)
 	}
 }
 
+/*
+ * What a socket's event queued on the stream's connection (data, a
+ * window update, a FIN or a reset) is sealed and sent now: nothing in
+ * the connection's own loop would send it before the next sweep.
+ */
+static uint32_t
+splice_conn(const struct splice *sp)
+{
+	return sp->s != NULL ? sp->s->conn->id : 0;
+}
+
+static void
+splice_send(uint32_t id)
+{
+	struct conn	*c;
+
+	if (id != 0 && (c = conn_find(id)) != NULL)
+		conn_flush(c);
+}
+
 static void
 splice_read_cb(struct bufferevent *bev, void *arg)
 {
+	uint32_t	 id = splice_conn(arg);
+
 	splice_pump_in(arg);
+	splice_send(id);
 }
 
 static void
 splice_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct splice	*sp = arg;
+	uint32_t	 id = splice_conn(sp);
 
-	if (sp->draining) {
+	if (sp->draining)
 		splice_free(sp);
-		return;
-	}
-	splice_pump_out(sp);
+	else
+		splice_pump_out(sp);
+	splice_send(id);
 }
 
 static void
-splice_event_cb(struct bufferevent *bev, short what, void *arg)
+splice_event(struct bufferevent *bev, short what, struct splice *sp)
 {
 	static struct log_limit	 ll = LOG_LIMIT("daemon API stream ends");
-	struct splice		*sp = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		sp->dialling = 0;
@@ -293,6 +316,15 @@ splice_event_cb(struct bufferevent *bev, short what, void *arg)
 	    "reason=%s", sp->proto, what & BEV_EVENT_TIMEOUT ? "stalled" :
 	    sp->dialling ? "handler_unreachable" : "socket_error");
 	splice_free(sp);
+}
+
+static void
+splice_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	uint32_t	 id = splice_conn(arg);
+
+	splice_event(bev, what, arg);
+	splice_send(id);
 }
 
 static struct splice *
